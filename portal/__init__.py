@@ -1,0 +1,38 @@
+"""The Stewardship Portal: Nations decide who may use their data, and on what terms."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal import config as settings
+from portal.paths import resource_dir
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, template_folder=str(resource_dir("templates")))
+    app.config.update(settings.FIXED)
+    app.config.update(settings.from_environment())
+    app.config.update(config or {})
+    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+
+    if not app.config["SECRET_KEY"] and app.config["REQUIRE_SECRET_KEY"]:
+        raise RuntimeError(
+            "SECRET_KEY is not set: export SECRET_KEY (e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`), "
+            "or run `portal demo` once to keep one in the instance folder"
+        )
+
+    from portal import db, web
+    from portal.auth import routes as auth_routes
+    from portal.cli import register_commands
+    from portal.main import routes as main_routes
+
+    db.init_app(app)
+    web.init_app(app)
+    auth_routes.init_app(app)
+    app.register_blueprint(auth_routes.bp)
+    app.register_blueprint(main_routes.bp)
+    register_commands(app)
+    return app

@@ -1,0 +1,80 @@
+"""People, their roles, and their API tokens."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlmodel import Field, SQLModel
+
+from portal.db import UTCDateTime, enum_type, utcnow
+
+
+class Role(enum.StrEnum):
+    RESEARCHER = "researcher"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    STEWARD = "steward"
+    REPRESENTATIVE = "representative"
+
+    @property
+    def per_nation(self) -> bool:
+        """Stewards and representatives act for one Nation; the others portal-wide."""
+        return self in NATION_ROLES
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+NATION_ROLES = frozenset({Role.STEWARD, Role.REPRESENTATIVE})
+
+
+class User(UserMixin, SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-cased
+    name: str = Field(max_length=200)
+    institution: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # flask-login asks this before letting anyone in
+        return self.active
+
+
+class RoleMembership(SQLModel, table=True):
+    """A role a person holds: portal-wide (``nation_id`` empty) or for one Nation."""
+
+    __tablename__ = "role_membership"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role IN ('steward', 'representative')) = (nation_id IS NOT NULL)",
+            name="nation_roles_have_a_nation",
+        ),
+        sa.Index("ix_role_membership_nation_id_role", "nation_id", "role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    role: Role = Field(sa_type=enum_type(Role, "role"))
+    nation_id: int | None = Field(default=None, foreign_key="nation.id", ondelete="CASCADE")
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the API. Only its SHA-256 is kept; the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # the first characters, so a person can tell tokens apart
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

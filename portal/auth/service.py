@@ -1,0 +1,152 @@
+"""Accounts, roles and API tokens: the rules, with no Flask in sight. Flush, never commit."""
+
+import hashlib
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session, select
+
+from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
+from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.db import utcnow
+from portal.errors import Conflict, NotFound, ValidationError
+from portal.registry.models import Nation
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "spt_"  # noqa: S105 (a marker, not a secret) so scanners and people recognise our tokens
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationError({"email": str(error)}) from None
+
+
+def check_password_rules(password: str) -> None:
+    if not password:
+        raise ValidationError({"password": "The password is empty."})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."}
+        )
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def get_user(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise NotFound(f"no user with e-mail address {email.strip()!r}")
+    return user
+
+
+def create_user(
+    session: Session, email: str, name: str, password: str, institution: str = ""
+) -> User:
+    email = normalise_email(email)
+    if not name.strip():
+        raise ValidationError({"name": "The name is empty."})
+    check_password_rules(password)
+    if find_user(session, email) is not None:
+        raise Conflict(f"a user with e-mail address {email!r} exists already")
+    user = User(
+        email=email,
+        name=name.strip(),
+        institution=institution.strip(),
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this address and password, else None (never says which was wrong)."""
+    user = find_user(session, email)
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return user
+
+
+def grant_role(
+    session: Session, user: User, role: Role | str, nation: Nation | None = None
+) -> RoleMembership:
+    """Give ``user`` a role; stewards and representatives need their Nation. Idempotent."""
+    role = Role(role)
+    if role in NATION_ROLES and nation is None:
+        raise ValidationError({"nation": f"A {role} acts for one Nation: name it."})
+    if role not in NATION_ROLES and nation is not None:
+        raise ValidationError({"nation": f"A {role} acts portal-wide, not for one Nation."})
+    nation_id = nation.id if nation else None
+    existing = session.exec(
+        select(RoleMembership).where(
+            RoleMembership.user_id == user.id,
+            RoleMembership.role == role,
+            RoleMembership.nation_id == nation_id
+            if nation_id is not None
+            else RoleMembership.nation_id.is_(None),
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    membership = RoleMembership(user_id=user.id, role=role, nation_id=nation_id)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def roles_of(session: Session, user: User) -> list[tuple[Role, Nation | None]]:
+    """Every role ``user`` holds, portal-wide ones first, then by Nation name."""
+    rows = session.exec(
+        select(RoleMembership, Nation)
+        .join(Nation, RoleMembership.nation_id == Nation.id, isouter=True)
+        .where(RoleMembership.user_id == user.id)
+    ).all()
+    pairs = [(membership.role, nation) for membership, nation in rows]
+    return sorted(
+        pairs, key=lambda pair: (pair[1] is not None, pair[1].name if pair[1] else "", pair[0])
+    )
+
+
+def _hash_token(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is as safe as a slow one here
+    # and keeps each API call cheap.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, user: User, name: str = "API token") -> tuple[str, ApiToken]:
+    """A new token for ``user``: returns the token itself (shown once) and its stored record."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(
+        user_id=user.id,
+        name=name.strip() or "API token",
+        token_hash=_hash_token(token),
+        prefix=token[: len(TOKEN_PREFIX) + 4],
+    )
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.exec(
+        select(ApiToken, User)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or not row[1].is_active:
+        return None
+    record, user = row
+    record.last_used_at = utcnow()
+    session.add(record)
+    return user

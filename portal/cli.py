@@ -1,0 +1,267 @@
+"""The ``portal`` command line (CONTRACT.md §1).
+
+Exit codes: 0 done; 1 refused or failed, with a one-line reason on stderr;
+2 bad usage (click's own). Every command runs in one transaction.
+"""
+
+import functools
+import sys
+from collections.abc import Callable
+
+import click
+import sqlalchemy.exc
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from portal.auth import service as auth
+from portal.auth.models import NATION_ROLES, Role
+from portal.db import session_scope
+from portal.errors import ServiceError
+from portal.registry import service as registry
+
+
+def reports_failures(command: Callable) -> Callable:
+    """Turn a refused operation into exit 1 and one line on stderr."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+            raise click.ClickException(f"database error: {reason}") from None
+
+    return wrapper
+
+
+class GreedyOption(click.Option):
+    """An option that takes every value up to the next option: ``--residency CA CA-ON``.
+    Repeating it (``--residency CA --residency CA-ON``) works too."""
+
+    def add_to_parser(self, parser, ctx):
+        super().add_to_parser(parser, ctx)
+        parser_option = parser._long_opt.get(self.opts[0])  # click keeps no public hook for this
+        original = parser_option.process
+
+        def process(value, state):
+            values = [value]
+            while state.rargs and not state.rargs[0].startswith("-"):
+                values.append(state.rargs.pop(0))
+            for each in values:
+                original(each, state)
+
+        parser_option.process = process
+
+
+# --- db -------------------------------------------------------------------------------
+
+db_cli = click.Group("db", help="The database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@reports_failures
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations in migrations/ (safe to run again)."""
+    from portal import migrate
+
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("--rev-id", required=True, help="The next number, e.g. 0002.")
+@reports_failures
+def db_revision(message: str, rev_id: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from portal import migrate
+
+    migrate.revision(current_app.config["DATABASE_URL"], message, rev_id)
+
+
+# --- users ----------------------------------------------------------------------------
+
+users_cli = click.Group("users", help="Logins, roles and API tokens.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--institution", default="", help="Their organisation.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@reports_failures
+def users_create(email: str, name: str, institution: str, password_stdin: bool) -> None:
+    """Create a login. The password is read from standard input, never from the command line."""
+    if not password_stdin:
+        raise click.UsageError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with session_scope() as session:
+        user = auth.create_user(session, email, name, password, institution)
+        click.echo(f"Created {user.email}.")
+
+
+@users_cli.command("grant")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--nation", "nation_slug", help="The Nation (for steward and representative).")
+@reports_failures
+def users_grant(email: str, role: str, nation_slug: str | None) -> None:
+    """Give a person a role: portal-wide, or for one Nation."""
+    role = Role(role)
+    if role in NATION_ROLES and not nation_slug:
+        raise click.UsageError(f"a {role} acts for one Nation: add --nation SLUG")
+    if role not in NATION_ROLES and nation_slug:
+        raise click.UsageError(f"a {role} acts portal-wide: leave out --nation")
+    with session_scope() as session:
+        user = auth.get_user(session, email)
+        nation = registry.get_nation(session, nation_slug) if nation_slug else None
+        auth.grant_role(session, user, role, nation)
+        where = f" for {nation.name}" if nation else ""
+        click.echo(f"{user.email} is now {role}{where}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@reports_failures
+def users_token(email: str, name: str) -> None:
+    """Print a new API token for the person (shown once, stored only as a hash)."""
+    with session_scope() as session:
+        token, _record = auth.create_api_token(session, auth.get_user(session, email), name)
+    click.echo(token)
+
+
+# --- registry -------------------------------------------------------------------------
+
+nations_cli = click.Group("nations", help="Nations and communities, and their governance profiles.")
+
+
+@nations_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--framework", required=True, metavar="{OCAP,OCAS,CARE}")
+@click.option(
+    "--quorum",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Steward reviews needed on a revision before approval.",
+)
+@click.option(
+    "--min-approvals",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="How many of those reviews must recommend approval.",
+)
+@click.option(
+    "--residency",
+    cls=GreedyOption,
+    multiple=True,
+    metavar="CODE ...",
+    help="ISO 3166 codes where the data may be stored (e.g. CA CA-ON).",
+)
+@click.option(
+    "--max-term-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Longest term of an agreement, in days.",
+)
+@reports_failures
+def nations_create(slug, name, framework, quorum, min_approvals, residency, max_term_days) -> None:
+    """Register a Nation or community and its governance profile."""
+    with session_scope() as session:
+        nation = registry.create_nation(
+            session, slug, name, framework.upper(),
+            review_quorum=quorum, min_approvals=min_approvals,
+            residency=residency, max_term_days=max_term_days,
+        )  # fmt: skip
+        click.echo(f"Registered {nation.name} ({nation.slug}).")
+
+
+datasets_cli = click.Group("datasets", help="Administrative datasets and whose data they hold.")
+
+
+@datasets_cli.command("create")
+@click.argument("slug")
+@click.option("--title", required=True)
+@click.option("--custodian", required=True, help="The government body that holds it.")
+@click.option(
+    "--nation",
+    "nations",
+    multiple=True,
+    required=True,
+    help="A Nation whose data it holds (repeat for several).",
+)
+@click.option("--description", default="")
+@reports_failures
+def datasets_create(slug, title, custodian, nations, description) -> None:
+    """Register an administrative dataset and whose data it holds."""
+    with session_scope() as session:
+        dataset = registry.create_dataset(session, slug, title, custodian, nations, description)
+        click.echo(f"Registered dataset {dataset.slug}.")
+
+
+# --- serving --------------------------------------------------------------------------
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    if not app.config["SECRET_KEY"]:
+        raise click.ClickException(
+            "SECRET_KEY is not set: export SECRET_KEY, or run `portal demo` to create one"
+        )
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the portal (in production: gunicorn 'portal:create_app()')."""
+    _serve(current_app._get_current_object(), host, port)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Seed and exit.")
+@reports_failures
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Upgrade the database, seed the fictional demo (idempotent), print the logins, serve."""
+    from portal import demo as demo_data
+    from portal import migrate
+
+    app = current_app._get_current_object()
+    demo_data.ensure_secret_key(app)
+    migrate.upgrade(app.config["DATABASE_URL"])
+    with session_scope() as session:
+        demo_data.seed(session)
+    click.echo(demo_data.LOGINS_TEXT)
+    if not no_serve:
+        app.config["SESSION_COOKIE_SECURE"] = False  # the demo is plain HTTP on this machine
+        _serve(app, host, port)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_cli, users_cli, nations_cli, datasets_cli, serve, demo):
+        app.cli.add_command(command)
+
+
+def _cli_app() -> Flask:
+    from portal import create_app
+
+    # Administration works without a secret key; serving checks for one itself.
+    return create_app({"REQUIRE_SECRET_KEY": False})
+
+
+main = FlaskGroup(
+    name="portal",
+    create_app=_cli_app,
+    help="The Stewardship Portal: database, demo, users, registry, serving.",
+)

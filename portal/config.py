@@ -1,0 +1,67 @@
+"""Settings, read from the environment once when the app is created.
+
+| variable          | meaning                                                     |
+|-------------------|-------------------------------------------------------------|
+| PORTAL_INSTANCE   | folder for local state (database, keys, agreements)         |
+| DATABASE_URL      | SQLAlchemy URL; default: SQLite file in the instance folder |
+| SECRET_KEY        | signs sessions and CSRF tokens; required to serve           |
+| SECURE_COOKIES    | "0" only for plain-HTTP local use (``portal demo`` does so)  |
+| SMTP_HOST/PORT    | the mail relay for notifications                            |
+"""
+
+import os
+from pathlib import Path
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("PORTAL_INSTANCE", "instance")).resolve()
+
+
+def default_database_url(instance: Path) -> str:
+    return f"sqlite:///{instance / 'portal.db'}"
+
+
+def read_secret_key(instance: Path) -> str | None:
+    """SECRET_KEY from the environment, else the one ``portal demo`` keeps in the instance."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance / SECRET_KEY_FILE
+    if key_file.is_file():
+        return key_file.read_text().strip() or None
+    return None
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def from_environment() -> dict:
+    instance = instance_path()
+    return {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(instance),
+        "SECRET_KEY": read_secret_key(instance),
+        "SESSION_COOKIE_SECURE": _flag("SECURE_COOKIES", True),
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "portal@localhost"),
+    }
+
+
+# Fixed settings: not meant to vary between deployments.
+FIXED = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "portal_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "REQUIRE_SECRET_KEY": True,
+}

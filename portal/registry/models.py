@@ -1,0 +1,67 @@
+"""Nations and communities with their governance profiles, and the datasets that hold their data."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from portal.db import UTCDateTime, enum_type, utcnow
+
+
+class Framework(enum.StrEnum):
+    """The data-governance framework a Nation applies."""
+
+    OCAP = "OCAP"  # First Nations: Ownership, Control, Access, Possession
+    OCAS = "OCAS"  # Métis: Ownership, Control, Access, Stewardship
+    CARE = "CARE"  # Collective benefit, Authority to control, Responsibility, Ethics
+
+
+class Nation(SQLModel, table=True):
+    """A Nation or community, and its governance profile (which its representative edits)."""
+
+    __table_args__ = (
+        sa.CheckConstraint("review_quorum >= 1", name="review_quorum_positive"),
+        sa.CheckConstraint("min_approvals >= 0", name="min_approvals_not_negative"),
+        sa.CheckConstraint("max_term_days IS NULL OR max_term_days >= 1", name="max_term_positive"),
+        sa.CheckConstraint("small_cell_threshold >= 0", name="small_cell_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    framework: Framework = Field(sa_type=enum_type(Framework, "framework"))
+    # How many designated stewards must review the current revision before approval.
+    review_quorum: int = Field(default=1)
+    # How many of those reviews must recommend approval.
+    min_approvals: int = Field(default=1)
+    # ISO 3166 codes where the data may be stored (e.g. "CA", "CA-ON"); empty: anywhere.
+    residency: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # The longest term an agreement may run, in days; empty: no limit.
+    max_term_days: int | None = Field(default=None)
+    output_review_required: bool = Field(default=True)
+    small_cell_threshold: int = Field(default=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DatasetNation(SQLModel, table=True):
+    """Whose data a dataset holds (many Nations per dataset, many datasets per Nation)."""
+
+    __tablename__ = "dataset_nation"
+
+    dataset_id: int = Field(foreign_key="dataset.id", primary_key=True, ondelete="CASCADE")
+    nation_id: int = Field(
+        foreign_key="nation.id", primary_key=True, ondelete="RESTRICT", index=True
+    )
+
+
+class Dataset(SQLModel, table=True):
+    """An administrative dataset held by a government custodian."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=200)
+    custodian: str = Field(max_length=200)
+    description: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

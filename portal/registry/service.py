@@ -1,0 +1,149 @@
+"""The registry: Nations with their governance profiles, and datasets. Flush, never commit."""
+
+import re
+from collections.abc import Iterable
+
+import pycountry
+from sqlmodel import Session, select
+
+from portal.errors import Conflict, NotFound, ValidationError
+from portal.registry.models import Dataset, DatasetNation, Framework, Nation
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG_RULE = "lower-case letters, digits and hyphens, starting and ending with a letter or digit"
+
+
+def check_slug(slug: str, field: str = "slug") -> str:
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError({field: f"{slug!r} is not a valid slug: use {SLUG_RULE}."})
+    return slug
+
+
+def jurisdiction_code(code: str) -> str:
+    """An ISO 3166 country (``CA``) or subdivision (``CA-ON``) code, upper-cased, or an error."""
+    normalised = code.strip().upper()
+    if pycountry.countries.get(alpha_2=normalised) or pycountry.subdivisions.get(code=normalised):
+        return normalised
+    raise ValidationError(
+        {"residency": f"{code!r} is not an ISO 3166 country or subdivision code (e.g. CA, CA-ON)."}
+    )
+
+
+def get_nation(session: Session, slug: str) -> Nation:
+    nation = session.exec(select(Nation).where(Nation.slug == slug)).first()
+    if nation is None:
+        raise NotFound(f"no Nation with slug {slug!r}")
+    return nation
+
+
+def list_nations(session: Session) -> list[Nation]:
+    return list(session.exec(select(Nation).order_by(Nation.name)))
+
+
+def create_nation(
+    session: Session,
+    slug: str,
+    name: str,
+    framework: Framework | str,
+    *,
+    review_quorum: int = 1,
+    min_approvals: int = 1,
+    residency: Iterable[str] = (),
+    max_term_days: int | None = None,
+    output_review_required: bool = True,
+    small_cell_threshold: int = 5,
+) -> Nation:
+    errors: dict[str, str] = {}
+    try:
+        check_slug(slug)
+    except ValidationError as error:
+        errors |= error.errors
+    if not name.strip():
+        errors["name"] = "The name is empty."
+    try:
+        framework = Framework(framework)
+    except ValueError:
+        choices = ", ".join(f.value for f in Framework)
+        errors["framework"] = f"{framework!r} is not a framework: choose one of {choices}."
+    if review_quorum < 1:
+        errors["review_quorum"] = "The review quorum must be at least 1."
+    if not 0 <= min_approvals <= max(review_quorum, 0):
+        errors["min_approvals"] = "Minimum approvals must be between 0 and the review quorum."
+    if max_term_days is not None and max_term_days < 1:
+        errors["max_term_days"] = "The maximum term must be at least 1 day."
+    if small_cell_threshold < 0:
+        errors["small_cell_threshold"] = "The small-cell threshold cannot be negative."
+    codes: list[str] = []
+    for code in residency:
+        try:
+            codes.append(jurisdiction_code(code))
+        except ValidationError as error:
+            errors |= error.errors
+    if errors:
+        raise ValidationError(errors)
+    if session.exec(select(Nation.id).where(Nation.slug == slug)).first() is not None:
+        raise Conflict(f"a Nation with slug {slug!r} exists already")
+    nation = Nation(
+        slug=slug,
+        name=name.strip(),
+        framework=framework,
+        review_quorum=review_quorum,
+        min_approvals=min_approvals,
+        residency=list(dict.fromkeys(codes)),
+        max_term_days=max_term_days,
+        output_review_required=output_review_required,
+        small_cell_threshold=small_cell_threshold,
+    )
+    session.add(nation)
+    session.flush()
+    return nation
+
+
+def create_dataset(
+    session: Session,
+    slug: str,
+    title: str,
+    custodian: str,
+    nation_slugs: Iterable[str],
+    description: str = "",
+) -> Dataset:
+    errors: dict[str, str] = {}
+    try:
+        check_slug(slug)
+    except ValidationError as error:
+        errors |= error.errors
+    if not title.strip():
+        errors["title"] = "The title is empty."
+    if not custodian.strip():
+        errors["custodian"] = "The custodian is empty."
+    nation_slugs = list(dict.fromkeys(nation_slugs))
+    if not nation_slugs:
+        errors["nations"] = "Name at least one Nation whose data the dataset holds."
+    if errors:
+        raise ValidationError(errors)
+    nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
+    if session.exec(select(Dataset.id).where(Dataset.slug == slug)).first() is not None:
+        raise Conflict(f"a dataset with slug {slug!r} exists already")
+    dataset = Dataset(
+        slug=slug, title=title.strip(), custodian=custodian.strip(), description=description
+    )
+    session.add(dataset)
+    session.flush()
+    for nation in nations:
+        session.add(DatasetNation(dataset_id=dataset.id, nation_id=nation.id))
+    session.flush()
+    return dataset
+
+
+def list_datasets(session: Session) -> list[tuple[Dataset, list[Nation]]]:
+    """Every dataset with the Nations whose data it holds."""
+    datasets = list(session.exec(select(Dataset).order_by(Dataset.title)))
+    links = session.exec(
+        select(DatasetNation.dataset_id, Nation)
+        .join(Nation, DatasetNation.nation_id == Nation.id)
+        .order_by(Nation.name)
+    ).all()
+    nations_by_dataset: dict[int, list[Nation]] = {}
+    for dataset_id, nation in links:
+        nations_by_dataset.setdefault(dataset_id, []).append(nation)
+    return [(dataset, nations_by_dataset.get(dataset.id, [])) for dataset in datasets]

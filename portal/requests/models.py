@@ -1,0 +1,98 @@
+"""Access requests, the datasets they ask for, and their submitted revisions."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from portal.db import UTCDateTime, enum_type, utcnow
+
+
+class RequestStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCREENING = "screening"
+    CHANGES_REQUESTED = "changes_requested"
+    UNDER_REVIEW = "under_review"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    ACTIVE = "active"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# The fields a researcher fills in (CONTRACT.md §2); each revision snapshots them.
+REQUEST_FIELDS = (
+    "title",
+    "purpose",
+    "datasets",
+    "methods",
+    "community_benefit",
+    "harm_assessment",
+    "ethics_approval",
+    "storage_location",
+    "retention_days",
+    "team",
+)
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "access_request"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "retention_days IS NULL OR retention_days >= 1", name="retention_positive"
+        ),
+        sa.Index("ix_access_request_status_updated_at", "status", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The public reference, random so that it reveals nothing about other requests.
+    ref: str = Field(max_length=16, unique=True)
+    researcher_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT", index=True)
+    status: RequestStatus = Field(
+        default=RequestStatus.DRAFT, sa_type=enum_type(RequestStatus, "request_status")
+    )
+    title: str = Field(default="", max_length=300)
+    purpose: str = Field(default="")
+    methods: str = Field(default="")
+    community_benefit: str = Field(default="")
+    harm_assessment: str = Field(default="")
+    ethics_approval: str = Field(default="", max_length=500)
+    storage_location: str = Field(default="", max_length=16)
+    retention_days: int | None = Field(default=None)
+    # [{name, email, role}]
+    team: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    # 0 until first submitted; then the number of the latest revision.
+    current_revision: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RequestDataset(SQLModel, table=True):
+    __tablename__ = "request_dataset"
+
+    request_id: int = Field(foreign_key="access_request.id", primary_key=True, ondelete="CASCADE")
+    dataset_id: int = Field(
+        foreign_key="dataset.id", primary_key=True, ondelete="RESTRICT", index=True
+    )
+
+
+class RequestRevision(SQLModel, table=True):
+    """What the researcher submitted, frozen: reviews and decisions refer to a revision."""
+
+    __tablename__ = "request_revision"
+    __table_args__ = (sa.UniqueConstraint("request_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", ondelete="CASCADE")
+    number: int
+    fields: dict[str, Any] = Field(sa_type=sa.JSON)
+    submitted_by_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

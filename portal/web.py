@@ -1,0 +1,84 @@
+"""What every page shares: CSRF protection, security headers, error pages, and
+the signed-in person's roles in the layout."""
+
+from flask import Flask, Response, render_template
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from portal.auth.service import roles_of
+from portal.db import get_session
+
+csrf = CSRFProtect()
+
+# Everything the pages use is served by the portal itself: no CDN, no inline script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_TEXTS = {
+    400: ("Bad request", "The portal could not understand what was sent."),
+    403: (
+        "Not allowed",
+        "Your roles do not allow this. If you think they should, ask a coordinator.",
+    ),
+    404: ("Not found", "There is nothing here, or nothing you may see."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "What was sent is larger than the portal accepts."),
+    500: (
+        "Something went wrong",
+        "The portal hit an error; nothing you did was saved. Try again, "
+        "and tell a coordinator if it happens again.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.after_request(_security_headers)
+    app.context_processor(_layout_context)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _layout_context() -> dict:
+    roles = roles_of(get_session(), current_user) if current_user.is_authenticated else []
+    return {"current_roles": roles}
+
+
+def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500])
+    return render_template(
+        "errors/error.html", status=status, title=title, text=detail or text
+    ), status
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400,
+        "The form could not be accepted: it expired or did not come from this site. "
+        "Go back, reload the page and send it again.",
+    )
+
+
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    if error.code is None or error.code < 400:
+        return error  # redirects raised as exceptions pass through untouched
+    return error_page(error.code)
+
+
+def _server_error(error: Exception) -> tuple[str, int]:
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return error_page(500)

@@ -1,0 +1,163 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
+migrated once per run with Alembic and reset for every test; the app; its client;
+and helpers to make people and sign them in."""
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from portal import create_app, migrate
+from portal.auth import service as auth
+from portal.db import session_scope
+from portal.models import metadata
+from portal.registry import service as registry
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def admin_url(url: str) -> str:
+    """The same PostgreSQL server, its maintenance database."""
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+@contextmanager
+def scratch_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own for one test, dropped afterwards."""
+    name = f"portal_scratch_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path) -> Iterator[str]:
+    """An empty database of the backend under test, for tests that migrate it themselves."""
+    if ON_POSTGRES:
+        with scratch_postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> str:
+    """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
+    if ON_POSTGRES:
+        engine = sa.create_engine(TEST_DATABASE_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+        migrate.upgrade(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "portal.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_template, tmp_path) -> str:
+    """A migrated, empty database for one test."""
+    if ON_POSTGRES:
+        engine = sa.create_engine(migrated_template)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        engine.dispose()
+        return migrated_template
+    path = tmp_path / "portal.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def instance_path(tmp_path):
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(database_url, instance_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance_path),
+            "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        }
+    )
+    yield app
+    app.extensions["portal.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/sign-in")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(email, ("steward", "nation-slug"), "researcher", ...) -> the user's id."""
+
+    def make(email: str, *roles, name: str | None = None, password: str = PASSWORD) -> int:
+        with app.app_context(), session_scope() as session:
+            user = auth.create_user(session, email, name or email.split("@")[0], password)
+            for role in roles:
+                role, nation_slug = role if isinstance(role, tuple) else (role, None)
+                nation = registry.get_nation(session, nation_slug) if nation_slug else None
+                auth.grant_role(session, user, role, nation)
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def nations(app):
+    """Two fictional Nations and three datasets: one each, and one shared."""
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, "red-cedar", "Red Cedar Nation (fictional)", "OCAP",
+                               review_quorum=2, residency=["CA"], max_term_days=730)  # fmt: skip
+        registry.create_nation(session, "blue-heron", "Blue Heron Métis (fictional)", "OCAS")
+        registry.create_dataset(session, "cedar-health", "Cedar health", "Health (fictional)",
+                                ["red-cedar"])  # fmt: skip
+        registry.create_dataset(session, "heron-schools", "Heron schools", "Schools (fictional)",
+                                ["blue-heron"])  # fmt: skip
+        registry.create_dataset(session, "shared-welfare", "Shared welfare", "Welfare (fictional)",
+                                ["red-cedar", "blue-heron"])  # fmt: skip
+    return ("red-cedar", "blue-heron")
