@@ -11,6 +11,14 @@ from portal.requests.models import (
     RequestRevision,
     RequestStatus,
 )
+from portal.reviews.models import (
+    Decision,
+    NationTrack,
+    Outcome,
+    Recommendation,
+    Review,
+    TrackStatus,
+)
 
 metadata = SQLModel.metadata
 
@@ -19,13 +27,19 @@ __all__ = [
     "ApiToken",
     "Dataset",
     "DatasetNation",
+    "Decision",
     "Framework",
     "Nation",
+    "NationTrack",
+    "Outcome",
+    "Recommendation",
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",
+    "Review",
     "Role",
     "RoleMembership",
+    "TrackStatus",
     "User",
     "metadata",
 ]
