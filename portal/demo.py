@@ -31,15 +31,15 @@ NATIONS = [
 ]  # fmt: skip
 
 DATASETS = [
-    dict(slug="child-family-services", title="Child and family services records, 2015–2024",
+    dict(slug="child-family-services", title="Child and family services records, 2015–2024 (fictional)",
          custodian="Ministry of Children's Services (fictional)",
          nations=["kestrel-river", "aspen-hollow"]),
-    dict(slug="primary-care-visits", title="Primary care visits, 2018–2024",
+    dict(slug="primary-care-visits", title="Primary care visits, 2018–2024 (fictional)",
          custodian="Regional Health Authority (fictional)",
          nations=["kestrel-river", "northwind"]),
-    dict(slug="school-attendance", title="School attendance and graduation, 2010–2024",
+    dict(slug="school-attendance", title="School attendance and graduation, 2010–2024 (fictional)",
          custodian="Department of Education (fictional)", nations=["aspen-hollow"]),
-    dict(slug="income-assistance", title="Income assistance cases, 2016–2024",
+    dict(slug="income-assistance", title="Income assistance cases, 2016–2024 (fictional)",
          custodian="Department of Social Development (fictional)", nations=["northwind"]),
 ]  # fmt: skip
 

@@ -1,0 +1,92 @@
+"""The home page lists what each person may see, and nothing else."""
+
+import pytest
+from conftest import sign_in
+from sqlmodel import select
+
+from portal.auth.models import User
+from portal.db import session_scope
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.service import create_draft, visible_requests
+
+
+@pytest.fixture
+def requests(app, nations, make_user):
+    """Drafts and submitted requests touching one Nation, the other, or both."""
+    researcher = make_user("researcher@example.org", "researcher")
+    other = make_user("other@example.org", "researcher")
+    specs = [
+        (researcher, "cedar draft", ["cedar-health"], RequestStatus.DRAFT),
+        (researcher, "cedar submitted", ["cedar-health"], RequestStatus.SCREENING),
+        (other, "heron submitted", ["heron-schools"], RequestStatus.UNDER_REVIEW),
+        (other, "shared submitted", ["shared-welfare"], RequestStatus.UNDER_REVIEW),
+        (other, "other draft", ["shared-welfare"], RequestStatus.DRAFT),
+    ]
+    with app.app_context(), session_scope() as session:
+        for owner, title, datasets, status in specs:
+            request = create_draft(
+                session, session.get(User, owner), {"title": title, "datasets": datasets}
+            )
+            request.status = status
+    return {title for _owner, title, _datasets, _status in specs}
+
+
+CASES = [
+    ("researcher", ["researcher"], {"cedar draft", "cedar submitted"}),
+    ("coordinator", ["coordinator"], {"cedar submitted", "heron submitted", "shared submitted"}),
+    ("cedar steward", [("steward", "red-cedar")], {"cedar submitted", "shared submitted"}),
+    ("heron rep", [("representative", "blue-heron")], {"heron submitted", "shared submitted"}),
+    ("admin", ["admin"], set()),
+    ("nobody", [], set()),
+]
+
+
+@pytest.mark.parametrize("who, roles, expected", CASES, ids=[c[0] for c in CASES])
+def test_each_role_sees_its_own_requests(app, client, make_user, requests, who, roles, expected):
+    email = (
+        "researcher@example.org" if who == "researcher" else f"{who.replace(' ', '.')}@example.org"
+    )
+    if who != "researcher":
+        make_user(email, *roles)
+    with app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == email)).one()
+        assert {r.title for r in visible_requests(session, user)} == expected
+    sign_in(client, email)
+    html = client.get("/").get_data(as_text=True)
+    for title in requests:
+        assert (title in html) == (title in expected), title
+
+
+def test_a_first_time_researcher_is_told_what_will_appear(client, make_user):
+    make_user("new@example.org", "researcher")
+    sign_in(client, "new@example.org")
+    html = client.get("/").get_data(as_text=True)
+    assert "Nothing here yet" in html and "Your access requests will be listed here" in html
+
+
+def test_someone_without_roles_is_told_how_to_get_one(client, make_user):
+    make_user("new@example.org")
+    sign_in(client, "new@example.org")
+    assert "You have no roles yet" in client.get("/").get_data(as_text=True)
+
+
+def test_the_layout_is_accessible(client):
+    html = client.get("/sign-in").get_data(as_text=True)
+    assert 'class="skip-link" href="#main"' in html
+    assert '<main id="main"' in html and "<header" in html and "<footer" in html
+    assert '<label for="email">' in html and '<label for="password">' in html
+    assert '<html lang="en">' in html
+
+
+def test_the_layout_names_the_person_and_their_roles(client, nations, make_user):
+    make_user("sam@example.org", ("steward", "red-cedar"), "researcher", name="Sam Steward")
+    sign_in(client, "sam@example.org")
+    html = client.get("/").get_data(as_text=True)
+    assert "Sam Steward" in html
+    assert "Researcher" in html and "Steward · Red Cedar Nation (fictional)" in html
+
+
+def test_the_welcome_page_for_visitors(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Sign in" in html and "Nations" in html
+    assert AccessRequest.__tablename__ not in html
