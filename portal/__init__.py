@@ -34,5 +34,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth_routes.init_app(app)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(main_routes.bp)
+
     register_commands(app)
     return app

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import click
 import sqlalchemy.exc
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from portal.auth import service as auth
 from portal.auth.models import NATION_ROLES, Role
@@ -57,7 +57,7 @@ class GreedyOption(click.Option):
 
 # --- db -------------------------------------------------------------------------------
 
-db_cli = click.Group("db", help="The database schema (Alembic migrations).")
+db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
 
 
 @db_cli.command("upgrade")
@@ -84,7 +84,7 @@ def db_revision(message: str, rev_id: str) -> None:
 
 # --- users ----------------------------------------------------------------------------
 
-users_cli = click.Group("users", help="Logins, roles and API tokens.")
+users_cli = AppGroup("users", help="Logins, roles and API tokens.")
 
 
 @users_cli.command("create")
@@ -99,8 +99,8 @@ def users_create(email: str, name: str, institution: str, password_stdin: bool) 
         raise click.UsageError("give the password on standard input with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
     with session_scope() as session:
-        user = auth.create_user(session, email, name, password, institution)
-        click.echo(f"Created {user.email}.")
+        created = auth.create_user(session, email, name, password, institution).email
+    click.echo(f"Created {created}.")  # only once committed
 
 
 @users_cli.command("grant")
@@ -119,8 +119,8 @@ def users_grant(email: str, role: str, nation_slug: str | None) -> None:
         user = auth.get_user(session, email)
         nation = registry.get_nation(session, nation_slug) if nation_slug else None
         auth.grant_role(session, user, role, nation)
-        where = f" for {nation.name}" if nation else ""
-        click.echo(f"{user.email} is now {role}{where}.")
+        done = f"{user.email} is now {role}" + (f" for {nation.name}." if nation else ".")
+    click.echo(done)
 
 
 @users_cli.command("token")
@@ -136,7 +136,7 @@ def users_token(email: str, name: str) -> None:
 
 # --- registry -------------------------------------------------------------------------
 
-nations_cli = click.Group("nations", help="Nations and communities, and their governance profiles.")
+nations_cli = AppGroup("nations", help="Nations and communities, and their governance profiles.")
 
 
 @nations_cli.command("create")
@@ -175,14 +175,20 @@ def nations_create(slug, name, framework, quorum, min_approvals, residency, max_
     """Register a Nation or community and its governance profile."""
     with session_scope() as session:
         nation = registry.create_nation(
-            session, slug, name, framework.upper(),
-            review_quorum=quorum, min_approvals=min_approvals,
-            residency=residency, max_term_days=max_term_days,
-        )  # fmt: skip
-        click.echo(f"Registered {nation.name} ({nation.slug}).")
+            session,
+            slug,
+            name,
+            framework.upper(),
+            review_quorum=quorum,
+            min_approvals=min_approvals,
+            residency=residency,
+            max_term_days=max_term_days,
+        )
+        done = f"Registered {nation.name} ({nation.slug})."
+    click.echo(done)
 
 
-datasets_cli = click.Group("datasets", help="Administrative datasets and whose data they hold.")
+datasets_cli = AppGroup("datasets", help="Administrative datasets and whose data they hold.")
 
 
 @datasets_cli.command("create")
@@ -202,7 +208,8 @@ def datasets_create(slug, title, custodian, nations, description) -> None:
     """Register an administrative dataset and whose data it holds."""
     with session_scope() as session:
         dataset = registry.create_dataset(session, slug, title, custodian, nations, description)
-        click.echo(f"Registered dataset {dataset.slug}.")
+        done = f"Registered dataset {dataset.slug}."
+    click.echo(done)
 
 
 # --- serving --------------------------------------------------------------------------
@@ -220,6 +227,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
@@ -228,6 +236,7 @@ def serve(host: str, port: int) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Seed and exit.")
@@ -248,8 +257,24 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         _serve(app, host, port)
 
 
+mail_cli = AppGroup("mail", help="Notifications waiting in the outbox.")
+
+
+@mail_cli.command("send")
+@reports_failures
+def mail_send() -> None:
+    """Send what waits in the outbox (run from cron to retry failed deliveries)."""
+    from portal.notify.service import deliver
+
+    with session_scope() as session:
+        sent, failed = deliver(session, current_app.config)
+    click.echo(f"{sent} sent, {failed} still waiting.")
+    if failed:
+        raise click.ClickException(f"{failed} message(s) could not be delivered; they stay queued")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, users_cli, nations_cli, datasets_cli, serve, demo):
+    for command in (db_cli, users_cli, nations_cli, datasets_cli, mail_cli, serve, demo):
         app.cli.add_command(command)
 
 

@@ -64,4 +64,6 @@ FIXED = {
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "REQUIRE_SECRET_KEY": True,
+    # Send queued mail right after the request that queued it commits (tests send by hand).
+    "MAIL_SEND_AFTER_REQUEST": True,
 }

@@ -7,7 +7,7 @@ Code outside a request (the CLI, tests) uses ``session_scope()`` instead.
 """
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -120,9 +120,16 @@ def get_session() -> Session:
     return g.db_session
 
 
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once this request's transaction has committed (never if it
+    rolls back): for work that must only follow a change that really happened."""
+    g.setdefault("after_commit", []).append(callback)
+
+
 def _finish_request(response: Response) -> Response:
     """Commit once when the handler succeeded; anything else writes nothing."""
     session = g.pop("db_session", None)
+    callbacks = g.pop("after_commit", [])
     if session is None:
         return response
     try:
@@ -130,8 +137,14 @@ def _finish_request(response: Response) -> Response:
             session.commit()
         else:
             session.rollback()
+            callbacks = []
     finally:
         session.close()
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the change is committed; a failed follow-up must not undo the reply
+            current_app.logger.exception("after-commit callback failed")
     return response
 
 

@@ -4,6 +4,7 @@ Every Nation, dataset and person here is invented; the names say so. Seeding is
 idempotent: what exists already (by slug or e-mail) is left exactly as it is.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -31,7 +32,8 @@ NATIONS = [
 ]  # fmt: skip
 
 DATASETS = [
-    dict(slug="child-family-services", title="Child and family services records, 2015–2024 (fictional)",
+    dict(slug="child-family-services",
+         title="Child and family services records, 2015–2024 (fictional)",
          custodian="Ministry of Children's Services (fictional)",
          nations=["kestrel-river", "aspen-hollow"]),
     dict(slug="primary-care-visits", title="Primary care visits, 2018–2024 (fictional)",
@@ -140,9 +142,13 @@ def ensure_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
     key_file = Path(app.config["INSTANCE_PATH"]) / SECRET_KEY_FILE
-    if not key_file.exists():
-        key_file.touch(mode=0o600)
-        key_file.write_text(secrets.token_hex(32))
+    if not key_file.exists() or not key_file.read_text().strip():
+        # Written whole under a temporary name, then renamed: never a half-written key.
+        partial = key_file.with_suffix(".partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        os.replace(partial, key_file)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
@@ -155,9 +161,9 @@ def seed(session: Session) -> None:
             spec = dict(spec)
             registry.create_dataset(session, nation_slugs=spec.pop("nations"), **spec)
     for email, name, institution, role, nation_slug in PEOPLE:
-        user = auth.find_user(session, email) or auth.create_user(
-            session, email, name, DEMO_PASSWORD, institution
-        )
+        if auth.find_user(session, email) is not None:
+            continue  # an existing account keeps exactly the roles it has now
+        user = auth.create_user(session, email, name, DEMO_PASSWORD, institution)
         nation = registry.get_nation(session, nation_slug) if nation_slug else None
         auth.grant_role(session, user, role, nation)
     researcher = auth.get_user(session, PEOPLE[0][0])

@@ -24,6 +24,10 @@ class NotFound(ServiceError):
     """No such object, or none the caller may know of (both look the same, by design)."""
 
 
+class Forbidden(ServiceError):
+    """The caller may know of the object but their roles do not allow this action."""
+
+
 class Conflict(ServiceError):
     """The object exists already (a duplicate slug or e-mail address)."""
 

@@ -4,6 +4,7 @@
 from sqlmodel import SQLModel
 
 from portal.auth.models import ApiToken, Role, RoleMembership, User
+from portal.notify.models import OutboxMessage
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
     AccessRequest,
@@ -31,6 +32,7 @@ __all__ = [
     "Framework",
     "Nation",
     "NationTrack",
+    "OutboxMessage",
     "Outcome",
     "Recommendation",
     "RequestDataset",

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(_layout_context)
+    app.add_template_filter(_field_value, "fieldvalue")
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
@@ -54,6 +55,20 @@ def _security_headers(response: Response) -> Response:
 def _layout_context() -> dict:
     roles = roles_of(get_session(), current_user) if current_user.is_authenticated else []
     return {"current_roles": roles}
+
+
+def _field_value(value) -> str:
+    """A request field as a person reads it (lists of slugs, team members, numbers)."""
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return "; ".join(
+            f"{v.get('name')} ({v.get('role')}, {v.get('email')})"
+            if isinstance(v, dict)
+            else str(v)
+            for v in value
+        )
+    return str(value)
 
 
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:

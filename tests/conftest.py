@@ -10,6 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+
+# Real Argon2id with small parameters: the production profile costs ~0.3 s a hash.
+# Set before the portal is imported (the hasher is built at import).
+os.environ.setdefault("PORTAL_PASSWORD_HASH_PROFILE", "CHEAPEST")
+
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -101,6 +106,7 @@ def app(database_url, instance_path):
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance_path),
             "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+            "MAIL_SEND_AFTER_REQUEST": False,  # tests deliver the outbox themselves
         }
     )
     yield app
@@ -151,13 +157,37 @@ def make_user(app):
 def nations(app):
     """Two fictional Nations and three datasets: one each, and one shared."""
     with app.app_context(), session_scope() as session:
-        registry.create_nation(session, "red-cedar", "Red Cedar Nation (fictional)", "OCAP",
-                               review_quorum=2, residency=["CA"], max_term_days=730)  # fmt: skip
+        registry.create_nation(
+            session,
+            "red-cedar",
+            "Red Cedar Nation (fictional)",
+            "OCAP",
+            review_quorum=2,
+            residency=["CA"],
+            max_term_days=730,
+        )
         registry.create_nation(session, "blue-heron", "Blue Heron Métis (fictional)", "OCAS")
-        registry.create_dataset(session, "cedar-health", "Cedar health", "Health (fictional)",
-                                ["red-cedar"])  # fmt: skip
-        registry.create_dataset(session, "heron-schools", "Heron schools", "Schools (fictional)",
-                                ["blue-heron"])  # fmt: skip
-        registry.create_dataset(session, "shared-welfare", "Shared welfare", "Welfare (fictional)",
-                                ["red-cedar", "blue-heron"])  # fmt: skip
+        registry.create_dataset(
+            session, "cedar-health", "Cedar health", "Health (fictional)", ["red-cedar"]
+        )
+        registry.create_dataset(
+            session, "heron-schools", "Heron schools", "Schools (fictional)", ["blue-heron"]
+        )
+        registry.create_dataset(
+            session,
+            "shared-welfare",
+            "Shared welfare",
+            "Welfare (fictional)",
+            ["red-cedar", "blue-heron"],
+        )
     return ("red-cedar", "blue-heron")
+
+
+@pytest.fixture
+def flow(app, nations, make_user):
+    """Every role of the workflow, for two fictional Nations (see tests/flows.py)."""
+    from flows import PEOPLE, Flow
+
+    for email, roles in PEOPLE.values():
+        make_user(email, *roles)
+    return Flow(app)

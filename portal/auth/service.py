@@ -6,6 +6,7 @@ import secrets
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
+from portal import validation
 from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
@@ -47,15 +48,20 @@ def create_user(
     session: Session, email: str, name: str, password: str, institution: str = ""
 ) -> User:
     email = normalise_email(email)
-    if not name.strip():
-        raise ValidationError({"name": "The name is empty."})
+    errors: dict[str, str] = {}
+    name = validation.text(errors, "name", name, "name", max_length=200)
+    institution = validation.text(
+        errors, "institution", institution, "institution", max_length=200, required=False
+    )
+    if errors:
+        raise ValidationError(errors)
     check_password_rules(password)
     if find_user(session, email) is not None:
         raise Conflict(f"a user with e-mail address {email!r} exists already")
     user = User(
         email=email,
-        name=name.strip(),
-        institution=institution.strip(),
+        name=name,
+        institution=institution,
         password_hash=hash_password(password),
     )
     session.add(user)

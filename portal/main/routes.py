@@ -1,4 +1,4 @@
-"""The home page: each person's view of the requests they may see."""
+"""The home page: each person's queue, then every request they may see."""
 
 from flask import Blueprint, render_template
 from flask_login import current_user
@@ -13,5 +13,9 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    requests = visible_requests(get_session(), current_user)
-    return render_template("main/home.html", requests=requests)
+    session = get_session()
+    return render_template(
+        "main/home.html",
+        queues=[],  # MERGE: queues_for(session, current_user)
+        requests=visible_requests(session, current_user),
+    )

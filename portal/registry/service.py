@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import pycountry
 from sqlmodel import Session, select
 
+from portal import validation
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 
@@ -58,8 +59,7 @@ def create_nation(
         check_slug(slug)
     except ValidationError as error:
         errors |= error.errors
-    if not name.strip():
-        errors["name"] = "The name is empty."
+    name = validation.text(errors, "name", name, "name", max_length=200)
     try:
         framework = Framework(framework)
     except ValueError:
@@ -85,7 +85,7 @@ def create_nation(
         raise Conflict(f"a Nation with slug {slug!r} exists already")
     nation = Nation(
         slug=slug,
-        name=name.strip(),
+        name=name,
         framework=framework,
         review_quorum=review_quorum,
         min_approvals=min_approvals,
@@ -112,10 +112,8 @@ def create_dataset(
         check_slug(slug)
     except ValidationError as error:
         errors |= error.errors
-    if not title.strip():
-        errors["title"] = "The title is empty."
-    if not custodian.strip():
-        errors["custodian"] = "The custodian is empty."
+    title = validation.text(errors, "title", title, "title", max_length=200)
+    custodian = validation.text(errors, "custodian", custodian, "custodian", max_length=200)
     nation_slugs = list(dict.fromkeys(nation_slugs))
     if not nation_slugs:
         errors["nations"] = "Name at least one Nation whose data the dataset holds."
@@ -124,9 +122,7 @@ def create_dataset(
     nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
     if session.exec(select(Dataset.id).where(Dataset.slug == slug)).first() is not None:
         raise Conflict(f"a dataset with slug {slug!r} exists already")
-    dataset = Dataset(
-        slug=slug, title=title.strip(), custodian=custodian.strip(), description=description
-    )
+    dataset = Dataset(slug=slug, title=title, custodian=custodian, description=description)
     session.add(dataset)
     session.flush()
     for nation in nations:

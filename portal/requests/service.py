@@ -1,6 +1,6 @@
-"""Access requests: drafts and who may see what. Flush, never commit.
+"""Access requests: drafts, snapshots and who may see what. Flush, never commit.
 
-The workflow (submission, screening, reviews, decisions) builds on these.
+The workflow's transitions (submit, screen, review, decide, ...) are in workflow.py.
 """
 
 import secrets
@@ -11,21 +11,19 @@ from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
 from portal.db import utcnow
-from portal.errors import ValidationError
-from portal.registry.models import Dataset, DatasetNation
-from portal.registry.service import jurisdiction_code
-from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
+from portal.errors import NotFound, Refused
+from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.requests import fields as request_fields
+from portal.requests.models import (
+    AccessRequest,
+    RequestDataset,
+    RequestRevision,
+    RequestStatus,
+)
 
 # Crockford's base32 without look-alikes (no I, L, O, U): easy to read out on a phone.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TEXT_FIELDS = (
-    "title",
-    "purpose",
-    "methods",
-    "community_benefit",
-    "harm_assessment",
-    "ethics_approval",
-)
+EDITABLE = (RequestStatus.DRAFT, RequestStatus.CHANGES_REQUESTED)
 
 
 def new_ref() -> str:
@@ -33,74 +31,102 @@ def new_ref() -> str:
     return f"R-{chars[:4]}-{chars[4:]}"
 
 
-def _clean_fields(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Dataset]]:
-    """Check the types of draft fields (drafts may be incomplete, never malformed)."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        if name in fields:
-            if not isinstance(fields[name], str):
-                errors[name] = "Must be text."
-            else:
-                clean[name] = fields[name].strip()
-    if "storage_location" in fields:
-        location = fields["storage_location"]
-        if not isinstance(location, str):
-            errors["storage_location"] = "Must be an ISO 3166 code such as CA or CA-ON."
-        elif location.strip():
-            try:
-                clean["storage_location"] = jurisdiction_code(location)
-            except ValidationError as error:
-                errors["storage_location"] = error.errors["residency"]
-        else:
-            clean["storage_location"] = ""
-    if "retention_days" in fields:
-        days = fields["retention_days"]
-        if days is None:
-            clean["retention_days"] = None
-        elif isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            errors["retention_days"] = "Must be a whole number of days, at least 1."
-        else:
-            clean["retention_days"] = days
-    datasets: list[Dataset] = []
-    if "datasets" in fields:
-        slugs = fields["datasets"]
-        if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
-            errors["datasets"] = "Must be a list of dataset slugs."
-        else:
-            found = {
-                d.slug: d for d in session.exec(select(Dataset).where(Dataset.slug.in_(slugs)))
-            }
-            unknown = [s for s in slugs if s not in found]
-            if unknown:
-                errors["datasets"] = f"Unknown dataset: {', '.join(unknown)}."
-            datasets = [found[s] for s in dict.fromkeys(slugs) if s in found]
-    if "team" in fields:
-        team = fields["team"]
-        if not isinstance(team, list) or not all(
-            isinstance(m, dict)
-            and all(isinstance(m.get(k, ""), str) for k in ("name", "email", "role"))
-            for m in team
-        ):
-            errors["team"] = "Must be a list of {name, email, role}."
-        else:
-            clean["team"] = [
-                {k: m.get(k, "").strip() for k in ("name", "email", "role")} for m in team
-            ]
-    if errors:
-        raise ValidationError(errors)
-    return clean, datasets
-
-
 def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:
-    clean, datasets = _clean_fields(session, fields)
-    request = AccessRequest(ref=new_ref(), researcher_id=researcher.id, **clean)
+    values, datasets = request_fields.clean(session, fields)
+    request = AccessRequest(ref=new_ref(), researcher_id=researcher.id, **values)
     session.add(request)
     session.flush()
-    for dataset in datasets:
-        session.add(RequestDataset(request_id=request.id, dataset_id=dataset.id))
+    _set_datasets(session, request, datasets or [])
+    return request
+
+
+def update_draft(
+    session: Session, user: User, request: AccessRequest, fields: dict[str, Any]
+) -> AccessRequest:
+    """Change the fields given; only the researcher, only in draft or changes requested."""
+    if request.researcher_id != user.id:
+        raise NotFound("no such request")
+    if request.status not in EDITABLE:
+        raise Refused(
+            f"A request that is {request.status.label.lower()} cannot be edited; "
+            "only drafts and requests returned for changes can."
+        )
+    values, datasets = request_fields.clean(session, fields)
+    for name, value in values.items():
+        setattr(request, name, value)
+    if datasets is not None:
+        _set_datasets(session, request, datasets)
+    request.updated_at = utcnow()
+    session.add(request)
     session.flush()
     return request
+
+
+def _set_datasets(session: Session, request: AccessRequest, datasets: list[Dataset]) -> None:
+    existing = session.exec(
+        select(RequestDataset).where(RequestDataset.request_id == request.id)
+    ).all()
+    wanted = {dataset.id for dataset in datasets}
+    for link in existing:
+        if link.dataset_id not in wanted:
+            session.delete(link)
+    have = {link.dataset_id for link in existing}
+    for dataset_id in wanted - have:
+        session.add(RequestDataset(request_id=request.id, dataset_id=dataset_id))
+    session.flush()
+
+
+def datasets_of(session: Session, request: AccessRequest) -> list[Dataset]:
+    return list(
+        session.exec(
+            select(Dataset)
+            .join(RequestDataset, RequestDataset.dataset_id == Dataset.id)
+            .where(RequestDataset.request_id == request.id)
+            .order_by(Dataset.slug)
+        )
+    )
+
+
+def nations_of(session: Session, request: AccessRequest) -> list[Nation]:
+    """Every Nation whose data the request touches, by name."""
+    return list(
+        session.exec(
+            select(Nation)
+            .where(
+                Nation.id.in_(
+                    select(DatasetNation.nation_id)
+                    .join(RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id)
+                    .where(RequestDataset.request_id == request.id)
+                )
+            )
+            .order_by(Nation.name)
+        )
+    )
+
+
+def snapshot(session: Session, request: AccessRequest) -> dict[str, Any]:
+    """The request's fields as they stand, in the shape a revision keeps them."""
+    values = {name: getattr(request, name) for name in request_fields.LABELS if name != "datasets"}
+    values["datasets"] = [dataset.slug for dataset in datasets_of(session, request)]
+    return values
+
+
+def revisions_of(session: Session, request: AccessRequest) -> list[RequestRevision]:
+    return list(
+        session.exec(
+            select(RequestRevision)
+            .where(RequestRevision.request_id == request.id)
+            .order_by(RequestRevision.number)
+        )
+    )
+
+
+def changes_since_previous(session: Session, request: AccessRequest) -> list[tuple]:
+    """What the current revision changed since the one before (empty for the first)."""
+    revisions = revisions_of(session, request)
+    if len(revisions) < 2:
+        return []
+    return request_fields.diff(revisions[-2].fields, revisions[-1].fields)
 
 
 def _visibility(session: Session, user: User) -> sa.ColumnElement[bool]:
@@ -139,5 +165,15 @@ def visible_requests(
     return list(session.exec(query))
 
 
-def touch(request: AccessRequest) -> None:
-    request.updated_at = utcnow()
+def get_visible(
+    session: Session, user: User, ref: str, *, for_update: bool = False
+) -> AccessRequest:
+    """The request ``ref`` if ``user`` may see it; otherwise NotFound, never a hint
+    that it exists. ``for_update`` locks the row for a transition (PostgreSQL)."""
+    query = select(AccessRequest).where(AccessRequest.ref == ref, _visibility(session, user))
+    if for_update:
+        query = query.with_for_update(of=AccessRequest)
+    request = session.exec(query).first()
+    if request is None:
+        raise NotFound(f"no request {ref}")
+    return request

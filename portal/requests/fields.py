@@ -1,0 +1,159 @@
+"""The fields of an access request: their labels, how each is checked, and how two
+revisions differ. Drafts may be incomplete but never malformed; submission needs
+every field (CONTRACT.md §2)."""
+
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session, select
+
+from portal.errors import ValidationError
+from portal.registry.models import Dataset
+from portal.registry.service import jurisdiction_code
+
+LABELS = {
+    "title": "Title",
+    "purpose": "Purpose",
+    "datasets": "Datasets",
+    "methods": "Methods",
+    "community_benefit": "Benefit to the community",
+    "harm_assessment": "Harm assessment",
+    "ethics_approval": "Ethics approval",
+    "storage_location": "Storage location",
+    "retention_days": "Retention (days)",
+    "team": "Team",
+}
+TEXT_FIELDS = (
+    "title",
+    "purpose",
+    "methods",
+    "community_benefit",
+    "harm_assessment",
+    "ethics_approval",
+)
+TEXT_LIMITS = {"title": 300, "ethics_approval": 500}
+TEXT_LIMIT = 20_000
+TEAM_KEYS = ("name", "email", "role")
+MAX_RETENTION_DAYS = 36_500
+
+
+def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Dataset] | None]:
+    """Check and normalise the fields given (any subset). Returns the clean values and,
+    when ``datasets`` was given, the datasets it names. Raises ValidationError naming
+    every bad field; nothing is written."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    unknown = set(fields) - set(LABELS)
+    for name in sorted(unknown):
+        errors[name] = "Not a field of a request."
+    for name in TEXT_FIELDS:
+        if name not in fields:
+            continue
+        value = fields[name]
+        limit = TEXT_LIMITS.get(name, TEXT_LIMIT)
+        if not isinstance(value, str):
+            errors[name] = "Must be text."
+        elif len(value.strip()) > limit:
+            errors[name] = f"Must be at most {limit} characters."
+        else:
+            values[name] = value.strip()
+    if "storage_location" in fields:
+        location = fields["storage_location"]
+        if not isinstance(location, str):
+            errors["storage_location"] = "Must be an ISO 3166 code such as CA or CA-ON."
+        elif not location.strip():
+            values["storage_location"] = ""
+        else:
+            try:
+                values["storage_location"] = jurisdiction_code(location)
+            except ValidationError as error:
+                errors["storage_location"] = error.errors["residency"]
+    if "retention_days" in fields:
+        days = fields["retention_days"]
+        if days is None or days == "":
+            values["retention_days"] = None
+        elif isinstance(days, bool) or not isinstance(days, int):
+            errors["retention_days"] = "Must be a whole number of days."
+        elif not 1 <= days <= MAX_RETENTION_DAYS:
+            errors["retention_days"] = f"Must be between 1 and {MAX_RETENTION_DAYS} days."
+        else:
+            values["retention_days"] = days
+    if "team" in fields:
+        try:
+            values["team"] = _clean_team(fields["team"])
+        except ValidationError as error:
+            errors |= error.errors
+    datasets = None
+    if "datasets" in fields:
+        try:
+            datasets = _find_datasets(session, fields["datasets"])
+        except ValidationError as error:
+            errors |= error.errors
+    if errors:
+        raise ValidationError(errors)
+    return values, datasets
+
+
+def _clean_team(team: Any) -> list[dict[str, str]]:
+    shape = "Must be a list of members, each with a name, an e-mail address and a role."
+    if not isinstance(team, list):
+        raise ValidationError({"team": shape})
+    members = []
+    for number, member in enumerate(team, start=1):
+        if not isinstance(member, dict) or set(member) - set(TEAM_KEYS):
+            raise ValidationError({"team": shape})
+        if not all(isinstance(member.get(key, ""), str) for key in TEAM_KEYS):
+            raise ValidationError({"team": shape})
+        entry = {key: member.get(key, "").strip() for key in TEAM_KEYS}
+        if not any(entry.values()):
+            continue  # an empty row of the form
+        if entry["email"]:
+            try:
+                entry["email"] = validate_email(
+                    entry["email"], check_deliverability=False
+                ).normalized
+            except EmailNotValidError:
+                raise ValidationError(
+                    {"team": f"Member {number}: {entry['email']!r} is not an e-mail address."}
+                ) from None
+        members.append(entry)
+    return members
+
+
+def _find_datasets(session: Session, slugs: Any) -> list[Dataset]:
+    if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
+        raise ValidationError({"datasets": "Must be a list of dataset slugs."})
+    found = {d.slug: d for d in session.exec(select(Dataset).where(Dataset.slug.in_(slugs)))}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise ValidationError({"datasets": f"Unknown dataset: {', '.join(unknown)}."})
+    return [found[slug] for slug in dict.fromkeys(slugs)]
+
+
+def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
+    """What a complete request still lacks, field by field."""
+    errors = {}
+    for name in TEXT_FIELDS:
+        if not snapshot.get(name):
+            errors[name] = f"{LABELS[name]} is required before submitting."
+    if not snapshot.get("datasets"):
+        errors["datasets"] = "Choose at least one dataset."
+    if not snapshot.get("storage_location"):
+        errors["storage_location"] = "Say where the data will be held (e.g. CA or CA-ON)."
+    if not snapshot.get("retention_days"):
+        errors["retention_days"] = "Say how many days the data will be kept."
+    team = snapshot.get("team") or []
+    if not team:
+        errors["team"] = "Name at least one team member."
+    elif any(not all(member.get(key) for key in TEAM_KEYS) for member in team):
+        errors["team"] = "Every team member needs a name, an e-mail address and a role."
+    return errors
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """Fields that differ between two snapshots: (field, label, before, after)."""
+    return [
+        (name, label, before.get(name), after.get(name))
+        for name, label in LABELS.items()
+        if before.get(name) != after.get(name)
+    ]

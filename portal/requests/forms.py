@@ -1,0 +1,85 @@
+"""Web forms for drafting a request. They only parse what was typed; the rules
+(what is valid, what submission needs) are in fields.py and the workflow."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import Optional
+
+from portal.requests.fields import LABELS
+
+TEAM_ROWS = 3  # empty rows offered for new team members (the page works without JavaScript)
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class TeamMemberForm(Form):  # a plain Form: the outer FlaskForm carries the CSRF token
+    name = StringField("Name")
+    email = StringField("E-mail address")
+    role = StringField("Role on the project")
+
+
+class DraftForm(FlaskForm):
+    title = StringField(LABELS["title"])
+    purpose = TextAreaField(LABELS["purpose"], render_kw={"rows": 5})
+    datasets = CheckboxesField(LABELS["datasets"], choices=[], validate_choice=False)
+    methods = TextAreaField(LABELS["methods"], render_kw={"rows": 5})
+    community_benefit = TextAreaField(LABELS["community_benefit"], render_kw={"rows": 4})
+    harm_assessment = TextAreaField(LABELS["harm_assessment"], render_kw={"rows": 4})
+    ethics_approval = StringField(LABELS["ethics_approval"])
+    storage_location = StringField(LABELS["storage_location"])
+    retention_days = IntegerField(
+        LABELS["retention_days"],
+        validators=[Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
+    team = FieldList(FormField(TeamMemberForm), label=LABELS["team"], min_entries=TEAM_ROWS)
+
+    def values(self) -> dict:
+        """What was typed, in the shape the service takes."""
+        return {
+            "title": self.title.data or "",
+            "purpose": self.purpose.data or "",
+            "datasets": list(self.datasets.data or []),
+            "methods": self.methods.data or "",
+            "community_benefit": self.community_benefit.data or "",
+            "harm_assessment": self.harm_assessment.data or "",
+            "ethics_approval": self.ethics_approval.data or "",
+            "storage_location": self.storage_location.data or "",
+            "retention_days": self.retention_days.data,
+            "team": [entry.data for entry in self.team.entries],
+        }
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Put a service's ValidationError messages on the fields they name."""
+        for name, message in errors.items():
+            field = getattr(self, name, None)
+            if field is None:
+                self.form_errors.append(message)
+            else:
+                field.errors = (
+                    [*field.errors, message] if isinstance(field.errors, list) else [message]
+                )
+
+
+HINTS = {
+    "purpose": "What the data will be used for, and the questions it answers.",
+    "datasets": "The Nations whose data each dataset holds review your request.",
+    "methods": "How the data will be analysed; why public tables are not enough.",
+    "community_benefit": "How the Nations and their members benefit.",
+    "harm_assessment": "Risks to individuals and to the communities, including deficit framing.",
+    "ethics_approval": "The research ethics board and its approval reference.",
+    "storage_location": "Where the data will be held: an ISO 3166 code such as CA or CA-ON.",
+    "retention_days": "How long the data will be kept, in days.",
+}

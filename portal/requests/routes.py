@@ -1,0 +1,125 @@
+"""Pages for drafting, submitting and withdrawing a request, and the request page."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.db import get_session
+from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.registry.service import list_datasets
+from portal.requests import service, workflow
+from portal.requests.forms import HINTS, DraftForm
+from portal.requests.models import AccessRequest
+from portal.requests.overview import overview
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+def load(ref: str, *, for_update: bool = False) -> AccessRequest:
+    try:
+        return service.get_visible(get_session(), current_user, ref, for_update=for_update)
+    except NotFound:
+        abort(404)
+
+
+def _draft_form(form: DraftForm | None = None, obj: AccessRequest | None = None) -> DraftForm:
+    session = get_session()
+    if form is None:
+        data = service.snapshot(session, obj) if obj is not None else {}
+        form = DraftForm(data=data or None)
+    datasets = list_datasets(session)
+    form.datasets.choices = [(d.slug, d.title) for d, _nations in datasets]
+    form.dataset_nations = {d.slug: nations for d, nations in datasets}
+    return form
+
+
+def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
+    return render_template("requests/edit.html", form=form, req=req, hints=HINTS), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _draft_form(DraftForm() if request.method == "POST" else None)
+    if request.method == "GET":
+        return _render_draft(form, None)
+    if not form.validate():
+        return _render_draft(form, None, 422)
+    try:
+        req = service.create_draft(get_session(), current_user, form.values())
+    except ValidationError as error:
+        form.show_errors(error.errors)
+        return _render_draft(form, None, 422)
+    return _after_save(form, req)
+
+
+@bp.route("/<ref>/edit", methods=["GET", "POST"])
+@login_required
+def edit(ref: str):
+    req = load(ref, for_update=request.method == "POST")
+    if req.researcher_id != current_user.id:
+        abort(403)
+    if request.method == "GET":
+        return _render_draft(_draft_form(obj=req), req)
+    form = _draft_form(DraftForm())
+    if not form.validate():
+        return _render_draft(form, req, 422)
+    try:
+        service.update_draft(get_session(), current_user, req, form.values())
+    except ValidationError as error:
+        form.show_errors(error.errors)
+        return _render_draft(form, req, 422)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("requests.show", ref=ref))
+    return _after_save(form, req)
+
+
+def _after_save(form: DraftForm, req: AccessRequest):
+    """The draft is saved (and committed, even if submission below is refused:
+    nothing typed is ever lost). Then submit, if that was the button pressed."""
+    if "submit" not in request.form:
+        flash("Draft saved.", "info")
+        return redirect(url_for("requests.show", ref=req.ref))
+    try:
+        workflow.submit(get_session(), current_user, req)
+    except ValidationError as error:
+        form.show_errors(error.errors)
+        flash(
+            "Your draft is saved, but it cannot be submitted yet: see the fields marked.", "error"
+        )
+        return _render_draft(form, req, 200)
+    except (Refused, Forbidden) as refusal:
+        flash(f"Your draft is saved, but it was not submitted: {refusal.message}", "error")
+        return _render_draft(form, req, 200)
+    flash("Submitted. A coordinator screens your request next.", "info")
+    return redirect(url_for("requests.show", ref=req.ref))
+
+
+@bp.route("/<ref>")
+@login_required
+def show(ref: str):
+    req = load(ref)
+    return render_template(
+        "requests/show.html", req=req, view=overview(get_session(), current_user, req)
+    )
+
+
+@bp.route("/<ref>/withdraw", methods=["POST"])
+@login_required
+def withdraw(ref: str):
+    req = load(ref, for_update=True)
+    try:
+        workflow.withdraw(get_session(), current_user, req, request.form.get("reason", ""))
+    except Forbidden:
+        abort(403)
+    except (Refused, ValidationError) as refusal:
+        return _show_refusal(req, refusal)
+    flash("The request is withdrawn.", "info")
+    return redirect(url_for("requests.show", ref=ref))
+
+
+def _show_refusal(req: AccessRequest, refusal: Refused | ValidationError):
+    """The request page again, with why the action was refused; nothing was written."""
+    status = 422 if isinstance(refusal, ValidationError) else 409
+    view = overview(get_session(), current_user, req)
+    return render_template("requests/show.html", req=req, view=view, refusal=refusal), status

@@ -1,0 +1,96 @@
+"""Reviews and tracks: counting what a Nation's stewards said about the current
+revision. Shared by the workflow and the governance conditions, so a review counts
+the same way everywhere."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from portal.auth.models import Role, RoleMembership, User
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.reviews.models import NationTrack, Recommendation, Review
+
+
+@dataclass(frozen=True)
+class ReviewTally:
+    """What counts toward a Nation's quorum on the current revision."""
+
+    counted: int  # reviews by designated stewards without a conflict of interest
+    approvals: int  # of those, how many recommend approval
+    conflicts: int  # stewards who declared a conflict of interest
+    quorum: int
+    min_approvals: int
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.counted >= self.quorum
+
+    @property
+    def approvals_met(self) -> bool:
+        return self.approvals >= self.min_approvals
+
+    @property
+    def reviews_missing(self) -> int:
+        return max(self.quorum - self.counted, 0)
+
+
+def designated_steward_ids(session: Session, nation: Nation) -> set[int]:
+    return set(
+        session.exec(
+            select(RoleMembership.user_id).where(
+                RoleMembership.nation_id == nation.id, RoleMembership.role == Role.STEWARD
+            )
+        )
+    )
+
+
+def current_reviews(session: Session, request: AccessRequest, nation: Nation) -> list[Review]:
+    """The reviews of the current revision for this Nation, oldest first."""
+    return list(
+        session.exec(
+            select(Review)
+            .where(
+                Review.request_id == request.id,
+                Review.nation_id == nation.id,
+                Review.revision == request.current_revision,
+            )
+            .order_by(Review.id)
+        )
+    )
+
+
+def tally(session: Session, request: AccessRequest, nation: Nation) -> ReviewTally:
+    stewards = designated_steward_ids(session, nation)
+    reviews = [r for r in current_reviews(session, request, nation) if r.steward_id in stewards]
+    counted = [r for r in reviews if not r.conflict_of_interest and r.recommendation]
+    return ReviewTally(
+        counted=len(counted),
+        approvals=sum(r.recommendation == Recommendation.APPROVE for r in counted),
+        conflicts=sum(r.conflict_of_interest for r in reviews),
+        quorum=nation.review_quorum,
+        min_approvals=nation.min_approvals,
+    )
+
+
+def tracks_of(session: Session, request: AccessRequest) -> list[tuple[NationTrack, Nation]]:
+    return list(
+        session.exec(
+            select(NationTrack, Nation)
+            .join(Nation, NationTrack.nation_id == Nation.id)
+            .where(NationTrack.request_id == request.id)
+            .order_by(Nation.name)
+        )
+    )
+
+
+def track_for(session: Session, request: AccessRequest, nation: Nation) -> NationTrack | None:
+    return session.exec(
+        select(NationTrack).where(
+            NationTrack.request_id == request.id, NationTrack.nation_id == nation.id
+        )
+    ).first()
+
+
+def has_reviewed(session: Session, request: AccessRequest, nation: Nation, user: User) -> bool:
+    return any(r.steward_id == user.id for r in current_reviews(session, request, nation))

@@ -1,0 +1,156 @@
+"""A person's walk through the pages in a real browser (Playwright driving Debian's
+Chromium): a two-Nation request from draft, through a return for changes, to both
+Nations' decisions, signed in as each role in turn."""
+
+import os
+import re
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("PORTAL_REQUIRE_BROWSER"),
+    reason="Chromium is not installed (apt-get install chromium); CI requires it",
+)
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )  # fmt: skip
+        context = browser.new_context()
+        yield context.new_page()
+        browser.close()
+
+
+def sign_in_as(page, base, email):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+
+
+def open_request(page, base, ref):
+    page.goto(f"{base}/requests/{ref}")
+
+
+def test_a_two_nation_request_through_the_pages(page, live_server, flow):
+    base = live_server
+    # The researcher drafts with a mistake, fixes it, and submits.
+    sign_in_as(page, base, "researcher@example.org")
+    page.get_by_role("link", name="Start a new request").click()
+    page.get_by_label("Title").fill("Youth mental health services (fictional)")
+    page.get_by_label("Purpose").fill("Understand access to services.")
+    page.get_by_label("Cedar health").check()
+    page.get_by_label("Heron schools").check()
+    page.get_by_label("Methods").fill("Descriptive statistics.")
+    page.get_by_label("Benefit to the community").fill("Evidence for planning.")
+    page.get_by_label("Harm assessment").fill("Small cells suppressed.")
+    page.get_by_label("Ethics approval").fill("REB 2026-7 (fictional)")
+    page.get_by_label("Storage location").fill("Narnia")
+    page.get_by_label("Retention (days)").fill("365")
+    page.get_by_label("Member 1 name").fill("Robin Researcher")
+    page.get_by_label("Member 1 e-mail address").fill("robin@example.org")
+    page.get_by_label("Member 1 role").fill("Lead")
+    page.get_by_role("button", name="Save and submit").click()
+    assert page.get_by_text("is not an ISO 3166").first.is_visible()
+    assert page.get_by_label("Title").input_value() == "Youth mental health services (fictional)"
+    page.get_by_label("Storage location").fill("CA-ON")
+    page.get_by_role("button", name="Save and submit").click()
+    page.get_by_text("Submitted. A coordinator screens your request next.").wait_for()
+    ref = re.search(r"/requests/(R-[0-9A-Z-]+)", page.url).group(1)
+    sign_out(page)
+
+    # The coordinator returns it for clarification.
+    sign_in_as(page, base, "coordinator@example.org")
+    assert page.locator("#queue-screen").get_by_text("Youth mental health").is_visible()
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Screen this request").click()
+    page.get_by_label("Return to the researcher").check()
+    page.get_by_role("button", name="Record screening").click()
+    assert page.get_by_text("Tell the researcher what to change").is_visible()
+    page.get_by_label("Comment to the researcher").fill("Which age groups?")
+    page.get_by_role("button", name="Record screening").click()
+    page.get_by_text("Changes requested").first.wait_for()
+    sign_out(page)
+
+    # The researcher revises and resubmits; the coordinator accepts.
+    sign_in_as(page, base, "researcher@example.org")
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Edit and submit").click()
+    page.get_by_label("Purpose").fill("Understand access to services for ages 12 to 24.")
+    page.get_by_role("button", name="Save and submit").click()
+    page.get_by_text("Submitted.").wait_for()
+    sign_out(page)
+    sign_in_as(page, base, "coordinator@example.org")
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Screen this request").click()
+    page.get_by_label("Accept for the Nations' review").check()
+    page.get_by_role("button", name="Record screening").click()
+    page.get_by_text("Waiting for 2 more Red Cedar Nation (fictional) steward reviews.").wait_for()
+    sign_out(page)
+
+    # Stewards of each Nation review; they see what changed since revision 1.
+    for steward, nation in [("s1.cedar@example.org", "Red Cedar Nation (fictional)"),
+                            ("s2.cedar@example.org", "Red Cedar Nation (fictional)"),
+                            ("s.heron@example.org", "Blue Heron Métis (fictional)")]:  # fmt: skip
+        sign_in_as(page, base, steward)
+        open_request(page, base, ref)
+        page.get_by_role("link", name=f"Review for {nation}").click()
+        assert page.get_by_text("Changed since revision 1").is_visible()
+        page.get_by_label("Approve").check()
+        page.get_by_role("button", name="Record my review").click()
+        page.get_by_text("Your review is recorded.").wait_for()
+        sign_out(page)
+
+    # Each representative decides for their own Nation only.
+    sign_in_as(page, base, "rep.cedar@example.org")
+    open_request(page, base, ref)
+    assert page.get_by_role("link", name="Decide for Blue Heron").count() == 0
+    page.get_by_role("link", name="Decide for Red Cedar Nation (fictional)").click()
+    page.get_by_label("Approve").check()
+    page.get_by_label("Aggregate results only, small cells suppressed").check()
+    page.get_by_label("Other conditions, one per line").fill(
+        "Share findings with Chief and Council first."
+    )
+    page.get_by_role("button", name="Record Red Cedar Nation (fictional)'s decision").click()
+    page.get_by_text(
+        "Waiting for Blue Heron Métis (fictional)'s representative to decide."
+    ).wait_for()
+    assert page.get_by_text("Share findings with Chief and Council first.").is_visible()
+    sign_out(page)
+
+    sign_in_as(page, base, "rep.heron@example.org")
+    assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Decide for Blue Heron Métis (fictional)").click()
+    page.get_by_label("Approve").check()
+    page.get_by_role("button", name="Record Blue Heron Métis (fictional)'s decision").click()
+    page.get_by_text("Every Nation approved").wait_for()
+    assert page.get_by_text("Awaiting signatures").first.is_visible()
