@@ -1,7 +1,8 @@
 """The ``portal`` command line (CONTRACT.md §1).
 
 Exit codes: 0 done; 1 refused or failed, with a one-line reason on stderr;
-2 bad usage (click's own). Every command runs in one transaction.
+2 bad usage (click's own). Every command runs in one transaction. Commands act as
+the system: the audit events they write have no actor (services' ``actor=None``).
 """
 
 import functools
@@ -15,7 +16,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from portal.auth import service as auth
 from portal.auth.models import NATION_ROLES, Role
-from portal.db import session_scope
+from portal.db import get_engine, session_scope
 from portal.errors import ServiceError
 from portal.registry import service as registry
 
@@ -212,6 +213,24 @@ def datasets_create(slug, title, custodian, nations, description) -> None:
     click.echo(done)
 
 
+# --- audit ----------------------------------------------------------------------------
+
+audit_cli = AppGroup("audit", help="The tamper-evident audit record.")
+
+
+@audit_cli.command("verify")
+@reports_failures
+def audit_verify() -> None:
+    """Re-walk the hash chain; exit 1 naming the first event that was altered,
+    removed, inserted or moved."""
+    from portal.audit.verify import verify_chain
+
+    report = verify_chain(get_engine())
+    if not report.intact:
+        raise click.ClickException(str(report.problem))
+    click.echo(f"{report.events} events, chain intact")
+
+
 # --- serving --------------------------------------------------------------------------
 
 
@@ -274,7 +293,8 @@ def mail_send() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, users_cli, nations_cli, datasets_cli, mail_cli, serve, demo):
+    commands = (db_cli, users_cli, nations_cli, datasets_cli, audit_cli, mail_cli, serve, demo)
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -288,5 +308,5 @@ def _cli_app() -> Flask:
 main = FlaskGroup(
     name="portal",
     create_app=_cli_app,
-    help="The Stewardship Portal: database, demo, users, registry, serving.",
+    help="The Stewardship Portal: database, demo, users, registry, audit, serving.",
 )

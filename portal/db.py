@@ -29,6 +29,8 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 EXTENSION_KEY = "portal.db"
+# Execution option of a connection that only reads, in one snapshot (see make_engine).
+READ_SNAPSHOT = "portal_read_snapshot"
 
 
 def utcnow() -> datetime:
@@ -98,7 +100,12 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         # Take the write lock at the start: a read-then-write transaction can
         # otherwise fail with SQLITE_BUSY instead of waiting its turn, and two
         # workflow transitions would not be serialised.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_SNAPSHOT):
+            # A long read-only walk (``portal audit verify``) reads a snapshot and
+            # must not hold the write lock for its whole length.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

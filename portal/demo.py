@@ -153,6 +153,7 @@ def ensure_secret_key(app: Flask) -> None:
 
 
 def seed(session: Session) -> None:
+    """Seed what is missing; the audit events written say the system did it (actor None)."""
     for spec in NATIONS:
         if session.exec(select(Nation.id).where(Nation.slug == spec["slug"])).first() is None:
             registry.create_nation(session, **spec)

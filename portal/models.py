@@ -3,6 +3,7 @@
 
 from sqlmodel import SQLModel
 
+from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
 from portal.auth.models import ApiToken, Role, RoleMembership, User
 from portal.notify.models import OutboxMessage
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -26,6 +27,9 @@ metadata = SQLModel.metadata
 __all__ = [
     "AccessRequest",
     "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "AuditEventNation",
     "Dataset",
     "DatasetNation",
     "Decision",

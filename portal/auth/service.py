@@ -7,6 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from portal import validation
+from portal.audit.service import record_event
 from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
@@ -82,9 +83,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def grant_role(
-    session: Session, user: User, role: Role | str, nation: Nation | None = None
+    session: Session,
+    user: User,
+    role: Role | str,
+    nation: Nation | None = None,
+    *,
+    actor: User | None = None,
 ) -> RoleMembership:
-    """Give ``user`` a role; stewards and representatives need their Nation. Idempotent."""
+    """Give ``user`` a role; stewards and representatives need their Nation. Idempotent:
+    only a new membership is recorded. ``actor`` is who grants it (None: the system)."""
     role = Role(role)
     if role in NATION_ROLES and nation is None:
         raise ValidationError({"nation": f"A {role} acts for one Nation: name it."})
@@ -105,6 +112,13 @@ def grant_role(
     membership = RoleMembership(user_id=user.id, role=role, nation_id=nation_id)
     session.add(membership)
     session.flush()
+    record_event(
+        session,
+        action="role.granted",
+        actor=actor,
+        nations=[nation] if nation else [],
+        details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
+    )
     return membership
 
 
@@ -127,8 +141,11 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, user: User, name: str = "API token") -> tuple[str, ApiToken]:
-    """A new token for ``user``: returns the token itself (shown once) and its stored record."""
+def create_api_token(
+    session: Session, user: User, name: str = "API token", *, actor: User | None = None
+) -> tuple[str, ApiToken]:
+    """A new token for ``user``: returns the token itself (shown once) and its stored record.
+    ``actor`` is who asked for it (None: the system, e.g. the command line)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         user_id=user.id,
@@ -138,6 +155,13 @@ def create_api_token(session: Session, user: User, name: str = "API token") -> t
     )
     session.add(record)
     session.flush()
+    # The record names the token, never the token itself.
+    record_event(
+        session,
+        action="token.created",
+        actor=actor,
+        details={"user": user.email, "token_id": record.id, "name": record.name},
+    )
     return token, record
 
 

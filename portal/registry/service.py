@@ -2,11 +2,14 @@
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pycountry
 from sqlmodel import Session, select
 
 from portal import validation
+from portal.audit.service import record_event
+from portal.auth.models import User
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 
@@ -53,7 +56,9 @@ def create_nation(
     max_term_days: int | None = None,
     output_review_required: bool = True,
     small_cell_threshold: int = 5,
+    actor: User | None = None,
 ) -> Nation:
+    """Register a Nation and its governance profile. ``actor``: who (None: the system)."""
     errors: dict[str, str] = {}
     try:
         check_slug(slug)
@@ -96,7 +101,27 @@ def create_nation(
     )
     session.add(nation)
     session.flush()
+    record_event(
+        session,
+        action="nation.registered",
+        actor=actor,
+        nations=[nation],
+        details={"slug": nation.slug, "name": nation.name, "profile": governance_profile(nation)},
+    )
     return nation
+
+
+def governance_profile(nation: Nation) -> dict[str, Any]:
+    """The rules a Nation sets for its data, as plain values (for the record and the API)."""
+    return {
+        "framework": nation.framework.value,
+        "review_quorum": nation.review_quorum,
+        "min_approvals": nation.min_approvals,
+        "residency": list(nation.residency),
+        "max_term_days": nation.max_term_days,
+        "output_review_required": nation.output_review_required,
+        "small_cell_threshold": nation.small_cell_threshold,
+    }
 
 
 def create_dataset(
@@ -106,7 +131,10 @@ def create_dataset(
     custodian: str,
     nation_slugs: Iterable[str],
     description: str = "",
+    *,
+    actor: User | None = None,
 ) -> Dataset:
+    """Register a dataset and whose data it holds. ``actor``: who (None: the system)."""
     errors: dict[str, str] = {}
     try:
         check_slug(slug)
@@ -128,6 +156,18 @@ def create_dataset(
     for nation in nations:
         session.add(DatasetNation(dataset_id=dataset.id, nation_id=nation.id))
     session.flush()
+    record_event(
+        session,
+        action="dataset.registered",
+        actor=actor,
+        nations=nations,
+        details={
+            "slug": dataset.slug,
+            "title": dataset.title,
+            "custodian": dataset.custodian,
+            "nations": [nation.slug for nation in nations],
+        },
+    )
     return dataset
 
 
