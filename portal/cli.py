@@ -236,11 +236,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Upgrade the database, seed the fictional demo (idempotent), print the logins, serve."""
     from portal import demo as demo_data
     from portal import migrate
+    from portal.policy.sync import load_files as load_policy_files
 
     app = current_app._get_current_object()
     demo_data.ensure_secret_key(app)
     migrate.upgrade(app.config["DATABASE_URL"])
     with session_scope() as session:
+        load_policy_files(session)
         demo_data.seed(session)
     click.echo(demo_data.LOGINS_TEXT)
     if not no_serve:
@@ -249,7 +251,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, users_cli, nations_cli, datasets_cli, serve, demo):
+    from portal.policy.cli import policy_cli  # it imports reports_failures from here
+
+    for command in (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, serve, demo):
         app.cli.add_command(command)
 
 
@@ -263,5 +267,5 @@ def _cli_app() -> Flask:
 main = FlaskGroup(
     name="portal",
     create_app=_cli_app,
-    help="The Stewardship Portal: database, demo, users, registry, serving.",
+    help="The Stewardship Portal: database, demo, users, registry, policy, serving.",
 )

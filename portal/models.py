@@ -4,6 +4,7 @@
 from sqlmodel import SQLModel
 
 from portal.auth.models import ApiToken, Role, RoleMembership, User
+from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
     AccessRequest,
@@ -32,6 +33,8 @@ __all__ = [
     "Nation",
     "NationTrack",
     "Outcome",
+    "PolicyRule",
+    "PolicyVersion",
     "Recommendation",
     "RequestDataset",
     "RequestRevision",

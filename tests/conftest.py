@@ -12,11 +12,13 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from portal import create_app, migrate
 from portal.auth import service as auth
-from portal.db import session_scope
+from portal.db import make_engine, session_scope
 from portal.models import metadata
+from portal.policy.sync import load_files
 from portal.registry import service as registry
 
 PASSWORD = "correct horse battery"
@@ -54,6 +56,17 @@ def fresh_database_url(tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
+def load_policies(url: str) -> None:
+    """Put policies/ into the database, as `portal policy load` does."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            load_files(session)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> str:
     """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
@@ -67,18 +80,20 @@ def migrated_template(tmp_path_factory) -> str:
         return TEST_DATABASE_URL
     path = tmp_path_factory.mktemp("template") / "portal.db"
     migrate.upgrade(f"sqlite:///{path}")
+    load_policies(f"sqlite:///{path}")
     return str(path)
 
 
 @pytest.fixture
 def database_url(migrated_template, tmp_path) -> str:
-    """A migrated, empty database for one test."""
+    """A migrated database for one test: empty but for the policies/ lines."""
     if ON_POSTGRES:
         engine = sa.create_engine(migrated_template)
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with engine.begin() as connection:
             connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         engine.dispose()
+        load_policies(migrated_template)
         return migrated_template
     path = tmp_path / "portal.db"
     shutil.copyfile(migrated_template, path)
