@@ -28,12 +28,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
+    from portal.policy import web as policy_web
+    from portal.registry import routes as registry_routes
+    from portal.requests import routes as request_routes
+    from portal.reviews import routes as review_routes
 
     db.init_app(app)
     web.init_app(app)
+    policy_web.init_app(app)
     auth_routes.init_app(app)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(main_routes.bp)
-
+    app.register_blueprint(registry_routes.bp)
+    app.register_blueprint(request_routes.bp)
+    app.register_blueprint(review_routes.bp)
     register_commands(app)
     return app

@@ -264,11 +264,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Upgrade the database, seed the fictional demo (idempotent), print the logins, serve."""
     from portal import demo as demo_data
     from portal import migrate
+    from portal.policy.sync import load_files as load_policy_files
 
     app = current_app._get_current_object()
     demo_data.ensure_secret_key(app)
     migrate.upgrade(app.config["DATABASE_URL"])
     with session_scope() as session:
+        load_policy_files(session)
         demo_data.seed(session)
     click.echo(demo_data.LOGINS_TEXT)
     if not no_serve:
@@ -293,8 +295,10 @@ def mail_send() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    commands = (db_cli, users_cli, nations_cli, datasets_cli, audit_cli, mail_cli, serve, demo)
-    for command in commands:
+    from portal.policy.cli import policy_cli  # it imports reports_failures from here
+
+    commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
+    for command in (*commands, serve, demo):
         app.cli.add_command(command)
 
 
@@ -308,5 +312,5 @@ def _cli_app() -> Flask:
 main = FlaskGroup(
     name="portal",
     create_app=_cli_app,
-    help="The Stewardship Portal: database, demo, users, registry, audit, serving.",
+    help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, serving.",
 )

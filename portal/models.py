@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
 from portal.auth.models import ApiToken, Role, RoleMembership, User
 from portal.notify.models import OutboxMessage
+from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
     AccessRequest,
@@ -38,6 +39,8 @@ __all__ = [
     "NationTrack",
     "OutboxMessage",
     "Outcome",
+    "PolicyRule",
+    "PolicyVersion",
     "Recommendation",
     "RequestDataset",
     "RequestRevision",

@@ -1,13 +1,15 @@
 """What every page shares: CSRF protection, security headers, error pages, and
 the signed-in person's roles in the layout."""
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, has_request_context, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from portal.auth.service import roles_of
 from portal.db import get_session
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
 
 csrf = CSRFProtect()
 
@@ -53,8 +55,19 @@ def _security_headers(response: Response) -> Response:
 
 
 def _layout_context() -> dict:
-    roles = roles_of(get_session(), current_user) if current_user.is_authenticated else []
-    return {"current_roles": roles}
+    """The signed-in person's roles, and the Nations whose profile they may manage."""
+    # Mail is rendered outside any web request: nobody is signed in there.
+    if not has_request_context() or not current_user.is_authenticated:
+        return {"current_roles": [], "governed_nations": []}
+    session = get_session()
+    roles = roles_of(session, current_user)
+    nations = {nation.slug: nation for _role, nation in roles if nation}
+    governed = [
+        nation
+        for nation in nations.values()
+        if authorize(session, current_user, Action.MANAGE_PROFILE, nation=nation).allowed
+    ]
+    return {"current_roles": roles, "governed_nations": governed}
 
 
 def _field_value(value) -> str:

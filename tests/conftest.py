@@ -3,11 +3,8 @@ migrated once per run with Alembic and reset for every test; the app; its client
 and helpers to make people and sign them in."""
 
 import os
-import re
 import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -16,37 +13,16 @@ import pytest
 os.environ.setdefault("PORTAL_PASSWORD_HASH_PROFILE", "CHEAPEST")
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from portal import create_app, migrate
 from portal.auth import service as auth
-from portal.db import session_scope
+from portal.db import make_engine, session_scope
 from portal.models import metadata
+from portal.policy.sync import load_files
 from portal.registry import service as registry
 
-PASSWORD = "correct horse battery"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
-
-
-def admin_url(url: str) -> str:
-    """The same PostgreSQL server, its maintenance database."""
-    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
-
-
-@contextmanager
-def scratch_postgres_database() -> Iterator[str]:
-    """A PostgreSQL database of its own for one test, dropped afterwards."""
-    name = f"portal_scratch_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        engine.dispose()
+from helpers import ON_POSTGRES, PASSWORD, TEST_DATABASE_URL, scratch_postgres_database
 
 
 @pytest.fixture
@@ -57,6 +33,17 @@ def fresh_database_url(tmp_path) -> Iterator[str]:
             yield url
     else:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
+def load_policies(url: str) -> None:
+    """Put policies/ into the database, as `portal policy load` does."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            load_files(session)
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +59,13 @@ def migrated_template(tmp_path_factory) -> str:
         return TEST_DATABASE_URL
     path = tmp_path_factory.mktemp("template") / "portal.db"
     migrate.upgrade(f"sqlite:///{path}")
+    load_policies(f"sqlite:///{path}")
     return str(path)
 
 
 @pytest.fixture
 def database_url(migrated_template, tmp_path) -> str:
-    """A migrated, empty database for one test."""
+    """A migrated database for one test: empty but for the policies/ lines."""
     if ON_POSTGRES:
         engine = sa.create_engine(migrated_template)
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
@@ -88,6 +76,7 @@ def database_url(migrated_template, tmp_path) -> str:
             connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
             connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         engine.dispose()
+        load_policies(migrated_template)
         return migrated_template
     path = tmp_path / "portal.db"
     shutil.copyfile(migrated_template, path)
@@ -125,20 +114,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def sign_in(client, email: str, password: str = PASSWORD):
-    page = client.get("/sign-in")
-    token = csrf_token(page.get_data(as_text=True))
-    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.exc
-from conftest import ON_POSTGRES
 from sqlmodel import select
 
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -18,6 +17,8 @@ from portal.db import get_engine, session_scope
 from portal.errors import ServiceError
 from portal.registry import service as registry
 from portal.requests.service import create_draft
+
+from helpers import ON_POSTGRES
 
 
 def all_events(app) -> list[AuditEvent]:

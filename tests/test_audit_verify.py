@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRES
 
 from portal.audit.chain import event_hash
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
@@ -14,6 +13,8 @@ from portal.auth.models import User
 from portal.db import get_engine, session_scope
 from portal.registry import service as registry
 from portal.requests.service import create_draft
+
+from helpers import ON_POSTGRES
 
 EVENTS = AuditEvent.__table__
 LINKS = AuditEventNation.__table__

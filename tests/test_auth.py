@@ -2,13 +2,14 @@
 a fresh session at sign-in, and no open redirects."""
 
 import pytest
-from conftest import PASSWORD, csrf_token, sign_in
 from sqlmodel import select
 
 from portal.auth import service
 from portal.auth.models import User
 from portal.auth.routes import SIGN_IN_FAILED
 from portal.db import session_scope
+
+from helpers import PASSWORD, csrf_token, sign_in
 
 
 def test_passwords_are_stored_as_argon2_hashes(app, make_user):

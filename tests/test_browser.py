@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import PASSWORD
+from helpers import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
@@ -94,7 +94,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_role("link", name="Screen this request").click()
     page.get_by_label("Return to the researcher").check()
     page.get_by_role("button", name="Record screening").click()
-    assert page.get_by_text("Tell the researcher what to change").is_visible()
+    assert "Tell the researcher what to change" in page.locator("#comment-error").inner_text()
     page.get_by_label("Comment to the researcher").fill("Which age groups?")
     page.get_by_role("button", name="Record screening").click()
     page.get_by_text("Changes requested").first.wait_for()
@@ -124,7 +124,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         open_request(page, base, ref)
         page.get_by_role("link", name=f"Review for {nation}").click()
         assert page.get_by_text("Changed since revision 1").is_visible()
-        page.get_by_label("Approve").check()
+        page.get_by_label("Approve", exact=True).check()
         page.get_by_role("button", name="Record my review").click()
         page.get_by_text("Your review is recorded.").wait_for()
         sign_out(page)
@@ -134,7 +134,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     open_request(page, base, ref)
     assert page.get_by_role("link", name="Decide for Blue Heron").count() == 0
     page.get_by_role("link", name="Decide for Red Cedar Nation (fictional)").click()
-    page.get_by_label("Approve").check()
+    page.get_by_label("Approve", exact=True).check()
     page.get_by_label("Aggregate results only, small cells suppressed").check()
     page.get_by_label("Other conditions, one per line").fill(
         "Share findings with Chief and Council first."
@@ -150,7 +150,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
     page.get_by_role("link", name="Decide for Blue Heron Métis (fictional)").click()
-    page.get_by_label("Approve").check()
+    page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record Blue Heron Métis (fictional)'s decision").click()
     page.get_by_text("Every Nation approved").wait_for()
     assert page.get_by_text("Awaiting signatures").first.is_visible()

@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRES
 from flask import abort
 from sqlmodel import select
 
 from portal.auth.models import User
 from portal.db import get_engine, get_session, session_scope
 from portal.registry.models import Nation
+
+from helpers import ON_POSTGRES
 
 
 def nation_count(app) -> int:

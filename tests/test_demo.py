@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRES, scratch_postgres_database, sign_in
 from sqlmodel import select
 
 from portal import create_app
@@ -24,6 +23,8 @@ from portal.db import make_engine, session_scope
 from portal.models import metadata
 from portal.registry.models import Dataset, Nation
 from portal.requests.models import AccessRequest
+
+from helpers import ON_POSTGRES, scratch_postgres_database, sign_in
 
 PORTAL = Path(sys.executable).parent / "portal"
 LOGIN_LINE = re.compile(

@@ -1,13 +1,14 @@
 """The home page lists what each person may see, and nothing else."""
 
 import pytest
-from conftest import sign_in
 from sqlmodel import select
 
 from portal.auth.models import User
 from portal.db import session_scope
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.requests.service import create_draft, visible_requests
+
+from helpers import sign_in
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, Use
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.policy.store import bump_version
 from portal.registry.models import Nation
 
 MIN_PASSWORD_LENGTH = 10
@@ -91,27 +92,16 @@ def grant_role(
     actor: User | None = None,
 ) -> RoleMembership:
     """Give ``user`` a role; stewards and representatives need their Nation. Idempotent:
-    only a new membership is recorded. ``actor`` is who grants it (None: the system)."""
-    role = Role(role)
-    if role in NATION_ROLES and nation is None:
-        raise ValidationError({"nation": f"A {role} acts for one Nation: name it."})
-    if role not in NATION_ROLES and nation is not None:
-        raise ValidationError({"nation": f"A {role} acts portal-wide, not for one Nation."})
-    nation_id = nation.id if nation else None
-    existing = session.exec(
-        select(RoleMembership).where(
-            RoleMembership.user_id == user.id,
-            RoleMembership.role == role,
-            RoleMembership.nation_id == nation_id
-            if nation_id is not None
-            else RoleMembership.nation_id.is_(None),
-        )
-    ).first()
+    only a new membership is recorded. ``actor`` is who grants it (None: the system).
+    Takes effect for the next request in every worker (the policy version is bumped)."""
+    role = _check_role_scope(role, nation)
+    existing = find_membership(session, user, role, nation)
     if existing is not None:
         return existing
-    membership = RoleMembership(user_id=user.id, role=role, nation_id=nation_id)
+    membership = RoleMembership(user_id=user.id, role=role, nation_id=nation.id if nation else None)
     session.add(membership)
     session.flush()
+    bump_version(session)
     record_event(
         session,
         action="role.granted",
@@ -120,6 +110,56 @@ def grant_role(
         details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
     )
     return membership
+
+
+def revoke_role(
+    session: Session,
+    user: User,
+    role: Role | str,
+    nation: Nation | None = None,
+    *,
+    actor: User | None = None,
+) -> None:
+    """Take a role away; takes effect for the next request in every worker."""
+    role = _check_role_scope(role, nation)
+    membership = find_membership(session, user, role, nation)
+    if membership is None:
+        where = f" of {nation.name}" if nation else ""
+        raise NotFound(f"{user.email} is not a {role}{where}")
+    session.delete(membership)
+    session.flush()
+    bump_version(session)
+    record_event(
+        session,
+        action="role.revoked",
+        actor=actor,
+        nations=[nation] if nation else [],
+        details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
+    )
+
+
+def _check_role_scope(role: Role | str, nation: Nation | None) -> Role:
+    role = Role(role)
+    if role in NATION_ROLES and nation is None:
+        raise ValidationError({"nation": f"A {role} acts for one Nation: name it."})
+    if role not in NATION_ROLES and nation is not None:
+        raise ValidationError({"nation": f"A {role} acts portal-wide, not for one Nation."})
+    return role
+
+
+def find_membership(
+    session: Session, user: User, role: Role, nation: Nation | None
+) -> RoleMembership | None:
+    in_nation = (
+        RoleMembership.nation_id == nation.id
+        if nation is not None
+        else RoleMembership.nation_id.is_(None)
+    )
+    return session.exec(
+        select(RoleMembership).where(
+            RoleMembership.user_id == user.id, RoleMembership.role == role, in_nation
+        )
+    ).first()
 
 
 def roles_of(session: Session, user: User) -> list[tuple[Role, Nation | None]]:

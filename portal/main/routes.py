@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from portal.db import get_session
+from portal.requests.queues import queues_for
 from portal.requests.service import visible_requests
 
 bp = Blueprint("main", __name__)
@@ -16,6 +17,6 @@ def home():
     session = get_session()
     return render_template(
         "main/home.html",
-        queues=[],  # MERGE: queues_for(session, current_user)
+        queues=queues_for(session, current_user),
         requests=visible_requests(session, current_user),
     )

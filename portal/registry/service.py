@@ -33,6 +33,39 @@ def jurisdiction_code(code: str) -> str:
     )
 
 
+def check_profile(
+    review_quorum: int,
+    min_approvals: int,
+    residency: Iterable[str],
+    max_term_days: int | None,
+    small_cell_threshold: int,
+) -> tuple[dict[str, str], list[str]]:
+    """The rules of a governance profile: (errors by field, residency codes normalised)."""
+    errors: dict[str, str] = {}
+    if review_quorum < 1:
+        errors["review_quorum"] = "The review quorum must be at least 1."
+    if not 0 <= min_approvals <= max(review_quorum, 0):
+        errors["min_approvals"] = "Minimum approvals must be between 0 and the review quorum."
+    if max_term_days is not None and max_term_days < 1:
+        errors["max_term_days"] = "The maximum term must be at least 1 day."
+    if small_cell_threshold < 0:
+        errors["small_cell_threshold"] = "The small-cell threshold cannot be negative."
+    codes: list[str] = []
+    bad: list[str] = []
+    for code in residency:
+        try:
+            codes.append(jurisdiction_code(code))
+        except ValidationError as error:
+            bad.append(code)
+            errors |= error.errors
+    if len(bad) > 1:
+        listed = ", ".join(repr(code) for code in bad)
+        errors["residency"] = (
+            f"{listed} are not ISO 3166 country or subdivision codes (e.g. CA, CA-ON)."
+        )
+    return errors, list(dict.fromkeys(codes))
+
+
 def get_nation(session: Session, slug: str) -> Nation:
     nation = session.exec(select(Nation).where(Nation.slug == slug)).first()
     if nation is None:
@@ -70,20 +103,10 @@ def create_nation(
     except ValueError:
         choices = ", ".join(f.value for f in Framework)
         errors["framework"] = f"{framework!r} is not a framework: choose one of {choices}."
-    if review_quorum < 1:
-        errors["review_quorum"] = "The review quorum must be at least 1."
-    if not 0 <= min_approvals <= max(review_quorum, 0):
-        errors["min_approvals"] = "Minimum approvals must be between 0 and the review quorum."
-    if max_term_days is not None and max_term_days < 1:
-        errors["max_term_days"] = "The maximum term must be at least 1 day."
-    if small_cell_threshold < 0:
-        errors["small_cell_threshold"] = "The small-cell threshold cannot be negative."
-    codes: list[str] = []
-    for code in residency:
-        try:
-            codes.append(jurisdiction_code(code))
-        except ValidationError as error:
-            errors |= error.errors
+    profile_errors, codes = check_profile(
+        review_quorum, min_approvals, residency, max_term_days, small_cell_threshold
+    )
+    errors |= profile_errors
     if errors:
         raise ValidationError(errors)
     if session.exec(select(Nation.id).where(Nation.slug == slug)).first() is not None:
@@ -94,7 +117,7 @@ def create_nation(
         framework=framework,
         review_quorum=review_quorum,
         min_approvals=min_approvals,
-        residency=list(dict.fromkeys(codes)),
+        residency=codes,
         max_term_days=max_term_days,
         output_review_required=output_review_required,
         small_cell_threshold=small_cell_threshold,

@@ -12,11 +12,17 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.requests.fields import LABELS
 
 TEAM_ROWS = 3  # empty rows offered for new team members (the page works without JavaScript)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms options."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class CheckboxesField(SelectMultipleField):

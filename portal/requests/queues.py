@@ -91,17 +91,17 @@ def queues_for(session: Session, user: User) -> list[Queue]:
 
 
 def _by_track(session, nation_ids, track_statuses, *conditions) -> list[AccessRequest]:
+    """Requests under review with a track of one of these Nations in these states."""
+    tracks = select(NationTrack.request_id).where(
+        NationTrack.request_id == AccessRequest.id,
+        NationTrack.nation_id.in_(nation_ids),
+        NationTrack.status.in_(track_statuses),
+        *conditions,
+    )
     return list(
         session.exec(
             select(AccessRequest)
-            .join(NationTrack, NationTrack.request_id == AccessRequest.id)
-            .where(
-                AccessRequest.status == RequestStatus.UNDER_REVIEW,
-                NationTrack.nation_id.in_(nation_ids),
-                NationTrack.status.in_(track_statuses),
-                *conditions,
-            )
+            .where(AccessRequest.status == RequestStatus.UNDER_REVIEW, tracks.exists())
             .order_by(AccessRequest.updated_at)
-            .distinct()
         )
     )

@@ -7,7 +7,7 @@ from portal.db import get_session
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.registry.service import list_datasets
 from portal.requests import service, workflow
-from portal.requests.forms import HINTS, DraftForm
+from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
 from portal.requests.overview import overview
 
@@ -27,7 +27,7 @@ def _draft_form(form: DraftForm | None = None, obj: AccessRequest | None = None)
         data = service.snapshot(session, obj) if obj is not None else {}
         form = DraftForm(data=data or None)
     datasets = list_datasets(session)
-    form.datasets.choices = [(d.slug, d.title) for d, _nations in datasets]
+    form.datasets.choices = options((d.slug, d.title) for d, _nations in datasets)
     form.dataset_nations = {d.slug: nations for d, nations in datasets}
     return form
 

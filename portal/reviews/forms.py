@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 
-from portal.requests.forms import CheckboxesField
+from portal.requests.forms import CheckboxesField, options
 from portal.requests.workflow import RETURN_REASONS
 from portal.reviews.terms import STANDARD_CONDITIONS
 
@@ -23,12 +23,11 @@ ASSESSMENTS = [("met", "Met"), ("concern", "Concern"), ("unclear", "Unclear")]
 class ScreenForm(FlaskForm):
     outcome = RadioField(
         "Outcome",
-        choices=[
-            ("accept", "Accept for the Nations' review"),
-            ("return", "Return to the researcher"),
-        ],
+        choices=options(
+            [("accept", "Accept for the Nations' review"), ("return", "Return to the researcher")]
+        ),
     )
-    reason = SelectField("Reason for returning", choices=list(RETURN_REASONS.items()))
+    reason = SelectField("Reason for returning", choices=options(RETURN_REASONS.items()))
     comment = TextAreaField("Comment to the researcher", render_kw={"rows": 4})
 
 
@@ -38,11 +37,13 @@ class ReviewForm(FlaskForm):
     )
     recommendation = RadioField(
         "Recommendation",
-        choices=[
-            ("approve", "Approve"),
-            ("changes", "Ask the researcher for changes"),
-            ("refuse", "Refuse"),
-        ],
+        choices=options(
+            [
+                ("approve", "Approve"),
+                ("changes", "Ask the researcher for changes"),
+                ("refuse", "Refuse"),
+            ]
+        ),
         validate_choice=False,
     )
     comment = TextAreaField("Comment", render_kw={"rows": 5})
@@ -53,15 +54,19 @@ class ReviewForm(FlaskForm):
 
 for _key, _label in CRITERIA.items():
     setattr(
-        ReviewForm, f"criterion_{_key}", SelectField(_label, choices=ASSESSMENTS, default="unclear")
+        ReviewForm,
+        f"criterion_{_key}",
+        SelectField(_label, choices=options(ASSESSMENTS), default="unclear"),
     )
 
 
 class DecisionForm(FlaskForm):
-    outcome = RadioField("Decision", choices=[("approve", "Approve"), ("refuse", "Refuse")])
+    outcome = RadioField(
+        "Decision", choices=options([("approve", "Approve"), ("refuse", "Refuse")])
+    )
     standard_conditions = CheckboxesField(
         "Standard conditions",
-        choices=[(code, label) for code, (label, _text) in STANDARD_CONDITIONS.items()],
+        choices=options((code, label) for code, (label, _text) in STANDARD_CONDITIONS.items()),
     )
     custom_conditions = TextAreaField("Other conditions, one per line", render_kw={"rows": 4})
     reason = TextAreaField(

@@ -1,0 +1,187 @@
+"""Named governance conditions: the small vocabulary policy lines attach to actions.
+
+A line ``p2, *, approve, quorum_met`` makes every approval need ``quorum_met``;
+``p2, kestrel-river, review, ethics_approval_given`` adds a rule for one Nation.
+Each condition looks at the facts of the case (the Nation and its profile, the
+request, the counted reviews) and returns None when it holds, else a
+BlockingRule whose message says, in words a person understands, what is missing.
+
+No condition looks at the clock: waiting never makes one hold (invariant 3).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlmodel import Session, select
+
+from portal.auth.models import Role, RoleMembership
+from portal.errors import BlockingRule
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import Recommendation, Review
+
+Condition = Callable[["Facts"], BlockingRule | None]
+CONDITIONS: dict[str, Condition] = {}
+
+# A request may be withdrawn before it was ever screened, so withdrawal is not "passed".
+NOT_SCREENED = frozenset(
+    {
+        RequestStatus.DRAFT,
+        RequestStatus.SCREENING,
+        RequestStatus.CHANGES_REQUESTED,
+        RequestStatus.WITHDRAWN,
+    }
+)
+
+
+@dataclass
+class Facts:
+    """What conditions may look at. Reviews are read once, on first use."""
+
+    session: Session
+    nation: Nation | None
+    request: AccessRequest | None
+
+    @cached_property
+    def counted_reviews(self) -> list[Review]:
+        """The reviews that count: this Nation's, of the request's current revision, by
+        people designated as its stewards now, who did not declare a conflict of interest."""
+        if self.nation is None or self.request is None or self.request.id is None:
+            return []
+        designated = select(RoleMembership.user_id).where(
+            RoleMembership.role == Role.STEWARD, RoleMembership.nation_id == self.nation.id
+        )
+        query = select(Review).where(
+            Review.request_id == self.request.id,
+            Review.nation_id == self.nation.id,
+            Review.revision == self.request.current_revision,
+            Review.conflict_of_interest.is_(False),
+            Review.steward_id.in_(designated),
+        )
+        return list(self.session.exec(query))
+
+
+class MissingFact(Exception):
+    """A condition was asked without the Nation or request it needs."""
+
+
+def condition(name: str) -> Callable[[Callable[[Facts], str | None]], Condition]:
+    """Register ``check`` (facts -> message when it fails, else None) under ``name``."""
+
+    def register(check: Callable[[Facts], str | None]) -> Condition:
+        def evaluate(facts: Facts) -> BlockingRule | None:
+            try:
+                message = check(facts)
+            except MissingFact as missing:
+                message = str(missing)
+            return None if message is None else BlockingRule(rule=name, message=message)
+
+        evaluate.__name__ = evaluate.__qualname__ = check.__name__
+        evaluate.__doc__ = check.__doc__
+        CONDITIONS[name] = evaluate
+        return evaluate
+
+    return register
+
+
+def _nation(facts: Facts) -> Nation:
+    if facts.nation is None:
+        raise MissingFact("This rule is a Nation's, but no Nation was named.")
+    return facts.nation
+
+
+def _request(facts: Facts) -> AccessRequest:
+    if facts.request is None:
+        raise MissingFact("There is no request to check this rule against.")
+    return facts.request
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+@condition("quorum_met")
+def quorum_met(facts: Facts) -> str | None:
+    """The Nation's review quorum of designated, unconflicted stewards on this revision."""
+    nation, _ = _nation(facts), _request(facts)
+    recorded = len(facts.counted_reviews)
+    if recorded >= nation.review_quorum:
+        return None
+    needed = _plural(nation.review_quorum, "steward review")
+    return f"{nation.name} requires {needed} of this revision; {recorded} recorded."
+
+
+@condition("min_approvals_met")
+def min_approvals_met(facts: Facts) -> str | None:
+    """Enough of the counted reviews recommend approval."""
+    nation, _ = _nation(facts), _request(facts)
+    approvals = sum(r.recommendation == Recommendation.APPROVE for r in facts.counted_reviews)
+    if approvals >= nation.min_approvals:
+        return None
+    needed = _plural(nation.min_approvals, "steward recommendation")
+    return f"{nation.name} requires {needed} to approve this revision; {approvals} recorded."
+
+
+def within(location: str, jurisdiction: str) -> bool:
+    """Whether ISO 3166 ``location`` lies within ``jurisdiction`` (CA-ON is within CA)."""
+    return location == jurisdiction or location.startswith(jurisdiction + "-")
+
+
+@condition("storage_in_jurisdiction")
+def storage_in_jurisdiction(facts: Facts) -> str | None:
+    """The declared storage location lies within one of the Nation's residency codes."""
+    nation, request = _nation(facts), _request(facts)
+    if not nation.residency:
+        return None
+    allowed = " or ".join(nation.residency)
+    if not request.storage_location:
+        return (
+            f"{nation.name} requires the data to be stored in {allowed}; "
+            "this request does not say where it will be stored."
+        )
+    if any(within(request.storage_location, code) for code in nation.residency):
+        return None
+    return (
+        f"{nation.name} requires the data to be stored in {allowed}; "
+        f"this request would store it in {request.storage_location}."
+    )
+
+
+@condition("term_within_limit")
+def term_within_limit(facts: Facts) -> str | None:
+    """The declared retention is no longer than the Nation's maximum term."""
+    nation, request = _nation(facts), _request(facts)
+    if nation.max_term_days is None:
+        return None
+    if request.retention_days is None:
+        return (
+            f"{nation.name} allows a term of at most {nation.max_term_days} days; "
+            "this request does not say how long the data will be kept."
+        )
+    if request.retention_days <= nation.max_term_days:
+        return None
+    return (
+        f"{nation.name} allows a term of at most {nation.max_term_days} days; "
+        f"this request asks for {request.retention_days}."
+    )
+
+
+@condition("screened")
+def screened(facts: Facts) -> str | None:
+    """The request has passed the coordinator's screening."""
+    request = _request(facts)
+    if request.status not in NOT_SCREENED:
+        return None
+    return (
+        "This request has not passed the coordinator's screening "
+        f"(it is {request.status.label.lower()})."
+    )
+
+
+@condition("ethics_approval_given")
+def ethics_approval_given(facts: Facts) -> str | None:
+    """The request names its ethics approval (the board and the reference)."""
+    if _request(facts).ethics_approval.strip():
+        return None
+    return "The request names no ethics approval: give the ethics board and its reference."

@@ -1,0 +1,150 @@
+"""The Casbin enforcer the portal uses, and the index of what its policy says.
+
+Two things make it fast whatever the number of lines (BENCHMARKS.md):
+
+- p lines are kept by pycasbin's FastEnforcer in a cache keyed (action, domain).
+  A request in Nation X looks only in the buckets (act, "*") and (act, X), instead
+  of scanning every line as the plain Enforcer does.
+- The domain role manager's matching function is switched off: left on (its
+  default is plain equality), the first look-up in a domain links every role to
+  every other, which is quadratic in the people holding roles there.
+"""
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import casbin
+from casbin.model import FastModel, FastPolicy, Model, fast_policy_filter
+from casbin.persist import Adapter
+
+from portal.policy.vocabulary import WILDCARD
+
+log = logging.getLogger(__name__)
+
+# The FastPolicy cache nests p lines by these columns of "p = sub, dom, act".
+CACHE_KEY_ORDER = (2, 1)
+
+Line = tuple[str, Sequence[str]]  # (ptype, values)
+
+
+class LinesAdapter(Adapter):
+    """Hands Casbin lines read elsewhere (the database, or a benchmark's own)."""
+
+    def __init__(self, lines: Iterable[Line]) -> None:
+        self.lines = lines
+
+    def load_policy(self, model) -> None:
+        for ptype, values in self.lines:
+            assertion = model.model.get(ptype[0], {}).get(ptype)
+            if assertion is None or len(values) != len(assertion.tokens):
+                log.warning("policy line ignored (not in the model): %s, %s", ptype, values)
+                continue
+            assertion.policy.append(list(values))
+
+
+def without_role_matching(enforcer: casbin.Enforcer) -> casbin.Enforcer:
+    enforcer.add_named_matching_func("g", None)
+    return enforcer
+
+
+class _FastModel(FastModel):
+    """FastModel that keeps every policy type: pycasbin's own add_def drops the
+    result its loader loops on, so a model read through it loses p2 (and g2...)."""
+
+    def add_def(self, sec: str, key: str, value) -> bool:
+        added = Model.add_def(self, sec, key, value)
+        if sec == "p" and key == "p":
+            self.model[sec][key].policy = FastPolicy(self._cache_key_order)
+        return added
+
+
+class NationEnforcer(casbin.FastEnforcer):
+    """A FastEnforcer that asks the wildcard bucket as well as the Nation's own.
+
+    Stock FastEnforcer filters on the request's own values, so lines for "*"
+    would be missed when asking in Nation X. Filtering is shared state on the
+    policy object, so enforcing is serialised with a lock (it takes ~0.1 ms).
+    """
+
+    def __init__(self, model_path: str | Path, lines: Iterable[Line] = ()) -> None:
+        super().__init__(str(model_path), None, cache_key_order=CACHE_KEY_ORDER)
+        without_role_matching(self)
+        self._lock = threading.Lock()
+        self.set_adapter(LinesAdapter(lines))
+        self.load_policy()
+
+    def new_model(self, path: str = "", text: str = "") -> FastModel:
+        model = _FastModel(self._cache_key_order)
+        if path:
+            model.load_model(path)
+        else:
+            model.load_model_from_text(text)
+        return model
+
+    def enforce(self, *rvals: str) -> bool:
+        sub, dom, act = rvals
+        policy = self.model.model["p"]["p"].policy
+        buckets = (WILDCARD,) if dom == WILDCARD else (WILDCARD, dom)
+        with self._lock:
+            for bucket in buckets:
+                with fast_policy_filter(policy, act, bucket):
+                    if self.enforce_ex(sub, dom, act)[0]:
+                        return True
+        return False
+
+    def warm_up(self) -> None:
+        """Build each domain's role graph now, not on the first request that asks."""
+        role_manager = self.get_role_manager()
+        for domain in list(role_manager.all_links):
+            role_manager.has_link(WILDCARD, WILDCARD, domain)
+
+
+@dataclass
+class LoadedPolicy:
+    """An enforcer with the policy it was built from, as the service reads it."""
+
+    version: int
+    enforcer: NationEnforcer
+    # (domain, action) -> condition names, in file order
+    conditions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # action -> [(role, domain)] of the p lines that grant it
+    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, model_path: str | Path, lines: Sequence[Line], version: int) -> "LoadedPolicy":
+        enforcer = NationEnforcer(model_path, lines)
+        enforcer.warm_up()
+        loaded = cls(version=version, enforcer=enforcer)
+        for ptype, values in lines:
+            if ptype == "p2" and len(values) == 3:
+                domain, action, name = values
+                loaded.conditions.setdefault((domain, action), []).append(name)
+            elif ptype == "p" and len(values) == 3:
+                role, domain, action = values
+                loaded.grants.setdefault(action, []).append((role, domain))
+        if not loaded.grants:
+            log.warning(
+                "no governance policy in the database: every action is refused until "
+                "`portal policy load` is run"
+            )
+        return loaded
+
+    def allows(self, sub: str, domain: str, action: str) -> bool:
+        return self.enforcer.enforce(sub, domain, action)
+
+    def conditions_for(self, domain: str, action: str) -> list[str]:
+        """The conditions on ``action`` in ``domain``: those for every Nation, then its own."""
+        names = self.conditions.get((WILDCARD, action), [])
+        if domain != WILDCARD:
+            names = names + self.conditions.get((domain, action), [])
+        return list(dict.fromkeys(names))
+
+    def grants_in(self, domain: str, action: str) -> list[tuple[str, str]]:
+        return [
+            (role, line_domain)
+            for role, line_domain in self.grants.get(action, [])
+            if line_domain in (WILDCARD, domain)
+        ]

@@ -1,0 +1,111 @@
+"""The words policy lines may use: actions, the wildcard domain, and the rules
+about actions that the sovereignty invariants fix (DESIGN.md 1, 2 and 5).
+
+The policy files may give actions to roles and attach conditions to actions, but
+`portal policy check` refuses files that break what is fixed here, so a typo or
+an over-generous line cannot make a coordinator decide for a Nation.
+"""
+
+import enum
+
+from portal.auth.models import NATION_ROLES, Role
+
+# The domain of portal-wide roles, and of policy lines that apply in every Nation.
+WILDCARD = "*"
+
+
+class Scope(enum.Enum):
+    NATION = "nation"  # asked in one Nation's domain: authorize(..., nation=X)
+    PORTAL = "portal"  # asked portal-wide: authorize(...) without a Nation
+    EITHER = "either"
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    SCREEN = "screen"
+    REVIEW = "review"
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    SIGN = "sign"
+    REVOKE = "revoke"
+    MANAGE_PROFILE = "manage_profile"
+    VIEW_RECORD = "view_record"
+    MANAGE_REGISTRY = "manage_registry"
+    MANAGE_USERS = "manage_users"
+
+    @property
+    def scope(self) -> Scope:
+        return _SCOPES.get(self, Scope.EITHER)
+
+    @property
+    def phrase(self) -> str:
+        """What the action is, completing "Only a coordinator may ..."."""
+        return _PHRASES[self]
+
+
+_SCOPES = {
+    Action.REVIEW: Scope.NATION,
+    Action.APPROVE: Scope.NATION,
+    Action.REFUSE: Scope.NATION,
+    Action.REVOKE: Scope.NATION,
+    Action.MANAGE_PROFILE: Scope.NATION,
+    Action.VIEW_RECORD: Scope.NATION,
+    Action.CREATE: Scope.PORTAL,
+    Action.MANAGE_REGISTRY: Scope.PORTAL,
+    Action.MANAGE_USERS: Scope.PORTAL,
+}
+
+# "for it" is the Nation named in the sentence ("a representative of X may approve for it").
+_PHRASES = {
+    Action.VIEW: "view requests",
+    Action.CREATE: "create requests",
+    Action.EDIT: "edit requests",
+    Action.SUBMIT: "submit requests",
+    Action.WITHDRAW: "withdraw requests",
+    Action.SCREEN: "screen requests",
+    Action.REVIEW: "review for it",
+    Action.APPROVE: "approve for it",
+    Action.REFUSE: "refuse for it",
+    Action.SIGN: "sign agreements",
+    Action.REVOKE: "revoke access for it",
+    Action.MANAGE_PROFILE: "manage its governance profile",
+    Action.VIEW_RECORD: "read its record",
+    Action.MANAGE_REGISTRY: "manage the registry",
+    Action.MANAGE_USERS: "manage users",
+}
+
+# Actions only certain roles may ever be given (invariant 1: only a Nation's
+# representative decides for it; stewards, not coordinators, review).
+RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.APPROVE: frozenset({Role.REPRESENTATIVE}),
+    Action.REFUSE: frozenset({Role.REPRESENTATIVE}),
+    Action.REVOKE: frozenset({Role.REPRESENTATIVE}),
+    Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
+    Action.REVIEW: frozenset({Role.STEWARD}),
+}
+
+# Conditions that must apply to an action in every Nation (invariants 2 and 5).
+REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
+    Action.APPROVE: frozenset({"quorum_met", "storage_in_jurisdiction", "term_within_limit"}),
+}
+
+# Actions that may carry no condition at all (invariant 2: refusal is always possible).
+UNCONDITIONAL_ACTIONS = frozenset({Action.REFUSE})
+
+ROLE_NAMES = frozenset(role.value for role in Role)
+ACTION_NAMES = frozenset(action.value for action in Action)
+
+
+def subject(user_id: int) -> str:
+    """The Casbin subject of a person (role names are subjects of policy lines)."""
+    return f"user:{user_id}"
+
+
+def role_can_hold(role: Role, domain: str) -> bool:
+    """Whether anyone could hold ``role`` in a request asked in ``domain``: portal-wide
+    roles hold everywhere, Nation roles only in a Nation's domain."""
+    return role not in NATION_ROLES or domain != WILDCARD

@@ -1,0 +1,120 @@
+"""A Nation's governance profile and its stewards, as its representative keeps them.
+
+Every function asks the policy first (manage_profile in the Nation's domain), so
+only that Nation's representative changes them. Flush, never commit. The profile
+is read from the Nation row by every check, so a change holds for the next
+request in every worker; steward changes bump the policy version (auth.service).
+"""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.auth.models import Role, RoleMembership, User
+from portal.auth.service import find_membership, find_user, grant_role, normalise_email
+from portal.auth.service import revoke_role as revoke
+from portal.db import utcnow
+from portal.errors import Conflict, ValidationError
+from portal.policy.service import require
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.registry.service import check_profile
+
+PROFILE_FIELDS = (
+    "review_quorum",
+    "min_approvals",
+    "residency",
+    "max_term_days",
+    "output_review_required",
+    "small_cell_threshold",
+)
+_WHOLE_NUMBERS = ("review_quorum", "min_approvals", "small_cell_threshold")
+
+
+def _check_types(changes: dict[str, Any]) -> dict[str, str]:
+    errors = {
+        name: "Not a governance profile setting." for name in changes if name not in PROFILE_FIELDS
+    }
+    for name in _WHOLE_NUMBERS:
+        if name in changes and (
+            isinstance(changes[name], bool) or not isinstance(changes[name], int)
+        ):
+            errors[name] = "Must be a whole number."
+    days = changes.get("max_term_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+        errors["max_term_days"] = "Must be a whole number of days, or empty for no limit."
+    if "output_review_required" in changes and not isinstance(
+        changes["output_review_required"], bool
+    ):
+        errors["output_review_required"] = "Must be yes or no."
+    codes = changes.get("residency", [])
+    if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
+        errors["residency"] = "Must be a list of ISO 3166 codes such as CA or CA-ON."
+    return errors
+
+
+def update_profile(
+    session: Session, actor: User, nation: Nation, **changes: Any
+) -> dict[str, tuple[Any, Any]]:
+    """Change the profile settings given; returns {setting: (old, new)} for those that changed."""
+    require(session, actor, Action.MANAGE_PROFILE, nation=nation)
+    if errors := _check_types(changes):
+        raise ValidationError(errors)
+    merged = {name: changes.get(name, getattr(nation, name)) for name in PROFILE_FIELDS}
+    errors, merged["residency"] = check_profile(
+        merged["review_quorum"],
+        merged["min_approvals"],
+        merged["residency"],
+        merged["max_term_days"],
+        merged["small_cell_threshold"],
+    )
+    if errors:
+        raise ValidationError(errors)
+    changed = {
+        name: (getattr(nation, name), merged[name])
+        for name in PROFILE_FIELDS
+        if getattr(nation, name) != merged[name]
+    }
+    if not changed:
+        return {}
+    for name, (_old, new) in changed.items():
+        setattr(nation, name, new)
+    nation.updated_at = utcnow()
+    session.add(nation)
+    session.flush()
+    # AUDIT: nation.profile_updated nation=slug actor=actor.id changes={setting: [old, new]}
+    return changed
+
+
+def designate_steward(session: Session, actor: User, nation: Nation, email: str) -> User:
+    """Make the person with this e-mail address a steward of the Nation."""
+    require(session, actor, Action.MANAGE_PROFILE, nation=nation)
+    address = normalise_email(email)
+    user = find_user(session, address)
+    if user is None or not user.active:
+        raise ValidationError(
+            {"email": f"No active account uses {address}: the person needs a login first."}
+        )
+    if find_membership(session, user, Role.STEWARD, nation) is not None:
+        raise Conflict(f"{user.name} is already a steward of {nation.name}.")
+    grant_role(session, user, Role.STEWARD, nation)
+    # AUDIT: steward.designated nation=nation.slug actor=actor.id steward=user.id
+    return user
+
+
+def remove_steward(session: Session, actor: User, nation: Nation, user: User) -> None:
+    """End the person's designation as a steward of the Nation (NotFound if they are none)."""
+    require(session, actor, Action.MANAGE_PROFILE, nation=nation)
+    revoke(session, user, Role.STEWARD, nation)
+    # AUDIT: steward.removed nation=nation.slug actor=actor.id steward=user.id
+
+
+def people_in_role(session: Session, nation: Nation, role: Role) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(RoleMembership, RoleMembership.user_id == User.id)
+            .where(RoleMembership.nation_id == nation.id, RoleMembership.role == role)
+            .order_by(User.name)
+        )
+    )

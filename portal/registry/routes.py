@@ -1,0 +1,107 @@
+"""A Nation's governance profile page: its representative edits it and its stewards."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlmodel import Session
+
+from portal.auth.models import Role, User
+from portal.db import get_session
+from portal.errors import Conflict, NotFound, Refused, ValidationError
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.registry import profile as profiles
+from portal.registry.forms import ProfileForm, StewardForm
+from portal.registry.models import Nation
+from portal.registry.service import get_nation
+
+bp = Blueprint("registry", __name__, url_prefix="/nations")
+
+
+def _governed_nation(session: Session, slug: str) -> Nation:
+    """The Nation, if the signed-in person may manage its profile: 404 if there is no
+    such Nation, 403 if they may not (Nations are public in the registry)."""
+    try:
+        nation = get_nation(session, slug)
+    except NotFound:
+        abort(404)
+    if not authorize(session, current_user, Action.MANAGE_PROFILE, nation=nation).allowed:
+        abort(403)
+    return nation
+
+
+def _page(session: Session, nation: Nation, form: ProfileForm, steward_form: StewardForm):
+    # Field errors, not form.errors: WTForms caches that before the service's are added.
+    has_errors = any(field.errors for field in (*form, *steward_form))
+    stewards = profiles.people_in_role(session, nation, Role.STEWARD)
+    representatives = profiles.people_in_role(session, nation, Role.REPRESENTATIVE)
+    html = render_template(
+        "registry/profile.html",
+        nation=nation,
+        form=form,
+        steward_form=steward_form,
+        stewards=stewards,
+        representatives=representatives,
+    )
+    return html, 422 if has_errors else 200
+
+
+@bp.route("/<slug>/profile", methods=["GET", "POST"])
+@login_required
+def profile(slug: str):
+    session = get_session()
+    nation = _governed_nation(session, slug)
+    form = ProfileForm(data=ProfileForm.data_of(nation))
+    if form.validate_on_submit():
+        try:
+            changed = profiles.update_profile(session, current_user, nation, **form.changes())
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                getattr(form, name).errors.append(message)
+        except Refused:
+            abort(403)
+        else:
+            flash("Profile saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("registry.profile", slug=slug))
+    return _page(session, nation, form, StewardForm(prefix="steward", formdata=None))
+
+
+@bp.route("/<slug>/stewards", methods=["POST"])
+@login_required
+def designate(slug: str):
+    session = get_session()
+    nation = _governed_nation(session, slug)
+    steward_form = StewardForm(prefix="steward")
+    if steward_form.validate_on_submit():
+        try:
+            user = profiles.designate_steward(
+                session, current_user, nation, steward_form.email.data
+            )
+        except ValidationError as error:
+            steward_form.email.errors.append(error.errors.get("email", error.message))
+        except Conflict as error:
+            steward_form.email.errors.append(error.message)
+        except Refused:
+            abort(403)
+        else:
+            flash(f"{user.name} is now a steward of {nation.name}.", "success")
+            return redirect(url_for("registry.profile", slug=slug))
+    form = ProfileForm(data=ProfileForm.data_of(nation), formdata=None)
+    return _page(session, nation, form, steward_form)
+
+
+@bp.route("/<slug>/stewards/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove(slug: str, user_id: int):
+    session = get_session()
+    nation = _governed_nation(session, slug)
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        profiles.remove_steward(session, current_user, nation, user)
+    except NotFound:
+        abort(404)
+    except Refused:
+        abort(403)
+    flash(f"{user.name} is no longer a steward of {nation.name}.", "success")
+    return redirect(url_for("registry.profile", slug=slug))

@@ -1,0 +1,48 @@
+"""Helpers the tests share (importable from any test module: `from helpers import ...`)."""
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def admin_url(url: str) -> str:
+    """The same PostgreSQL server, its maintenance database."""
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+@contextmanager
+def scratch_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own for one test, dropped afterwards."""
+    name = f"portal_scratch_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/sign-in")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
