@@ -1,11 +1,12 @@
 """What every page shares: CSRF protection, security headers, error pages, and
 the signed-in person's roles in the layout."""
 
-from flask import Flask, Response, has_request_context, render_template
+from flask import Flask, Response, has_request_context, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
 from portal.db import get_session
 from portal.policy.service import authorize
@@ -39,11 +40,17 @@ ERROR_TEXTS = {
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_security_headers)
+    app.before_request(_remember_client_address)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
+
+
+def _remember_client_address() -> None:
+    # Behind a proxy, configure werkzeug's ProxyFix so remote_addr is the client's.
+    client_address_var.set(request.remote_addr)
 
 
 def _security_headers(response: Response) -> Response:

@@ -153,4 +153,8 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record Blue Heron Métis (fictional)'s decision").click()
     page.get_by_text("Every Nation approved").wait_for()
+    timeline = page.locator("ol.timeline").inner_text()
+    for step in ("Submitted", "Returned to the researcher", "Accepted by screening",
+                 "Steward review recorded", "Approved by a Nation"):  # fmt: skip
+        assert step in timeline
     assert page.get_by_text("Awaiting signatures").first.is_visible()

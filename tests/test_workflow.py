@@ -241,3 +241,61 @@ def test_conditions_are_kept_with_the_decision(app, flow):
         decision = session.exec(select(Decision)).one()
         assert [c["code"] for c in decision.conditions] == ["aggregate_only", "custom"]
         assert "below 5" in decision.conditions[0]["text"]
+
+
+def test_every_transition_writes_exactly_one_event(app, flow):
+    from portal.audit.models import AuditEvent
+
+    def actions(ref):
+        with app.app_context(), session_scope() as session:
+            request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+            query = select(AuditEvent.action).where(AuditEvent.request_id == request.id)
+            return list(session.exec(query.order_by(AuditEvent.id)))
+
+    ref = flow.reviewed()
+    with pytest.raises(Refused):  # a refused action writes no event
+        flow.do("researcher", "submit", ref)
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    assert actions(ref) == [
+        "request.submitted",
+        "request.screened",
+        "review.recorded",
+        "review.recorded",
+        "review.recorded",
+        "decision.approved",
+        "decision.approved",
+    ]
+
+
+def test_the_web_records_where_a_change_came_from(app, client, flow):
+    from portal.audit.models import AuditEvent
+
+    from helpers import csrf_token, sign_in
+
+    ref = flow.draft()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}/edit", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    data = {**{k: v for k, v in flows_form(ref).items()}, "csrf_token": csrf_token(page.text)}
+    response = client.post(
+        f"/requests/{ref}/edit", data=data, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context(), session_scope() as session:
+        event = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "request.submitted")
+        ).one()
+        assert event.client_address == "203.0.113.9"
+
+
+def flows_form(ref):
+    """The complete request as the draft form posts it, asking to submit."""
+    from flows import COMPLETE
+
+    data = {k: v for k, v in COMPLETE.items() if k not in ("datasets", "team")}
+    data["datasets"] = COMPLETE["datasets"]
+    for i, member in enumerate(COMPLETE["team"]):
+        for key, value in member.items():
+            data[f"team-{i}-{key}"] = value
+    data["submit"] = "1"
+    return data

@@ -11,6 +11,7 @@ transactions cannot wait on each other through it.
 import json
 import re
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +23,10 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+
+# Where the current web or API request comes from. The web layer sets it before each
+# request (portal.web), so services record it without knowing about Flask.
+client_address_var: ContextVar[str | None] = ContextVar("client_address", default=None)
 
 ACTION_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 SYSTEM_ACTOR = "system"  # the label of events with no signed-in person (command line, jobs)
@@ -53,7 +58,7 @@ def record_event(
         action=action,
         request_id=request.id if request else None,
         details=details,
-        client_address=client_address,
+        client_address=client_address or client_address_var.get(),
         prev_hash=head.last_hash,
         hash="",
     )

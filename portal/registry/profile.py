@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.audit.service import record_event
 from portal.auth.models import Role, RoleMembership, User
 from portal.auth.service import find_membership, find_user, grant_role, normalise_email
 from portal.auth.service import revoke_role as revoke
@@ -82,7 +83,13 @@ def update_profile(
     nation.updated_at = utcnow()
     session.add(nation)
     session.flush()
-    # AUDIT: nation.profile_updated nation=slug actor=actor.id changes={setting: [old, new]}
+    record_event(
+        session,
+        action="nation.profile_changed",
+        actor=actor,
+        nations=[nation],
+        details={name: [old, new] for name, (old, new) in changed.items()},
+    )
     return changed
 
 
@@ -97,16 +104,14 @@ def designate_steward(session: Session, actor: User, nation: Nation, email: str)
         )
     if find_membership(session, user, Role.STEWARD, nation) is not None:
         raise Conflict(f"{user.name} is already a steward of {nation.name}.")
-    grant_role(session, user, Role.STEWARD, nation)
-    # AUDIT: steward.designated nation=nation.slug actor=actor.id steward=user.id
+    grant_role(session, user, Role.STEWARD, nation, actor=actor)  # audited as role.granted
     return user
 
 
 def remove_steward(session: Session, actor: User, nation: Nation, user: User) -> None:
     """End the person's designation as a steward of the Nation (NotFound if they are none)."""
     require(session, actor, Action.MANAGE_PROFILE, nation=nation)
-    revoke(session, user, Role.STEWARD, nation)
-    # AUDIT: steward.removed nation=nation.slug actor=actor.id steward=user.id
+    revoke(session, user, Role.STEWARD, nation, actor=actor)  # audited as role.revoked
 
 
 def people_in_role(session: Session, nation: Nation, role: Role) -> list[User]:

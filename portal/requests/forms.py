@@ -64,7 +64,11 @@ class DraftForm(FlaskForm):
             "ethics_approval": self.ethics_approval.data or "",
             "storage_location": self.storage_location.data or "",
             "retention_days": self.retention_days.data,
-            "team": [entry.data for entry in self.team.entries],
+            # A row the browser did not send reads as None: treat it as empty.
+            "team": [
+                {key: value or "" for key, value in entry.data.items()}
+                for entry in self.team.entries
+            ],
         }
 
     def show_errors(self, errors: dict[str, str]) -> None:

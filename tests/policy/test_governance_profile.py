@@ -219,3 +219,29 @@ def test_the_services_ask_the_policy_themselves(app, people):
 def test_a_quorum_larger_than_the_stewards_is_pointed_out(rep_client):
     html = rep_client.get(PAGE).get_data(as_text=True)
     assert "needs 2\nsteward reviews before approving, but\n1 steward is designated" in html
+
+
+def test_every_profile_and_steward_change_is_an_audit_event(app, nations, make_user):
+    from sqlmodel import select
+
+    from portal.audit.models import AuditEvent
+    from portal.auth.service import get_user
+    from portal.registry.profile import designate_steward, remove_steward, update_profile
+
+    make_user("rep@example.org", ("representative", "red-cedar"))
+    make_user("sam@example.org")
+    with app.app_context(), session_scope() as session:
+        rep = get_user(session, "rep@example.org")
+        nation = get_nation(session, "red-cedar")
+        before = len(session.exec(select(AuditEvent)).all())
+        update_profile(session, rep, nation, review_quorum=3)
+        steward = designate_steward(session, rep, nation, "sam@example.org")
+        remove_steward(session, rep, nation, steward)
+        events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()[before:]
+        assert [e.action for e in events] == [
+            "nation.profile_changed",
+            "role.granted",
+            "role.revoked",
+        ]
+        assert events[0].details == {"review_quorum": [2, 3]}
+        assert all(e.actor_id == rep.id for e in events)
