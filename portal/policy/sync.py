@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from portal.audit.service import record_event
 from portal.errors import ServiceError
 from portal.paths import resource_dir
 from portal.policy.check import check_directory
@@ -37,4 +38,11 @@ def load_files(session: Session, directory: Path | None = None) -> tuple[int, bo
     changed = replace_file_rules(
         session, [(line.source, line.ptype, list(line.values)) for line in lines]
     )
+    if changed:  # the governance rules themselves are part of the record
+        record_event(
+            session,
+            action="policy.loaded",
+            actor=None,
+            details={"lines": len(lines), "files": sorted({line.source for line in lines})},
+        )
     return len(lines), changed

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from sqlmodel import select
 
+from portal.audit.models import AuditEvent
 from portal.auth import service as auth
 from portal.auth.models import Role, User
 from portal.db import session_scope
@@ -179,6 +180,12 @@ def test_a_nations_own_condition_is_policy_data(
         assert load_files(session, policies) == (20 + 7, True)
         sources = set(session.exec(select(PolicyRule.source)))
         assert sources == {"roles.csv", "conditions.csv"}
+        loaded = session.exec(select(AuditEvent).where(AuditEvent.action == "policy.loaded")).all()
+        # The fixture loaded the real files (26 lines); this load is the second event.
+        assert [event.details["lines"] for event in loaded] == [26, 27], "one event per change"
+        events_before = len(session.exec(select(AuditEvent)).all())
+        assert load_files(session, policies) == (27, False)
+        assert len(session.exec(select(AuditEvent)).all()) == events_before, "no change, no event"
     cedar = make_user("s1@example.org", ("steward", "red-cedar"))
     heron = make_user("s2@example.org", ("steward", "blue-heron"))
     request_id = make_request(["shared-welfare"], ethics_approval="")
