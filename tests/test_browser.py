@@ -35,10 +35,16 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         context = browser.new_context()
         yield context.new_page()
         browser.close()
@@ -117,9 +123,11 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     sign_out(page)
 
     # Stewards of each Nation review; they see what changed since revision 1.
-    for steward, nation in [("s1.cedar@example.org", "Red Cedar Nation (fictional)"),
-                            ("s2.cedar@example.org", "Red Cedar Nation (fictional)"),
-                            ("s.heron@example.org", "Blue Heron Métis (fictional)")]:  # fmt: skip
+    for steward, nation in [
+        ("s1.cedar@example.org", "Red Cedar Nation (fictional)"),
+        ("s2.cedar@example.org", "Red Cedar Nation (fictional)"),
+        ("s.heron@example.org", "Blue Heron Métis (fictional)"),
+    ]:
         sign_in_as(page, base, steward)
         open_request(page, base, ref)
         page.get_by_role("link", name=f"Review for {nation}").click()
@@ -154,7 +162,12 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_role("button", name="Record Blue Heron Métis (fictional)'s decision").click()
     page.get_by_text("Every Nation approved").wait_for()
     timeline = page.locator("ol.timeline").inner_text()
-    for step in ("Submitted", "Returned to the researcher", "Accepted by screening",
-                 "Steward review recorded", "Approved by a Nation"):  # fmt: skip
+    for step in (
+        "Submitted",
+        "Returned to the researcher",
+        "Accepted by screening",
+        "Steward review recorded",
+        "Approved by a Nation",
+    ):
         assert step in timeline
     assert page.get_by_text("Awaiting signatures").first.is_visible()

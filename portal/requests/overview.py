@@ -42,7 +42,6 @@ class TrackView:
     reviews: list[tuple[Review, User]]
     decision: Decision | None
     can_review: bool = False
-    can_decide: bool = False
 
 
 @dataclass
@@ -55,6 +54,8 @@ class RequestView:
     changes: list[tuple]
     timeline: list[tuple[AuditEvent, str]] = field(default_factory=list)  # (event, in words)
     actions: set[str] = field(default_factory=set)  # request-wide actions this person may take
+    # Nations this person may decide for now (refusal is open from submission on).
+    decidable: list[Nation] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -91,13 +92,12 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
             reviews,
             latest_decision(session, req, nation),
         )
-        open_track = track.status in (TrackStatus.REVIEW, TrackStatus.DECISION)
+        open_track = _open(track)
         view.can_review = (
             open_track
             and _may(session, user, "review", req, nation)
             and not has_reviewed(session, req, nation, user)
         )
-        view.can_decide = open_track and _may(session, user, "approve", req, nation)
         tracks.append(view)
     view = RequestView(
         researcher=session.get(User, req.researcher_id),
@@ -118,7 +118,17 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
             view.actions.add("edit")
     if _may(session, user, "screen", req):
         view.actions.add("screen")
+    closed = {t.nation.id for t in tracks if not _open(t.track)}
+    view.decidable = [
+        nation
+        for nation in nations
+        if nation.id not in closed and _may(session, user, "refuse", req, nation)
+    ]
     return view
+
+
+def _open(track: NationTrack) -> bool:
+    return track.status in (TrackStatus.REVIEW, TrackStatus.DECISION)
 
 
 def _dataset_nations(session: Session, datasets: list[Dataset]) -> dict[int, list[Nation]]:

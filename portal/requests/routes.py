@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from portal.db import get_session
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.registry.service import list_datasets
+from portal.requests import fields as request_fields
 from portal.requests import service, workflow
 from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
@@ -32,6 +33,19 @@ def _draft_form(form: DraftForm | None = None, obj: AccessRequest | None = None)
     return form
 
 
+def _form_is_valid(form: DraftForm) -> bool:
+    """WTForms' type checks; when they fail, also the service's checks of whatever did
+    parse, so a person sees every problem at once rather than one round at a time."""
+    if form.validate():
+        return True
+    parsed = {name: value for name, value in form.values().items() if not form[name].errors}
+    try:
+        request_fields.clean(get_session(), parsed)
+    except ValidationError as error:
+        form.show_errors(error.errors)
+    return False
+
+
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
     return render_template("requests/edit.html", form=form, req=req, hints=HINTS), status
 
@@ -42,7 +56,7 @@ def new():
     form = _draft_form(DraftForm() if request.method == "POST" else None)
     if request.method == "GET":
         return _render_draft(form, None)
-    if not form.validate():
+    if not _form_is_valid(form):
         return _render_draft(form, None, 422)
     try:
         req = service.create_draft(get_session(), current_user, form.values())
@@ -61,7 +75,7 @@ def edit(ref: str):
     if request.method == "GET":
         return _render_draft(_draft_form(obj=req), req)
     form = _draft_form(DraftForm())
-    if not form.validate():
+    if not _form_is_valid(form):
         return _render_draft(form, req, 422)
     try:
         service.update_draft(get_session(), current_user, req, form.values())

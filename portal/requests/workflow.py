@@ -7,6 +7,7 @@ Then change, record the audit event and queue the notifications in the same
 transaction. Nothing here ever happens because time passed: silence is never consent.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -51,10 +52,19 @@ RETURN_REASONS = {
 }
 
 
-def _check(session: Session, user: User, action: str, request: AccessRequest, nation=None):
-    """Role first (403), then state (409), then the Nation's conditions (409)."""
+def _check(
+    session: Session,
+    user: User,
+    action: str,
+    request: AccessRequest,
+    nation: Nation | None = None,
+    *,
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Role first (403), then state (409), then ``then`` (the action's own input checks,
+    422), then the Nation's governance conditions (409)."""
     decision = authorize(session, user, action, nation=nation, request=request)
-    role_rules = [rule for rule in decision.blocked_by if rule.rule == "role"]
+    role_rules = [rule for rule in decision.blocked_by if rule.rule in ("role", "account")]
     if role_rules:
         raise Forbidden(role_rules[0].message)
     if request.status not in ALLOWED_FROM[action]:
@@ -64,6 +74,8 @@ def _check(session: Session, user: User, action: str, request: AccessRequest, na
             f"only when it is {allowed}."
         )
         raise Refused(message, [BlockingRule("state", message)])
+    if then is not None:
+        then()
     if not decision.allowed:
         raise Refused(" ".join(rule.message for rule in decision.blocked_by), decision.blocked_by)
 
@@ -104,13 +116,14 @@ def _set_status(request: AccessRequest, status: RequestStatus) -> None:
 
 def submit(session: Session, user: User, request: AccessRequest) -> AccessRequest:
     _own(user, request)
-    _check(session, user, "submit", request)
     fields = snapshot(session, request)
-    missing = request_fields.missing_for_submission(fields)
-    if missing:
-        raise ValidationError(
-            missing, "The request is not complete: " + "; ".join(missing.values())
-        )
+
+    def complete() -> None:
+        if missing := request_fields.missing_for_submission(fields):
+            summary = "The request is not complete: " + "; ".join(missing.values())
+            raise ValidationError(missing, summary)
+
+    _check(session, user, "submit", request, then=complete)
     request.current_revision += 1
     session.add(
         RequestRevision(

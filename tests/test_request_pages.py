@@ -1,0 +1,199 @@
+"""The workflow's pages: forms keep what was typed, refusals explain themselves and
+change nothing, and people reach only what their roles allow."""
+
+import pytest
+from sqlmodel import select
+
+from portal.db import session_scope
+from portal.notify.models import OutboxMessage
+from portal.requests.models import AccessRequest
+
+from helpers import csrf_token, sign_in
+
+
+def form_data(page_html: str, **fields) -> dict:
+    data = {"csrf_token": csrf_token(page_html), **fields}
+    return data
+
+
+def test_a_draft_with_errors_comes_back_as_typed(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    data = form_data(
+        page,
+        title="Kept title",
+        purpose="Kept purpose",
+        storage_location="Atlantis",
+        retention_days="soon",
+        datasets=["cedar-health"],
+    )
+    response = client.post("/requests/new", data=data)
+    html = response.text
+    assert response.status_code == 422
+    assert 'value="Kept title"' in html and "Kept purpose" in html and 'value="Atlantis"' in html
+    assert 'value="cedar-health" checked' in html or 'checked id="datasets-0"' in html
+    assert "is not an ISO 3166" in html and "Not a valid integer value" in html
+    with flow.app.app_context(), session_scope() as session:
+        assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
+
+
+def test_submitting_an_incomplete_draft_saves_it_and_names_each_gap(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    response = client.post("/requests/new", data=form_data(page, title="Only a title", submit="1"))
+    html = response.text
+    assert response.status_code == 200
+    assert "Your draft is saved, but it cannot be submitted yet" in html
+    for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
+        assert message in html
+    with flow.app.app_context(), session_scope() as session:
+        (draft,) = session.exec(select(AccessRequest)).all()
+        assert (draft.title, draft.status.value) == ("Only a title", "draft")
+        ref = draft.ref
+    assert f'action="/requests/{ref}/edit"' in html, "the next save edits, not duplicates"
+
+
+def test_the_dataset_picker_shows_whose_data_each_holds(client, flow):
+    sign_in(client, "researcher@example.org")
+    html = client.get("/requests/new").text
+    assert "Data of: Blue Heron Métis (fictional), Red Cedar Nation (fictional)" in html
+
+
+def test_a_refused_transition_explains_itself_and_changes_nothing(app, client, flow):
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar")
+    sign_in(client, "rep.cedar@example.org")
+    page = client.get(f"/requests/{ref}/decide/red-cedar").text
+    assert "Approval is not possible yet" in page
+    assert "requires 2 steward reviews of this revision; 1 recorded" in page
+    response = client.post(
+        f"/requests/{ref}/decide/red-cedar", data=form_data(page, outcome="approve")
+    )
+    assert response.status_code == 409
+    assert "quorum_met" in response.text and "Nothing was changed." in response.text
+    assert flow.status(ref) == "under_review"
+
+
+def test_a_representative_may_refuse_before_screening(client, flow):
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    sign_in(client, "rep.heron@example.org")
+    assert "Decide for Blue Heron" in client.get(f"/requests/{ref}").text
+    page = client.get(f"/requests/{ref}/decide/blue-heron").text
+    response = client.post(
+        f"/requests/{ref}/decide/blue-heron",
+        data=form_data(page, outcome="refuse", reason="Not now."),
+    )
+    assert response.status_code == 302
+    assert flow.status(ref) == "refused"
+
+
+def test_withdrawing_through_the_page(client, flow):
+    ref = flow.to_review()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}").text
+    response = client.post(f"/requests/{ref}/withdraw", data=form_data(page, reason=""))
+    assert response.status_code == 422 and "Say why the request is withdrawn." in response.text
+    response = client.post(
+        f"/requests/{ref}/withdraw", data=form_data(page, reason="Funding ended")
+    )
+    assert response.status_code == 302 and flow.status(ref) == "withdrawn"
+
+
+def test_each_step_notifies_whoever_acts_next(app, flow):
+    def recipients():
+        with app.app_context(), session_scope() as session:
+            rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            return [(row.recipient, row.subject) for row in rows]
+
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    assert {r for r, _ in recipients()} == {"coordinator@example.org", "researcher@example.org"}
+    seen = len(recipients())
+    flow.do("coordinator", "screen", ref)
+    new = {r for r, _ in recipients()[seen:]}
+    assert new == {
+        "s1.cedar@example.org",
+        "s2.cedar@example.org",
+        "s3.cedar@example.org",
+        "s.heron@example.org",
+        "researcher@example.org",
+    }
+    seen = len(recipients())
+    flow.do("heron_steward", "review", ref, "blue-heron")  # Blue Heron's quorum is 1
+    assert [r for r, _ in recipients()[seen:]] == ["rep.heron@example.org"]
+    seen = len(recipients())
+    flow.do("heron_rep", "decide", ref, "blue-heron", outcome="refuse", reason="No.")
+    assert {r for r, _ in recipients()[seen:]} == {
+        "researcher@example.org",
+        "coordinator@example.org",
+    }
+
+
+ROLES = [
+    "researcher",
+    "other_researcher",
+    "coordinator",
+    "admin",
+    "cedar_steward1",
+    "cedar_rep",
+    "heron_steward",
+    "heron_rep",
+]
+# What each role gets on each page of a two-Nation request under review (and its own draft).
+EXPECTED = {
+    "/requests/{ref}": {"other_researcher": 404, "admin": 404},
+    "/requests/{ref}/edit": {
+        "other_researcher": 404,
+        "admin": 404,
+        "coordinator": 403,
+        "cedar_steward1": 403,
+        "cedar_rep": 403,
+        "heron_steward": 403,
+        "heron_rep": 403,
+    },
+    "/requests/{ref}/screen": {"other_researcher": 404, "admin": 404},
+    "/requests/{ref}/review/red-cedar": {"other_researcher": 404, "admin": 404},
+    "/requests/{ref}/decide/red-cedar": {
+        "other_researcher": 404,
+        "admin": 404,
+        "researcher": 403,
+        "coordinator": 403,
+        "cedar_steward1": 403,
+        "heron_steward": 403,
+        "heron_rep": 403,
+    },
+    "/requests/{ref}/decide/nowhere": {
+        "other_researcher": 404,
+        "admin": 404,
+        "researcher": 404,
+        "coordinator": 404,
+        "cedar_steward1": 404,
+        "heron_steward": 404,
+        "heron_rep": 404,
+        "cedar_rep": 404,
+    },
+    "/requests/new": {},
+    "/": {},
+}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_page_for_every_role(client, flow, who):
+    from flows import PEOPLE
+
+    ref = flow.to_review()
+    sign_in(client, PEOPLE[who][0])
+    for template, exceptions in EXPECTED.items():
+        path = template.format(ref=ref)
+        status = client.get(path).status_code
+        assert status == exceptions.get(who, 200), f"{who} GET {path}"
+
+
+def test_pages_need_a_signed_in_person(client, flow):
+    ref = flow.to_review()
+    for template in EXPECTED:
+        if template == "/":
+            continue
+        response = client.get(template.format(ref=ref))
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
