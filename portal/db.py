@@ -7,6 +7,7 @@ Code outside a request (the CLI, tests) uses ``session_scope()`` instead.
 """
 
 import enum
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +32,15 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 EXTENSION_KEY = "portal.db"
 # Execution option of a connection that only reads, in one snapshot (see make_engine).
 READ_SNAPSHOT = "portal_read_snapshot"
+
+
+def json_text(value) -> str:
+    """The one JSON spelling of ``value``: sorted keys, compact, ASCII, no NaN.
+
+    Every JSON column is stored this way. The audit chain hashes this spelling of
+    an event's details, so ``portal audit verify`` can hash the stored text as it is.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def utcnow() -> datetime:
@@ -80,9 +90,9 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and (unless a
     migration asks otherwise) enforced foreign keys."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
 
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection, _record) -> None:

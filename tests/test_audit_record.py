@@ -10,10 +10,11 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlmodel import select
 
+from portal.audit.chain import canonical_content, canonical_json, timestamp
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from portal.audit.service import events_for_request, nation_ids_of, record_event
 from portal.auth import service as auth
-from portal.db import get_engine, session_scope
+from portal.db import get_engine, session_scope, utcnow
 from portal.errors import ServiceError
 from portal.registry import service as registry
 from portal.requests.service import create_draft
@@ -213,3 +214,31 @@ def test_the_database_refuses_to_change_or_remove_events(app, nations, statement
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM audit_event_nation")).scalar()
         assert connection.execute(sa.text("SELECT count(*) FROM audit_event")).scalar() == 5
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        dict(event_id=1, actor_id=None, actor_label="system", action="a.b", request_id=None,
+             nation_ids=[], details={}, client_address=None),
+        dict(event_id=123456, actor_id=7, actor_label='Zoë "Q" \\ O\'Neil\n',
+             action="request.submitted", request_id=42, nation_ids=[3, 11, 200],
+             details={"z": [1, {"é": None}], "a": "ⓐ 😀", "n": -1.5e-7, "t": True},
+             client_address="2001:db8::ff"),
+    ],
+)  # fmt: skip
+def test_the_spelt_out_content_is_the_canonical_json_of_the_event(values):
+    moment = utcnow()
+    by_hand = canonical_content(
+        **{k: v for k, v in values.items() if k != "details"},
+        occurred_at=timestamp(moment),
+        details_json=canonical_json(values["details"]),
+        prev_hash="ab" * 32,
+    )
+    as_object = {k: v for k, v in values.items() if k != "event_id"} | {
+        "id": values["event_id"],
+        "occurred_at": timestamp(moment),
+        "prev_hash": "ab" * 32,
+    }
+    assert by_hand == canonical_json(as_object)
+    assert json.loads(by_hand) == json.loads(json.dumps(as_object))
