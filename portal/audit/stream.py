@@ -16,6 +16,7 @@ import json
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from hashlib import sha256
 
 import psycopg
 from sqlalchemy.engine import Connection, Engine
@@ -35,6 +36,7 @@ _ISO_TIMESTAMP = {  # what chain.timestamp() makes of the stored value
 _EVENTS = """SELECT id, {timestamp}, actor_id, actor_label, action, request_id,
     CAST(details AS TEXT), client_address, prev_hash, hash FROM audit_event ORDER BY id"""
 _NATIONS = "SELECT event_id, nation_id FROM audit_event_nation ORDER BY event_id, nation_id"
+_NO_MORE = (float("inf"), None)  # after the last Nation row
 
 
 @contextmanager
@@ -95,15 +97,15 @@ def chain_links(
 ) -> Iterator[Link]:
     """Every event in id order with its hash checked; the ids of events that needed
     a second look go to ``rechecked``."""
-    pending = next(nations, None)
+    pending = next(nations, _NO_MORE)
     for row in events:
         event_id, moment, actor_id, label, action, request_id, details, address, prev, stored = row
         nation_ids = []
-        while pending is not None and pending[0] < event_id:  # links to a missing event
-            pending = next(nations, None)
-        while pending is not None and pending[0] == event_id:
+        while pending[0] < event_id:  # links to an event that is not there
+            pending = next(nations, _NO_MORE)
+        while pending[0] == event_id:
             nation_ids.append(pending[1])
-            pending = next(nations, None)
+            pending = next(nations, _NO_MORE)
         try:
             content = canonical_content(
                 event_id=event_id,
@@ -117,7 +119,7 @@ def chain_links(
                 client_address=address,
                 prev_hash=prev,
             )
-            matches = content_hash(content) == stored
+            matches = sha256(content.encode()).hexdigest() == stored  # chain.content_hash
         except (TypeError, ValueError):  # a NULL or a type no event is written with
             matches = False
         if not matches:
