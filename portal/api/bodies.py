@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from portal.requests.models import RequestStatus
 from portal.requests.workflow import RETURN_REASONS, SCREEN_OUTCOMES
 from portal.reviews.models import Outcome, Recommendation
+from portal.reviews.terms import STANDARD_CONDITIONS
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -131,7 +132,9 @@ class DecideIn(Body):
     reason: Text = Field(default="", description="Required when refusing; the researcher sees it.")
     conditions: list[Text] = Field(
         default_factory=list,
-        description="Standard condition codes (e.g. aggregate_only) or conditions in words.",
+        description="Conditions of an approval: standard ones by code ("
+        + ", ".join(STANDARD_CONDITIONS)
+        + "), others in words.",
         examples=[["aggregate_only", "Results are shown to the council first."]],
     )
 
