@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "or run `portal demo` once to keep one in the instance folder"
         )
 
-    from portal import db, web
+    from portal import api, db, web
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
@@ -42,5 +42,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(registry_routes.bp)
     app.register_blueprint(request_routes.bp)
     app.register_blueprint(review_routes.bp)
+    api.init_app(app)
     register_commands(app)
     return app

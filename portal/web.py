@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from portal.api import problems
 from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
 from portal.db import get_session
@@ -109,10 +110,14 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if error.code is None or error.code < 400:
         return error  # redirects raised as exceptions pass through untouched
+    if problems.is_api_request():  # e.g. no such route under /api/v1: problem+json too
+        return problems.from_http_exception(error)
     return error_page(error.code)
 
 
-def _server_error(error: Exception) -> tuple[str, int]:
+def _server_error(error: Exception) -> Response | tuple[str, int]:
+    if problems.is_api_request():
+        return problems.from_exception(error)
     from flask import current_app
 
     current_app.logger.exception("unhandled error", exc_info=error)

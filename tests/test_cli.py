@@ -529,6 +529,12 @@ NATION = ["nations", "create", "new-nation", "--name", "New Nation (fictional)"]
             ["slug"],
             id="bad-slug-trailing-hyphen",
         ),
+        pytest.param(
+            ["nations", "create", "new-line\n", "--name", "Bad", "--framework", "OCAP"],
+            1,
+            ["slug"],
+            id="bad-slug-trailing-newline",
+        ),
         pytest.param([*NATION, "--framework", "XYZ"], 1, ["framework", "XYZ"], id="framework"),
         pytest.param(
             [*NATION, "--framework", "OCAP", "--residency", "ZZ"],

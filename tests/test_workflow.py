@@ -9,7 +9,10 @@ from sqlmodel import select
 from portal.db import session_scope, utcnow
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.requests.models import AccessRequest, RequestRevision
+from portal.requests.service import get_visible
 from portal.reviews.models import Decision, NationTrack, Review
+
+from helpers import csrf_token, sign_in
 
 
 def rules(excinfo) -> set[str]:
@@ -299,3 +302,27 @@ def flows_form(ref):
             data[f"team-{i}-{key}"] = value
     data["submit"] = "1"
     return data
+
+
+def test_only_those_the_policy_lets_create_may_draft(app, client, flow):
+    for who in ("coordinator", "cedar_steward1", "admin"):
+        with pytest.raises(Forbidden):
+            flow.draft(who)
+    sign_in(client, "coordinator@example.org")
+    page = client.get("/requests/new").get_data(as_text=True)
+    response = client.post("/requests/new", data={"title": "x", "csrf_token": csrf_token(page)})
+    assert response.status_code == 403
+    with app.app_context(), session_scope() as session:
+        assert session.exec(select(AccessRequest)).all() == []
+
+
+def test_someone_else_who_sees_a_request_may_not_edit_it(flow):
+    ref = flow.to_review()
+    with pytest.raises(Forbidden):
+        flow.edit("coordinator", ref, title="Not mine")
+
+
+@pytest.mark.parametrize("ref", ["r-0000-0000", "R-0000-0000\n", "R-0000-000\x00", "x" * 500])
+def test_a_reference_that_is_not_one_finds_nothing(app, flow, ref):
+    with app.app_context(), session_scope() as session, pytest.raises(NotFound):
+        get_visible(session, flow.user(session, "researcher"), ref)

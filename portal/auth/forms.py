@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 
@@ -9,4 +9,12 @@ class SignInForm(FlaskForm):
     )
     password = PasswordField(
         "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Name",
+        description="What the token is for, e.g. the script or system that uses it.",
+        render_kw={"maxlength": 100},
     )

@@ -2,13 +2,25 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from portal.auth import service
-from portal.auth.forms import SignInForm
+from portal.auth.forms import SignInForm, TokenForm
 from portal.auth.models import User
 from portal.db import get_session
+from portal.errors import NotFound, ValidationError
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -66,3 +78,49 @@ def sign_out():
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))
+
+
+# --- API tokens: each person creates, names and revokes their own ----------------------
+
+
+def _tokens_page(form: TokenForm, new_token: str | None = None, status: int = 200):
+    tokens = service.live_tokens_of(get_session(), current_user)
+    page = render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=tokens,
+        new_token=new_token,
+    )
+    response = make_response(page, status)
+    if new_token:  # shown once: never kept by a cache or the browser's history
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    if request.method == "GET" or not form.validate():
+        return _tokens_page(form)
+    try:
+        token, _record = service.create_api_token(
+            get_session(), current_user, form.name.data or "", actor=current_user
+        )
+    except ValidationError as error:
+        form.name.errors = [error.errors.get("name", error.message)]
+        return _tokens_page(form, status=422)
+    # The token itself is in this one page and nowhere else (not in the session cookie).
+    return _tokens_page(TokenForm(formdata=None), new_token=token)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    # The form's CSRF token is checked by CSRFProtect, as on every page.
+    try:
+        record = service.revoke_api_token(get_session(), current_user, token_id)
+    except NotFound:
+        abort(404)
+    flash(f"The token “{record.name}” is revoked: it no longer works.", "info")
+    return redirect(url_for("auth.tokens"))

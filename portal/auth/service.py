@@ -186,10 +186,14 @@ def create_api_token(
 ) -> tuple[str, ApiToken]:
     """A new token for ``user``: returns the token itself (shown once) and its stored record.
     ``actor`` is who asked for it (None: the system, e.g. the command line)."""
+    errors: dict[str, str] = {}
+    name = validation.text(errors, "name", name, "token name", max_length=100, required=False)
+    if errors:
+        raise ValidationError(errors)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         user_id=user.id,
-        name=name.strip() or "API token",
+        name=name or "API token",
         token_hash=_hash_token(token),
         prefix=token[: len(TOKEN_PREFIX) + 4],
     )
@@ -203,6 +207,43 @@ def create_api_token(
         details={"user": user.email, "token_id": record.id, "name": record.name},
     )
     return token, record
+
+
+def live_tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The tokens of ``user`` that still work, newest first."""
+    return list(
+        session.exec(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Stop one of ``user``'s own tokens working, at once. NotFound for a token that is
+    someone else's or already revoked (the two look the same)."""
+    record = session.exec(
+        select(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .with_for_update()
+    ).first()
+    if record is None:
+        raise NotFound("no such token")
+    record.revoked_at = utcnow()
+    session.add(record)
+    session.flush()
+    record_event(
+        session,
+        action="token.revoked",
+        actor=user,
+        details={"user": user.email, "token_id": record.id, "name": record.name},
+    )
+    return record
 
 
 def user_for_token(session: Session, token: str) -> User | None:

@@ -18,7 +18,7 @@ SLUG_RULE = "lower-case letters, digits and hyphens, starting and ending with a 
 
 
 def check_slug(slug: str, field: str = "slug") -> str:
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise ValidationError({field: f"{slug!r} is not a valid slug: use {SLUG_RULE}."})
     return slug
 
@@ -67,7 +67,9 @@ def check_profile(
 
 
 def get_nation(session: Session, slug: str) -> Nation:
-    nation = session.exec(select(Nation).where(Nation.slug == slug)).first()
+    # Not a slug at all (say, a NUL byte PostgreSQL cannot even compare): no such Nation.
+    is_slug = isinstance(slug, str) and SLUG_PATTERN.fullmatch(slug)
+    nation = session.exec(select(Nation).where(Nation.slug == slug)).first() if is_slug else None
     if nation is None:
         raise NotFound(f"no Nation with slug {slug!r}")
     return nation

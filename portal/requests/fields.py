@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from portal.errors import ValidationError
 from portal.registry.models import Dataset
-from portal.registry.service import jurisdiction_code
+from portal.registry.service import SLUG_PATTERN, jurisdiction_code
 
 LABELS = {
     "title": "Title",
@@ -123,7 +123,10 @@ def _clean_team(team: Any) -> list[dict[str, str]]:
 def _find_datasets(session: Session, slugs: Any) -> list[Dataset]:
     if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
         raise ValidationError({"datasets": "Must be a list of dataset slugs."})
-    found = {d.slug: d for d in session.exec(select(Dataset).where(Dataset.slug.in_(slugs)))}
+    # Only well-formed slugs are looked up: anything else is simply unknown.
+    wellformed = [slug for slug in slugs if SLUG_PATTERN.fullmatch(slug)]
+    query = select(Dataset).where(Dataset.slug.in_(wellformed))
+    found = {d.slug: d for d in session.exec(query)}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ValidationError({"datasets": f"Unknown dataset: {', '.join(unknown)}."})

@@ -76,7 +76,11 @@ def latest_decision(session: Session, req: AccessRequest, nation: Nation) -> Dec
     ).first()
 
 
-def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
+def overview(
+    session: Session, user: User, req: AccessRequest, *, with_timeline: bool = True
+) -> RequestView:
+    """Everything the request page shows; ``with_timeline=False`` skips reading the events
+    (the API serves them on their own, page by page)."""
     datasets = service.datasets_of(session, req)
     nations = service.nations_of(session, req)
     dataset_nations = _dataset_nations(session, datasets)
@@ -110,7 +114,9 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
         timeline=[
             (e, EVENT_WORDS.get(e.action, e.action))
             for e in events_for_request(session, req, limit=TIMELINE_LIMIT)
-        ],
+        ]
+        if with_timeline
+        else [],
     )
     if req.researcher_id == user.id:
         view.actions |= {a for a in ("submit", "withdraw") if req.status in ALLOWED_FROM[a]}

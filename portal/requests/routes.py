@@ -60,6 +60,8 @@ def new():
         return _render_draft(form, None, 422)
     try:
         req = service.create_draft(get_session(), current_user, form.values())
+    except Forbidden:
+        abort(403)
     except ValidationError as error:
         form.show_errors(error.errors)
         return _render_draft(form, None, 422)
@@ -79,6 +81,8 @@ def edit(ref: str):
         return _render_draft(form, req, 422)
     try:
         service.update_draft(get_session(), current_user, req, form.values())
+    except Forbidden:
+        abort(403)
     except ValidationError as error:
         form.show_errors(error.errors)
         return _render_draft(form, req, 422)

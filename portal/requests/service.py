@@ -3,7 +3,9 @@
 The workflow's transitions (submit, screen, review, decide, ...) are in workflow.py.
 """
 
+import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +13,9 @@ from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
 from portal.db import utcnow
-from portal.errors import NotFound, Refused
+from portal.errors import BlockingRule, Forbidden, NotFound, Refused
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import fields as request_fields
 from portal.requests.models import (
@@ -23,6 +27,7 @@ from portal.requests.models import (
 
 # Crockford's base32 without look-alikes (no I, L, O, U): easy to read out on a phone.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REF_PATTERN = re.compile(f"R-[{_REF_ALPHABET}]{{4}}-[{_REF_ALPHABET}]{{4}}")
 EDITABLE = (RequestStatus.DRAFT, RequestStatus.CHANGES_REQUESTED)
 
 
@@ -31,7 +36,20 @@ def new_ref() -> str:
     return f"R-{chars[:4]}-{chars[4:]}"
 
 
+def _require(session: Session, user: User, action: Action) -> None:
+    """May ``user`` do this portal-wide action? Not by role: Forbidden (403); a
+    condition the policy attaches does not hold: Refused (409)."""
+    decision = authorize(session, user, action)
+    if decision.allowed:
+        return
+    message = " ".join(rule.message for rule in decision.blocked_by)
+    if any(rule.rule == "role" for rule in decision.blocked_by):
+        raise Forbidden(message)
+    raise Refused(message, decision.blocked_by)
+
+
 def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:
+    _require(session, researcher, Action.CREATE)
     values, datasets = request_fields.clean(session, fields)
     request = AccessRequest(ref=new_ref(), researcher_id=researcher.id, **values)
     session.add(request)
@@ -43,14 +61,17 @@ def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> 
 def update_draft(
     session: Session, user: User, request: AccessRequest, fields: dict[str, Any]
 ) -> AccessRequest:
-    """Change the fields given; only the researcher, only in draft or changes requested."""
+    """Change the fields given; only the researcher, only in draft or changes requested.
+    ``request`` comes from get_visible(), so the person may know of it: Forbidden, not NotFound."""
     if request.researcher_id != user.id:
-        raise NotFound("no such request")
+        raise Forbidden("Only the researcher who filed this request may edit it.")
+    _require(session, user, Action.EDIT)
     if request.status not in EDITABLE:
-        raise Refused(
+        message = (
             f"A request that is {request.status.label.lower()} cannot be edited; "
             "only drafts and requests returned for changes can."
         )
+        raise Refused(message, [BlockingRule("state", message)])
     values, datasets = request_fields.clean(session, fields)
     for name, value in values.items():
         setattr(request, name, value)
@@ -156,11 +177,25 @@ def _visibility(session: Session, user: User) -> sa.ColumnElement[bool]:
 
 
 def visible_requests(
-    session: Session, user: User, status: RequestStatus | None = None, limit: int = 200
+    session: Session,
+    user: User,
+    status: RequestStatus | None = None,
+    limit: int = 200,
+    before: tuple[datetime, int] | None = None,
 ) -> list[AccessRequest]:
+    """What ``user`` may see, most recently changed first. ``before`` (updated_at, id) of
+    the last request of a previous page continues after it (keyset pagination)."""
     query = select(AccessRequest).where(_visibility(session, user))
     if status is not None:
         query = query.where(AccessRequest.status == status)
+    if before is not None:
+        updated_at, request_id = before
+        query = query.where(
+            sa.or_(
+                AccessRequest.updated_at < updated_at,
+                sa.and_(AccessRequest.updated_at == updated_at, AccessRequest.id < request_id),
+            )
+        )
     query = query.order_by(AccessRequest.updated_at.desc(), AccessRequest.id.desc()).limit(limit)
     return list(session.exec(query))
 
@@ -170,6 +205,8 @@ def get_visible(
 ) -> AccessRequest:
     """The request ``ref`` if ``user`` may see it; otherwise NotFound, never a hint
     that it exists. ``for_update`` locks the row for a transition (PostgreSQL)."""
+    if not REF_PATTERN.fullmatch(ref):  # not a reference at all: nothing to look up
+        raise NotFound(f"no request {ref!r}")
     query = select(AccessRequest).where(AccessRequest.ref == ref, _visibility(session, user))
     if for_update:
         query = query.with_for_update(of=AccessRequest)

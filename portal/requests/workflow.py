@@ -46,6 +46,7 @@ ALLOWED_FROM: dict[str, frozenset[RequestStatus]] = {
     "refuse": frozenset({S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}),
     "revoke": frozenset({S.AWAITING_SIGNATURES, S.ACTIVE}),
 }
+SCREEN_OUTCOMES = ("accept", "return")
 RETURN_REASONS = {
     "clarification": "Clarification needed",
     "outside_mandate": "Outside the portal's mandate",
@@ -170,7 +171,7 @@ def screen(
     reason: str | None = None,
 ) -> AccessRequest:
     _check(session, user, "screen", request)
-    if outcome not in ("accept", "return"):
+    if outcome not in SCREEN_OUTCOMES:
         raise ValidationError({"outcome": "Choose accept or return."})
     nations = nations_of(session, request)
     if outcome == "return":

@@ -1,0 +1,16 @@
+"""The JSON API at /api/v1 (CONTRACT.md §2): bearer tokens only, problem+json errors,
+and an OpenAPI 3.1 document generated from the table that registers its operations."""
+
+from flask import Flask
+
+PREFIX = "/api/v1"
+
+
+def init_app(app: Flask) -> None:
+    from portal.api.table import bp
+    from portal.web import csrf
+
+    # Only bearer tokens authenticate here, never the session cookie (see auth.py),
+    # so the pages' CSRF form tokens have nothing to protect.
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

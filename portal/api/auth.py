@@ -1,0 +1,27 @@
+"""Who is calling: a bearer token, and nothing else.
+
+The API never reads the session cookie (flask-login's ``current_user`` is not used
+here), so a browser that is signed in cannot be made to call it by another site:
+with no cookie authority there is nothing for CSRF to abuse, and the blueprint is
+exempt from the form tokens the pages need.
+"""
+
+from portal.api.problems import ApiProblem
+from portal.auth.models import User
+from portal.auth.service import user_for_token
+from portal.db import get_session
+
+SCHEME = "bearer"
+
+
+def bearer_user(authorization: str | None) -> User:
+    """The active user whose live token is in the Authorization header, else a 401."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != SCHEME or not token.strip():
+        raise ApiProblem(401, "Send your API token: Authorization: Bearer <token>.")
+    user = user_for_token(get_session(), token.strip())
+    if user is None:
+        raise ApiProblem(
+            401, "The token is not valid: unknown, revoked, or its account is deactivated."
+        )
+    return user

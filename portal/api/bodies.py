@@ -1,0 +1,150 @@
+"""What callers send: JSON bodies and query parameters, as pydantic models.
+
+With schemas.py they are the single source of the OpenAPI document (openapi.py) and of
+how the API parses what it is sent (parsing.py). They check shape only (names, types,
+the fixed vocabularies); the rules (lengths, ISO codes, which datasets exist, what
+submission needs, who may do what) are the services', and come back as 422/403/409.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from portal.requests.models import RequestStatus
+from portal.requests.workflow import RETURN_REASONS, SCREEN_OUTCOMES
+from portal.reviews.models import Outcome, Recommendation
+from portal.reviews.terms import STANDARD_CONDITIONS
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+def _no_nul(value: str) -> str:
+    # Text the databases can hold: PostgreSQL refuses NUL characters in text.
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "Must not contain NUL characters")
+    return value
+
+
+Text = Annotated[
+    str,
+    AfterValidator(_no_nul),
+    WithJsonSchema({"type": "string", "pattern": "^[^\\x00]*$"}),
+]
+
+
+class Body(BaseModel):
+    """A JSON body: every name must be one the operation knows, every value its type
+    (strict: "365" is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Query parameters: strings on the wire, converted; unknown names are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- query parameters -----------------------------------------------------------------
+
+
+class PageQuery(Query):
+    cursor: str | None = Field(
+        default=None, description="The next_cursor of the previous page; omit for the first."
+    )
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+
+
+class RequestListQuery(PageQuery):
+    status: RequestStatus | None = Field(default=None, description="Only requests in this state.")
+
+
+# --- request bodies -------------------------------------------------------------------
+
+
+class TeamMemberIn(Body):
+    name: Text = ""
+    email: Text = ""
+    role: Text = ""
+
+
+class DraftIn(Body):
+    """The fields of a request (CONTRACT.md §2). All may be left out or empty in a draft;
+    PATCH changes only the fields sent. Submission needs every one."""
+
+    title: Text = Field(default="", examples=["Wellbeing of children in care (fictional)"])
+    purpose: Text = ""
+    datasets: list[Text] = Field(
+        default_factory=list, description="Dataset slugs.", examples=[["child-family-services"]]
+    )
+    methods: Text = ""
+    community_benefit: Text = ""
+    harm_assessment: Text = ""
+    ethics_approval: Text = Field(default="", description="The ethics board and its reference.")
+    storage_location: Text = Field(
+        default="",
+        description="Where the data will be held: ISO 3166 code, e.g. CA or CA-ON.",
+        examples=["CA-ON"],
+    )
+    retention_days: int | None = Field(
+        default=None, description="Days; null clears it.", examples=[365]
+    )
+    team: list[TeamMemberIn] = Field(default_factory=list)
+
+
+class SubmitIn(Body):
+    pass
+
+
+class WithdrawIn(Body):
+    reason: Text
+
+
+class ScreenIn(Body):
+    outcome: Literal[SCREEN_OUTCOMES]  # type: ignore[valid-type]
+    comment: Text = Field(default="", description="Required when returning: what to change.")
+    reason: Literal[tuple(RETURN_REASONS)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Why it is returned (default clarification)."
+    )
+
+
+class ReviewIn(Body):
+    nation: Text = Field(
+        description="The slug of the Nation you review for.", examples=["kestrel-river"]
+    )
+    recommendation: Recommendation | None = Field(
+        default=None, description="Required unless you declare a conflict of interest."
+    )
+    comment: Text = Field(default="", description="Required for refuse and changes.")
+    conflict_of_interest: bool = False
+    criteria: dict[str, Text] = Field(
+        default_factory=dict, description="The review criteria and your assessment of each."
+    )
+
+
+class DecideIn(Body):
+    nation: Text = Field(
+        description="The slug of the Nation you decide for.", examples=["kestrel-river"]
+    )
+    outcome: Outcome
+    reason: Text = Field(default="", description="Required when refusing; the researcher sees it.")
+    conditions: list[Text] = Field(
+        default_factory=list,
+        description="Conditions of an approval: standard ones by code ("
+        + ", ".join(STANDARD_CONDITIONS)
+        + "), others in words.",
+        examples=[["aggregate_only", "Results are shown to the council first."]],
+    )
+
+
+class SignIn(Body):
+    password: Text = Field(description="Your password again: each signature re-authenticates.")
+
+
+class RevokeIn(Body):
+    nation: Text = Field(
+        description="The slug of the Nation that revokes.", examples=["kestrel-river"]
+    )
+    reason: Text

@@ -1,0 +1,123 @@
+"""The portal's objects as the API shows them (the response models of schemas.py).
+
+A request's tracks, reviews, decisions and next steps come from the same overview the
+request page uses (portal/requests/overview.py), so the two never tell different stories.
+"""
+
+from sqlmodel import Session
+
+from portal.api import schemas
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.auth.service import roles_of
+from portal.registry.models import Dataset, Nation
+from portal.registry.service import governance_profile
+from portal.requests.models import AccessRequest
+from portal.requests.overview import TrackView, overview
+
+
+def me(session: Session, user: User) -> schemas.MeOut:
+    return schemas.MeOut(
+        email=user.email,
+        name=user.name,
+        institution=user.institution,
+        roles=[
+            schemas.RoleOut(role=role, nation=nation.slug if nation else None)
+            for role, nation in roles_of(session, user)
+        ],
+    )
+
+
+def nation(item: Nation) -> schemas.NationOut:
+    return schemas.NationOut(slug=item.slug, name=item.name, **governance_profile(item))
+
+
+def dataset(item: Dataset, nations: list[Nation]) -> schemas.DatasetOut:
+    return schemas.DatasetOut(
+        slug=item.slug,
+        title=item.title,
+        custodian=item.custodian,
+        description=item.description,
+        nations=[n.slug for n in nations],
+    )
+
+
+def _person(session: Session, user_id: int) -> schemas.PersonOut:
+    user = session.get(User, user_id)
+    return schemas.PersonOut(name=user.name, email=user.email)
+
+
+def summary(session: Session, req: AccessRequest) -> schemas.RequestSummaryOut:
+    return schemas.RequestSummaryOut(
+        ref=req.ref,
+        status=req.status,
+        revision=req.current_revision,
+        title=req.title,
+        researcher=_person(session, req.researcher_id),
+        created_at=req.created_at,
+        updated_at=req.updated_at,
+    )
+
+
+def _track(session: Session, view: TrackView) -> schemas.TrackOut:
+    decision = view.decision
+    return schemas.TrackOut(
+        nation=view.nation.slug,
+        nation_name=view.nation.name,
+        status=view.track.status,
+        quorum=view.tally.quorum,
+        reviews_counted=view.tally.counted,
+        reviews=[
+            schemas.ReviewOut(
+                steward=steward.name,
+                revision=review.revision,
+                recommendation=review.recommendation,
+                conflict_of_interest=review.conflict_of_interest,
+                comment=review.comment,
+                criteria=review.criteria,
+                created_at=review.created_at,
+            )
+            for review, steward in view.reviews
+        ],
+        decision=None
+        if decision is None
+        else schemas.DecisionOut(
+            outcome=decision.outcome,
+            revision=decision.revision,
+            representative=session.get(User, decision.representative_id).name,
+            reason=decision.reason,
+            conditions=decision.conditions,
+            decided_at=decision.decided_at,
+        ),
+    )
+
+
+def request(session: Session, user: User, req: AccessRequest) -> schemas.RequestOut:
+    """The whole request as ``user`` sees it."""
+    view = overview(session, user, req, with_timeline=False)
+    return schemas.RequestOut(
+        ref=req.ref,
+        status=req.status,
+        revision=req.current_revision,
+        researcher=schemas.PersonOut(name=view.researcher.name, email=view.researcher.email),
+        created_at=req.created_at,
+        updated_at=req.updated_at,
+        **view.fields,
+        nations=[n.slug for n in view.nations],
+        tracks=[_track(session, track) for track in view.tracks],
+        next_steps=view.next_steps,
+        # There is no agreements module in the portal yet: no request has an agreement.
+        agreement=None,
+    )
+
+
+def event(item: AuditEvent) -> schemas.EventOut:
+    return schemas.EventOut(
+        id=item.id,
+        occurred_at=item.occurred_at,
+        action=item.action,
+        actor=item.actor_label,
+        details=item.details,
+        hash=item.hash,
+        prev_hash=item.prev_hash,
+    )

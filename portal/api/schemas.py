@@ -1,0 +1,191 @@
+"""What the API answers: its responses and problem details, as pydantic models (the
+single source of their part of the OpenAPI document, see openapi.py)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal.auth.models import Role
+from portal.registry.models import Framework
+from portal.requests.models import RequestStatus
+from portal.reviews.models import Outcome, Recommendation, TrackStatus
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class BlockingRuleOut(Out):
+    rule: str = Field(description="The rule's name, e.g. state, quorum_met, role.")
+    message: str
+
+
+class FieldErrorOut(Out):
+    field: str = Field(description="The offending field, dotted for nested ones: team.0.email.")
+    message: str
+
+
+class Problem(Out):
+    """An RFC 9457 problem detail (application/problem+json)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    blocked_by: list[BlockingRuleOut] | None = Field(
+        default=None, description="Present on 409: the rules that block the transition."
+    )
+    errors: list[FieldErrorOut] | None = Field(
+        default=None, description="Present on 422: each offending field and what is wrong."
+    )
+
+
+# --- responses ------------------------------------------------------------------------
+
+
+class RoleOut(Out):
+    role: Role
+    nation: str | None = Field(description="The Nation's slug, for stewards and representatives.")
+
+
+class MeOut(Out):
+    email: str
+    name: str
+    institution: str
+    roles: list[RoleOut]
+
+
+class NationOut(Out):
+    slug: str
+    name: str
+    framework: Framework
+    review_quorum: int
+    min_approvals: int
+    residency: list[str]
+    max_term_days: int | None
+    output_review_required: bool
+    small_cell_threshold: int
+
+
+class DatasetOut(Out):
+    slug: str
+    title: str
+    custodian: str
+    description: str
+    nations: list[str] = Field(description="Slugs of the Nations whose data it holds.")
+
+
+class PersonOut(Out):
+    name: str
+    email: str
+
+
+class TeamMemberOut(Out):
+    name: str
+    email: str
+    role: str
+
+
+class ReviewOut(Out):
+    steward: str = Field(description="The steward's name.")
+    revision: int
+    recommendation: Recommendation | None
+    conflict_of_interest: bool
+    comment: str
+    criteria: dict[str, Any]
+    created_at: datetime
+
+
+class ConditionOut(Out):
+    code: str = Field(description="A standard condition's code, or custom.")
+    text: str
+
+
+class DecisionOut(Out):
+    outcome: Outcome
+    revision: int
+    representative: str = Field(description="The representative's name.")
+    reason: str
+    conditions: list[ConditionOut]
+    decided_at: datetime
+
+
+class TrackOut(Out):
+    nation: str
+    nation_name: str
+    status: TrackStatus
+    quorum: int = Field(description="Reviews of the current revision the Nation requires.")
+    reviews_counted: int = Field(description="Reviews that count toward the quorum so far.")
+    reviews: list[ReviewOut]
+    decision: DecisionOut | None
+
+
+class RequestSummaryOut(Out):
+    """A request in a list; GET /requests/{ref} gives all of it."""
+
+    ref: str
+    status: RequestStatus
+    revision: int = Field(description="The latest submitted revision; 0 before submission.")
+    title: str
+    researcher: PersonOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class RequestOut(Out):
+    ref: str
+    status: RequestStatus
+    revision: int = Field(description="The latest submitted revision; 0 before submission.")
+    researcher: PersonOut
+    created_at: datetime
+    updated_at: datetime
+    title: str
+    purpose: str
+    datasets: list[str]
+    methods: str
+    community_benefit: str
+    harm_assessment: str
+    ethics_approval: str
+    storage_location: str
+    retention_days: int | None
+    team: list[TeamMemberOut]
+    nations: list[str] = Field(description="Slugs of every Nation whose data it touches.")
+    tracks: list[TrackOut]
+    next_steps: list[str]
+    agreement: dict[str, Any] | None = Field(
+        description="The data-use agreement once one exists, else null."
+    )
+
+
+class EventOut(Out):
+    id: int = Field(description="The event's place in the portal's hash chain.")
+    occurred_at: datetime
+    action: str
+    actor: str = Field(description="Who: an e-mail address, or system.")
+    details: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+
+class NationList(Out):
+    items: list[NationOut]
+    next_cursor: str | None
+
+
+class DatasetList(Out):
+    items: list[DatasetOut]
+    next_cursor: str | None
+
+
+class RequestList(Out):
+    items: list[RequestSummaryOut]
+    next_cursor: str | None
+
+
+class EventList(Out):
+    items: list[EventOut]
+    next_cursor: str | None
