@@ -197,3 +197,10 @@ def test_pages_need_a_signed_in_person(client, flow):
             continue
         response = client.get(template.format(ref=ref))
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_nul_character_is_refused_not_a_server_error(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    response = client.post("/requests/new", data=form_data(page, title="bad\x00title"))
+    assert response.status_code == 422 and "Must not contain NUL characters." in response.text

@@ -53,6 +53,8 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
         limit = TEXT_LIMITS.get(name, TEXT_LIMIT)
         if not isinstance(value, str):
             errors[name] = "Must be text."
+        elif "\x00" in value:  # PostgreSQL cannot store it; nobody types it
+            errors[name] = "Must not contain NUL characters."
         elif len(value.strip()) > limit:
             errors[name] = f"Must be at most {limit} characters."
         else:
