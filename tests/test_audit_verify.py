@@ -3,6 +3,7 @@ someone with direct database access, the append-only triggers out of the way."""
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -200,3 +201,11 @@ def test_appending_goes_on_after_verify_and_stays_intact(chain, runner, app):
     with app.app_context(), session_scope() as session:
         record_event(session, action="test.after", actor=None)
     assert verify(runner).stdout == "11 events, chain intact\n"
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="libpq's streaming modes are PostgreSQL's")
+def test_with_an_older_libpq_server_side_cursors_stream_the_chain(chain, monkeypatch):
+    monkeypatch.setattr(psycopg.pq, "version", lambda: 160000)  # no chunked rows before 17
+    assert verify_chain(chain) == ChainReport(events=10, problem=None, rechecked=0)
+    behind_the_portals_back(chain, lambda c: delete(c, 4))
+    assert str(verify_chain(chain).problem).startswith("event 4: missing")
