@@ -4,6 +4,7 @@ database refusing to change them."""
 import contextlib
 import hashlib
 import json
+from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
@@ -55,15 +56,15 @@ def test_the_hash_covers_the_documented_canonical_content(app, nations):
 
 
 def test_events_form_a_gapless_chain_from_the_genesis_hash(app, make_user):
-    make_user("a@example.org", "researcher")
+    make_user("a@example.org", "researcher")  # user.created, role.granted
     make_user("b@example.org", "coordinator")
     events = all_events(app)
-    assert [e.id for e in events] == [1, 2]
+    assert [e.id for e in events] == [1, 2, 3, 4]
     assert events[0].prev_hash == GENESIS_HASH
-    assert events[1].prev_hash == events[0].hash
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(events))
     with app.app_context(), session_scope() as session:
         head = session.exec(select(AuditChainHead)).one()
-        assert (head.last_event_id, head.last_hash) == (2, events[1].hash)
+        assert (head.last_event_id, head.last_hash) == (4, events[-1].hash)
 
 
 def test_details_are_stored_exactly_as_hashed_and_bad_input_writes_nothing(app):
@@ -92,18 +93,18 @@ def test_no_event_without_its_change_and_no_change_without_its_event(app):
 
 
 def granted_steward(session, actor):
-    user = auth.create_user(session, "s@example.org", "S", "long enough password")
+    user = auth.get_user(session, "s@example.org")
     return auth.grant_role(session, user, "steward", registry.get_nation(session, "red-cedar"),
                            actor=actor)  # fmt: skip
 
 
 def granted_coordinator(session, actor):
-    user = auth.create_user(session, "c@example.org", "C", "long enough password")
+    user = auth.get_user(session, "c@example.org")
     return auth.grant_role(session, user, "coordinator", actor=actor)
 
 
 def created_token(session, actor):
-    user = auth.create_user(session, "t@example.org", "T", "long enough password")
+    user = auth.get_user(session, "t@example.org")
     token, _record = auth.create_api_token(session, user, "laptop", actor=actor)
     return token
 
@@ -118,8 +119,13 @@ def registered_dataset(session, actor):
                                    ["blue-heron", "red-cedar"], actor=actor)  # fmt: skip
 
 
+def created_user(session, actor):
+    return auth.create_user(session, "u@example.org", "U", "long enough password", actor=actor)
+
+
 SERVICES = [
     # (call, action, slugs of the Nations concerned, expected details subset)
+    (created_user, "user.created", [], {"user": "u@example.org"}),
     (granted_steward, "role.granted", ["red-cedar"],
      {"user": "s@example.org", "role": "steward", "nation": "red-cedar"}),
     (granted_coordinator, "role.granted", [],
@@ -140,6 +146,8 @@ def test_each_service_writes_exactly_one_matching_event(
     app, nations, make_user, call, action, slugs, details, by_a_person
 ):
     actor_id = make_user("admin@example.org", "admin") if by_a_person else None
+    for email in ("s@example.org", "c@example.org", "t@example.org"):  # the people acted on
+        make_user(email)
     already = len(all_events(app))
     with app.app_context(), session_scope() as session:
         actor = session.get(auth.User, actor_id) if actor_id else None
@@ -190,7 +198,8 @@ def test_events_for_request_pages_oldest_first(app, nations, make_user):
         first = events_for_request(session, mine, limit=2)
         rest = events_for_request(session, mine, after_id=first[-1].id, limit=10)
         pages = first + rest
-        assert [e.details["n"] for e in pages] == [0, 1, 2, 3, 4]
+        assert pages[0].action == "request.created"
+        assert [e.details["n"] for e in pages[1:]] == [0, 1, 2, 3, 4]
         assert {e.request_id for e in pages} == {mine.id}
         assert [e.id for e in pages] == sorted(e.id for e in pages)
 

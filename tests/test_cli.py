@@ -220,6 +220,8 @@ def test_users_create_stores_an_argon2_hash_of_the_password_from_stdin(
     assert counts.pop("user_account") == 1
     for policy_table in ("policy_rule", "policy_version"):  # loaded before every test
         counts.pop(policy_table)
+    # The one event that records it (and the chain head that follows it), nothing else.
+    assert (counts.pop("audit_event"), counts.pop("audit_chain_head")) == (1, 1)
     assert set(counts.values()) == {0}, f"creating a login grants nothing: {counts}"
 
 

@@ -261,6 +261,7 @@ def test_every_transition_writes_exactly_one_event(app, flow):
     flow.do("cedar_rep", "decide", ref, "red-cedar")
     flow.do("heron_rep", "decide", ref, "blue-heron")
     assert actions(ref) == [
+        "request.created",
         "request.submitted",
         "request.screened",
         "review.recorded",

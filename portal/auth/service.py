@@ -47,7 +47,13 @@ def get_user(session: Session, email: str) -> User:
 
 
 def create_user(
-    session: Session, email: str, name: str, password: str, institution: str = ""
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    institution: str = "",
+    *,
+    actor: User | None = None,
 ) -> User:
     email = normalise_email(email)
     errors: dict[str, str] = {}
@@ -68,6 +74,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record_event(session, action="user.created", actor=actor, details={"user": user.email})
     return user
 
 

@@ -20,6 +20,8 @@ from portal.reviews.service import ReviewTally, current_reviews, has_reviewed, t
 S = RequestStatus
 TIMELINE_LIMIT = 500
 EVENT_WORDS = {
+    "request.created": "Draft started",
+    "request.edited": "Draft edited",
     "request.submitted": "Submitted",
     "request.returned": "Returned to the researcher by screening",
     "request.screened": "Accepted by screening for the Nations' review",

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal.audit.service import record_event
 from portal.auth.models import Role, RoleMembership, User
 from portal.db import utcnow
 from portal.errors import BlockingRule, Forbidden, NotFound, Refused
@@ -55,6 +56,7 @@ def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> 
     session.add(request)
     session.flush()
     _set_datasets(session, request, datasets or [])
+    record_event(session, action="request.created", actor=researcher, request=request)
     return request
 
 
@@ -73,12 +75,20 @@ def update_draft(
         )
         raise Refused(message, [BlockingRule("state", message)])
     values, datasets = request_fields.clean(session, fields)
+    before = snapshot(session, request)
     for name, value in values.items():
         setattr(request, name, value)
     if datasets is not None:
         _set_datasets(session, request, datasets)
+    changed = [name for name, *_ in request_fields.diff(before, snapshot(session, request))]
+    if not changed:
+        return request
     request.updated_at = utcnow()
     session.add(request)
+    # Which fields changed, not their text: a draft's content is the researcher's own.
+    record_event(
+        session, action="request.edited", actor=user, request=request, details={"fields": changed}
+    )
     session.flush()
     return request
 

@@ -113,8 +113,11 @@ def test_the_whole_journey_through_the_api(api):
         if cursor is None:
             break
     assert actions == [
+        "request.created",
+        "request.edited",
         "request.submitted",
         "request.returned",
+        "request.edited",
         "request.submitted",
         "request.screened",
         "review.recorded",
