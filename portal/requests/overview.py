@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.agreements import service as agreements
+from portal.agreements.service import AgreementView
 from portal.audit.models import AuditEvent
 from portal.audit.service import events_for_request
 from portal.auth.models import User
@@ -31,6 +33,7 @@ EVENT_WORDS = {
     "request.revoked": "Revoked by a Nation",
     "agreement.signed": "Agreement signed",
     "agreement.downloaded": "Agreement downloaded",
+    "request.expired": "Expired at the end of the agreement's term",
 }
 
 
@@ -56,6 +59,7 @@ class RequestView:
     timeline: list[tuple[AuditEvent, str]] = field(default_factory=list)  # (event, in words)
     actions: set[str] = field(default_factory=set)  # request-wide actions this person may take
     fields: dict[str, Any] = field(default_factory=dict)
+    agreement: AgreementView | None = None
 
 
 def _may(session: Session, user: User, action: str, req: AccessRequest, nation=None) -> bool:
@@ -112,6 +116,7 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
             for e in events_for_request(session, req, limit=TIMELINE_LIMIT)
         ],
     )
+    view.agreement = agreements.view(session, req, user)
     if req.researcher_id == user.id:
         view.actions |= {a for a in ("submit", "withdraw") if req.status in ALLOWED_FROM[a]}
         if req.status in service.EDITABLE:

@@ -11,8 +11,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from portal.agreements import service as agreements
+from portal.agreements.models import AgreementStatus
 from portal.audit.service import record_event
 from portal.auth.models import User
+from portal.auth.passwords import verify_password
 from portal.db import utcnow
 from portal.errors import BlockingRule, Forbidden, NotFound, Refused, ValidationError
 from portal.policy.service import authorize
@@ -43,7 +46,9 @@ ALLOWED_FROM: dict[str, frozenset[RequestStatus]] = {
     "review": frozenset({S.UNDER_REVIEW}),
     "approve": frozenset({S.UNDER_REVIEW}),
     "refuse": frozenset({S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}),
+    "sign": frozenset({S.AWAITING_SIGNATURES}),
     "revoke": frozenset({S.AWAITING_SIGNATURES, S.ACTIVE}),
+    "expire": frozenset({S.ACTIVE}),
 }
 RETURN_REASONS = {
     "clarification": "Clarification needed",
@@ -76,7 +81,9 @@ def _past(action: str) -> str:
         "review": "reviewed",
         "approve": "approved",
         "refuse": "refused",
+        "sign": "signed",
         "revoke": "revoked",
+        "expire": "expired",
     }[action]
 
 
@@ -136,6 +143,7 @@ def withdraw(session: Session, user: User, request: AccessRequest, reason: str) 
         raise ValidationError({"reason": "Say why the request is withdrawn."})
     _set_status(request, S.WITHDRAWN)
     session.add(request)
+    agreements.mark(session, request, AgreementStatus.VOID)
     _event(
         session,
         user,
@@ -293,6 +301,12 @@ def decide(
     track.updated_at = utcnow()
     session.add(track)
     session.flush()
+    everyone_approved = outcome == "approve" and all(
+        t.status == TrackStatus.APPROVED for t, _ in tracks_of(session, request)
+    )
+    # The agreement is written in the same transaction as the last approval; its
+    # digest goes into that approval's event (one event per transition).
+    agreement = agreements.issue(session, request) if everyone_approved else None
     _event(
         session,
         user,
@@ -301,13 +315,16 @@ def decide(
         [nation],
         reason=reason.strip(),
         conditions=decision.conditions,
+        **({"agreement_sha256": agreement.sha256} if agreement else {}),
     )
     if outcome == "refuse":
         _set_status(request, S.REFUSED)
+        agreements.mark(session, request, AgreementStatus.VOID)
         notices.refused(session, request, nation, reason.strip())
-    elif all(t.status == TrackStatus.APPROVED for t, _ in tracks_of(session, request)):
+    elif everyone_approved:
         _set_status(request, S.AWAITING_SIGNATURES)
         notices.all_approved(session, request)
+        notices.to_sign(session, request, agreements.approving_nations(session, request))
     else:
         notices.approved(session, request, nation)
     session.add(request)
@@ -346,7 +363,98 @@ def revoke(
     session.add(track)
     _set_status(request, S.REVOKED)
     session.add(request)
+    agreements.mark(session, request, AgreementStatus.REVOKED)
     session.flush()
     _event(session, user, "request.revoked", request, [nation], reason=reason.strip())
     notices.revoked(session, request, nation, reason.strip())
+    return request
+
+
+def sign(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    password: str,
+    nation: Nation | None = None,
+) -> AccessRequest:
+    """Sign the agreement as a party: the researcher, or a representative of an
+    approving Nation (for that Nation, once). The password is asked again; the last
+    signature makes the request active."""
+    agreement = agreements.current(session, request)
+    party = _party(session, user, request, agreement, nation)
+    _check(session, user, "sign", request, party.nation if party else None)
+    if party is None or agreement is None:
+        raise Forbidden("Only the researcher and a representative of each approving Nation sign.")
+    signed = {s.party for s in agreements.signatures_of(session, agreement)}
+    if party.key in signed:
+        who = "the researcher" if party.nation is None else party.nation.name
+        message = f"The agreement is signed for {who} already; each party signs once."
+        raise Refused(message, [BlockingRule("one_signature_per_party", message)])
+    if not verify_password(user.password_hash, password or ""):
+        raise ValidationError({"password": "The password is not right; nothing was signed."})
+    signature = agreements.add_signature(session, user, request, agreement, party)
+    parties = agreements.parties_of(session, request)
+    complete = {p.key for p in parties} <= signed | {party.key}
+    if complete:
+        _set_status(request, S.ACTIVE)
+        agreements.mark(session, request, AgreementStatus.ACTIVE)
+        session.add(request)
+        session.flush()
+    nations = [p.nation for p in parties if p.nation]
+    _event(
+        session,
+        user,
+        "agreement.signed",
+        request,
+        nations,
+        party=party.key,
+        field=signature.field_name,
+        sha256=signature.sha256_after,
+        version=agreement.version,
+        activated=complete,
+    )
+    if complete:
+        notices.active(session, request, nations)
+    return request
+
+
+def _party(session: Session, user: User, request: AccessRequest, agreement, nation):
+    """Which party ``user`` signs for: the researcher's place, or the named (or only
+    unsigned) approving Nation they represent. None: not a party."""
+    signed = {s.party for s in agreements.signatures_of(session, agreement)} if agreement else set()
+    parties = agreements.parties_of(session, request)
+    mine = [p for p in parties if agreements.may_sign_for(session, user, request, p)]
+    if nation is not None:
+        return next((p for p in mine if p.nation and p.nation.id == nation.id), None)
+    if mine and mine[0].nation is None:
+        return mine[0]
+    unsigned = [p for p in mine if p.key not in signed]
+    if len(unsigned) > 1:
+        raise ValidationError({"nation": "You represent several Nations here: name one."})
+    return (unsigned or mine or [None])[0]
+
+
+def expire(session: Session, request: AccessRequest, today) -> AccessRequest:
+    """End access at the end of the term (run by `portal agreements expire`, as the
+    system: nobody's action). Time only ever ends access; it never grants it."""
+    agreement = agreements.current(session, request)
+    if request.status not in ALLOWED_FROM["expire"] or agreement is None:
+        message = "Only an active request with an agreement expires."
+        raise Refused(message, [BlockingRule("state", message)])
+    if agreement.term_end > today:
+        message = f"The agreement runs until {agreement.term_end}."
+        raise Refused(message, [BlockingRule("term", message)])
+    _set_status(request, S.EXPIRED)
+    session.add(request)
+    agreements.mark(session, request, AgreementStatus.EXPIRED)
+    nations = agreements.approving_nations(session, request)
+    record_event(
+        session,
+        action="request.expired",
+        actor=None,
+        request=request,
+        nations=nations,
+        details={"term_end": str(agreement.term_end)},
+    )
+    notices.expired(session, request, nations)
     return request
