@@ -60,7 +60,7 @@ class Verification:
         if (
             self.request.status == RequestStatus.ACTIVE
             and self.agreement is not None
-            and self.agreement.term_end < date.today()
+            and self.agreement.term_end <= date.today()
         ):
             return RequestStatus.EXPIRED
         return self.request.status

@@ -7,12 +7,13 @@ Then change, record the audit event and queue the notifications in the same
 transaction. Nothing here ever happens because time passed: silence is never consent.
 """
 
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from portal.agreements import service as agreements
-from portal.agreements.models import AgreementStatus
+from portal.agreements.models import Agreement, AgreementStatus
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.auth.passwords import verify_password
@@ -434,7 +435,7 @@ def _party(session: Session, user: User, request: AccessRequest, agreement, nati
     return (unsigned or mine or [None])[0]
 
 
-def expire(session: Session, request: AccessRequest, today) -> AccessRequest:
+def expire(session: Session, request: AccessRequest, today: date) -> AccessRequest:
     """End access at the end of the term (run by `portal agreements expire`, as the
     system: nobody's action). Time only ever ends access; it never grants it."""
     agreement = agreements.current(session, request)
@@ -458,3 +459,15 @@ def expire(session: Session, request: AccessRequest, today) -> AccessRequest:
     )
     notices.expired(session, request, nations)
     return request
+
+
+def expire_due(session: Session, today: date) -> list[str]:
+    """Expire every active request whose agreement's term has ended; their refs."""
+    due = session.exec(
+        select(AccessRequest)
+        .join(Agreement, Agreement.request_id == AccessRequest.id)
+        .where(AccessRequest.status == S.ACTIVE, Agreement.term_end <= today)
+        .order_by(AccessRequest.id)
+        .with_for_update(of=AccessRequest)
+    ).all()
+    return [expire(session, request, today).ref for request in due]

@@ -55,3 +55,8 @@ def pdf_text(pdf: bytes) -> str:
     """The text of every page, joined, with runs of white space made single spaces."""
     reader = PdfReader(io.BytesIO(pdf))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def flip(pdf: bytes, position: int) -> bytes:
+    """``pdf`` with one bit of one byte changed."""
+    return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]

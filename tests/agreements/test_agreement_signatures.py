@@ -18,7 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from portal.agreements import signing
 
-from agreement_kit import RESEARCHER_NAME
+from agreement_kit import RESEARCHER_NAME, flip
 
 EXPECTED = [  # field, common name, title, organisation
     ("Researcher", RESEARCHER_NAME, "Researcher", "Université crie (fictional)"),
@@ -130,10 +130,6 @@ def test_pdfsig_trusts_the_signers_when_the_portal_ca_is_trusted(issued, tmp_pat
     report = pdfsig(path, "-nssdir", f"sql:{database}")
     assert report.count("Signature is Valid.") == 3, report
     assert report.count("Certificate is Trusted.") == 3, report
-
-
-def flip(pdf: bytes, position: int) -> bytes:
-    return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
 
 
 @pytest.mark.parametrize("where", [0.02, 0.3, 0.6, 0.95])
