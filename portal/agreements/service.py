@@ -9,14 +9,14 @@ record, so a file changed on disk is noticed before anyone signs it.
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
 from portal.agreements import ca, render, signing
+from portal.agreements.document import document, term_days
 from portal.agreements.models import (
     Agreement,
     AgreementSignature,
@@ -24,48 +24,13 @@ from portal.agreements.models import (
     AgreementVersion,
     SignerCredential,
 )
+from portal.agreements.parties import Party, approving_nations
 from portal.agreements.settings import AgreementSettings, settings_for
 from portal.audit.service import record_event
-from portal.auth.models import Role, User
-from portal.auth.service import find_membership
+from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import NotFound, ServiceError
-from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.requests.service import datasets_of, nations_of
-from portal.reviews.models import Decision, Outcome, TrackStatus
-from portal.reviews.service import tracks_of
-from portal.reviews.terms import STANDARD_CONDITIONS
-
-RESEARCHER = "researcher"
-
-
-@dataclass(frozen=True)
-class Party:
-    """A party who must sign: the researcher, or one approving Nation (any of its
-    representatives signs for it)."""
-
-    key: str  # "researcher" or "nation:<id>"
-    nation: Nation | None
-
-    @property
-    def field_name(self) -> str:
-        return "Researcher" if self.nation is None else f"Nation-{self.nation.slug}"
-
-    @property
-    def role(self) -> Role:
-        return Role.RESEARCHER if self.nation is None else Role.REPRESENTATIVE
-
-
-def approving_nations(session: Session, request: AccessRequest) -> list[Nation]:
-    """The Nations that approved (a revoked approval was one: it stays a party)."""
-    approved = (TrackStatus.APPROVED, TrackStatus.REVOKED)
-    return [n for t, n in tracks_of(session, request) if t.status in approved]
-
-
-def parties_of(session: Session, request: AccessRequest) -> list[Party]:
-    nations = approving_nations(session, request)
-    return [Party(RESEARCHER, None)] + [Party(f"nation:{n.id}", n) for n in nations]
 
 
 def current(session: Session, request: AccessRequest) -> Agreement | None:
@@ -75,89 +40,6 @@ def current(session: Session, request: AccessRequest) -> Agreement | None:
 def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSignature]:
     query = select(AgreementSignature).where(AgreementSignature.agreement_id == agreement.id)
     return list(session.exec(query.order_by(AgreementSignature.id)))
-
-
-def _approval(session: Session, request: AccessRequest, nation: Nation) -> Decision:
-    return session.exec(
-        select(Decision)
-        .where(
-            Decision.request_id == request.id,
-            Decision.nation_id == nation.id,
-            Decision.outcome == Outcome.APPROVE,
-        )
-        .order_by(Decision.id.desc())
-    ).first()
-
-
-def term_days(request: AccessRequest, nations: list[Nation]) -> int:
-    """The retention asked for, capped by the shortest maximum term of the Nations."""
-    limits = [n.max_term_days for n in nations if n.max_term_days]
-    return min([request.retention_days or 365, *limits])
-
-
-def document(session: Session, request: AccessRequest, agreement: Agreement) -> dict[str, Any]:
-    """What the template prints: plain values, the same for every language."""
-    researcher = session.get(User, request.researcher_id)
-    nations = approving_nations(session, request)
-    all_nations = {n.id: n for n in nations_of(session, request)}
-    rows = []
-    for nation in nations:
-        decision = _approval(session, request, nation)
-        representative = session.get(User, decision.representative_id)
-        params = {
-            "nation": nation.name,
-            "threshold": nation.small_cell_threshold,
-            "location": request.storage_location or "as declared",
-        }
-        conditions = [
-            {**c, "params": params if c.get("code") in STANDARD_CONDITIONS else None}
-            for c in decision.conditions
-        ]
-        rows.append(
-            {
-                "name": nation.name,
-                "framework": nation.framework.value,
-                "representative": representative.name,
-                "conditions": conditions,
-            }
-        )
-    datasets = []
-    for dataset in datasets_of(session, request):
-        from portal.registry.models import DatasetNation
-
-        ids = session.exec(
-            select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
-        ).all()
-        names = sorted(all_nations[i].name for i in ids if i in all_nations)
-        datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
-    return {
-        "ref": request.ref,
-        "title": request.title,
-        "purpose": request.purpose,
-        "ethics_approval": request.ethics_approval,
-        "revision": agreement.revision,
-        "reading_copy": False,
-        "signed_language": agreement.language,
-        "issued_on": agreement.issued_at.date(),
-        "term_start": agreement.term_start,
-        "term_end": agreement.term_end,
-        "term_days": (agreement.term_end - agreement.term_start).days,
-        "storage_location": request.storage_location,
-        "researcher": {
-            "name": researcher.name,
-            "institution": researcher.institution,
-            "email": researcher.email,
-        },
-        "team": request.team,
-        "nations": rows,
-        "datasets": datasets,
-        "output_review": [n.name for n in nations if n.output_review_required],
-        "parties": [
-            {"field": p.field_name, "nation": p.nation.name if p.nation else None,
-             "signer": researcher.name if p.nation is None else None}
-            for p in parties_of(session, request)
-        ],
-    }  # fmt: skip
 
 
 def _store(settings: AgreementSettings, pdf: bytes) -> str:
@@ -250,7 +132,7 @@ def credential_for(
         if usable and certificate.not_valid_after_utc.date() > date.today() + timedelta(days=30):
             try:
                 key = ca.unwrap_key(settings.secret, row.encrypted_key, _context(row))
-            except Exception:  # noqa: S112 - a key sealed under an old secret: issue a new one
+            except InvalidTag:  # sealed under a secret since changed: issue a new one
                 continue
             return signing.Credential(key, certificate, authority.certificate), row
     key, certificate = ca.issue(authority, subject)
@@ -344,67 +226,3 @@ def download(
     )
     suffix = "" if language == agreement.language else f"-{language}-reading-copy"
     return f"agreement-{request.ref}{suffix}.pdf", data
-
-
-@dataclass
-class PartyLine:
-    party: Party
-    signature: AgreementSignature | None
-    signer: User | None
-
-
-@dataclass
-class AgreementView:
-    """What the request page (and the API) show of an agreement."""
-
-    agreement: Agreement
-    parties: list[PartyLine]
-    to_sign: list[Party]  # the places the person looking may sign now
-
-    def as_dict(self) -> dict[str, Any]:
-        a = self.agreement
-        return {
-            "status": a.status.value,
-            "language": a.language,
-            "version": a.version,
-            "sha256": a.sha256,
-            "term_start": a.term_start.isoformat(),
-            "term_end": a.term_end.isoformat(),
-            "signatures": [
-                {
-                    "party": line.party.key,
-                    "nation": line.party.nation.slug if line.party.nation else None,
-                    "signed_by": line.signer.email if line.signer else None,
-                    "signed_at": line.signature.signed_at.isoformat() if line.signature else None,
-                }
-                for line in self.parties
-            ],
-        }
-
-
-def view(
-    session: Session, request: AccessRequest, user: User | None = None
-) -> AgreementView | None:
-    """The agreement with who signed; ``to_sign``: where ``user`` still may sign."""
-    agreement = current(session, request)
-    if agreement is None:
-        return None
-    signatures = {s.party: s for s in signatures_of(session, agreement)}
-    lines = []
-    to_sign = []
-    for party in parties_of(session, request):
-        signature = signatures.get(party.key)
-        signer = session.get(User, signature.signer_id) if signature else None
-        lines.append(PartyLine(party, signature, signer))
-        if signature is None and user is not None and may_sign_for(session, user, request, party):
-            to_sign.append(party)
-    if agreement.status != AgreementStatus.AWAITING_SIGNATURES:
-        to_sign = []
-    return AgreementView(agreement, lines, to_sign)
-
-
-def may_sign_for(session: Session, user: User, request: AccessRequest, party: Party) -> bool:
-    """The researcher signs for themself; any representative of a Nation for it."""
-    if party.nation is None:
-        return request.researcher_id == user.id
-    return find_membership(session, user, Role.REPRESENTATIVE, party.nation) is not None

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal.agreements import ca, signing
 from portal.agreements.models import Agreement, AgreementSignature, AgreementVersion
-from portal.agreements.service import parties_of
+from portal.agreements.parties import parties_of
 from portal.agreements.settings import settings_for
 from portal.auth.models import User
 from portal.registry.models import Nation

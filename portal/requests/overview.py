@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from portal.agreements import service as agreements
-from portal.agreements.service import AgreementView
+from portal.agreements import view as agreement_view
+from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.audit.service import events_for_request
 from portal.auth.models import User
@@ -116,7 +116,7 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
             for e in events_for_request(session, req, limit=TIMELINE_LIMIT)
         ],
     )
-    view.agreement = agreements.view(session, req, user)
+    view.agreement = agreement_view.view(session, req, user)
     if req.researcher_id == user.id:
         view.actions |= {a for a in ("submit", "withdraw") if req.status in ALLOWED_FROM[a]}
         if req.status in service.EDITABLE:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.agreements import parties
 from portal.agreements import service as agreements
 from portal.agreements.models import Agreement, AgreementStatus
 from portal.audit.service import record_event
@@ -325,7 +326,7 @@ def decide(
     elif everyone_approved:
         _set_status(request, S.AWAITING_SIGNATURES)
         notices.all_approved(session, request)
-        notices.to_sign(session, request, agreements.approving_nations(session, request))
+        notices.to_sign(session, request, parties.approving_nations(session, request))
     else:
         notices.approved(session, request, nation)
     session.add(request)
@@ -382,11 +383,11 @@ def sign(
     approving Nation (for that Nation, once). The password is asked again; the last
     signature makes the request active."""
     agreement = agreements.current(session, request)
-    party = _party(session, user, request, agreement, nation)
+    signed = {s.party for s in agreements.signatures_of(session, agreement)} if agreement else set()
+    party = parties.party_for(session, user, request, signed, nation)
     _check(session, user, "sign", request, party.nation if party else None)
     if party is None or agreement is None:
         raise Forbidden("Only the researcher and a representative of each approving Nation sign.")
-    signed = {s.party for s in agreements.signatures_of(session, agreement)}
     if party.key in signed:
         who = "the researcher" if party.nation is None else party.nation.name
         message = f"The agreement is signed for {who} already; each party signs once."
@@ -394,14 +395,14 @@ def sign(
     if not verify_password(user.password_hash, password or ""):
         raise ValidationError({"password": "The password is not right; nothing was signed."})
     signature = agreements.add_signature(session, user, request, agreement, party)
-    parties = agreements.parties_of(session, request)
-    complete = {p.key for p in parties} <= signed | {party.key}
+    everyone = parties.parties_of(session, request)
+    complete = {p.key for p in everyone} <= signed | {party.key}
     if complete:
         _set_status(request, S.ACTIVE)
         agreements.mark(session, request, AgreementStatus.ACTIVE)
         session.add(request)
         session.flush()
-    nations = [p.nation for p in parties if p.nation]
+    nations = [p.nation for p in everyone if p.nation]
     _event(
         session,
         user,
@@ -419,22 +420,6 @@ def sign(
     return request
 
 
-def _party(session: Session, user: User, request: AccessRequest, agreement, nation):
-    """Which party ``user`` signs for: the researcher's place, or the named (or only
-    unsigned) approving Nation they represent. None: not a party."""
-    signed = {s.party for s in agreements.signatures_of(session, agreement)} if agreement else set()
-    parties = agreements.parties_of(session, request)
-    mine = [p for p in parties if agreements.may_sign_for(session, user, request, p)]
-    if nation is not None:
-        return next((p for p in mine if p.nation and p.nation.id == nation.id), None)
-    if mine and mine[0].nation is None:
-        return mine[0]
-    unsigned = [p for p in mine if p.key not in signed]
-    if len(unsigned) > 1:
-        raise ValidationError({"nation": "You represent several Nations here: name one."})
-    return (unsigned or mine or [None])[0]
-
-
 def expire(session: Session, request: AccessRequest, today: date) -> AccessRequest:
     """End access at the end of the term (run by `portal agreements expire`, as the
     system: nobody's action). Time only ever ends access; it never grants it."""
@@ -448,7 +433,7 @@ def expire(session: Session, request: AccessRequest, today: date) -> AccessReque
     _set_status(request, S.EXPIRED)
     session.add(request)
     agreements.mark(session, request, AgreementStatus.EXPIRED)
-    nations = agreements.approving_nations(session, request)
+    nations = parties.approving_nations(session, request)
     record_event(
         session,
         action="request.expired",

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from portal.agreements import render
 from portal.agreements import service as agreements
+from portal.agreements.document import term_days
 from portal.db import session_scope
 from portal.paths import resource_dir
 from portal.registry.models import Nation
@@ -88,12 +89,8 @@ def test_the_term_is_the_retention_capped_by_the_shortest_maximum(retention, lim
         Nation(slug=f"n{i}", name="N", framework="OCAP", max_term_days=m)
         for i, m in enumerate(limits)
     ]
-    assert (
-        agreements.term_days(
-            AccessRequest(ref="R", researcher_id=1, retention_days=retention), nations
-        )
-        == days
-    )
+    request = AccessRequest(ref="R", researcher_id=1, retention_days=retention)
+    assert term_days(request, nations) == days
 
 
 def test_every_condition_is_under_its_nation(english):
