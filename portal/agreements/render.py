@@ -101,6 +101,7 @@ def condition_in(condition: dict[str, Any], language: str) -> str:
     return translations(language).gettext(template[1]).format(**params)
 
 
+@cache
 def place_name(code: str, language: str) -> str:
     """ "CA-ON" as "Ontario, Canada" (or its French name), for the storage clause."""
     country = pycountry.countries.get(alpha_2=code[:2])

@@ -67,8 +67,14 @@ def test_the_parties_are_named(english):
 
 def test_purpose_data_storage_and_term(issued, english):
     assert "Describe how children in care are supported." in english
-    assert "Cedar health Health (fictional) Red Cedar Nation (fictional)" in english
-    assert "Heron schools Schools (fictional) Blue Heron Métis (fictional)" in english
+    assert (
+        "Cedar health: custodian Health (fictional); data of Red Cedar Nation (fictional)."
+        in english
+    )
+    assert (
+        "Heron schools: custodian Schools (fictional); data of Blue Heron Métis (fictional)."
+        in english
+    )
     assert "the data is held only in Ontario, Canada (CA-ON)" in english
     start, end = issued.term_start, issued.term_end
     # Red Cedar's maximum term is 730 days; the request asks for 365.

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
+from portal.agreements import ca, signing
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementSignature, AgreementStatus, AgreementVersion
 from portal.agreements.settings import settings_for
@@ -17,7 +18,7 @@ from portal.errors import Forbidden, NotFound, Refused, ServiceError, Validation
 from portal.notify.models import OutboxMessage
 from portal.requests import workflow
 
-from agreement_kit import SIGNERS, request_of
+from agreement_kit import SIGNERS, race, request_of
 
 
 def snapshot(app, ref: str) -> dict:
@@ -206,3 +207,22 @@ def test_a_file_changed_on_disk_is_not_signed(app, flow, approved):
     with pytest.raises(ServiceError, match="changed on disk"):
         flow.do("researcher", "sign", approved)
     assert flow.status(approved) == "awaiting_signatures"
+
+
+def test_every_party_signing_at_once_and_a_double_click(app, flow, approved):
+    calls = [
+        lambda who=who, nation=nation: flow.do(who, "sign", approved, nation)
+        for who, nation in SIGNERS
+    ]
+    results = race(*calls, calls[0])  # the researcher clicks twice
+    assert sum(isinstance(r, str) for r in results) == 3, results
+    assert sum(isinstance(r, Refused) for r in results) == 1, results
+    assert flow.status(approved) == "active"
+    with app.app_context(), session_scope() as session:
+        agreement = agreements.current(session, request_of(session, approved))
+        assert agreement.version == 3
+        pdf = agreements.stored_pdf(session, agreement)
+        ca_certificate = ca.authority(settings_for(session)).certificate
+    # Each signature was made on the version the one before it left: all three hold.
+    reports = signing.read_signatures(pdf, ca_certificate)
+    assert len(reports) == 3 and all(r.intact and r.valid and r.trusted for r in reports)
