@@ -25,6 +25,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
 
     from portal import api, db, web
+    from portal.agreements import routes as agreement_routes
+    from portal.agreements import settings as agreement_settings
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
@@ -34,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.reviews import routes as review_routes
 
     db.init_app(app)
+    agreement_settings.configure(db.get_engine(app), app.config)
     web.init_app(app)
     policy_web.init_app(app)
     auth_routes.init_app(app)
@@ -43,5 +46,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(request_routes.bp)
     app.register_blueprint(review_routes.bp)
     api.init_app(app)
+    app.register_blueprint(agreement_routes.bp)
     register_commands(app)
     return app

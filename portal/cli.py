@@ -295,9 +295,11 @@ def mail_send() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal.policy.cli import policy_cli  # it imports reports_failures from here
+    from portal.agreements.cli import agreements_cli  # these import reports_failures from here
+    from portal.policy.cli import policy_cli
 
     commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
+    commands = (*commands, agreements_cli)
     for command in (*commands, serve, demo):
         app.cli.add_command(command)
 
@@ -312,5 +314,6 @@ def _cli_app() -> Flask:
 main = FlaskGroup(
     name="portal",
     create_app=_cli_app,
-    help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, serving.",
+    help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, "
+    "agreements, serving.",
 )

@@ -7,6 +7,8 @@
 | SECRET_KEY        | signs sessions and CSRF tokens; required to serve           |
 | SECURE_COOKIES    | "0" only for plain-HTTP local use (``portal demo`` does so)  |
 | SMTP_HOST/PORT    | the mail relay for notifications                            |
+| PORTAL_CA_PASSPHRASE | protects the agreement CA's and signers' keys (else SECRET_KEY) |
+| PORTAL_CA_KEY/CERT | an existing CA's PEM key and certificate (else <instance>/ca/) |
 """
 
 import os
@@ -50,6 +52,9 @@ def from_environment() -> dict:
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "portal@localhost"),
+        "CA_PASSPHRASE": os.environ.get("PORTAL_CA_PASSPHRASE") or None,
+        "CA_KEY_PATH": os.environ.get("PORTAL_CA_KEY") or None,
+        "CA_CERT_PATH": os.environ.get("PORTAL_CA_CERT") or None,
     }
 
 

@@ -3,6 +3,13 @@
 
 from sqlmodel import SQLModel
 
+from portal.agreements.models import (
+    Agreement,
+    AgreementSignature,
+    AgreementStatus,
+    AgreementVersion,
+    SignerCredential,
+)
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
 from portal.auth.models import ApiToken, Role, RoleMembership, User
 from portal.notify.models import OutboxMessage
@@ -27,6 +34,10 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessRequest",
+    "Agreement",
+    "AgreementSignature",
+    "AgreementStatus",
+    "AgreementVersion",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
@@ -48,6 +59,7 @@ __all__ = [
     "Review",
     "Role",
     "RoleMembership",
+    "SignerCredential",
     "TrackStatus",
     "User",
     "metadata",

@@ -24,7 +24,13 @@ from portal.policy.files import read_directory
 from portal.policy.store import replace_file_rules
 from portal.registry import service as registry
 
-from helpers import ON_POSTGRES, PASSWORD, TEST_DATABASE_URL, scratch_postgres_database
+from helpers import (
+    ON_POSTGRES,
+    PASSWORD,
+    TEST_DATABASE_URL,
+    scratch_postgres_database,
+    seed_nations,
+)
 
 
 @pytest.fixture
@@ -140,31 +146,7 @@ def make_user(app):
 @pytest.fixture
 def nations(app):
     """Two fictional Nations and three datasets: one each, and one shared."""
-    with app.app_context(), session_scope() as session:
-        registry.create_nation(
-            session,
-            "red-cedar",
-            "Red Cedar Nation (fictional)",
-            "OCAP",
-            review_quorum=2,
-            residency=["CA"],
-            max_term_days=730,
-        )
-        registry.create_nation(session, "blue-heron", "Blue Heron Métis (fictional)", "OCAS")
-        registry.create_dataset(
-            session, "cedar-health", "Cedar health", "Health (fictional)", ["red-cedar"]
-        )
-        registry.create_dataset(
-            session, "heron-schools", "Heron schools", "Schools (fictional)", ["blue-heron"]
-        )
-        registry.create_dataset(
-            session,
-            "shared-welfare",
-            "Shared welfare",
-            "Welfare (fictional)",
-            ["red-cedar", "blue-heron"],
-        )
-    return ("red-cedar", "blue-heron")
+    return seed_nations(app)
 
 
 @pytest.fixture

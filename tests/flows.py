@@ -11,6 +11,8 @@ from portal.registry.service import get_nation
 from portal.requests import service, workflow
 from portal.requests.models import AccessRequest
 
+from helpers import PASSWORD
+
 COMPLETE = {
     "title": "Wellbeing of children in care (fictional)",
     "purpose": "Describe how children in care are supported.",
@@ -97,6 +99,8 @@ class Flow:
                     reason=body.get("reason", ""),
                     conditions=body.get("conditions", []),
                 )
+            elif action == "sign":
+                workflow.sign(session, user, request, body.get("password", PASSWORD), target)
             elif action == "revoke":
                 workflow.revoke(session, user, request, target, body.get("reason", "breach"))
             else:
@@ -113,6 +117,13 @@ class Flow:
         ref = self.draft(**fields)
         self.do("researcher", "submit", ref)
         self.do("coordinator", "screen", ref)
+        return ref
+
+    def approved(self, cedar_conditions=(), heron_conditions=(), **fields: Any) -> str:
+        """Both Nations approved: the agreement waits for its three signatures."""
+        ref = self.reviewed(**fields)
+        self.do("cedar_rep", "decide", ref, "red-cedar", conditions=list(cedar_conditions))
+        self.do("heron_rep", "decide", ref, "blue-heron", conditions=list(heron_conditions))
         return ref
 
     def reviewed(self, **fields: Any) -> str:

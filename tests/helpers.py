@@ -34,6 +34,38 @@ def scratch_postgres_database() -> Iterator[str]:
         engine.dispose()
 
 
+def seed_nations(app) -> tuple[str, str]:
+    """Two fictional Nations and three datasets: one each, and one shared."""
+    from portal.db import session_scope
+    from portal.registry import service as registry
+
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(
+            session,
+            "red-cedar",
+            "Red Cedar Nation (fictional)",
+            "OCAP",
+            review_quorum=2,
+            residency=["CA"],
+            max_term_days=730,
+        )
+        registry.create_nation(session, "blue-heron", "Blue Heron Métis (fictional)", "OCAS")
+        registry.create_dataset(
+            session, "cedar-health", "Cedar health", "Health (fictional)", ["red-cedar"]
+        )
+        registry.create_dataset(
+            session, "heron-schools", "Heron schools", "Schools (fictional)", ["blue-heron"]
+        )
+        registry.create_dataset(
+            session,
+            "shared-welfare",
+            "Shared welfare",
+            "Welfare (fictional)",
+            ["red-cedar", "blue-heron"],
+        )
+    return ("red-cedar", "blue-heron")
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html

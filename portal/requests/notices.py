@@ -77,3 +77,23 @@ def withdrawn(session: Session, request: AccessRequest, reason: str) -> None:
 def revoked(session: Session, request: AccessRequest, nation: Nation, reason: str) -> None:
     recipients = _researcher(session, request) + _holders(session, Role.COORDINATOR)
     queue(session, recipients, "revoked", request, nation=nation, reason=reason)
+
+
+def to_sign(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    for nation in nations:
+        reps = _holders(session, Role.REPRESENTATIVE, nation)
+        queue(session, reps, "to_sign", request, nation=nation)
+
+
+def active(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    recipients = _researcher(session, request) + _holders(session, Role.COORDINATOR)
+    for nation in nations:
+        recipients += _holders(session, Role.REPRESENTATIVE, nation)
+    queue(session, recipients, "active", request)
+
+
+def expired(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    recipients = _researcher(session, request) + _holders(session, Role.COORDINATOR)
+    for nation in nations:
+        recipients += _holders(session, Role.REPRESENTATIVE, nation)
+    queue(session, recipients, "expired", request)

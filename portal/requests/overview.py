@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.agreements import view as agreement_view
+from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.audit.service import events_for_request
 from portal.auth.models import User
@@ -33,6 +35,7 @@ EVENT_WORDS = {
     "request.revoked": "Revoked by a Nation",
     "agreement.signed": "Agreement signed",
     "agreement.downloaded": "Agreement downloaded",
+    "request.expired": "Expired at the end of the agreement's term",
 }
 
 
@@ -59,6 +62,7 @@ class RequestView:
     # Nations this person may decide for now (refusal is open from submission on).
     decidable: list[Nation] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
+    agreement: AgreementView | None = None
 
 
 def _may(session: Session, user: User, action: str, req: AccessRequest, nation=None) -> bool:
@@ -120,6 +124,7 @@ def overview(
         if with_timeline
         else [],
     )
+    view.agreement = agreement_view.view(session, req, user)
     if req.researcher_id == user.id:
         view.actions |= {a for a in ("submit", "withdraw") if req.status in ALLOWED_FROM[a]}
         if req.status in service.EDITABLE:

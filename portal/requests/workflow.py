@@ -8,12 +8,17 @@ transaction. Nothing here ever happens because time passed: silence is never con
 """
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from portal.agreements import parties
+from portal.agreements import service as agreements
+from portal.agreements.models import Agreement, AgreementStatus
 from portal.audit.service import record_event
 from portal.auth.models import User
+from portal.auth.passwords import verify_password
 from portal.db import utcnow
 from portal.errors import BlockingRule, Forbidden, NotFound, Refused, ValidationError
 from portal.policy.service import authorize
@@ -44,7 +49,9 @@ ALLOWED_FROM: dict[str, frozenset[RequestStatus]] = {
     "review": frozenset({S.UNDER_REVIEW}),
     "approve": frozenset({S.UNDER_REVIEW}),
     "refuse": frozenset({S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}),
+    "sign": frozenset({S.AWAITING_SIGNATURES}),
     "revoke": frozenset({S.AWAITING_SIGNATURES, S.ACTIVE}),
+    "expire": frozenset({S.ACTIVE}),
 }
 SCREEN_OUTCOMES = ("accept", "return")
 RETURN_REASONS = {
@@ -89,7 +96,9 @@ def _past(action: str) -> str:
         "review": "reviewed",
         "approve": "approved",
         "refuse": "refused",
+        "sign": "signed",
         "revoke": "revoked",
+        "expire": "expired",
     }[action]
 
 
@@ -150,6 +159,7 @@ def withdraw(session: Session, user: User, request: AccessRequest, reason: str) 
         raise ValidationError({"reason": "Say why the request is withdrawn."})
     _set_status(request, S.WITHDRAWN)
     session.add(request)
+    agreements.mark(session, request, AgreementStatus.VOID)
     _event(
         session,
         user,
@@ -307,6 +317,12 @@ def decide(
     track.updated_at = utcnow()
     session.add(track)
     session.flush()
+    everyone_approved = outcome == "approve" and all(
+        t.status == TrackStatus.APPROVED for t, _ in tracks_of(session, request)
+    )
+    # The agreement is written in the same transaction as the last approval; its
+    # digest goes into that approval's event (one event per transition).
+    agreement = agreements.issue(session, request) if everyone_approved else None
     _event(
         session,
         user,
@@ -315,13 +331,16 @@ def decide(
         [nation],
         reason=reason.strip(),
         conditions=decision.conditions,
+        **({"agreement_sha256": agreement.sha256} if agreement else {}),
     )
     if outcome == "refuse":
         _set_status(request, S.REFUSED)
+        agreements.mark(session, request, AgreementStatus.VOID)
         notices.refused(session, request, nation, reason.strip())
-    elif all(t.status == TrackStatus.APPROVED for t, _ in tracks_of(session, request)):
+    elif everyone_approved:
         _set_status(request, S.AWAITING_SIGNATURES)
         notices.all_approved(session, request)
+        notices.to_sign(session, request, parties.approving_nations(session, request))
     else:
         notices.approved(session, request, nation)
     session.add(request)
@@ -360,7 +379,94 @@ def revoke(
     session.add(track)
     _set_status(request, S.REVOKED)
     session.add(request)
+    agreements.mark(session, request, AgreementStatus.REVOKED)
     session.flush()
     _event(session, user, "request.revoked", request, [nation], reason=reason.strip())
     notices.revoked(session, request, nation, reason.strip())
     return request
+
+
+def sign(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    password: str,
+    nation: Nation | None = None,
+) -> AccessRequest:
+    """Sign the agreement as a party: the researcher, or a representative of an
+    approving Nation (for that Nation, once). The password is asked again; the last
+    signature makes the request active."""
+    agreement = agreements.current(session, request)
+    signed = {s.party for s in agreements.signatures_of(session, agreement)} if agreement else set()
+    party = parties.party_for(session, user, request, signed, nation)
+    _check(session, user, "sign", request, party.nation if party else None)
+    if party is None or agreement is None:
+        raise Forbidden("Only the researcher and a representative of each approving Nation sign.")
+    if party.key in signed:
+        who = "the researcher" if party.nation is None else party.nation.name
+        message = f"The agreement is signed for {who} already; each party signs once."
+        raise Refused(message, [BlockingRule("one_signature_per_party", message)])
+    if not verify_password(user.password_hash, password or ""):
+        raise ValidationError({"password": "The password is not right; nothing was signed."})
+    signature = agreements.add_signature(session, user, request, agreement, party)
+    everyone = parties.parties_of(session, request)
+    complete = {p.key for p in everyone} <= signed | {party.key}
+    if complete:
+        _set_status(request, S.ACTIVE)
+        agreements.mark(session, request, AgreementStatus.ACTIVE)
+        session.add(request)
+        session.flush()
+    nations = [p.nation for p in everyone if p.nation]
+    _event(
+        session,
+        user,
+        "agreement.signed",
+        request,
+        nations,
+        party=party.key,
+        field=signature.field_name,
+        sha256=signature.sha256_after,
+        version=agreement.version,
+        activated=complete,
+    )
+    if complete:
+        notices.active(session, request, nations)
+    return request
+
+
+def expire(session: Session, request: AccessRequest, today: date) -> AccessRequest:
+    """End access at the end of the term (run by `portal agreements expire`, as the
+    system: nobody's action). Time only ever ends access; it never grants it."""
+    agreement = agreements.current(session, request)
+    if request.status not in ALLOWED_FROM["expire"] or agreement is None:
+        message = "Only an active request with an agreement expires."
+        raise Refused(message, [BlockingRule("state", message)])
+    if agreement.term_end > today:
+        message = f"The agreement runs until {agreement.term_end}."
+        raise Refused(message, [BlockingRule("term", message)])
+    _set_status(request, S.EXPIRED)
+    session.add(request)
+    agreements.mark(session, request, AgreementStatus.EXPIRED)
+    nations = parties.approving_nations(session, request)
+    record_event(
+        session,
+        action="request.expired",
+        actor=None,
+        request=request,
+        nations=nations,
+        details={"term_end": str(agreement.term_end)},
+    )
+    notices.expired(session, request, nations)
+    return request
+
+
+def expire_due(session: Session, today: date) -> list[str]:
+    """Expire every active request whose agreement's term has ended; their refs."""
+    due = session.exec(
+        select(AccessRequest)
+        .join(Agreement, Agreement.request_id == AccessRequest.id)
+        .where(AccessRequest.status == S.ACTIVE, Agreement.term_end <= today)
+        .order_by(AccessRequest.id)
+        .with_for_update(of=AccessRequest)
+    ).all()
+    return [expire(session, request, today).ref for request in due]

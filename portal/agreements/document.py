@@ -1,0 +1,96 @@
+"""What the agreement says: the values the template prints, read from the request,
+its decisions and the registry, the same for every language."""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.agreements.models import Agreement
+from portal.agreements.parties import approving_nations, parties_of
+from portal.auth.models import User
+from portal.registry.models import DatasetNation, Nation
+from portal.requests.models import AccessRequest
+from portal.requests.service import datasets_of, nations_of
+from portal.reviews.models import Decision, Outcome
+from portal.reviews.terms import STANDARD_CONDITIONS
+
+
+def _approval(session: Session, request: AccessRequest, nation: Nation) -> Decision:
+    return session.exec(
+        select(Decision)
+        .where(
+            Decision.request_id == request.id,
+            Decision.nation_id == nation.id,
+            Decision.outcome == Outcome.APPROVE,
+        )
+        .order_by(Decision.id.desc())
+    ).first()
+
+
+def term_days(request: AccessRequest, nations: list[Nation]) -> int:
+    """The retention asked for, capped by the shortest maximum term of the Nations."""
+    limits = [n.max_term_days for n in nations if n.max_term_days]
+    return min([request.retention_days or 365, *limits])
+
+
+def document(session: Session, request: AccessRequest, agreement: Agreement) -> dict[str, Any]:
+    """What the template prints: plain values, the same for every language."""
+    researcher = session.get(User, request.researcher_id)
+    nations = approving_nations(session, request)
+    all_nations = {n.id: n for n in nations_of(session, request)}
+    rows = []
+    for nation in nations:
+        decision = _approval(session, request, nation)
+        representative = session.get(User, decision.representative_id)
+        params = {
+            "nation": nation.name,
+            "threshold": nation.small_cell_threshold,
+            "location": request.storage_location or "as declared",
+        }
+        conditions = [
+            {**c, "params": params if c.get("code") in STANDARD_CONDITIONS else None}
+            for c in decision.conditions
+        ]
+        rows.append(
+            {
+                "name": nation.name,
+                "framework": nation.framework.value,
+                "representative": representative.name,
+                "conditions": conditions,
+            }
+        )
+    datasets = []
+    for dataset in datasets_of(session, request):
+        ids = session.exec(
+            select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
+        ).all()
+        names = sorted(all_nations[i].name for i in ids if i in all_nations)
+        datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
+    return {
+        "ref": request.ref,
+        "title": request.title,
+        "purpose": request.purpose,
+        "ethics_approval": request.ethics_approval,
+        "revision": agreement.revision,
+        "reading_copy": False,
+        "signed_language": agreement.language,
+        "issued_on": agreement.issued_at.date(),
+        "term_start": agreement.term_start,
+        "term_end": agreement.term_end,
+        "term_days": (agreement.term_end - agreement.term_start).days,
+        "storage_location": request.storage_location,
+        "researcher": {
+            "name": researcher.name,
+            "institution": researcher.institution,
+            "email": researcher.email,
+        },
+        "team": request.team,
+        "nations": rows,
+        "datasets": datasets,
+        "output_review": [n.name for n in nations if n.output_review_required],
+        "parties": [
+            {"field": p.field_name, "nation": p.nation.name if p.nation else None,
+             "signer": researcher.name if p.nation is None else None}
+            for p in parties_of(session, request)
+        ],
+    }  # fmt: skip

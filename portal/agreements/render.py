@@ -1,0 +1,174 @@
+"""The agreement as a PDF: templates/agreements/agreement.html through WeasyPrint.
+
+The template is translatable (Jinja2's i18n extension; the catalogues are the .po
+files in portal/agreements/locale/, read with Babel, no build step). WeasyPrint
+fetches nothing but the portal's own static files (StaticOnlyFetcher): the fonts and
+the stylesheet. The font is DejaVu Sans, shipped in portal/static/fonts/, which has
+French accents and the Cree, Ojibwe and Inuktitut syllabics (U+1400–167F).
+"""
+
+import gettext
+import io
+import mimetypes
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import pycountry
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from portal.paths import PACKAGE_DIR, resource_dir
+from portal.reviews.terms import STANDARD_CONDITIONS
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+LOCALES = {"en": "en_CA", "fr": "fr_CA"}
+STATIC_DIR = PACKAGE_DIR / "static"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+TEMPLATE = "agreements/agreement.html"
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for something other than the portal's own static files."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves files under portal/static/ and refuses every other URL: no network,
+    no other file, so a document can never reach out or read the server's files."""
+
+    def __init__(self, root: Path = STATIC_DIR) -> None:
+        super().__init__(allowed_protocols=("file",))
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused to fetch {url!r}: only the portal's static files")
+        path = Path(unquote(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise RefusedURL(f"refused to fetch {url!r}: not one of the portal's static files")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of ``language`` (English is the source text)."""
+    po_file = LOCALE_DIR / language / "LC_MESSAGES" / "agreement.po"
+    if language == "en" or not po_file.is_file():
+        return gettext.NullTranslations()
+    with po_file.open("rb") as file:
+        catalog = read_po(file, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+@cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)
+    env.filters["longdate"] = lambda day: format_date(day, "long", locale=LOCALES[language])
+    env.filters["place"] = lambda code: place_name(code, language)
+    env.filters["css_string"] = css_string
+    env.filters["css_counters"] = css_counters
+    env.filters["condition"] = lambda condition: condition_in(condition, language)
+    return env
+
+
+def condition_in(condition: dict[str, Any], language: str) -> str:
+    """A Nation's condition in ``language``: standard ones are translated with the
+    values they were decided with; a Nation's own words stay as written."""
+    template = STANDARD_CONDITIONS.get(condition.get("code", ""))
+    params = condition.get("params")
+    if language == "en" or template is None or not params:
+        return condition["text"]
+    return translations(language).gettext(template[1]).format(**params)
+
+
+@cache
+def place_name(code: str, language: str) -> str:
+    """ "CA-ON" as "Ontario, Canada" (or its French name), for the storage clause."""
+    country = pycountry.countries.get(alpha_2=code[:2])
+    if country is None:
+        return code
+    domain = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+    name = domain.gettext(country.name)
+    subdivision = pycountry.subdivisions.get(code=code) if "-" in code else None
+    if subdivision is not None:
+        names = gettext.translation(
+            "iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True
+        )
+        name = f"{names.gettext(subdivision.name)}, {name}"
+    return f"{name} ({code})"
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string, safe inside <style> (page margin content)."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '\\"<>&\n' else char for char in str(text))
+    return Markup(f'"{escaped}"')  # noqa: S704 - every character that could end it is escaped
+
+
+def css_counters(text: str) -> Markup:
+    """A translated "Page {page} of {pages}" as CSS content with the page counters."""
+    pieces = []
+    rest = text
+    while "{" in rest:
+        before, _, after = rest.partition("{")
+        name, _, rest = after.partition("}")
+        if before:
+            pieces.append(css_string(before))
+        pieces.append(f"counter({name})")
+    if rest:
+        pieces.append(css_string(rest))
+    return Markup(" ".join(pieces))  # noqa: S704 - quoted pieces and counter() names only
+
+
+def render_html(document: dict[str, Any], language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"no agreement template in {language!r}")
+    return environment(language).get_template(TEMPLATE).render(doc=document, lang=language)
+
+
+_RENDER_LOCK = threading.Lock()
+
+
+@cache
+def _styles() -> tuple[FontConfiguration, CSS]:
+    """The font configuration and the parsed stylesheet, made once per process: parsing
+    the CSS and loading the @font-face files is a good part of a render's cost."""
+    fonts = FontConfiguration()
+    sheet = CSS(
+        filename=str(STATIC_DIR / "agreement.css"),
+        url_fetcher=StaticOnlyFetcher(),
+        font_config=fonts,
+    )
+    return fonts, sheet
+
+
+def render_pdf(document: dict[str, Any], language: str) -> bytes:
+    """The agreement in ``language``, as PDF bytes."""
+    html = render_html(document, language)
+    # WeasyPrint's font configuration is not safe to share between threads at once.
+    with _RENDER_LOCK:
+        fonts, sheet = _styles()
+        return HTML(
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()
+        ).write_pdf(stylesheets=[sheet], font_config=fonts)

@@ -1,0 +1,99 @@
+"""Pages: download an agreement, sign it, and verify a PDF (no sign-in needed)."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import HiddenField, PasswordField
+
+from portal.agreements import render, service
+from portal.agreements.verify import verify_pdf
+from portal.db import get_session
+from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.registry.service import get_nation
+from portal.requests import workflow
+from portal.requests.overview import overview
+from portal.requests.routes import load
+
+bp = Blueprint("agreements", __name__)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class SignForm(FlaskForm):
+    password = PasswordField("Your password, to confirm it is you")
+    nation = HiddenField()
+
+
+class VerifyForm(FlaskForm):
+    document = FileField(
+        "The agreement (PDF)",
+        validators=[
+            FileRequired("Choose a PDF file."),
+            FileSize(MAX_UPLOAD_BYTES, message="The file is larger than 10 MB."),
+        ],
+    )
+
+
+@bp.route("/requests/<ref>/agreement.pdf")
+@login_required
+def download(ref: str):
+    req = load(ref)
+    language = request.args.get("lang") or None
+    try:
+        filename, data = service.download(get_session(), current_user, req, language)
+    except NotFound:
+        abort(404)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
+
+
+@bp.route("/requests/<ref>/sign", methods=["POST"])
+@login_required
+def sign(ref: str):
+    req = load(ref, for_update=True)
+    form = SignForm()
+    if not form.validate():
+        abort(400)
+    session = get_session()
+    nation = None
+    if form.nation.data:
+        try:
+            nation = get_nation(session, form.nation.data)
+        except NotFound:
+            abort(404)
+    try:
+        workflow.sign(session, current_user, req, form.password.data or "", nation)
+    except Forbidden:
+        abort(403)
+    except (Refused, ValidationError) as refusal:
+        status = 422 if isinstance(refusal, ValidationError) else 409
+        view = overview(session, current_user, req)
+        page = render_template(
+            "requests/show.html", req=req, view=view, refusal=refusal, sign_error=refusal
+        )
+        return page, status
+    done = req.status.value == "active"
+    flash(
+        "Signed. Every party has signed: access is active."
+        if done
+        else "Signed. The agreement waits for the other parties.",
+        "info",
+    )
+    return redirect(url_for("requests.show", ref=ref))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    form = VerifyForm()
+    if request.method == "GET" or not form.validate():
+        status = 422 if request.method == "POST" else 200
+        return render_template("agreements/verify.html", form=form, result=None), status
+    data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
+    result = verify_pdf(get_session(), data)
+    return render_template(
+        "agreements/verify.html", form=form, result=result, languages=render.LANGUAGES
+    )

@@ -1,0 +1,228 @@
+"""Data-use agreements: issue, sign, mark, download. Flush, never commit; no Flask.
+
+The workflow calls ``issue`` when the last Nation approves and ``add_signature``
+once it has checked who may sign (workflow.sign). Files are stored by SHA-256 under
+``<instance>/agreements/``; each version's digest is in the database and the audit
+record, so a file changed on disk is noticed before anyone signs it.
+"""
+
+import hashlib
+import os
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from sqlmodel import Session, select
+
+from portal.agreements import ca, render, signing
+from portal.agreements.document import document, term_days
+from portal.agreements.models import (
+    Agreement,
+    AgreementSignature,
+    AgreementStatus,
+    AgreementVersion,
+    SignerCredential,
+)
+from portal.agreements.parties import Party, approving_nations
+from portal.agreements.settings import AgreementSettings, settings_for
+from portal.audit.service import record_event
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.errors import NotFound, ServiceError
+from portal.requests.models import AccessRequest
+
+
+def current(session: Session, request: AccessRequest) -> Agreement | None:
+    return session.exec(select(Agreement).where(Agreement.request_id == request.id)).first()
+
+
+def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSignature]:
+    query = select(AgreementSignature).where(AgreementSignature.agreement_id == agreement.id)
+    return list(session.exec(query.order_by(AgreementSignature.id)))
+
+
+def _store(settings: AgreementSettings, pdf: bytes) -> str:
+    """Write ``pdf`` as <sha256>.pdf (whole, then renamed into place); its digest."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    folder = settings.agreements_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}.pdf"
+    if not target.exists():
+        partial = folder / f".{digest}.{secrets.token_hex(4)}.partial"
+        partial.write_bytes(pdf)
+        os.replace(partial, target)
+    return digest
+
+
+def stored_pdf(session: Session, agreement: Agreement) -> bytes:
+    """The latest version's bytes, checked against the digest the database holds."""
+    path: Path = settings_for(session).agreements_dir / f"{agreement.sha256}.pdf"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        message = f"The agreement file {path.name} is missing from the instance folder."
+        raise ServiceError(message) from None
+    if hashlib.sha256(data).hexdigest() != agreement.sha256:
+        raise ServiceError(f"The agreement file {path.name} was changed on disk; it is not used.")
+    return data
+
+
+def _add_version(session: Session, agreement: Agreement, pdf: bytes) -> AgreementVersion:
+    digest = _store(settings_for(session), pdf)
+    version = AgreementVersion(
+        agreement_id=agreement.id, number=agreement.version, sha256=digest, size=len(pdf)
+    )
+    agreement.sha256 = digest
+    agreement.updated_at = utcnow()
+    session.add_all([agreement, version])
+    session.flush()
+    return version
+
+
+def issue(session: Session, request: AccessRequest, language: str = "en") -> Agreement:
+    """Write the agreement of a request every Nation approved, ready for signature.
+    The caller records the event (the workflow: in the last approval's)."""
+    if current(session, request) is not None:
+        raise ServiceError(f"{request.ref} has an agreement already.")
+    nations = approving_nations(session, request)
+    start = utcnow().date()
+    agreement = Agreement(
+        request_id=request.id,
+        revision=request.current_revision,
+        language=language,
+        term_start=start,
+        term_end=start + timedelta(days=term_days(request, nations)),
+        sha256="",
+    )
+    session.add(agreement)
+    session.flush()
+    pdf = render.render_pdf(document(session, request, agreement), language)
+    _add_version(session, agreement, pdf)
+    return agreement
+
+
+def credential_for(
+    session: Session, user: User, party: Party
+) -> tuple[signing.Credential, SignerCredential]:
+    """The signer's key and certificate for this role (and Nation), issued on first use
+    or when their name or institution changed since."""
+    settings = settings_for(session)
+    authority = ca.authority(settings)
+    organisation = party.nation.name if party.nation else (user.institution or "Independent")
+    title = "Researcher" if party.nation is None else f"Representative of {party.nation.name}"
+    subject = ca.signer_name(user.name, organisation, title, user.email)
+    nation_id = party.nation.id if party.nation else None
+    rows = session.exec(
+        select(SignerCredential)
+        .where(
+            SignerCredential.user_id == user.id,
+            SignerCredential.role == party.role.value,
+            SignerCredential.nation_id == nation_id
+            if nation_id
+            else SignerCredential.nation_id.is_(None),
+        )
+        .order_by(SignerCredential.id.desc())
+    ).all()
+    for row in rows:
+        certificate = ca.from_pem(row.certificate_pem)
+        usable = certificate.subject == subject and certificate.issuer == (
+            authority.certificate.subject
+        )
+        if usable and certificate.not_valid_after_utc.date() > date.today() + timedelta(days=30):
+            try:
+                key = ca.unwrap_key(settings.secret, row.encrypted_key, _context(row))
+            except InvalidTag:  # sealed under a secret since changed: issue a new one
+                continue
+            return signing.Credential(key, certificate, authority.certificate), row
+    key, certificate = ca.issue(authority, subject)
+    row = SignerCredential(
+        user_id=user.id,
+        role=party.role.value,
+        nation_id=nation_id,
+        fingerprint=ca.fingerprint(certificate),
+        certificate_pem=ca.to_pem(certificate),
+        encrypted_key="",
+    )
+    row.encrypted_key = ca.wrap_key(settings, key, _context(row))
+    session.add(row)
+    session.flush()
+    return signing.Credential(key, certificate, authority.certificate), row
+
+
+def _context(row: SignerCredential) -> str:
+    return f"user:{row.user_id}|cert:{row.fingerprint}"
+
+
+def add_signature(
+    session: Session, user: User, request: AccessRequest, agreement: Agreement, party: Party
+) -> AgreementSignature:
+    """Sign the latest version as ``party`` (the workflow checked who may) and store
+    the new version. Returns the signature row; the caller records the event."""
+    credential, row = credential_for(session, user, party)
+    signed = signing.sign(
+        stored_pdf(session, agreement),
+        party.field_name,
+        credential,
+        reason=f"Data-use agreement {request.ref}",
+        name=user.name,
+    )
+    agreement.version += 1
+    version = _add_version(session, agreement, signed)
+    signature = AgreementSignature(
+        agreement_id=agreement.id,
+        party=party.key,
+        signer_id=user.id,
+        role=party.role.value,
+        nation_id=party.nation.id if party.nation else None,
+        field_name=party.field_name,
+        credential_id=row.id,
+        sha256_after=version.sha256,
+    )
+    session.add(signature)
+    session.flush()
+    return signature
+
+
+def mark(session: Session, request: AccessRequest, status: AgreementStatus) -> None:
+    """Record that the agreement took effect, ended or never will (no-op without one)."""
+    agreement = current(session, request)
+    if agreement is not None and agreement.status != status:
+        agreement.status = status
+        agreement.updated_at = utcnow()
+        session.add(agreement)
+        session.flush()
+
+
+def download(
+    session: Session, user: User, request: AccessRequest, language: str | None = None
+) -> tuple[str, bytes]:
+    """The agreement for someone who may see the request (the caller checked that):
+    the signed document, or a reading copy in the other language. Audited."""
+    agreement = current(session, request)
+    if agreement is None:
+        raise NotFound(f"{request.ref} has no agreement")
+    language = language or agreement.language
+    if language not in render.LANGUAGES:
+        raise NotFound(f"no agreement in {language!r}")
+    if language == agreement.language:
+        data, kind = stored_pdf(session, agreement), "signed document"
+    else:
+        text = {**document(session, request, agreement), "reading_copy": True}
+        data = render.render_pdf(text, language)
+        kind = "reading copy"
+    record_event(
+        session,
+        action="agreement.downloaded",
+        actor=user,
+        request=request,
+        nations=approving_nations(session, request),
+        details={
+            "version": agreement.version,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "language": language,
+            "kind": kind,
+        },
+    )
+    suffix = "" if language == agreement.language else f"-{language}-reading-copy"
+    return f"agreement-{request.ref}{suffix}.pdf", data

@@ -1,0 +1,150 @@
+"""PDF signatures with pyHanko: sign (PAdES baseline, one incremental update per
+party, each in its own signature field) and read back who signed and whether each
+signature holds, trusting only the portal's CA."""
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+# Room for the CMS signature: two EC certificates with long UTF-8 names fit in ~3 KB.
+SIGNATURE_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Credential:
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+    ca_certificate: x509.Certificate
+
+
+def _asn1_cert(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """SimpleSigner re-parses its key from DER on every signature; this one signs
+    with the key object it was given (the key cache in ca.py keeps it warm)."""
+
+    def __init__(self, credential: Credential) -> None:
+        der = credential.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        super().__init__(
+            signing_cert=_asn1_cert(credential.certificate),
+            signing_key=asn1_keys.PrivateKeyInfo.load(der),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [_asn1_cert(credential.ca_certificate)]
+            ),
+        )
+        self._key = credential.key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        return self._key.sign(data, ec.ECDSA(hash_algorithm))
+
+
+@lru_cache(maxsize=64)
+def _signer(credential: Credential) -> _LoadedKeySigner:
+    # Building the signer parses the certificates into asn1crypto objects; kept, the
+    # parsed forms make each later signature about a third cheaper.
+    return _LoadedKeySigner(credential)
+
+
+def sign(pdf: bytes, field_name: str, credential: Credential, *, reason: str, name: str) -> bytes:
+    """``pdf`` with one more signature, in a new invisible field ``field_name``."""
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        name=name,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    output = io.BytesIO()
+    # A fixed reservation spares pyHanko a trial signature to measure the size.
+    signers.PdfSigner(metadata, signer=_signer(credential)).sign_pdf(
+        writer, output=output, bytes_reserved=SIGNATURE_BYTES
+    )
+    return output.getvalue()
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One signature found in a PDF, as the verification page tells it."""
+
+    field_name: str
+    signer: str  # the certificate's common name
+    title: str  # role and Nation, as the certificate says
+    organisation: str
+    claimed_time: datetime | None
+    intact: bool  # the signed bytes are unchanged
+    valid: bool  # the cryptographic signature is correct
+    trusted: bool  # the certificate chains to the portal's CA
+    whole_file: bool  # nothing was added after it
+    revision_sha256: str  # SHA-256 of the file as it was when signed
+    fingerprint: str  # SHA-256 of the signer's certificate
+
+
+def _name_part(name: x509.Name, oid) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def read_signatures(pdf: bytes, ca_certificate: x509.Certificate) -> list[SignatureReport]:
+    """Every signature in ``pdf``, each validated against the portal's CA alone.
+    Raises ValueError if ``pdf`` cannot be read as a PDF."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except Exception as error:  # an uploaded file may be anything at all
+        raise ValueError(f"not a readable PDF: {error}") from None
+    context = ValidationContext(trust_roots=[_asn1_cert(ca_certificate)])
+    reports = []
+    for signature in embedded:
+        try:
+            status = validate_pdf_signature(signature, signer_validation_context=context)
+            intact, valid, trusted = status.intact, status.valid, status.trusted
+            whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+            claimed = status.signer_reported_dt
+        except Exception:
+            intact = valid = trusted = whole = False
+            claimed = None
+        cert = x509.load_der_x509_certificate(signature.signer_cert.dump())
+        end = signature.byte_range[2] + signature.byte_range[3]
+        reports.append(
+            SignatureReport(
+                field_name=signature.field_name,
+                signer=_name_part(cert.subject, NameOID.COMMON_NAME),
+                title=_name_part(cert.subject, NameOID.TITLE),
+                organisation=_name_part(cert.subject, NameOID.ORGANIZATION_NAME),
+                claimed_time=claimed,
+                intact=intact,
+                valid=valid,
+                trusted=trusted,
+                whole_file=whole,
+                revision_sha256=hashlib.sha256(pdf[:end]).hexdigest(),
+                fingerprint=hashlib.sha256(
+                    cert.public_bytes(serialization.Encoding.DER)
+                ).hexdigest(),
+            )
+        )
+    return reports

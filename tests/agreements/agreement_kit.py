@@ -1,0 +1,86 @@
+"""What the agreement tests share: the conditions the Nations attach, the signers,
+and ways to read back a stored agreement and its text."""
+
+import io
+import threading
+from dataclasses import dataclass
+
+from cryptography import x509
+from pypdf import PdfReader
+from sqlmodel import select
+
+from portal.agreements import ca
+from portal.agreements import service as agreements
+from portal.agreements.settings import settings_for
+from portal.auth.models import User
+from portal.db import session_scope
+from portal.requests.models import AccessRequest
+
+CEDAR_CONDITIONS = ["community_output_review", "aggregate_only", "Share results with the Elders."]
+HERON_CONDITIONS = ["Acknowledge the Métis Nation's knowledge keepers by name."]
+# The researcher of the shared agreement: Cree syllabics and French accents.
+RESEARCHER_NAME = "Émilie ᓀᐦᐃᔭᐍᐏᐣ"
+SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
+
+
+@dataclass
+class Signed:
+    ref: str
+    pdf: bytes
+    ca_certificate: x509.Certificate
+
+
+def request_of(session, ref: str) -> AccessRequest:
+    return session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+
+
+def stored_pdf(app, ref: str) -> bytes:
+    with app.app_context(), session_scope() as session:
+        agreement = agreements.current(session, request_of(session, ref))
+        return agreements.stored_pdf(session, agreement)
+
+
+def ca_certificate(app) -> x509.Certificate:
+    with app.app_context(), session_scope() as session:
+        return ca.authority(settings_for(session)).certificate
+
+
+def rename(app, who_email: str, name: str, institution: str = "") -> None:
+    with app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == who_email)).one()
+        user.name, user.institution = name, institution
+        session.add(user)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of every page, joined, with runs of white space made single spaces."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def flip(pdf: bytes, position: int) -> bytes:
+    """``pdf`` with one bit of one byte changed."""
+    return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
+
+
+def race(*calls):
+    """Run the calls at the same moment, each in its own thread and transaction;
+    return what each returned or raised."""
+    from portal.errors import ServiceError
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except ServiceError as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
