@@ -7,6 +7,7 @@ request as it now stands. Role, state and governance refusals come from the work
 
 from sqlmodel import Session
 
+from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session
@@ -96,6 +97,9 @@ def revoke(user: User, ref: str, body: bodies.RevokeIn) -> schemas.RequestOut:
     return represent.request(session, user, req)
 
 
-# Signing lives with the agreements (rendered and signed PDFs); the action is offered
-# once the workflow has it.
-SIGNING_AVAILABLE = hasattr(workflow, "sign")
+def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The current agreement as a PDF (each download is an audit event)."""
+    session = get_session()
+    req = service.get_visible(session, user, ref)
+    filename, data = agreements.download(session, user, req)
+    return data, {"Content-Disposition": f'inline; filename="{filename}"'}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from pydantic import BaseModel
 
 from portal.api.auth import bearer_user
@@ -26,6 +26,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()  # what the handler's rules add (403, 409, ...)
     public: bool = False  # served without a token
     description: str = ""
+    # A document other than JSON (the agreement PDF): the handler returns (bytes, headers).
+    media_type: str = "application/json"
 
     @property
     def name(self) -> str:
@@ -67,8 +69,13 @@ class Endpoint:
                 arguments["body"] = parse_body(self.body)
             result = self.handler(**arguments)
             result, headers = result if isinstance(result, tuple) else (result, {})
-            payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-            response = current_app.json.response(payload)
+            if self.media_type != "application/json":
+                response = Response(result, mimetype=self.media_type)
+            else:
+                payload = (
+                    result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+                )
+                response = current_app.json.response(payload)
             response.status_code = self.status
             response.headers.update(headers)
             return response

@@ -89,6 +89,8 @@ def _operation(endpoint: Endpoint, refs: dict, defs: dict) -> dict[str, Any]:
     success_schema = (
         refs[(endpoint.response, "serialization")] if endpoint.response else {"type": "object"}
     )
+    if endpoint.media_type != "application/json":
+        success_schema = {"type": "string", "format": "binary"}
     operation: dict[str, Any] = {
         "operationId": endpoint.name,
         "summary": endpoint.summary,
@@ -99,7 +101,7 @@ def _operation(endpoint: Endpoint, refs: dict, defs: dict) -> dict[str, Any]:
         "responses": {
             str(endpoint.status): {
                 "description": HTTP_STATUS_CODES[endpoint.status],
-                "content": {"application/json": {"schema": success_schema}},
+                "content": {endpoint.media_type: {"schema": success_schema}},
             },
             **_errors(endpoint, refs[(Problem, "serialization")]),
         },

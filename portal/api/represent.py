@@ -6,7 +6,8 @@ request page uses (portal/requests/overview.py), so the two never tell different
 
 from sqlmodel import Session
 
-from portal.api import schemas
+from portal.agreements import service as agreements
+from portal.api import PREFIX, schemas
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.service import roles_of
@@ -106,9 +107,29 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         nations=[n.slug for n in view.nations],
         tracks=[_track(session, track) for track in view.tracks],
         next_steps=view.next_steps,
-        # There is no agreements module in the portal yet: no request has an agreement.
-        agreement=None,
+        agreement=_agreement(session, req),
     )
+
+
+def _agreement(session: Session, req: AccessRequest) -> dict | None:
+    """Where the agreement stands: its term, its current version and who has signed."""
+    agreement = agreements.current(session, req)
+    if agreement is None:
+        return None
+    signatures = agreements.signatures_of(session, agreement)
+    return {
+        "status": agreement.status.value,
+        "language": agreement.language,
+        "version": agreement.version,
+        "sha256": agreement.sha256,
+        "term_start": agreement.term_start.isoformat(),
+        "term_end": agreement.term_end.isoformat(),
+        "signatures": [
+            {"party": sig.party, "role": sig.role, "signed_at": sig.signed_at.isoformat()}
+            for sig in signatures
+        ],
+        "pdf": f"{PREFIX}/requests/{req.ref}/agreement.pdf",
+    }
 
 
 def event(item: AuditEvent) -> schemas.EventOut:

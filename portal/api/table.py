@@ -81,14 +81,19 @@ ENDPOINTS: list[Endpoint] = [
     ),
 ]  # fmt: skip
 
-if actions.SIGNING_AVAILABLE:
-    ENDPOINTS.append(
-        Endpoint(
-            "POST", f"{REQUEST}/actions/sign", actions.sign,
-            "Sign the agreement (each party; re-enter your password)", s.RequestOut,
-            body=b.SignIn, errors=ACTION_ERRORS,
-        )
-    )  # fmt: skip
+ENDPOINTS += [
+    Endpoint(
+        "POST", f"{REQUEST}/actions/sign", actions.sign,
+        "Sign the agreement (each party; re-enter your password)", s.RequestOut,
+        body=b.SignIn, errors=ACTION_ERRORS,
+    ),
+    Endpoint(
+        "GET", f"{REQUEST}/agreement.pdf", actions.agreement_pdf,
+        "The current data-use agreement (the parties, the request's Nations, coordinators)",
+        None, media_type="application/pdf",
+        description="404 until every Nation approved and the agreement exists.",
+    ),
+]  # fmt: skip
 
 
 def _limit_body() -> None:

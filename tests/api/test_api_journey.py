@@ -4,6 +4,7 @@ the OpenAPI document (tests/apis.py)."""
 
 from apis import problem
 from flows import COMPLETE
+from helpers import PASSWORD
 
 PART_ONE = {key: COMPLETE[key] for key in ("title", "purpose", "datasets")}
 PART_TWO = {key: value for key, value in COMPLETE.items() if key not in PART_ONE}
@@ -94,7 +95,20 @@ def test_the_whole_journey_through_the_api(api):
     assert tracks["red-cedar"]["reviews_counted"] == 2 == tracks["red-cedar"]["quorum"]
     assert tracks["blue-heron"]["reviews"][0]["comment"] == "Strengths-based framing is welcome."
 
-    # (The three signatures go here once the agreements and the sign action are merged.)
+    # The agreement: readable by the parties, signed by each of them; the last makes it active.
+    assert problem(api.get("admin", f"/requests/{ref}/agreement.pdf"), 404)
+    pdf = api.get("heron_steward", f"/requests/{ref}/agreement.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    refused = api.act("cedar_rep", ref, "sign", password="not my password")
+    assert problem(refused, 422)["errors"][0]["field"] == "password"
+    for party in ("researcher", "cedar_rep", "heron_rep"):
+        signed = api.act(party, ref, "sign", password=PASSWORD).get_json()
+    assert signed["status"] == "active"
+    agreement = signed["agreement"]
+    assert agreement["status"] == "active" and len(agreement["signatures"]) == 3
+    assert problem(api.act("researcher", ref, "sign", password=PASSWORD), 409)
+    final = api.get("researcher", f"/requests/{ref}/agreement.pdf").data
+    assert final.count(b"/Type /Sig") + final.count(b"/Type/Sig") >= 3
 
     # A Nation revokes, at once.
     revoked = api.act(
@@ -125,6 +139,11 @@ def test_the_whole_journey_through_the_api(api):
         "review.recorded",
         "decision.approved",
         "decision.approved",
+        "agreement.downloaded",
+        "agreement.signed",
+        "agreement.signed",
+        "agreement.signed",
+        "agreement.downloaded",
         "request.revoked",
     ]
 
