@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
 
     from portal import db, web
+    from portal.audit import routes as audit_routes
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
@@ -42,5 +43,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(registry_routes.bp)
     app.register_blueprint(request_routes.bp)
     app.register_blueprint(review_routes.bp)
+    app.register_blueprint(audit_routes.bp)
     register_commands(app)
     return app

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from portal.audit.models import AuditEvent
 from portal.audit.service import events_for_request
+from portal.audit.words import event_words
 from portal.auth.models import User
 from portal.policy.service import authorize
 from portal.registry.models import Dataset, Nation
@@ -18,20 +19,8 @@ from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, has_reviewed, tally, tracks_of
 
 S = RequestStatus
-TIMELINE_LIMIT = 500
-EVENT_WORDS = {
-    "request.submitted": "Submitted",
-    "request.returned": "Returned to the researcher by screening",
-    "request.screened": "Accepted by screening for the Nations' review",
-    "request.withdrawn": "Withdrawn by the researcher",
-    "request.changes_requested": "Changes requested by a steward",
-    "review.recorded": "Steward review recorded",
-    "decision.approved": "Approved by a Nation",
-    "decision.refused": "Refused by a Nation",
-    "request.revoked": "Revoked by a Nation",
-    "agreement.signed": "Agreement signed",
-    "agreement.downloaded": "Agreement downloaded",
-}
+# The request page shows the first page of its timeline; the timeline page the rest.
+TIMELINE_PAGE = 100
 
 
 @dataclass
@@ -54,6 +43,7 @@ class RequestView:
     next_steps: list[str]
     changes: list[tuple]
     timeline: list[tuple[AuditEvent, str]] = field(default_factory=list)  # (event, in words)
+    timeline_continues: bool = False  # more events than the first page shows
     actions: set[str] = field(default_factory=set)  # request-wide actions this person may take
     fields: dict[str, Any] = field(default_factory=dict)
 
@@ -99,6 +89,7 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
         )
         view.can_decide = open_track and _may(session, user, "approve", req, nation)
         tracks.append(view)
+    events = events_for_request(session, req, limit=TIMELINE_PAGE + 1)
     view = RequestView(
         researcher=session.get(User, req.researcher_id),
         datasets=[(d, dataset_nations.get(d.id, [])) for d in datasets],
@@ -107,10 +98,8 @@ def overview(session: Session, user: User, req: AccessRequest) -> RequestView:
         next_steps=next_steps(req, tracks),
         changes=service.changes_since_previous(session, req),
         fields=service.snapshot(session, req),
-        timeline=[
-            (e, EVENT_WORDS.get(e.action, e.action))
-            for e in events_for_request(session, req, limit=TIMELINE_LIMIT)
-        ],
+        timeline=[(e, event_words(e)) for e in events[:TIMELINE_PAGE]],
+        timeline_continues=len(events) > TIMELINE_PAGE,
     )
     if req.researcher_id == user.id:
         view.actions |= {a for a in ("submit", "withdraw") if req.status in ALLOWED_FROM[a]}

@@ -176,7 +176,7 @@ def test_a_nations_own_condition_is_policy_data(
     with (policies / "conditions.csv").open("a") as extra:
         extra.write("p2, red-cedar, review, ethics_approval_given\n")
     with app.app_context(), session_scope() as session:
-        assert load_files(session, policies) == (20 + 7, True)
+        assert load_files(session, policies) == (21 + 7, True)
         sources = set(session.exec(select(PolicyRule.source)))
         assert sources == {"roles.csv", "conditions.csv"}
     cedar = make_user("s1@example.org", ("steward", "red-cedar"))
