@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import api, db, web
     from portal.agreements import routes as agreement_routes
     from portal.agreements import settings as agreement_settings
+    from portal.audit import routes as audit_routes
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
@@ -47,5 +48,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_routes.bp)
     api.init_app(app)
     app.register_blueprint(agreement_routes.bp)
+    app.register_blueprint(audit_routes.bp)
     register_commands(app)
     return app

@@ -10,6 +10,7 @@ import enum
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -43,8 +44,26 @@ def json_text(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+# A moment the clock is pinned to in the current context (see pinned_clock), or None.
+_pinned_now: ContextVar[datetime | None] = ContextVar("portal_pinned_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: every time the portal stamps (events, decisions, updates) comes from here."""
+    return _pinned_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def pinned_clock(moment: datetime) -> Iterator[None]:
+    """Make utcnow() return ``moment`` within this block, in this context only: for
+    tests that need known durations between events, never used by the portal itself."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given; pin the clock to an aware UTC time")
+    token = _pinned_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _pinned_now.reset(token)
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -63,19 +63,29 @@ def _security_headers(response: Response) -> Response:
 
 
 def _layout_context() -> dict:
-    """The signed-in person's roles, and the Nations whose profile they may manage."""
+    """The signed-in person's roles, the Nations whose profile they may manage and whose
+    record they may read, and whether they may see the coordinators' dashboard."""
     # Mail is rendered outside any web request: nobody is signed in there.
     if not has_request_context() or not current_user.is_authenticated:
-        return {"current_roles": [], "governed_nations": []}
+        return {
+            "current_roles": [],
+            "governed_nations": [],
+            "record_nations": [],
+            "may_view_dashboard": False,
+        }
     session = get_session()
     roles = roles_of(session, current_user)
     nations = {nation.slug: nation for _role, nation in roles if nation}
-    governed = [
-        nation
-        for nation in nations.values()
-        if authorize(session, current_user, Action.MANAGE_PROFILE, nation=nation).allowed
-    ]
-    return {"current_roles": roles, "governed_nations": governed}
+
+    def allowed(action: Action, nation=None) -> bool:
+        return authorize(session, current_user, action, nation=nation).allowed
+
+    return {
+        "current_roles": roles,
+        "governed_nations": [n for n in nations.values() if allowed(Action.MANAGE_PROFILE, n)],
+        "record_nations": [n for n in nations.values() if allowed(Action.VIEW_RECORD, n)],
+        "may_view_dashboard": allowed(Action.VIEW_DASHBOARD),
+    }
 
 
 def _field_value(value) -> str:

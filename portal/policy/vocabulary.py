@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     REVOKE = "revoke"
     MANAGE_PROFILE = "manage_profile"
     VIEW_RECORD = "view_record"
+    VIEW_DASHBOARD = "view_dashboard"
     MANAGE_REGISTRY = "manage_registry"
     MANAGE_USERS = "manage_users"
 
@@ -55,6 +56,7 @@ _SCOPES = {
     Action.MANAGE_PROFILE: Scope.NATION,
     Action.VIEW_RECORD: Scope.NATION,
     Action.CREATE: Scope.PORTAL,
+    Action.VIEW_DASHBOARD: Scope.PORTAL,
     Action.MANAGE_REGISTRY: Scope.PORTAL,
     Action.MANAGE_USERS: Scope.PORTAL,
 }
@@ -74,6 +76,7 @@ _PHRASES = {
     Action.REVOKE: "revoke access for it",
     Action.MANAGE_PROFILE: "manage its governance profile",
     Action.VIEW_RECORD: "read its record",
+    Action.VIEW_DASHBOARD: "see the coordinators' dashboard",
     Action.MANAGE_REGISTRY: "manage the registry",
     Action.MANAGE_USERS: "manage users",
 }

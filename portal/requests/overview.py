@@ -10,6 +10,7 @@ from portal.agreements import view as agreement_view
 from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.audit.service import events_for_request
+from portal.audit.words import event_words
 from portal.auth.models import User
 from portal.policy.service import authorize
 from portal.registry.models import Dataset, Nation
@@ -20,23 +21,8 @@ from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, has_reviewed, tally, tracks_of
 
 S = RequestStatus
-TIMELINE_LIMIT = 500
-EVENT_WORDS = {
-    "request.created": "Draft started",
-    "request.edited": "Draft edited",
-    "request.submitted": "Submitted",
-    "request.returned": "Returned to the researcher by screening",
-    "request.screened": "Accepted by screening for the Nations' review",
-    "request.withdrawn": "Withdrawn by the researcher",
-    "request.changes_requested": "Changes requested by a steward",
-    "review.recorded": "Steward review recorded",
-    "decision.approved": "Approved by a Nation",
-    "decision.refused": "Refused by a Nation",
-    "request.revoked": "Revoked by a Nation",
-    "agreement.signed": "Agreement signed",
-    "agreement.downloaded": "Agreement downloaded",
-    "request.expired": "Expired at the end of the agreement's term",
-}
+# The request page shows the first page of its timeline; the timeline page the rest.
+TIMELINE_PAGE = 100
 
 
 @dataclass
@@ -58,6 +44,7 @@ class RequestView:
     next_steps: list[str]
     changes: list[tuple]
     timeline: list[tuple[AuditEvent, str]] = field(default_factory=list)  # (event, in words)
+    timeline_continues: bool = False  # more events than the first page shows
     actions: set[str] = field(default_factory=set)  # request-wide actions this person may take
     # Nations this person may decide for now (refusal is open from submission on).
     decidable: list[Nation] = field(default_factory=list)
@@ -109,6 +96,7 @@ def overview(
             and not has_reviewed(session, req, nation, user)
         )
         tracks.append(view)
+    events = events_for_request(session, req, limit=TIMELINE_PAGE + 1)
     view = RequestView(
         researcher=session.get(User, req.researcher_id),
         datasets=[(d, dataset_nations.get(d.id, [])) for d in datasets],
@@ -117,12 +105,8 @@ def overview(
         next_steps=next_steps(req, tracks),
         changes=service.changes_since_previous(session, req),
         fields=service.snapshot(session, req),
-        timeline=[
-            (e, EVENT_WORDS.get(e.action, e.action))
-            for e in events_for_request(session, req, limit=TIMELINE_LIMIT)
-        ]
-        if with_timeline
-        else [],
+        timeline=[(e, event_words(e)) for e in events[:TIMELINE_PAGE]],
+        timeline_continues=len(events) > TIMELINE_PAGE,
     )
     view.agreement = agreement_view.view(session, req, user)
     if req.researcher_id == user.id:

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.audit.timeline import request_timeline
 from portal.db import get_session
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.registry.service import list_datasets
@@ -11,6 +12,8 @@ from portal.requests import service, workflow
 from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
 from portal.requests.overview import overview
+from portal.validation import event_cursor
+from portal.web import error_page
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -120,6 +123,19 @@ def show(ref: str):
     return render_template(
         "requests/show.html", req=req, view=overview(get_session(), current_user, req)
     )
+
+
+@bp.route("/<ref>/timeline")
+@login_required
+def timeline(ref: str):
+    """Everything that happened to the request, oldest first, 100 events a page."""
+    req = load(ref)
+    try:
+        after = event_cursor("after", request.args.get("after"))
+    except ValidationError as error:
+        return error_page(400, error.message)
+    page = request_timeline(get_session(), req, after)
+    return render_template("requests/timeline.html", req=req, page=page, after=after)
 
 
 @bp.route("/<ref>/withdraw", methods=["POST"])

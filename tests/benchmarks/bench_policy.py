@@ -92,7 +92,7 @@ def p50_ms(enforce: Callable, asked: list) -> tuple[float, list[bool]]:
 def enforcement(sizes: list[int]) -> list[tuple]:
     rows = []
     for size in sizes:
-        rng = random.Random(size)  # noqa: S311 (a repeatable sample, not a secret)
+        rng = random.Random(size)
         lines, people, nations = synthetic_lines(size, rng)
         start = time.perf_counter()
         fast = LoadedPolicy.build(MODEL, lines, 0).enforcer

@@ -49,6 +49,8 @@ BROKEN_LINES = [
     ("roles.csv", "p, researcher, Red Cedar, view", "'Red Cedar' is neither \"*\" nor a Nation"),
     ("roles.csv", "p, steward, *, manage_users", "can never match: a steward acts for one Nation"),
     ("roles.csv", "p, admin, red-cedar, manage_users", "can never match: manage_users is asked"),
+    ("roles.csv", "p, steward, *, view_dashboard", "can never match: a steward acts for one"),
+    ("roles.csv", "p, coordinator, red-cedar, view_dashboard", "view_dashboard is asked portal"),
     ("conditions.csv", "p2, red-cedar, manage_users, screened", "unreachable: manage_users is"),
     ("roles.csv", "p, researcher, *, view", "duplicate of roles.csv:"),
     ("conditions.csv", "p2, red-cedar, approve, quorum_met", "duplicate: conditions.csv:"),
@@ -152,7 +154,7 @@ def test_a_missing_model_or_empty_folder_is_reported(tmp_path):
 def test_the_command_passes_the_real_files(runner):
     result = runner.invoke(args=["policy", "check"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Policy is valid: 20 permission lines for 5 roles, 6 condition")
+    assert result.stdout.startswith("Policy is valid: 21 permission lines for 5 roles, 6 condition")
 
 
 def test_the_command_reports_one_line_per_problem_and_exits_1(runner, copy):
@@ -187,7 +189,7 @@ def test_load_replaces_the_file_rows_and_bumps_the_version_only_on_change(app, r
     edit(copy, "conditions.csv", remove="p2, *, review, screened")
     result = runner.invoke(args=["policy", "load", "--policies", str(copy)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Loaded 25 policy lines from")
+    assert result.stdout.startswith("Loaded 26 policy lines from")
     assert version(app) == start + 1
     assert ("conditions.csv", "p2", "*", "review", "screened") in before
     assert set(rows(app)) == set(before) - {("conditions.csv", "p2", "*", "review", "screened")}

@@ -15,7 +15,7 @@ from portal.registry.service import get_nation
 
 MAY = {
     Role.RESEARCHER: {"view", "create", "edit", "submit", "withdraw", "sign"},
-    Role.COORDINATOR: {"view", "screen"},
+    Role.COORDINATOR: {"view", "screen", "view_dashboard"},
     Role.ADMIN: {"manage_registry", "manage_users"},
     Role.STEWARD: {"view", "review", "view_record"},
     Role.REPRESENTATIVE: {

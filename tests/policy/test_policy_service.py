@@ -177,13 +177,13 @@ def test_a_nations_own_condition_is_policy_data(
     with (policies / "conditions.csv").open("a") as extra:
         extra.write("p2, red-cedar, review, ethics_approval_given\n")
     with app.app_context(), session_scope() as session:
-        assert load_files(session, policies) == (20 + 7, True)
+        assert load_files(session, policies) == (21 + 7, True)
         sources = set(session.exec(select(PolicyRule.source)))
         assert sources == {"roles.csv", "conditions.csv"}
         loaded = session.exec(select(AuditEvent).where(AuditEvent.action == "policy.loaded")).all()
-        assert [event.details["lines"] for event in loaded] == [27], "one event per change"
+        assert [event.details["lines"] for event in loaded] == [28], "one event per change"
         events_before = len(session.exec(select(AuditEvent)).all())
-        assert load_files(session, policies) == (27, False)
+        assert load_files(session, policies) == (28, False)
         assert len(session.exec(select(AuditEvent)).all()) == events_before, "no change, no event"
     cedar = make_user("s1@example.org", ("steward", "red-cedar"))
     heron = make_user("s2@example.org", ("steward", "blue-heron"))

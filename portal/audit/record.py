@@ -1,0 +1,231 @@
+"""A Nation's record: who holds its data, for what, until when; and every audit event
+that concerns it, newest first. Flush, never commit.
+
+Only those the policy lets read it (view_record in the Nation's domain: its stewards
+and representative) may, and a Nation's record holds only its own part of each
+request: its own stewards' reviews, its own decision and conditions, never another
+Nation's. Both lists are keyset-paginated, so a page costs the same however long
+the record grows.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from portal.audit.models import AuditEvent, AuditEventNation
+from portal.audit.timeline import EventPage, page_of
+from portal.auth.models import User
+from portal.errors import Forbidden, ValidationError
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
+from portal.reviews.models import Decision, NationTrack, Outcome, Review, TrackStatus
+
+REQUESTS_PAGE = 50
+EVENTS_PAGE = 100
+S = RequestStatus
+# The agreement's state, read from the request's status until the agreements module
+# keeps its own; before every Nation approved there is no agreement.
+AGREEMENT_WORDS = {
+    S.AWAITING_SIGNATURES: "Awaiting signatures",
+    S.ACTIVE: "Active",
+    S.REVOKED: "Revoked",
+    S.EXPIRED: "Expired",
+    S.CLOSED: "Closed",
+}
+# Where the Nation's own review stands, in words.
+TRACK_WORDS = {
+    TrackStatus.REVIEW: "its stewards are reviewing",
+    TrackStatus.DECISION: "waiting for its representative's decision",
+    TrackStatus.APPROVED: "approved",
+    TrackStatus.REFUSED: "refused",
+    TrackStatus.REVOKED: "revoked",
+}
+
+
+@dataclass
+class RecordRow:
+    """One request that touches the Nation's data, as the Nation's record shows it."""
+
+    request: AccessRequest
+    researcher: User
+    datasets: list[Dataset]  # the Nation's own datasets the request asks for
+    track: NationTrack | None  # none until screening accepts the request
+    reviews: list[tuple[Review, User]]  # the Nation's stewards' reviews, every revision
+    decision: Decision | None  # the Nation's latest decision
+    decided_by: User | None
+    agreement: str | None
+    start: date | None
+    expiry: date | None
+    ended: date | None  # the day access ended (revoked, expired or closed)
+
+    @property
+    def nation_status(self) -> str:
+        return TRACK_WORDS[self.track.status] if self.track else "not yet screened"
+
+
+@dataclass
+class RequestPage:
+    rows: list[RecordRow]
+    next_cursor: str | None  # the reference the next page goes on after
+
+
+def require_reader(session: Session, user: User, nation: Nation) -> None:
+    """Forbidden unless the policy lets ``user`` read ``nation``'s record."""
+    decision = authorize(session, user, Action.VIEW_RECORD, nation=nation)
+    if not decision.allowed:
+        raise Forbidden(" ".join(rule.message for rule in decision.blocked_by))
+
+
+def _touches(nation: Nation) -> sa.ColumnElement[bool]:
+    """The request asks for a dataset that holds the Nation's data, and was submitted
+    (drafts are the researcher's alone)."""
+    asks = (
+        select(RequestDataset.request_id)
+        .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
+        .where(RequestDataset.request_id == AccessRequest.id, DatasetNation.nation_id == nation.id)
+        .exists()
+    )
+    return sa.and_(AccessRequest.status != S.DRAFT, asks)
+
+
+def _cursor_id(session: Session, nation: Nation, ref: str) -> int:
+    found = session.exec(
+        select(AccessRequest.id).where(AccessRequest.ref == ref, _touches(nation))
+    ).first()
+    if found is None:
+        raise ValidationError({"after": f"{ref} is not a request in {nation.name}'s record."})
+    return found
+
+
+def request_page(
+    session: Session,
+    nation: Nation,
+    after: str | None = None,
+    size: int = REQUESTS_PAGE,
+) -> RequestPage:
+    """The Nation's requests, newest first, after the request ``after`` (a reference)."""
+    query = select(AccessRequest).where(_touches(nation))
+    if after:
+        query = query.where(AccessRequest.id < _cursor_id(session, nation, after))
+    found = list(session.exec(query.order_by(AccessRequest.id.desc()).limit(size + 1)))
+    requests = found[:size]
+    more = len(found) > size
+    return RequestPage(_rows(session, nation, requests), requests[-1].ref if more else None)
+
+
+def all_rows(session: Session, nation: Nation, batch: int = 200) -> Iterator[RecordRow]:
+    """Every request of the record, newest first, read a page at a time."""
+    after = None
+    while True:
+        page = request_page(session, nation, after, batch)
+        yield from page.rows
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
+
+
+def event_page(
+    session: Session, nation: Nation, before: int | None = None, size: int = EVENTS_PAGE
+) -> EventPage:
+    """The events that concern the Nation, newest first, before event ``before``.
+
+    The page's event ids come first, read backwards along the (nation_id, event_id)
+    index, then only those events: joined directly, PostgreSQL may walk the whole
+    event table to merge it with a Nation that few events concern."""
+    ids = select(AuditEventNation.event_id).where(AuditEventNation.nation_id == nation.id)
+    if before is not None:
+        ids = ids.where(AuditEventNation.event_id < before)
+    page = ids.order_by(AuditEventNation.event_id.desc()).limit(size + 1).subquery()
+    events = session.exec(
+        select(AuditEvent)
+        .join(page, page.c.event_id == AuditEvent.id)
+        .order_by(AuditEvent.id.desc())
+    )
+    return page_of(session, list(events), size)
+
+
+def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> list[RecordRow]:
+    """The Nation's part of each request, in one query per table."""
+    ids = [request.id for request in requests]
+    if not ids:
+        return []
+    datasets: dict[int, list[Dataset]] = defaultdict(list)
+    for request_id, dataset in session.exec(
+        select(RequestDataset.request_id, Dataset)
+        .join(Dataset, Dataset.id == RequestDataset.dataset_id)
+        .join(DatasetNation, DatasetNation.dataset_id == Dataset.id)
+        .where(RequestDataset.request_id.in_(ids), DatasetNation.nation_id == nation.id)
+        .order_by(Dataset.title)
+    ):
+        datasets[request_id].append(dataset)
+    tracks = {
+        track.request_id: track
+        for track in session.exec(
+            select(NationTrack).where(
+                NationTrack.request_id.in_(ids), NationTrack.nation_id == nation.id
+            )
+        )
+    }
+    reviews: dict[int, list[tuple[Review, User]]] = defaultdict(list)
+    for review, steward in session.exec(
+        select(Review, User)
+        .join(User, User.id == Review.steward_id)
+        .where(Review.request_id.in_(ids), Review.nation_id == nation.id)
+        .order_by(Review.revision, Review.created_at, Review.id)
+    ):
+        reviews[review.request_id].append((review, steward))
+    decisions: dict[int, Decision] = {}
+    for decision in session.exec(
+        select(Decision)
+        .where(Decision.request_id.in_(ids), Decision.nation_id == nation.id)
+        .order_by(Decision.id)
+    ):
+        decisions[decision.request_id] = decision  # the latest one wins
+    people_ids = {r.researcher_id for r in requests} | {
+        d.representative_id for d in decisions.values()
+    }
+    people = {u.id: u for u in session.exec(select(User).where(User.id.in_(people_ids)))}
+    rows = []
+    for request in requests:
+        decision = decisions.get(request.id)
+        track = tracks.get(request.id)
+        start, expiry, ended = access_period(request, decision)
+        rows.append(
+            RecordRow(
+                request=request,
+                researcher=people[request.researcher_id],
+                datasets=datasets[request.id],
+                track=track,
+                reviews=reviews[request.id],
+                decision=decision,
+                decided_by=people[decision.representative_id] if decision else None,
+                agreement=AGREEMENT_WORDS.get(request.status),
+                start=start,
+                expiry=expiry,
+                ended=ended,
+            )
+        )
+    return rows
+
+
+def access_period(
+    request: AccessRequest, decision: Decision | None
+) -> tuple[date | None, date | None, date | None]:
+    """(start, expiry, ended) of the access the Nation granted, once every Nation
+    approved: from the Nation's approval, for the retention the request declared (the
+    agreement's own dates take over once agreements record them); ended is the day
+    the request was revoked, expired or closed."""
+    if request.status not in AGREEMENT_WORDS or decision is None:
+        return None, None, None
+    if decision.outcome != Outcome.APPROVE:
+        return None, None, None
+    start = decision.decided_at.date()
+    expiry = start + timedelta(days=request.retention_days) if request.retention_days else None
+    over = request.status in (S.REVOKED, S.EXPIRED, S.CLOSED)
+    return start, expiry, request.updated_at.date() if over else None

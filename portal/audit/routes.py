@@ -1,0 +1,122 @@
+"""Pages of the transparency record: a Nation's record (page, CSV, PDF) and the
+coordinators' dashboard. A request's timeline page is in portal/requests/routes.py."""
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from portal.audit import exports, record
+from portal.audit.dashboard import DEFAULT_WINDOW, WINDOWS, dashboard
+from portal.audit.stages import format_duration
+from portal.charts import bar_chart
+from portal.db import get_session
+from portal.errors import Forbidden, NotFound, ValidationError
+from portal.pdf import html_to_pdf
+from portal.registry.models import Nation
+from portal.registry.service import get_nation
+from portal.validation import event_cursor
+from portal.web import error_page
+
+bp = Blueprint("transparency", __name__)
+
+
+def _readable_nation(slug: str) -> Nation:
+    """The Nation, if the signed-in person may read its record: 404 if there is no such
+    Nation, 403 if they may not (Nations are public in the registry)."""
+    session = get_session()
+    try:
+        nation = get_nation(session, slug)
+        record.require_reader(session, current_user, nation)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return nation
+
+
+@bp.route("/nations/<slug>/record")
+@login_required
+def nation_record(slug: str):
+    nation = _readable_nation(slug)
+    session = get_session()
+    try:
+        after = request.args.get("after") or None
+        requests = record.request_page(session, nation, after, record.REQUESTS_PAGE)
+        events = record.event_page(
+            session, nation, event_cursor("events_before", request.args.get("events_before"))
+        )
+    except ValidationError as error:
+        return error_page(400, error.message)
+    return render_template("audit/record.html", nation=nation, requests=requests, events=events)
+
+
+@bp.route("/nations/<slug>/record.csv")
+@login_required
+def nation_record_csv(slug: str):
+    nation = _readable_nation(slug)
+    document = exports.export_record(get_session(), current_user, nation, "csv")
+    # With a byte-order mark, spreadsheets read the file as UTF-8 (Métis, not MÃ©tis).
+    body = "\ufeff" + exports.csv_text(document)
+    return _download(body.encode(), "text/csv; charset=utf-8", nation, document, "csv")
+
+
+@bp.route("/nations/<slug>/record.pdf")
+@login_required
+def nation_record_pdf(slug: str):
+    nation = _readable_nation(slug)
+    document = exports.export_record(get_session(), current_user, nation, "pdf")
+    html = render_template(
+        "audit/record_pdf.html",
+        document=document,
+        review_text=exports.review_text,
+        decision_text=exports.decision_text,
+    )
+    return _download(html_to_pdf(html), "application/pdf", nation, document, "pdf")
+
+
+def _download(body: bytes, mimetype: str, nation: Nation, document, suffix: str) -> Response:
+    name = f"{nation.slug}-record-{document.generated_at:%Y-%m-%d}.{suffix}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"  # the Nation's record stays off shared caches
+    return response
+
+
+@bp.route("/dashboard")
+@login_required
+def coordinator_dashboard():
+    window = request.args.get("window", str(DEFAULT_WINDOW))
+    days = int(window) if window in {str(days) for days in WINDOWS} else 0  # 0: refused below
+    try:
+        view = dashboard(get_session(), current_user, days)
+    except Forbidden:
+        abort(403)
+    except ValidationError as error:
+        return error_page(400, error.message)
+    status_chart = bar_chart(
+        "Requests by status",
+        [(status.label, [(count, str(count))]) for status, count in view.by_status],
+        [("count", "Requests")],
+    )
+    timed = [summary for summary in view.stages if summary.samples]
+    stage_chart = bar_chart(
+        "Time spent in each stage",
+        [
+            (
+                summary.stage.name,
+                [
+                    (summary.median, format_duration(summary.median)),
+                    (summary.p90, format_duration(summary.p90)),
+                ],
+            )
+            for summary in timed
+        ],
+        [("median", "Median"), ("p90", "90th percentile")],
+    )
+    return render_template(
+        "audit/dashboard.html",
+        view=view,
+        windows=WINDOWS,
+        status_chart=status_chart,
+        stage_chart=stage_chart if timed else None,
+        duration=format_duration,
+    )

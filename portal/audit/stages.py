@@ -1,0 +1,187 @@
+"""How long requests spend in each stage, measured between the timestamps of their
+audit events (the record every transition writes, so nothing else needs keeping).
+
+The window is bounded by request: those first submitted in the last N days, with
+every stage event they have had since. A stage still under way has no duration yet.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from portal.audit.models import AuditEvent, AuditEventNation
+from portal.db import utcnow
+from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    name: str
+    definition: str  # where it starts and ends, in words
+
+
+STAGES = (
+    Stage(
+        "screening",
+        "Screening",
+        "From a submission (or a resubmission) to the coordinator's screening: "
+        "accepted for the Nations' review, or returned to the researcher.",
+    ),
+    Stage(
+        "revision",
+        "Revision by the researcher",
+        "From a return at screening, or a steward's request for changes, "
+        "to the researcher's next submission.",
+    ),
+    Stage(
+        "nation",
+        "A Nation's review and decision",
+        "From acceptance at screening to that Nation's decision (approval or refusal), "
+        "counted once for each Nation on each accepted revision.",
+    ),
+    Stage(
+        "outcome",
+        "Submission to outcome",
+        "From the first submission to the outcome: the approval that completed every "
+        "Nation's approval, or the refusal.",
+    ),
+)
+STAGE_ACTIONS = (
+    "request.submitted",
+    "request.returned",
+    "request.screened",
+    "request.changes_requested",
+    "request.withdrawn",
+    "decision.approved",
+    "decision.refused",
+)
+# Statuses a request reaches only once every Nation approved.
+APPROVED_STATUSES = frozenset(
+    {
+        RequestStatus.AWAITING_SIGNATURES,
+        RequestStatus.ACTIVE,
+        RequestStatus.REVOKED,
+        RequestStatus.EXPIRED,
+        RequestStatus.CLOSED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    action: str
+    at: datetime
+    nation_id: int | None  # the deciding Nation, for decisions
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    stage: Stage
+    samples: int
+    median: float | None  # seconds
+    p90: float | None  # seconds
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between the two nearest ranks (as spreadsheets' PERCENTILE)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, list[float]]:
+    """Each stage's durations, in seconds, in one request's events (oldest first)."""
+    found: dict[str, list[float]] = {stage.key: [] for stage in STAGES}
+    first = submitted = screened = paused = None
+    decided: set[int | None] = set()
+    last = {"decision.approved": None, "decision.refused": None}
+    for event in events:
+        if event.action == "request.submitted":
+            first = first or event.at
+            if paused:
+                found["revision"].append((event.at - paused).total_seconds())
+            submitted, screened, paused = event.at, None, None
+        elif event.action in ("request.screened", "request.returned"):
+            if submitted:
+                found["screening"].append((event.at - submitted).total_seconds())
+            submitted = None
+            if event.action == "request.screened":
+                screened, decided = event.at, set()
+            else:
+                paused = event.at
+        elif event.action == "request.changes_requested":
+            screened, paused = None, event.at
+        elif event.action == "request.withdrawn":
+            submitted = screened = paused = None
+        elif event.action in last:
+            last[event.action] = event.at
+            if screened and event.nation_id not in decided:
+                decided.add(event.nation_id)
+                found["nation"].append((event.at - screened).total_seconds())
+    if status == RequestStatus.REFUSED:
+        outcome = last["decision.refused"]
+    else:
+        outcome = last["decision.approved"] if status in APPROVED_STATUSES else None
+    if first and outcome:
+        found["outcome"].append((outcome - first).total_seconds())
+    return found
+
+
+def stage_times(session: Session, window_days: int) -> tuple[int, list[StageSummary]]:
+    """(how many requests the window holds, each stage's median and 90th percentile)."""
+    since = utcnow() - timedelta(days=window_days)
+    in_window = select(RequestRevision.request_id).where(
+        RequestRevision.number == 1, RequestRevision.submitted_at >= since
+    )
+    rows = session.exec(
+        select(
+            AuditEvent.request_id,
+            AccessRequest.status,
+            AuditEvent.action,
+            AuditEvent.occurred_at,
+            AuditEventNation.nation_id,
+        )
+        .join(AccessRequest, AccessRequest.id == AuditEvent.request_id)
+        .outerjoin(
+            AuditEventNation,
+            sa.and_(
+                AuditEventNation.event_id == AuditEvent.id,
+                AuditEvent.action.in_(("decision.approved", "decision.refused")),
+            ),
+        )
+        .where(AuditEvent.request_id.in_(in_window), AuditEvent.action.in_(STAGE_ACTIONS))
+        .order_by(AuditEvent.request_id, AuditEvent.id)
+    )
+    per_request: dict[int, tuple[RequestStatus, list[StageEvent]]] = {}
+    for request_id, status, action, at, nation_id in rows:
+        per_request.setdefault(request_id, (status, []))[1].append(
+            StageEvent(action, at, nation_id)
+        )
+    found: dict[str, list[float]] = {stage.key: [] for stage in STAGES}
+    for status, events in per_request.values():
+        for key, values in durations(events, status).items():
+            found[key] += values
+    summaries = [
+        StageSummary(stage, len(values), percentile(values, 0.5), percentile(values, 0.9))
+        for stage, values in ((stage, found[stage.key]) for stage in STAGES)
+    ]
+    return len(per_request), summaries
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration as a person reads it: minutes, hours or days."""
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
