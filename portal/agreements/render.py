@@ -27,6 +27,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal.agreements.gc_pause import collector_paused
 from portal.paths import PACKAGE_DIR, resource_dir
 from portal.reviews.terms import STANDARD_CONDITIONS
 
@@ -167,7 +168,7 @@ def render_pdf(document: dict[str, Any], language: str) -> bytes:
     """The agreement in ``language``, as PDF bytes."""
     html = render_html(document, language)
     # WeasyPrint's font configuration is not safe to share between threads at once.
-    with _RENDER_LOCK:
+    with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()
         return HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()

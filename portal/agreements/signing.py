@@ -23,6 +23,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from portal.agreements.gc_pause import collector_paused
+
 # Room for the CMS signature: two EC certificates with long UTF-8 names fit in ~3 KB.
 SIGNATURE_BYTES = 8192
 
@@ -78,12 +80,13 @@ def sign(pdf: bytes, field_name: str, credential: Credential, *, reason: str, na
         reason=reason,
         name=name,
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     output = io.BytesIO()
-    # A fixed reservation spares pyHanko a trial signature to measure the size.
-    signers.PdfSigner(metadata, signer=_signer(credential)).sign_pdf(
-        writer, output=output, bytes_reserved=SIGNATURE_BYTES
-    )
+    with collector_paused():
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        # A fixed reservation spares pyHanko a trial signature to measure the size.
+        signers.PdfSigner(metadata, signer=_signer(credential)).sign_pdf(
+            writer, output=output, bytes_reserved=SIGNATURE_BYTES
+        )
     return output.getvalue()
 
 

@@ -141,7 +141,8 @@ def test_french_reading_copy_of_a_signed_agreement(issued):
     assert "Copie de lecture. L’accord signé est la version en anglais" in french
     assert "Le présent accord est conclu entre :" in french
     assert "représentée par rep.cedar" in french
-    assert "les données sont conservées uniquement en ce lieu : Ontario, Canada (CA-ON)" in french
+    place = "Ontario, Canada (CA-ON)"
+    assert f"Lieu de conservation, que les données ne quittent pas : {place}." in french
     assert re.search(r"prend effet le \d{1,2} \w+ \d{4}", french)
     # Standard conditions are translated with the Nation's values; a Nation's own
     # words stay as it wrote them.

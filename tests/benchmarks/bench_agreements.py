@@ -1,6 +1,9 @@
 """Benchmark: an agreement's render plus its three signatures, against a warm one-page
 "hello" render by WeasyPrint in the same process (goal: at most 12x).
 
+Times are CPU seconds of this process (time.process_time), not wall time: the machine
+is shared, and other processes' load would otherwise swing the ratios by a third.
+
 Run on demand (pytest does not collect bench_*.py):
 
     python tests/benchmarks/bench_agreements.py [--rounds N]
@@ -125,8 +128,18 @@ def main() -> int:
             f"{name:<28}{best * 1000:>9.1f}{best / best_hello:>9.2f}"
             f"{median * 1000:>11.1f}{median / median_hello:>9.2f}"
         )
-    ratio = min(figures["render + three signatures"]) / best_hello
-    print(f"goal: render + three signatures <= 12x hello (best of rounds): {ratio:.2f}x")
+    # Each round times hello and the agreement one after the other, under the same
+    # load: the median of the per-round ratios is the steadiest figure on a busy machine.
+    per_round = [
+        whole / base
+        for whole, base in zip(
+            figures["render + three signatures"], figures["hello render"], strict=True
+        )
+    ]
+    ratio = statistics.median(per_round)
+    verdict = "met" if ratio <= 12 else "NOT met"
+    print(f"render + three signatures, median of per-round ratios: {ratio:.2f}x hello")
+    print(f"goal (<= 12x a warm hello render): {verdict}")
     return 0
 
 
