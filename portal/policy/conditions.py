@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from portal.auth.models import Role, RoleMembership
 from portal.errors import BlockingRule
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Recommendation, Review
+from portal.reviews.service import counted_reviews
 
 Condition = Callable[["Facts"], BlockingRule | None]
 CONDITIONS: dict[str, Condition] = {}
@@ -45,21 +45,10 @@ class Facts:
 
     @cached_property
     def counted_reviews(self) -> list[Review]:
-        """The reviews that count: this Nation's, of the request's current revision, by
-        people designated as its stewards now, who did not declare a conflict of interest."""
+        """The reviews that count toward quorum (portal.reviews.service says which)."""
         if self.nation is None or self.request is None or self.request.id is None:
             return []
-        designated = select(RoleMembership.user_id).where(
-            RoleMembership.role == Role.STEWARD, RoleMembership.nation_id == self.nation.id
-        )
-        query = select(Review).where(
-            Review.request_id == self.request.id,
-            Review.nation_id == self.nation.id,
-            Review.revision == self.request.current_revision,
-            Review.conflict_of_interest.is_(False),
-            Review.steward_id.in_(designated),
-        )
-        return list(self.session.exec(query))
+        return counted_reviews(self.session, self.request, self.nation)
 
 
 class MissingFact(Exception):

@@ -60,10 +60,27 @@ def current_reviews(session: Session, request: AccessRequest, nation: Nation) ->
     )
 
 
-def tally(session: Session, request: AccessRequest, nation: Nation) -> ReviewTally:
+def _by_designated_stewards(
+    session: Session, request: AccessRequest, nation: Nation
+) -> list[Review]:
     stewards = designated_steward_ids(session, nation)
-    reviews = [r for r in current_reviews(session, request, nation) if r.steward_id in stewards]
-    counted = [r for r in reviews if not r.conflict_of_interest and r.recommendation]
+    return [r for r in current_reviews(session, request, nation) if r.steward_id in stewards]
+
+
+def _counts(review: Review) -> bool:
+    """A recommendation counts; a declared conflict of interest does not."""
+    return not review.conflict_of_interest and review.recommendation is not None
+
+
+def counted_reviews(session: Session, request: AccessRequest, nation: Nation) -> list[Review]:
+    """The reviews that count toward the Nation's quorum: of the current revision, by
+    people designated as its stewards now, who did not declare a conflict of interest."""
+    return [r for r in _by_designated_stewards(session, request, nation) if _counts(r)]
+
+
+def tally(session: Session, request: AccessRequest, nation: Nation) -> ReviewTally:
+    reviews = _by_designated_stewards(session, request, nation)
+    counted = [r for r in reviews if _counts(r)]
     return ReviewTally(
         counted=len(counted),
         approvals=sum(r.recommendation == Recommendation.APPROVE for r in counted),
