@@ -327,3 +327,20 @@ def test_someone_else_who_sees_a_request_may_not_edit_it(flow):
 def test_a_reference_that_is_not_one_finds_nothing(app, flow, ref):
     with app.app_context(), session_scope() as session, pytest.raises(NotFound):
         get_visible(session, flow.user(session, "researcher"), ref)
+
+
+def test_a_deactivated_account_is_forbidden_everywhere_not_refused(app, flow):
+    from portal.auth.models import User
+    from portal.requests.service import create_draft
+
+    ref = flow.draft()
+    with app.app_context(), session_scope() as session:
+        researcher = session.exec(select(User).where(User.email == "researcher@example.org")).one()
+        researcher.active = False
+    with app.app_context(), session_scope() as session:
+        researcher = session.exec(select(User).where(User.email == "researcher@example.org")).one()
+        with pytest.raises(Forbidden, match="deactivated"):
+            create_draft(session, researcher, {"title": "Another"})
+    with pytest.raises(Forbidden, match="deactivated"):
+        flow.do("researcher", "submit", ref)
+    assert flow.status(ref) == "draft"

@@ -34,11 +34,20 @@ from portal.policy.vocabulary import (
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 
+# Rules that say "not you" rather than "not now": callers answer them with 403, the
+# others (state, a Nation's conditions) with 409.
+FORBIDDING_RULES = frozenset({"role", "account"})
+
 
 @dataclass(frozen=True)
 class PolicyDecision:
     allowed: bool
     blocked_by: list[BlockingRule] = field(default_factory=list)
+
+    @property
+    def forbidden_by(self) -> BlockingRule | None:
+        """The rule that forbids this person the action outright, if one does."""
+        return next((rule for rule in self.blocked_by if rule.rule in FORBIDDING_RULES), None)
 
     def as_problem(self) -> list[dict[str, str]]:
         """``blocked_by`` as the API returns it."""

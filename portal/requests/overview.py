@@ -56,9 +56,7 @@ def _may(session: Session, user: User, action: str, req: AccessRequest, nation=N
     """Whether ``user`` holds a role for ``action`` and the state allows it (conditions
     may still block it: the form then explains why)."""
     decision = authorize(session, user, action, nation=nation, request=req)
-    return req.status in ALLOWED_FROM[action] and not any(
-        rule.rule == "role" for rule in decision.blocked_by
-    )
+    return req.status in ALLOWED_FROM[action] and decision.forbidden_by is None
 
 
 def latest_decision(session: Session, req: AccessRequest, nation: Nation) -> Decision | None:

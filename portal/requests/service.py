@@ -43,10 +43,9 @@ def _require(session: Session, user: User, action: Action) -> None:
     decision = authorize(session, user, action)
     if decision.allowed:
         return
-    message = " ".join(rule.message for rule in decision.blocked_by)
-    if any(rule.rule == "role" for rule in decision.blocked_by):
-        raise Forbidden(message)
-    raise Refused(message, decision.blocked_by)
+    if forbidden := decision.forbidden_by:
+        raise Forbidden(forbidden.message)
+    raise Refused(" ".join(rule.message for rule in decision.blocked_by), decision.blocked_by)
 
 
 def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:

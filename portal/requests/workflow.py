@@ -72,9 +72,8 @@ def _check(
     """Role first (403), then state (409), then ``then`` (the action's own input checks,
     422), then the Nation's governance conditions (409)."""
     decision = authorize(session, user, action, nation=nation, request=request)
-    role_rules = [rule for rule in decision.blocked_by if rule.rule in ("role", "account")]
-    if role_rules:
-        raise Forbidden(role_rules[0].message)
+    if forbidden := decision.forbidden_by:
+        raise Forbidden(forbidden.message)
     if request.status not in ALLOWED_FROM[action]:
         allowed = ", ".join(sorted(s.label.lower() for s in ALLOWED_FROM[action]))
         message = (

@@ -96,7 +96,7 @@ def decide(ref: str, nation_slug: str):
     nation = _nation(nation_slug)
     form = DecisionForm()
     blocked = authorize(get_session(), current_user, "approve", nation=nation, request=req)
-    if any(rule.rule == "role" for rule in blocked.blocked_by):
+    if blocked.forbidden_by:
         abort(403)
     context = {"nation": nation, "approval_blocked_by": blocked.blocked_by}
     if request.method == "GET" or not form.validate():
