@@ -2,6 +2,7 @@
 
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,3 +79,26 @@ def sign_in(client, email: str, password: str = PASSWORD):
     page = client.get("/sign-in")
     token = csrf_token(page.get_data(as_text=True))
     return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+
+def race(*calls, timeout: float = 120):
+    """Run the calls at the same moment, each in its own thread (and so its own
+    transaction); return what each returned or the ServiceError it raised."""
+    from portal.errors import ServiceError
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except ServiceError as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results

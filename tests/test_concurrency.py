@@ -2,8 +2,6 @@
 transaction, started together. Written for PostgreSQL (row locks); SQLite, which
 serialises writers, must give the same answers."""
 
-import threading
-
 import pytest
 from sqlmodel import select
 
@@ -12,25 +10,7 @@ from portal.errors import ServiceError
 from portal.requests.models import RequestRevision
 from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
 
-
-def race(*calls):
-    """Run the calls at the same moment; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        try:
-            results[index] = call()
-        except ServiceError as error:
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+from helpers import race
 
 
 def count(app, model, *where):

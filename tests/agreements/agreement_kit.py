@@ -2,7 +2,6 @@
 and ways to read back a stored agreement and its text."""
 
 import io
-import threading
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -61,26 +60,3 @@ def pdf_text(pdf: bytes) -> str:
 def flip(pdf: bytes, position: int) -> bytes:
     """``pdf`` with one bit of one byte changed."""
     return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
-
-
-def race(*calls):
-    """Run the calls at the same moment, each in its own thread and transaction;
-    return what each returned or raised."""
-    from portal.errors import ServiceError
-
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        try:
-            results[index] = call()
-        except ServiceError as error:
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results

@@ -18,7 +18,8 @@ from portal.errors import Forbidden, NotFound, Refused, ServiceError, Validation
 from portal.notify.models import OutboxMessage
 from portal.requests import workflow
 
-from agreement_kit import SIGNERS, race, request_of
+from agreement_kit import SIGNERS, request_of
+from helpers import race
 
 
 def snapshot(app, ref: str) -> dict:
