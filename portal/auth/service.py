@@ -108,14 +108,7 @@ def grant_role(
     membership = RoleMembership(user_id=user.id, role=role, nation_id=nation.id if nation else None)
     session.add(membership)
     session.flush()
-    bump_version(session)
-    record_event(
-        session,
-        action="role.granted",
-        actor=actor,
-        nations=[nation] if nation else [],
-        details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
-    )
+    _role_changed(session, "role.granted", actor, user, role, nation)
     return membership
 
 
@@ -135,10 +128,17 @@ def revoke_role(
         raise NotFound(f"{user.email} is not a {role}{where}")
     session.delete(membership)
     session.flush()
+    _role_changed(session, "role.revoked", actor, user, role, nation)
+
+
+def _role_changed(
+    session: Session, action: str, actor: User | None, user: User, role: Role, nation: Nation | None
+) -> None:
+    """A role was granted or taken away: every worker must notice, and the record says so."""
     bump_version(session)
     record_event(
         session,
-        action="role.revoked",
+        action=action,
         actor=actor,
         nations=[nation] if nation else [],
         details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
