@@ -87,7 +87,7 @@ def overview(
             reviews,
             latest_decision(session, req, nation),
         )
-        open_track = _open(track)
+        open_track = track.status.is_open
         view.can_review = (
             open_track
             and _may(session, user, "review", req, nation)
@@ -113,17 +113,13 @@ def overview(
             view.actions.add("edit")
     if _may(session, user, "screen", req):
         view.actions.add("screen")
-    closed = {t.nation.id for t in tracks if not _open(t.track)}
+    closed = {t.nation.id for t in tracks if not t.track.status.is_open}
     view.decidable = [
         nation
         for nation in nations
         if nation.id not in closed and _may(session, user, "refuse", req, nation)
     ]
     return view
-
-
-def _open(track: NationTrack) -> bool:
-    return track.status in (TrackStatus.REVIEW, TrackStatus.DECISION)
 
 
 def _dataset_nations(session: Session, datasets: list[Dataset]) -> dict[int, list[Nation]]:

@@ -75,7 +75,7 @@ def queues_for(session: Session, user: User) -> list[Queue]:
                 _by_track(
                     session,
                     steward_of,
-                    [TrackStatus.REVIEW, TrackStatus.DECISION],
+                    [status for status in TrackStatus if status.is_open],
                     sa.not_(already),
                 ),
             )

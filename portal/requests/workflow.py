@@ -123,6 +123,12 @@ def _set_status(request: AccessRequest, status: RequestStatus) -> None:
     request.updated_at = utcnow()
 
 
+def _move_track(session: Session, track: NationTrack, status: TrackStatus) -> None:
+    track.status = status
+    track.updated_at = utcnow()
+    session.add(track)
+
+
 def submit(session: Session, user: User, request: AccessRequest) -> AccessRequest:
     _own(user, request)
     fields = snapshot(session, request)
@@ -205,9 +211,7 @@ def screen(
         track = track_for(session, request, nation) or NationTrack(
             request_id=request.id, nation_id=nation.id
         )
-        track.status = TrackStatus.REVIEW
-        track.updated_at = utcnow()
-        session.add(track)
+        _move_track(session, track, TrackStatus.REVIEW)
     _set_status(request, S.UNDER_REVIEW)
     session.add(request)
     session.flush()
@@ -230,7 +234,7 @@ def review(
     nation = _nation_of_request(session, request, nation)
     _check(session, user, "review", request, nation)
     track = track_for(session, request, nation)
-    if track is None or track.status not in (TrackStatus.REVIEW, TrackStatus.DECISION):
+    if track is None or not track.status.is_open:
         message = f"{nation.name} has already decided on this request."
         raise Refused(message, [BlockingRule("state", message)])
     if has_reviewed(session, request, nation, user):
@@ -272,9 +276,7 @@ def review(
         )
         notices.changes_requested(session, request, nation, comment.strip())
     elif track.status == TrackStatus.REVIEW and tally(session, request, nation).quorum_met:
-        track.status = TrackStatus.DECISION
-        track.updated_at = utcnow()
-        session.add(track)
+        _move_track(session, track, TrackStatus.DECISION)
         notices.ready_for_decision(session, request, nation)
     return entry
 
@@ -312,9 +314,9 @@ def decide(
     session.add(decision)
     if track is None:  # refusing before screening opened the Nation's track
         track = NationTrack(request_id=request.id, nation_id=nation.id)
-    track.status = TrackStatus.APPROVED if outcome == "approve" else TrackStatus.REFUSED
-    track.updated_at = utcnow()
-    session.add(track)
+    _move_track(
+        session, track, TrackStatus.APPROVED if outcome == "approve" else TrackStatus.REFUSED
+    )
     session.flush()
     everyone_approved = outcome == "approve" and all(
         t.status == TrackStatus.APPROVED for t, _ in tracks_of(session, request)
@@ -373,9 +375,7 @@ def revoke(
     track = track_for(session, request, nation)
     if track is None:
         raise NotFound("no such track")
-    track.status = TrackStatus.REVOKED
-    track.updated_at = utcnow()
-    session.add(track)
+    _move_track(session, track, TrackStatus.REVOKED)
     _set_status(request, S.REVOKED)
     session.add(request)
     agreements.mark(session, request, AgreementStatus.REVOKED)

@@ -21,6 +21,11 @@ class TrackStatus(enum.StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def is_open(self) -> bool:
+        """Still before the Nation's decision: its stewards may review, it may decide."""
+        return self in (TrackStatus.REVIEW, TrackStatus.DECISION)
+
 
 class Recommendation(enum.StrEnum):
     APPROVE = "approve"
