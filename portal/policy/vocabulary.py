@@ -8,7 +8,7 @@ an over-generous line cannot make a coordinator decide for a Nation.
 
 import enum
 
-from portal.auth.models import NATION_ROLES, Role
+from portal.auth.models import Role
 
 # The domain of portal-wide roles, and of policy lines that apply in every Nation.
 WILDCARD = "*"
@@ -106,9 +106,3 @@ ACTION_NAMES = frozenset(action.value for action in Action)
 def subject(user_id: int) -> str:
     """The Casbin subject of a person (role names are subjects of policy lines)."""
     return f"user:{user_id}"
-
-
-def role_can_hold(role: Role, domain: str) -> bool:
-    """Whether anyone could hold ``role`` in a request asked in ``domain``: portal-wide
-    roles hold everywhere, Nation roles only in a Nation's domain."""
-    return role not in NATION_ROLES or domain != WILDCARD
