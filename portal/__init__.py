@@ -27,7 +27,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import api, db, web
     from portal.agreements import routes as agreement_routes
     from portal.agreements import settings as agreement_settings
-    from portal.audit import routes as audit_routes
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.main import routes as main_routes
@@ -35,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.registry import routes as registry_routes
     from portal.requests import routes as request_routes
     from portal.reviews import routes as review_routes
+    from portal.transparency import routes as transparency_routes
 
     db.init_app(app)
     agreement_settings.configure(db.get_engine(app), app.config)
@@ -48,6 +48,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_routes.bp)
     api.init_app(app)
     app.register_blueprint(agreement_routes.bp)
-    app.register_blueprint(audit_routes.bp)
+    app.register_blueprint(transparency_routes.bp)
     register_commands(app)
     return app

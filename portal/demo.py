@@ -17,7 +17,7 @@ from portal.config import SECRET_KEY_FILE
 from portal.registry import service as registry
 from portal.registry.models import Dataset, Nation
 from portal.requests.models import AccessRequest
-from portal.requests.service import create_draft
+from portal.workflow import create_draft
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts on a local demo only
 

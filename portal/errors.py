@@ -25,7 +25,12 @@ class NotFound(ServiceError):
 
 
 class Forbidden(ServiceError):
-    """The caller may know of the object but their roles do not allow this action."""
+    """The caller may know of the object but may not do this: their roles do not allow
+    it, or a rule says "not you" (``blocked_by`` names it, e.g. ``not_own_request``)."""
+
+    def __init__(self, message: str, blocked_by: "list[BlockingRule] | None" = None) -> None:
+        super().__init__(message)
+        self.blocked_by = list(blocked_by or [])
 
 
 class Conflict(ServiceError):

@@ -1,5 +1,6 @@
-"""What every page shares: CSRF protection, security headers, error pages, and
-the signed-in person's roles in the layout."""
+"""What every page shares: CSRF protection, security headers, error pages, the
+signed-in person's roles in the layout, and the one way a page performs a workflow
+command and shows its refusal."""
 
 from flask import Flask, Response, has_request_context, render_template, request
 from flask_login import current_user
@@ -10,8 +11,14 @@ from portal.api import problems
 from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
 from portal.db import get_session
+from portal.errors import Forbidden, NotFound, Refused, ServiceError, ValidationError
+from portal.policy.access import get_visible
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
+from portal.requests.models import AccessRequest
+from portal.transparency.overview import overview
+from portal.transparency.words import action_words
+from portal.workflow import Command, perform
 
 csrf = CSRFProtect()
 
@@ -44,7 +51,10 @@ def init_app(app: Flask) -> None:
     app.before_request(_remember_client_address)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
+    app.add_template_filter(action_words, "event_words")
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotFound, lambda error: error_page(404))
+    app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
 
@@ -107,6 +117,43 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     return render_template(
         "errors/error.html", status=status, title=title, text=detail or text
     ), status
+
+
+def _forbidden(error: Forbidden) -> tuple[str, int]:
+    return error_page(403, error.message)
+
+
+def load(ref: str) -> AccessRequest:
+    """The request ``ref`` for the signed-in person; 404 if they may not know of it."""
+    return get_visible(get_session(), current_user, ref)
+
+
+def attempt(ref: str, command: Command, form=None) -> AccessRequest | ServiceError:
+    """Perform ``command`` for the signed-in person: the request as it now stands, or the
+    refusal to show (the caller renders its page with it; the status from
+    ``refusal_status``, which rolls the transaction back). Field errors go onto
+    ``form``'s fields. NotFound and Forbidden go to the app's 404 and 403 pages."""
+    try:
+        return perform(get_session(), current_user, ref, command)
+    except (Refused, ValidationError) as refusal:
+        if isinstance(refusal, ValidationError) and form is not None:
+            for name, message in refusal.errors.items():
+                if (field := getattr(form, name, None)) is not None:
+                    field.errors = [message]
+        return refusal
+
+
+def refusal_status(refusal: ServiceError) -> int:
+    """422 for bad input, 409 for a refused step; either way nothing is kept."""
+    return 422 if isinstance(refusal, ValidationError) else 409
+
+
+def show_refusal(ref: str, refusal: ServiceError, **context):
+    """The request page again, with why the action was refused; nothing was written."""
+    req = load(ref)
+    view = overview(get_session(), current_user, req)
+    page = render_template("requests/show.html", req=req, view=view, refusal=refusal, **context)
+    return page, refusal_status(refusal)
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

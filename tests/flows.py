@@ -1,5 +1,5 @@
-"""Driving the workflow through the service layer, as the pages and the API do:
-one transaction per action, the request locked, the person looked up by e-mail."""
+"""Driving the workflow as the pages and the API do: build a command, perform() it in
+a transaction of its own, the person looked up by e-mail."""
 
 from typing import Any
 
@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from portal.auth.models import User
 from portal.db import session_scope
-from portal.registry.service import get_nation
-from portal.requests import service, workflow
 from portal.requests.models import AccessRequest
+from portal.workflow import Command, Edit, create_draft, perform
+from portal.workflow import commands as c
 
 from helpers import PASSWORD
 
@@ -41,6 +41,30 @@ PEOPLE = {
 
 NATION_ACTIONS = {"review", "decide", "revoke"}
 
+# The tests' usual body of each action, where the test does not say.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "withdraw": {"reason": "no longer needed"},
+    "screen": {"outcome": "accept"},
+    "review": {"recommendation": "approve"},
+    "decide": {"outcome": "approve"},
+    "sign": {"password": PASSWORD},
+    "revoke": {"reason": "breach"},
+}
+KINDS = {
+    kind.name: kind
+    for kind in (c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke)
+}
+
+
+def command(action: str, nation: str | None = None, **body: Any) -> Command:
+    """The command the pages or the API would build for ``action`` with ``body``."""
+    fields = {**DEFAULTS.get(action, {}), **body}
+    if nation is not None:
+        fields["nation"] = nation
+    if "conditions" in fields:
+        fields["conditions"] = tuple(fields["conditions"])
+    return KINDS[action](**fields)
+
 
 class Flow:
     def __init__(self, app):
@@ -52,60 +76,19 @@ class Flow:
 
     def draft(self, who: str = "researcher", **fields: Any) -> str:
         with self.app.app_context(), session_scope() as session:
-            request = service.create_draft(session, self.user(session, who), {**COMPLETE, **fields})
-            return request.ref
+            return create_draft(session, self.user(session, who), {**COMPLETE, **fields}).ref
 
     def edit(self, who: str, ref: str, **fields: Any) -> None:
+        self.perform(who, ref, Edit(fields=fields))
+
+    def perform(self, who: str, ref: str, command: Command) -> str:
+        """Perform ``command`` as ``who`` in a transaction of its own; the status after."""
         with self.app.app_context(), session_scope() as session:
-            user = self.user(session, who)
-            service.update_draft(session, user, service.get_visible(session, user, ref), fields)
+            return perform(session, self.user(session, who), ref, command).status.value
 
     def do(self, who: str, action: str, ref: str, nation: str | None = None, **body: Any):
-        """Perform ``action`` as ``who``; returns the request's status afterwards."""
-        with self.app.app_context(), session_scope() as session:
-            user = self.user(session, who)
-            request = service.get_visible(session, user, ref, for_update=True)
-            target = get_nation(session, nation) if nation else None
-            if action == "submit":
-                workflow.submit(session, user, request)
-            elif action == "withdraw":
-                workflow.withdraw(session, user, request, body.get("reason", "no longer needed"))
-            elif action == "screen":
-                workflow.screen(
-                    session,
-                    user,
-                    request,
-                    body.get("outcome", "accept"),
-                    body.get("comment", ""),
-                    body.get("reason"),
-                )
-            elif action == "review":
-                workflow.review(
-                    session,
-                    user,
-                    request,
-                    target,
-                    recommendation=body.get("recommendation", "approve"),
-                    comment=body.get("comment", ""),
-                    conflict_of_interest=body.get("conflict_of_interest", False),
-                )
-            elif action == "decide":
-                workflow.decide(
-                    session,
-                    user,
-                    request,
-                    target,
-                    outcome=body.get("outcome", "approve"),
-                    reason=body.get("reason", ""),
-                    conditions=body.get("conditions", []),
-                )
-            elif action == "sign":
-                workflow.sign(session, user, request, body.get("password", PASSWORD), target)
-            elif action == "revoke":
-                workflow.revoke(session, user, request, target, body.get("reason", "breach"))
-            else:
-                raise ValueError(action)
-            return request.status.value
+        """Perform ``action`` as ``who`` with the tests' usual defaults; the status after."""
+        return self.perform(who, ref, command(action, nation, **body))
 
     def status(self, ref: str) -> str:
         with self.app.app_context(), session_scope() as session:

@@ -18,7 +18,7 @@ from portal.auth import service as auth
 from portal.db import get_engine, session_scope, utcnow
 from portal.errors import ServiceError
 from portal.registry import service as registry
-from portal.requests.service import create_draft
+from portal.workflow import create_draft
 
 from helpers import ON_POSTGRES
 

@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal.audit.dashboard import dashboard
-from portal.audit.stages import (
+from portal.charts import PLOT_WIDTH, bar_chart
+from portal.db import pinned_clock, session_scope, utcnow
+from portal.requests.models import RequestStatus
+from portal.transparency.dashboard import dashboard
+from portal.transparency.stages import (
     StageEvent,
     durations,
     format_duration,
     percentile,
 )
-from portal.charts import PLOT_WIDTH, bar_chart
-from portal.db import pinned_clock, session_scope, utcnow
-from portal.requests.models import RequestStatus
 
 from flows import PEOPLE
 from helpers import sign_in

@@ -5,8 +5,9 @@ from sqlmodel import select
 
 from portal.auth.models import User
 from portal.db import session_scope
+from portal.policy.access import visible_requests
 from portal.requests.models import AccessRequest, RequestStatus
-from portal.requests.service import create_draft, visible_requests
+from portal.workflow import create_draft
 
 from helpers import sign_in
 

@@ -6,12 +6,12 @@ import re
 import pytest
 from sqlmodel import select
 
-from portal.audit import record
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.audit.service import record_event
 from portal.db import session_scope
 from portal.errors import Forbidden, ValidationError
 from portal.registry.service import get_nation
+from portal.transparency import record
 
 from flows import PEOPLE
 from helpers import sign_in

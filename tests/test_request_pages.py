@@ -78,7 +78,7 @@ def test_a_representative_may_refuse_before_screening(client, flow):
     ref = flow.draft()
     flow.do("researcher", "submit", ref)
     sign_in(client, "rep.heron@example.org")
-    assert "Decide for Blue Heron" in client.get(f"/requests/{ref}").text
+    assert "Refuse for Blue Heron" in client.get(f"/requests/{ref}").text
     page = client.get(f"/requests/{ref}/decide/blue-heron").text
     response = client.post(
         f"/requests/{ref}/decide/blue-heron",
@@ -141,38 +141,20 @@ ROLES = [
     "heron_rep",
 ]
 # What each role gets on each page of a two-Nation request under review (and its own draft).
+HIDDEN = {"other_researcher": 404, "admin": 404}  # may not know of the request at all
+NOT_YOURS = dict.fromkeys(
+    ["researcher", "coordinator", "cedar_steward1", "cedar_rep", "heron_steward", "heron_rep"],
+    403,
+)
 EXPECTED = {
-    "/requests/{ref}": {"other_researcher": 404, "admin": 404},
-    "/requests/{ref}/edit": {
-        "other_researcher": 404,
-        "admin": 404,
-        "coordinator": 403,
-        "cedar_steward1": 403,
-        "cedar_rep": 403,
-        "heron_steward": 403,
-        "heron_rep": 403,
-    },
-    "/requests/{ref}/screen": {"other_researcher": 404, "admin": 404},
-    "/requests/{ref}/review/red-cedar": {"other_researcher": 404, "admin": 404},
-    "/requests/{ref}/decide/red-cedar": {
-        "other_researcher": 404,
-        "admin": 404,
-        "researcher": 403,
-        "coordinator": 403,
-        "cedar_steward1": 403,
-        "heron_steward": 403,
-        "heron_rep": 403,
-    },
-    "/requests/{ref}/decide/nowhere": {
-        "other_researcher": 404,
-        "admin": 404,
-        "researcher": 404,
-        "coordinator": 404,
-        "cedar_steward1": 404,
-        "heron_steward": 404,
-        "heron_rep": 404,
-        "cedar_rep": 404,
-    },
+    "/requests/{ref}": HIDDEN,
+    # Under review: the researcher's draft pages are closed by the state (409), not by who.
+    "/requests/{ref}/edit": {**NOT_YOURS, **HIDDEN, "researcher": 409},
+    "/requests/{ref}/screen": {**NOT_YOURS, **HIDDEN, "coordinator": 409},
+    "/requests/{ref}/review/red-cedar": {**NOT_YOURS, **HIDDEN, "cedar_steward1": 200},
+    "/requests/{ref}/decide/red-cedar": {**NOT_YOURS, **HIDDEN, "cedar_rep": 200},
+    "/requests/{ref}/revoke/red-cedar": {**NOT_YOURS, **HIDDEN, "cedar_rep": 409},
+    "/requests/{ref}/decide/nowhere": dict.fromkeys(ROLES, 404),
     "/requests/new": {},
     "/": {},
 }

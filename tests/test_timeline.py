@@ -8,11 +8,12 @@ from sqlmodel import select
 
 from portal.audit.models import AuditEvent
 from portal.audit.service import record_event
-from portal.audit.timeline import request_timeline
-from portal.audit.words import detail_lines
 from portal.db import session_scope
 from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
+from portal.transparency.privacy import sight
+from portal.transparency.timeline import request_timeline
+from portal.transparency.words import detail_lines
 
 from flows import PEOPLE
 from helpers import sign_in
@@ -116,14 +117,15 @@ def test_a_page_starts_after_the_event_named(app, flow):
     everything = event_ids(app, ref)
     with app.app_context(), session_scope() as session:
         request = request_of(session, ref)
-        page = request_timeline(session, request, after=everything[2], size=3)
+        seen = sight(session, flow.user(session, "coordinator"), request)
+        page = request_timeline(session, request, seen, after=everything[2], size=3)
         assert [e.event.id for e in page.entries] == everything[3:6]
         assert page.next_cursor == everything[5]
-        last = request_timeline(session, request, after=everything[5], size=3)
+        last = request_timeline(session, request, seen, after=everything[5], size=3)
         assert [e.event.id for e in last.entries] == everything[6:]
         assert last.next_cursor is None
         # An event of another request is only a position: it never shows that request.
-        assert request_timeline(session, request, after=0, size=100).entries[0].ref == ref
+        assert request_timeline(session, request, seen, after=0, size=100).entries[0].ref == ref
 
 
 @pytest.mark.parametrize("after", ["abc", "-3", "1.5", "²", "9" * 40])
@@ -173,4 +175,4 @@ def test_after_the_last_event_the_page_says_so(client, flow):
     ],
 )
 def test_event_details_in_words(action, details, lines):
-    assert detail_lines(AuditEvent(action=action, details=details)) == lines
+    assert detail_lines(action, details) == lines

@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from portal.db import session_scope, utcnow
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.policy.access import get_visible
 from portal.requests.models import AccessRequest, RequestRevision
-from portal.requests.service import get_visible
 from portal.reviews.models import Decision, NationTrack, Review
 
 from helpers import csrf_token, sign_in
@@ -331,7 +331,7 @@ def test_a_reference_that_is_not_one_finds_nothing(app, flow, ref):
 
 def test_a_deactivated_account_is_forbidden_everywhere_not_refused(app, flow):
     from portal.auth.models import User
-    from portal.requests.service import create_draft
+    from portal.workflow import create_draft
 
     ref = flow.draft()
     with app.app_context(), session_scope() as session:

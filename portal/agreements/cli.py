@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from portal.agreements.verify import verify_pdf
 from portal.cli import reports_failures
 from portal.db import session_scope
-from portal.requests import workflow
+from portal.jobs.expiry import expire_due
 
 agreements_cli = AppGroup("agreements", help="Data-use agreements: expiry and verification.")
 
@@ -26,7 +26,7 @@ def agreements_expire(today: dt.datetime | None) -> None:
     """End access for every active request whose agreement's term is over."""
     day = today.date() if today else dt.datetime.now(dt.UTC).date()
     with session_scope() as session:
-        refs = workflow.expire_due(session, day)
+        refs = expire_due(session, day)
     click.echo(f"Expired {len(refs)} request(s){': ' + ', '.join(refs) if refs else '.'}")
 
 

@@ -9,11 +9,10 @@ from wtforms import HiddenField, PasswordField
 from portal.agreements import render, service
 from portal.agreements.verify import verify_pdf
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound, Refused, ValidationError
-from portal.registry.service import get_nation
-from portal.requests import workflow
-from portal.requests.overview import overview
-from portal.requests.routes import load
+from portal.errors import NotFound
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.web import attempt, load, show_refusal
+from portal.workflow import Sign
 
 bp = Blueprint("agreements", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -54,29 +53,14 @@ def download(ref: str):
 @bp.route("/requests/<ref>/sign", methods=["POST"])
 @login_required
 def sign(ref: str):
-    req = load(ref, for_update=True)
     form = SignForm()
     if not form.validate():
         abort(400)
-    session = get_session()
-    nation = None
-    if form.nation.data:
-        try:
-            nation = get_nation(session, form.nation.data)
-        except NotFound:
-            abort(404)
-    try:
-        workflow.sign(session, current_user, req, form.password.data or "", nation)
-    except Forbidden:
-        abort(403)
-    except (Refused, ValidationError) as refusal:
-        status = 422 if isinstance(refusal, ValidationError) else 409
-        view = overview(session, current_user, req)
-        page = render_template(
-            "requests/show.html", req=req, view=view, refusal=refusal, sign_error=refusal
-        )
-        return page, status
-    done = req.status.value == "active"
+    command = Sign(password=form.password.data or "", nation=form.nation.data or None)
+    outcome = attempt(ref, command)
+    if not isinstance(outcome, AccessRequest):
+        return show_refusal(ref, outcome, sign_error=outcome)
+    done = outcome.status == RequestStatus.ACTIVE
     flash(
         "Signed. Every party has signed: access is active."
         if done

@@ -42,6 +42,11 @@ def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSigna
     return list(session.exec(query.order_by(AgreementSignature.id)))
 
 
+def signed_parties(session: Session, agreement: Agreement | None) -> set[str]:
+    """The keys of the parties that have signed ``agreement`` (none without one)."""
+    return {s.party for s in signatures_of(session, agreement)} if agreement else set()
+
+
 def _store(settings: AgreementSettings, pdf: bytes) -> str:
     """Write ``pdf`` as <sha256>.pdf (whole, then renamed into place); its digest."""
     digest = hashlib.sha256(pdf).hexdigest()

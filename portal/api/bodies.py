@@ -12,9 +12,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from portal.requests.models import RequestStatus
-from portal.requests.workflow import RETURN_REASONS, SCREEN_OUTCOMES
 from portal.reviews.models import Outcome, Recommendation
 from portal.reviews.terms import STANDARD_CONDITIONS
+from portal.workflow.drafting import RETURN_REASONS, SCREEN_OUTCOMES
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -141,6 +141,11 @@ class DecideIn(Body):
 
 class SignIn(Body):
     password: Text = Field(description="Your password again: each signature re-authenticates.")
+    nation: Text | None = Field(
+        default=None,
+        description="The slug of the Nation you sign for, if you represent several here.",
+        examples=["kestrel-river"],
+    )
 
 
 class RevokeIn(Body):

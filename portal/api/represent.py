@@ -1,20 +1,22 @@
 """The portal's objects as the API shows them (the response models of schemas.py).
 
-A request's tracks, reviews, decisions and next steps come from the same overview the
-request page uses (portal/requests/overview.py), so the two never tell different stories.
+A request's tracks, reviews, decisions, next steps and allowed actions come from the
+same overview the request page uses (portal.transparency.overview), so the two never
+tell different stories, and both keep each Nation's deliberations its own.
 """
 
 from sqlmodel import Session
 
 from portal.agreements import service as agreements
 from portal.api import PREFIX, schemas
-from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.service import roles_of
 from portal.registry.models import Dataset, Nation
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
-from portal.requests.overview import TrackView, overview
+from portal.transparency.overview import TrackView, overview
+from portal.transparency.privacy import ShownEvent
+from portal.workflow import Option
 
 
 def me(session: Session, user: User) -> schemas.MeOut:
@@ -61,6 +63,8 @@ def summary(session: Session, req: AccessRequest) -> schemas.RequestSummaryOut:
 
 
 def _track(session: Session, view: TrackView) -> schemas.TrackOut:
+    """A Nation's part as the caller may read it: its status for everyone; its reviews
+    for its own people only; its decision for them and the researcher (invariant 9)."""
     decision = view.decision
     return schemas.TrackOut(
         nation=view.nation.slug,
@@ -68,6 +72,7 @@ def _track(session: Session, view: TrackView) -> schemas.TrackOut:
         status=view.track.status,
         quorum=view.tally.quorum,
         reviews_counted=view.tally.counted,
+        stalled=view.stalled,
         reviews=[
             schemas.ReviewOut(
                 steward=steward.name,
@@ -79,13 +84,20 @@ def _track(session: Session, view: TrackView) -> schemas.TrackOut:
                 created_at=review.created_at,
             )
             for review, steward in view.reviews
+        ]
+        if view.insider
+        else None,
+        changes_requested=[
+            schemas.ChangesOut(revision=r.revision, comment=r.comment) for r in view.changes_asked
         ],
         decision=None
         if decision is None
         else schemas.DecisionOut(
             outcome=decision.outcome,
             revision=decision.revision,
-            representative=session.get(User, decision.representative_id).name,
+            representative=session.get(User, decision.representative_id).name
+            if view.insider
+            else None,
             reason=decision.reason,
             conditions=decision.conditions,
             decided_at=decision.decided_at,
@@ -93,8 +105,16 @@ def _track(session: Session, view: TrackView) -> schemas.TrackOut:
     )
 
 
+def allowed(option: Option) -> schemas.AllowedActionOut:
+    return schemas.AllowedActionOut(
+        action=option.action,
+        nation=option.nation.slug if option.nation else None,
+        blocked_by=[{"rule": r.rule, "message": r.message} for r in option.blocked_by],
+    )
+
+
 def request(session: Session, user: User, req: AccessRequest) -> schemas.RequestOut:
-    """The whole request as ``user`` sees it."""
+    """The whole request as ``user`` may see it."""
     view = overview(session, user, req, with_timeline=False)
     return schemas.RequestOut(
         ref=req.ref,
@@ -107,6 +127,7 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         nations=[n.slug for n in view.nations],
         tracks=[_track(session, track) for track in view.tracks],
         next_steps=view.next_steps,
+        allowed_actions=[allowed(option) for option in view.options],
         agreement=_agreement(session, req),
     )
 
@@ -132,13 +153,17 @@ def _agreement(session: Session, req: AccessRequest) -> dict | None:
     }
 
 
-def event(item: AuditEvent) -> schemas.EventOut:
+def event(shown: ShownEvent) -> schemas.EventOut:
+    """An event as the caller may read it; a withheld one carries no hashes (they
+    would let its hidden content be guessed and checked)."""
+    item = shown.event
     return schemas.EventOut(
         id=item.id,
         occurred_at=item.occurred_at,
         action=item.action,
-        actor=item.actor_label,
-        details=item.details,
-        hash=item.hash,
-        prev_hash=item.prev_hash,
+        actor=shown.actor,
+        details=shown.details,
+        withheld=shown.withheld,
+        hash=None if shown.withheld else item.hash,
+        prev_hash=None if shown.withheld else item.prev_hash,
     )

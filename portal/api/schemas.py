@@ -108,10 +108,25 @@ class ConditionOut(Out):
 class DecisionOut(Out):
     outcome: Outcome
     revision: int
-    representative: str = Field(description="The representative's name.")
+    representative: str | None = Field(
+        description="The representative's name (for the Nation's own people; else null)."
+    )
     reason: str
     conditions: list[ConditionOut]
     decided_at: datetime
+
+
+class ChangesOut(Out):
+    revision: int
+    comment: str
+
+
+class AllowedActionOut(Out):
+    action: str = Field(description="POST /requests/{ref}/actions/{action} (edit: PATCH).")
+    nation: str | None = Field(description="The Nation it is done for, if one.")
+    blocked_by: list[dict[str, str]] = Field(
+        description="Rules that still block it (e.g. approval before quorum); refusal stays open."
+    )
 
 
 class TrackOut(Out):
@@ -120,8 +135,22 @@ class TrackOut(Out):
     status: TrackStatus
     quorum: int = Field(description="Reviews of the current revision the Nation requires.")
     reviews_counted: int = Field(description="Reviews that count toward the quorum so far.")
-    reviews: list[ReviewOut]
-    decision: DecisionOut | None
+    stalled: bool = Field(
+        description="Its eligible stewards can no longer reach the quorum on this revision: "
+        "its representative designates another steward."
+    )
+    reviews: list[ReviewOut] | None = Field(
+        description="Its stewards' reviews of the current revision: only for the Nation's "
+        "own stewards and representatives, else null."
+    )
+    changes_requested: list[ChangesOut] = Field(
+        description="What the Nation asked the researcher to change (for the researcher "
+        "and the Nation)."
+    )
+    decision: DecisionOut | None = Field(
+        description="Its decision, reasons and conditions: for the researcher and the "
+        "Nation; null for others, who read the status."
+    )
 
 
 class RequestSummaryOut(Out):
@@ -156,6 +185,9 @@ class RequestOut(Out):
     nations: list[str] = Field(description="Slugs of every Nation whose data it touches.")
     tracks: list[TrackOut]
     next_steps: list[str]
+    allowed_actions: list[AllowedActionOut] = Field(
+        description="What the caller may do now, and what still blocks it."
+    )
     agreement: dict[str, Any] | None = Field(
         description="The data-use agreement once one exists, else null."
     )
@@ -165,10 +197,14 @@ class EventOut(Out):
     id: int = Field(description="The event's place in the portal's hash chain.")
     occurred_at: datetime
     action: str
-    actor: str = Field(description="Who: an e-mail address, or system.")
+    actor: str = Field(
+        description="Who: an e-mail address, or system; for a step taken for a Nation, "
+        "the Nation's name unless you are its own."
+    )
     details: dict[str, Any]
-    hash: str
-    prev_hash: str
+    withheld: bool = Field(description="Part of it is a Nation's deliberation, not yours.")
+    hash: str | None
+    prev_hash: str | None
 
 
 class NationList(Out):

@@ -7,6 +7,8 @@ from portal.api import PREFIX, actions, openapi, problems, views
 from portal.api import bodies as b
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
+from portal.workflow import commands as c
+from portal.workflow.table import TRANSITIONS
 
 REQUEST = "/requests/{ref}"
 ACTION_ERRORS = (403, 409)
@@ -48,45 +50,37 @@ ENDPOINTS: list[Endpoint] = [
         "GET", f"{REQUEST}/events", views.list_events, "Its audit events, oldest first",
         s.EventList, query=b.PageQuery,
     ),
-    Endpoint(
-        "POST", f"{REQUEST}/actions/submit", actions.submit,
-        "Submit (its researcher): every field is required", s.RequestOut,
-        body=b.SubmitIn, errors=ACTION_ERRORS,
-    ),
-    Endpoint(
-        "POST", f"{REQUEST}/actions/withdraw", actions.withdraw, "Withdraw (its researcher)",
-        s.RequestOut, body=b.WithdrawIn, errors=ACTION_ERRORS,
-    ),
-    Endpoint(
-        "POST", f"{REQUEST}/actions/screen", actions.screen,
-        "Screen (coordinators): accept for review, or return to the researcher",
-        s.RequestOut, body=b.ScreenIn, errors=ACTION_ERRORS,
-    ),
-    Endpoint(
-        "POST", f"{REQUEST}/actions/review", actions.review,
-        "Review for your Nation (its designated stewards)", s.RequestOut,
-        body=b.ReviewIn, errors=ACTION_ERRORS,
-    ),
-    Endpoint(
-        "POST", f"{REQUEST}/actions/decide", actions.decide,
+]  # fmt: skip
+
+# One operation per workflow command, made from the transition table.
+ACTION_SUMMARIES = {
+    c.Submit: ("Submit (its researcher): every field is required", ""),
+    c.Withdraw: ("Withdraw (its researcher)", ""),
+    c.Screen: ("Screen (coordinators): accept for review, or return to the researcher", ""),
+    c.Review: ("Review for your Nation (its designated stewards)", ""),
+    c.Decide: (
         "Approve with conditions, or refuse, for your Nation (its representative)",
-        s.RequestOut, body=b.DecideIn, errors=ACTION_ERRORS,
-        description="Approval needs the Nation's quorum and its other governance rules: "
-        "409 names the rules that block it in blocked_by.",
+        "Approval needs the Nation's quorum and its other governance rules: 409 names the "
+        "rules that block it in blocked_by. Refusal stays open after approval, until "
+        "access begins.",
     ),
+    c.Sign: (
+        "Sign the agreement (each party; re-enter your password)",
+        "Someone who represents several approving Nations names the one signed for.",
+    ),
+    c.Revoke: ("Revoke for your Nation, at once (its representative)", ""),
+}
+ENDPOINTS += [
     Endpoint(
-        "POST", f"{REQUEST}/actions/revoke", actions.revoke,
-        "Revoke for your Nation, at once (its representative)", s.RequestOut,
-        body=b.RevokeIn, errors=ACTION_ERRORS,
-    ),
+        "POST", f"{REQUEST}/actions/{kind.name}", actions.action(kind),
+        ACTION_SUMMARIES[kind][0], s.RequestOut, body=actions.BODIES[kind],
+        errors=ACTION_ERRORS, description=ACTION_SUMMARIES[kind][1],
+    )
+    for kind, transition in TRANSITIONS.items()
+    if not kind.system and kind is not c.Edit  # editing is PATCH on the request
 ]  # fmt: skip
 
 ENDPOINTS += [
-    Endpoint(
-        "POST", f"{REQUEST}/actions/sign", actions.sign,
-        "Sign the agreement (each party; re-enter your password)", s.RequestOut,
-        body=b.SignIn, errors=ACTION_ERRORS,
-    ),
     Endpoint(
         "GET", f"{REQUEST}/agreement.pdf", actions.agreement_pdf,
         "The current data-use agreement (the parties, the request's Nations, coordinators)",

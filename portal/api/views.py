@@ -1,6 +1,6 @@
 """The API's reading and drafting operations: who am I, the registry, requests and
-their events. Each parses (done by the Endpoint), calls the service, and shapes the
-answer; the rules are the services'."""
+their events. Each parses (done by the Endpoint), calls the workflow or a reading
+service, and shapes the answer; the rules are theirs."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -11,8 +11,11 @@ from portal.api.parsing import make_cursor, read_cursor
 from portal.audit.service import events_for_request
 from portal.auth.models import User
 from portal.db import get_session
+from portal.policy.access import get_visible, visible_requests
 from portal.registry import service as registry
-from portal.requests import service
+from portal.transparency.privacy import sight
+from portal.transparency.timeline import shown_events
+from portal.workflow import Edit, create_draft, perform
 
 T = TypeVar("T")
 
@@ -50,7 +53,7 @@ def list_requests(user: User, query: bodies.RequestListQuery) -> schemas.Request
     session = get_session()
     position = read_cursor("requests", query.cursor)
     before = (datetime.fromisoformat(position[0]), position[1]) if position else None
-    found = service.visible_requests(session, user, query.status, query.limit + 1, before)
+    found = visible_requests(session, user, query.status, query.limit + 1, before)
     page = found[: query.limit]
     cursor = None
     if len(found) > query.limit:
@@ -68,27 +71,27 @@ def _fields(body: bodies.DraftIn) -> dict:
 
 def create_request(user: User, body: bodies.DraftIn):
     session = get_session()
-    req = service.create_draft(session, user, _fields(body))
+    req = create_draft(session, user, _fields(body))
     return represent.request(session, user, req), {"Location": f"{PREFIX}/requests/{req.ref}"}
 
 
 def get_request(user: User, ref: str) -> schemas.RequestOut:
     session = get_session()
-    return represent.request(session, user, service.get_visible(session, user, ref))
+    return represent.request(session, user, get_visible(session, user, ref))
 
 
 def update_request(user: User, ref: str, body: bodies.DraftIn) -> schemas.RequestOut:
     session = get_session()
-    req = service.get_visible(session, user, ref, for_update=True)
-    service.update_draft(session, user, req, _fields(body))
+    req = perform(session, user, ref, Edit(fields=_fields(body)))
     return represent.request(session, user, req)
 
 
 def list_events(user: User, ref: str, query: bodies.PageQuery) -> schemas.EventList:
     session = get_session()
-    req = service.get_visible(session, user, ref)
+    req = get_visible(session, user, ref)
     after_id = read_cursor("events", query.cursor)
     found = events_for_request(session, req, after_id=after_id, limit=query.limit + 1)
     page = found[: query.limit]
     cursor = make_cursor("events", page[-1].id) if len(found) > query.limit else None
-    return schemas.EventList(items=[represent.event(e) for e in page], next_cursor=cursor)
+    shown = shown_events(session, page, sight(session, user, req))
+    return schemas.EventList(items=[represent.event(e) for e in shown], next_cursor=cursor)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from portal.audit.chain import canonical_json, event_hash
+from portal.audit.events import EventType
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.db import utcnow
@@ -36,7 +37,7 @@ _INSERT_IGNORING_CONFLICTS = {"postgresql": postgresql.insert, "sqlite": sqlite.
 def record_event(
     session: Session,
     *,
-    action: str,
+    action: EventType | str,
     actor: User | None,
     request: AccessRequest | None = None,
     nations: Iterable[Nation] = (),
@@ -44,6 +45,7 @@ def record_event(
     client_address: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
+    action = str(action)
     if not ACTION_PATTERN.match(action):
         raise ValueError(f"{action!r} is not a dotted action name such as 'request.submitted'")
     # Store exactly what is hashed (and fail now on anything JSON cannot hold).

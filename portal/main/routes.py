@@ -1,11 +1,13 @@
-"""The home page: each person's queue, then every request they may see."""
+"""The home page: each person's queues, stalled reviews, then every request they may see."""
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from portal.db import get_session
-from portal.requests.queues import queues_for
-from portal.requests.service import visible_requests
+from portal.policy.access import visible_requests
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.workflow.queues import queues_for, stalled_for
 
 bp = Blueprint("main", __name__)
 
@@ -18,5 +20,7 @@ def home():
     return render_template(
         "main/home.html",
         queues=queues_for(session, current_user),
+        stalled=stalled_for(session, current_user),
+        may_create=authorize(session, current_user, Action.CREATE).allowed,
         requests=visible_requests(session, current_user),
     )

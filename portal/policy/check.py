@@ -148,7 +148,13 @@ def _conflict(line: PolicyLine) -> str | None:
             only = " or ".join(sorted(holders))
             return f"conflicts with the sovereignty invariants: only a {only} may {action}"
     elif (action := Action(line.values[1])) in UNCONDITIONAL_ACTIONS:
-        return f"conflicts with invariant 2: {action} is always possible, so it takes no condition"
+        required = REQUIRED_CONDITIONS.get(action, frozenset())
+        if line.values[2] not in required:
+            but = ", ".join(sorted(required)) or "none"
+            return (
+                f"conflicts with invariant 2: {action} is always possible, so it takes "
+                f"no condition but {but}"
+            )
     return None
 
 

@@ -15,7 +15,9 @@ from functools import cached_property
 
 from sqlmodel import Session
 
+from portal.auth.models import User
 from portal.errors import BlockingRule
+from portal.policy.vocabulary import NOT_OWN_REQUEST
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Recommendation, Review
@@ -42,6 +44,7 @@ class Facts:
     session: Session
     nation: Nation | None
     request: AccessRequest | None
+    user: User | None = None
 
     @cached_property
     def counted_reviews(self) -> list[Review]:
@@ -174,3 +177,18 @@ def ethics_approval_given(facts: Facts) -> str | None:
     if _request(facts).ethics_approval.strip():
         return None
     return "The request names no ethics approval: give the ethics board and its reference."
+
+
+@condition(NOT_OWN_REQUEST)
+def not_own_request(facts: Facts) -> str | None:
+    """No one judges their own request: its researcher and team members never review,
+    decide or sign for a Nation on it, whatever roles they hold (invariant 10)."""
+    request = _request(facts)
+    if facts.nation is None or facts.user is None:  # the researcher signing for themself
+        return None
+    if not request.involves(facts.user.id, facts.user.email):
+        return None
+    return (
+        "You are on the requesting side of this request (its researcher or on its team): "
+        f"you cannot review, decide or sign for {facts.nation.name} on it."
+    )

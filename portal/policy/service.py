@@ -2,41 +2,45 @@
 not, which rules stand in the way. Pages, the API, the CLI and the workflow all ask here.
 
 An action is allowed when the enforcer allows one of the person's roles in the
-Nation's domain (or portal-wide), and every condition the policy attaches to the
-action in that domain holds. Whose request it is, and whether it touches the
-person's Nation, the workflow checks itself (roles_in() helps).
+Nation's domain (or portal-wide) and reaches the request (whose it is, whose data it
+touches: policy.access), and every condition the policy attaches to the action in
+that domain holds.
 
 The invariants do not rest on the policy rows alone: `portal policy check` refuses
 files that break them, and authorize() holds them even against a row that slipped
 into the database some other way. Only the roles named in RESERVED_ACTIONS (held
 in the Nation itself) may approve, refuse, revoke, review or manage a profile;
-approval always needs REQUIRED_CONDITIONS; refusal never needs any condition.
+approval always needs REQUIRED_CONDITIONS; refusal needs nothing but that the person
+is not on the requesting side (invariant 10).
 """
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from portal.auth.models import NATION_ROLES, Role, RoleMembership, User
-from portal.errors import BlockingRule, Refused
+from portal.auth.models import NATION_ROLES, Role, User
+from portal.errors import BlockingRule, Forbidden, Refused
+from portal.policy.access import Holding, grants, holdings, reaches, request_nation_ids
 from portal.policy.conditions import CONDITIONS, Facts
 from portal.policy.enforcer import LoadedPolicy
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import (
+    NOT_OWN_REQUEST,
     REQUIRED_CONDITIONS,
     RESERVED_ACTIONS,
+    ROLE_REACH,
     UNCONDITIONAL_ACTIONS,
     WILDCARD,
     Action,
+    Reach,
     Scope,
-    subject,
 )
 from portal.registry.models import Nation
-from portal.requests.models import AccessRequest
+from portal.requests.models import AccessRequest, RequestStatus
 
 # Rules that say "not you" rather than "not now": callers answer them with 403, the
 # others (state, a Nation's conditions) with 409.
-FORBIDDING_RULES = frozenset({"role", "account"})
+FORBIDDING_RULES = frozenset({"role", "account", NOT_OWN_REQUEST})
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,13 @@ class PolicyDecision:
         """The rule that forbids this person the action outright, if one does."""
         return next((rule for rule in self.blocked_by if rule.rule in FORBIDDING_RULES), None)
 
-    def as_problem(self) -> list[dict[str, str]]:
-        """``blocked_by`` as the API returns it."""
-        return [{"rule": rule.rule, "message": rule.message} for rule in self.blocked_by]
+    def raise_if_refused(self) -> None:
+        """The one mapping of a refusal onto the errors every adapter answers."""
+        if self.allowed:
+            return
+        if forbidden := self.forbidden_by:
+            raise Forbidden(forbidden.message, [forbidden])
+        raise Refused(" ".join(rule.message for rule in self.blocked_by), self.blocked_by)
 
 
 def _action(action: Action | str, nation: Nation | None) -> Action:
@@ -92,10 +100,23 @@ def role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) ->
 
 
 def _conditions(policy: LoadedPolicy, domain: str, action: Action) -> list[str]:
-    if action in UNCONDITIONAL_ACTIONS:
-        return []
+    required = REQUIRED_CONDITIONS.get(action, frozenset())
     names = policy.conditions_for(domain, action)
-    return names + sorted(REQUIRED_CONDITIONS.get(action, frozenset()) - set(names))
+    if action in UNCONDITIONAL_ACTIONS:  # only what every such action must need
+        names = [name for name in names if name in required]
+    return names + sorted(required - set(names))
+
+
+def _reach_refusal(acting: list[Holding], request: AccessRequest) -> BlockingRule:
+    """Why none of the roles that grant the action reaches this request."""
+    reach = {ROLE_REACH[holding.role] for holding in acting}
+    if Reach.OWN in reach:
+        message = "Only the researcher who filed this request may do this."
+    elif request.status == RequestStatus.DRAFT:
+        message = "A draft is its researcher's alone until it is submitted."
+    else:
+        message = "This request does not touch the data of the Nation you act for."
+    return BlockingRule(rule="role", message=message)
 
 
 def authorize(
@@ -107,21 +128,31 @@ def authorize(
     request: AccessRequest | None = None,
 ) -> PolicyDecision:
     """Decide, and say why not. Asking for a Nation-scoped action without a Nation
-    (or a portal-wide one with a Nation) is a programming error: ValueError."""
+    (or a portal-wide one with a Nation) is a programming error: ValueError.
+
+    First who (403): a role the person holds where it applies, granted the action
+    by the policy, reaching ``request`` (policy.access). Then the conditions the
+    policy attaches to the action in that domain (409, or 403 for those that say
+    "not you", such as not_own_request)."""
     action = _action(action, nation)
     if not user.active:
         return PolicyDecision(False, [BlockingRule("account", "This account is deactivated.")])
     policy = current_policy(session)
     domain = nation.slug if nation else WILDCARD
-    who = subject(user.id)
-    reserved_for = RESERVED_ACTIONS.get(action)
-    if not policy.allows(who, domain, action) or (
-        reserved_for and not any(policy.holds(who, role, domain) for role in reserved_for)
-    ):
+    acting = [h for h in holdings(session, user) if grants(policy, h, action, domain)]
+    if reserved_for := RESERVED_ACTIONS.get(action):
+        # Held in the Nation itself, never through a portal-wide role (invariant 1).
+        acting = [h for h in acting if h.role in reserved_for and h.domain == domain]
+    if not acting:
         # The conditions are not evaluated: they would tell someone who may not act
         # about the state of a Nation's review.
         return PolicyDecision(False, [role_refusal(policy, action, nation)])
-    facts = Facts(session=session, nation=nation, request=request)
+    if request is not None:
+        nation_ids = request_nation_ids(session, request)
+        reaching = [h for h in acting if reaches(h, request, nation_ids)]
+        if not reaching:
+            return PolicyDecision(False, [_reach_refusal(acting, request)])
+    facts = Facts(session=session, nation=nation, request=request, user=user)
     blocked = []
     for name in _conditions(policy, domain, action):
         check = CONDITIONS.get(name)
@@ -144,33 +175,6 @@ def require(
     nation: Nation | None = None,
     request: AccessRequest | None = None,
 ) -> None:
-    """authorize(), raising Refused with the blocking rules when not allowed."""
-    decision = authorize(session, user, action, nation=nation, request=request)
-    if not decision.allowed:
-        message = " ".join(rule.message for rule in decision.blocked_by)
-        raise Refused(message, decision.blocked_by)
-
-
-def explain(
-    session: Session,
-    user: User,
-    action: Action | str,
-    *,
-    nation: Nation | None = None,
-    request: AccessRequest | None = None,
-) -> list[str]:
-    """What stands in the way, one sentence per rule, for a page to list (empty: allowed)."""
-    decision = authorize(session, user, action, nation=nation, request=request)
-    return [rule.message for rule in decision.blocked_by]
-
-
-def roles_in(session: Session, user: User, nation: Nation | None) -> set[Role]:
-    """The roles ``user`` holds there: portal-wide ones, and the Nation's own."""
-    query = select(RoleMembership.role).where(RoleMembership.user_id == user.id)
-    if nation is None:
-        query = query.where(RoleMembership.nation_id.is_(None))
-    else:
-        query = query.where(
-            (RoleMembership.nation_id.is_(None)) | (RoleMembership.nation_id == nation.id)
-        )
-    return set(session.exec(query))
+    """authorize(), raising when not allowed: Forbidden for "not you" (403), Refused with
+    the blocking rules for "not now" (409)."""
+    authorize(session, user, action, nation=nation, request=request).raise_if_refused()

@@ -81,6 +81,29 @@ _PHRASES = {
     Action.MANAGE_USERS: "manage users",
 }
 
+
+class Reach(enum.Enum):
+    """Which requests a role reaches: the object check that goes with every grant.
+
+    A researcher acts on the requests they filed; a steward or representative on the
+    submitted requests that touch their Nation's data (or in which it took part); a
+    coordinator or an administrator on every submitted request. Drafts are their
+    researcher's alone. What a role may *do* there is the policy's to say.
+    """
+
+    OWN = "own"
+    NATION = "nation"
+    ALL = "all"
+
+
+ROLE_REACH: dict[Role, Reach] = {
+    Role.RESEARCHER: Reach.OWN,
+    Role.STEWARD: Reach.NATION,
+    Role.REPRESENTATIVE: Reach.NATION,
+    Role.COORDINATOR: Reach.ALL,
+    Role.ADMIN: Reach.ALL,
+}
+
 # Actions only certain roles may ever be given (invariant 1: only a Nation's
 # representative decides for it; stewards, not coordinators, review).
 RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
@@ -91,12 +114,22 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.STEWARD}),
 }
 
-# Conditions that must apply to an action in every Nation (invariants 2 and 5).
+# No one judges their own request (invariant 10): the researcher and its team never
+# review, decide or sign for a Nation on it.
+NOT_OWN_REQUEST = "not_own_request"
+
+# Conditions that must apply to an action in every Nation (invariants 2, 5 and 10).
 REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
-    Action.APPROVE: frozenset({"quorum_met", "storage_in_jurisdiction", "term_within_limit"}),
+    Action.APPROVE: frozenset(
+        {"quorum_met", "storage_in_jurisdiction", "term_within_limit", NOT_OWN_REQUEST}
+    ),
+    Action.REFUSE: frozenset({NOT_OWN_REQUEST}),
+    Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
+    Action.SIGN: frozenset({NOT_OWN_REQUEST}),
 }
 
-# Actions that may carry no condition at all (invariant 2: refusal is always possible).
+# Actions that take no condition but the ones required above (invariant 2: refusal is
+# always possible for the Nation; only "not your own request" stands in its way).
 UNCONDITIONAL_ACTIONS = frozenset({Action.REFUSE})
 
 ROLE_NAMES = frozenset(role.value for role in Role)

@@ -74,6 +74,16 @@ class AccessRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    def involves(self, user_id: int | None, email: str | None) -> bool:
+        """Whether this person is on the requesting side: its researcher, or a member
+        of its team (by account or by e-mail). Such a person never judges it."""
+        if user_id is not None and user_id == self.researcher_id:
+            return True
+        wanted = (email or "").strip().lower()
+        return bool(wanted) and any(
+            str(member.get("email", "")).strip().lower() == wanted for member in self.team or []
+        )
+
 
 class RequestDataset(SQLModel, table=True):
     __tablename__ = "request_dataset"

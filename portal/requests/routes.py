@@ -1,28 +1,23 @@
 """Pages for drafting, submitting and withdrawing a request, and the request page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.audit.timeline import request_timeline
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.errors import Refused, ValidationError
 from portal.registry.service import list_datasets
 from portal.requests import fields as request_fields
-from portal.requests import service, workflow
+from portal.requests import service
 from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
-from portal.requests.overview import overview
+from portal.transparency.overview import overview
+from portal.transparency.privacy import sight
+from portal.transparency.timeline import request_timeline
 from portal.validation import event_cursor
-from portal.web import error_page
+from portal.web import attempt, error_page, load, show_refusal
+from portal.workflow import Edit, Submit, Withdraw, check, create_draft
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
-
-
-def load(ref: str, *, for_update: bool = False) -> AccessRequest:
-    try:
-        return service.get_visible(get_session(), current_user, ref, for_update=for_update)
-    except NotFound:
-        abort(404)
 
 
 def _draft_form(form: DraftForm | None = None, obj: AccessRequest | None = None) -> DraftForm:
@@ -62,9 +57,7 @@ def new():
     if not _form_is_valid(form):
         return _render_draft(form, None, 422)
     try:
-        req = service.create_draft(get_session(), current_user, form.values())
-    except Forbidden:
-        abort(403)
+        req = create_draft(get_session(), current_user, form.values())
     except ValidationError as error:
         form.show_errors(error.errors)
         return _render_draft(form, None, 422)
@@ -74,25 +67,24 @@ def new():
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
 @login_required
 def edit(ref: str):
-    req = load(ref, for_update=request.method == "POST")
-    if req.researcher_id != current_user.id:
-        abort(403)
+    req = load(ref)
+    try:
+        check(get_session(), current_user, req, "edit")
+    except Refused as refusal:
+        return show_refusal(ref, refusal)
     if request.method == "GET":
         return _render_draft(_draft_form(obj=req), req)
     form = _draft_form(DraftForm())
     if not _form_is_valid(form):
         return _render_draft(form, req, 422)
-    try:
-        service.update_draft(get_session(), current_user, req, form.values())
-    except Forbidden:
-        abort(403)
-    except ValidationError as error:
-        form.show_errors(error.errors)
+    outcome = attempt(ref, Edit(fields=form.values()), form)
+    if isinstance(outcome, ValidationError):
+        form.show_errors(outcome.errors)
         return _render_draft(form, req, 422)
-    except Refused as refusal:
-        flash(refusal.message, "error")
+    if not isinstance(outcome, AccessRequest):
+        flash(outcome.message, "error")
         return redirect(url_for("requests.show", ref=ref))
-    return _after_save(form, req)
+    return _after_save(form, outcome)
 
 
 def _after_save(form: DraftForm, req: AccessRequest):
@@ -101,16 +93,15 @@ def _after_save(form: DraftForm, req: AccessRequest):
     if "submit" not in request.form:
         flash("Draft saved.", "info")
         return redirect(url_for("requests.show", ref=req.ref))
-    try:
-        workflow.submit(get_session(), current_user, req)
-    except ValidationError as error:
-        form.show_errors(error.errors)
+    outcome = attempt(req.ref, Submit(), form)
+    if isinstance(outcome, ValidationError):
+        form.show_errors(outcome.errors)
         flash(
             "Your draft is saved, but it cannot be submitted yet: see the fields marked.", "error"
         )
         return _render_draft(form, req, 200)
-    except (Refused, Forbidden) as refusal:
-        flash(f"Your draft is saved, but it was not submitted: {refusal.message}", "error")
+    if not isinstance(outcome, AccessRequest):
+        flash(f"Your draft is saved, but it was not submitted: {outcome.message}", "error")
         return _render_draft(form, req, 200)
     flash("Submitted. A coordinator screens your request next.", "info")
     return redirect(url_for("requests.show", ref=req.ref))
@@ -134,26 +125,16 @@ def timeline(ref: str):
         after = event_cursor("after", request.args.get("after"))
     except ValidationError as error:
         return error_page(400, error.message)
-    page = request_timeline(get_session(), req, after)
+    session = get_session()
+    page = request_timeline(session, req, sight(session, current_user, req), after)
     return render_template("requests/timeline.html", req=req, page=page, after=after)
 
 
 @bp.route("/<ref>/withdraw", methods=["POST"])
 @login_required
 def withdraw(ref: str):
-    req = load(ref, for_update=True)
-    try:
-        workflow.withdraw(get_session(), current_user, req, request.form.get("reason", ""))
-    except Forbidden:
-        abort(403)
-    except (Refused, ValidationError) as refusal:
-        return _show_refusal(req, refusal)
+    outcome = attempt(ref, Withdraw(reason=request.form.get("reason", "")))
+    if not isinstance(outcome, AccessRequest):
+        return show_refusal(ref, outcome)
     flash("The request is withdrawn.", "info")
     return redirect(url_for("requests.show", ref=ref))
-
-
-def _show_refusal(req: AccessRequest, refusal: Refused | ValidationError):
-    """The request page again, with why the action was refused; nothing was written."""
-    status = 422 if isinstance(refusal, ValidationError) else 409
-    view = overview(get_session(), current_user, req)
-    return render_template("requests/show.html", req=req, view=view, refusal=refusal), status

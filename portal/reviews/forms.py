@@ -2,10 +2,11 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal.requests.forms import CheckboxesField, options
-from portal.requests.workflow import RETURN_REASONS
 from portal.reviews.terms import STANDARD_CONDITIONS
+from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
 CRITERIA = {
@@ -72,7 +73,29 @@ class DecisionForm(FlaskForm):
     reason = TextAreaField(
         "Reason (required to refuse; shown to the researcher)", render_kw={"rows": 4}
     )
+    confirm_refusal = BooleanField(
+        "I understand that refusing now ends the request, though my Nation approved it before"
+    )
+    # Set by the page: the Nation approved already, so a refusal needs confirming.
+    after_approval = False
+
+    def validate_confirm_refusal(self, field) -> None:
+        if self.after_approval and self.outcome.data == "refuse" and not field.data:
+            raise ValidationError("Confirm the refusal: the request ends at once.")
 
     def conditions(self) -> list[str]:
         custom = [line.strip() for line in (self.custom_conditions.data or "").splitlines()]
         return list(self.standard_conditions.data or []) + [line for line in custom if line]
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (the researcher reads it)",
+        validators=[InputRequired("Give the reason for revoking.")],
+        render_kw={"rows": 4},
+    )
+    confirm = BooleanField(
+        "I understand that access ends at once and cannot be restored: a new request "
+        "would be needed.",
+        validators=[DataRequired("Confirm that access ends at once.")],
+    )

@@ -16,10 +16,15 @@ class TrackStatus(enum.StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
     REVOKED = "revoked"
+    # A revision dropped the Nation's data: its part ended (invariant 11). It no longer
+    # counts toward the request's approval and is no party to its agreement.
+    ENDED = "ended"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return (
+            "Ended (its data was dropped)" if self is TrackStatus.ENDED else self.value.capitalize()
+        )
 
     @property
     def is_open(self) -> bool:

@@ -1,25 +1,28 @@
-"""Pages for coordinators (screening), stewards (reviews) and representatives (decisions)."""
+"""Pages for coordinators (screening), stewards (reviews) and representatives
+(decisions, refusal after approval, revocation). Each builds a workflow command; what a
+person may open is what available() offers them."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound, Refused, ValidationError
-from portal.policy.service import authorize
+from portal.errors import NotFound, Refused
+from portal.registry.models import Nation
 from portal.registry.service import get_nation
-from portal.requests import workflow
-from portal.requests.overview import overview
-from portal.requests.routes import load
-from portal.reviews.forms import CRITERIA, DecisionForm, ReviewForm, ScreenForm
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.forms import CRITERIA, DecisionForm, ReviewForm, RevokeForm, ScreenForm
+from portal.transparency.overview import overview
+from portal.web import attempt, load, refusal_status
+from portal.workflow import Decide, Review, Revoke, Screen, check
 
 bp = Blueprint("reviews", __name__, url_prefix="/requests")
 
 
-def _nation(slug: str):
+def _nation(slug: str) -> Nation:
     try:
         return get_nation(get_session(), slug)
     except NotFound:
-        abort(404)
+        raise NotFound(f"no Nation {slug!r}") from None
 
 
 def _page(template: str, req, status: int = 200, **context):
@@ -27,93 +30,80 @@ def _page(template: str, req, status: int = 200, **context):
     return render_template(template, req=req, view=view, criteria=CRITERIA, **context), status
 
 
-def _refused(template: str, req, form, error, **context):
-    """Back to the same page with what was typed, and why it was refused."""
-    if isinstance(error, ValidationError):
-        for name, message in error.errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [message]
-        return _page(template, req, 422, form=form, refusal=error, **context)
-    return _page(template, req, 409, form=form, refusal=error, **context)
+def _step(template: str, ref: str, action: str, form, command_of, done: str, nation=None):
+    """One page of one workflow step: the form (GET, or POST with a form error), or the
+    step performed and back to the request, or the same form with what was typed and
+    why it was refused. Opening it needs the step to be available (403 or 409 if not)."""
+    req = load(ref)
+    context = {"form": form, "nation": nation}
+    try:
+        context["option"] = check(get_session(), current_user, req, action, nation)
+    except Refused as refusal:
+        return _page(template, req, 409, refusal=refusal, **context)
+    if request.method == "GET" or not form.validate():
+        return _page(template, req, **context)
+    outcome = attempt(ref, command_of(form), form)
+    if not isinstance(outcome, AccessRequest):
+        return _page(template, load(ref), refusal_status(outcome), refusal=outcome, **context)
+    flash(done, "info")
+    return redirect(url_for("requests.show", ref=ref))
 
 
 @bp.route("/<ref>/screen", methods=["GET", "POST"])
 @login_required
 def screen(ref: str):
-    req = load(ref, for_update=request.method == "POST")
-    form = ScreenForm()
-    if request.method == "GET" or not form.validate():
-        return _page("reviews/screen.html", req, form=form)
-    try:
-        workflow.screen(
-            get_session(),
-            current_user,
-            req,
-            form.outcome.data,
-            form.comment.data or "",
-            form.reason.data,
-        )
-    except Forbidden:
-        abort(403)
-    except (Refused, ValidationError) as error:
-        return _refused("reviews/screen.html", req, form, error)
-    flash("Screening recorded.", "info")
-    return redirect(url_for("requests.show", ref=ref))
+    def command(form: ScreenForm) -> Screen:
+        return Screen(form.outcome.data, form.comment.data or "", form.reason.data)
+
+    return _step("reviews/screen.html", ref, "screen", ScreenForm(), command, "Screening recorded.")
 
 
 @bp.route("/<ref>/review/<nation_slug>", methods=["GET", "POST"])
 @login_required
 def review(ref: str, nation_slug: str):
-    req = load(ref, for_update=request.method == "POST")
     nation = _nation(nation_slug)
-    form = ReviewForm()
-    if request.method == "GET" or not form.validate():
-        return _page("reviews/review.html", req, form=form, nation=nation)
-    try:
-        workflow.review(
-            get_session(),
-            current_user,
-            req,
-            nation,
+
+    def command(form: ReviewForm) -> Review:
+        return Review(
+            nation=nation.slug,
             recommendation=form.recommendation.data,
             comment=form.comment.data or "",
             criteria=form.criteria(),
             conflict_of_interest=form.conflict_of_interest.data,
         )
-    except Forbidden:
-        abort(403)
-    except (Refused, ValidationError) as error:
-        return _refused("reviews/review.html", req, form, error, nation=nation)
-    flash("Your review is recorded.", "info")
-    return redirect(url_for("requests.show", ref=ref))
+
+    done = "Your review is recorded."
+    return _step("reviews/review.html", ref, "review", ReviewForm(), command, done, nation)
 
 
 @bp.route("/<ref>/decide/<nation_slug>", methods=["GET", "POST"])
 @login_required
 def decide(ref: str, nation_slug: str):
-    req = load(ref, for_update=request.method == "POST")
     nation = _nation(nation_slug)
-    form = DecisionForm()
-    blocked = authorize(get_session(), current_user, "approve", nation=nation, request=req)
-    if blocked.forbidden_by:
-        abort(403)
-    context = {"nation": nation, "approval_blocked_by": blocked.blocked_by}
-    if request.method == "GET" or not form.validate():
-        return _page("reviews/decide.html", req, form=form, **context)
-    try:
-        workflow.decide(
-            get_session(),
-            current_user,
-            req,
-            nation,
+
+    def command(form: DecisionForm) -> Decide:
+        return Decide(
+            nation=nation.slug,
             outcome=form.outcome.data,
             reason=form.reason.data or "",
-            conditions=form.conditions(),
+            conditions=tuple(form.conditions()),
         )
-    except Forbidden:
-        abort(403)
-    except (Refused, ValidationError) as error:
-        return _refused("reviews/decide.html", req, form, error, **context)
-    flash(f"{nation.name}'s decision is recorded.", "info")
-    return redirect(url_for("requests.show", ref=ref))
+
+    form = DecisionForm()
+    form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES
+    done = f"{nation.name}'s decision is recorded."
+    return _step("reviews/decide.html", ref, "decide", form, command, done, nation)
+
+
+@bp.route("/<ref>/revoke/<nation_slug>", methods=["GET", "POST"])
+@login_required
+def revoke(ref: str, nation_slug: str):
+    """Revocation takes effect at once, so the form asks for the reason and a
+    confirmation that the representative means it."""
+    nation = _nation(nation_slug)
+
+    def command(form: RevokeForm) -> Revoke:
+        return Revoke(nation=nation.slug, reason=form.reason.data or "")
+
+    done = f"Revoked for {nation.name}: access has ended."
+    return _step("reviews/revoke.html", ref, "revoke", RevokeForm(), command, done, nation)

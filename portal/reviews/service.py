@@ -21,28 +21,44 @@ class ReviewTally:
     conflicts: int  # stewards who declared a conflict of interest
     quorum: int
     min_approvals: int
+    # Counted reviews still possible: those recorded plus every eligible steward who has
+    # not reviewed this revision yet. Below the quorum, the Nation cannot approve until
+    # its representative designates another steward.
+    reachable: int = 0
 
     @property
     def quorum_met(self) -> bool:
         return self.counted >= self.quorum
 
     @property
-    def approvals_met(self) -> bool:
-        return self.approvals >= self.min_approvals
-
-    @property
     def reviews_missing(self) -> int:
         return max(self.quorum - self.counted, 0)
 
+    @property
+    def stalled(self) -> bool:
+        return self.reachable < self.quorum
 
-def designated_steward_ids(session: Session, nation: Nation) -> set[int]:
+
+def _holder_ids(session: Session, nation: Nation, role: Role) -> set[int]:
     return set(
         session.exec(
             select(RoleMembership.user_id).where(
-                RoleMembership.nation_id == nation.id, RoleMembership.role == Role.STEWARD
+                RoleMembership.nation_id == nation.id, RoleMembership.role == role
             )
         )
     )
+
+
+def counting_steward_ids(session: Session, request: AccessRequest, nation: Nation) -> set[int]:
+    """Whose reviews of ``request`` may count for ``nation``: its designated stewards,
+    less its representatives (a decider's own review never makes its own quorum) and
+    less anyone on the requesting side (invariant 10: designating them has no effect)."""
+    stewards = _holder_ids(session, nation, Role.STEWARD)
+    stewards -= _holder_ids(session, nation, Role.REPRESENTATIVE)
+    if not stewards:
+        return stewards
+    people = session.exec(select(User.id, User.email).where(User.id.in_(stewards)))
+    return {user_id for user_id, email in people if not request.involves(user_id, email)}
 
 
 def current_reviews(session: Session, request: AccessRequest, nation: Nation) -> list[Review]:
@@ -63,7 +79,7 @@ def current_reviews(session: Session, request: AccessRequest, nation: Nation) ->
 def _by_designated_stewards(
     session: Session, request: AccessRequest, nation: Nation
 ) -> list[Review]:
-    stewards = designated_steward_ids(session, nation)
+    stewards = counting_steward_ids(session, request, nation)
     return [r for r in current_reviews(session, request, nation) if r.steward_id in stewards]
 
 
@@ -74,14 +90,17 @@ def _counts(review: Review) -> bool:
 
 def counted_reviews(session: Session, request: AccessRequest, nation: Nation) -> list[Review]:
     """The reviews that count toward the Nation's quorum: of the current revision, by
-    people designated as its stewards now, who did not declare a conflict of interest."""
+    people whose reviews may count (counting_steward_ids), who did not declare a
+    conflict of interest."""
     return [r for r in _by_designated_stewards(session, request, nation) if _counts(r)]
 
 
 def tally(session: Session, request: AccessRequest, nation: Nation) -> ReviewTally:
-    reviews = _by_designated_stewards(session, request, nation)
+    eligible = counting_steward_ids(session, request, nation)
+    reviews = [r for r in current_reviews(session, request, nation) if r.steward_id in eligible]
     counted = [r for r in reviews if _counts(r)]
     return ReviewTally(
+        reachable=len(counted) + len(eligible - {r.steward_id for r in reviews}),
         counted=len(counted),
         approvals=sum(r.recommendation == Recommendation.APPROVE for r in counted),
         conflicts=sum(r.conflict_of_interest for r in reviews),

@@ -16,7 +16,7 @@ from portal.audit.models import AuditEvent
 from portal.db import session_scope
 from portal.errors import Forbidden, NotFound, Refused, ServiceError, ValidationError
 from portal.notify.models import OutboxMessage
-from portal.requests import workflow
+from portal.workflow import Expire, perform
 
 from agreement_kit import SIGNERS, request_of
 from helpers import race
@@ -188,10 +188,9 @@ def test_expiry_ends_access_at_the_end_of_the_term_only(app, flow, signed):
         request = request_of(session, signed.ref)
         end = agreements.current(session, request).term_end
         with pytest.raises(Refused):
-            workflow.expire(session, request, end - timedelta(days=1))
+            perform(session, None, signed.ref, Expire(today=end - timedelta(days=1)))
     with app.app_context(), session_scope() as session:
-        request = request_of(session, signed.ref)
-        workflow.expire(session, request, end)
+        perform(session, None, signed.ref, Expire(today=end))
     with app.app_context(), session_scope() as session:
         request = request_of(session, signed.ref)
         assert request.status.value == "expired"

@@ -88,12 +88,21 @@ def test_the_whole_journey_through_the_api(api):
     assert both["status"] == "awaiting_signatures"
     tracks = {t["nation"]: t for t in both["tracks"]}
     assert tracks["red-cedar"]["status"] == tracks["blue-heron"]["status"] == "approved"
+    # Each Nation's deliberations are its own: Blue Heron reads Red Cedar's status only.
+    assert tracks["red-cedar"]["decision"] is None and tracks["red-cedar"]["reviews"] is None
+    tracks = {
+        t["nation"]: t for t in api.get("researcher", f"/requests/{ref}").get_json()["tracks"]
+    }
+    assert tracks["blue-heron"]["reviews"] is None, "the researcher reads no steward's review"
+    assert tracks["red-cedar"]["decision"]["representative"] is None
     assert [c["code"] for c in tracks["red-cedar"]["decision"]["conditions"]] == [
         "aggregate_only",
         "custom",
     ]
     assert tracks["red-cedar"]["reviews_counted"] == 2 == tracks["red-cedar"]["quorum"]
-    assert tracks["blue-heron"]["reviews"][0]["comment"] == "Strengths-based framing is welcome."
+    heron = api.get("heron_rep", f"/requests/{ref}").get_json()["tracks"]
+    assert heron[0]["nation"] == "blue-heron"
+    assert heron[0]["reviews"][0]["comment"] == "Strengths-based framing is welcome."
 
     # The agreement: readable by the parties, signed by each of them; the last makes it active.
     assert problem(api.get("admin", f"/requests/{ref}/agreement.pdf"), 404)

@@ -23,7 +23,7 @@ from portal.api import openapi
 from portal.api.table import ENDPOINTS
 from portal.auth import service as auth
 from portal.db import session_scope
-from portal.requests import service, workflow
+from portal.workflow import Screen, Submit, create_draft, perform
 
 CHECKS = [
     not_a_server_error,
@@ -67,10 +67,10 @@ def fuzzing(app, make_user):
     with app.app_context(), session_scope() as session:
         tester = auth.get_user(session, TESTER)
         token, _ = auth.create_api_token(session, tester, "fuzzing")
-        draft = service.create_draft(session, tester, DRAFT)
-        in_review = service.create_draft(session, tester, DRAFT)
-        workflow.submit(session, tester, in_review)
-        workflow.screen(session, tester, in_review, "accept")
+        draft = create_draft(session, tester, DRAFT)
+        in_review = create_draft(session, tester, DRAFT)
+        perform(session, tester, in_review.ref, Submit())
+        perform(session, tester, in_review.ref, Screen(outcome="accept"))
         refs = [draft.ref, in_review.ref]
     return {"token": token, "targets": itertools.cycle([*refs, None])}
 

@@ -32,7 +32,7 @@ from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
 from portal.auth import service as auth
 from portal.db import json_text, make_engine, utcnow
 from portal.registry import service as registry
-from portal.requests.service import create_draft
+from portal.workflow import create_draft
 
 BATCH = 10_000
 COLUMNS = ("id", "occurred_at", "actor_id", "actor_label", "action", "request_id", "details",

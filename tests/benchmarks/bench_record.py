@@ -29,15 +29,19 @@ from psycopg.types.json import Json
 from sqlmodel import Session
 
 from portal import migrate
-from portal.audit import record
 from portal.audit.chain import event_hash
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditEventNation
-from portal.audit.timeline import request_timeline
 from portal.audit.verify import verify_chain
 from portal.auth.models import User
 from portal.db import make_engine
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
+from portal.transparency import record
+from portal.transparency.privacy import Sight
+from portal.transparency.timeline import request_timeline
+
+# A reader who sees every Nation's status and no Nation's deliberations (a coordinator).
+COORDINATOR_SIGHT = Sight(viewer_id=0, insider_of=frozenset(), researcher=False)
 
 # Which Nations a request touches: A and B often, C (the sparse Nation) in 2 requests in 100.
 NATION_MIX, NATION_WEIGHTS = ((1,), (2,), (1, 2), (1, 3), (3,)), (30, 30, 38, 1, 1)
@@ -233,10 +237,10 @@ def scenarios() -> dict[str, Callable[[Session, random.Random], object]]:
 
     return {
         "request timeline, first page (a typical request)": lambda s, r: request_timeline(
-            s, a_request(s, r)
+            s, a_request(s, r), COORDINATOR_SIGHT
         ),
         "request timeline, a page deep in the long one": lambda s, r: request_timeline(
-            s, s.get(AccessRequest, 1), after=deep(s, r)
+            s, s.get(AccessRequest, 1), COORDINATOR_SIGHT, after=deep(s, r)
         ),
         "Nation's record: events, newest page": lambda s, r: record.event_page(s, nation(s, r)),
         "Nation's record: events, a page deep in it": lambda s, r: record.event_page(

@@ -6,7 +6,7 @@ import pytest
 
 from portal.auth.models import User
 from portal.db import session_scope
-from portal.errors import Refused, ValidationError
+from portal.errors import Forbidden, ValidationError
 from portal.registry import profile
 from portal.registry.service import get_nation
 
@@ -197,11 +197,13 @@ def test_the_services_ask_the_policy_themselves(app, people):
         nation = get_nation(session, "red-cedar")
         for who in ("steward", "heron_rep", "coordinator", "admin"):
             actor = session.get(User, people[who])
-            with pytest.raises(Refused, match=re.escape(f"a representative of {CEDAR} may manage")):
+            with pytest.raises(
+                Forbidden, match=re.escape(f"a representative of {CEDAR} may manage")
+            ):
                 profile.update_profile(session, actor, nation, review_quorum=1)
-            with pytest.raises(Refused):
+            with pytest.raises(Forbidden):
                 profile.designate_steward(session, actor, nation, "r@example.org")
-            with pytest.raises(Refused):
+            with pytest.raises(Forbidden):
                 profile.remove_steward(session, actor, nation, session.get(User, people["steward"]))
         rep = session.get(User, people["rep"])
         with pytest.raises(ValidationError) as invalid:

@@ -123,6 +123,7 @@ def test_the_vocabulary_is_the_documented_one():
         "term_within_limit",
         "screened",
         "ethics_approval_given",
+        "not_own_request",
     }
 
 

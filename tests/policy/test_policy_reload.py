@@ -10,7 +10,7 @@ from portal.auth import service as auth
 from portal.auth.models import User
 from portal.db import session_scope
 from portal.paths import resource_dir
-from portal.policy.service import explain
+from portal.policy.service import authorize
 from portal.policy.store import store_for
 from portal.registry import profile
 from portal.registry.service import get_nation
@@ -94,13 +94,14 @@ def test_a_profile_change_in_one_worker_holds_in_the_other(
 
     def may_approve(on_app) -> list[str]:
         with on_app.app_context(), session_scope() as session:
-            return explain(
+            decision = authorize(
                 session,
                 session.get(User, representative),
                 "approve",
                 nation=get_nation(session, "red-cedar"),
                 request=session.get(AccessRequest, request_id),
             )
+            return [rule.message for rule in decision.blocked_by]
 
     assert may_approve(other_app) == [
         "Red Cedar Nation (fictional) requires 2 steward reviews of this revision; 1 recorded."

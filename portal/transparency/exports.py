@@ -12,13 +12,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from portal.audit.record import RecordRow, all_rows, require_reader
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import ValidationError
 from portal.registry.models import Nation
 from portal.reviews.models import Outcome, Review
+from portal.transparency.record import RecordRow, all_rows, require_reader
 
 DOWNLOAD_ACTION = "nation.record_downloaded"
 FORMATS = ("csv", "pdf")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from portal.audit.stages import StageSummary, stage_times
 from portal.auth.models import User
 from portal.errors import Forbidden, ValidationError
 from portal.policy.service import authorize
@@ -18,6 +17,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import NationTrack, TrackStatus
+from portal.transparency.stages import StageSummary, stage_times
 
 WINDOWS = (30, 90, 365, 1095)  # days a dashboard may look back over
 DEFAULT_WINDOW = 365

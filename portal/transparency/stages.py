@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal.audit.events import EventType as E
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.db import utcnow
 from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
@@ -52,13 +53,13 @@ STAGES = (
     ),
 )
 STAGE_ACTIONS = (
-    "request.submitted",
-    "request.returned",
-    "request.screened",
-    "request.changes_requested",
-    "request.withdrawn",
-    "decision.approved",
-    "decision.refused",
+    E.REQUEST_SUBMITTED,
+    E.REQUEST_RETURNED,
+    E.REQUEST_SCREENED,
+    E.REQUEST_CHANGES_REQUESTED,
+    E.REQUEST_WITHDRAWN,
+    E.DECISION_APPROVED,
+    E.DECISION_REFUSED,
 )
 # Statuses a request reaches only once every Nation approved.
 APPROVED_STATUSES = frozenset(
@@ -102,24 +103,24 @@ def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, 
     found: dict[str, list[float]] = {stage.key: [] for stage in STAGES}
     first = submitted = screened = paused = None
     decided: set[int | None] = set()
-    last = {"decision.approved": None, "decision.refused": None}
+    last = {E.DECISION_APPROVED: None, E.DECISION_REFUSED: None}
     for event in events:
-        if event.action == "request.submitted":
+        if event.action == E.REQUEST_SUBMITTED:
             first = first or event.at
             if paused:
                 found["revision"].append((event.at - paused).total_seconds())
             submitted, screened, paused = event.at, None, None
-        elif event.action in ("request.screened", "request.returned"):
+        elif event.action in (E.REQUEST_SCREENED, E.REQUEST_RETURNED):
             if submitted:
                 found["screening"].append((event.at - submitted).total_seconds())
             submitted = None
-            if event.action == "request.screened":
+            if event.action == E.REQUEST_SCREENED:
                 screened, decided = event.at, set()
             else:
                 paused = event.at
-        elif event.action == "request.changes_requested":
+        elif event.action == E.REQUEST_CHANGES_REQUESTED:
             screened, paused = None, event.at
-        elif event.action == "request.withdrawn":
+        elif event.action == E.REQUEST_WITHDRAWN:
             submitted = screened = paused = None
         elif event.action in last:
             last[event.action] = event.at
@@ -127,9 +128,9 @@ def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, 
                 decided.add(event.nation_id)
                 found["nation"].append((event.at - screened).total_seconds())
     if status == RequestStatus.REFUSED:
-        outcome = last["decision.refused"]
+        outcome = last[E.DECISION_REFUSED]
     else:
-        outcome = last["decision.approved"] if status in APPROVED_STATUSES else None
+        outcome = last[E.DECISION_APPROVED] if status in APPROVED_STATUSES else None
     if first and outcome:
         found["outcome"].append((outcome - first).total_seconds())
     return found
@@ -154,7 +155,7 @@ def stage_times(session: Session, window_days: int) -> tuple[int, list[StageSumm
             AuditEventNation,
             sa.and_(
                 AuditEventNation.event_id == AuditEvent.id,
-                AuditEvent.action.in_(("decision.approved", "decision.refused")),
+                AuditEvent.action.in_((E.DECISION_APPROVED, E.DECISION_REFUSED)),
             ),
         )
         .where(AuditEvent.request_id.in_(in_window), AuditEvent.action.in_(STAGE_ACTIONS))

@@ -4,15 +4,15 @@ coordinators' dashboard. A request's timeline page is in portal/requests/routes.
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from portal.audit import exports, record
-from portal.audit.dashboard import DEFAULT_WINDOW, WINDOWS, dashboard
-from portal.audit.stages import format_duration
 from portal.charts import bar_chart
 from portal.db import get_session
 from portal.errors import Forbidden, NotFound, ValidationError
 from portal.pdf import html_to_pdf
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
+from portal.transparency import exports, record
+from portal.transparency.dashboard import DEFAULT_WINDOW, WINDOWS, dashboard
+from portal.transparency.stages import format_duration
 from portal.validation import event_cursor
 from portal.web import error_page
 

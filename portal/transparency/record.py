@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.audit.models import AuditEvent, AuditEventNation
-from portal.audit.timeline import EventPage, page_of
 from portal.auth.models import User
 from portal.errors import Forbidden, ValidationError
 from portal.policy.service import authorize
@@ -25,6 +24,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Outcome, Review, TrackStatus
+from portal.transparency.timeline import EventPage, page_of
 
 REQUESTS_PAGE = 50
 EVENTS_PAGE = 100
@@ -45,6 +45,7 @@ TRACK_WORDS = {
     TrackStatus.APPROVED: "approved",
     TrackStatus.REFUSED: "refused",
     TrackStatus.REVOKED: "revoked",
+    TrackStatus.ENDED: "ended: a revision dropped its data",
 }
 
 
@@ -83,15 +84,21 @@ def require_reader(session: Session, user: User, nation: Nation) -> None:
 
 
 def _touches(nation: Nation) -> sa.ColumnElement[bool]:
-    """The request asks for a dataset that holds the Nation's data, and was submitted
-    (drafts are the researcher's alone)."""
+    """The request asks for a dataset that holds the Nation's data, or the Nation took
+    part in it (a revision that dropped its data keeps it in the record), and it was
+    submitted (drafts are the researcher's alone)."""
     asks = (
         select(RequestDataset.request_id)
         .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
         .where(RequestDataset.request_id == AccessRequest.id, DatasetNation.nation_id == nation.id)
         .exists()
     )
-    return sa.and_(AccessRequest.status != S.DRAFT, asks)
+    took_part = (
+        select(NationTrack.id)
+        .where(NationTrack.request_id == AccessRequest.id, NationTrack.nation_id == nation.id)
+        .exists()
+    )
+    return sa.and_(AccessRequest.status != S.DRAFT, sa.or_(asks, took_part))
 
 
 def _cursor_id(session: Session, nation: Nation, ref: str) -> int:

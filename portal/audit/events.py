@@ -1,0 +1,114 @@
+"""Every kind of audit event, once: the writers name them, the timelines put them in
+words, the dashboard measures stages between them, and invariant 9 reads who may see
+what of each.
+
+An event's audience says who may read its actor and details, beyond the kind and time
+that everyone who may see the request reads:
+
+- ``PUBLIC``: everyone who may see the request.
+- ``SENT``: what a Nation sends to the researcher (requests for changes, its decision,
+  reasons and conditions, a revocation): the researcher and that Nation's own people.
+- ``INTERNAL``: a Nation's deliberation (a steward's review, criteria, conflicts):
+  that Nation's stewards and representatives alone.
+"""
+
+import enum
+
+
+class Audience(enum.Enum):
+    PUBLIC = "public"
+    SENT = "sent"
+    INTERNAL = "internal"
+
+
+class EventType(enum.StrEnum):
+    REQUEST_CREATED = "request.created"
+    REQUEST_EDITED = "request.edited"
+    REQUEST_SUBMITTED = "request.submitted"
+    REQUEST_RETURNED = "request.returned"
+    REQUEST_SCREENED = "request.screened"
+    REQUEST_WITHDRAWN = "request.withdrawn"
+    REQUEST_CHANGES_REQUESTED = "request.changes_requested"
+    REVIEW_RECORDED = "review.recorded"
+    DECISION_APPROVED = "decision.approved"
+    DECISION_REFUSED = "decision.refused"
+    TRACK_ENDED = "track.ended"
+    REQUEST_REVOKED = "request.revoked"
+    AGREEMENT_SIGNED = "agreement.signed"
+    AGREEMENT_DOWNLOADED = "agreement.downloaded"
+    REQUEST_EXPIRED = "request.expired"
+    USER_CREATED = "user.created"
+    TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105
+    POLICY_LOADED = "policy.loaded"
+    NATION_REGISTERED = "nation.registered"
+    NATION_PROFILE_CHANGED = "nation.profile_changed"
+    NATION_RECORD_DOWNLOADED = "nation.record_downloaded"
+    DATASET_REGISTERED = "dataset.registered"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+
+    @property
+    def words(self) -> str:
+        """What happened, as a timeline says it."""
+        return _WORDS[self]
+
+    @property
+    def audience(self) -> Audience:
+        return _AUDIENCE.get(self, Audience.PUBLIC)
+
+    @property
+    def names_actor(self) -> bool:
+        """Whether everyone who reads the event reads who did it. Not so for steps
+        people take for a Nation (its stewards' and representatives' names are its
+        own) nor for downloads, which anyone concerned may make."""
+        return self not in _ACTOR_PRIVATE
+
+
+_WORDS = {
+    EventType.REQUEST_CREATED: "Draft started",
+    EventType.REQUEST_EDITED: "Draft edited",
+    EventType.REQUEST_SUBMITTED: "Submitted",
+    EventType.REQUEST_RETURNED: "Returned to the researcher by screening",
+    EventType.REQUEST_SCREENED: "Accepted by screening for the Nations' review",
+    EventType.REQUEST_WITHDRAWN: "Withdrawn by the researcher",
+    EventType.REQUEST_CHANGES_REQUESTED: "Changes requested by a Nation",
+    EventType.REVIEW_RECORDED: "Steward review recorded",
+    EventType.DECISION_APPROVED: "Approved by a Nation",
+    EventType.DECISION_REFUSED: "Refused by a Nation",
+    EventType.TRACK_ENDED: "A Nation's part ended: the revision no longer uses its data",
+    EventType.REQUEST_REVOKED: "Revoked by a Nation",
+    EventType.AGREEMENT_SIGNED: "Agreement signed",
+    EventType.AGREEMENT_DOWNLOADED: "Agreement downloaded",
+    EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
+    EventType.USER_CREATED: "Login created",
+    EventType.TOKEN_CREATED: "API token created",
+    EventType.TOKEN_REVOKED: "API token revoked",
+    EventType.POLICY_LOADED: "Governance rules loaded",
+    EventType.NATION_REGISTERED: "Nation registered",
+    EventType.NATION_PROFILE_CHANGED: "Governance profile changed",
+    EventType.NATION_RECORD_DOWNLOADED: "The Nation's record downloaded",
+    EventType.DATASET_REGISTERED: "Dataset registered",
+    EventType.ROLE_GRANTED: "Role granted",
+    EventType.ROLE_REVOKED: "Role taken away",
+}
+
+_AUDIENCE = {
+    EventType.REVIEW_RECORDED: Audience.INTERNAL,
+    EventType.REQUEST_CHANGES_REQUESTED: Audience.SENT,
+    EventType.DECISION_APPROVED: Audience.SENT,
+    EventType.DECISION_REFUSED: Audience.SENT,
+    EventType.REQUEST_REVOKED: Audience.SENT,
+}
+
+_ACTOR_PRIVATE = frozenset(
+    {
+        EventType.REVIEW_RECORDED,
+        EventType.REQUEST_CHANGES_REQUESTED,
+        EventType.DECISION_APPROVED,
+        EventType.DECISION_REFUSED,
+        EventType.REQUEST_REVOKED,
+        EventType.AGREEMENT_DOWNLOADED,
+        EventType.NATION_RECORD_DOWNLOADED,
+    }
+)

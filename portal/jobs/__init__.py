@@ -1,0 +1,1 @@
+"""Background and periodic work. Jobs build workflow commands like every adapter."""

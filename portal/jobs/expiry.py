@@ -1,0 +1,20 @@
+"""The daily expiry job: end access for every active request whose term is over.
+
+Time only ever ends access; it never grants it (invariant 3). Each request is its own
+command through perform(), as the system (no person decides it).
+"""
+
+from datetime import date
+
+from sqlmodel import Session
+
+from portal.workflow import Expire, perform
+from portal.workflow.signing import due_for_expiry
+
+
+def expire_due(session: Session, today: date) -> list[str]:
+    """Expire every active request whose agreement's term has ended; their refs."""
+    return [
+        perform(session, None, ref, Expire(today=today)).ref
+        for ref in due_for_expiry(session, today)
+    ]

@@ -1,0 +1,171 @@
+"""What a request page (and the API's request) shows one person: the request, each
+Nation's part as far as they may read it (invariant 9: portal.transparency.privacy),
+what happens next, and what they may do now (portal.workflow.available)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.agreements import view as agreement_view
+from portal.agreements.view import AgreementView
+from portal.audit.service import events_for_request
+from portal.auth.models import User
+from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.requests import service
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import Decision, NationTrack, Recommendation, Review, TrackStatus
+from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
+from portal.transparency.privacy import ShownEvent, Sight, sight
+from portal.transparency.timeline import shown_events
+from portal.workflow import Option, available
+
+S = RequestStatus
+# The request page shows the first page of its timeline; the timeline page the rest.
+TIMELINE_PAGE = 100
+
+
+@dataclass
+class TrackView:
+    nation: Nation
+    track: NationTrack
+    tally: ReviewTally
+    insider: bool  # the viewer reads this Nation's deliberations
+    reviews: list[tuple[Review, User]]  # empty unless insider
+    decision: Decision | None  # None unless the viewer reads what the Nation sends
+    changes_asked: list[Review]  # the Nation's requests for changes, likewise
+
+    @property
+    def stalled(self) -> bool:
+        """Its eligible stewards can no longer reach the quorum on this revision."""
+        return self.track.status == TrackStatus.REVIEW and self.tally.stalled
+
+
+@dataclass
+class RequestView:
+    researcher: User
+    datasets: list[tuple[Dataset, list[Nation]]]
+    nations: list[Nation]
+    tracks: list[TrackView]
+    next_steps: list[str]
+    changes: list[tuple]
+    options: list[Option] = field(default_factory=list)  # what the viewer may do now
+    timeline: list[ShownEvent] = field(default_factory=list)
+    timeline_continues: bool = False  # more events than the first page shows
+    fields: dict[str, Any] = field(default_factory=dict)
+    agreement: AgreementView | None = None
+
+    def offers(self, action: str) -> list[Option]:
+        return [option for option in self.options if option.action == action]
+
+    def offer(self, action: str, nation: Nation | None = None) -> Option | None:
+        wanted = nation.id if nation else None
+        return next(
+            (o for o in self.offers(action) if (o.nation.id if o.nation else None) == wanted),
+            None,
+        )
+
+
+def _track_view(session: Session, req: AccessRequest, track, nation, seen: Sight) -> TrackView:
+    insider = seen.reads_deliberation(nation)
+    reviews = []
+    if insider:
+        reviews = [
+            (r, session.get(User, r.steward_id)) for r in current_reviews(session, req, nation)
+        ]
+    decision = changes = None
+    if seen.reads_sent(nation):
+        decision = session.exec(
+            select(Decision)
+            .where(Decision.request_id == req.id, Decision.nation_id == nation.id)
+            .order_by(Decision.id.desc())
+        ).first()
+        changes = session.exec(
+            select(Review)
+            .where(
+                Review.request_id == req.id,
+                Review.nation_id == nation.id,
+                Review.recommendation == Recommendation.CHANGES,
+            )
+            .order_by(Review.id)
+        ).all()
+    return TrackView(
+        nation, track, tally(session, req, nation), insider, reviews, decision, list(changes or [])
+    )
+
+
+def overview(
+    session: Session, user: User, req: AccessRequest, *, with_timeline: bool = True
+) -> RequestView:
+    """Everything the request page shows ``user``; ``with_timeline=False`` skips the
+    events (the API serves them on their own, page by page)."""
+    seen = sight(session, user, req)
+    datasets = service.datasets_of(session, req)
+    tracks = [_track_view(session, req, t, n, seen) for t, n in tracks_of(session, req)]
+    view = RequestView(
+        researcher=session.get(User, req.researcher_id),
+        datasets=[(d, nations) for d, nations in _dataset_nations(session, datasets)],
+        nations=service.nations_of(session, req),
+        tracks=tracks,
+        next_steps=next_steps(req, tracks),
+        changes=service.changes_since_previous(session, req),
+        fields=service.snapshot(session, req),
+        options=available(session, user, req),
+    )
+    if with_timeline:
+        events = events_for_request(session, req, limit=TIMELINE_PAGE + 1)
+        view.timeline = shown_events(session, events[:TIMELINE_PAGE], seen)
+        view.timeline_continues = len(events) > TIMELINE_PAGE
+    view.agreement = agreement_view.view(session, req)
+    return view
+
+
+def _dataset_nations(session: Session, datasets: list[Dataset]):
+    rows = session.exec(
+        select(DatasetNation.dataset_id, Nation)
+        .join(Nation, Nation.id == DatasetNation.nation_id)
+        .where(DatasetNation.dataset_id.in_([d.id for d in datasets]))
+        .order_by(Nation.name)
+    ).all()
+    found: dict[int, list[Nation]] = {}
+    for dataset_id, nation in rows:
+        found.setdefault(dataset_id, []).append(nation)
+    return [(d, found.get(d.id, [])) for d in datasets]
+
+
+FIXED_STEPS = {
+    S.DRAFT: "The researcher completes the draft and submits it.",
+    S.SCREENING: "Waiting for a coordinator to screen the request.",
+    S.CHANGES_REQUESTED: "Waiting for the researcher to revise and resubmit the request.",
+    S.AWAITING_SIGNATURES: "Every Nation approved: waiting for the agreement to be signed.",
+    S.ACTIVE: "Access is active under the signed agreement.",
+    S.REFUSED: "Refused. The researcher may file a new request without the refusing Nation's data.",
+    S.WITHDRAWN: "Withdrawn by the researcher.",
+    S.REVOKED: "Revoked: access ended at once.",
+    S.EXPIRED: "Expired at the end of its term.",
+    S.CLOSED: "Closed; the data was returned or destroyed.",
+}
+
+
+def next_steps(req: AccessRequest, tracks: list[TrackView]) -> list[str]:
+    """What the request waits for, in words a person reads at a glance."""
+    if req.status != S.UNDER_REVIEW:
+        return [FIXED_STEPS[req.status]]
+    steps = []
+    for view in tracks:
+        name, status = view.nation.name, view.track.status
+        if status == TrackStatus.REVIEW and view.stalled:
+            steps.append(
+                f"{name} cannot reach its quorum with its eligible stewards: its "
+                "representative designates another steward."
+            )
+        elif status == TrackStatus.REVIEW and (missing := view.tally.reviews_missing):
+            plural = "review" if missing == 1 else "reviews"
+            steps.append(f"Waiting for {missing} more {name} steward {plural}.")
+        elif status.is_open:
+            steps.append(f"Waiting for {name}'s representative to decide.")
+        elif status == TrackStatus.APPROVED:
+            steps.append(f"{name} approved.")
+        elif status == TrackStatus.ENDED:
+            steps.append(f"{name}'s part ended: the current revision no longer uses its data.")
+    return steps

@@ -1,0 +1,86 @@
+"""Invariant 9: each Nation's deliberations are its own.
+
+A Nation's stewards' names, recommendations, criteria, comments and conflict
+declarations are read only by that Nation's own people (those the policy lets read its
+record, ``view_record``), and never by anyone on the requesting side. The researcher
+reads what a Nation sends: its requests for changes, its decision, reasons and
+conditions. Everyone else who may see the request (coordinators, other Nations) reads
+each Nation's status only. Every view of a request asks here: its page, the API, the
+timeline, mail and exports.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.audit.events import Audience, EventType
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.policy.access import request_nation_ids
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+
+# What anyone who may see the request reads of a withheld event's details.
+OPEN_DETAILS = ("revision",)
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one person may read of one request's Nations' parts."""
+
+    viewer_id: int
+    insider_of: frozenset[int]  # the Nations whose deliberations they read
+    researcher: bool  # they read what the Nations send to the researcher
+
+    def reads(self, audience: Audience, nation_ids) -> bool:
+        if audience is Audience.PUBLIC or self.insider_of.intersection(nation_ids):
+            return True
+        return audience is Audience.SENT and self.researcher
+
+    def reads_deliberation(self, nation: Nation) -> bool:
+        return nation.id in self.insider_of
+
+    def reads_sent(self, nation: Nation) -> bool:
+        return self.researcher or nation.id in self.insider_of
+
+
+def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
+    insider: set[int] = set()
+    if not request.involves(viewer.id, viewer.email):  # no one reads their own judging
+        ids = request_nation_ids(session, request)
+        nations = session.exec(select(Nation).where(Nation.id.in_(ids))) if ids else []
+        insider = {
+            n.id
+            for n in nations
+            if authorize(session, viewer, Action.VIEW_RECORD, nation=n).allowed
+        }
+    return Sight(viewer.id, frozenset(insider), request.researcher_id == viewer.id)
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """An event as one person may read it."""
+
+    event: AuditEvent
+    actor: str  # who did it, or the Nations it was done for
+    details: dict[str, Any]
+    withheld: bool  # part of it is a Nation's own
+
+
+def show_event(event: AuditEvent, nation_ids, nation_names: list[str], seen: Sight) -> ShownEvent:
+    try:
+        kind = EventType(event.action)
+        audience, names_actor = kind.audience, kind.names_actor
+    except ValueError:  # a kind this version does not know: keep it to the Nations
+        audience, names_actor = Audience.INTERNAL, False
+    insider = bool(seen.insider_of.intersection(nation_ids))
+    for_nations = ", ".join(nation_names) or "a Nation"
+    if not seen.reads(audience, nation_ids):
+        details = {k: event.details[k] for k in OPEN_DETAILS if k in (event.details or {})}
+        return ShownEvent(event, for_nations, details, True)
+    own = event.actor_id is not None and event.actor_id == seen.viewer_id
+    named = names_actor or insider or own
+    return ShownEvent(event, event.actor_label if named else for_nations, event.details, False)

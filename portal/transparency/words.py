@@ -1,0 +1,57 @@
+"""Audit events in words a person reads: what happened, and the details that matter."""
+
+from typing import Any
+
+from portal.audit.events import EventType
+from portal.audit.models import AuditEvent
+
+# Details shown, in this order, with their labels; anything else is left out of the
+# summary (a page shows what a person needs, the chain keeps everything).
+DETAIL_LABELS = {
+    "revision": "revision",
+    "recommendation": "recommendation",
+    "conflict_of_interest": "conflict of interest declared",
+    "reason": "reason",
+    "comment": "comment",
+    "role": "role",
+    "user": "person",
+    "format": "format",
+}
+
+
+def event_words(event: AuditEvent) -> str:
+    return action_words(event.action)
+
+
+def action_words(action: str) -> str:
+    try:
+        return EventType(action).words
+    except ValueError:  # an event of a kind this version no longer writes
+        return action
+
+
+def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
+    """An event's details as short lines: "reason: ...", "condition: ...", ..."""
+    details = details or {}
+    if action == EventType.NATION_PROFILE_CHANGED:
+        return [
+            f"{name.replace('_', ' ')}: {_value(change[0])} → {_value(change[1])}"
+            for name, change in sorted(details.items())
+            if isinstance(change, list) and len(change) == 2
+        ]
+    lines = []
+    for key, label in DETAIL_LABELS.items():
+        value = details.get(key)
+        if value in (None, "", False):
+            continue
+        lines.append(label if value is True else f"{label}: {_value(value)}")
+    lines += [f"condition: {c.get('text', '')}" for c in details.get("conditions") or []]
+    return lines
+
+
+def _value(value: Any) -> str:
+    if value in (None, "", []):
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)

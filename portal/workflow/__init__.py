@@ -1,0 +1,40 @@
+"""The one command surface: a command per action, one transition table, perform() and
+available(). Pages, the API, the CLI, jobs and the tests all go through here."""
+
+from portal.workflow.commands import (
+    Command,
+    Decide,
+    Edit,
+    Expire,
+    Review,
+    Revoke,
+    Screen,
+    Sign,
+    Submit,
+    Withdraw,
+)
+from portal.workflow.drafting import RETURN_REASONS, SCREEN_OUTCOMES, create_draft
+from portal.workflow.offers import Option, available, check, may, who_may
+from portal.workflow.perform import perform
+
+__all__ = [
+    "RETURN_REASONS",
+    "SCREEN_OUTCOMES",
+    "Command",
+    "Decide",
+    "Edit",
+    "Expire",
+    "Option",
+    "Review",
+    "Revoke",
+    "Screen",
+    "Sign",
+    "Submit",
+    "Withdraw",
+    "available",
+    "check",
+    "create_draft",
+    "may",
+    "perform",
+    "who_may",
+]

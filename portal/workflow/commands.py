@@ -1,0 +1,97 @@
+"""One frozen command per workflow action. Pages, the API, the CLI, jobs and the tests
+build these and hand them to ``perform()``; nothing else changes a request's state.
+
+``name`` is the action's name in the API (``POST .../actions/{name}``) and in
+``allowed_actions``. A Nation is named by its slug; ``perform`` resolves it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Command:
+    name: ClassVar[str]
+    # Whether a person may be offered it (available()); system commands are the jobs'.
+    system: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Edit(Command):
+    """Change the draft's fields (its researcher; draft or changes requested)."""
+
+    name = "edit"
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submit(Command):
+    """Submit the current fields as a new revision, for screening."""
+
+    name = "submit"
+
+
+@dataclass(frozen=True)
+class Withdraw(Command):
+    name = "withdraw"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Screen(Command):
+    """A coordinator's screening: accept for the Nations' review, or return it."""
+
+    name = "screen"
+    outcome: str = ""  # accept | return
+    comment: str = ""
+    reason: str | None = None  # when returned: clarification | outside_mandate
+
+
+@dataclass(frozen=True)
+class Review(Command):
+    """A designated steward's review of the current revision, for their Nation."""
+
+    name = "review"
+    nation: str | None = None
+    recommendation: str | None = None  # approve | refuse | changes
+    comment: str = ""
+    criteria: dict[str, Any] = field(default_factory=dict)
+    conflict_of_interest: bool = False
+
+
+@dataclass(frozen=True)
+class Decide(Command):
+    """A representative's decision for their Nation: approve with conditions, or refuse."""
+
+    name = "decide"
+    nation: str | None = None
+    outcome: str = ""  # approve | refuse
+    reason: str = ""
+    conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sign(Command):
+    """Sign the agreement as a party, re-entering the password. ``nation`` names the
+    Nation signed for by someone who represents several."""
+
+    name = "sign"
+    password: str = ""
+    nation: str | None = None
+
+
+@dataclass(frozen=True)
+class Revoke(Command):
+    name = "revoke"
+    nation: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Expire(Command):
+    """End access at the end of the agreement's term (the daily job: nobody's action)."""
+
+    name = "expire"
+    system = True
+    today: date = field(default_factory=date.today)

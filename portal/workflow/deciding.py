@@ -1,0 +1,146 @@
+"""Each Nation's own steps: its stewards review, its representative decides."""
+
+from typing import Any
+
+from portal.agreements import parties
+from portal.agreements import service as agreements
+from portal.agreements.models import AgreementStatus
+from portal.audit.events import EventType
+from portal.errors import BlockingRule, ValidationError
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
+from portal.reviews.models import Review as ReviewRow
+from portal.reviews.service import has_reviewed, tally, track_for
+from portal.reviews.terms import STANDARD_CONDITIONS, condition_text
+from portal.workflow.commands import Decide, Review
+from portal.workflow.context import Context
+from portal.workflow.tracks import current_tracks
+
+S = RequestStatus
+# A Nation may refuse until it has refused, revoked, or left the request.
+REFUSABLE_TRACKS = frozenset({TrackStatus.REVIEW, TrackStatus.DECISION, TrackStatus.APPROVED})
+
+
+def guard_review(ctx: Context, command: Review) -> BlockingRule | None:
+    track = track_for(ctx.session, ctx.request, ctx.nation)
+    if track is None or not track.status.is_open:
+        return BlockingRule("state", f"{ctx.nation.name} has already decided on this request.")
+    if has_reviewed(ctx.session, ctx.request, ctx.nation, ctx.actor):
+        message = f"You have already reviewed revision {ctx.request.current_revision}."
+        return BlockingRule("one_review_per_steward", message)
+    return None
+
+
+def validate_review(ctx: Context, command: Review) -> None:
+    if command.conflict_of_interest:
+        return
+    if command.recommendation not in {r.value for r in Recommendation}:
+        raise ValidationError({"recommendation": "Choose approve, refuse or changes."})
+    if command.recommendation in ("refuse", "changes") and not command.comment.strip():
+        raise ValidationError({"comment": "Explain the recommendation."})
+
+
+def review(ctx: Context, command: Review) -> None:
+    request, nation, comment = ctx.request, ctx.nation, command.comment.strip()
+    recommendation = None if command.conflict_of_interest else command.recommendation
+    ctx.session.add(
+        ReviewRow(
+            request_id=request.id,
+            nation_id=nation.id,
+            revision=request.current_revision,
+            steward_id=ctx.actor.id,
+            recommendation=recommendation,
+            comment=comment,
+            criteria=dict(command.criteria or {}),
+            conflict_of_interest=command.conflict_of_interest,
+        )
+    )
+    ctx.session.flush()
+    ctx.event(
+        EventType.REVIEW_RECORDED,
+        [nation],
+        recommendation=recommendation,
+        conflict_of_interest=command.conflict_of_interest,
+        revision=request.current_revision,
+    )
+    track = track_for(ctx.session, request, nation)
+    if recommendation == Recommendation.CHANGES:
+        ctx.set_status(S.CHANGES_REQUESTED)
+        ctx.event(EventType.REQUEST_CHANGES_REQUESTED, [nation], comment=comment)
+        ctx.tell("changes_requested", nation=nation, comment=comment)
+    elif track.status == TrackStatus.REVIEW and tally(ctx.session, request, nation).quorum_met:
+        ctx.move_track(track, TrackStatus.DECISION)
+        ctx.tell("ready_for_decision", nation=nation)
+
+
+def guard_decide(ctx: Context, command: Decide) -> BlockingRule | None:
+    track = track_for(ctx.session, ctx.request, ctx.nation)
+    if command.outcome == "approve" and (track is None or not track.status.is_open):
+        return BlockingRule("state", f"{ctx.nation.name} has already decided on this revision.")
+    if track is not None and track.status not in REFUSABLE_TRACKS:
+        message = f"{ctx.nation.name}'s part is {track.status.label.lower()}: nothing to decide."
+        return BlockingRule("state", message)
+    return None
+
+
+def validate_decide(ctx: Context, command: Decide) -> None:
+    if command.outcome == "refuse" and not command.reason.strip():
+        raise ValidationError({"reason": "Give the reason for refusing; the researcher sees it."})
+    ctx.extra["conditions"] = _conditions(command.conditions, ctx.nation, ctx.request)
+
+
+def decide(ctx: Context, command: Decide) -> None:
+    request, nation, reason = ctx.request, ctx.nation, command.reason.strip()
+    approve = command.outcome == "approve"
+    decision = Decision(
+        request_id=request.id,
+        nation_id=nation.id,
+        revision=request.current_revision,
+        representative_id=ctx.actor.id,
+        outcome=Outcome(command.outcome),
+        reason=reason,
+        conditions=ctx.extra["conditions"] if approve else [],
+    )
+    ctx.session.add(decision)
+    track = track_for(ctx.session, request, nation) or NationTrack(
+        request_id=request.id,
+        nation_id=nation.id,  # refusing before screening opened it
+    )
+    ctx.move_track(track, TrackStatus.APPROVED if approve else TrackStatus.REFUSED)
+    ctx.session.flush()
+    everyone_approved = approve and all(
+        t.status == TrackStatus.APPROVED for t, _ in current_tracks(ctx)
+    )
+    # The agreement is written in the same transaction as the last approval; its
+    # digest goes into that approval's event (one event per transition).
+    agreement = agreements.issue(ctx.session, request) if everyone_approved else None
+    kind = EventType.DECISION_APPROVED if approve else EventType.DECISION_REFUSED
+    extra = {"agreement_sha256": agreement.sha256} if agreement else {}
+    ctx.event(kind, [nation], reason=reason, conditions=decision.conditions, **extra)
+    if not approve:
+        ctx.set_status(S.REFUSED)
+        agreements.mark(ctx.session, request, AgreementStatus.VOID)
+        ctx.tell("refused", nation=nation, reason=reason)
+    elif everyone_approved:
+        ctx.set_status(S.AWAITING_SIGNATURES)
+        ctx.tell("all_approved")
+        ctx.tell("to_sign", nations=parties.approving_nations(ctx.session, request))
+    else:
+        ctx.tell("approved", nation=nation)
+    ctx.session.flush()
+
+
+def _conditions(items: Any, nation: Nation, request: AccessRequest) -> list[dict]:
+    """Standard conditions by code, free-text ones as text: [{code, text}]."""
+    chosen = []
+    for item in items or ():
+        if not isinstance(item, str) or not item.strip():
+            raise ValidationError({"conditions": "Each condition is a code or a sentence."})
+        item = item.strip()
+        if item in STANDARD_CONDITIONS:
+            text = condition_text(item, nation, request.storage_location)
+            chosen.append({"code": item, "text": text})
+        else:
+            chosen.append({"code": "custom", "text": item})
+    return chosen

@@ -1,0 +1,115 @@
+"""The researcher's and the coordinator's steps: draft, edit, submit, withdraw, screen."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from portal.agreements import service as agreements
+from portal.agreements.models import AgreementStatus
+from portal.audit.events import EventType
+from portal.audit.service import record_event
+from portal.auth.models import User
+from portal.errors import ValidationError
+from portal.policy.service import require
+from portal.policy.vocabulary import Action
+from portal.requests import fields as request_fields
+from portal.requests import service
+from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
+from portal.workflow import tracks
+from portal.workflow.commands import Edit, Screen, Submit, Withdraw
+from portal.workflow.context import Context
+
+S = RequestStatus
+SCREEN_OUTCOMES = ("accept", "return")
+RETURN_REASONS = {
+    "clarification": "Clarification needed",
+    "outside_mandate": "Outside the portal's mandate",
+}
+
+
+def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:
+    """A new draft (no request exists yet, so this is the one step outside perform())."""
+    require(session, researcher, Action.CREATE)
+    values, datasets = request_fields.clean(session, fields)
+    request = service.new_draft(session, researcher, values, datasets)
+    record_event(session, action=EventType.REQUEST_CREATED, actor=researcher, request=request)
+    return request
+
+
+def validate_edit(ctx: Context, command: Edit) -> None:
+    ctx.extra["clean"] = request_fields.clean(ctx.session, dict(command.fields))
+
+
+def edit(ctx: Context, command: Edit) -> None:
+    values, datasets = ctx.extra["clean"]
+    changed = service.apply_fields(ctx.session, ctx.request, values, datasets)
+    if changed:  # which fields changed, not their text: a draft is the researcher's own
+        ctx.event(EventType.REQUEST_EDITED, fields=changed)
+
+
+def validate_submit(ctx: Context, command: Submit) -> None:
+    fields = service.snapshot(ctx.session, ctx.request)
+    if missing := request_fields.missing_for_submission(fields):
+        summary = "The request is not complete: " + "; ".join(missing.values())
+        raise ValidationError(missing, summary)
+    ctx.extra["fields"] = fields
+
+
+def submit(ctx: Context, command: Submit) -> None:
+    request = ctx.request
+    request.current_revision += 1
+    ctx.session.add(
+        RequestRevision(
+            request_id=request.id,
+            number=request.current_revision,
+            fields=ctx.extra["fields"],
+            submitted_by_id=ctx.actor.id,
+        )
+    )
+    ctx.set_status(S.SCREENING)
+    ctx.session.flush()
+    nations = service.nations_of(ctx.session, request)
+    ctx.event(EventType.REQUEST_SUBMITTED, nations, revision=request.current_revision)
+    tracks.end_dropped(ctx, nations)
+    ctx.tell("submitted")
+
+
+def validate_withdraw(ctx: Context, command: Withdraw) -> None:
+    if not command.reason.strip():
+        raise ValidationError({"reason": "Say why the request is withdrawn."})
+
+
+def withdraw(ctx: Context, command: Withdraw) -> None:
+    reason = command.reason.strip()
+    ctx.set_status(S.WITHDRAWN)
+    agreements.mark(ctx.session, ctx.request, AgreementStatus.VOID)
+    ctx.event(
+        EventType.REQUEST_WITHDRAWN, service.nations_of(ctx.session, ctx.request), reason=reason
+    )
+    ctx.tell("withdrawn", reason=reason)
+
+
+def validate_screen(ctx: Context, command: Screen) -> None:
+    if command.outcome not in SCREEN_OUTCOMES:
+        raise ValidationError({"outcome": "Choose accept or return."})
+    if command.outcome == "return":
+        if (command.reason or "clarification") not in RETURN_REASONS:
+            raise ValidationError({"reason": "Choose clarification or outside_mandate."})
+        if not command.comment.strip():
+            raise ValidationError({"comment": "Tell the researcher what to change or why."})
+
+
+def screen(ctx: Context, command: Screen) -> None:
+    request, comment = ctx.request, command.comment.strip()
+    nations = service.nations_of(ctx.session, request)
+    if command.outcome == "return":
+        reason = command.reason or "clarification"
+        ctx.set_status(S.CHANGES_REQUESTED)
+        ctx.event(EventType.REQUEST_RETURNED, nations, reason=reason, comment=comment)
+        ctx.tell("returned", reason=RETURN_REASONS[reason], comment=comment)
+        return
+    tracks.open_review(ctx, nations)  # every Nation reviews the new revision afresh
+    ctx.set_status(S.UNDER_REVIEW)
+    ctx.session.flush()
+    ctx.event(EventType.REQUEST_SCREENED, nations, comment=comment)
+    ctx.tell("accepted", nations=nations)

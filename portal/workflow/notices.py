@@ -1,0 +1,111 @@
+"""Who hears about each step. Whoever may act next is asked of available() (through
+``who_may``), so the mail follows the policy like the buttons and the queues; the
+researcher hears every outcome; those who follow every request (the policy's ``view``
+portal-wide: coordinators) hear how it ends, never a Nation's deliberations
+(invariant 9). Messages go to the outbox in the transition's own transaction.
+
+Handlers name the notice (ctx.tell); perform() calls the function of that name here."""
+
+from sqlmodel import Session
+
+from portal.auth.models import User
+from portal.notify.service import queue
+from portal.policy.access import holders_reaching
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.workflow.offers import who_may
+
+
+def _researcher(session: Session, request: AccessRequest) -> list[User]:
+    return [session.get(User, request.researcher_id)]
+
+
+def _followers(session: Session, request: AccessRequest) -> list[User]:
+    """Who follows the request portal-wide, the researcher aside."""
+    people = holders_reaching(session, request, Action.VIEW, None)
+    return [person for person in people if person.id != request.researcher_id]
+
+
+def _nation_people(session: Session, request: AccessRequest, nation: Nation) -> list[User]:
+    """The Nation's own people: those who read its record."""
+    return holders_reaching(session, request, Action.VIEW_RECORD, nation)
+
+
+def _who_may(session: Session, request: AccessRequest, name: str, nation: Nation | None):
+    return who_may(session, request, name, nation)
+
+
+def submitted(session: Session, request: AccessRequest) -> None:
+    queue(session, _who_may(session, request, "screen", None), "to_screen", request)
+    queue(session, _researcher(session, request), "submitted", request)
+
+
+def returned(session: Session, request: AccessRequest, reason: str, comment: str) -> None:
+    queue(
+        session, _researcher(session, request), "returned", request, reason=reason, comment=comment
+    )
+
+
+def accepted(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    for nation in nations:
+        stewards = _who_may(session, request, "review", nation)
+        queue(session, stewards, "to_review", request, nation=nation)
+    queue(session, _researcher(session, request), "accepted", request, nations=nations)
+
+
+def changes_requested(session: Session, request: AccessRequest, nation: Nation, comment: str):
+    researcher = _researcher(session, request)
+    queue(session, researcher, "changes_requested", request, nation=nation, comment=comment)
+
+
+def ready_for_decision(session: Session, request: AccessRequest, nation: Nation) -> None:
+    deciders = _who_may(session, request, "decide", nation)
+    queue(session, deciders, "to_decide", request, nation=nation)
+
+
+def approved(session: Session, request: AccessRequest, nation: Nation) -> None:
+    queue(session, _researcher(session, request), "approved", request, nation=nation)
+
+
+def all_approved(session: Session, request: AccessRequest) -> None:
+    queue(session, _researcher(session, request), "all_approved", request)
+
+
+def refused(session: Session, request: AccessRequest, nation: Nation, reason: str) -> None:
+    queue(session, _researcher(session, request), "refused", request, nation=nation, reason=reason)
+    queue(session, _followers(session, request), "refused", request, nation=nation, reason="")
+
+
+def withdrawn(session: Session, request: AccessRequest, reason: str) -> None:
+    queue(session, _followers(session, request), "withdrawn", request, reason=reason)
+
+
+def revoked(session: Session, request: AccessRequest, nation: Nation, reason: str) -> None:
+    queue(session, _researcher(session, request), "revoked", request, nation=nation, reason=reason)
+    queue(session, _followers(session, request), "revoked", request, nation=nation, reason="")
+
+
+def track_ended(session: Session, request: AccessRequest, nation: Nation) -> None:
+    queue(session, _nation_people(session, request, nation), "track_ended", request, nation=nation)
+
+
+def to_sign(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    for nation in nations:
+        signers = _who_may(session, request, "sign", nation)
+        queue(session, signers, "to_sign", request, nation=nation)
+
+
+def _everyone(session: Session, request: AccessRequest, nations: list[Nation]) -> list[User]:
+    people = _researcher(session, request) + _followers(session, request)
+    for nation in nations:
+        people += _nation_people(session, request, nation)
+    return people
+
+
+def active(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    queue(session, _everyone(session, request, nations), "active", request)
+
+
+def expired(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    queue(session, _everyone(session, request, nations), "expired", request)

@@ -1,0 +1,147 @@
+"""What a person may do now, from the transition table: the checks perform() makes
+before it acts, asked without acting. It drives the buttons on the pages, the home
+page's queues, the API's ``allowed_actions`` and who is mailed to act next."""
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from portal.agreements import parties
+from portal.auth.models import User
+from portal.errors import BlockingRule, Forbidden, Refused, ValidationError
+from portal.policy.access import holders_reaching
+from portal.policy.service import PolicyDecision, authorize
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.requests.service import nations_of
+from portal.workflow.commands import Command
+from portal.workflow.context import Context, refuse
+from portal.workflow.table import ALLOWED_FROM, TRANSITIONS, NationArg, Transition
+
+PAST = {
+    "edit": "edited",
+    "submit": "submitted",
+    "withdraw": "withdrawn",
+    "screen": "screened",
+    "review": "reviewed",
+    "approve": "approved",
+    "refuse": "refused",
+    "sign": "signed",
+    "revoke": "revoked",
+    "expire": "expired",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """Something a person may do now: an action (a command's name), for a Nation or
+    not, and the rules that would still block it (e.g. approval before quorum)."""
+
+    action: str
+    nation: Nation | None = None
+    blocked_by: tuple[BlockingRule, ...] = field(default=())
+
+
+def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecision:
+    """Who (Forbidden, 403), then when (Refused on the state or the guard, 409). Returns
+    the policy's decision, whose conditions the caller checks after the input."""
+    action = transition.action(command)
+    if action is None:
+        if ctx.actor is not None:
+            raise Forbidden("Only the portal itself ends access at the end of the term.")
+        decision = PolicyDecision(True)
+    else:
+        decision = authorize(ctx.session, ctx.actor, action, nation=ctx.nation, request=ctx.request)
+        if forbidden := decision.forbidden_by:
+            raise Forbidden(forbidden.message, [forbidden])
+    allowed = transition.allowed_from(command)
+    if ctx.request.status not in allowed:
+        states = ", ".join(sorted(s.label.lower() for s in allowed))
+        verb = PAST[action.value if action else "expire"]
+        raise refuse(
+            "state",
+            f"This request is {ctx.request.status.label.lower()}: it can be {verb} "
+            f"only when it is {states}.",
+        )
+    if transition.guard is not None and (rule := transition.guard(ctx, command)) is not None:
+        raise Refused(rule.message, [rule])
+    return decision
+
+
+def _candidates(session: Session, transition: Transition, request: AccessRequest):
+    if transition.nation is NationArg.NONE:
+        return [None]
+    if transition.nation is NationArg.PARTY:
+        return [party.nation for party in parties.parties_of(session, request)]
+    return nations_of(session, request)
+
+
+def _offer(
+    session: Session, actor: User, request: AccessRequest, transition: Transition, nation
+) -> Option | None:
+    try:
+        return _option(session, actor, request, transition, nation)
+    except (Forbidden, Refused, ValidationError):
+        return None
+
+
+def _option(
+    session: Session, actor: User, request: AccessRequest, transition: Transition, nation
+) -> Option:
+    """The option, or the refusal (Forbidden, Refused) that says why there is none."""
+    ctx = Context(session, actor, request, nation)
+    command = transition.probe
+    if transition.prepare is not None:
+        transition.prepare(ctx, command)
+        if ctx.nation != nation:  # that place is not this person's to sign
+            raise Forbidden("You do not sign for that party.")
+    decision = gate(ctx, transition, command)
+    blocked = list(decision.blocked_by)
+    if transition.preview is not None:  # what still blocks the fuller step (approval)
+        preview = authorize(session, actor, transition.preview, nation=nation, request=request)
+        blocked = list(preview.blocked_by)
+        if request.status not in ALLOWED_FROM[transition.preview]:
+            state = request.status.label.lower()
+            message = f"Approval is possible only under review; this request is {state}."
+            blocked.insert(0, BlockingRule("state", message))
+    return Option(transition.name, ctx.nation, tuple(blocked))
+
+
+def available(session: Session, actor: User, request: AccessRequest) -> list[Option]:
+    """Everything ``actor`` may do on ``request`` now (system steps aside)."""
+    options = []
+    for transition in TRANSITIONS.values():
+        if transition.probe is None:
+            continue
+        for nation in _candidates(session, transition, request):
+            if (option := _offer(session, actor, request, transition, nation)) is not None:
+                options.append(option)
+    return options
+
+
+def may(
+    session: Session, actor: User, request: AccessRequest, name: str, nation: Nation | None = None
+) -> Option | None:
+    """The option to do ``name`` (for ``nation``) now, if ``actor`` has it."""
+    return _offer(session, actor, request, _transition(name), nation)
+
+
+def check(
+    session: Session, actor: User, request: AccessRequest, name: str, nation: Nation | None = None
+) -> Option:
+    """Like ``may``, but raising the refusal that says why not (for a page to show)."""
+    return _option(session, actor, request, _transition(name), nation)
+
+
+def _transition(name: str) -> Transition:
+    return next(t for t in TRANSITIONS.values() if t.name == name)
+
+
+def who_may(
+    session: Session, request: AccessRequest, name: str, nation: Nation | None = None
+) -> list[User]:
+    """The people who may do ``name`` (for ``nation``) on ``request`` now."""
+    transition = _transition(name)
+    asked = transition.action(transition.probe)
+    people = holders_reaching(session, request, asked, nation)
+    return [person for person in people if _offer(session, person, request, transition, nation)]

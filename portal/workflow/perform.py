@@ -1,0 +1,68 @@
+"""perform(): the one way a request changes. Every adapter builds a command and calls it.
+
+In order: find the request (404 if the person may not know of it) and lock it; resolve
+the Nation the command names (422); who may (403); the state and the step's own guard
+(409); the command's input (422); the governance conditions (409, named in
+blocked_by); then the handler writes, records the audit event and names the notices,
+which go to the outbox in the same transaction. Nothing happens because time passed
+but the end of a term: silence is never consent.
+"""
+
+from sqlmodel import Session, select
+
+from portal.auth.models import User
+from portal.errors import NotFound, ValidationError
+from portal.policy.access import get_visible
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.requests.service import nations_of
+from portal.workflow import notices
+from portal.workflow.commands import Command
+from portal.workflow.context import Context
+from portal.workflow.offers import gate
+from portal.workflow.table import NationArg, Transition, transition_for
+
+
+def perform(session: Session, actor: User | None, ref: str, command: Command) -> AccessRequest:
+    """Carry out ``command`` on request ``ref`` as ``actor`` (None: the system's own
+    step). Raises NotFound, Forbidden, Refused or ValidationError, having written
+    nothing the caller's transaction keeps (the caller rolls back on any error)."""
+    transition = transition_for(command)
+    request = _load(session, actor, ref)
+    ctx = Context(session, actor, request, _nation(session, request, transition, command))
+    if transition.prepare is not None:
+        transition.prepare(ctx, command)
+    decision = gate(ctx, transition, command)
+    if transition.validate is not None:
+        transition.validate(ctx, command)
+    decision.raise_if_refused()
+    transition.handler(ctx, command)
+    session.flush()
+    for kind, context in ctx.notices:
+        getattr(notices, kind)(session, request, **context)
+    return request
+
+
+def _load(session: Session, actor: User | None, ref: str) -> AccessRequest:
+    if actor is not None:
+        return get_visible(session, actor, ref, for_update=True)
+    query = select(AccessRequest).where(AccessRequest.ref == ref).with_for_update()
+    request = session.exec(query).first()
+    if request is None:
+        raise NotFound(f"no request {ref}")
+    return request
+
+
+def _nation(
+    session: Session, request: AccessRequest, transition: Transition, command: Command
+) -> Nation | None:
+    """The Nation a command names, which must be one whose data the request touches."""
+    if transition.nation is NationArg.NONE:
+        return None
+    slug = getattr(command, "nation", None)
+    if not slug and transition.nation is NationArg.PARTY:
+        return None
+    found = next((n for n in nations_of(session, request) if n.slug == slug), None)
+    if found is None:
+        raise ValidationError({"nation": "Name a Nation whose data this request touches."})
+    return found

@@ -1,0 +1,134 @@
+"""Each person's queues: the requests that wait for them, derived from available().
+
+A queue lists the requests on which the person has its action now (and, for deciding,
+the Nation's stewards have reached the quorum). It is shown to whoever the policy
+grants the action at all, so an empty queue still says "nothing waits for you";
+remove the policy line and the queue goes with the button and the mail.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from portal.auth.models import User
+from portal.policy.access import grants, holdings, visible_clause
+from portal.policy.service import authorize
+from portal.policy.store import current_policy
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import TrackStatus
+from portal.reviews.service import tally, track_for, tracks_of
+from portal.workflow.offers import Option, available, may
+from portal.workflow.table import ALLOWED_FROM
+
+# How many requests a queue reads at most (the oldest first: they have waited longest).
+QUEUE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    key: str
+    title: str
+    action: str  # the workflow action (a command's name)
+    policy_action: Action  # asked of the policy to show the queue at all
+    statuses: frozenset[RequestStatus]
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    requests: list[AccessRequest] = field(default_factory=list)
+
+
+S = RequestStatus
+QUEUES = (
+    QueueSpec(
+        "yours", "Your drafts and requests returned to you", "submit", Action.SUBMIT,
+        ALLOWED_FROM[Action.SUBMIT],
+    ),
+    QueueSpec("screen", "To screen", "screen", Action.SCREEN, ALLOWED_FROM[Action.SCREEN]),
+    QueueSpec("review", "To review", "review", Action.REVIEW, ALLOWED_FROM[Action.REVIEW]),
+    QueueSpec("decide", "To decide", "decide", Action.APPROVE, ALLOWED_FROM[Action.APPROVE]),
+    QueueSpec("sign", "To sign", "sign", Action.SIGN, ALLOWED_FROM[Action.SIGN]),
+)  # fmt: skip
+
+
+def _waits(session: Session, spec: QueueSpec, request: AccessRequest, option: Option) -> bool:
+    """Deciding waits for the representative once the stewards reached the quorum."""
+    if spec.key != "decide":
+        return True
+    track = track_for(session, request, option.nation)
+    return track is not None and track.status == TrackStatus.DECISION
+
+
+def queues_for(session: Session, user: User) -> list[Queue]:
+    policy = current_policy(session)
+    held = holdings(session, user)
+    shown = [
+        spec
+        for spec in QUEUES
+        if any(grants(policy, h, spec.policy_action, h.domain) for h in held)
+    ]
+    if not shown:
+        return []
+    statuses = set().union(*(spec.statuses for spec in shown))
+    candidates = session.exec(
+        select(AccessRequest)
+        .where(visible_clause(session, user), AccessRequest.status.in_(sorted(statuses)))
+        .order_by(AccessRequest.updated_at, AccessRequest.id)
+        .limit(QUEUE_LIMIT * len(shown))
+    ).all()
+    queues = []
+    for spec in shown:
+        queue = Queue(spec.key, spec.title)
+        for request in candidates:
+            if request.status not in spec.statuses or len(queue.requests) >= QUEUE_LIMIT:
+                continue
+            options = _options(session, user, request, spec.action)
+            if any(_waits(session, spec, request, option) for option in options):
+                queue.requests.append(request)
+        queues.append(queue)
+    return queues
+
+
+def _options(session: Session, user: User, request: AccessRequest, action: str) -> list[Option]:
+    if action in ("review", "decide", "sign"):  # one per Nation (or party)
+        return [o for o in available(session, user, request) if o.action == action]
+    found = may(session, user, request, action)
+    return [found] if found else []
+
+
+@dataclass
+class Stalled:
+    request: AccessRequest
+    nations: list[Nation]  # whose eligible stewards can no longer reach the quorum
+    fixable: list[Nation]  # of those, the ones this person may designate stewards for
+
+
+def stalled_for(session: Session, user: User) -> list[Stalled]:
+    """Requests under review (that ``user`` may see) on which a Nation's eligible
+    stewards can no longer reach its quorum: its representative designates another
+    steward; coordinators follow them up."""
+    candidates = session.exec(
+        select(AccessRequest)
+        .where(visible_clause(session, user), AccessRequest.status == S.UNDER_REVIEW)
+        .order_by(AccessRequest.updated_at, AccessRequest.id)
+        .limit(QUEUE_LIMIT)
+    ).all()
+    found = []
+    for request in candidates:
+        nations = [
+            nation
+            for track, nation in tracks_of(session, request)
+            if track.status == TrackStatus.REVIEW and tally(session, request, nation).stalled
+        ]
+        if nations:
+            fixable = [
+                n
+                for n in nations
+                if authorize(session, user, Action.MANAGE_PROFILE, nation=n).allowed
+            ]
+            found.append(Stalled(request, nations, fixable))
+    return found

@@ -1,0 +1,126 @@
+"""After the Nations decide: the parties sign, a Nation revokes, the term ends."""
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from portal.agreements import parties
+from portal.agreements import service as agreements
+from portal.agreements.models import Agreement, AgreementStatus
+from portal.audit.events import EventType
+from portal.auth.passwords import verify_password
+from portal.errors import BlockingRule, Forbidden, ValidationError
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import TrackStatus
+from portal.reviews.service import track_for
+from portal.workflow.commands import Expire, Revoke, Sign
+from portal.workflow.context import Context
+
+S = RequestStatus
+
+
+def resolve_party(ctx: Context, command: Sign) -> None:
+    """Which party the person signs for: the researcher's place, or the named (or only
+    unsigned) approving Nation they represent. Sets the Nation the policy is asked in."""
+    agreement = agreements.current(ctx.session, ctx.request)
+    signed = agreements.signed_parties(ctx.session, agreement)
+    party = None
+    if agreement is not None:
+        party = parties.party_for(ctx.session, ctx.actor, ctx.request, signed, ctx.nation)
+    ctx.extra.update(agreement=agreement, signed=signed, party=party)
+    ctx.nation = party.nation if party else None
+
+
+def guard_sign(ctx: Context, command: Sign) -> BlockingRule | None:
+    party = ctx.extra["party"]
+    if party is None:
+        raise Forbidden("Only the researcher and a representative of each approving Nation sign.")
+    if party.key in ctx.extra["signed"]:
+        who = "the researcher" if party.nation is None else party.nation.name
+        message = f"The agreement is signed for {who} already; each party signs once."
+        return BlockingRule("one_signature_per_party", message)
+    return None
+
+
+def validate_sign(ctx: Context, command: Sign) -> None:
+    if not verify_password(ctx.actor.password_hash, command.password or ""):
+        raise ValidationError({"password": "The password is not right; nothing was signed."})
+
+
+def sign(ctx: Context, command: Sign) -> None:
+    """The last signature makes the request active."""
+    agreement, party = ctx.extra["agreement"], ctx.extra["party"]
+    signature = agreements.add_signature(ctx.session, ctx.actor, ctx.request, agreement, party)
+    everyone = parties.parties_of(ctx.session, ctx.request)
+    complete = {p.key for p in everyone} <= ctx.extra["signed"] | {party.key}
+    if complete:
+        ctx.set_status(S.ACTIVE)
+        agreements.mark(ctx.session, ctx.request, AgreementStatus.ACTIVE)
+        ctx.session.flush()
+    nations = [p.nation for p in everyone if p.nation]
+    ctx.event(
+        EventType.AGREEMENT_SIGNED,
+        nations,
+        party=party.key,
+        field=signature.field_name,
+        sha256=signature.sha256_after,
+        version=agreement.version,
+        activated=complete,
+    )
+    if complete:
+        ctx.tell("active", nations=nations)
+
+
+def guard_revoke(ctx: Context, command: Revoke) -> BlockingRule | None:
+    track = track_for(ctx.session, ctx.request, ctx.nation)
+    if track is None or track.status != TrackStatus.APPROVED:
+        message = f"{ctx.nation.name} has no approval on this request to revoke."
+        return BlockingRule("state", message)
+    return None
+
+
+def validate_revoke(ctx: Context, command: Revoke) -> None:
+    if not command.reason.strip():
+        raise ValidationError({"reason": "Give the reason for revoking."})
+
+
+def revoke(ctx: Context, command: Revoke) -> None:
+    reason = command.reason.strip()
+    ctx.move_track(track_for(ctx.session, ctx.request, ctx.nation), TrackStatus.REVOKED)
+    ctx.set_status(S.REVOKED)
+    agreements.mark(ctx.session, ctx.request, AgreementStatus.REVOKED)
+    ctx.session.flush()
+    ctx.event(EventType.REQUEST_REVOKED, [ctx.nation], reason=reason)
+    ctx.tell("revoked", nation=ctx.nation, reason=reason)
+
+
+def guard_expire(ctx: Context, command: Expire) -> BlockingRule | None:
+    """Time only ever ends access; it never grants it (invariant 3)."""
+    agreement = agreements.current(ctx.session, ctx.request)
+    if agreement is None:
+        return BlockingRule("state", "Only an active request with an agreement expires.")
+    if agreement.term_end > command.today:
+        return BlockingRule("term", f"The agreement runs until {agreement.term_end}.")
+    ctx.extra["agreement"] = agreement
+    return None
+
+
+def expire(ctx: Context, command: Expire) -> None:
+    agreement = ctx.extra["agreement"]
+    ctx.set_status(S.EXPIRED)
+    agreements.mark(ctx.session, ctx.request, AgreementStatus.EXPIRED)
+    nations = parties.approving_nations(ctx.session, ctx.request)
+    ctx.event(EventType.REQUEST_EXPIRED, nations, term_end=str(agreement.term_end))
+    ctx.tell("expired", nations=nations)
+
+
+def due_for_expiry(session: Session, today: date) -> list[str]:
+    """The refs of active requests whose agreement's term has ended."""
+    return list(
+        session.exec(
+            select(AccessRequest.ref)
+            .join(Agreement, Agreement.request_id == AccessRequest.id)
+            .where(AccessRequest.status == S.ACTIVE, Agreement.term_end <= today)
+            .order_by(AccessRequest.id)
+        )
+    )

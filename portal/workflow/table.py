@@ -1,0 +1,132 @@
+"""The one transition table: for each command, the policy action asked, the states it
+may run from, whether it acts for a Nation, and its guard, input check and handler.
+
+perform() reads it to act and available() to say what a person may do now, so the
+buttons, the queues, the API's allowed_actions and the mail recipients all follow it.
+A test fails if a command type has no row here or no API operation.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from portal.errors import BlockingRule
+from portal.policy.vocabulary import Action
+from portal.requests.models import RequestStatus
+from portal.workflow import commands as c
+from portal.workflow import deciding, drafting, signing
+from portal.workflow.commands import Command
+from portal.workflow.context import Context
+
+S = RequestStatus
+
+# Where each policy action may start from. Anything else is refused with rule "state".
+ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
+    Action.EDIT: frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
+    Action.SUBMIT: frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
+    Action.WITHDRAW: frozenset(
+        {S.DRAFT, S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}
+    ),
+    Action.SCREEN: frozenset({S.SCREENING}),
+    Action.REVIEW: frozenset({S.UNDER_REVIEW}),
+    Action.APPROVE: frozenset({S.UNDER_REVIEW}),
+    # Refusal is possible from submission until access begins (after approval too).
+    Action.REFUSE: frozenset(
+        {S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}
+    ),
+    Action.SIGN: frozenset({S.AWAITING_SIGNATURES}),
+    Action.REVOKE: frozenset({S.AWAITING_SIGNATURES, S.ACTIVE}),
+}
+# The system's own step (no policy action: nobody decides it).
+EXPIRE_FROM = frozenset({S.ACTIVE})
+
+
+class NationArg(Enum):
+    NONE = "none"  # portal-wide: the command names no Nation
+    REQUIRED = "required"  # for one Nation the request concerns
+    PARTY = "party"  # signing: the party's Nation, if any (resolved by ``prepare``)
+
+
+Guard = Callable[[Context, Any], BlockingRule | None]
+Step = Callable[[Context, Any], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    command: type[Command]
+    action: Callable[[Any], Action | None]  # the policy action a command asks
+    handler: Step
+    nation: NationArg = NationArg.NONE
+    prepare: Step | None = None  # resolves what the checks need (who signs for whom)
+    guard: Guard | None = None  # "not now" beyond the state: 409
+    validate: Step | None = None  # the command's input: 422
+    # What available() offers: the command to probe with, and the action whose
+    # conditions are shown as what blocks it (decide: refusal is open, approval may not be).
+    probe: Command | None = None
+    preview: Action | None = None
+
+    @property
+    def name(self) -> str:
+        return self.command.name
+
+    def allowed_from(self, command: Command) -> frozenset[RequestStatus]:
+        action = self.action(command)
+        return EXPIRE_FROM if action is None else ALLOWED_FROM[action]
+
+
+def _fixed(action: Action) -> Callable[[Any], Action]:
+    return lambda command: action
+
+
+def _decision(command: Decide) -> Action:
+    return Action.APPROVE if command.outcome == "approve" else Action.REFUSE
+
+
+TRANSITIONS: dict[type[Command], Transition] = {
+    t.command: t
+    for t in (
+        Transition(
+            c.Edit, _fixed(Action.EDIT), drafting.edit, validate=drafting.validate_edit,
+            probe=c.Edit(),
+        ),
+        Transition(
+            c.Submit, _fixed(Action.SUBMIT), drafting.submit, validate=drafting.validate_submit,
+            probe=c.Submit(),
+        ),
+        Transition(
+            c.Withdraw, _fixed(Action.WITHDRAW), drafting.withdraw,
+            validate=drafting.validate_withdraw, probe=c.Withdraw(),
+        ),
+        Transition(
+            c.Screen, _fixed(Action.SCREEN), drafting.screen, validate=drafting.validate_screen,
+            probe=c.Screen(),
+        ),
+        Transition(
+            c.Review, _fixed(Action.REVIEW), deciding.review, NationArg.REQUIRED,
+            guard=deciding.guard_review, validate=deciding.validate_review, probe=c.Review(),
+        ),
+        Transition(
+            c.Decide, _decision, deciding.decide, NationArg.REQUIRED,
+            guard=deciding.guard_decide, validate=deciding.validate_decide,
+            probe=c.Decide(outcome="refuse"), preview=Action.APPROVE,
+        ),
+        Transition(
+            c.Sign, _fixed(Action.SIGN), signing.sign, NationArg.PARTY,
+            prepare=signing.resolve_party, guard=signing.guard_sign,
+            validate=signing.validate_sign, probe=c.Sign(),
+        ),
+        Transition(
+            c.Revoke, _fixed(Action.REVOKE), signing.revoke, NationArg.REQUIRED,
+            guard=signing.guard_revoke, validate=signing.validate_revoke, probe=c.Revoke(),
+        ),
+        Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
+    )
+}  # fmt: skip
+
+
+def transition_for(command: Command) -> Transition:
+    try:
+        return TRANSITIONS[type(command)]
+    except KeyError:
+        raise TypeError(f"no transition handles {type(command).__name__}") from None
