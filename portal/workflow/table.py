@@ -79,7 +79,7 @@ def _fixed(action: Action) -> Callable[[Any], Action]:
     return lambda command: action
 
 
-def _decision(command: Decide) -> Action:
+def _decision(command: c.Decide) -> Action:
     return Action.APPROVE if command.outcome == "approve" else Action.REFUSE
 
 
