@@ -1,4 +1,4 @@
-"""The ``portal`` command line (CONTRACT.md §1).
+"""The ``portal`` command line (README.md, "Command line").
 
 Exit codes: 0 done; 1 refused or failed, with a one-line reason on stderr;
 2 bad usage (click's own). Every command runs in one transaction. Commands act as

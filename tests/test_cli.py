@@ -1,4 +1,4 @@
-"""The `portal` command line (CONTRACT.md §1): what each command writes to the real
+"""The `portal` command line (README.md, "Command line"): what each command writes to the real
 database, exit codes 0 / 1 / 2, and the one-line reason on stderr when it refuses."""
 
 import functools

@@ -31,7 +31,7 @@ LOGIN_LINE = re.compile(
     r"^\s+(?P<email>\S+@\S+)\s+(?P<role>[a-z]+)(?: · (?P<nation>[a-z0-9-]+))?\s*$"
 )
 PASSWORD_LINE = re.compile(r"^.*password: (?P<password>\S+)\s*$", re.IGNORECASE)
-# What each framework is for (README, CONTRACT.md): First Nations, Métis, Inuit.
+# What each framework is for (README): First Nations, Métis, Inuit.
 PEOPLES = {"OCAP": "First Nation", "OCAS": "Métis", "CARE": "Inuit"}
 
 

@@ -1,5 +1,5 @@
 """The request workflow through the service layer: every transition, legal and
-refused, and the sovereignty invariants of DESIGN.md."""
+refused, and the sovereignty invariants of ARCHITECTURE.md."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The JSON API at /api/v1 (CONTRACT.md §2): bearer tokens only, problem+json errors,
+"""The JSON API at /api/v1 (README.md, "API"): bearer tokens only, problem+json errors,
 and an OpenAPI 3.1 document generated from the table that registers its operations."""
 
 from flask import Flask

@@ -71,7 +71,7 @@ class TeamMemberIn(Body):
 
 
 class DraftIn(Body):
-    """The fields of a request (CONTRACT.md §2). All may be left out or empty in a draft;
+    """The fields of a request (README.md, "API"). All may be left out or empty in a draft;
     PATCH changes only the fields sent. Submission needs every one."""
 
     title: Text = Field(default="", examples=["Wellbeing of children in care (fictional)"])

@@ -1,5 +1,5 @@
 """Every operation of the API, in one table: the blueprint is registered from it and
-the OpenAPI document is generated from it (CONTRACT.md §2)."""
+the OpenAPI document is generated from it (README.md, "API")."""
 
 from flask import Blueprint, current_app, request
 

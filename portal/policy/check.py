@@ -75,7 +75,7 @@ def check_model(path: Path) -> list[Problem]:
     if problems:
         return problems
     # Both the plain Enforcer (every line through the matcher) and ours (which looks
-    # only in the asked domain's buckets) must give the answers DESIGN.md needs.
+    # only in the asked domain's buckets) must give the answers ARCHITECTURE.md needs.
     try:
         enforcers = [
             without_role_matching(casbin.Enforcer(str(path), LinesAdapter(_SMOKE_LINES))),

@@ -1,5 +1,5 @@
 """The words policy lines may use: actions, the wildcard domain, and the rules
-about actions that the sovereignty invariants fix (DESIGN.md 1, 2 and 5).
+about actions that the sovereignty invariants fix (ARCHITECTURE.md 1, 2 and 5).
 
 The policy files may give actions to roles and attach conditions to actions, but
 `portal policy check` refuses files that break what is fixed here, so a typo or

@@ -1,6 +1,6 @@
 """The fields of an access request: their labels, how each is checked, and how two
 revisions differ. Drafts may be incomplete but never malformed; submission needs
-every field (CONTRACT.md §2)."""
+every field (README.md, "API")."""
 
 from typing import Any
 

@@ -28,7 +28,7 @@ class RequestStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-# The fields a researcher fills in (CONTRACT.md §2); each revision snapshots them.
+# The fields a researcher fills in (README.md, "API"); each revision snapshots them.
 REQUEST_FIELDS = (
     "title",
     "purpose",

@@ -2,7 +2,7 @@
 
 Every download is an audit event ("nation.record_downloaded") that concerns the
 Nation, so it shows in the record itself: who took a copy, when, in which form
-(DESIGN.md invariant 7).
+(ARCHITECTURE.md invariant 7).
 """
 
 import csv

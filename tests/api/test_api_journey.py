@@ -1,4 +1,4 @@
-"""The whole journey of CONTRACT.md through the API alone: two Nations, a return for
+"""The whole journey of README.md through the API alone: two Nations, a return for
 changes, the quorum, conditions, and revocation. Every answer is also checked against
 the OpenAPI document (tests/apis.py)."""
 

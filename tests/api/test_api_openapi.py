@@ -12,7 +12,7 @@ from portal.requests.fields import LABELS
 
 from apis import Api
 
-# CONTRACT.md §2. (sign and agreement.pdf come with the agreements.)
+# README.md, "API". (sign and agreement.pdf come with the agreements.)
 CONTRACT_OPERATIONS = [
     ("get", "/me"),
     ("get", "/nations"),

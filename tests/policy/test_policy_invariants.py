@@ -1,4 +1,4 @@
-"""DESIGN.md's sovereignty invariants 1–5, each asked of authorize() itself."""
+"""ARCHITECTURE.md's sovereignty invariants 1–5, each asked of authorize() itself."""
 
 from datetime import UTC, datetime
 

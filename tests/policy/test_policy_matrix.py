@@ -1,7 +1,7 @@
 """Every role x every action x own Nation / other Nation / portal-wide, against the
 real policies/ files (loaded into the test database as `portal policy load` does).
 
-The table below is written out by hand from DESIGN.md's roles, not derived from
+The table below is written out by hand from ARCHITECTURE.md's roles, not derived from
 the files, so a change to the files that changes who may do what fails here.
 """
 
