@@ -3,7 +3,8 @@
 A document may name a stylesheet or an image; anything else it names (a web
 address, a file elsewhere on the server, a data: URL) is refused, so what ends up
 in a PDF can never be read from outside the portal's static folder, nor make the
-server call out. Fonts come from the system (DejaVu Sans on Debian).
+server call out. Fonts come from the system (DejaVu Sans on Debian) or, for the
+agreements, from the static folder. Every PDF the portal makes fetches through here.
 """
 
 import mimetypes
@@ -14,6 +15,10 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for something other than the portal's own static files."""
 
 
 class StaticFilesOnly(URLFetcher):
@@ -36,7 +41,7 @@ class StaticFilesOnly(URLFetcher):
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         path = self.static_file(url)
         if path is None:
-            raise ValueError(f"refused {url[:200]!r}: not one of the portal's static files")
+            raise RefusedURL(f"refused {url[:200]!r}: not one of the portal's static files")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 

@@ -2,19 +2,17 @@
 
 The template is translatable (Jinja2's i18n extension; the catalogues are the .po
 files in portal/agreements/locale/, read with Babel, no build step). WeasyPrint
-fetches nothing but the portal's own static files (StaticOnlyFetcher): the fonts and
+fetches nothing but the portal's own static files (StaticFilesOnly): the fonts and
 the stylesheet. The font is DejaVu Sans, shipped in portal/static/fonts/, which has
 French accents and the Cree, Ojibwe and Inuktitut syllabics (U+1400–167F).
 """
 
 import gettext
 import io
-import mimetypes
 import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import jinja2
 import pycountry
@@ -25,40 +23,16 @@ from babel.support import Translations
 from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.agreements.gc_pause import collector_paused
-from portal.paths import PACKAGE_DIR, resource_dir
+from portal.paths import resource_dir
+from portal.pdf import STATIC_DIR, StaticFilesOnly
 from portal.reviews.terms import STANDARD_CONDITIONS
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
-STATIC_DIR = PACKAGE_DIR / "static"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = "agreements/agreement.html"
-
-
-class RefusedURL(ValueError):
-    """WeasyPrint asked for something other than the portal's own static files."""
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """Serves files under portal/static/ and refuses every other URL: no network,
-    no other file, so a document can never reach out or read the server's files."""
-
-    def __init__(self, root: Path = STATIC_DIR) -> None:
-        super().__init__(allowed_protocols=("file",))
-        self.root = root.resolve()
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise RefusedURL(f"refused to fetch {url!r}: only the portal's static files")
-        path = Path(unquote(parts.path)).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise RefusedURL(f"refused to fetch {url!r}: not one of the portal's static files")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
 
 @cache
@@ -158,7 +132,7 @@ def _styles() -> tuple[FontConfiguration, CSS]:
     fonts = FontConfiguration()
     sheet = CSS(
         filename=str(STATIC_DIR / "agreement.css"),
-        url_fetcher=StaticOnlyFetcher(),
+        url_fetcher=StaticFilesOnly(),
         font_config=fonts,
     )
     return fonts, sheet
@@ -171,5 +145,5 @@ def render_pdf(document: dict[str, Any], language: str) -> bytes:
     with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()
         return HTML(
-            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFilesOnly()
         ).write_pdf(stylesheets=[sheet], font_config=fonts)

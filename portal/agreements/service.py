@@ -26,6 +26,7 @@ from portal.agreements.models import (
 )
 from portal.agreements.parties import Party, approving_nations
 from portal.agreements.settings import AgreementSettings, settings_for
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import utcnow
@@ -218,7 +219,7 @@ def download(
         kind = "reading copy"
     record_event(
         session,
-        action="agreement.downloaded",
+        action=EventType.AGREEMENT_DOWNLOADED,
         actor=user,
         request=request,
         nations=approving_nations(session, request),

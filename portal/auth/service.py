@@ -7,6 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from portal import validation
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
@@ -74,7 +75,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record_event(session, action="user.created", actor=actor, details={"user": user.email})
+    record_event(session, action=EventType.USER_CREATED, actor=actor, details={"user": user.email})
     return user
 
 
@@ -108,7 +109,7 @@ def grant_role(
     membership = RoleMembership(user_id=user.id, role=role, nation_id=nation.id if nation else None)
     session.add(membership)
     session.flush()
-    _role_changed(session, "role.granted", actor, user, role, nation)
+    _role_changed(session, EventType.ROLE_GRANTED, actor, user, role, nation)
     return membership
 
 
@@ -128,7 +129,7 @@ def revoke_role(
         raise NotFound(f"{user.email} is not a {role}{where}")
     session.delete(membership)
     session.flush()
-    _role_changed(session, "role.revoked", actor, user, role, nation)
+    _role_changed(session, EventType.ROLE_REVOKED, actor, user, role, nation)
 
 
 def _role_changed(
@@ -209,7 +210,7 @@ def create_api_token(
     # The record names the token, never the token itself.
     record_event(
         session,
-        action="token.created",
+        action=EventType.TOKEN_CREATED,
         actor=actor,
         details={"user": user.email, "token_id": record.id, "name": record.name},
     )
@@ -246,7 +247,7 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
     session.flush()
     record_event(
         session,
-        action="token.revoked",
+        action=EventType.TOKEN_REVOKED,
         actor=user,
         details={"user": user.email, "token_id": record.id, "name": record.name},
     )

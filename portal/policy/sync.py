@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.errors import ServiceError
 from portal.paths import resource_dir
@@ -41,7 +42,7 @@ def load_files(session: Session, directory: Path | None = None) -> tuple[int, bo
     if changed:  # the governance rules themselves are part of the record
         record_event(
             session,
-            action="policy.loaded",
+            action=EventType.POLICY_LOADED,
             actor=None,
             details={"lines": len(lines), "files": sorted({line.source for line in lines})},
         )

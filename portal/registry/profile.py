@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import Role, RoleMembership, User
 from portal.auth.service import find_membership, find_user, grant_role, normalise_email
@@ -85,7 +86,7 @@ def update_profile(
     session.flush()
     record_event(
         session,
-        action="nation.profile_changed",
+        action=EventType.NATION_PROFILE_CHANGED,
         actor=actor,
         nations=[nation],
         details={name: [old, new] for name, (old, new) in changed.items()},

@@ -6,8 +6,8 @@ from sqlmodel import Session
 
 from portal.auth.models import Role, User
 from portal.db import get_session
-from portal.errors import Conflict, NotFound, Refused, ValidationError
-from portal.policy.service import authorize
+from portal.errors import Conflict, ValidationError
+from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry import profile as profiles
 from portal.registry.forms import ProfileForm, StewardForm
@@ -20,12 +20,8 @@ bp = Blueprint("registry", __name__, url_prefix="/nations")
 def _governed_nation(session: Session, slug: str) -> Nation:
     """The Nation, if the signed-in person may manage its profile: 404 if there is no
     such Nation, 403 if they may not (Nations are public in the registry)."""
-    try:
-        nation = get_nation(session, slug)
-    except NotFound:
-        abort(404)
-    if not authorize(session, current_user, Action.MANAGE_PROFILE, nation=nation).allowed:
-        abort(403)
+    nation = get_nation(session, slug)
+    require(session, current_user, Action.MANAGE_PROFILE, nation=nation)
     return nation
 
 
@@ -57,8 +53,6 @@ def profile(slug: str):
         except ValidationError as error:
             for name, message in error.errors.items():
                 getattr(form, name).errors.append(message)
-        except Refused:
-            abort(403)
         else:
             flash("Profile saved." if changed else "Nothing changed.", "success")
             return redirect(url_for("registry.profile", slug=slug))
@@ -80,8 +74,6 @@ def designate(slug: str):
             steward_form.email.errors.append(error.errors.get("email", error.message))
         except Conflict as error:
             steward_form.email.errors.append(error.message)
-        except Refused:
-            abort(403)
         else:
             flash(f"{user.name} is now a steward of {nation.name}.", "success")
             return redirect(url_for("registry.profile", slug=slug))
@@ -97,11 +89,6 @@ def remove(slug: str, user_id: int):
     user = session.get(User, user_id)
     if user is None:
         abort(404)
-    try:
-        profiles.remove_steward(session, current_user, nation, user)
-    except NotFound:
-        abort(404)
-    except Refused:
-        abort(403)
+    profiles.remove_steward(session, current_user, nation, user)
     flash(f"{user.name} is no longer a steward of {nation.name}.", "success")
     return redirect(url_for("registry.profile", slug=slug))

@@ -8,6 +8,7 @@ import pycountry
 from sqlmodel import Session, select
 
 from portal import validation
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import Conflict, NotFound, ValidationError
@@ -128,7 +129,7 @@ def create_nation(
     session.flush()
     record_event(
         session,
-        action="nation.registered",
+        action=EventType.NATION_REGISTERED,
         actor=actor,
         nations=[nation],
         details={"slug": nation.slug, "name": nation.name, "profile": governance_profile(nation)},
@@ -183,7 +184,7 @@ def create_dataset(
     session.flush()
     record_event(
         session,
-        action="dataset.registered",
+        action=EventType.DATASET_REGISTERED,
         actor=actor,
         nations=nations,
         details={

@@ -27,6 +27,31 @@ class RequestStatus(enum.StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
+    @property
+    def submitted(self) -> bool:
+        """Past the draft: the request is no longer the researcher's alone."""
+        return self is not RequestStatus.DRAFT
+
+    @property
+    def approved_by_every_nation(self) -> bool:
+        """Reached only once every Nation concerned approved (an agreement exists)."""
+        return self in _APPROVED_BY_ALL
+
+    @property
+    def access_ended(self) -> bool:
+        return self in _ACCESS_ENDED
+
+
+_APPROVED_BY_ALL = frozenset(
+    {
+        RequestStatus.AWAITING_SIGNATURES,
+        RequestStatus.ACTIVE,
+        RequestStatus.REVOKED,
+        RequestStatus.EXPIRED,
+        RequestStatus.CLOSED,
+    }
+)
+_ACCESS_ENDED = frozenset({RequestStatus.REVOKED, RequestStatus.EXPIRED, RequestStatus.CLOSED})
 
 # The fields a researcher fills in (README.md, "API"); each revision snapshots them.
 REQUEST_FIELDS = (

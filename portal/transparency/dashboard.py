@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.auth.models import User
-from portal.errors import Forbidden, ValidationError
-from portal.policy.service import authorize
+from portal.errors import ValidationError
+from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
@@ -54,9 +54,7 @@ class Dashboard:
 
 
 def dashboard(session: Session, user: User, window_days: int = DEFAULT_WINDOW) -> Dashboard:
-    decision = authorize(session, user, Action.VIEW_DASHBOARD)
-    if not decision.allowed:
-        raise Forbidden(" ".join(rule.message for rule in decision.blocked_by))
+    require(session, user, Action.VIEW_DASHBOARD)
     if window_days not in WINDOWS:
         choices = ", ".join(str(days) for days in WINDOWS)
         raise ValidationError({"window": f"Choose a window of {choices} days."})

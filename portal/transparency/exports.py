@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import utcnow
@@ -20,7 +21,7 @@ from portal.registry.models import Nation
 from portal.reviews.models import Outcome, Review
 from portal.transparency.record import RecordRow, all_rows, require_reader
 
-DOWNLOAD_ACTION = "nation.record_downloaded"
+DOWNLOAD_ACTION = EventType.NATION_RECORD_DOWNLOADED
 FORMATS = ("csv", "pdf")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
 # such cells get a leading apostrophe, which spreadsheets show as plain text.

@@ -11,33 +11,25 @@ the record grows.
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal.agreements.models import Agreement
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
-from portal.errors import Forbidden, ValidationError
-from portal.policy.service import authorize
+from portal.errors import ValidationError
+from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
-from portal.reviews.models import Decision, NationTrack, Outcome, Review, TrackStatus
+from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
 from portal.transparency.timeline import EventPage, page_of
 
 REQUESTS_PAGE = 50
 EVENTS_PAGE = 100
 S = RequestStatus
-# The agreement's state, read from the request's status until the agreements module
-# keeps its own; before every Nation approved there is no agreement.
-AGREEMENT_WORDS = {
-    S.AWAITING_SIGNATURES: "Awaiting signatures",
-    S.ACTIVE: "Active",
-    S.REVOKED: "Revoked",
-    S.EXPIRED: "Expired",
-    S.CLOSED: "Closed",
-}
 # Where the Nation's own review stands, in words.
 TRACK_WORDS = {
     TrackStatus.REVIEW: "its stewards are reviewing",
@@ -60,8 +52,8 @@ class RecordRow:
     reviews: list[tuple[Review, User]]  # the Nation's stewards' reviews, every revision
     decision: Decision | None  # the Nation's latest decision
     decided_by: User | None
-    agreement: str | None
-    start: date | None
+    agreement: str | None  # the agreement's state in words, once one exists
+    start: date | None  # the agreement's term
     expiry: date | None
     ended: date | None  # the day access ended (revoked, expired or closed)
 
@@ -78,9 +70,7 @@ class RequestPage:
 
 def require_reader(session: Session, user: User, nation: Nation) -> None:
     """Forbidden unless the policy lets ``user`` read ``nation``'s record."""
-    decision = authorize(session, user, Action.VIEW_RECORD, nation=nation)
-    if not decision.allowed:
-        raise Forbidden(" ".join(rule.message for rule in decision.blocked_by))
+    require(session, user, Action.VIEW_RECORD, nation=nation)
 
 
 def _touches(nation: Nation) -> sa.ColumnElement[bool]:
@@ -198,11 +188,16 @@ def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> li
         d.representative_id for d in decisions.values()
     }
     people = {u.id: u for u in session.exec(select(User).where(User.id.in_(people_ids)))}
+    agreements = {
+        a.request_id: a
+        for a in session.exec(select(Agreement).where(Agreement.request_id.in_(ids)))
+    }
     rows = []
     for request in requests:
         decision = decisions.get(request.id)
         track = tracks.get(request.id)
-        start, expiry, ended = access_period(request, decision)
+        agreement = agreements.get(request.id)
+        start, expiry, ended = access_period(request, agreement)
         rows.append(
             RecordRow(
                 request=request,
@@ -212,7 +207,7 @@ def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> li
                 reviews=reviews[request.id],
                 decision=decision,
                 decided_by=people[decision.representative_id] if decision else None,
-                agreement=AGREEMENT_WORDS.get(request.status),
+                agreement=agreement.status.label if agreement else None,
                 start=start,
                 expiry=expiry,
                 ended=ended,
@@ -222,17 +217,12 @@ def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> li
 
 
 def access_period(
-    request: AccessRequest, decision: Decision | None
+    request: AccessRequest, agreement: Agreement | None
 ) -> tuple[date | None, date | None, date | None]:
-    """(start, expiry, ended) of the access the Nation granted, once every Nation
-    approved: from the Nation's approval, for the retention the request declared (the
-    agreement's own dates take over once agreements record them); ended is the day
-    the request was revoked, expired or closed."""
-    if request.status not in AGREEMENT_WORDS or decision is None:
+    """(start, expiry, ended) of the access: the agreement's own term, the one the
+    parties sign (there is none before every Nation approved); ended is the day the
+    request was revoked, expired or closed."""
+    if agreement is None:
         return None, None, None
-    if decision.outcome != Outcome.APPROVE:
-        return None, None, None
-    start = decision.decided_at.date()
-    expiry = start + timedelta(days=request.retention_days) if request.retention_days else None
-    over = request.status in (S.REVOKED, S.EXPIRED, S.CLOSED)
-    return start, expiry, request.updated_at.date() if over else None
+    ended = request.updated_at.date() if request.status.access_ended else None
+    return agreement.term_start, agreement.term_end, ended

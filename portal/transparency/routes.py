@@ -1,13 +1,15 @@
 """Pages of the transparency record: a Nation's record (page, CSV, PDF) and the
 coordinators' dashboard. A request's timeline page is in portal/requests/routes.py."""
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 from portal.charts import bar_chart
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound, ValidationError
+from portal.errors import ValidationError
 from portal.pdf import html_to_pdf
+from portal.policy.service import require
+from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
 from portal.transparency import exports, record
@@ -23,13 +25,8 @@ def _readable_nation(slug: str) -> Nation:
     """The Nation, if the signed-in person may read its record: 404 if there is no such
     Nation, 403 if they may not (Nations are public in the registry)."""
     session = get_session()
-    try:
-        nation = get_nation(session, slug)
-        record.require_reader(session, current_user, nation)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    nation = get_nation(session, slug)
+    require(session, current_user, Action.VIEW_RECORD, nation=nation)
     return nation
 
 
@@ -88,8 +85,6 @@ def coordinator_dashboard():
     days = int(window) if window in {str(days) for days in WINDOWS} else 0  # 0: refused below
     try:
         view = dashboard(get_session(), current_user, days)
-    except Forbidden:
-        abort(403)
     except ValidationError as error:
         return error_page(400, error.message)
     status_chart = bar_chart(

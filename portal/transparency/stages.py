@@ -61,16 +61,6 @@ STAGE_ACTIONS = (
     E.DECISION_APPROVED,
     E.DECISION_REFUSED,
 )
-# Statuses a request reaches only once every Nation approved.
-APPROVED_STATUSES = frozenset(
-    {
-        RequestStatus.AWAITING_SIGNATURES,
-        RequestStatus.ACTIVE,
-        RequestStatus.REVOKED,
-        RequestStatus.EXPIRED,
-        RequestStatus.CLOSED,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -130,7 +120,7 @@ def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, 
     if status == RequestStatus.REFUSED:
         outcome = last[E.DECISION_REFUSED]
     else:
-        outcome = last[E.DECISION_APPROVED] if status in APPROVED_STATUSES else None
+        outcome = last[E.DECISION_APPROVED] if status.approved_by_every_nation else None
     if first and outcome:
         found["outcome"].append((outcome - first).total_seconds())
     return found

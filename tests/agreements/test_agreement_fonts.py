@@ -12,7 +12,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from portal.agreements.render import STATIC_DIR, RefusedURL, StaticOnlyFetcher
+from portal.pdf import STATIC_DIR, RefusedURL, StaticFilesOnly
 
 from agreement_kit import RESEARCHER_NAME
 
@@ -118,11 +118,11 @@ def listener():
 )
 def test_the_fetcher_refuses_anything_but_static_files(url):
     with pytest.raises(RefusedURL):
-        StaticOnlyFetcher().fetch(url)
+        StaticFilesOnly().fetch(url)
 
 
 def test_the_fetcher_serves_static_files():
-    response = StaticOnlyFetcher().fetch(SHIPPED_FONT.as_uri())
+    response = StaticFilesOnly().fetch(SHIPPED_FONT.as_uri())
     assert response.read() == SHIPPED_FONT.read_bytes()
     assert response.content_type == "font/ttf"
 
@@ -136,7 +136,7 @@ def test_a_rendered_document_reaches_nothing_outside(listener, tmp_path):
         f'<link rel="stylesheet" href="{secret.as_uri()}">'
         f'<img src="{base}/image.png"><p style="background: url({base}/bg.png)">Hello</p>'
     )
-    pdf = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher())
+    pdf = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFilesOnly())
     assert pdf.write_pdf().startswith(b"%PDF")
     assert hits == []
     HTML(string=html).write_pdf()  # WeasyPrint's own fetcher would have gone out
