@@ -157,6 +157,8 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     sign_in_as(page, base, "rep.heron@example.org")
     assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
+    # Red Cedar's decision and conditions are its own: Blue Heron reads its status only.
+    assert page.get_by_text("Share findings with Chief and Council first.").count() == 0
     page.get_by_role("link", name="Decide for Blue Heron Métis (fictional)").click()
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record Blue Heron Métis (fictional)'s decision").click()
@@ -171,3 +173,30 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     ):
         assert step in timeline
     assert page.get_by_text("Awaiting signatures").first.is_visible()
+
+    sign_out(page)
+
+    # Every party signs on the request page; the last signature makes access active.
+    for email in ("researcher@example.org", "rep.cedar@example.org", "rep.heron@example.org"):
+        sign_in_as(page, base, email)
+        assert page.locator("#queue-sign").get_by_text("Youth mental health").is_visible()
+        open_request(page, base, ref)
+        page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
+        page.get_by_role("button", name="Sign the agreement").click()
+        page.locator(".flash-info", has_text="Signed.").wait_for()
+        sign_out(page)
+    assert flow.status(ref) == "active"
+
+    # Red Cedar revokes from the page: a reason, a confirmation, and access ends at once.
+    sign_in_as(page, base, "rep.cedar@example.org")
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Revoke for Red Cedar Nation (fictional)").click()
+    page.get_by_label("Reason (the researcher reads it)").fill("Data shared beyond the team.")
+    page.get_by_role("button", name="Revoke for Red Cedar Nation (fictional)").click()
+    page.get_by_text("Confirm that access ends at once.").wait_for()
+    assert flow.status(ref) == "active", "nothing happens without the confirmation"
+    page.get_by_label("I understand that access ends at once").check()
+    page.get_by_role("button", name="Revoke for Red Cedar Nation (fictional)").click()
+    page.get_by_text("access has ended").wait_for()
+    assert flow.status(ref) == "revoked"
+    assert page.get_by_text("Revoked: access ended at once.").is_visible()
