@@ -40,8 +40,10 @@ def _step(template: str, ref: str, action: str, form, command_of, done: str, nat
         context["option"] = check(get_session(), current_user, req, action, nation)
     except Refused as refusal:
         return _page(template, req, 409, refusal=refusal, **context)
-    if request.method == "GET" or not form.validate():
+    if request.method == "GET":
         return _page(template, req, **context)
+    if not form.validate():  # what was typed comes back, with what is wrong with it
+        return _page(template, req, 422, **context)
     outcome = attempt(ref, command_of(form), form)
     if not isinstance(outcome, AccessRequest):
         return _page(template, load(ref), refusal_status(outcome), refusal=outcome, **context)
@@ -64,13 +66,8 @@ def review(ref: str, nation_slug: str):
     nation = _nation(nation_slug)
 
     def command(form: ReviewForm) -> Review:
-        return Review(
-            nation=nation.slug,
-            recommendation=form.recommendation.data,
-            comment=form.comment.data or "",
-            criteria=form.criteria(),
-            conflict_of_interest=form.conflict_of_interest.data,
-        )
+        opinion = form.recommendation.data, form.comment.data or "", form.criteria()
+        return Review(nation.slug, *opinion, conflict_of_interest=form.conflict_of_interest.data)
 
     done = "Your review is recorded."
     return _step("reviews/review.html", ref, "review", ReviewForm(), command, done, nation)
@@ -82,12 +79,8 @@ def decide(ref: str, nation_slug: str):
     nation = _nation(nation_slug)
 
     def command(form: DecisionForm) -> Decide:
-        return Decide(
-            nation=nation.slug,
-            outcome=form.outcome.data,
-            reason=form.reason.data or "",
-            conditions=tuple(form.conditions()),
-        )
+        conditions = tuple(form.conditions())
+        return Decide(nation.slug, form.outcome.data, form.reason.data or "", conditions)
 
     form = DecisionForm()
     form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES

@@ -1,0 +1,120 @@
+"""Pages for what only the API could do before: refusing after approval and revoking,
+each with a reason and a confirmation; and a Nation whose eligible stewards can no
+longer reach its quorum, shown to its representative (with the way out) and to the
+coordinators, instead of "nothing waits for you"."""
+
+from helpers import csrf_token, sign_in
+
+CEDAR = "Red Cedar Nation (fictional)"
+
+
+def post(client, path: str, **fields):
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={"csrf_token": csrf_token(page.text), **fields})
+
+
+def test_refusing_after_approval_needs_a_reason_and_a_confirmation(client, flow):
+    ref = flow.approved()
+    sign_in(client, "rep.cedar@example.org")
+    show = client.get(f"/requests/{ref}").text
+    assert f"Refuse for {CEDAR}" in show and f"Decide for {CEDAR}" not in show
+    path = f"/requests/{ref}/decide/red-cedar"
+    page = client.get(path).text
+    assert "Approval is not possible now" in page
+    assert "Approval is possible only under review" in page
+    unconfirmed = post(client, path, outcome="refuse", reason="Community concerns.")
+    assert unconfirmed.status_code == 422
+    assert "Confirm the refusal: the request ends at once." in unconfirmed.text
+    assert "Community concerns." in unconfirmed.text, "what was typed is kept"
+    assert flow.status(ref) == "awaiting_signatures"
+    approving = post(client, path, outcome="approve", confirm_refusal="y")
+    assert approving.status_code == 409 and flow.status(ref) == "awaiting_signatures"
+    done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
+    assert done.status_code == 302 and flow.status(ref) == "refused"
+
+
+def test_revoking_needs_a_reason_and_a_confirmation(client, flow):
+    ref = flow.approved()
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    path = f"/requests/{ref}/revoke/red-cedar"
+    sign_in(client, "rep.cedar@example.org")
+    assert f"Revoke for {CEDAR}" in client.get(f"/requests/{ref}").text
+    no_reason = post(client, path, confirm="y")
+    assert no_reason.status_code == 422 and "Give the reason for revoking." in no_reason.text
+    unconfirmed = post(client, path, reason="Used beyond purpose.")
+    assert "Confirm that access ends at once." in unconfirmed.text
+    assert "Used beyond purpose." in unconfirmed.text
+    assert flow.status(ref) == "active"
+    done = post(client, path, reason="Used beyond purpose.", confirm="y")
+    assert done.status_code == 302 and flow.status(ref) == "revoked"
+    again = client.get(path)
+    assert again.status_code == 409 and "it can be revoked only when it is active" in again.text
+
+
+def test_only_the_nations_representative_opens_the_revoke_page(client, flow):
+    ref = flow.approved()
+    for email, status in (
+        ("rep.heron@example.org", 403),  # another Nation's representative
+        ("s1.cedar@example.org", 403),  # the Nation's steward
+        ("coordinator@example.org", 403),
+        ("researcher@example.org", 403),
+        ("other@example.org", 404),  # may not know of the request
+    ):
+        sign_in(client, email)
+        assert client.get(f"/requests/{ref}/revoke/red-cedar").status_code == status, email
+        client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+
+
+def stall_red_cedar(flow) -> str:
+    """Red Cedar needs 2 reviews; two of its three stewards declare a conflict."""
+    ref = flow.to_review()
+    for steward in ("cedar_steward1", "cedar_steward2"):
+        flow.do(steward, "review", ref, "red-cedar", conflict_of_interest=True)
+    return ref
+
+
+def test_a_stalled_quorum_is_shown_to_the_representative_with_the_way_out(client, flow):
+    ref = stall_red_cedar(flow)
+    sign_in(client, "rep.cedar@example.org")
+    home = client.get("/").text
+    assert "Reviews that cannot reach their quorum" in home and ref in home
+    assert "/nations/red-cedar/profile" in home and "designate another steward" in home
+    page = client.get(f"/requests/{ref}").text
+    assert "eligible stewards can no longer reach its quorum" in page
+    assert "Designate another steward" in page
+    assert f"{CEDAR} cannot reach its quorum with its eligible stewards" in page
+
+
+def test_a_stalled_quorum_is_listed_for_coordinators_without_the_nations_tools(client, flow):
+    ref = stall_red_cedar(flow)
+    sign_in(client, "coordinator@example.org")
+    home = client.get("/").text
+    assert "Reviews that cannot reach their quorum" in home and ref in home
+    assert "/nations/red-cedar/profile" not in home
+
+
+def test_one_steward_short_is_not_stalled_while_enough_can_still_review(client, flow):
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar", conflict_of_interest=True)
+    sign_in(client, "coordinator@example.org")
+    assert "Reviews that cannot reach their quorum" not in client.get("/").text
+    flow.do("cedar_steward2", "review", ref, "red-cedar", conflict_of_interest=True)
+    assert "Reviews that cannot reach their quorum" in client.get("/").text
+
+
+def test_a_new_steward_unstalls_the_quorum(app, client, flow, make_user):
+    from portal.db import session_scope
+    from portal.registry import profile
+    from portal.registry.service import get_nation
+
+    ref = stall_red_cedar(flow)
+    make_user("s4.cedar@example.org", "researcher")
+    with app.app_context(), session_scope() as session:
+        nation = get_nation(session, "red-cedar")
+        rep = flow.user(session, "cedar_rep")
+        profile.designate_steward(session, rep, nation, "s4.cedar@example.org")
+    sign_in(client, "coordinator@example.org")
+    assert "Reviews that cannot reach their quorum" not in client.get("/").text
+    assert ref in client.get("/").text
