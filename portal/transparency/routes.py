@@ -43,7 +43,7 @@ def nation_record(slug: str):
         )
     except ValidationError as error:
         return error_page(400, error.message)
-    return render_template("audit/record.html", nation=nation, requests=requests, events=events)
+    return render_template("transparency/record.html", nation=nation, requests=requests, events=events)
 
 
 @bp.route("/nations/<slug>/record.csv")
@@ -62,7 +62,7 @@ def nation_record_pdf(slug: str):
     nation = _readable_nation(slug)
     document = exports.export_record(get_session(), current_user, nation, "pdf")
     html = render_template(
-        "audit/record_pdf.html",
+        "transparency/record_pdf.html",
         document=document,
         review_text=exports.review_text,
         decision_text=exports.decision_text,
@@ -108,7 +108,7 @@ def coordinator_dashboard():
         [("median", "Median"), ("p90", "90th percentile")],
     )
     return render_template(
-        "audit/dashboard.html",
+        "transparency/dashboard.html",
         view=view,
         windows=WINDOWS,
         status_chart=status_chart,
