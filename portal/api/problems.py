@@ -77,8 +77,9 @@ def from_service_error(error: ServiceError) -> Response:
         return problem(422, error.message, errors=field_errors(error.errors))
     if isinstance(error, NotFound):
         return problem(404, HTTP_DETAILS[404])  # never echo what was looked for
-    if isinstance(error, Forbidden):
-        return problem(403, error.message)
+    if isinstance(error, Forbidden):  # with the rule that says "not you", if one does
+        rules = {"blocked_by": _rules(error.blocked_by)} if error.blocked_by else {}
+        return problem(403, error.message, **rules)
     if isinstance(error, Refused):
         return problem(409, error.message, blocked_by=_rules(error.blocked_by))
     if isinstance(error, Conflict):

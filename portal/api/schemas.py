@@ -37,7 +37,9 @@ class Problem(Out):
     status: int
     detail: str
     blocked_by: list[BlockingRuleOut] | None = Field(
-        default=None, description="Present on 409: the rules that block the transition."
+        default=None,
+        description="On 409, the rules that block the transition; on 403, the rule that "
+        "says it is not for you (role, account, not_own_request).",
     )
     errors: list[FieldErrorOut] | None = Field(
         default=None, description="Present on 422: each offending field and what is wrong."
