@@ -102,3 +102,13 @@ def race(*calls, timeout: float = 120):
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+def nation_ids_of(session, event) -> list[int]:
+    """The ids of the Nations an audit event concerns, ascending."""
+    from sqlmodel import select
+
+    from portal.audit.models import AuditEventNation
+
+    query = select(AuditEventNation.nation_id).where(AuditEventNation.event_id == event.id)
+    return list(session.exec(query.order_by(AuditEventNation.nation_id)))

@@ -13,14 +13,14 @@ from sqlmodel import select
 
 from portal.audit.chain import canonical_content, canonical_json, timestamp
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from portal.audit.service import events_for_request, nation_ids_of, record_event
+from portal.audit.service import events_for_request, record_event
 from portal.auth import service as auth
 from portal.db import get_engine, session_scope, utcnow
 from portal.errors import ServiceError
 from portal.registry import service as registry
 from portal.workflow import create_draft
 
-from helpers import ON_POSTGRES
+from helpers import ON_POSTGRES, nation_ids_of
 
 
 def all_events(app) -> list[AuditEvent]:

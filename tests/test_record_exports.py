@@ -12,14 +12,13 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from portal.audit.models import AuditEvent
-from portal.audit.service import nation_ids_of
 from portal.db import session_scope, utcnow
 from portal.pdf import STATIC_DIR, StaticFilesOnly, html_to_pdf
 from portal.registry.service import get_nation
 from portal.transparency.exports import safe_cell
 
 from flows import PEOPLE
-from helpers import sign_in
+from helpers import nation_ids_of, sign_in
 
 CEDAR, HERON = "red-cedar", "blue-heron"
 

@@ -115,13 +115,3 @@ def events_for_request(
     if after_id is not None:
         query = query.where(AuditEvent.id > after_id)
     return list(session.exec(query.order_by(AuditEvent.id).limit(limit)))
-
-
-def nation_ids_of(session: Session, event: AuditEvent) -> list[int]:
-    """The ids of the Nations an event concerns, ascending."""
-    query = (
-        select(AuditEventNation.nation_id)
-        .where(AuditEventNation.event_id == event.id)
-        .order_by(AuditEventNation.nation_id)
-    )
-    return list(session.exec(query))

@@ -105,11 +105,6 @@ class NationEnforcer(casbin.FastEnforcer):
             self._expressions[expr] = casbin.Enforcer._get_expression(expr, functions)
         return self._expressions[expr]
 
-    def holds_role(self, sub: str, role: str, domain: str) -> bool:
-        """Whether ``sub`` holds ``role`` in ``domain`` itself (not through "*")."""
-        with self._lock:
-            return self.get_role_manager().has_link(sub, role, domain)
-
     def warm_up(self) -> None:
         """Build each domain's role graph now, not on the first request that asks."""
         role_manager = self.get_role_manager()
@@ -149,9 +144,6 @@ class LoadedPolicy:
 
     def allows(self, sub: str, domain: str, action: str) -> bool:
         return self.enforcer.enforce(sub, domain, action)
-
-    def holds(self, sub: str, role: str, domain: str) -> bool:
-        return self.enforcer.holds_role(sub, role, domain)
 
     def conditions_for(self, domain: str, action: str) -> list[str]:
         """The conditions on ``action`` in ``domain``: those for every Nation, then its own."""

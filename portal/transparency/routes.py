@@ -43,7 +43,9 @@ def nation_record(slug: str):
         )
     except ValidationError as error:
         return error_page(400, error.message)
-    return render_template("transparency/record.html", nation=nation, requests=requests, events=events)
+    return render_template(
+        "transparency/record.html", nation=nation, requests=requests, events=events
+    )
 
 
 @bp.route("/nations/<slug>/record.csv")
