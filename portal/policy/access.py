@@ -116,6 +116,15 @@ def _viewing(session: Session, user: User) -> list[Holding]:
     return [h for h in holdings(session, user) if grants(policy, h, Action.VIEW, h.domain)]
 
 
+def may_view(session: Session, user: User, request: AccessRequest) -> bool:
+    """Whether ``user`` may see ``request`` (``visible_clause`` for one request)."""
+    viewing = _viewing(session, user)
+    if not viewing:
+        return False
+    nation_ids = request_nation_ids(session, request)
+    return any(reaches(holding, request, nation_ids) for holding in viewing)
+
+
 def visible_clause(session: Session, user: User) -> sa.ColumnElement[bool]:
     """SQL: the requests ``user`` may see."""
     clauses = [_clause(holding) for holding in _viewing(session, user)]

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from portal.agreements import parties
 from portal.auth.models import User
-from portal.errors import BlockingRule, Forbidden, Refused, ValidationError
-from portal.policy.access import holders_reaching
+from portal.errors import BlockingRule, Forbidden, NotFound, Refused, ValidationError
+from portal.policy.access import holders_reaching, may_view
 from portal.policy.service import PolicyDecision, authorize
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
@@ -77,18 +77,34 @@ def _candidates(session: Session, transition: Transition, request: AccessRequest
 
 
 def _offer(
-    session: Session, actor: User, request: AccessRequest, transition: Transition, nation
+    session: Session,
+    actor: User,
+    request: AccessRequest,
+    transition: Transition,
+    nation,
+    *,
+    seen: bool = False,
 ) -> Option | None:
     try:
-        return _option(session, actor, request, transition, nation)
-    except (Forbidden, Refused, ValidationError):
+        return _option(session, actor, request, transition, nation, seen=seen)
+    except (NotFound, Forbidden, Refused, ValidationError):
         return None
 
 
 def _option(
-    session: Session, actor: User, request: AccessRequest, transition: Transition, nation
+    session: Session,
+    actor: User,
+    request: AccessRequest,
+    transition: Transition,
+    nation,
+    *,
+    seen: bool = False,
 ) -> Option:
-    """The option, or the refusal (Forbidden, Refused) that says why there is none."""
+    """The option, or the refusal (NotFound, Forbidden, Refused) that says why there is
+    none. Nobody is offered a step on a request they may not see (perform() would not
+    find it): ``seen`` says the caller checked that already."""
+    if not seen and not may_view(session, actor, request):
+        raise NotFound(f"no request {request.ref}")
     ctx = Context(session, actor, request, nation)
     command = transition.probe
     if transition.prepare is not None:
@@ -109,12 +125,15 @@ def _option(
 
 def available(session: Session, actor: User, request: AccessRequest) -> list[Option]:
     """Everything ``actor`` may do on ``request`` now (system steps aside)."""
+    if not may_view(session, actor, request):
+        return []
     options = []
     for transition in TRANSITIONS.values():
         if transition.probe is None:
             continue
         for nation in _candidates(session, transition, request):
-            if (option := _offer(session, actor, request, transition, nation)) is not None:
+            option = _offer(session, actor, request, transition, nation, seen=True)
+            if option is not None:
                 options.append(option)
     return options
 
