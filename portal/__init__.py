@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.cli import FlaskGroup
 
 from portal import config as settings
 from portal.paths import resource_dir
@@ -51,3 +52,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(transparency_routes.bp)
     register_commands(app)
     return app
+
+
+def _command_line_app() -> Flask:
+    # Administration works without a secret key; serving checks for one itself.
+    return create_app({"REQUIRE_SECRET_KEY": False})
+
+
+# The `portal` console script: a Flask command group, so `flask --app portal ...` works too.
+main = FlaskGroup(
+    name="portal",
+    create_app=_command_line_app,
+    help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, "
+    "agreements, serving.",
+)

@@ -5,56 +5,17 @@ Exit codes: 0 done; 1 refused or failed, with a one-line reason on stderr;
 the system: the audit events they write have no actor (services' ``actor=None``).
 """
 
-import functools
 import sys
-from collections.abc import Callable
 
 import click
-import sqlalchemy.exc
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from portal.auth import service as auth
 from portal.auth.models import NATION_ROLES, Role
+from portal.clitools import GreedyOption, reports_failures
 from portal.db import get_engine, session_scope
-from portal.errors import ServiceError
 from portal.registry import service as registry
-
-
-def reports_failures(command: Callable) -> Callable:
-    """Turn a refused operation into exit 1 and one line on stderr."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except ServiceError as error:
-            raise click.ClickException(error.message) from None
-        except sqlalchemy.exc.SQLAlchemyError as error:
-            reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
-            raise click.ClickException(f"database error: {reason}") from None
-
-    return wrapper
-
-
-class GreedyOption(click.Option):
-    """An option that takes every value up to the next option: ``--residency CA CA-ON``.
-    Repeating it (``--residency CA --residency CA-ON``) works too."""
-
-    def add_to_parser(self, parser, ctx):
-        super().add_to_parser(parser, ctx)
-        parser_option = parser._long_opt.get(self.opts[0])  # click keeps no public hook for this
-        original = parser_option.process
-
-        def process(value, state):
-            values = [value]
-            while state.rargs and not state.rargs[0].startswith("-"):
-                values.append(state.rargs.pop(0))
-            for each in values:
-                original(each, state)
-
-        parser_option.process = process
-
 
 # --- db -------------------------------------------------------------------------------
 
@@ -295,25 +256,10 @@ def mail_send() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal.agreements.cli import agreements_cli  # these import reports_failures from here
+    from portal.agreements.cli import agreements_cli
     from portal.policy.cli import policy_cli
 
     commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
     commands = (*commands, agreements_cli)
     for command in (*commands, serve, demo):
         app.cli.add_command(command)
-
-
-def _cli_app() -> Flask:
-    from portal import create_app
-
-    # Administration works without a secret key; serving checks for one itself.
-    return create_app({"REQUIRE_SECRET_KEY": False})
-
-
-main = FlaskGroup(
-    name="portal",
-    create_app=_cli_app,
-    help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, "
-    "agreements, serving.",
-)

@@ -106,8 +106,8 @@ def test_one_steward_short_is_not_stalled_while_enough_can_still_review(client, 
 
 def test_a_new_steward_unstalls_the_quorum(app, client, flow, make_user):
     from portal.db import session_scope
-    from portal.registry import profile
     from portal.registry.service import get_nation
+    from portal.workflow import profiles as profile
 
     ref = stall_red_cedar(flow)
     make_user("s4.cedar@example.org", "researcher")

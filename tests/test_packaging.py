@@ -34,7 +34,7 @@ def test_the_wheel_ships_the_top_level_folders(tmp_path):
     ):
         assert expected in names, expected
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "portal = portal.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "portal = portal:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def free_port() -> int:

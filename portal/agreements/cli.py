@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.agreements.verify import verify_pdf
-from portal.cli import reports_failures
+from portal.clitools import reports_failures
 from portal.db import session_scope
 from portal.jobs.expiry import expire_due
 

@@ -47,7 +47,7 @@ def parties_of(session: Session, request: AccessRequest) -> list[Party]:
 def may_sign_for(session: Session, user: User, request: AccessRequest, party: Party) -> bool:
     """The researcher signs for themself; any representative of a Nation for it."""
     if party.nation is None:
-        return request.researcher_id == user.id
+        return request.filed_by(user.id)
     return find_membership(session, user, Role.REPRESENTATIVE, party.nation) is not None
 
 

@@ -8,9 +8,9 @@ PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     from portal.api.table import bp
-    from portal.web import csrf
 
     # Only bearer tokens authenticate here, never the session cookie (see auth.py),
-    # so the pages' CSRF form tokens have nothing to protect.
-    csrf.exempt(bp)
+    # so the pages' CSRF form tokens have nothing to protect. (The pages' CSRFProtect,
+    # set up by portal.web before the API, keeps itself in app.extensions.)
+    app.extensions["csrf"].exempt(bp)
     app.register_blueprint(bp)

@@ -13,7 +13,6 @@ from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, Use
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationError
-from portal.policy.store import bump_version
 from portal.registry.models import Nation
 
 MIN_PASSWORD_LENGTH = 10
@@ -135,8 +134,8 @@ def revoke_role(
 def _role_changed(
     session: Session, action: str, actor: User | None, user: User, role: Role, nation: Nation | None
 ) -> None:
-    """A role was granted or taken away: every worker must notice, and the record says so."""
-    bump_version(session)
+    """A role was granted or taken away: every worker notices (the policy store bumps
+    its version when the membership is flushed), and the record says so."""
     record_event(
         session,
         action=action,

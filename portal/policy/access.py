@@ -74,7 +74,7 @@ def reaches(holding: Holding, request: AccessRequest, nation_ids: set[int]) -> b
     """Whether the holding's role reaches this request (see ROLE_REACH)."""
     reach = ROLE_REACH[holding.role]
     if reach is Reach.OWN:
-        return request.researcher_id == holding.user_id
+        return request.filed_by(holding.user_id)
     if request.status == RequestStatus.DRAFT:
         return False
     if reach is Reach.NATION:

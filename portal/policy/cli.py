@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from portal.cli import reports_failures
+from portal.clitools import reports_failures
 from portal.db import session_scope
 from portal.paths import resource_dir
 from portal.policy.check import check_directory, summary

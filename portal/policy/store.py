@@ -47,18 +47,31 @@ def read_version(session: Session) -> int:
     return session.connection().execute(_VERSION).scalar() or 0
 
 
+_VERSIONS = PolicyVersion.__table__
+
+
 def bump_version(session: Session) -> None:
-    """Record that policy or roles changed (in the caller's transaction)."""
-    result = session.exec(
-        sa.update(PolicyVersion)
-        .where(PolicyVersion.id == 1)
-        .values(version=PolicyVersion.version + 1, changed_at=utcnow())
+    """Record that policy or roles changed (in the caller's transaction). Core
+    statements on the session's connection, so it also runs inside a flush."""
+    connection = session.connection()
+    result = connection.execute(
+        sa.update(_VERSIONS)
+        .where(_VERSIONS.c.id == 1)
+        .values(version=_VERSIONS.c.version + 1, changed_at=utcnow())
     )
     if result.rowcount == 0:  # the row is missing (a database emptied by hand or by tests)
-        session.add(PolicyVersion(id=1, version=1))
-        session.flush()
+        connection.execute(sa.insert(_VERSIONS).values(id=1, version=1, changed_at=utcnow()))
     session.info[_CHANGED] = True
     session.info.pop(_PRIVATE, None)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _roles_changed(session: OrmSession, _context, _instances) -> None:
+    """A role granted or taken away changes who may do what: bump the version in the
+    same transaction, whichever service changed it (auth sits below the policy)."""
+    changed = (*session.new, *session.deleted, *session.dirty)
+    if any(isinstance(item, RoleMembership) for item in changed):
+        bump_version(session)
 
 
 def read_lines(session: Session) -> list[Line]:

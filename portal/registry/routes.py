@@ -9,10 +9,10 @@ from portal.db import get_session
 from portal.errors import Conflict, ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
-from portal.registry import profile as profiles
 from portal.registry.forms import ProfileForm, StewardForm
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
+from portal.workflow import profiles
 
 bp = Blueprint("registry", __name__, url_prefix="/nations")
 

@@ -99,10 +99,14 @@ class AccessRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    def filed_by(self, user_id: int | None) -> bool:
+        """Whether this is the person's own request (the one object check of ownership)."""
+        return user_id is not None and user_id == self.researcher_id
+
     def involves(self, user_id: int | None, email: str | None) -> bool:
         """Whether this person is on the requesting side: its researcher, or a member
         of its team (by account or by e-mail). Such a person never judges it."""
-        if user_id is not None and user_id == self.researcher_id:
+        if self.filed_by(user_id):
             return True
         wanted = (email or "").strip().lower()
         return bool(wanted) and any(

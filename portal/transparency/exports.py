@@ -41,7 +41,7 @@ def export_record(session: Session, user: User, nation: Nation, form: str) -> Re
     if form not in FORMATS:
         raise ValidationError({"format": "Choose csv or pdf."})
     require_reader(session, user, nation)
-    rows = list(all_rows(session, nation))
+    rows = list(all_rows(session, nation, reader=user))
     record_event(
         session,
         action=DOWNLOAD_ACTION,

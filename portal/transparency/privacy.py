@@ -57,7 +57,17 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
             for n in nations
             if authorize(session, viewer, Action.VIEW_RECORD, nation=n).allowed
         }
-    return Sight(viewer.id, frozenset(insider), request.researcher_id == viewer.id)
+    return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id))
+
+
+def record_sight(reader: User | None, nation: Nation, request: AccessRequest | None) -> Sight:
+    """How a reader of ``nation``'s record reads what concerns one request: as the
+    Nation's own; but as the requesting side reads it when the reader is on that side
+    (no one reads the deliberations on their own request)."""
+    reader_id = reader.id if reader else 0
+    if reader is not None and request is not None and request.involves(reader.id, reader.email):
+        return Sight(reader_id, frozenset(), True)
+    return Sight(reader_id, frozenset({nation.id}), False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,9 @@ def show_event(event: AuditEvent, nation_ids, nation_names: list[str], seen: Sig
         audience, names_actor = kind.audience, kind.names_actor
     except ValueError:  # a kind this version does not know: keep it to the Nations
         audience, names_actor = Audience.INTERNAL, False
-    insider = bool(seen.insider_of.intersection(nation_ids))
+    # A step taken for several Nations at once (a download) names its actor only to
+    # those who belong to every one of them: the actor acted for one, unknown which.
+    insider = bool(nation_ids) and seen.insider_of.issuperset(nation_ids)
     for_nations = ", ".join(nation_names) or "a Nation"
     if not seen.reads(audience, nation_ids):
         details = {k: event.details[k] for k in OPEN_DETAILS if k in (event.details or {})}

@@ -25,6 +25,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
+from portal.transparency.privacy import record_sight
 from portal.transparency.timeline import EventPage, page_of
 
 REQUESTS_PAGE = 50
@@ -105,6 +106,7 @@ def request_page(
     nation: Nation,
     after: str | None = None,
     size: int = REQUESTS_PAGE,
+    reader: User | None = None,
 ) -> RequestPage:
     """The Nation's requests, newest first, after the request ``after`` (a reference)."""
     query = select(AccessRequest).where(_touches(nation))
@@ -113,14 +115,17 @@ def request_page(
     found = list(session.exec(query.order_by(AccessRequest.id.desc()).limit(size + 1)))
     requests = found[:size]
     more = len(found) > size
-    return RequestPage(_rows(session, nation, requests), requests[-1].ref if more else None)
+    rows = _rows(session, nation, requests, reader)
+    return RequestPage(rows, requests[-1].ref if more else None)
 
 
-def all_rows(session: Session, nation: Nation, batch: int = 200) -> Iterator[RecordRow]:
+def all_rows(
+    session: Session, nation: Nation, batch: int = 200, reader: User | None = None
+) -> Iterator[RecordRow]:
     """Every request of the record, newest first, read a page at a time."""
     after = None
     while True:
-        page = request_page(session, nation, after, batch)
+        page = request_page(session, nation, after, batch, reader)
         yield from page.rows
         if page.next_cursor is None:
             return
@@ -128,9 +133,15 @@ def all_rows(session: Session, nation: Nation, batch: int = 200) -> Iterator[Rec
 
 
 def event_page(
-    session: Session, nation: Nation, before: int | None = None, size: int = EVENTS_PAGE
+    session: Session,
+    nation: Nation,
+    before: int | None = None,
+    size: int = EVENTS_PAGE,
+    reader: User | None = None,
 ) -> EventPage:
-    """The events that concern the Nation, newest first, before event ``before``.
+    """The events that concern the Nation, newest first, before event ``before``, as
+    ``reader`` may read them (privacy.record_sight: the Nation's own, unless the event's
+    request is the reader's own or their team's).
 
     The page's event ids come first, read backwards along the (nation_id, event_id)
     index, then only those events: joined directly, PostgreSQL may walk the whole
@@ -144,11 +155,23 @@ def event_page(
         .join(page, page.c.event_id == AuditEvent.id)
         .order_by(AuditEvent.id.desc())
     )
-    return page_of(session, list(events), size)
+    events = list(events)
+    request_ids = {e.request_id for e in events if e.request_id is not None}
+    requests = {}
+    if reader is not None and request_ids:
+        found = session.exec(select(AccessRequest).where(AccessRequest.id.in_(request_ids)))
+        requests = {request.id: request for request in found}
+    return page_of(
+        session, events, size, lambda e: record_sight(reader, nation, requests.get(e.request_id))
+    )
 
 
-def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> list[RecordRow]:
-    """The Nation's part of each request, in one query per table."""
+def _rows(
+    session: Session, nation: Nation, requests: list[AccessRequest], reader: User | None
+) -> list[RecordRow]:
+    """The Nation's part of each request, in one query per table. On a request the
+    reader is on the requesting side of, its stewards' reviews and who decided are
+    withheld: no one reads the deliberations on their own request."""
     ids = [request.id for request in requests]
     if not ids:
         return []
@@ -198,15 +221,16 @@ def _rows(session: Session, nation: Nation, requests: list[AccessRequest]) -> li
         track = tracks.get(request.id)
         agreement = agreements.get(request.id)
         start, expiry, ended = access_period(request, agreement)
+        own = reader is not None and request.involves(reader.id, reader.email)
         rows.append(
             RecordRow(
                 request=request,
                 researcher=people[request.researcher_id],
                 datasets=datasets[request.id],
                 track=track,
-                reviews=reviews[request.id],
+                reviews=[] if own else reviews[request.id],
                 decision=decision,
-                decided_by=people[decision.representative_id] if decision else None,
+                decided_by=people[decision.representative_id] if decision and not own else None,
                 agreement=agreement.status.label if agreement else None,
                 start=start,
                 expiry=expiry,

@@ -37,10 +37,11 @@ def nation_record(slug: str):
     session = get_session()
     try:
         after = request.args.get("after") or None
-        requests = record.request_page(session, nation, after, record.REQUESTS_PAGE)
-        events = record.event_page(
-            session, nation, event_cursor("events_before", request.args.get("events_before"))
+        requests = record.request_page(
+            session, nation, after, record.REQUESTS_PAGE, reader=current_user
         )
+        before = event_cursor("events_before", request.args.get("events_before"))
+        events = record.event_page(session, nation, before, reader=current_user)
     except ValidationError as error:
         return error_page(400, error.message)
     return render_template(

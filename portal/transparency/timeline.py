@@ -7,7 +7,7 @@ costs what page 1 does (the index on (request_id, id) serves both).
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -57,20 +57,20 @@ def _nations_of(session: Session, events: Sequence[AuditEvent]) -> dict[int, lis
 
 
 def shown_events(
-    session: Session, events: Sequence[AuditEvent], seen: Sight | None
+    session: Session, events: Sequence[AuditEvent], seen: Sight | Callable[[AuditEvent], Sight]
 ) -> list[ShownEvent]:
-    """The events as the reader may see them; ``seen`` None: the Nation's own record."""
+    """The events as the reader may see them: ``seen`` says what they read of all of
+    them, or (a function) of each (a Nation's record reads each request apart)."""
     nations = _nations_of(session, events)
-    if seen is None:
-        return [ShownEvent(e, e.actor_label, e.details, False) for e in events]
+    sight_of = seen if callable(seen) else (lambda _event: seen)
     return [
-        show_event(e, [n.id for n in nations[e.id]], [n.name for n in nations[e.id]], seen)
+        show_event(e, [n.id for n in nations[e.id]], [n.name for n in nations[e.id]], sight_of(e))
         for e in events
     ]
 
 
 def entries_for(
-    session: Session, events: Sequence[AuditEvent], seen: Sight | None = None
+    session: Session, events: Sequence[AuditEvent], seen: Sight | Callable[[AuditEvent], Sight]
 ) -> list[Entry]:
     """Events in words, with their Nations and request references."""
     nations = _nations_of(session, events)
@@ -102,7 +102,10 @@ def entries_for(
 
 
 def page_of(
-    session: Session, events: Sequence[AuditEvent], size: int, seen: Sight | None = None
+    session: Session,
+    events: Sequence[AuditEvent],
+    size: int,
+    seen: Sight | Callable[[AuditEvent], Sight],
 ) -> EventPage:
     """A page from ``size + 1`` events read: the extra one only says another page follows."""
     shown = list(events[:size])

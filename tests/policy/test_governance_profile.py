@@ -7,8 +7,8 @@ import pytest
 from portal.auth.models import User
 from portal.db import session_scope
 from portal.errors import Forbidden, ValidationError
-from portal.registry import profile
 from portal.registry.service import get_nation
+from portal.workflow import profiles as profile
 
 PAGE = "/nations/red-cedar/profile"
 CEDAR = "Red Cedar Nation (fictional)"
@@ -228,7 +228,7 @@ def test_every_profile_and_steward_change_is_an_audit_event(app, nations, make_u
 
     from portal.audit.models import AuditEvent
     from portal.auth.service import get_user
-    from portal.registry.profile import designate_steward, remove_steward, update_profile
+    from portal.workflow.profiles import designate_steward, remove_steward, update_profile
 
     make_user("rep@example.org", ("representative", "red-cedar"))
     make_user("sam@example.org")

@@ -12,9 +12,9 @@ from portal.db import session_scope
 from portal.paths import resource_dir
 from portal.policy.service import authorize
 from portal.policy.store import store_for
-from portal.registry import profile
 from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
+from portal.workflow import profiles as profile
 
 
 @pytest.fixture

@@ -1,0 +1,750 @@
+"""Who may reach what: every route of the app and every operation of the API, for every
+kind of person, on one two-Nation request in four states (draft, screening, under
+review, awaiting signatures).
+
+The routes are read from the app's URL map and the operations from the OpenAPI
+document it serves, so a new one cannot slip past: each must be named in ROUTES or
+OPERATIONS below (the tests check both ways), whose rule says what each person gets.
+The rules restate the README's, not the code's:
+
+- A request a person may not know of answers 404: drafts are their researcher's
+  alone; a submitted request is seen by its researcher, coordinators, and the
+  stewards and representatives of the Nations whose data it touches. Nobody else:
+  not its team members (unless a role of theirs reaches it), other researchers,
+  admins, or a third Nation.
+- An action the person's roles do not allow answers 403; a wrong state 409. No one
+  on the requesting side judges the request.
+- The pages send the anonymous to /sign-in (302); the API answers them 401.
+
+Every probe is a no-op by construction: a body the step's own input check refuses
+(422, or the page's form back with its errors), so a caller who passes the who and
+the when is told so without anything changing. Nothing may change after any probe
+but the few marked as writes (creating a draft, a download that is audited, ...).
+
+Every text answer is also scanned for what the person may not read (invariant 9):
+each Nation's deliberation (its stewards' names and e-mails, comments, criteria) is
+its own people's; what it sends the researcher (decision reason, conditions) is
+theirs and the researcher's; and no answer names a request the person may not know
+of.
+"""
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from portal import create_app, migrate
+from portal.agreements import service as agreements
+from portal.agreements.models import AgreementSignature
+from portal.audit.models import AuditEvent
+from portal.auth import service as auth
+from portal.auth.models import ApiToken, RoleMembership, User
+from portal.db import make_engine, session_scope
+from portal.notify.models import OutboxMessage
+from portal.paths import resource_dir
+from portal.policy.files import read_directory
+from portal.policy.store import replace_file_rules
+from portal.registry import service as registry
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.reviews.models import Decision, Review
+from portal.transparency import routes as transparency_routes
+
+from apis import PREFIX, Api
+from flows import COMPLETE, PEOPLE, Flow
+from helpers import ON_POSTGRES, PASSWORD, csrf_token, scratch_postgres_database, seed_nations
+
+# --- the people ------------------------------------------------------------------------
+
+TOUCHED = ("red-cedar", "blue-heron")  # the Nations whose data the request touches
+THIRD = "green-kestrel"  # a Nation it does not touch
+NATIONS = (*TOUCHED, THIRD)
+STATES = ("draft", "screening", "under_review", "awaiting_signatures")
+DRAFT, SCREENING, UNDER_REVIEW, AWAITING = STATES
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str | None  # None: not signed in
+    roles: tuple = ()  # "coordinator", or ("steward", "red-cedar")
+    name: str | None = None
+    owner: bool = False  # the request's researcher
+    on_team: bool = False  # named in the request's team (by e-mail)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.email is None
+
+    def holds(self, role: str, nation: str | None = None) -> bool:
+        return (role, nation) in self.roles if nation else role in self.roles
+
+    def nations(self) -> set[str]:
+        return {r[1] for r in self.roles if isinstance(r, tuple)}
+
+    def sees(self, state: str) -> bool:
+        """May know of the request in this state at all."""
+        if self.owner:
+            return True
+        if state == DRAFT:
+            return False
+        return self.holds("coordinator") or bool(self.nations() & set(TOUCHED))
+
+    def insider_of(self) -> set[str]:
+        """The Nations whose deliberations they read: their own, never from the
+        requesting side."""
+        return set() if self.owner or self.on_team else self.nations() & set(TOUCHED)
+
+    def judges(self, role: str, nation: str) -> bool:
+        return self.holds(role, nation) and not (self.owner or self.on_team)
+
+
+TEAM_MEMBER = "team.member@example.org"
+TEAM_STEWARD = "team.steward@example.org"
+STEWARD_NAMES = {  # distinctive, so that their absence from a page means something
+    "s1.cedar@example.org": "Ada Cedarsteward",
+    "s2.cedar@example.org": "Ben Cedarsteward",
+    "s3.cedar@example.org": "Cal Cedarsteward",
+    "s.heron@example.org": "Dee Heronsteward",
+}
+
+
+def _person(key: str, **kwargs) -> Person:
+    email, roles = PEOPLE[key]
+    return Person(email, tuple(roles), STEWARD_NAMES.get(email), **kwargs)
+
+
+WHO: dict[str, Person] = {
+    "anonymous": Person(None),
+    "researcher": _person("researcher", owner=True),
+    "team_member": Person(TEAM_MEMBER, ("researcher",), on_team=True),
+    "team_steward": Person(TEAM_STEWARD, (("steward", "red-cedar"),), on_team=True),
+    "other_researcher": _person("other_researcher"),
+    "coordinator": _person("coordinator"),
+    "admin": _person("admin"),
+    "cedar_steward": _person("cedar_steward1"),
+    "cedar_rep": _person("cedar_rep"),
+    "heron_steward": _person("heron_steward"),
+    "heron_rep": _person("heron_rep"),
+    "kestrel_steward": Person("s.kestrel@example.org", (("steward", THIRD),)),
+    "kestrel_rep": Person("rep.kestrel@example.org", (("representative", THIRD),)),
+}
+# People who take part in building the world but are not probed themselves.
+BACKSTAGE = [_person(k) for k in ("cedar_steward2", "cedar_steward3")]
+
+# --- what each Nation keeps to itself, and what it sends -------------------------------
+
+DELIBERATION = {
+    "red-cedar": [
+        "Cedar steward note: community consent unclear (sentinel C1)",
+        "Cedar criteria note: benefit not shown (sentinel C2)",
+        *[n for e, n in STEWARD_NAMES.items() if "cedar" in e],
+        *[e for e in STEWARD_NAMES if "cedar" in e],
+    ],
+    "blue-heron": [
+        "Heron steward note: schools data is sensitive (sentinel H1)",
+        "Heron criteria note: method sound (sentinel H2)",
+        *[n for e, n in STEWARD_NAMES.items() if "heron" in e],
+        *[e for e in STEWARD_NAMES if "heron" in e],
+    ],
+}
+SENT = {
+    "red-cedar": ["Cedar approves for its children (sentinel C3)", "Cedar condition (sentinel C4)"],
+    "blue-heron": ["Heron approves gladly (sentinel H3)", "Heron condition (sentinel H4)"],
+}
+
+
+def may_read(person: Person) -> set[str]:
+    allowed: set[str] = set()
+    for nation in person.insider_of():
+        allowed |= {*DELIBERATION[nation], *SENT[nation]}
+    if person.owner or person.on_team:  # the requesting side reads what the Nations send
+        allowed |= {s for nation in TOUCHED for s in SENT[nation]}
+    for nation in person.nations() & set(TOUCHED):
+        # A Nation's people know who its stewards are (the record lists designations),
+        # even when a request of their own keeps the stewards' deliberation from them.
+        allowed |= {s for s in DELIBERATION[nation] if s in STEWARD_NAMES or "@" in s}
+        allowed |= {name for email, name in STEWARD_NAMES.items() if nation.split("-")[1] in email}
+    return allowed
+
+
+ALL_SECRETS = {s for n in TOUCHED for s in (*DELIBERATION[n], *SENT[n])}
+
+# --- the world: one database for the module ----------------------------------------------
+
+
+@contextmanager
+def module_database(template: str, folder: Path) -> Iterator[str]:
+    """A migrated database with the policies loaded, for this module alone."""
+    if not ON_POSTGRES:
+        shutil.copyfile(template, folder / "portal.db")
+        yield f"sqlite:///{folder / 'portal.db'}"
+        return
+    with scratch_postgres_database() as url:
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        lines, problems = read_directory(resource_dir("policies"))
+        assert problems == [], problems
+        with Session(engine) as session:
+            rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
+            replace_file_rules(session, rows)
+            session.commit()
+        engine.dispose()
+        yield url
+
+
+@dataclass
+class World:
+    app: object
+    flow: Flow
+    refs: dict[str, str]  # state -> ref
+    ids: dict[str, int]  # e-mail -> user id
+    api: Api
+    clients: dict[str, object] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # who -> CSRF token
+
+
+def _build_requests(flow: Flow) -> dict[str, str]:
+    team = [
+        *COMPLETE["team"],
+        {"name": "Terry Teammate", "email": TEAM_MEMBER, "role": "Analyst"},
+        {"name": "Stevie Teamsteward", "email": TEAM_STEWARD, "role": "Liaison"},
+    ]
+    (c1, c2, *_), (h1, h2, *_) = DELIBERATION["red-cedar"], DELIBERATION["blue-heron"]
+    refs = {DRAFT: flow.draft(team=team, purpose="")}  # incomplete: submitting it is refused
+    refs[SCREENING] = flow.draft(team=team)
+    flow.do("researcher", "submit", refs[SCREENING])
+    refs[UNDER_REVIEW] = flow.to_review(team=team)
+    # cedar_steward2 reviews, so the probed cedar_steward (1) still may.
+    flow.do(
+        "cedar_steward2", "review", refs[UNDER_REVIEW], "red-cedar",
+        comment=c1, criteria={"benefit": c2},
+    )  # fmt: skip
+    refs[AWAITING] = ref = flow.to_review(team=team)
+    flow.do("cedar_steward1", "review", ref, "red-cedar", comment=c1, criteria={"benefit": c2})
+    flow.do("cedar_steward2", "review", ref, "red-cedar", comment=c1)
+    flow.do("heron_steward", "review", ref, "blue-heron", comment=h1, criteria={"method": h2})
+    for rep, nation in (("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron")):
+        reason, condition = SENT[nation]
+        flow.do(rep, "decide", ref, nation, reason=reason, conditions=[condition])
+    assert [flow.status(refs[s]) for s in STATES] == list(STATES)
+    # Both Nations' stewards read the agreement (each download is an audited event).
+    with flow.app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        for who in ("cedar_steward2", "heron_steward"):
+            agreements.download(session, flow.user(session, who), request)
+    return refs
+
+
+@pytest.fixture(scope="module")
+def world(migrated_template, tmp_path_factory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("access-matrix")
+    with module_database(migrated_template, folder) as url:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret-key",
+                "DATABASE_URL": url,
+                "INSTANCE_PATH": str(folder / "instance"),
+                "SESSION_COOKIE_SECURE": False,
+                "MAIL_SEND_AFTER_REQUEST": False,
+            }
+        )
+        seed_nations(app)
+        ids = {}
+        with app.app_context(), session_scope() as session:
+            registry.create_nation(session, THIRD, "Green Kestrel Nation (fictional)", "OCAP")
+            registry.create_dataset(session, "kestrel-fish", "Kestrel fish", "Fish", [THIRD])
+            everyone = [p for p in (*WHO.values(), *BACKSTAGE) if not p.anonymous]
+            for person in everyone:
+                user = auth.create_user(
+                    session, person.email, person.name or person.email.split("@")[0], PASSWORD
+                )
+                for role in person.roles:
+                    role, slug = role if isinstance(role, tuple) else (role, None)
+                    nation = registry.get_nation(session, slug) if slug else None
+                    auth.grant_role(session, user, role, nation)
+                session.flush()
+                ids[person.email] = user.id
+        flow = Flow(app)
+        world = World(app, flow, _build_requests(flow), ids, Api(app))
+        # A record's PDF is its HTML handed to WeasyPrint: keep the HTML, which can be
+        # read for what it shows (and is quicker to make).
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(transparency_routes, "html_to_pdf", lambda html: html.encode())
+            yield world
+        app.extensions["portal.db"].dispose()
+
+
+def client_for(world: World, who: str):
+    """A signed-in test client (or an anonymous one), and its CSRF token."""
+    if who not in world.clients:
+        client = world.app.test_client()
+        person = WHO[who]
+        if person.anonymous:
+            page = client.get("/sign-in").text
+        else:
+            page = client.get("/sign-in").text
+            signed = client.post(
+                "/sign-in",
+                data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_token(page)},
+            )
+            assert signed.status_code == 302, f"{who} could not sign in"
+            page = client.get("/account/tokens").text
+        world.clients[who], world.tokens[who] = client, csrf_token(page)
+    return world.clients[who], world.tokens[who]
+
+
+def snapshot(world: World) -> tuple:
+    """Everything a probe must leave as it was, read in one query."""
+    tables = (
+        AuditEvent,
+        Review,
+        Decision,
+        OutboxMessage,
+        AgreementSignature,
+        RoleMembership,
+        AccessRequest,
+    )
+    counts = select(*(select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
+    statuses = (
+        select(AccessRequest.ref, AccessRequest.status, AccessRequest.updated_at)
+        .where(AccessRequest.ref.in_(world.refs.values()))
+        .order_by(AccessRequest.ref)
+    )
+    live = select(ApiToken.id).where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
+    profiles = select(Nation.slug, Nation.review_quorum, Nation.min_approvals).order_by(Nation.id)
+    with world.app.extensions["portal.db"].connect() as connection:
+        return (
+            tuple(connection.execute(counts).one()),
+            tuple(map(tuple, connection.execute(statuses))),
+            tuple(connection.execute(live).scalars()),
+            tuple(map(tuple, connection.execute(profiles))),
+        )
+
+
+# --- what each route and operation answers -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: a route or operation, a method, and the values of its path."""
+
+    key: str  # the endpoint (pages) or "METHOD /path" (API)
+    method: str
+    path: str
+    state: str | None = None  # the request's state, for a request's routes
+    nation: str | None = None  # the Nation named in the path or the body
+    body: dict | None = None
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    writes: bool = False  # a success that may change things (a draft, an audited download)
+
+
+Rule = Callable[[Person, Case], Expect | int]
+
+
+def owner(p: Person, c: Case) -> bool:
+    return p.owner
+
+
+def coordinator(p: Person, c: Case) -> bool:
+    return p.holds("coordinator")
+
+
+def its_steward(p: Person, c: Case) -> bool:
+    return p.judges("steward", c.nation)
+
+
+def its_representative(p: Person, c: Case) -> bool:
+    return p.judges("representative", c.nation)
+
+
+def party(p: Person, c: Case) -> bool:
+    """The researcher, and a representative of each approving Nation (there is none
+    before every Nation approved: a representative is no party yet)."""
+    approved = c.state == AWAITING
+    return p.owner or (approved and any(p.judges("representative", n) for n in TOUCHED))
+
+
+# The workflow's steps: who may take each, and from which of the four states. The
+# probe of decide is a refusal, which a Nation may make from submission until access
+# begins (README, invariant 2); revoke needs the Nation's approval, sign all of them.
+STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
+    "edit": (owner, {DRAFT}),
+    "submit": (owner, {DRAFT}),
+    "withdraw": (owner, set(STATES)),
+    "screen": (coordinator, {SCREENING}),
+    "review": (its_steward, {UNDER_REVIEW}),
+    "decide": (its_representative, {SCREENING, UNDER_REVIEW, AWAITING}),
+    "revoke": (its_representative, {AWAITING}),
+    "sign": (party, {AWAITING}),
+}
+
+
+def step(action: str, passes: int) -> Rule:
+    """404 if they may not know of it, 403 if not theirs to do, 409 if not now, else
+    ``passes``: the answer to the probe's refused input."""
+    who, states = STEPS[action]
+
+    def rule(p: Person, c: Case) -> int:
+        if not p.sees(c.state):
+            return 404
+        if not who(p, c):
+            return 403
+        return passes if c.state in states else 409
+
+    return rule
+
+
+def read(p: Person, c: Case) -> int:
+    return 200 if p.sees(c.state) else 404
+
+
+def agreement(p: Person, c: Case) -> Expect | int:
+    """The agreement exists once every Nation approved; each download is audited."""
+    if not p.sees(c.state):
+        return 404
+    return Expect(200, writes=True) if c.state == AWAITING else 404
+
+
+def create(created: int) -> Rule:
+    return lambda p, c: Expect(created, writes=True) if p.holds("researcher") else 403
+
+
+def own_nation(role_statuses: dict[str, int], writes: bool = False) -> Rule:
+    """A Nation's own pages: its people (by role) get the status named, others 403."""
+
+    def rule(p: Person, c: Case) -> Expect | int:
+        for role, status in role_statuses.items():
+            if p.holds(role, c.nation):
+                return Expect(status, writes=writes and status < 400)
+        return 403
+
+    return rule
+
+
+def signed_in(rule: Rule | int, anonymous: int = 302) -> Rule:
+    """The pages send the anonymous to /sign-in; the API answers 401."""
+
+    def wrapped(p: Person, c: Case) -> Expect | int:
+        if p.anonymous:
+            return anonymous
+        return rule(p, c) if callable(rule) else rule
+
+    return wrapped
+
+
+def by_method(**statuses: Rule | int) -> Rule:
+    def rule(p: Person, c: Case) -> Expect | int:
+        found = statuses[c.method.lower()]
+        return found(p, c) if callable(found) else found
+
+    return rule
+
+
+API_ROUTE = "api"  # an API route of the URL map: walked as its OpenAPI operation
+READ_RECORD = {"steward": 200, "representative": 200}
+
+# Every route of the URL map but static, by endpoint. The probe bodies are below.
+ROUTES: dict[str, Rule | str] = {
+    "main.home": by_method(get=200),
+    "auth.sign_in": lambda p, c: 302 if not p.anonymous else (200 if c.method == "GET" else 401),
+    "auth.sign_out": signed_in(Expect(302, writes=True)),  # probed on a client of its own
+    "auth.tokens": signed_in(by_method(get=200, post=Expect(200, writes=True))),  # one's own
+    # token_id: a live token of the researcher's, made for the probe.
+    "auth.revoke_token": signed_in(lambda p, c: Expect(302, writes=True) if p.owner else 404),
+    "agreements.verify": by_method(get=200, post=422),
+    "requests.new": signed_in(by_method(get=200, post=create(302))),
+    "requests.show": signed_in(read),
+    "requests.timeline": signed_in(read),
+    "requests.edit": signed_in(by_method(get=step("edit", 200), post=step("edit", 422))),
+    "requests.withdraw": signed_in(step("withdraw", 422)),
+    "reviews.screen": signed_in(by_method(get=step("screen", 200), post=step("screen", 422))),
+    "reviews.review": signed_in(by_method(get=step("review", 200), post=step("review", 422))),
+    "reviews.decide": signed_in(by_method(get=step("decide", 200), post=step("decide", 422))),
+    "reviews.revoke": signed_in(by_method(get=step("revoke", 200), post=step("revoke", 422))),
+    "agreements.sign": signed_in(step("sign", 422)),
+    "agreements.download": signed_in(agreement),
+    "registry.profile": signed_in(
+        by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
+    ),
+    "registry.designate": signed_in(own_nation({"representative": 422})),
+    # user_id: someone who is no steward, so that the representative is told 404.
+    "registry.remove": signed_in(own_nation({"representative": 404})),
+    "transparency.nation_record": signed_in(own_nation(READ_RECORD)),
+    "transparency.nation_record_csv": signed_in(own_nation(READ_RECORD, writes=True)),
+    "transparency.nation_record_pdf": signed_in(own_nation(READ_RECORD, writes=True)),
+    "transparency.coordinator_dashboard": signed_in(
+        lambda p, c: 200 if p.holds("coordinator") else 403
+    ),
+    **dict.fromkeys(
+        [
+            "api.serve_openapi",
+            "api.me",
+            "api.list_nations",
+            "api.list_datasets",
+            "api.list_requests",
+            "api.create_request",
+            "api.get_request",
+            "api.update_request",
+            "api.list_events",
+            "api.submit",
+            "api.withdraw",
+            "api.screen",
+            "api.review",
+            "api.decide",
+            "api.sign",
+            "api.revoke",
+            "api.agreement_pdf",
+        ],
+        API_ROUTE,
+    ),
+}
+
+R = "/api/v1/requests/{ref}"
+OPERATIONS: dict[str, Rule] = {
+    "GET /api/v1/openapi.json": lambda p, c: 200,
+    "GET /api/v1/me": signed_in(200, anonymous=401),
+    "GET /api/v1/nations": signed_in(200, anonymous=401),
+    "GET /api/v1/datasets": signed_in(200, anonymous=401),
+    "GET /api/v1/requests": signed_in(200, anonymous=401),
+    "POST /api/v1/requests": signed_in(create(201), anonymous=401),
+    f"GET {R}": signed_in(read, anonymous=401),
+    f"PATCH {R}": signed_in(step("edit", 422), anonymous=401),
+    f"GET {R}/events": signed_in(read, anonymous=401),
+    f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
+    **{
+        f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
+        for action in ("submit", "withdraw", "screen", "review", "decide", "sign", "revoke")
+    },
+}
+
+# Probe bodies: the shape each route takes, with a value its own check refuses.
+PAGE_BODIES = {
+    "auth.sign_in": {"email": "nobody@example.org", "password": "not the password"},
+    "auth.tokens": {"name": ""},
+    "agreements.verify": {},
+    "requests.new": {"title": "A probe's draft"},  # valid: a researcher's draft is made
+    "requests.edit": {"title": "Probe", "storage_location": "Atlantis"},
+    "requests.withdraw": {"reason": ""},
+    "reviews.screen": {"outcome": "return", "comment": ""},
+    "reviews.review": {"recommendation": "changes", "comment": ""},
+    "reviews.decide": {"outcome": "refuse", "reason": ""},
+    "reviews.revoke": {"reason": ""},
+    "agreements.sign": {"password": "not the password"},
+    "registry.profile": {"review_quorum": "many", "min_approvals": "1"},
+    "registry.designate": {"steward-email": ""},
+}
+API_BODIES = {
+    "POST /api/v1/requests": {"title": "A probe's draft"},
+    f"PATCH {R}": {"storage_location": "Atlantis"},
+    f"POST {R}/actions/submit": {},  # the draft lacks its purpose
+    f"POST {R}/actions/withdraw": {"reason": ""},
+    f"POST {R}/actions/screen": {"outcome": "return", "comment": ""},
+    f"POST {R}/actions/review": {"recommendation": "changes", "comment": ""},
+    f"POST {R}/actions/decide": {"outcome": "refuse", "reason": ""},
+    f"POST {R}/actions/sign": {"password": "not the password"},
+    f"POST {R}/actions/revoke": {"reason": ""},
+}
+NATION_BODIES = {"review", "decide", "revoke"}  # the API names the Nation in the body
+
+
+def _expected(rule: Rule, person: Person, case: Case) -> Expect:
+    found = rule(person, case)
+    return found if isinstance(found, Expect) else Expect(found)
+
+
+# --- walking them ----------------------------------------------------------------------
+
+
+def page_rules(app) -> list:
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def page_cases(world: World) -> Iterator[Case]:
+    """Every page route and method, with each value of its path parameters."""
+    adapter = world.app.url_map.bind("localhost")
+    fillers: dict[str, list[tuple[str, dict]]] = {
+        "ref": [(s, {"state": s}) for s in STATES],
+        "nation_slug": [(n, {"nation": n}) for n in TOUCHED],
+        "slug": [(n, {"nation": n}) for n in NATIONS],
+        "user_id": [(str(world.ids[WHO["researcher"].email]), {})],
+        "token_id": [("0", {})],  # replaced by a fresh token of the researcher's
+    }
+    for rule in page_rules(world.app):
+        if ROUTES.get(rule.endpoint) == API_ROUTE:
+            continue
+        unfilled = set(rule.arguments) - set(fillers)
+        assert not unfilled, f"{rule.rule}: no values for {unfilled}: add them to fillers"
+        combos: list[tuple[dict, dict]] = [({}, {})]
+        for argument in sorted(rule.arguments):
+            combos = [
+                ({**values, argument: value}, {**meta, **more})
+                for values, meta in combos
+                for value, more in fillers[argument]
+            ]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for values, meta in combos:
+                if "state" in meta:
+                    values = {**values, "ref": world.refs[meta["state"]]}
+                path = adapter.build(rule.endpoint, values, method=method)
+                body = PAGE_BODIES.get(rule.endpoint, {}) if method != "GET" else None
+                yield Case(rule.endpoint, method, path, body=body, **meta)
+
+
+def api_operations(world: World) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, operations in world.api.document["paths"].items()
+        for method in operations
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+
+
+def api_cases(world: World) -> Iterator[Case]:
+    for method, path in api_operations(world):
+        key = f"{method} {path}"
+        states = STATES if "{ref}" in path else (None,)
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref"}
+        assert not unfilled, f"{key}: no values for {unfilled}"
+        for state in states:
+            concrete = path.replace("{ref}", world.refs[state]) if state else path
+            body = API_BODIES.get(key) if method != "GET" else None
+            action = path.rsplit("/", 1)[-1]
+            nations = TOUCHED if action in NATION_BODIES else (None,)
+            for nation in nations:
+                full = {**body, "nation": nation} if nation else body
+                yield Case(key, method, concrete[len(PREFIX) :], state, nation, full)
+
+
+def leaks(person: Person, world: World, text: str) -> list[str]:
+    """What ``text`` shows that ``person`` may not read."""
+    forbidden = sorted(ALL_SECRETS - may_read(person))
+    found = [f"{s!r}" for s in forbidden if s in text]
+    unknown = [ref for state, ref in world.refs.items() if not person.sees(state)]
+    return found + [f"request {ref} they may not know of" for ref in unknown if ref in text]
+
+
+def text_of(response) -> str | None:
+    """The answer as text; a PDF (compressed) only when it is a record's, whose HTML is
+    what the PDF renderer is handed here (see ``world``)."""
+    data = response.get_data()
+    if response.mimetype == "application/pdf" and not data.startswith(b"<"):
+        return None
+    return data.decode()
+
+
+def check(person: Person, world: World, case: Case, expected: Expect, response, changed) -> list:
+    problems = []
+    where = f"{case.method} {case.path}" + (f" ({case.state})" if case.state else "")
+    if response.status_code != expected.status:
+        problems.append(f"{where}: {response.status_code}, expected {expected.status}")
+    location = response.headers.get("Location", "")
+    if person.anonymous and expected.status == 302 and "/sign-in" not in location:
+        problems.append(f"{where}: redirected to {location!r}, not to /sign-in")
+    if changed and not expected.writes:
+        problems.append(f"{where}: answered {response.status_code} but changed something")
+    if response.status_code < 300 and (text := text_of(response)) is not None:
+        problems += [f"{where}: shows {leak}" for leak in leaks(person, world, text)]
+    return problems
+
+
+def fresh_token_id(world: World) -> int:
+    with world.app.app_context(), session_scope() as session:
+        owner = session.exec(select(User).where(User.email == WHO["researcher"].email)).one()
+        return auth.create_api_token(session, owner, "a probe's target")[1].id
+
+
+def probe_page(world: World, who: str, case: Case):
+    client, token = client_for(world, who)
+    if case.key == "auth.sign_out":  # a client of its own: signing out ends its session
+        world.clients.pop(who, None)
+        client, token = client_for(world, who)
+        world.clients.pop(who, None)
+    data = None if case.body is None else {**case.body, "csrf_token": token}
+    return client.open(case.path, method=case.method, data=data)
+
+
+def probe_api(world: World, who: str, case: Case):
+    """The API's answer, checked against its document (an undocumented status or a
+    body off its schema is a problem too)."""
+    email = WHO[who].email
+    headers = {"Authorization": f"Bearer {world.api.token(email)}"} if email else {}
+    response = world.api.client.open(
+        PREFIX + case.path, method=case.method, json=case.body, headers=headers
+    )
+    try:
+        world.api.check_documented(case.method, PREFIX + case.path, response)
+    except AssertionError as error:
+        response.undocumented = str(error).splitlines()[0]
+    return response
+
+
+def walk(world: World, who: str, cases, rules: dict, probe) -> list[str]:
+    """Probe every case as ``who``: the problems found."""
+    person, problems = WHO[who], []
+    client_for(world, who)  # signed in (and any API token made) before the first snapshot
+    if not person.anonymous:
+        world.api.token(person.email)
+    before = snapshot(world)
+    for case in cases:
+        expected = _expected(rules[case.key], person, case)
+        if case.key == "auth.revoke_token":  # a live token of the researcher's to aim at
+            case = replace(case, path=case.path.replace("/0/", f"/{fresh_token_id(world)}/"))
+            before = snapshot(world)
+        response = probe(world, who, case)
+        after = snapshot(world)
+        problems += check(person, world, case, expected, response, after != before)
+        if undocumented := getattr(response, "undocumented", None):
+            problems.append(f"{case.method} {case.path}: {undocumented}")
+        before = after
+    return problems
+
+
+@pytest.mark.parametrize("who", list(WHO))
+def test_every_page_for_every_person(world, who):
+    problems = walk(world, who, page_cases(world), ROUTES, probe_page)
+    assert not problems, f"{who}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("who", list(WHO))
+def test_every_api_operation_for_every_person(world, who):
+    problems = walk(world, who, api_cases(world), OPERATIONS, probe_api)
+    person = WHO[who]
+    if not person.anonymous:  # the list of requests names exactly those they may know of
+        response = probe_api(world, who, Case("GET /api/v1/requests", "GET", "/requests?limit=100"))
+        listed = {item["ref"] for item in response.get_json()["items"]}
+        for state, ref in world.refs.items():
+            if (ref in listed) != person.sees(state):
+                problems.append(f"GET /requests: the {state} request listed: {ref in listed}")
+    assert not problems, f"{who}:\n" + "\n".join(problems)
+
+
+def test_every_route_is_classified(world):
+    endpoints = {rule.endpoint for rule in page_rules(world.app)}
+    assert sorted(endpoints - set(ROUTES)) == [], "new routes: say who may use them in ROUTES"
+    assert sorted(set(ROUTES) - endpoints) == [], "ROUTES names routes that no longer exist"
+    operations = {f"{method} {path}" for method, path in api_operations(world)}
+    # Each API route of the URL map is an operation of the document (walked as such).
+    for rule in page_rules(world.app):
+        if ROUTES[rule.endpoint] == API_ROUTE:
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert f"{method} {path}" in operations, f"{rule.endpoint} is not documented"
+
+
+def test_every_operation_is_classified(world):
+    operations = {f"{method} {path}" for method, path in api_operations(world)}
+    assert sorted(operations - set(OPERATIONS)) == [], "new operations: classify them"
+    assert sorted(set(OPERATIONS) - operations) == [], "OPERATIONS names unknown operations"
+    assert set(API_BODIES) <= operations
+    assert set(PAGE_BODIES) <= set(ROUTES)
