@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
@@ -39,16 +41,51 @@ class Holding:
     domain: str  # the Casbin domain: the Nation's slug, or "*"
 
 
+# Per transaction, what the checks read again and again (a page asks available(), which
+# asks authorize() for every step): each person's holdings and each request's Nations.
+# Forgotten when the transaction ends or when a flush changes what they are read from.
+_CACHE = "portal.policy.access"
+_SOURCES = (RoleMembership, NationTrack, RequestDataset)
+
+
+def _pending(session: OrmSession) -> bool:
+    changed = (*session.new, *session.deleted, *session.dirty)
+    return any(isinstance(item, _SOURCES) for item in changed)
+
+
+def _cache(session: Session) -> dict:
+    if _pending(session):  # not flushed yet: read afresh (the query flushes it)
+        session.info.pop(_CACHE, None)
+    return session.info.setdefault(_CACHE, {})
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _forget_on_change(session: OrmSession, _context, _instances) -> None:
+    if _pending(session):
+        session.info.pop(_CACHE, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_at_end(session: OrmSession, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CACHE, None)
+
+
 def holdings(session: Session, user: User) -> list[Holding]:
     """The roles ``user`` holds. (A deactivated account still holds them, and sees
     what they reach; authorize() refuses it every action, as the "account" rule.)"""
+    key = ("holdings", user.id)
+    if (found := _cache(session).get(key)) is not None:
+        return found
     rows = session.exec(
         select(RoleMembership.role, RoleMembership.nation_id, Nation.slug)
         .join(Nation, Nation.id == RoleMembership.nation_id, isouter=True)
         .where(RoleMembership.user_id == user.id)
         .order_by(RoleMembership.id)
     )
-    return [Holding(user.id, role, nation_id, slug or WILDCARD) for role, nation_id, slug in rows]
+    found = [Holding(user.id, role, nation_id, slug or WILDCARD) for role, nation_id, slug in rows]
+    _cache(session)[key] = found
+    return found
 
 
 def grants(policy: LoadedPolicy, holding: Holding, action: Action | str, domain: str) -> bool:
@@ -62,12 +99,17 @@ def grants(policy: LoadedPolicy, holding: Holding, action: Action | str, domain:
 def request_nation_ids(session: Session, request: AccessRequest) -> set[int]:
     """The Nations a request concerns: whose data it touches now, and any that took part
     (a Nation whose data a revision dropped keeps sight of its part: invariant 11)."""
+    key = ("nations", request.id)
+    if (found := _cache(session).get(key)) is not None:
+        return found
     touching = select(DatasetNation.nation_id).join(
         RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id
     )
     touching = touching.where(RequestDataset.request_id == request.id)
     tracks = select(NationTrack.nation_id).where(NationTrack.request_id == request.id)
-    return set(session.exec(touching)) | set(session.exec(tracks))
+    found = set(session.exec(touching)) | set(session.exec(tracks))
+    _cache(session)[key] = found
+    return found
 
 
 def reaches(holding: Holding, request: AccessRequest, nation_ids: set[int]) -> bool:
