@@ -122,6 +122,9 @@ class LoadedPolicy:
     conditions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     # action -> [(role, domain)] of the p lines that grant it
     grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # The enforcer's answers, kept: a loaded policy never changes (a new version is a
+    # new LoadedPolicy), and the questions are few (roles x domains x actions).
+    answers: dict[tuple[str, str, str], bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, model_path: str | Path, lines: Sequence[Line], version: int) -> "LoadedPolicy":
@@ -143,7 +146,11 @@ class LoadedPolicy:
         return loaded
 
     def allows(self, sub: str, domain: str, action: str) -> bool:
-        return self.enforcer.enforce(sub, domain, action)
+        """Whether the enforcer allows ``sub`` (a role) ``action`` in ``domain``."""
+        key = (sub, domain, action)
+        if (answer := self.answers.get(key)) is None:
+            answer = self.answers[key] = self.enforcer.enforce(sub, domain, action)
+        return answer
 
     def conditions_for(self, domain: str, action: str) -> list[str]:
         """The conditions on ``action`` in ``domain``: those for every Nation, then its own."""

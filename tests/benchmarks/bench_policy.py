@@ -148,7 +148,6 @@ def page_share(memberships: int, requests: int) -> tuple:
     from portal.db import session_scope
     from portal.policy import web as policy_web
     from portal.policy.sync import load_files
-    from portal.registry import routes as registry_routes
     from portal.registry import service as registry
 
     folder = Path(tempfile.mkdtemp(prefix="bench-policy-"))
@@ -202,8 +201,22 @@ def page_share(memberships: int, requests: int) -> tuple:
         return wrapper
 
     # Everything the policy does for these pages: the version check before each
-    # request, the page's own check, and the navigation's.
-    registry_routes.authorize = timed(registry_routes.authorize)
+    # request, every authorize() (the page's own, available()'s, the queues', the
+    # navigation's: wherever a module imported it) and the reach of each role.
+    from portal.policy import access
+    from portal.policy import service as policy_service
+
+    portal_modules = [m for name, m in sys.modules.items() if name.startswith("portal")]
+    for owner, name in (
+        (policy_service, "authorize"),
+        (access, "may_view"),
+        (access, "visible_clause"),
+        (access, "holders_reaching"),
+    ):
+        original, wrapped = getattr(owner, name), timed(getattr(owner, name))
+        for module in portal_modules:
+            if getattr(module, name, None) is original:
+                setattr(module, name, wrapped)
     check_version = timed(policy_web.current_policy)
 
     def before_request_check(session):
