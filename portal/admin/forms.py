@@ -63,7 +63,10 @@ class DatasetForm(FlaskForm):
         render_kw={"maxlength": 200},
     )
     description = TextAreaField("Description")
-    nations = CheckboxesField("Whose data it holds")
+    nations = CheckboxesField(
+        "Whose data it holds",
+        validators=[DataRequired("Name at least one Nation whose data the dataset holds.")],
+    )
 
 
 class NewDatasetForm(DatasetForm):

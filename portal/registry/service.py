@@ -303,7 +303,7 @@ def update_dataset(
         session,
         action=EventType.DATASET_CHANGED,
         actor=actor,
-        nations=sorted({*before, *nations}, key=lambda n: n.id),
+        nations=sorted({n.id: n for n in (*before, *nations)}.values(), key=lambda n: n.id),
         details={"slug": dataset.slug, "changes": changes},
     )
     return changes
