@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
 
     from portal import api, db, web
+    from portal.admin import routes as admin_routes
     from portal.agreements import routes as agreement_routes
     from portal.agreements import settings as agreement_settings
     from portal.auth import routes as auth_routes
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(main_routes.bp)
     app.register_blueprint(registry_routes.bp)
+    app.register_blueprint(admin_routes.bp)
     app.register_blueprint(request_routes.bp)
     app.register_blueprint(review_routes.bp)
     api.init_app(app)

@@ -11,7 +11,7 @@ from portal.agreements.models import (
     SignerCredential,
 )
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
-from portal.auth.models import ApiToken, Role, RoleMembership, User
+from portal.auth.models import ApiToken, Invitation, Role, RoleMembership, User
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -46,6 +46,7 @@ __all__ = [
     "DatasetNation",
     "Decision",
     "Framework",
+    "Invitation",
     "Nation",
     "NationTrack",
     "OutboxMessage",

@@ -2,7 +2,7 @@
 signed-in person's roles in the layout, and the one way a page performs a workflow
 command and shows its refusal."""
 
-from flask import Flask, Response, has_request_context, render_template, request
+from flask import Flask, Response, has_request_context, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -11,14 +11,14 @@ from portal.api import problems
 from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound, Refused, ServiceError, ValidationError
+from portal.errors import Conflict, Forbidden, NotFound, Refused, ServiceError, ValidationError
 from portal.policy.access import get_visible
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
 from portal.transparency.words import action_words
-from portal.workflow import Command, perform
+from portal.workflow import Command, invitations, perform
 
 csrf = CSRFProtect()
 
@@ -73,8 +73,9 @@ def _security_headers(response: Response) -> Response:
 
 
 def _layout_context() -> dict:
-    """The signed-in person's roles, the Nations whose profile they may manage and whose
-    record they may read, and whether they may see the coordinators' dashboard."""
+    """The signed-in person's roles, the Nations whose profile they may manage, whose
+    record they may read and whose members they may invite, and whether they may see
+    the coordinators' dashboard and the administration pages."""
     # Mail is rendered outside any web request: nobody is signed in there.
     if not has_request_context() or not current_user.is_authenticated:
         return {
@@ -82,6 +83,10 @@ def _layout_context() -> dict:
             "governed_nations": [],
             "record_nations": [],
             "may_view_dashboard": False,
+            "may_manage_users": False,
+            "may_manage_registry": False,
+            "may_invite": False,
+            "inviting_nations": [],
         }
     session = get_session()
     roles = roles_of(session, current_user)
@@ -95,6 +100,10 @@ def _layout_context() -> dict:
         "governed_nations": [n for n in nations.values() if allowed(Action.MANAGE_PROFILE, n)],
         "record_nations": [n for n in nations.values() if allowed(Action.VIEW_RECORD, n)],
         "may_view_dashboard": allowed(Action.VIEW_DASHBOARD),
+        "may_manage_users": allowed(Action.MANAGE_USERS),
+        "may_manage_registry": allowed(Action.MANAGE_REGISTRY),
+        "may_invite": allowed(Action.INVITE),
+        "inviting_nations": [n for n in nations.values() if allowed(Action.INVITE_MEMBER, n)],
     }
 
 
@@ -179,3 +188,41 @@ def _server_error(error: Exception) -> Response | tuple[str, int]:
 
     current_app.logger.exception("unhandled error", exc_info=error)
     return error_page(500)
+
+
+# --- invitations: the admin's and a Nation's pages make them alike ----------------------
+
+
+def invitation_link(token: str) -> str:
+    return url_for("auth.invitation", token=token, _external=True)
+
+
+def send_invitation(form, nation) -> str | None:
+    """Invite as the signed-in person from ``form`` (email, role) for ``nation`` (or
+    portal-wide): the link's token, shown once, or None with the errors on the form.
+    Forbidden goes to the app's 403 page."""
+    try:
+        token, _invitation = invitations.invite(
+            get_session(),
+            current_user,
+            form.email.data or "",
+            form.role.data or "",
+            nation,
+            link_for=invitation_link,
+        )
+    except ValidationError as error:
+        for name, message in error.errors.items():
+            field = getattr(form, name, None) or form.email
+            field.errors = [*field.errors, message]
+        return None
+    except (Conflict, Refused) as error:
+        field = form.nation if nation is not None and hasattr(form, "nation") else form.email
+        field.errors = [*field.errors, error.message]
+        return None
+    return token
+
+
+def no_store(response: Response) -> Response:
+    """A page with something shown once (a token, a link): never kept by a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

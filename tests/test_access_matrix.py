@@ -55,6 +55,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.reviews.models import Decision, Review
 from portal.transparency import routes as transparency_routes
+from portal.workflow import invitations
 
 from apis import PREFIX, Api
 from flows import COMPLETE, PEOPLE, Flow
@@ -105,6 +106,7 @@ class Person:
 
 
 TEAM_MEMBER = "team.member@example.org"
+INVITEE = "invited.cedar@example.org"
 TEAM_STEWARD = "team.steward@example.org"
 STEWARD_NAMES = {  # distinctive, so that their absence from a page means something
     "s1.cedar@example.org": "Ada Cedarsteward",
@@ -165,6 +167,11 @@ def may_read(person: Person) -> set[str]:
         allowed |= {*DELIBERATION[nation], *SENT[nation]}
     if person.owner or person.on_team:  # the requesting side reads what the Nations send
         allowed |= {s for nation in TOUCHED for s in SENT[nation]}
+    if person.holds("admin"):
+        # Administrators manage every login: they read everyone's name and e-mail address
+        # (the people pages), never a Nation's deliberation or what it sends.
+        allowed |= {s for n in TOUCHED for s in DELIBERATION[n] if s in STEWARD_NAMES or "@" in s}
+        allowed |= set(STEWARD_NAMES.values())
     for nation in person.nations() & set(TOUCHED):
         # A Nation's people know who its stewards are (the record lists designations),
         # even when a request of their own keeps the stewards' deliberation from them.
@@ -207,6 +214,20 @@ class World:
     api: Api
     clients: dict[str, object] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # who -> CSRF token
+    invitation_id: int = 0  # a Red Cedar steward's invitation, revoked already
+
+
+def _revoked_invitation(app) -> int:
+    """An invitation Red Cedar's representative made and withdrew: revoking it again is
+    refused (409) to them, and forbidden to everyone else."""
+    with app.app_context(), session_scope() as session:
+        rep = session.exec(select(User).where(User.email == WHO["cedar_rep"].email)).one()
+        cedar = registry.get_nation(session, "red-cedar")
+        _token, made = invitations.invite(
+            session, rep, INVITEE, "steward", cedar, link_for=lambda token: token
+        )
+        invitations.revoke(session, rep, made.id)
+        return made.id
 
 
 def _build_requests(flow: Flow) -> dict[str, str]:
@@ -273,6 +294,7 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
                 ids[person.email] = user.id
         flow = Flow(app)
         world = World(app, flow, _build_requests(flow), ids, Api(app))
+        world.invitation_id = _revoked_invitation(app)
         # A record's PDF is its HTML handed to WeasyPrint: keep the HTML, which can be
         # read for what it shows (and is quicker to make).
         with pytest.MonkeyPatch.context() as patch:
@@ -432,6 +454,12 @@ def own_nation(role_statuses: dict[str, int], writes: bool = False) -> Rule:
     return rule
 
 
+def admin(status: int) -> Rule:
+    """The administration pages: administrators (by the policy's manage_users, invite and
+    manage_registry) get ``status``; everyone else 403."""
+    return lambda p, c: status if p.holds("admin") else 403
+
+
 def signed_in(rule: Rule | int, anonymous: int = 302) -> Rule:
     """The pages send the anonymous to /sign-in; the API answers 401."""
 
@@ -483,6 +511,22 @@ ROUTES: dict[str, Rule | str] = {
     "transparency.nation_record": signed_in(own_nation(READ_RECORD)),
     "transparency.nation_record_csv": signed_in(own_nation(READ_RECORD, writes=True)),
     "transparency.nation_record_pdf": signed_in(own_nation(READ_RECORD, writes=True)),
+    "registry.invitations": signed_in(
+        by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
+    ),
+    # A mistyped link: not found, whoever opens it (no sign-in needed to accept one).
+    "auth.invitation": lambda p, c: 404,
+    # invitation_id: Red Cedar's revoked invitation: revoking it again is not now (409).
+    "auth.revoke_invitation": signed_in(own_nation({"representative": 409})),
+    "admin.people": signed_in(admin(200)),
+    "admin.person": signed_in(admin(200)),
+    "admin.grant": signed_in(admin(422)),
+    "admin.revoke_role": signed_in(admin(422)),
+    "admin.set_active": signed_in(admin(422)),
+    "admin.invitations": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.nations": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.datasets": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -543,6 +587,15 @@ PAGE_BODIES = {
     "agreements.sign": {"password": "not the password"},
     "registry.profile": {"review_quorum": "many", "min_approvals": "1"},
     "registry.designate": {"steward-email": ""},
+    "registry.invitations": {"email": "", "role": "steward"},
+    "auth.invitation": {"name": "Probe", "password": "short", "confirm": "short"},
+    "admin.grant": {"role": "steward"},  # a Nation's role: not the admin's to grant
+    "admin.revoke_role": {"role": "steward"},
+    "admin.set_active": {"action": ""},
+    "admin.invitations": {"email": "", "role": "coordinator"},
+    "admin.nations": {"slug": "", "name": "", "framework": "OCAP"},
+    "admin.datasets": {"slug": "", "title": ""},
+    "admin.dataset": {"title": "", "custodian": "Probe"},
 }
 API_BODIES = {
     "POST /api/v1/requests": {"title": "A probe's draft"},
@@ -579,6 +632,9 @@ def page_cases(world: World) -> Iterator[Case]:
         "slug": [(n, {"nation": n}) for n in NATIONS],
         "user_id": [(str(world.ids[WHO["researcher"].email]), {})],
         "token_id": [("0", {})],  # replaced by a fresh token of the researcher's
+        "token": [("not-an-invitation-token-0123456789abcdef", {})],
+        "invitation_id": [(str(world.invitation_id), {"nation": "red-cedar"})],
+        "dataset_slug": [("cedar-health", {})],
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:

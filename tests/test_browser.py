@@ -200,3 +200,51 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_text("access has ended").wait_for()
     assert flow.status(ref) == "revoked"
     assert page.get_by_text("Revoked: access ended at once.").is_visible()
+
+
+def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow):
+    base = live_server
+    ref = flow.to_review()
+    # Red Cedar's representative invites a new steward from the Nation's own page.
+    sign_in_as(page, base, "rep.cedar@example.org")
+    page.get_by_role("link", name="Invitations: Red Cedar Nation (fictional)").click()
+    page.get_by_label("E-mail address of the person to invite").fill("nia.new@example.org")
+    page.get_by_label("Role", exact=True).select_option("steward")
+    page.get_by_role("button", name="Send the invitation").click()
+    page.get_by_text("Invitation sent").wait_for()
+    link = page.get_by_label("Invitation link").input_value()
+    assert link.startswith(f"{base}/invitations/")
+    assert page.get_by_role("cell", name="nia.new@example.org", exact=True).is_visible()
+    sign_out(page)
+
+    # The invitee opens the link, chooses a name and password, and signs in.
+    page.goto(link)
+    page.get_by_text("invites nia.new@example.org").wait_for()
+    page.get_by_label("Your name").fill("Nia Newsteward")
+    page.get_by_label("Choose a password").fill("short")
+    page.get_by_label("The password again").fill("short")
+    page.get_by_role("button", name="Create my login and accept").click()
+    page.get_by_text("at least 10 characters").first.wait_for()
+    assert page.get_by_label("Your name").input_value() == "Nia Newsteward"
+    page.get_by_label("Choose a password").fill("a steward's own passphrase")
+    page.get_by_label("The password again").fill("a steward's own passphrase")
+    page.get_by_role("button", name="Create my login and accept").click()
+    page.get_by_text("Your login is ready.").wait_for()
+    assert page.get_by_label("E-mail address").input_value() == "nia.new@example.org"
+    page.get_by_label("Password").fill("a steward's own passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for()
+    assert page.locator(
+        ".role-badge", has_text="Steward · Red Cedar Nation (fictional)"
+    ).is_visible()
+
+    # The link worked once.
+    page.goto(link)
+    page.get_by_text("used already").wait_for()
+
+    # The new steward reviews the request for Red Cedar.
+    open_request(page, base, ref)
+    page.get_by_role("link", name="Review for Red Cedar Nation (fictional)").click()
+    page.get_by_label("Approve", exact=True).check()
+    page.get_by_role("button", name="Record my review").click()
+    page.get_by_text("Your review is recorded.").wait_for()

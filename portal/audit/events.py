@@ -47,6 +47,13 @@ class EventType(enum.StrEnum):
     DATASET_REGISTERED = "dataset.registered"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    DATASET_CHANGED = "dataset.changed"
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_REFUSED = "invitation.refused"
 
     @property
     def words(self) -> str:
@@ -91,6 +98,13 @@ _WORDS = {
     EventType.DATASET_REGISTERED: "Dataset registered",
     EventType.ROLE_GRANTED: "Role granted",
     EventType.ROLE_REVOKED: "Role taken away",
+    EventType.USER_DEACTIVATED: "Login deactivated",
+    EventType.USER_REACTIVATED: "Login reactivated",
+    EventType.DATASET_CHANGED: "Dataset changed",
+    EventType.INVITATION_SENT: "Invitation sent",
+    EventType.INVITATION_ACCEPTED: "Invitation accepted",
+    EventType.INVITATION_REVOKED: "Invitation revoked",
+    EventType.INVITATION_REFUSED: "Invitation link refused: expired, used or revoked",
 }
 
 _AUDIENCE = {

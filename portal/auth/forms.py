@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo
 
 
 class SignInForm(FlaskForm):
@@ -18,3 +18,39 @@ class TokenForm(FlaskForm):
         description="What the token is for, e.g. the script or system that uses it.",
         render_kw={"maxlength": 100},
     )
+
+
+class InvitationForm(FlaskForm):
+    """Invite someone: the roles (and Nations) offered depend on who invites."""
+
+    email = EmailField(
+        "E-mail address of the person to invite",
+        validators=[DataRequired("Give the e-mail address to send the invitation to.")],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField("Role", validators=[DataRequired("Choose a role.")])
+    nation = SelectField("Nation (for a representative)", default="")
+
+
+class NewAccountForm(FlaskForm):
+    """Accept an invitation by creating one's login."""
+
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Give your name.")],
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+    password = PasswordField(
+        "Choose a password",
+        validators=[DataRequired("Choose a password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The password again",
+        validators=[EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class AcceptForm(FlaskForm):
+    """Accept an invitation as the signed-in person (a button and its CSRF token)."""

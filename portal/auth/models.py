@@ -78,3 +78,47 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The policy actions an invitation may be made under (policy.vocabulary.Action): an
+# administrator's portal-wide `invite`, or a representative's `invite_member` in a Nation.
+INVITATION_AUTHORITIES = ("invite", "invite_member")
+
+
+class Invitation(SQLModel, table=True):
+    """An invitation to take up a role, sent by e-mail. Only the SHA-256 of its link's
+    token is kept; the link works once, until ``expires_at``, unless revoked first."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role IN ('steward', 'representative')) = (nation_id IS NOT NULL)",
+            name="nation_roles_have_a_nation",
+        ),
+        sa.CheckConstraint("authority IN ('invite', 'invite_member')", name="authority_known"),
+        sa.Index("ix_invitation_email", "email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)  # stored lower-cased
+    role: Role = Field(sa_type=enum_type(Role, "role"))
+    nation_id: int | None = Field(default=None, foreign_key="nation.id", ondelete="CASCADE")
+    authority: str = Field(max_length=20)  # one of INVITATION_AUTHORITIES
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int = Field(foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+    def state(self, now: datetime) -> str:
+        """pending, accepted, revoked or expired."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "pending"

@@ -17,10 +17,13 @@ from flask import (
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from portal.auth import service
-from portal.auth.forms import SignInForm, TokenForm
+from portal.auth.forms import AcceptForm, NewAccountForm, SignInForm, TokenForm
 from portal.auth.models import User
-from portal.db import get_session
-from portal.errors import NotFound, ValidationError
+from portal.db import get_session, session_scope
+from portal.errors import Conflict, NotFound, Refused, ValidationError
+from portal.web import error_page, no_store
+from portal.workflow import invitations
+from portal.workflow.invitations import InvitationUnusable
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -57,6 +60,8 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignInForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         user = service.authenticate(get_session(), form.email.data, form.password.data)
         if user is not None:
@@ -124,3 +129,102 @@ def revoke_token(token_id: int):
         abort(404)
     flash(f"The token “{record.name}” is revoked: it no longer works.", "info")
     return redirect(url_for("auth.tokens"))
+
+
+# --- invitations: the link a person was mailed, and withdrawing one --------------------
+
+INVALID_LINK = (
+    "This invitation link is not valid. Check that the whole link was copied from the "
+    "message, or ask the person who invited you for a new one."
+)
+
+
+def _unusable(invitation_id: int, refusal: InvitationUnusable):
+    """A link that no longer works: a clear page (410), and the record notes the try.
+    The page's own transaction is rolled back (an error status), so the note is written
+    in one of its own."""
+    get_session().rollback()
+    with session_scope() as own:
+        invitations.record_refused_use(own, invitation_id, refusal.reason)
+    return render_template("auth/invitation_unusable.html", message=refusal.message), 410
+
+
+def _invitation_page(invitation, form, status: int = 200, **context):
+    session = get_session()
+    page = render_template(
+        "auth/invitation.html",
+        invitation=invitation,
+        nation=invitations.nation_of(session, invitation),
+        inviter=invitations.inviter_of(session, invitation),
+        role_words=invitations.role_words(
+            invitation.role, invitations.nation_of(session, invitation)
+        ),
+        form=form,
+        **context,
+    )
+    return no_store(make_response(page, status))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    session = get_session()
+    try:
+        found = invitations.find(session, token)
+        invitations.check_usable(found)
+    except NotFound:
+        return error_page(404, INVALID_LINK)
+    except InvitationUnusable as refusal:
+        return _unusable(found.id, refusal)
+    if current_user.is_authenticated:
+        if current_user.email != found.email:
+            return _invitation_page(found, None, 403, other_account=True)
+        form = AcceptForm()
+        if not form.validate_on_submit():
+            return _invitation_page(found, form, 422 if request.method == "POST" else 200)
+        try:
+            invitations.accept_as(session, current_user, token)
+        except Refused as refusal:
+            return _invitation_page(found, form, 409, refusal=refusal.message)
+        words = invitations.role_words(found.role, invitations.nation_of(session, found))
+        flash(f"Invitation accepted: you are now {words}.", "success")
+        return redirect(url_for("main.home"))
+    if service.find_user(session, found.email) is not None:
+        return _invitation_page(found, None, 200 if request.method == "GET" else 409, sign_in=True)
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        try:
+            invitations.accept_as_new(session, token, form.name.data, form.password.data)
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                getattr(form, name, form.password).errors.append(message)
+        except Conflict:
+            return _invitation_page(found, None, 409, sign_in=True)
+        except Refused as refusal:
+            return _invitation_page(found, form, 409, refusal=refusal.message)
+        else:
+            flash(
+                "Your login is ready. Sign in with your e-mail address and the password you chose.",
+                "success",
+            )
+            return redirect(url_for("auth.sign_in", email=found.email))
+    form.password.data = form.confirm.data = ""
+    status = 422 if request.method == "POST" else 200
+    return _invitation_page(found, form, status)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(invitation_id: int):
+    # The form's CSRF token is checked by CSRFProtect, as on every page.
+    session = get_session()
+    try:
+        revoked = invitations.revoke(session, current_user, invitation_id)
+    except NotFound:
+        abort(404)
+    except Refused as refusal:
+        return error_page(409, refusal.message)
+    flash(f"The invitation to {revoked.email} is revoked: its link no longer works.", "info")
+    nation = invitations.nation_of(session, revoked)
+    if revoked.authority == "invite_member" and nation is not None:
+        return redirect(url_for("registry.invitations", slug=nation.slug))
+    return redirect(url_for("admin.invitations"))

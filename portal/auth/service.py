@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
@@ -268,3 +269,42 @@ def user_for_token(session: Session, token: str) -> User | None:
     record.last_used_at = utcnow()
     session.add(record)
     return user
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 kept of a random token (API tokens, invitation links)."""
+    return _hash_token(token)
+
+
+def search_users(session: Session, query: str = "", limit: int = 200) -> list[User]:
+    """People whose name or e-mail address contains ``query`` (any case), by name."""
+    statement = select(User).order_by(User.name, User.id).limit(limit)
+    words = query.strip().lower()
+    if words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    return list(session.exec(statement))
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> bool:
+    """Deactivate or reactivate a login (never delete it: the record keeps the person).
+    A deactivated person cannot sign in, their session and API tokens stop working at
+    their next request, and the policy refuses them every action. Returns whether
+    anything changed."""
+    if user.active == active:
+        return False
+    user.active = active
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        action=EventType.USER_REACTIVATED if active else EventType.USER_DEACTIVATED,
+        actor=actor,
+        details={"user": user.email},
+    )
+    return True

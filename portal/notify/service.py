@@ -7,6 +7,7 @@ runs after the commit: over SMTP when SMTP_HOST is set, otherwise into
 
 import smtplib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -23,9 +24,18 @@ MAX_ATTEMPTS = 10
 SMTP_TIMEOUT_SECONDS = 10
 
 
+@dataclass(frozen=True)
+class Address:
+    """Someone mailed by address alone, with no account yet (an invitee)."""
+
+    email: str
+    name: str = ""
+    is_active: bool = True
+
+
 def queue(
     session: Session,
-    recipients: Iterable[User],
+    recipients: Iterable[User | Address],
     template: str,
     request: AccessRequest | None = None,
     **context,

@@ -37,6 +37,8 @@ class Action(enum.StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     MANAGE_REGISTRY = "manage_registry"
     MANAGE_USERS = "manage_users"
+    INVITE = "invite"
+    INVITE_MEMBER = "invite_member"
 
     @property
     def scope(self) -> Scope:
@@ -59,6 +61,8 @@ _SCOPES = {
     Action.VIEW_DASHBOARD: Scope.PORTAL,
     Action.MANAGE_REGISTRY: Scope.PORTAL,
     Action.MANAGE_USERS: Scope.PORTAL,
+    Action.INVITE: Scope.PORTAL,
+    Action.INVITE_MEMBER: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -79,6 +83,8 @@ _PHRASES = {
     Action.VIEW_DASHBOARD: "see the coordinators' dashboard",
     Action.MANAGE_REGISTRY: "manage the registry",
     Action.MANAGE_USERS: "manage users",
+    Action.INVITE: "invite people to the portal",
+    Action.INVITE_MEMBER: "invite its stewards and representatives",
 }
 
 
@@ -105,12 +111,18 @@ ROLE_REACH: dict[Role, Reach] = {
 }
 
 # Actions only certain roles may ever be given (invariant 1: only a Nation's
-# representative decides for it; stewards, not coordinators, review).
+# representative decides for it; stewards, not coordinators, review). Who speaks
+# for a Nation is the Nation's own choice too: only its representatives invite its
+# stewards and representatives (invite_member). An administrator's portal-wide
+# `invite` may appoint a Nation's first representative, and only while it has none
+# (portal/workflow/invitations.py): that gives the Nation a voice, it decides
+# nothing for it, and from then on the Nation's own representatives invite.
 RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.APPROVE: frozenset({Role.REPRESENTATIVE}),
     Action.REFUSE: frozenset({Role.REPRESENTATIVE}),
     Action.REVOKE: frozenset({Role.REPRESENTATIVE}),
     Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
+    Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
     Action.REVIEW: frozenset({Role.STEWARD}),
 }
 

@@ -1,18 +1,21 @@
 """A Nation's governance profile page: its representative edits it and its stewards."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlmodel import Session
 
+from portal.auth.forms import InvitationForm
 from portal.auth.models import Role, User
-from portal.db import get_session
+from portal.db import get_session, utcnow
 from portal.errors import Conflict, ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.forms import ProfileForm, StewardForm
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
-from portal.workflow import profiles
+from portal.requests.forms import options
+from portal.web import invitation_link, no_store, send_invitation
+from portal.workflow import invitations, profiles
 
 bp = Blueprint("registry", __name__, url_prefix="/nations")
 
@@ -92,3 +95,45 @@ def remove(slug: str, user_id: int):
     profiles.remove_steward(session, current_user, nation, user)
     flash(f"{user.name} is no longer a steward of {nation.name}.", "success")
     return redirect(url_for("registry.profile", slug=slug))
+
+
+# --- a Nation's invitations: its representatives invite its stewards and representatives
+
+
+def _invitations_page(session: Session, nation: Nation, form, new_link: str | None = None):
+    rows = [
+        (inv, nation) for inv in invitations.invitations_of_nation(session, current_user, nation)
+    ]
+    has_errors = any(field.errors for field in form)
+    page = render_template(
+        "registry/invitations.html",
+        nation=nation,
+        form=form,
+        invitation_rows=rows,
+        now=utcnow(),
+        new_link=new_link,
+    )
+    return no_store(make_response(page, 422 if has_errors else 200))
+
+
+def _member_form(**kwargs) -> InvitationForm:
+    form = InvitationForm(**kwargs)
+    form.role.choices = options((role.value, role.label) for role in invitations.MEMBER_ROLES)
+    del form.nation  # the Nation is the page's own
+    return form
+
+
+@bp.route("/<slug>/invitations", methods=["GET", "POST"], endpoint="invitations")
+@login_required
+def invitations_page(slug: str):
+    session = get_session()
+    nation = get_nation(session, slug)
+    require(session, current_user, Action.INVITE_MEMBER, nation=nation)
+    form = _member_form()
+    if form.validate_on_submit():
+        token = send_invitation(form, nation)
+        if token is not None:
+            return _invitations_page(
+                session, nation, _member_form(formdata=None), invitation_link(token)
+            )
+    return _invitations_page(session, nation, form)

@@ -13,6 +13,7 @@ from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
+from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SLUG_RULE = "lower-case letters, digits and hyphens, starting and ending with a letter or digit"
@@ -209,3 +210,100 @@ def list_datasets(session: Session) -> list[tuple[Dataset, list[Nation]]]:
     for dataset_id, nation in links:
         nations_by_dataset.setdefault(dataset_id, []).append(nation)
     return [(dataset, nations_by_dataset.get(dataset.id, [])) for dataset in datasets]
+
+
+def get_dataset(session: Session, slug: str) -> Dataset:
+    is_slug = isinstance(slug, str) and SLUG_PATTERN.fullmatch(slug)
+    dataset = session.exec(select(Dataset).where(Dataset.slug == slug)).first() if is_slug else None
+    if dataset is None:
+        raise NotFound(f"no dataset with slug {slug!r}")
+    return dataset
+
+
+def nations_of(session: Session, dataset: Dataset) -> list[Nation]:
+    """The Nations whose data ``dataset`` holds, by name."""
+    return list(
+        session.exec(
+            select(Nation)
+            .join(DatasetNation, DatasetNation.nation_id == Nation.id)
+            .where(DatasetNation.dataset_id == dataset.id)
+            .order_by(Nation.name)
+        )
+    )
+
+
+def update_dataset(
+    session: Session,
+    dataset: Dataset,
+    *,
+    title: str,
+    custodian: str,
+    description: str,
+    nation_slugs: Iterable[str],
+    actor: User | None = None,
+) -> dict[str, list]:
+    """Correct a dataset's title, custodian, description and whose data it holds;
+    returns {field: [old, new]} for what changed (recorded as dataset.changed).
+
+    A Nation whose data a submitted request already uses cannot be taken off the
+    dataset: its part in those requests is its own (it would lose sight of them, or
+    never be asked). Adding a Nation is always possible."""
+    errors: dict[str, str] = {}
+    title = validation.text(errors, "title", title, "title", max_length=200)
+    custodian = validation.text(errors, "custodian", custodian, "custodian", max_length=200)
+    description = (description or "").strip()
+    nation_slugs = list(dict.fromkeys(nation_slugs))
+    if not nation_slugs:
+        errors["nations"] = "Name at least one Nation whose data the dataset holds."
+    if errors:
+        raise ValidationError(errors)
+    nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
+    before = nations_of(session, dataset)
+    dropped = {n.id for n in before} - {n.id for n in nations}
+    if dropped:
+        in_use = session.exec(
+            select(AccessRequest.id)
+            .join(RequestDataset, RequestDataset.request_id == AccessRequest.id)
+            .where(
+                RequestDataset.dataset_id == dataset.id,
+                AccessRequest.status != RequestStatus.DRAFT,
+            )
+        ).first()
+        if in_use is not None:
+            names = ", ".join(n.name for n in before if n.id in dropped)
+            raise ValidationError(
+                {
+                    "nations": f"Submitted requests already use this dataset, so {names} "
+                    "stays on it: the Nation's part in them is its own."
+                }
+            )
+    changes: dict[str, list] = {}
+    for name, new in (("title", title), ("custodian", custodian), ("description", description)):
+        if getattr(dataset, name) != new:
+            changes[name] = [getattr(dataset, name), new]
+            setattr(dataset, name, new)
+    old_slugs = sorted(n.slug for n in before)
+    new_slugs = sorted(n.slug for n in nations)
+    if old_slugs != new_slugs:
+        changes["nations"] = [old_slugs, new_slugs]
+        for nation in nations:
+            if nation.id not in {n.id for n in before}:
+                session.add(DatasetNation(dataset_id=dataset.id, nation_id=nation.id))
+        for link in session.exec(
+            select(DatasetNation).where(
+                DatasetNation.dataset_id == dataset.id, DatasetNation.nation_id.in_(dropped)
+            )
+        ):
+            session.delete(link)
+    if not changes:
+        return {}
+    session.add(dataset)
+    session.flush()
+    record_event(
+        session,
+        action=EventType.DATASET_CHANGED,
+        actor=actor,
+        nations=sorted({n.id: n for n in (*before, *nations)}.values(), key=lambda n: n.id),
+        details={"slug": dataset.slug, "changes": changes},
+    )
+    return changes

@@ -16,10 +16,11 @@ from portal.registry.service import get_nation
 MAY = {
     Role.RESEARCHER: {"view", "create", "edit", "submit", "withdraw", "sign"},
     Role.COORDINATOR: {"view", "screen", "view_dashboard"},
-    Role.ADMIN: {"manage_registry", "manage_users"},
+    Role.ADMIN: {"manage_registry", "manage_users", "invite"},
     Role.STEWARD: {"view", "review", "view_record"},
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
+        "invite_member",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"

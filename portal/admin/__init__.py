@@ -1,0 +1,1 @@
+"""The administrators' pages: people, invitations, Nations and datasets."""

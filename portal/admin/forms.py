@@ -1,0 +1,77 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired
+
+from portal.registry.models import Framework
+from portal.requests.forms import CheckboxesField, options
+
+PORTAL_ROLE_CHOICES = [
+    ("researcher", "Researcher"),
+    ("coordinator", "Coordinator"),
+    ("admin", "Admin"),
+]
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("Name or e-mail address contains")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Portal-wide role", choices=options(PORTAL_ROLE_CHOICES))
+
+
+class RevokeRoleForm(FlaskForm):
+    role = StringField("Role", validators=[DataRequired("Name the role to take away.")])
+
+
+class ActiveForm(FlaskForm):
+    action = StringField(
+        "Action",
+        validators=[
+            DataRequired("Say whether to deactivate or reactivate."),
+            AnyOf(["deactivate", "reactivate"], "Deactivate or reactivate."),
+        ],
+    )
+
+
+class NationForm(FlaskForm):
+    slug = StringField(
+        "Short name in links (slug)",
+        validators=[DataRequired("Give the Nation's slug, e.g. red-cedar.")],
+        render_kw={"maxlength": 64},
+    )
+    name = StringField(
+        "Name", validators=[DataRequired("Give the Nation's name.")], render_kw={"maxlength": 200}
+    )
+    framework = SelectField(
+        "Data-governance framework", choices=options((f.value, f.value) for f in Framework)
+    )
+
+
+class DatasetForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Give the dataset's title.")],
+        render_kw={"maxlength": 200},
+    )
+    custodian = StringField(
+        "Custodian (who holds it)",
+        validators=[DataRequired("Name the custodian.")],
+        render_kw={"maxlength": 200},
+    )
+    description = TextAreaField("Description")
+    nations = CheckboxesField(
+        "Whose data it holds",
+        validators=[DataRequired("Name at least one Nation whose data the dataset holds.")],
+    )
+
+
+class NewDatasetForm(DatasetForm):
+    slug = StringField(
+        "Short name in links (slug)",
+        validators=[DataRequired("Give the dataset's slug, e.g. cedar-health.")],
+        render_kw={"maxlength": 64},
+    )

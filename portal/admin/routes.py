@@ -1,0 +1,274 @@
+"""The administrators' pages: people and their portal-wide roles, invitations, and the
+registry (Nations, datasets). Every step asks the policy (manage_users, invite,
+manage_registry) in portal/workflow; nothing here looks at a role's name."""
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import Session
+
+from portal.admin.forms import (
+    PORTAL_ROLE_CHOICES,
+    ActiveForm,
+    DatasetForm,
+    NationForm,
+    NewDatasetForm,
+    RevokeRoleForm,
+    RoleForm,
+    SearchForm,
+)
+from portal.auth.forms import InvitationForm
+from portal.auth.models import User
+from portal.auth.service import live_tokens_of, roles_of
+from portal.db import get_session, utcnow
+from portal.errors import Conflict, NotFound, ValidationError
+from portal.policy.service import require
+from portal.policy.vocabulary import Action
+from portal.registry.service import get_dataset, get_nation, nations_of
+from portal.requests.forms import options
+from portal.web import error_page, invitation_link, no_store, send_invitation
+from portal.workflow import administration, invitations
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _errors_onto(form, error: ValidationError, default: str) -> None:
+    for name, message in error.errors.items():
+        field = getattr(form, name, None) or getattr(form, default)
+        field.errors = [*field.errors, message]
+
+
+def _status(*forms) -> int:
+    # Field errors, not form.errors: WTForms caches that before the service's are added.
+    return 422 if any(field.errors for form in forms for field in form) else 200
+
+
+# --- people ----------------------------------------------------------------------------
+
+
+@bp.route("/people")
+@login_required
+def people():
+    form = SearchForm(request.args)
+    rows = administration.people(get_session(), current_user, form.q.data or "")
+    return render_template("admin/people.html", form=form, rows=rows)
+
+
+def _person_page(session: Session, user: User, role_form=None, active_form=None):
+    role_form = role_form or RoleForm(formdata=None)
+    active_form = active_form or ActiveForm(formdata=None)
+    page = render_template(
+        "admin/person.html",
+        person=user,
+        roles=roles_of(session, user),
+        role_form=role_form,
+        active_form=active_form,
+        tokens=len(live_tokens_of(session, user)),
+    )
+    return page, _status(role_form, active_form)
+
+
+@bp.route("/people/<int:user_id>")
+@login_required
+def person(user_id: int):
+    session = get_session()
+    return _person_page(session, administration.person(session, current_user, user_id))
+
+
+@bp.route("/people/<int:user_id>/roles", methods=["POST"])
+@login_required
+def grant(user_id: int):
+    session = get_session()
+    user = administration.person(session, current_user, user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            granted = administration.grant_portal_role(session, current_user, user, form.role.data)
+        except ValidationError as error:
+            _errors_onto(form, error, "role")
+        else:
+            label = dict(PORTAL_ROLE_CHOICES)[form.role.data].lower()
+            message = f"{user.name} is now {'an' if label[0] in 'aeiou' else 'a'} {label}."
+            flash(message if granted else f"{user.name} holds that role already.", "success")
+            return redirect(url_for("admin.person", user_id=user.id))
+    return _person_page(session, user, role_form=form)
+
+
+@bp.route("/people/<int:user_id>/roles/revoke", methods=["POST"])
+@login_required
+def revoke_role(user_id: int):
+    session = get_session()
+    user = administration.person(session, current_user, user_id)
+    form = RevokeRoleForm()
+    if form.validate_on_submit():
+        try:
+            administration.revoke_portal_role(session, current_user, user, form.role.data)
+        except ValidationError as error:
+            return error_page(422, error.errors.get("role", error.message))
+        except NotFound:
+            return error_page(404, f"{user.name} does not hold that role.")
+        except Conflict as error:
+            return error_page(409, error.message)
+        flash(f"{user.name} is no longer a {form.role.data}.", "success")
+        return redirect(url_for("admin.person", user_id=user.id))
+    return error_page(422, "Name the role to take away.")
+
+
+@bp.route("/people/<int:user_id>/active", methods=["POST"])
+@login_required
+def set_active(user_id: int):
+    session = get_session()
+    user = administration.person(session, current_user, user_id)
+    form = ActiveForm()
+    if form.validate_on_submit():
+        active = form.action.data == "reactivate"
+        try:
+            administration.set_person_active(session, current_user, user, active)
+        except Conflict as error:
+            form.action.errors = [error.message]
+        else:
+            state = "active again" if active else "deactivated: they can no longer sign in"
+            flash(f"{user.name}'s login is {state}.", "success")
+            return redirect(url_for("admin.person", user_id=user.id))
+    return _person_page(session, user, active_form=form)
+
+
+# --- invitations -----------------------------------------------------------------------
+
+
+def _invite_form(session: Session, **kwargs) -> InvitationForm:
+    form = InvitationForm(**kwargs)
+    form.role.choices = options(
+        [*PORTAL_ROLE_CHOICES, ("representative", "Representative (a Nation's first)")]
+    )
+    form.nation.choices = options(
+        [("", "— none: a portal-wide role —")]
+        + [(n.slug, n.name) for n in invitations.nations_without_representative(session)]
+    )
+    return form
+
+
+def _invitations_page(session: Session, form: InvitationForm, new_link: str | None = None):
+    page = render_template(
+        "admin/invitations.html",
+        form=form,
+        invitation_rows=invitations.portal_invitations(session, current_user),
+        now=utcnow(),
+        new_link=new_link,
+    )
+    return no_store(make_response(page, _status(form)))
+
+
+@bp.route("/invitations", methods=["GET", "POST"], endpoint="invitations")
+@login_required
+def invitations_page():
+    session = get_session()
+    require(session, current_user, Action.INVITE)
+    form = _invite_form(session)
+    if form.validate_on_submit():
+        nation = None
+        if form.nation.data:
+            try:
+                nation = get_nation(session, form.nation.data)
+            except NotFound:
+                form.nation.errors = ["No such Nation."]
+        if not form.nation.errors and (token := send_invitation(form, nation)):
+            fresh = _invite_form(session, formdata=None)
+            return _invitations_page(session, fresh, invitation_link(token))
+    return _invitations_page(session, form)
+
+
+# --- the registry: Nations and datasets ------------------------------------------------
+
+
+@bp.route("/nations", methods=["GET", "POST"])
+@login_required
+def nations():
+    session = get_session()
+    listed = administration.registry_nations(session, current_user)
+    form = NationForm()
+    if form.validate_on_submit():
+        try:
+            nation = administration.register_nation(
+                session, current_user, form.slug.data.strip(), form.name.data, form.framework.data
+            )
+        except ValidationError as error:
+            _errors_onto(form, error, "slug")
+        except Conflict as error:
+            form.slug.errors = [*form.slug.errors, error.message]
+        else:
+            flash(
+                f"{nation.name} is registered. Its governance profile is its own: invite its "
+                "first representative, who sets it.",
+                "success",
+            )
+            return redirect(url_for("admin.nations"))
+    page = render_template("admin/nations.html", form=form, nations=listed)
+    return page, _status(form)
+
+
+def _nation_choices(session: Session) -> list:
+    return options((n.slug, n.name) for n in administration.registry_nations(session, current_user))
+
+
+@bp.route("/datasets", methods=["GET", "POST"])
+@login_required
+def datasets():
+    session = get_session()
+    rows = administration.registry_datasets(session, current_user)
+    form = NewDatasetForm()
+    form.nations.choices = _nation_choices(session)
+    if form.validate_on_submit():
+        try:
+            dataset = administration.register_dataset(
+                session,
+                current_user,
+                form.slug.data.strip(),
+                form.title.data,
+                form.custodian.data,
+                form.nations.data,
+                form.description.data or "",
+            )
+        except ValidationError as error:
+            _errors_onto(form, error, "slug")
+        except Conflict as error:
+            form.slug.errors = [*form.slug.errors, error.message]
+        else:
+            flash(f"The dataset “{dataset.title}” is registered.", "success")
+            return redirect(url_for("admin.datasets"))
+    page = render_template("admin/datasets.html", form=form, rows=rows)
+    return page, _status(form)
+
+
+@bp.route("/datasets/<dataset_slug>", methods=["GET", "POST"])
+@login_required
+def dataset(dataset_slug: str):
+    session = get_session()
+    require(session, current_user, Action.MANAGE_REGISTRY)
+    found = get_dataset(session, dataset_slug)
+    form = DatasetForm(
+        data={
+            "title": found.title,
+            "custodian": found.custodian,
+            "description": found.description,
+            "nations": [n.slug for n in nations_of(session, found)],
+        }
+    )
+    form.nations.choices = _nation_choices(session)
+    if form.validate_on_submit():
+        try:
+            changed = administration.change_dataset(
+                session,
+                current_user,
+                found,
+                title=form.title.data,
+                custodian=form.custodian.data,
+                description=form.description.data or "",
+                nation_slugs=form.nations.data,
+            )
+        except ValidationError as error:
+            _errors_onto(form, error, "title")
+        else:
+            flash("Dataset saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("admin.dataset", dataset_slug=found.slug))
+    page = render_template("admin/dataset.html", form=form, dataset=found)
+    return page, _status(form)
