@@ -22,7 +22,7 @@ def test_refusing_after_approval_needs_a_reason_and_a_confirmation(client, flow)
     path = f"/requests/{ref}/decide/red-cedar"
     page = client.get(path).text
     assert "Approval is not possible now" in page
-    assert "Approval is possible only under review" in page
+    assert "it can be approved only when it is under review" in page
     unconfirmed = post(client, path, outcome="refuse", reason="Community concerns.")
     assert unconfirmed.status_code == 422
     assert "Confirm the refusal: the request ends at once." in unconfirmed.text

@@ -16,7 +16,7 @@ from portal.requests.models import AccessRequest
 from portal.requests.service import nations_of
 from portal.workflow.commands import Command
 from portal.workflow.context import Context, refuse
-from portal.workflow.table import ALLOWED_FROM, TRANSITIONS, NationArg, Transition
+from portal.workflow.table import TRANSITIONS, NationArg, Transition
 
 PAST = {
     "edit": "edited",
@@ -114,13 +114,17 @@ def _option(
     decision = gate(ctx, transition, command)
     blocked = list(decision.blocked_by)
     if transition.preview is not None:  # what still blocks the fuller step (approval)
-        preview = authorize(session, actor, transition.preview, nation=nation, request=request)
-        blocked = list(preview.blocked_by)
-        if request.status not in ALLOWED_FROM[transition.preview]:
-            state = request.status.label.lower()
-            message = f"Approval is possible only under review; this request is {state}."
-            blocked.insert(0, BlockingRule("state", message))
+        blocked = _blockers(ctx, transition, transition.preview)
     return Option(transition.name, ctx.nation, tuple(blocked))
+
+
+def _blockers(ctx: Context, transition: Transition, command: Command) -> list[BlockingRule]:
+    """Every rule that would stop ``command`` now, as perform() would ask them (who,
+    state, the step's guard, the governance conditions), without its input checks."""
+    try:
+        return list(gate(ctx, transition, command).blocked_by)
+    except (Forbidden, Refused) as refusal:
+        return list(refusal.blocked_by) or [BlockingRule("state", refusal.message)]
 
 
 def available(session: Session, actor: User, request: AccessRequest) -> list[Option]:

@@ -50,7 +50,9 @@ QUEUES = (
     ),
     QueueSpec("screen", "To screen", "screen", Action.SCREEN, ALLOWED_FROM[Action.SCREEN]),
     QueueSpec("review", "To review", "review", Action.REVIEW, ALLOWED_FROM[Action.REVIEW]),
-    QueueSpec("decide", "To decide", "decide", Action.APPROVE, ALLOWED_FROM[Action.APPROVE]),
+    # Deciding is offered to whoever may refuse (refusal is always open); it waits for
+    # them once the stewards reached the quorum, while approval is possible.
+    QueueSpec("decide", "To decide", "decide", Action.REFUSE, ALLOWED_FROM[Action.APPROVE]),
     QueueSpec("sign", "To sign", "sign", Action.SIGN, ALLOWED_FROM[Action.SIGN]),
 )  # fmt: skip
 

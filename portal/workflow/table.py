@@ -64,7 +64,7 @@ class Transition:
     # What available() offers: the command to probe with, and the action whose
     # conditions are shown as what blocks it (decide: refusal is open, approval may not be).
     probe: Command | None = None
-    preview: Action | None = None
+    preview: c.Command | None = None
 
     @property
     def name(self) -> str:
@@ -109,7 +109,7 @@ TRANSITIONS: dict[type[Command], Transition] = {
         Transition(
             c.Decide, _decision, deciding.decide, NationArg.REQUIRED,
             guard=deciding.guard_decide, validate=deciding.validate_decide,
-            probe=c.Decide(outcome="refuse"), preview=Action.APPROVE,
+            probe=c.Decide(outcome="refuse"), preview=c.Decide(outcome="approve"),
         ),
         Transition(
             c.Sign, _fixed(Action.SIGN), signing.sign, NationArg.PARTY,

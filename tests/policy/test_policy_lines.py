@@ -1,0 +1,521 @@
+"""Every permission line of the real policies/roles.csv, one at a time: load policies/
+without it and what it grants disappears everywhere it shows at once (the action in
+perform(), the button or link on the request page, the API's allowed_actions, the
+home page's queue, the mail after the step that would call for it); with the line
+present, all of them appear. A line added to roles.csv without a row in CASES fails.
+"""
+
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlmodel import func, select
+
+from portal.auth.models import User
+from portal.db import session_scope
+from portal.errors import ServiceError
+from portal.notify.models import OutboxMessage
+from portal.paths import resource_dir
+from portal.policy.files import read_directory, read_file
+from portal.policy.service import authorize
+from portal.policy.store import replace_file_rules
+from portal.registry.service import get_nation
+from portal.workflow import Edit, create_draft
+
+from apis import Api
+from flows import COMPLETE, PEOPLE, command
+from helpers import sign_in
+
+ROLES_CSV = resource_dir("policies") / "roles.csv"
+CEDAR = "Red Cedar Nation (fictional)"
+
+
+def roles_lines() -> list[str]:
+    lines, problems = read_file(ROLES_CSV)
+    assert problems == []
+    return [line.text for line in lines if line.ptype == "p"]
+
+
+# --- what a person sees -------------------------------------------------------------
+
+
+@dataclass
+class Env:
+    flow: Any
+    api: Api
+    since: int  # the last outbox message before the triggering step
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def app(self):
+        return self.flow.app
+
+    def client(self, who: str):
+        if who not in self.clients:
+            client = self.app.test_client()
+            assert sign_in(client, PEOPLE[who][0]).status_code == 302
+            self.clients[who] = client
+        return self.clients[who]
+
+    def get(self, who: str, path: str):
+        return self.client(who).get(path)
+
+    def page(self, who: str, ref: str) -> str | None:
+        response = self.get(who, f"/requests/{ref}")
+        return response.get_data(as_text=True) if response.status_code == 200 else None
+
+    def link(self, who: str, ref: str, text: str) -> bool:
+        html = self.page(who, ref)
+        return html is not None and text in html
+
+    def allowed(self, who: str, ref: str) -> list[dict] | None:
+        response = self.api.get(who, f"/requests/{ref}")
+        return response.get_json()["allowed_actions"] if response.status_code == 200 else None
+
+    def offers(self, who: str, ref: str, action: str, nation: str | None = None) -> bool:
+        return any(
+            entry["action"] == action and entry["nation"] == nation
+            for entry in self.allowed(who, ref) or []
+        )
+
+    def queued(self, who: str, ref: str, key: str) -> bool:
+        html = self.get(who, "/").get_data(as_text=True)
+        panel = re.search(rf'id="queue-{key}">(.*?)</div>', html, re.DOTALL)
+        return panel is not None and ref in panel.group(1)
+
+    def listed(self, who: str, ref: str) -> bool:
+        """On the home page's list and in the API's list."""
+        home = ref in self.get(who, "/").get_data(as_text=True)
+        api = ref in {item["ref"] for item in self.api.get(who, "/requests").get_json()["items"]}
+        assert home == api, "the home page and the API list the same requests"
+        return home
+
+    def mailed(self, who: str, subject: str) -> bool:
+        """Whether ``who`` got a message whose subject starts so, after the trigger."""
+        with self.app.app_context(), session_scope() as session:
+            rows = session.exec(select(OutboxMessage).where(OutboxMessage.id > self.since))
+            return any(
+                m.recipient == PEOPLE[who][0] and m.subject.startswith(subject) for m in rows
+            )
+
+    def acts(self, who: str, ref: str, action: str, nation: str | None = None, **body) -> str:
+        """perform() the command: "ok", or the name of the error it raised."""
+        try:
+            self.flow.perform(who, ref, command(action, nation, **body))
+        except ServiceError as error:
+            return type(error).__name__
+        return "ok"
+
+    def may(self, who: str, action: str, nation: str | None = None) -> bool:
+        with self.app.app_context(), session_scope() as session:
+            user = session.exec(select(User).where(User.email == PEOPLE[who][0])).one()
+            where = get_nation(session, nation) if nation else None
+            return authorize(session, user, action, nation=where).allowed
+
+
+# --- the table ----------------------------------------------------------------------
+
+Observe = Callable[[Env, str | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    observe: Observe  # every place the grant shows, for this line
+    prepare: Callable[[Any], str | None] = lambda flow: None  # with the full policy
+    trigger: Callable[[Any, str], Any] | None = None  # the step whose mail is watched
+    absent: dict[str, Any] = field(default_factory=dict)  # what is not False without it
+    # p2 lines the checker would call unreachable without the p line (removed with it)
+    also_remove: tuple[str, ...] = ()
+    # the checker refuses the files without this line (its conditions become unreachable
+    # but are required in every Nation): load the same rows through the store instead
+    checker_refuses: bool = False
+
+
+def submitted(flow) -> str:
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    return ref
+
+
+def one_cedar_review(flow) -> str:
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar")
+    return ref
+
+
+def cedar_approved(flow) -> str:
+    ref = flow.reviewed()
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    return ref
+
+
+def changes_asked_by_cedar(flow) -> str:
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar", recommendation="changes", comment="?")
+    return ref
+
+
+def drop_cedar(flow, ref: str) -> None:
+    flow.edit("researcher", ref, **{**COMPLETE, "datasets": ["heron-schools"]})
+    flow.do("researcher", "submit", ref)
+
+
+def sees(who: str, acting: tuple, queue: str | None = None, mail: str | None = None) -> Observe:
+    """For a ``view`` line: the request page, the API, the lists, the queue, the mail
+    and the action of the role that the line lets see requests."""
+
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        seen = {
+            "page": env.get(who, f"/requests/{ref}").status_code == 200,
+            "api": env.api.get(who, f"/requests/{ref}").status_code == 200,
+            "listed": env.listed(who, ref),
+        }
+        if queue:
+            seen["queue"] = env.queued(who, ref, queue)
+        if mail:
+            seen["mail"] = env.mailed(who, mail.format(ref=ref))
+        action, nation, body = acting
+        seen["acts"] = env.acts(who, ref, action, nation, **body)
+        return seen
+
+    return observe
+
+
+def view_line(who, acting, queue=None, mail=None, **case) -> Case:
+    return Case(sees(who, acting, queue, mail), absent={"acts": "NotFound"}, **case)
+
+
+def admin_line(who: str, action: str, path: str, nation: str | None = None) -> Case:
+    """Not about requests: the administration page opens (else 403), the navigation
+    links to it, and authorize() allows the action."""
+
+    def observe(env: Env, ref) -> dict[str, Any]:
+        return {**_nav(path)(who)(env, ref), "authorize": env.may(who, action, nation)}
+
+    return Case(observe)
+
+
+def _researcher_view(env: Env, ref: str) -> dict[str, Any]:
+    return sees("researcher", ("withdraw", None, {}))(env, ref)
+
+
+def _create(env: Env, ref) -> dict[str, Any]:
+    home = env.get("researcher", "/").get_data(as_text=True)
+    api = env.api.post("researcher", "/requests", json={"title": "By the API"})
+    with env.app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == PEOPLE["researcher"][0])).one()
+        try:
+            create_draft(session, user, {"title": "By the service"})
+            service = "ok"
+        except ServiceError as error:
+            service = type(error).__name__
+    return {
+        "link": 'href="/requests/new"' in home,
+        "api": api.status_code == 201,
+        "acts": service,
+    }
+
+
+def _edit(env: Env, ref: str) -> dict[str, Any]:
+    seen = {
+        "link": env.link("researcher", ref, f'href="/requests/{ref}/edit"'),
+        "allowed": env.offers("researcher", ref, "edit"),
+        "api": env.api.patch("researcher", f"/requests/{ref}", json={"title": "T"}).status_code
+        == 200,
+    }
+    try:
+        env.flow.perform("researcher", ref, Edit(fields={"title": "Changed"}))
+        seen["acts"] = "ok"
+    except ServiceError as error:
+        seen["acts"] = type(error).__name__
+    return seen
+
+
+def _submit(env: Env, ref: str) -> dict[str, Any]:
+    return {
+        "link": env.link("researcher", ref, "Edit and submit"),
+        "allowed": env.offers("researcher", ref, "submit"),
+        "queue": env.queued("researcher", ref, "yours"),
+        "acts": env.acts("researcher", ref, "submit"),
+    }
+
+
+def _withdraw(env: Env, ref: str) -> dict[str, Any]:
+    return {
+        "link": env.link("researcher", ref, "Withdraw this request"),
+        "allowed": env.offers("researcher", ref, "withdraw"),
+        "acts": env.acts("researcher", ref, "withdraw"),
+    }
+
+
+def _researcher_sign(env: Env, ref: str) -> dict[str, Any]:
+    return {
+        "link": env.link("researcher", ref, "Sign as the researcher"),
+        "allowed": env.offers("researcher", ref, "sign"),
+        "queue": env.queued("researcher", ref, "sign"),
+        "acts": env.acts("researcher", ref, "sign"),
+    }
+
+
+def _screen(env: Env, ref: str) -> dict[str, Any]:
+    return {
+        "link": env.link("coordinator", ref, "Screen this request"),
+        "allowed": env.offers("coordinator", ref, "screen"),
+        "queue": env.queued("coordinator", ref, "screen"),
+        "mail": env.mailed("coordinator", f"New request to screen: {ref}"),
+        "acts": env.acts("coordinator", ref, "screen"),
+    }
+
+
+def _review(env: Env, ref: str) -> dict[str, Any]:
+    who = "cedar_steward1"
+    return {
+        "link": env.link(who, ref, f"Review for {CEDAR}"),
+        "allowed": env.offers(who, ref, "review", "red-cedar"),
+        "queue": env.queued(who, ref, "review"),
+        "mail": env.mailed(who, f"Request {ref} touches {CEDAR}"),
+        "acts": env.acts(who, ref, "review", "red-cedar"),
+    }
+
+
+def _deciding(env: Env, ref: str) -> dict[str, Any]:
+    """What the representative sees of deciding, once the quorum is met."""
+    who = "cedar_rep"
+    decide = [e for e in env.allowed(who, ref) or [] if e["action"] == "decide"]
+    page = env.get(who, f"/requests/{ref}/decide/red-cedar")
+    return {
+        "link": env.link(who, ref, f"Decide for {CEDAR}"),
+        "allowed": bool(decide),
+        "approval_open": bool(decide) and decide[0]["blocked_by"] == [],
+        "approval_page": page.status_code == 200 and "Approval is not possible" not in page.text,
+        "queue": env.queued(who, ref, "decide"),
+        "mail": env.mailed(who, f"Request {ref} is ready for {CEDAR}"),
+    }
+
+
+def _approve(env: Env, ref: str) -> dict[str, Any]:
+    return {**_deciding(env, ref), "acts": env.acts("cedar_rep", ref, "decide", "red-cedar")}
+
+
+def _refuse(env: Env, ref: str) -> dict[str, Any]:
+    seen = _deciding(env, ref)
+    seen["approve_allowed"] = _authorize_on(env, "cedar_rep", "approve", "red-cedar", ref)
+    seen["acts"] = env.acts("cedar_rep", ref, "decide", "red-cedar", outcome="refuse", reason="r")
+    return seen
+
+
+def _authorize_on(env: Env, who: str, action: str, nation: str, ref: str) -> bool:
+    from portal.requests.models import AccessRequest
+
+    with env.app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == PEOPLE[who][0])).one()
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        where = get_nation(session, nation)
+        return authorize(session, user, action, nation=where, request=request).allowed
+
+
+def _rep_sign(env: Env, ref: str) -> dict[str, Any]:
+    who = "cedar_rep"
+    return {
+        "link": env.link(who, ref, f"Sign for {CEDAR}"),
+        "allowed": env.offers(who, ref, "sign", "red-cedar"),
+        "queue": env.queued(who, ref, "sign"),
+        "mail": env.mailed(who, f"The agreement for {ref} waits for {CEDAR}"),
+        "acts": env.acts(who, ref, "sign", "red-cedar"),
+    }
+
+
+def _revoke(env: Env, ref: str) -> dict[str, Any]:
+    who = "cedar_rep"
+    return {
+        "link": env.link(who, ref, f"Revoke for {CEDAR}"),
+        "allowed": env.offers(who, ref, "revoke", "red-cedar"),
+        "acts": env.acts(who, ref, "revoke", "red-cedar"),
+    }
+
+
+def _nav(path: str) -> Callable[[str], Observe]:
+    def for_who(who: str) -> Observe:
+        def observe(env: Env, ref) -> dict[str, Any]:
+            home = env.get(who, "/").get_data(as_text=True)
+            return {
+                "page": env.get(who, path).status_code == 200,
+                "nav": f'href="{path}"' in home,
+            }
+
+        return observe
+
+    return for_who
+
+
+def _heron_decides(flow, ref: str) -> None:
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+
+
+def _second_review(flow, ref: str) -> None:
+    flow.do("cedar_steward2", "review", ref, "red-cedar")
+
+
+CASES: dict[str, Case] = {
+    "p, researcher, *, view": Case(
+        _researcher_view, prepare=submitted, absent={"acts": "NotFound"}
+    ),
+    "p, researcher, *, create": Case(_create, absent={"acts": "Forbidden"}),
+    "p, researcher, *, edit": Case(
+        _edit, prepare=lambda flow: flow.draft(), absent={"acts": "Forbidden"}
+    ),
+    "p, researcher, *, submit": Case(
+        _submit,
+        prepare=lambda flow: flow.draft(),
+        absent={"acts": "Forbidden"},
+        also_remove=("p2, *, submit, ethics_approval_given",),
+    ),
+    "p, researcher, *, withdraw": Case(_withdraw, prepare=submitted, absent={"acts": "Forbidden"}),
+    "p, researcher, *, sign": Case(
+        _researcher_sign, prepare=lambda flow: flow.approved(), absent={"acts": "Forbidden"}
+    ),
+    "p, coordinator, *, view": view_line(
+        "coordinator",
+        ("screen", None, {}),
+        queue="screen",
+        mail="New request to screen: {ref}",
+        prepare=lambda flow: flow.draft(),
+        trigger=lambda flow, ref: flow.do("researcher", "submit", ref),
+    ),
+    "p, coordinator, *, screen": Case(
+        _screen,
+        prepare=lambda flow: flow.draft(),
+        trigger=lambda flow, ref: flow.do("researcher", "submit", ref),
+        absent={"acts": "Forbidden"},
+    ),
+    "p, coordinator, *, view_dashboard": Case(_nav("/dashboard")("coordinator")),
+    "p, steward, *, view": view_line(
+        "cedar_steward1",
+        ("review", "red-cedar", {}),
+        queue="review",
+        mail="Request {ref} touches " + CEDAR,
+        prepare=submitted,
+        trigger=lambda flow, ref: flow.do("coordinator", "screen", ref),
+    ),
+    "p, steward, *, review": Case(
+        _review,
+        prepare=submitted,
+        trigger=lambda flow, ref: flow.do("coordinator", "screen", ref),
+        absent={"acts": "Forbidden"},
+        checker_refuses=True,
+    ),
+    "p, steward, *, view_record": Case(
+        lambda env, ref: {
+            **_nav("/nations/red-cedar/record")("cedar_steward1")(env, ref),
+            "mail": env.mailed("cedar_steward1", f"{ref} no longer uses {CEDAR}"),
+        },
+        prepare=changes_asked_by_cedar,
+        trigger=drop_cedar,
+    ),
+    "p, representative, *, view": view_line(
+        "cedar_rep",
+        ("decide", "red-cedar", {"outcome": "refuse", "reason": "r"}),
+        queue="decide",
+        mail="Request {ref} is ready for " + CEDAR,
+        prepare=one_cedar_review,
+        trigger=_second_review,
+    ),
+    # Deciding is one command for two policy actions. Without `approve` the representative
+    # can still refuse: the link, the offer, the queue and the mail stay (refusal is always
+    # possible); approval goes from perform() and the offer says so (blocked by "role").
+    "p, representative, *, approve": Case(
+        _approve,
+        prepare=one_cedar_review,
+        trigger=_second_review,
+        absent={"link": True, "allowed": True, "mail": True, "queue": True, "acts": "Forbidden"},
+        checker_refuses=True,
+    ),
+    # Without `refuse`, deciding disappears from the page, the API, the queue and the mail
+    # together, and perform() refuses the refusal; approval itself stays allowed.
+    "p, representative, *, refuse": Case(
+        _refuse,
+        prepare=one_cedar_review,
+        trigger=_second_review,
+        absent={"approve_allowed": True, "acts": "Forbidden"},
+        checker_refuses=True,
+    ),
+    "p, representative, *, sign": Case(
+        _rep_sign, prepare=cedar_approved, trigger=_heron_decides, absent={"acts": "Forbidden"}
+    ),
+    "p, representative, *, revoke": Case(
+        _revoke, prepare=lambda flow: flow.approved(), absent={"acts": "Forbidden"}
+    ),
+    "p, representative, *, manage_profile": Case(_nav("/nations/red-cedar/profile")("cedar_rep")),
+    "p, representative, *, view_record": Case(
+        lambda env, ref: {
+            **_nav("/nations/red-cedar/record")("cedar_rep")(env, ref),
+            "mail": env.mailed("cedar_rep", f"{ref} no longer uses {CEDAR}"),
+        },
+        prepare=changes_asked_by_cedar,
+        trigger=drop_cedar,
+    ),
+    "p, representative, *, invite_member": admin_line(
+        "cedar_rep", "invite_member", "/nations/red-cedar/invitations", "red-cedar"
+    ),
+    "p, admin, *, manage_registry": admin_line("admin", "manage_registry", "/admin/datasets"),
+    "p, admin, *, manage_users": admin_line("admin", "manage_users", "/admin/people"),
+    "p, admin, *, invite": admin_line("admin", "invite", "/admin/invitations"),
+}
+
+
+# --- loading policies/ without a line -----------------------------------------------
+
+
+def load_without(app, runner, tmp_path, removed: tuple[str, ...], checker_refuses: bool):
+    """Copy policies/ without the ``removed`` lines and load it with `portal policy load`
+    (or, where the checker refuses the files, put the same rows in through the store)."""
+    policies = tmp_path / "policies"
+    shutil.copytree(resource_dir("policies"), policies)
+    for path in policies.glob("*.csv"):
+        kept = [
+            raw
+            for raw in path.read_text().splitlines()
+            if ", ".join(t.strip() for t in raw.split(",")) not in removed
+        ]
+        path.write_text("\n".join(kept) + "\n")
+    lines, problems = read_directory(policies)
+    assert problems == []
+    assert len(lines) == len(read_directory(resource_dir("policies"))[0]) - len(removed)
+    result = runner.invoke(args=["policy", "load", "--policies", str(policies)])
+    if not checker_refuses or not removed:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code != 0 and "unreachable" in result.output, result.output
+    with app.app_context(), session_scope() as session:
+        replace_file_rules(session, [(ln.source, ln.ptype, list(ln.values)) for ln in lines])
+
+
+def last_message_id(app) -> int:
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(func.max(OutboxMessage.id))).one() or 0
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["with the line", "without it"])
+@pytest.mark.parametrize("line", roles_lines())
+def test_a_line_shows_everywhere_or_nowhere(flow, runner, tmp_path, line, present):
+    assert line in CASES, f"roles.csv has {line!r}, which this table does not know"
+    case = CASES[line]
+    ref = case.prepare(flow)
+    removed = () if present else (line, *case.also_remove)
+    load_without(flow.app, runner, tmp_path, removed, case.checker_refuses)
+    since = last_message_id(flow.app)
+    if case.trigger is not None:
+        case.trigger(flow, ref)
+    seen = case.observe(Env(flow, Api(flow.app), since), ref)
+    if present:
+        expected = {key: "ok" if key == "acts" else True for key in seen}
+    else:
+        expected = {key: case.absent.get(key, False) for key in seen}
+    assert seen == expected
+
+
+def test_the_table_knows_every_line_of_roles_csv_and_no_other():
+    assert set(CASES) == set(roles_lines())
