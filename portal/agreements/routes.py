@@ -78,6 +78,7 @@ def verify():
         return render_template("agreements/verify.html", form=form, result=None), status
     data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
     result = verify_pdf(get_session(), data)
-    return render_template(
+    page = render_template(
         "agreements/verify.html", form=form, result=result, languages=render.LANGUAGES
     )
+    return page, 422 if result.uncheckable else 200
