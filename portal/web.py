@@ -30,6 +30,7 @@ CONTENT_SECURITY_POLICY = (
 
 ERROR_TEXTS = {
     400: ("Bad request", "The portal could not understand what was sent."),
+    409: ("Cannot be done now", "This cannot be done in the state things are in."),
     403: (
         "Not allowed",
         "Your roles do not allow this. If you think they should, ask a coordinator.",
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_security_headers)
     app.before_request(_remember_client_address)
+    app.before_request(_refuse_nul_bytes)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
     app.add_template_filter(action_words, "event_words")
@@ -62,6 +64,29 @@ def init_app(app: Flask) -> None:
 def _remember_client_address() -> None:
     # Behind a proxy, configure werkzeug's ProxyFix so remote_addr is the client's.
     client_address_var.set(request.remote_addr)
+
+
+NUL_REFUSED = (
+    "What was sent contains a NUL character, which no field of the portal accepts. "
+    "Nothing was saved; remove it and send it again."
+)
+
+
+def _refuse_nul_bytes():
+    """No text the portal keeps may hold a NUL (PostgreSQL cannot store one): refuse it
+    here, once for every page's form and every query string and path, before any
+    handler reads it. (The API's JSON bodies are refused by the API itself.)"""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if not problems.is_api_request() and request.mimetype in FORM_TYPES:
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        if problems.is_api_request():
+            return problems.problem(400, NUL_REFUSED)
+        return error_page(400, NUL_REFUSED)
+    return None
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def _security_headers(response: Response) -> Response:
