@@ -2,7 +2,15 @@
 signed-in person's roles in the layout, and the one way a page performs a workflow
 command and shows its refusal."""
 
-from flask import Flask, Response, has_request_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+)
+from flask import session as cookie_session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -94,7 +102,24 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Cookies only go over HTTPS, so the site is only used over HTTPS: say so.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if _personal(response):
+        # What a signed-in person (or a token's holder) reads is theirs: no shared or
+        # browser cache keeps it (agreements, record exports and pages alike).
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+HSTS = "max-age=31536000"
+
+
+def _personal(response: Response) -> bool:
+    if request.endpoint == "static":
+        return False
+    # The session's user id, not current_user: no database read after a failed request.
+    return "_user_id" in cookie_session or "Authorization" in request.headers
 
 
 def _layout_context() -> dict:
@@ -200,7 +225,5 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
 def _server_error(error: Exception) -> Response | tuple[str, int]:
     if problems.is_api_request():
         return problems.from_exception(error)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error", exc_info=error)
     return error_page(500)

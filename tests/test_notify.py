@@ -94,6 +94,7 @@ def test_without_smtp_mail_goes_to_the_instance_folder(app, people, instance_pat
     assert send(app) == (1, 0)
     files = list((instance_path / "mail").glob("*.eml"))
     assert len(files) == 1 and "To: ada@example.org" in files[0].read_text()
+    assert files[0].stat().st_mode & 0o777 == 0o600, "mail names people: the portal's alone"
 
 
 def test_one_message_per_person(app, people):

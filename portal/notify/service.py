@@ -9,7 +9,6 @@ Headers are made one line when queued and again when sent: a line break in a hea
 header of its own, and one bad message must never hold up the others.
 """
 
-import os
 import re
 import smtplib
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from sqlmodel import Session, select
 from portal.auth.models import User
 from portal.db import after_commit, utcnow
 from portal.notify.models import OutboxMessage
+from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
 
 MAX_ATTEMPTS = 10
@@ -119,13 +119,9 @@ class _Transport:
 
     def send(self, message: OutboxMessage, email: EmailMessage) -> None:
         if not self.config.get("SMTP_HOST"):
-            folder = Path(self.config["INSTANCE_PATH"]) / "mail"
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = folder / f"{message.id:08d}.eml"
+            folder = private_dir(Path(self.config["INSTANCE_PATH"]) / "mail")
             # Mail names people and requests: readable by the portal's account alone.
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(bytes(email))
+            write_private(folder / f"{message.id:08d}.eml", bytes(email))
             return
         if self.down is not None:
             raise self.down

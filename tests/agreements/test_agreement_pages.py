@@ -194,3 +194,11 @@ def test_a_stored_file_altered_on_disk_gets_a_clear_page_not_a_500(
     assert "fails its integrity check" in page and "an administrator has been told" in page
     assert stored.name in caplog.text, "the log names the file for the administrator"
     assert downloads(app, approved) == [], "nothing is recorded for a refused download"
+
+
+def test_agreements_are_private_files_and_never_cached(app, approved, instance_path):
+    response = signed_in(app, "researcher").get(f"/requests/{approved}/agreement.pdf")
+    assert response.headers.get("Cache-Control") == "no-store"
+    folder = instance_path / "agreements"
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+    assert {oct(f.stat().st_mode & 0o777) for f in folder.iterdir()} == {oct(0o600)}
