@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from portal import config as settings
-from portal.paths import resource_dir
+from portal.paths import private_dir, resource_dir
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -16,7 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.FIXED)
     app.config.update(settings.from_environment())
     app.config.update(config or {})
-    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.config["INSTANCE_PATH"]))
 
     if not app.config["SECRET_KEY"] and app.config["REQUIRE_SECRET_KEY"]:
         raise RuntimeError(

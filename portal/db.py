@@ -8,16 +8,20 @@ Code outside a request (the CLI, tests) uses ``session_scope()`` instead.
 
 import enum
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
+
+from portal.paths import PRIVATE_FILE_MODE
 
 # Constraint names are stable across SQLite and PostgreSQL, so migrations can
 # refer to them (SQLite's batch mode needs names to drop anything).
@@ -105,12 +109,23 @@ def enum_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+def _create_private(database: str | None) -> None:
+    """Create an SQLite database file 0600 before SQLite does (it would follow the umask);
+    its -wal and -shm files take the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+
+
 def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and (unless a
     migration asks otherwise) enforced foreign keys."""
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
 
+    _create_private(sa.engine.make_url(url).database)
     engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
 
     @event.listens_for(engine, "connect")

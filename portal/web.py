@@ -2,7 +2,16 @@
 signed-in person's roles in the layout, and the one way a page performs a workflow
 command and shows its refusal."""
 
-from flask import Flask, Response, has_request_context, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie_session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -30,6 +39,7 @@ CONTENT_SECURITY_POLICY = (
 
 ERROR_TEXTS = {
     400: ("Bad request", "The portal could not understand what was sent."),
+    409: ("Cannot be done now", "This cannot be done in the state things are in."),
     403: (
         "Not allowed",
         "Your roles do not allow this. If you think they should, ask a coordinator.",
@@ -49,6 +59,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_security_headers)
     app.before_request(_remember_client_address)
+    app.before_request(_refuse_nul_bytes)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
     app.add_template_filter(action_words, "event_words")
@@ -64,12 +75,53 @@ def _remember_client_address() -> None:
     client_address_var.set(request.remote_addr)
 
 
+NUL_REFUSED = (
+    "What was sent contains a NUL character, which no field of the portal accepts. "
+    "Nothing was saved; remove it and send it again."
+)
+
+
+def _refuse_nul_bytes():
+    """No text the portal keeps may hold a NUL (PostgreSQL cannot store one): refuse it
+    here, once for every page's form fields, query string and path, before any handler
+    reads them. The API checks its own input (bodies 422, references 404, as its
+    document says) and is left to do so."""
+    if problems.is_api_request():
+        return None
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in FORM_TYPES:
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        return error_page(400, NUL_REFUSED)
+    return None
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Cookies only go over HTTPS, so the site is only used over HTTPS: say so.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if _personal(response):
+        # What a signed-in person (or a token's holder) reads is theirs: no shared or
+        # browser cache keeps it (agreements, record exports and pages alike).
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+HSTS = "max-age=31536000"
+
+
+def _personal(response: Response) -> bool:
+    if request.endpoint == "static":
+        return False
+    # The session's user id, not current_user: no database read after a failed request.
+    return "_user_id" in cookie_session or "Authorization" in request.headers
 
 
 def _layout_context() -> dict:
@@ -184,8 +236,6 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
 def _server_error(error: Exception) -> Response | tuple[str, int]:
     if problems.is_api_request():
         return problems.from_exception(error)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error", exc_info=error)
     return error_page(500)
 

@@ -1,5 +1,5 @@
 """Notifications: queued in the outbox with the change, delivered through a real SMTP
-server afterwards, and kept when the server is down."""
+server afterwards, kept when the server is down, each message on its own."""
 
 import socket
 import time
@@ -10,8 +10,10 @@ from sqlmodel import select
 
 from portal.auth.models import User
 from portal.db import get_session, session_scope
+from portal.notify import service
 from portal.notify.models import OutboxMessage
 from portal.notify.service import deliver, queue
+from portal.requests.models import AccessRequest
 
 
 class Inbox:
@@ -92,6 +94,7 @@ def test_without_smtp_mail_goes_to_the_instance_folder(app, people, instance_pat
     assert send(app) == (1, 0)
     files = list((instance_path / "mail").glob("*.eml"))
     assert len(files) == 1 and "To: ada@example.org" in files[0].read_text()
+    assert files[0].stat().st_mode & 0o777 == 0o600, "mail names people: the portal's alone"
 
 
 def test_one_message_per_person(app, people):
@@ -130,3 +133,89 @@ def test_mail_is_sent_after_the_request_commits(app, people, smtp_server):
     while len(inbox.messages) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(inbox.messages) == 2
+
+
+# A line break where a header is made (a request's title, say) stops nothing, and one
+# message that fails never holds up or undoes the others (findings of the security probe).
+
+BREAKS = ["\r", "\n", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"]
+
+
+def put_in_outbox(app, *subjects: str) -> None:
+    """Rows as a portal before this fix may have queued them: headers unchecked."""
+    with app.app_context(), session_scope() as session:
+        for number, subject in enumerate(subjects):
+            email = ["ada@example.org", "grace@example.org"][number % 2]
+            session.add(OutboxMessage(recipient=email, subject=subject, body="Hello.\n"))
+
+
+def subjects_received(inbox) -> list[str]:
+    lines = [m.content.decode().splitlines() for m in inbox.messages]
+    return [next(ln for ln in msg if ln.startswith("Subject: "))[9:] for msg in lines]
+
+
+@pytest.mark.parametrize("brk", BREAKS)
+def test_a_line_break_in_a_waiting_subject_stops_nothing(app, people, smtp_server, brk):
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    put_in_outbox(app, "first", f"New request to screen: R-1 Title{brk}Bcc: x@evil.example", "last")
+    assert send(app) == (3, 0)
+    assert subjects_received(inbox) == [
+        "first",
+        "New request to screen: R-1 Title Bcc: x@evil.example",
+        "last",
+    ]
+    assert all(m.rcpt_tos[0].endswith("@example.org") for m in inbox.messages)
+    assert send(app) == (0, 0), "nothing is sent twice"
+
+
+def test_queueing_makes_the_subject_one_line(app, people):
+    title = "Children" + "".join(BREAKS) + "in care"
+    with app.test_request_context(), session_scope() as session:
+        users = session.exec(select(User)).all()
+        request = AccessRequest(ref="R-2024-0001", title=title)
+        messages = service.queue(session, users, "to_screen", request)
+        subjects = {m.subject for m in messages}
+    assert subjects == {"New request to screen: R-2024-0001 Children in care"}
+
+
+def test_one_failing_message_neither_stops_nor_undoes_the_others(
+    app, people, smtp_server, monkeypatch
+):
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    put_in_outbox(app, "one", "two", "three")
+    real = service._as_email
+
+    def broken_on_two(message, sender):
+        if message.subject == "two":
+            raise RuntimeError("could not build this one")
+        return real(message, sender)
+
+    monkeypatch.setattr(service, "_as_email", broken_on_two)
+    assert send(app) == (2, 1)
+    assert subjects_received(inbox) == ["one", "three"]
+    rows = {m["subject"]: m for m in outbox(app)}
+    assert rows["one"]["sent_at"] and rows["three"]["sent_at"]
+    assert rows["two"]["sent_at"] is None and "could not build" in rows["two"]["last_error"]
+
+
+def test_each_message_is_recorded_as_sent_right_after_it_is_sent(
+    app, people, smtp_server, monkeypatch
+):
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    put_in_outbox(app, "one", "two")
+    real = service._as_email
+
+    def dies_on_two(message, sender):
+        if message.subject == "two":
+            raise SystemExit("the worker is killed mid-batch")
+        return real(message, sender)
+
+    monkeypatch.setattr(service, "_as_email", dies_on_two)
+    with pytest.raises(SystemExit):
+        send(app)
+    monkeypatch.setattr(service, "_as_email", real)
+    assert send(app) == (1, 0)
+    assert subjects_received(inbox) == ["one", "two"], "the first one is not sent again"

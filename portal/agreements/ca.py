@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from portal.agreements.settings import AgreementSettings
 from portal.errors import ServiceError
+from portal.paths import write_private
 
 CA_NAME = "Stewardship Portal agreement CA"
 CA_YEARS = 25
@@ -123,7 +124,7 @@ def _create(folder: Path, secret: str) -> None:
                 serialization.BestAvailableEncryption(passphrase),
             )
         )
-    (staging / CERT_FILE).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    write_private(staging / CERT_FILE, certificate.public_bytes(serialization.Encoding.PEM))
     try:
         staging.rename(folder)
     except OSError:  # another worker made it first (or an empty folder is in the way)

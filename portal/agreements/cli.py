@@ -39,6 +39,8 @@ def agreements_verify(pdf: Path) -> None:
     with session_scope() as session:
         result = verify_pdf(session, pdf.read_bytes())
         lines = [f"sha256 {result.sha256}"]
+        if result.uncheckable:
+            lines.append(result.uncheckable)
         if result.request is not None:
             status = result.status.value
             lines.append(f"request {result.request.ref}: {status}")

@@ -1,6 +1,16 @@
 """Pages: download an agreement, sign it, and verify a PDF (no sign-in needed)."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
@@ -9,13 +19,17 @@ from wtforms import HiddenField, PasswordField
 from portal.agreements import render, service
 from portal.agreements.verify import verify_pdf
 from portal.db import get_session
-from portal.errors import NotFound
+from portal.errors import NotFound, ServiceError
 from portal.requests.models import AccessRequest, RequestStatus
-from portal.web import attempt, load, show_refusal
+from portal.web import attempt, error_page, load, show_refusal
 from portal.workflow import Sign
 
 bp = Blueprint("agreements", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+STORED_FILE_FAILS = (
+    "The stored agreement file fails its integrity check, so it is not served; "
+    "an administrator has been told. Nothing was recorded."
+)
 
 
 class SignForm(FlaskForm):
@@ -42,6 +56,9 @@ def download(ref: str):
         filename, data = service.download(get_session(), current_user, req, language)
     except NotFound:
         abort(404)
+    except ServiceError as error:  # the stored file is missing or was changed on disk
+        current_app.logger.error("agreement of %s not served: %s", req.ref, error.message)
+        return error_page(409, STORED_FILE_FAILS)
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(
         data,
@@ -78,6 +95,7 @@ def verify():
         return render_template("agreements/verify.html", form=form, result=None), status
     data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
     result = verify_pdf(get_session(), data)
-    return render_template(
+    page = render_template(
         "agreements/verify.html", form=form, result=result, languages=render.LANGUAGES
     )
+    return page, 422 if result.uncheckable else 200

@@ -31,6 +31,7 @@ from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import NotFound, ServiceError
+from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
 
 
@@ -51,12 +52,11 @@ def signed_parties(session: Session, agreement: Agreement | None) -> set[str]:
 def _store(settings: AgreementSettings, pdf: bytes) -> str:
     """Write ``pdf`` as <sha256>.pdf (whole, then renamed into place); its digest."""
     digest = hashlib.sha256(pdf).hexdigest()
-    folder = settings.agreements_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(settings.agreements_dir)
     target = folder / f"{digest}.pdf"
     if not target.exists():
         partial = folder / f".{digest}.{secrets.token_hex(4)}.partial"
-        partial.write_bytes(pdf)
+        write_private(partial, pdf)  # agreements name people and their terms
         os.replace(partial, target)
     return digest
 

@@ -4,6 +4,7 @@ signature holds, trusting only the portal's CA."""
 
 import hashlib
 import io
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -14,11 +15,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -27,6 +29,27 @@ from portal.agreements.gc_pause import collector_paused
 
 # Room for the CMS signature: two EC certificates with long UTF-8 names fit in ~3 KB.
 SIGNATURE_BYTES = 8192
+# Anyone may upload a file to check, so the work it causes is bounded: an agreement
+# carries one signature per party, and a file with many more fields than that (or
+# fields pointing at one signature again and again) is not one of ours.
+MAX_SIGNATURE_FIELDS = 32
+CHECK_SECONDS = 10.0
+
+
+class Uncheckable(Exception):
+    """The file's signatures cannot be checked; ``message`` says why, in plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+TOO_MANY = (
+    f"The document has too many signature fields to check (more than {MAX_SIGNATURE_FIELDS}); "
+    "no agreement of this portal has that many."
+)
+TOO_SLOW = "The document's signatures took too long to check, so they were not checked."
+MALFORMED = "One of the document's signatures is malformed, so it could not be checked."
 
 
 @dataclass(frozen=True)
@@ -112,42 +135,90 @@ def _name_part(name: x509.Name, oid) -> str:
     return str(values[0].value) if values else ""
 
 
+def _byte_range(signature: EmbeddedPdfSignature, size: int) -> tuple[int, int, int, int]:
+    """The signature's /ByteRange: two spans from the file's start, in order, in the file."""
+    values = list(signature.byte_range)
+    if len(values) != 4 or not all(isinstance(v, int) and v >= 0 for v in values):
+        raise Uncheckable(MALFORMED)
+    start, first, second, length = values
+    if start != 0 or second < first or second + length > size:
+        raise Uncheckable(MALFORMED)
+    return start, first, second, length
+
+
+def _distinct_signatures(reader: PdfFileReader, size: int) -> list[EmbeddedPdfSignature]:
+    """The filled signature fields, at most MAX_SIGNATURE_FIELDS of them, each signature
+    once (by its object and by the bytes it covers), in signing order."""
+    found: dict[tuple, EmbeddedPdfSignature] = {}
+    objects: set = set()
+    walked = fields.enumerate_sig_fields(reader, filled_status=True)
+    for count, (name, _value, field_ref) in enumerate(walked, start=1):
+        if count > MAX_SIGNATURE_FIELDS:
+            raise Uncheckable(TOO_MANY)
+        value = field_ref.get_object().raw_get("/V")
+        if isinstance(value, generic.IndirectObject):
+            if value.reference in objects:
+                continue  # parsing the same signature again would only cost time
+            objects.add(value.reference)
+        try:
+            signature = EmbeddedPdfSignature(reader, field_ref, name)
+        except Exception:  # no /ByteRange, no CMS content, not a dictionary...
+            raise Uncheckable(MALFORMED) from None
+        if signature.sig_object_type != "/Sig":
+            continue  # a document timestamp names no signer
+        found.setdefault(_byte_range(signature, size), signature)
+    return sorted(found.values(), key=lambda signature: signature.signed_revision)
+
+
 def read_signatures(pdf: bytes, ca_certificate: x509.Certificate) -> list[SignatureReport]:
     """Every signature in ``pdf``, each validated against the portal's CA alone.
-    Raises ValueError if ``pdf`` cannot be read as a PDF."""
+    Raises ValueError if ``pdf`` cannot be read as a PDF, Uncheckable if its signatures
+    are too many, too slow or malformed."""
+    deadline = time.monotonic() + CHECK_SECONDS
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded = list(reader.embedded_signatures)
+        reader.root  # noqa: B018 (reads the trailer and catalogue: fails early on junk)
     except Exception as error:  # an uploaded file may be anything at all
+        raise ValueError(f"not a readable PDF: {error}") from None
+    try:
+        embedded = _distinct_signatures(reader, len(pdf))
+    except Uncheckable:
+        raise
+    except Exception as error:
         raise ValueError(f"not a readable PDF: {error}") from None
     context = ValidationContext(trust_roots=[_asn1_cert(ca_certificate)])
     reports = []
     for signature in embedded:
-        try:
-            status = validate_pdf_signature(signature, signer_validation_context=context)
-            intact, valid, trusted = status.intact, status.valid, status.trusted
-            whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            claimed = status.signer_reported_dt
-        except Exception:
-            intact = valid = trusted = whole = False
-            claimed = None
-        cert = x509.load_der_x509_certificate(signature.signer_cert.dump())
-        end = signature.byte_range[2] + signature.byte_range[3]
-        reports.append(
-            SignatureReport(
-                field_name=signature.field_name,
-                signer=_name_part(cert.subject, NameOID.COMMON_NAME),
-                title=_name_part(cert.subject, NameOID.TITLE),
-                organisation=_name_part(cert.subject, NameOID.ORGANIZATION_NAME),
-                claimed_time=claimed,
-                intact=intact,
-                valid=valid,
-                trusted=trusted,
-                whole_file=whole,
-                revision_sha256=hashlib.sha256(pdf[:end]).hexdigest(),
-                fingerprint=hashlib.sha256(
-                    cert.public_bytes(serialization.Encoding.DER)
-                ).hexdigest(),
-            )
-        )
+        if time.monotonic() > deadline:
+            raise Uncheckable(TOO_SLOW)
+        reports.append(_report(pdf, signature, context))
     return reports
+
+
+def _report(pdf: bytes, signature: EmbeddedPdfSignature, context) -> SignatureReport:
+    try:
+        status = validate_pdf_signature(signature, signer_validation_context=context)
+        intact, valid, trusted = status.intact, status.valid, status.trusted
+        whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        claimed = status.signer_reported_dt
+    except Exception:
+        intact = valid = trusted = whole = False
+        claimed = None
+    try:
+        cert = x509.load_der_x509_certificate(signature.signer_cert.dump())
+    except Exception:
+        raise Uncheckable(MALFORMED) from None
+    end = signature.byte_range[2] + signature.byte_range[3]
+    return SignatureReport(
+        field_name=signature.field_name,
+        signer=_name_part(cert.subject, NameOID.COMMON_NAME),
+        title=_name_part(cert.subject, NameOID.TITLE),
+        organisation=_name_part(cert.subject, NameOID.ORGANIZATION_NAME),
+        claimed_time=claimed,
+        intact=intact,
+        valid=valid,
+        trusted=trusted,
+        whole_file=whole,
+        revision_sha256=hashlib.sha256(pdf[:end]).hexdigest(),
+        fingerprint=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
+    )

@@ -29,6 +29,7 @@ class SignatureLine:
 class Verification:
     sha256: str
     readable: bool = True
+    uncheckable: str | None = None  # why its signatures could not be checked, if so
     version: AgreementVersion | None = None  # an exact match of a stored version
     agreement: Agreement | None = None
     request: AccessRequest | None = None
@@ -76,6 +77,9 @@ def verify_pdf(session: Session, data: bytes) -> Verification:
         reports = signing.read_signatures(data, authority.certificate)
     except ValueError:
         result.readable = False
+        reports = []
+    except signing.Uncheckable as why:
+        result.uncheckable = why.message
         reports = []
     for report in reports:
         recorded = session.exec(

@@ -48,11 +48,14 @@ def load_user(user_id: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never send someone elsewhere after signing in."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("main.home")
+    # A control character (a CR or LF above all) would break the Location header or
+    # smuggle one in; "//host" and "/\\host" are other sites to a browser.
+    if not target or not target.isprintable() or " " in target or "\\" in target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.home")
+    return target
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

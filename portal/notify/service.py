@@ -3,8 +3,13 @@
 ``queue`` runs inside the transition's transaction (flush, never commit). ``deliver``
 runs after the commit: over SMTP when SMTP_HOST is set, otherwise into
 ``<instance>/mail/`` as .eml files. A failed delivery stays queued for the next try.
+
+Headers are made one line when queued and again when sent: a line break in a header
+(from a request's title, say) would be refused by the mail library, or split into a
+header of its own, and one bad message must never hold up the others.
 """
 
+import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,16 +17,25 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app, g, has_request_context, render_template
+from flask import current_app, g, has_request_context, render_template_string
 from sqlmodel import Session, select
 
 from portal.auth.models import User
 from portal.db import after_commit, utcnow
 from portal.notify.models import OutboxMessage
+from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
 
 MAX_ATTEMPTS = 10
 SMTP_TIMEOUT_SECONDS = 10
+# Every character that ends a line for Python's str.splitlines() (and so for the mail
+# library's header check) or is otherwise a control character.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a mail header: every line break or control character a space."""
+    return " ".join(_BREAKS.sub(" ", text).split())
 
 
 @dataclass(frozen=True)
@@ -48,11 +62,10 @@ def queue(
         if user.email in seen or not user.is_active:
             continue
         seen.add(user.email)
-        text = render_template(f"mail/{template}.txt", user=user, request=request, **context)
-        subject, _, body = text.strip().partition("\n")
+        subject, body = _render(f"mail/{template}.txt", user=user, request=request, **context)
         message = OutboxMessage(
-            recipient=user.email,
-            subject=subject.strip(),
+            recipient=one_line(user.email),
+            subject=one_line(subject)[:300],
             body=body.strip() + "\n",
             request_id=request.id if request else None,
         )
@@ -67,54 +80,108 @@ def queue(
     return messages
 
 
+def _render(name: str, **context) -> tuple[str, str]:
+    """The subject (the template's first line) and the body (the rest), rendered apart,
+    so a line break inside a value (a title) never moves text from one to the other."""
+    environment = current_app.jinja_env
+    source, _filename, _uptodate = environment.loader.get_source(environment, name)
+    first, _, rest = source.partition("\n")
+    # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
+    subject, body = (
+        render_template_string("{% autoescape false %}" + part + "{% endautoescape %}", **context)
+        for part in (first, rest)
+    )
+    return subject, body
+
+
 def _as_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["From"] = one_line(sender)
+    email["To"] = one_line(message.recipient)
+    email["Subject"] = one_line(message.subject)
     email["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or "localhost")
     email.set_content(message.body)
     return email
 
 
-def deliver(session: Session, config: dict, limit: int = 100) -> tuple[int, int]:
-    """Send waiting messages; returns (sent, failed). Commit afterwards."""
-    waiting = session.exec(
+def _next_waiting(session: Session, after_id: int) -> OutboxMessage | None:
+    return session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            OutboxMessage.id > after_id,
+        )
         .order_by(OutboxMessage.id)
-        .limit(limit)
+        .limit(1)
         # Two senders at once (two workers) each take different messages.
         .with_for_update(skip_locked=True)
-    ).all()
-    if not waiting:
-        return 0, 0
-    sender = config.get("MAIL_FROM", "portal@localhost")
-    if not config.get("SMTP_HOST"):
-        folder = Path(config["INSTANCE_PATH"]) / "mail"
-        folder.mkdir(parents=True, exist_ok=True)
-        for message in waiting:
-            path = folder / f"{message.id:08d}.eml"
-            path.write_bytes(bytes(_as_email(message, sender)))
-            _mark_sent(session, message)
-        return len(waiting), 0
-    try:
-        smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=SMTP_TIMEOUT_SECONDS)
-    except OSError as error:
-        for message in waiting:
-            _mark_failed(session, message, error)
-        return 0, len(waiting)
-    sent = failed = 0
-    with smtp:
-        for message in waiting:
+    ).first()
+
+
+class _Transport:
+    """Where messages go: an SMTP connection opened on first use, or the mail folder."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+        self.down: Exception | None = None  # the server could not be reached: stop trying
+
+    def send(self, message: OutboxMessage, email: EmailMessage) -> None:
+        if not self.config.get("SMTP_HOST"):
+            folder = private_dir(Path(self.config["INSTANCE_PATH"]) / "mail")
+            # Mail names people and requests: readable by the portal's account alone.
+            write_private(folder / f"{message.id:08d}.eml", bytes(email))
+            return
+        if self.down is not None:
+            raise self.down
+        if self.smtp is None:
             try:
-                smtp.send_message(_as_email(message, sender))
-            except (smtplib.SMTPException, OSError) as error:
+                self.smtp = smtplib.SMTP(
+                    self.config["SMTP_HOST"],
+                    self.config["SMTP_PORT"],
+                    timeout=SMTP_TIMEOUT_SECONDS,
+                )
+            except OSError as error:
+                self.down = error
+                raise
+        self.smtp.send_message(email)
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+
+
+def deliver(session: Session, config: dict, limit: int = 100) -> tuple[int, int]:
+    """Send waiting messages; returns (sent, failed).
+
+    Each message is its own transaction, committed here (the one service that commits):
+    a mail once sent cannot be unsent, so it is recorded as sent the moment the server
+    takes it, and a message that fails is recorded as failed without holding up or
+    undoing the others."""
+    sender = config.get("MAIL_FROM", "portal@localhost")
+    transport = _Transport(config)
+    sent = failed = last_id = 0
+    try:
+        for _ in range(limit):
+            message = _next_waiting(session, last_id)
+            if message is None:
+                break
+            last_id = message.id
+            try:
+                transport.send(message, _as_email(message, sender))
+            except Exception as error:  # whatever it was, the other messages still go
                 _mark_failed(session, message, error)
                 failed += 1
             else:
                 _mark_sent(session, message)
                 sent += 1
+            session.commit()
+    finally:
+        transport.close()
     return sent, failed
 
 
@@ -126,7 +193,7 @@ def _mark_sent(session: Session, message: OutboxMessage) -> None:
 
 def _mark_failed(session: Session, message: OutboxMessage, error: Exception) -> None:
     message.attempts += 1
-    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    message.last_error = one_line(f"{type(error).__name__}: {error}")[:500]
     session.add(message)
 
 

@@ -35,6 +35,13 @@ def jurisdiction_code(code: str) -> str:
     )
 
 
+# Bounds well past any real Nation's rules, and well inside the columns' range (a
+# 32-bit integer; a term added to a date must stay a date).
+MAX_QUORUM = 100
+MAX_TERM_DAYS = 36_500
+MAX_SMALL_CELL = 10_000
+
+
 def check_profile(
     review_quorum: int,
     min_approvals: int,
@@ -46,12 +53,22 @@ def check_profile(
     errors: dict[str, str] = {}
     if review_quorum < 1:
         errors["review_quorum"] = "The review quorum must be at least 1."
-    if not 0 <= min_approvals <= max(review_quorum, 0):
+    elif review_quorum > MAX_QUORUM:
+        errors["review_quorum"] = f"The review quorum can be at most {MAX_QUORUM}."
+    if not 0 <= min_approvals <= min(max(review_quorum, 0), MAX_QUORUM):
         errors["min_approvals"] = "Minimum approvals must be between 0 and the review quorum."
     if max_term_days is not None and max_term_days < 1:
         errors["max_term_days"] = "The maximum term must be at least 1 day."
+    elif max_term_days is not None and max_term_days > MAX_TERM_DAYS:
+        errors["max_term_days"] = (
+            f"The maximum term can be at most {MAX_TERM_DAYS} days (100 years)."
+        )
     if small_cell_threshold < 0:
         errors["small_cell_threshold"] = "The small-cell threshold cannot be negative."
+    elif small_cell_threshold > MAX_SMALL_CELL:
+        errors["small_cell_threshold"] = (
+            f"The small-cell threshold can be at most {MAX_SMALL_CELL}."
+        )
     codes: list[str] = []
     bad: list[str] = []
     for code in residency:
