@@ -60,6 +60,17 @@ PAGES = {
     "reviews.revoke": ("cedar_rep", "/requests/{ref}/revoke/red-cedar", "approved"),
     "agreements.sign": ("researcher", "/requests/{ref}", "approved"),
     "agreements.verify": (None, "/verify", None),
+    # A link that is no invitation, and an invitation that does not exist: 404, nothing written.
+    "auth.invitation": (None, "/sign-in", None),
+    "auth.revoke_invitation": ("admin", "/admin/invitations", None),
+    "registry.invitations": ("cedar_rep", "/nations/red-cedar/invitations", None),
+    "admin.grant": ("admin", "/admin/people/{user_id}", None),
+    "admin.revoke_role": ("admin", "/admin/people/{user_id}", None),
+    "admin.set_active": ("admin", "/admin/people/{user_id}", None),
+    "admin.invitations": ("admin", "/admin/invitations", None),
+    "admin.nations": ("admin", "/admin/nations", None),
+    "admin.datasets": ("admin", "/admin/datasets", None),
+    "admin.dataset": ("admin", "/admin/datasets/cedar-health", None),
 }
 API_WHO = {
     "create_request": "researcher",
@@ -110,7 +121,8 @@ def form_fields(html: str) -> dict[str, str]:
 def post_url(app, endpoint: str, ref: str | None, user_id: int, token_id: int) -> str:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {"ref": ref, "slug": "red-cedar", "nation_slug": "red-cedar"}
-    values |= {"user_id": user_id, "token_id": token_id}
+    values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
+    values |= {"invitation_id": 999_999, "token": "not-an-invitation"}
     with app.test_request_context():
         from flask import url_for
 
@@ -148,7 +160,7 @@ def test_hostile_form_input_never_breaks_a_page(app, flow, endpoint):
         researcher = auth.get_user(session, PEOPLE["researcher"][0])
         token_id = auth.create_api_token(session, researcher, "to revoke")[1].id
     url = post_url(app, endpoint, ref, steward_id, token_id)
-    page = page.format(ref=ref)
+    page = page.format(ref=ref, user_id=steward_id)
     # The form's fields, read once: a post that succeeds may change the page after it.
     fields = form_fields(signed_in(app, who).get(page).get_data(as_text=True))
 
