@@ -11,7 +11,14 @@ from portal.agreements.models import (
     SignerCredential,
 )
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
-from portal.auth.models import ApiToken, Role, RoleMembership, User
+from portal.auth.models import (
+    ApiToken,
+    PasswordResetToken,
+    RecoveryCode,
+    Role,
+    RoleMembership,
+    User,
+)
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -50,9 +57,11 @@ __all__ = [
     "NationTrack",
     "OutboxMessage",
     "Outcome",
+    "PasswordResetToken",
     "PolicyRule",
     "PolicyVersion",
     "Recommendation",
+    "RecoveryCode",
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",

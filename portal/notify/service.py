@@ -23,6 +23,13 @@ MAX_ATTEMPTS = 10
 SMTP_TIMEOUT_SECONDS = 10
 
 
+def render(template: str, **context) -> tuple[str, str]:
+    """The subject and body of templates/mail/<template>.txt (its first line is the subject)."""
+    text = render_template(f"mail/{template}.txt", **context)
+    subject, _, body = text.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
 def queue(
     session: Session,
     recipients: Iterable[User],
@@ -38,12 +45,11 @@ def queue(
         if user.email in seen or not user.is_active:
             continue
         seen.add(user.email)
-        text = render_template(f"mail/{template}.txt", user=user, request=request, **context)
-        subject, _, body = text.strip().partition("\n")
+        subject, body = render(template, user=user, request=request, **context)
         message = OutboxMessage(
             recipient=user.email,
-            subject=subject.strip(),
-            body=body.strip() + "\n",
+            subject=subject,
+            body=body,
             request_id=request.id if request else None,
         )
         session.add(message)
