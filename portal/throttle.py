@@ -16,12 +16,12 @@ from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
 from flask_login import current_user
 
+from portal.auth.routes import PENDING_SIGN_IN  # a sign-in waiting for its code
 from portal.auth.service import normalise_email, user_for_token
 from portal.db import get_session
 from portal.errors import ValidationError
 
 EXTENSION_KEY = "portal.throttle"
-PENDING_SIGN_IN = "pending_sign_in"  # the session key of a sign-in waiting for its code
 
 
 def _address() -> str:
