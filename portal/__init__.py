@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "or run `portal demo` once to keep one in the instance folder"
         )
 
-    from portal import api, db, web
+    from portal import api, db, throttle, web
     from portal.admin import routes as admin_routes
     from portal.agreements import routes as agreement_routes
     from portal.agreements import settings as agreement_settings
@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     app.register_blueprint(agreement_routes.bp)
     app.register_blueprint(transparency_routes.bp)
+    throttle.init_app(app)  # wraps views of the blueprints above
     register_commands(app)
     return app
 

@@ -96,6 +96,35 @@ def users_token(email: str, name: str) -> None:
     click.echo(token)
 
 
+@users_cli.command("deactivate")
+@click.argument("email")
+@reports_failures
+def users_deactivate(email: str) -> None:
+    """End a login: no more sign-ins, and every session and API token of it stops working."""
+    from portal.auth.accounts import deactivate_user
+
+    with session_scope() as session:
+        user = auth.get_user(session, email)
+        deactivate_user(session, user)
+        done = f"{user.email} is deactivated."
+    click.echo(done)
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+@reports_failures
+def users_reset_2fa(email: str) -> None:
+    """Remove a person's second factor (lost app and recovery codes): their sessions end,
+    and if their roles require it they set it up again at their next sign-in."""
+    from portal.auth.twofactor import reset
+
+    with session_scope() as session:
+        user = auth.get_user(session, email)
+        reset(session, user)
+        done = f"Two-factor sign-in of {user.email} is reset."
+    click.echo(done)
+
+
 # --- registry -------------------------------------------------------------------------
 
 nations_cli = AppGroup("nations", help="Nations and communities, and their governance profiles.")

@@ -9,6 +9,8 @@
 | SMTP_HOST/PORT    | the mail relay for notifications                            |
 | PORTAL_CA_PASSPHRASE | protects the agreement CA's and signers' keys (else SECRET_KEY) |
 | PORTAL_CA_KEY/CERT | an existing CA's PEM key and certificate (else <instance>/ca/) |
+| REDIS_URL         | where the throttles count (else in each worker's memory)    |
+| LIMIT_*           | the throttles, e.g. LIMIT_SIGN_IN_PER_ACCOUNT="10 per 15 minutes" |
 """
 
 import os
@@ -55,7 +57,24 @@ def from_environment() -> dict:
         "CA_PASSPHRASE": os.environ.get("PORTAL_CA_PASSPHRASE") or None,
         "CA_KEY_PATH": os.environ.get("PORTAL_CA_KEY") or None,
         "CA_CERT_PATH": os.environ.get("PORTAL_CA_CERT") or None,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "portal",
+        **{name: os.environ.get(name) or default for name, default in LIMITS.items()},
     }
+
+
+# Throttles (Flask-Limiter notation: "N per M minutes", several joined with ";"). Each
+# holds per account (the e-mail submitted, normalised, or the person signed in) and per
+# client address; sign-in and signing count failed attempts only.
+LIMITS = {
+    "LIMIT_SIGN_IN_PER_ACCOUNT": "10 per 15 minutes",
+    "LIMIT_SIGN_IN_PER_ADDRESS": "50 per 15 minutes",
+    "LIMIT_FORGOT_PASSWORD_PER_ACCOUNT": "3 per hour",
+    "LIMIT_FORGOT_PASSWORD_PER_ADDRESS": "20 per hour",
+    "LIMIT_SIGNING_PER_ACCOUNT": "5 per 15 minutes",
+    "LIMIT_SIGNING_PER_ADDRESS": "30 per 15 minutes",
+    "LIMIT_VERIFY_PER_ADDRESS": "30 per hour",
+}
 
 
 # Fixed settings: not meant to vary between deployments.
@@ -65,7 +84,10 @@ FIXED = {
     "SESSION_COOKIE_NAME": "portal_session",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Idle lifetime (the cookie's signature is refused once older, and renewed with each
+    # request) and absolute lifetime (from sign-in, whatever the activity).
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # The JSON API's bodies are small; it refuses anything larger with 413.

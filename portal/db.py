@@ -177,14 +177,22 @@ def after_commit(callback: Callable[[], None]) -> None:
     g.setdefault("after_commit", []).append(callback)
 
 
+def commit_despite_error() -> None:
+    """Keep what this request wrote although it answers with an error status: only for
+    a record of the failure itself (a failed sign-in's audit event), written after
+    anything that should not be kept."""
+    g.commit_despite_error = True
+
+
 def _finish_request(response: Response) -> Response:
     """Commit once when the handler succeeded; anything else writes nothing."""
     session = g.pop("db_session", None)
     callbacks = g.pop("after_commit", [])
+    keep = g.pop("commit_despite_error", False)
     if session is None:
         return response
     try:
-        if response.status_code < 400:
+        if response.status_code < 400 or keep:
             session.commit()
         else:
             session.rollback()

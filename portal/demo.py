@@ -12,6 +12,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from portal.auth import service as auth
+from portal.auth import twofactor
 from portal.auth.models import Role
 from portal.config import SECRET_KEY_FILE
 from portal.registry import service as registry
@@ -20,6 +21,9 @@ from portal.requests.models import AccessRequest
 from portal.workflow import create_draft
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts on a local demo only
+# The demo's representatives and administrator must sign in with a second factor, as
+# everywhere: they share this known TOTP secret (fictional accounts on a local demo only).
+DEMO_TOTP_SECRET = "DEMOFICTIONALDEMOFICTIONALDEMO23"  # noqa: S105
 
 NATIONS = [
     dict(slug="kestrel-river", name="Kestrel River First Nation (fictional)", framework="OCAP",
@@ -133,6 +137,11 @@ LOGINS_TEXT = "\n".join(
             for email, _name, _inst, role, nation in PEOPLE
         ),
         "",
+        "Representatives and the administrator sign in with a code too (two-factor sign-in).",
+        f"Add this demo key to an authenticator app: {DEMO_TOTP_SECRET}",
+        "or print the current code with:",
+        f"  python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"",
+        "",
     ]
 )
 
@@ -167,6 +176,8 @@ def seed(session: Session) -> None:
         user = auth.create_user(session, email, name, DEMO_PASSWORD, institution)
         nation = registry.get_nation(session, nation_slug) if nation_slug else None
         auth.grant_role(session, user, role, nation)
+        if twofactor.two_factor_required(session, user):
+            twofactor.enable_with_secret(session, user, DEMO_TOTP_SECRET)
     researcher = auth.get_user(session, PEOPLE[0][0])
     has_draft = session.exec(
         select(AccessRequest.id).where(AccessRequest.title == DEMO_DRAFT_TITLE)

@@ -11,7 +11,15 @@ from portal.agreements.models import (
     SignerCredential,
 )
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
-from portal.auth.models import ApiToken, Invitation, Role, RoleMembership, User
+from portal.auth.models import (
+    ApiToken,
+    Invitation,
+    PasswordResetToken,
+    RecoveryCode,
+    Role,
+    RoleMembership,
+    User,
+)
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -51,9 +59,11 @@ __all__ = [
     "NationTrack",
     "OutboxMessage",
     "Outcome",
+    "PasswordResetToken",
     "PolicyRule",
     "PolicyVersion",
     "Recommendation",
+    "RecoveryCode",
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",

@@ -47,6 +47,10 @@ ERROR_TEXTS = {
     404: ("Not found", "There is nothing here, or nothing you may see."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too large", "What was sent is larger than the portal accepts."),
+    429: (
+        "Too many attempts",
+        "There were too many attempts from here or for this account. Wait a while, then try again.",
+    ),
     500: (
         "Something went wrong",
         "The portal hit an error; nothing you did was saved. Try again, "

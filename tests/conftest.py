@@ -28,6 +28,7 @@ from helpers import (
     ON_POSTGRES,
     PASSWORD,
     TEST_DATABASE_URL,
+    TOTP_SECRET,
     scratch_postgres_database,
     seed_nations,
 )
@@ -129,15 +130,27 @@ def runner(app):
 
 @pytest.fixture
 def make_user(app):
-    """make_user(email, ("steward", "nation-slug"), "researcher", ...) -> the user's id."""
+    """make_user(email, ("steward", "nation-slug"), "researcher", ...) -> the user's id.
+    Someone whose roles require two-factor sign-in has it set up with TOTP_SECRET
+    (helpers.sign_in gives the code) unless ``two_factor=False``."""
 
-    def make(email: str, *roles, name: str | None = None, password: str = PASSWORD) -> int:
+    def make(
+        email: str,
+        *roles,
+        name: str | None = None,
+        password: str = PASSWORD,
+        two_factor: bool = True,
+    ) -> int:
+        from portal.auth import twofactor
+
         with app.app_context(), session_scope() as session:
             user = auth.create_user(session, email, name or email.split("@")[0], password)
             for role in roles:
                 role, nation_slug = role if isinstance(role, tuple) else (role, None)
                 nation = registry.get_nation(session, nation_slug) if nation_slug else None
                 auth.grant_role(session, user, role, nation)
+            if two_factor and twofactor.two_factor_required(session, user):
+                twofactor.enable_with_secret(session, user, TOTP_SECRET)
             return user.id
 
     return make

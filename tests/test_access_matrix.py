@@ -44,6 +44,7 @@ from portal.agreements import service as agreements
 from portal.agreements.models import AgreementSignature
 from portal.audit.models import AuditEvent
 from portal.auth import service as auth
+from portal.auth import twofactor
 from portal.auth.models import ApiToken, RoleMembership, User
 from portal.db import make_engine, session_scope
 from portal.notify.models import OutboxMessage
@@ -59,7 +60,15 @@ from portal.workflow import invitations
 
 from apis import PREFIX, Api
 from flows import COMPLETE, PEOPLE, Flow
-from helpers import ON_POSTGRES, PASSWORD, csrf_token, scratch_postgres_database, seed_nations
+from helpers import (
+    ON_POSTGRES,
+    PASSWORD,
+    TOTP_SECRET,
+    csrf_token,
+    scratch_postgres_database,
+    seed_nations,
+    sign_in,
+)
 
 # --- the people ------------------------------------------------------------------------
 
@@ -274,6 +283,9 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
                 "INSTANCE_PATH": str(folder / "instance"),
                 "SESSION_COOKIE_SECURE": False,
                 "MAIL_SEND_AFTER_REQUEST": False,
+                # Every person probes "forgot password" for one address: not a throttle test.
+                "LIMIT_FORGOT_PASSWORD_PER_ACCOUNT": "1000 per hour",
+                "LIMIT_FORGOT_PASSWORD_PER_ADDRESS": "1000 per hour",
             }
         )
         seed_nations(app)
@@ -290,6 +302,8 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
                     role, slug = role if isinstance(role, tuple) else (role, None)
                     nation = registry.get_nation(session, slug) if slug else None
                     auth.grant_role(session, user, role, nation)
+                if twofactor.two_factor_required(session, user):
+                    twofactor.enable_with_secret(session, user, TOTP_SECRET)
                 session.flush()
                 ids[person.email] = user.id
         flow = Flow(app)
@@ -311,11 +325,7 @@ def client_for(world: World, who: str):
         if person.anonymous:
             page = client.get("/sign-in").text
         else:
-            page = client.get("/sign-in").text
-            signed = client.post(
-                "/sign-in",
-                data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_token(page)},
-            )
+            signed = sign_in(client, person.email)
             assert signed.status_code == 302, f"{who} could not sign in"
             page = client.get("/account/tokens").text
         world.clients[who], world.tokens[who] = client, csrf_token(page)
@@ -479,13 +489,40 @@ def by_method(**statuses: Rule | int) -> Rule:
     return rule
 
 
+def needs_two_factor(p: Person) -> bool:
+    """Representatives and admins (they have it set up, in this world)."""
+    return p.holds("admin") or any(
+        isinstance(r, tuple) and r[0] == "representative" for r in p.roles
+    )
+
+
 API_ROUTE = "api"  # an API route of the URL map: walked as its OpenAPI operation
 READ_RECORD = {"steward": 200, "representative": 200}
 
 # Every route of the URL map but static, by endpoint. The probe bodies are below.
 ROUTES: dict[str, Rule | str] = {
     "main.home": by_method(get=200),
-    "auth.sign_in": lambda p, c: 302 if not p.anonymous else (200 if c.method == "GET" else 401),
+    # A failed sign-in is an audit event (kept although the answer is 401).
+    "auth.sign_in": lambda p, c: (
+        302 if not p.anonymous else (200 if c.method == "GET" else Expect(401, writes=True))
+    ),
+    # No sign-in waits for its code: back to the password.
+    "auth.sign_in_code": lambda p, c: 302,
+    # The same answer for everyone, and the request is an audit event.
+    "auth.forgot_password": by_method(get=200, post=Expect(200, writes=True)),
+    "auth.reset_password": lambda p, c: 404,  # token: not a link the portal sent
+    "auth.account": signed_in(200),
+    "auth.change_password": signed_in(422),  # not the current password
+    "auth.end_other_sessions": signed_in(Expect(302, writes=True)),  # this one goes on
+    # Set up two-factor sign-in: those who have it go back to the account page; for the
+    # others, the page keeps the secret it shows until a code confirms it.
+    "auth.two_factor": signed_in(
+        lambda p, c: (
+            302 if needs_two_factor(p) else by_method(get=Expect(200, writes=True), post=422)(p, c)
+        )
+    ),
+    # Turning it off: never for those whose roles require it; else the password is wrong.
+    "auth.disable_two_factor": signed_in(lambda p, c: 403 if needs_two_factor(p) else 422),
     "auth.sign_out": signed_in(Expect(302, writes=True)),  # probed on a client of its own
     "auth.tokens": signed_in(by_method(get=200, post=Expect(200, writes=True))),  # one's own
     # token_id: a live token of the researcher's, made for the probe.
@@ -576,6 +613,16 @@ OPERATIONS: dict[str, Rule] = {
 PAGE_BODIES = {
     "auth.sign_in": {"email": "nobody@example.org", "password": "not the password"},
     "auth.tokens": {"name": ""},
+    "auth.sign_in_code": {"code": "123456"},
+    "auth.forgot_password": {"email": "nobody@example.org"},
+    "auth.reset_password": {"new_password": "a new password!", "confirm": "a new password!"},
+    "auth.change_password": {
+        "current_password": "not the password",
+        "new_password": "a new password!",
+        "confirm": "a new password!",
+    },
+    "auth.disable_two_factor": {"password": "not the password"},
+    "auth.two_factor": {"code": ""},
     "agreements.verify": {},
     "requests.new": {"title": "A probe's draft"},  # valid: a researcher's draft is made
     "requests.edit": {"title": "Probe", "storage_location": "Atlantis"},
@@ -725,7 +772,13 @@ def probe_page(world: World, who: str, case: Case):
     if case.key == "auth.sign_out":  # a client of its own: signing out ends its session
         world.clients.pop(who, None)
         client, token = client_for(world, who)
+        data = {**(case.body or {}), "csrf_token": token}
+        response = client.open(case.path, method=case.method, data=data)
+        # Signing out ended every session of theirs: a new one for the probes that follow
+        # (its sign-in is this probe's write).
         world.clients.pop(who, None)
+        client_for(world, who)
+        return response
     data = None if case.body is None else {**case.body, "csrf_token": token}
     return client.open(case.path, method=case.method, data=data)
 

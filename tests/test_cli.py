@@ -813,3 +813,18 @@ def test_console_script_will_not_serve_without_a_secret_key(console):
     assert len(lines) == 1 and "SECRET_KEY" in lines[0], lines
     assert console.instance.is_dir()
     assert not (console.instance / "secret_key").exists(), "serve makes no key of its own"
+
+
+# --- portal users deactivate -----------------------------------------------------------
+
+
+def test_users_deactivate_ends_the_login_and_its_tokens(app, runner):
+    add_user(app)
+    token = runner.invoke(args=["users", "token", "ada@example.org"]).stdout.strip()
+    result = runner.invoke(args=["users", "deactivate", "ADA@example.org"])
+    assert_done(result)
+    assert "deactivated" in result.stdout
+    with app.app_context(), session_scope() as session:
+        assert auth.user_for_token(session, token) is None
+        assert auth.authenticate(session, "ada@example.org", PASSWORD) is None
+    assert_refused(runner.invoke(args=["users", "deactivate", "ghost@example.org"]), 1, "ghost")

@@ -34,6 +34,7 @@ from portal import create_app, migrate
 from portal.agreements import service as agreements
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth import service as auth
+from portal.auth import twofactor
 from portal.db import make_engine, session_scope
 from portal.notify.models import OutboxMessage
 from portal.paths import resource_dir
@@ -45,7 +46,14 @@ from portal.requests.models import AccessRequest
 
 from apis import Api
 from flows import COMPLETE, PEOPLE, Flow
-from helpers import ON_POSTGRES, PASSWORD, scratch_postgres_database, seed_nations, sign_in
+from helpers import (
+    ON_POSTGRES,
+    PASSWORD,
+    TOTP_SECRET,
+    scratch_postgres_database,
+    seed_nations,
+    sign_in,
+)
 
 CEDAR, HERON = "red-cedar", "blue-heron"
 
@@ -228,6 +236,8 @@ def deliberated(migrated_template, tmp_path_factory) -> Iterator[Deliberated]:
                     role, slug = role if isinstance(role, tuple) else (role, None)
                     nation = registry.get_nation(session, slug) if slug else None
                     auth.grant_role(session, user, role, nation)
+                if twofactor.two_factor_required(session, user):
+                    twofactor.enable_with_secret(session, user, TOTP_SECRET)
         ref = _deliberate(Flow(app))
         yield Deliberated(app, ref, Api(app))
         app.extensions["portal.db"].dispose()

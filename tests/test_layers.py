@@ -50,7 +50,9 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 # the layered packages: settings, the engine and sessions, errors, small helpers.
 BASE = frozenset({"charts", "config", "db", "errors", "migrate", "paths", "pdf", "validation"})
 PACKAGES = frozenset(LAYERS) - {"base", "data", "adapters"}
-ADAPTER_PACKAGES = frozenset({"admin", "api", "cli", "clitools", "demo", "jobs", "main", "web"})
+ADAPTER_PACKAGES = frozenset(
+    {"admin", "api", "cli", "clitools", "demo", "jobs", "main", "throttle", "web"}
+)
 ADAPTER_MODULES = frozenset({"routes", "forms", "cli"})  # portal.<package>.<this>
 PAGES = frozenset({"routes", "forms"})
 

@@ -1,7 +1,7 @@
 """invitations: a role offered by e-mail, its link single-use and time-bound
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 15:04:59.773909
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import portal.db
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ exempt from the form tokens the pages need.
 from portal.api.problems import ApiProblem
 from portal.auth.models import User
 from portal.auth.service import user_for_token
+from portal.auth.twofactor import must_set_up
 from portal.db import get_session
 
 SCHEME = "bearer"
@@ -23,5 +24,11 @@ def bearer_user(authorization: str | None) -> User:
     if user is None:
         raise ApiProblem(
             401, "The token is not valid: unknown, revoked, or its account is deactivated."
+        )
+    if must_set_up(get_session(), user):
+        raise ApiProblem(
+            403,
+            "Your roles require two-factor sign-in: set it up on the account page "
+            "(/account/two-factor) before using the API.",
         )
     return user

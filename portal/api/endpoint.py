@@ -47,7 +47,9 @@ class Endpoint:
         """Every error status the operation can answer with."""
         statuses = set(self.errors)
         if not self.public:
-            statuses.add(401)
+            # 403 too: a token of someone whose roles require two-factor sign-in, before
+            # they set it up (portal/api/auth.py).
+            statuses |= {401, 403}
         if self.body is not None:
             statuses |= {400, 413, 422}
         if self.query is not None:

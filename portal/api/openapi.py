@@ -17,7 +17,10 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEME = "bearerToken"
 ERROR_MEANINGS = {
     **HTTP_DETAILS,
-    403: "Authenticated, but the policy does not allow you this (see detail).",
+    403: "Authenticated, but the policy does not allow you this, or your roles require "
+    "two-factor sign-in and you have not set it up yet (see detail).",
+    429: "Too many wrong passwords for this account or from this address: wait as long as "
+    "Retry-After says.",
     409: "Not allowed in the request's state or by the governance rules: see blocked_by.",
     422: "Bad input, nothing was written: errors names each offending field.",
 }

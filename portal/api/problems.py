@@ -35,6 +35,7 @@ HTTP_DETAILS = {
     405: "This resource does not accept that method.",
     413: "The body is larger than the API accepts.",
     415: "Send the body as application/json.",
+    429: "Too many attempts from here or for this account: wait as long as Retry-After says.",
 }
 
 

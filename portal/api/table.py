@@ -74,7 +74,8 @@ ENDPOINTS += [
     Endpoint(
         "POST", f"{REQUEST}/actions/{kind.name}", actions.action(kind),
         ACTION_SUMMARIES[kind][0], s.RequestOut, body=actions.BODIES[kind],
-        errors=ACTION_ERRORS, description=ACTION_SUMMARIES[kind][1],
+        errors=ACTION_ERRORS + ((429,) if kind is c.Sign else ()),  # the throttled password
+        description=ACTION_SUMMARIES[kind][1],
     )
     for kind, transition in TRANSITIONS.items()
     if not kind.system and kind is not c.Edit  # editing is PATCH on the request

@@ -54,6 +54,17 @@ class EventType(enum.StrEnum):
     INVITATION_ACCEPTED = "invitation.accepted"
     INVITATION_REVOKED = "invitation.revoked"
     INVITATION_REFUSED = "invitation.refused"
+    USER_SIGNED_IN = "user.signed_in"
+    USER_SIGN_IN_FAILED = "user.sign_in_failed"
+    USER_SIGNED_OUT = "user.signed_out"
+    USER_SESSIONS_ENDED = "user.sessions_ended"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 (an event name)
+    PASSWORD_RESET = "password.reset"  # noqa: S105
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105
+    TWO_FACTOR_ENABLED = "two_factor.enabled"
+    TWO_FACTOR_DISABLED = "two_factor.disabled"
+    TWO_FACTOR_RESET = "two_factor.reset"
+    RECOVERY_CODE_USED = "two_factor.recovery_code_used"
 
     @property
     def words(self) -> str:
@@ -105,9 +116,40 @@ _WORDS = {
     EventType.INVITATION_ACCEPTED: "Invitation accepted",
     EventType.INVITATION_REVOKED: "Invitation revoked",
     EventType.INVITATION_REFUSED: "Invitation link refused: expired, used or revoked",
+    EventType.USER_SIGNED_IN: "Signed in",
+    EventType.USER_SIGN_IN_FAILED: "A sign-in failed",
+    EventType.USER_SIGNED_OUT: "Signed out: every session ended",
+    EventType.USER_SESSIONS_ENDED: "Every other session ended",
+    EventType.PASSWORD_RESET_REQUESTED: "A password reset link was asked for",
+    EventType.PASSWORD_RESET: "Password set from a reset link",
+    EventType.PASSWORD_CHANGED: "Password changed",
+    EventType.TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
+    EventType.TWO_FACTOR_DISABLED: "Two-factor sign-in turned off",
+    EventType.TWO_FACTOR_RESET: "Two-factor sign-in reset by an administrator",
+    EventType.RECOVERY_CODE_USED: "A recovery code was used to sign in",
 }
 
+# A person's sign-ins, passwords and second factor concern no request and no Nation;
+# should one ever be shown beside a request, it reads as its kind and time only.
+ACCOUNT_EVENTS = frozenset(
+    {
+        EventType.USER_SIGNED_IN,
+        EventType.USER_SIGN_IN_FAILED,
+        EventType.USER_SIGNED_OUT,
+        EventType.USER_SESSIONS_ENDED,
+        EventType.USER_DEACTIVATED,
+        EventType.PASSWORD_RESET_REQUESTED,
+        EventType.PASSWORD_RESET,
+        EventType.PASSWORD_CHANGED,
+        EventType.TWO_FACTOR_ENABLED,
+        EventType.TWO_FACTOR_DISABLED,
+        EventType.TWO_FACTOR_RESET,
+        EventType.RECOVERY_CODE_USED,
+    }
+)
+
 _AUDIENCE = {
+    **dict.fromkeys(ACCOUNT_EVENTS, Audience.INTERNAL),
     EventType.REVIEW_RECORDED: Audience.INTERNAL,
     EventType.REQUEST_CHANGES_REQUESTED: Audience.SENT,
     EventType.DECISION_APPROVED: Audience.SENT,
@@ -115,7 +157,7 @@ _AUDIENCE = {
     EventType.REQUEST_REVOKED: Audience.SENT,
 }
 
-_ACTOR_PRIVATE = frozenset(
+_ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
     {
         EventType.REVIEW_RECORDED,
         EventType.REQUEST_CHANGES_REQUESTED,

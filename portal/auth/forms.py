@@ -52,5 +52,59 @@ class NewAccountForm(FlaskForm):
     )
 
 
+NEW_PASSWORD_HINT = "At least 10 characters. A few unrelated words make a good one."  # noqa: S105
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail address", validators=[DataRequired()], render_kw={"autocomplete": "username"}
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired()],
+        description=NEW_PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The new password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="The two new passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class AcceptForm(FlaskForm):
     """Accept an invitation as the signed-in person (a button and its CSRF token)."""
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token, nothing else."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired()],
+        description="The six digits your authenticator app shows now, or one of your "
+        "recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "maxlength": 20},
+    )
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )

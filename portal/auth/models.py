@@ -40,10 +40,23 @@ class User(UserMixin, SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Stored in the Flask session at sign-in and compared on every request: bumping it
+    # (sign-out, a new password, deactivation) ends every session of this person.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Two-factor sign-in (TOTP, RFC 6238): the base32 secret, set when enrolment starts;
+    # in force once a first code confirmed it (totp_enabled_at).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last time step whose code was accepted: a code is good once (RFC 6238, 5.2).
+    totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
 
     @property
     def is_active(self) -> bool:  # flask-login asks this before letting anyone in
         return self.active
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
 
 class RoleMembership(SQLModel, table=True):
@@ -122,3 +135,29 @@ class Invitation(SQLModel, table=True):
         if now >= self.expires_at:
             return "expired"
         return "pending"
+
+
+class PasswordResetToken(SQLModel, table=True):
+    """A "forgot password" link: good for an hour, once. Only its SHA-256 is kept."""
+
+    __tablename__ = "password_reset_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of the ten single-use codes that stand in for a lost authenticator. Only its
+    SHA-256 is kept (each carries 60 random bits)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

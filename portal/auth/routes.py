@@ -1,11 +1,18 @@
-"""Sign-in and sign-out pages."""
+"""Signing in and out, the account page, passwords (forgotten and changed), API tokens.
+
+A session holds, beside flask-login's user id, the account's session version and the
+moment of sign-in; ``load_user`` refuses a session whose version moved on (signed out,
+new password, deactivated) or that is older than SESSION_ABSOLUTE_LIFETIME.
+"""
 
 from urllib.parse import urlsplit
 
+import segno
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -16,11 +23,22 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from portal.auth import service
-from portal.auth.forms import AcceptForm, NewAccountForm, SignInForm, TokenForm
+from portal.auth import accounts, service, twofactor
+from portal.auth.forms import (
+    AcceptForm,
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    DisableTwoFactorForm,
+    ForgotPasswordForm,
+    NewAccountForm,
+    NewPasswordForm,
+    SignInForm,
+    TokenForm,
+)
 from portal.auth.models import User
-from portal.db import get_session, session_scope
-from portal.errors import Conflict, NotFound, Refused, ValidationError
+from portal.db import commit_despite_error, get_session, session_scope, utcnow
+from portal.errors import Conflict, Forbidden, NotFound, Refused, ValidationError
 from portal.web import error_page, no_store
 from portal.workflow import invitations
 from portal.workflow.invitations import InvitationUnusable
@@ -32,18 +50,84 @@ login_manager.login_message = "Sign in to see this page."
 login_manager.login_message_category = "info"
 
 SIGN_IN_FAILED = "That e-mail address and password do not match an active account."
+RESET_SENT = (
+    "If that address belongs to an active login, a link to set a new password is on its way. "
+    "It works once, for one hour."
+)
+
+CODE_FAILED = "That code does not match. Use the newest code of your app, or a recovery code."
+
+# What a session holds beside flask-login's "_user_id".
+SESSION_VERSION = "session_version"
+SIGNED_IN_AT = "signed_in_at"
+# A sign-in whose password was right, waiting for its second factor (no session yet).
+PENDING_SIGN_IN = "pending_sign_in"
+PENDING_SECONDS = 300
+# Where a person whose roles require two-factor sign-in may go before setting it up.
+OPEN_WHILE_ENROLLING = frozenset({"auth.two_factor", "auth.sign_out", "static"})
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.before_request(_two_factor_gate)
+
+
+def _two_factor_gate():
+    """Someone who must use two-factor sign-in and has not set it up does nothing else."""
+    if request.endpoint in OPEN_WHILE_ENROLLING or request.blueprint == "api":
+        return None
+    if not current_user.is_authenticated or current_user.two_factor_enabled:
+        return None
+    if twofactor.must_set_up(get_session(), current_user):
+        return redirect(url_for("auth.two_factor"))
+    return None
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The signed-in person, if this session is still theirs: active, the session
+    version they signed in with, and signed in less than the absolute lifetime ago."""
     if not user_id.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    signed_in_at = session.get(SIGNED_IN_AT)
+    if (
+        user is None
+        or not user.is_active
+        or session.get(SESSION_VERSION) != user.session_version
+        or not isinstance(signed_in_at, int | float)
+        or utcnow().timestamp() - signed_in_at > current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+    ):
+        session.clear()  # the cookie is worth nothing now: send back an empty one
+        return None
+    return user
+
+
+def _establish(user: User, method: str) -> None:
+    """Start a session for ``user``: a fresh one, nothing planted before it survives."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session[SESSION_VERSION] = user.session_version
+    session[SIGNED_IN_AT] = utcnow().timestamp()
+    accounts.record_sign_in(get_session(), user, method)
+
+
+def _record_failure(email: str, stage: str) -> None:
+    """A failed sign-in is answered 401, yet its audit event is kept; nothing else of
+    the request is."""
+    db = get_session()
+    db.rollback()
+    accounts.record_failed_sign_in(db, email, stage)
+    commit_despite_error()
+
+
+def _private(page, status: int = 200):
+    """A page with a secret in it or its address: not cached, no Referer sent on."""
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -67,25 +151,226 @@ def sign_in():
         form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         user = service.authenticate(get_session(), form.email.data, form.password.data)
-        if user is not None:
-            # A fresh session at sign-in: nothing planted before it survives (fixation).
+        if user is None:
+            _record_failure(form.email.data, "password")
+            form.password.errors.append(SIGN_IN_FAILED)
+            form.password.data = ""
+            return render_template("auth/sign_in.html", form=form), 401
+        target = _safe_next(request.args.get("next"))
+        if user.two_factor_enabled:  # the session starts only once the code is right
             session.clear()
-            login_user(user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(SIGN_IN_FAILED)
-        form.password.data = ""
-        return render_template("auth/sign_in.html", form=form), 401
+            session[PENDING_SIGN_IN] = {
+                "user_id": user.id,
+                "email": user.email,
+                "version": user.session_version,
+                "at": utcnow().timestamp(),
+                "next": target,
+            }
+            return redirect(url_for("auth.sign_in_code"))
+        _establish(user, "password")
+        if twofactor.must_set_up(get_session(), user):
+            return redirect(url_for("auth.two_factor"))
+        return redirect(target)
     return render_template("auth/sign_in.html", form=form)
+
+
+def _pending_user() -> tuple[User, dict] | tuple[None, None]:
+    """The person whose password was right a moment ago, if it is still them."""
+    pending = session.get(PENDING_SIGN_IN)
+    if not isinstance(pending, dict) or not str(pending.get("user_id", "")).isdigit():
+        return None, None
+    user = get_session().get(User, int(pending["user_id"]))
+    age = utcnow().timestamp() - float(pending.get("at") or 0)
+    if (
+        user is None
+        or not user.is_active
+        or not user.two_factor_enabled
+        or user.session_version != pending.get("version")
+        or not 0 <= age <= PENDING_SECONDS
+    ):
+        return None, None
+    return user, pending
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code():
+    user, pending = _pending_user()
+    if user is None:
+        session.pop(PENDING_SIGN_IN, None)
+        flash("Sign in again: give your e-mail address and password first.", "info")
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        method = twofactor.check_code(get_session(), user, form.code.data)
+        if method is None:
+            _record_failure(user.email, "code")
+            form.code.errors.append(CODE_FAILED)
+            form.code.data = ""
+            return render_template("auth/sign_in_code.html", form=form), 401
+        _establish(user, method)
+        if method == twofactor.RECOVERY:
+            left = twofactor.remaining_recovery_codes(get_session(), user)
+            flash(f"You used a recovery code: {left} are left.", "info")
+        return redirect(pending["next"])
+    return render_template("auth/sign_in_code.html", form=form)
 
 
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def sign_out():
+    # Every session of this person ends on the server: the old cookie is worth nothing.
+    accounts.sign_out(get_session(), current_user)
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))
+
+
+# --- forgotten passwords -----------------------------------------------------------------
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(
+            get_session(),
+            form.email.data,
+            lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        # The same answer whether or not the address is an account's.
+        return render_template("auth/forgot_password.html", form=form, sent=True)
+    return render_template("auth/forgot_password.html", form=form, sent=False)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    db = get_session()
+    if accounts.reset_link_user(db, token) is None:
+        return _private(render_template("auth/reset_password.html", form=None), 404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db, token, form.new_password.data)
+        except ValidationError as error:
+            form.new_password.errors = [error.errors.get("password", error.message)]
+            return _private(render_template("auth/reset_password.html", form=form), 422)
+        logout_user()
+        session.clear()
+        flash("Your new password is set, and every session of yours has ended. Sign in.", "info")
+        return redirect(url_for("auth.sign_in"))
+    status = 422 if request.method == "POST" else 200
+    return _private(render_template("auth/reset_password.html", form=form), status)
+
+
+# --- the account page ----------------------------------------------------------------------
+
+
+def _account_page(password_form=None, status: int = 200, **context):
+    page = render_template(
+        "auth/account.html",
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        **{**_two_factor_context(), **context},
+    )
+    return make_response(page, status)
+
+
+def _two_factor_context() -> dict:
+    db = get_session()
+    enabled = current_user.two_factor_enabled
+    return {
+        "two_factor_enabled": enabled,
+        "two_factor_required": twofactor.two_factor_required(db, current_user),
+        "recovery_codes_left": twofactor.remaining_recovery_codes(db, current_user)
+        if enabled
+        else 0,
+        "disable_form": DisableTwoFactorForm(formdata=None),
+    }
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    """Set up two-factor sign-in: scan the QR code (or type the secret), give a code."""
+    if current_user.two_factor_enabled:
+        return redirect(url_for("auth.account"))
+    db = get_session()
+    secret = twofactor.begin_setup(db, current_user)
+    form = CodeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                codes = twofactor.confirm_setup(db, current_user, form.code.data)
+            except ValidationError as error:
+                form.code.errors = [error.errors["code"]]
+            else:
+                page = render_template("auth/recovery_codes.html", codes=codes)
+                return _private(page)
+        status = 422
+    uri = twofactor.provisioning_uri(current_user, secret)
+    page = render_template(
+        "auth/two_factor.html",
+        form=form,
+        secret=secret,
+        qr_code=segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
+        required=twofactor.two_factor_required(db, current_user),
+    )
+    return _private(page, status)
+
+
+@bp.route("/account/two-factor/disable", methods=["POST"])
+@login_required
+def disable_two_factor():
+    form = DisableTwoFactorForm()
+    if not form.validate():
+        return _account_page(status=422, disable_form=form)
+    try:
+        twofactor.disable(get_session(), current_user, form.password.data)
+    except Forbidden:
+        abort(403)
+    except ValidationError as error:
+        form.password.errors = [error.errors.get("password", error.message)]
+        return _account_page(status=422, disable_form=form)
+    flash("Two-factor sign-in is off: your password alone signs you in.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate():
+        return _account_page(form, 422)
+    try:
+        version = accounts.change_password(
+            get_session(), current_user, form.current_password.data, form.new_password.data
+        )
+    except ValidationError as error:
+        for name, message in error.errors.items():
+            field = form.current_password if name == "current_password" else form.new_password
+            field.errors = [message]
+        return _account_page(form, 422)
+    session[SESSION_VERSION] = version  # this session goes on; every other one has ended
+    flash("Your password is changed. Every other session of yours has ended.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if not ConfirmForm().validate():
+        abort(400)
+    session[SESSION_VERSION] = accounts.end_other_sessions(get_session(), current_user)
+    flash("Every other session of yours has ended: only this one is signed in.", "info")
+    return redirect(url_for("auth.account"))
 
 
 # --- API tokens: each person creates, names and revokes their own ----------------------

@@ -47,6 +47,13 @@ class Address:
     is_active: bool = True
 
 
+def render(template: str, **context) -> tuple[str, str]:
+    """The subject (one line) and body of templates/mail/<template>.txt (its first line
+    is the subject)."""
+    subject, body = _render(f"mail/{template}.txt", **context)
+    return one_line(subject)[:300], body.strip() + "\n"
+
+
 def queue(
     session: Session,
     recipients: Iterable[User | Address],
@@ -62,11 +69,11 @@ def queue(
         if user.email in seen or not user.is_active:
             continue
         seen.add(user.email)
-        subject, body = _render(f"mail/{template}.txt", user=user, request=request, **context)
+        subject, body = render(template, user=user, request=request, **context)
         message = OutboxMessage(
             recipient=one_line(user.email),
-            subject=one_line(subject)[:300],
-            body=body.strip() + "\n",
+            subject=subject,
+            body=body,
             request_id=request.id if request else None,
         )
         session.add(message)

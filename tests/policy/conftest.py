@@ -16,6 +16,8 @@ from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.requests.service import new_ref
 from portal.reviews.models import Recommendation, Review
 
+from helpers import TOTP_SECRET, sign_in
+
 PASSWORD = "correct horse battery"  # the root conftest's, so sign_in() works as there
 
 
@@ -27,7 +29,9 @@ def password_hash() -> str:
 @pytest.fixture
 def make_user(app, password_hash):
     """As the root make_user, but every person shares one Argon2 hash of PASSWORD,
-    computed once: these tests make many people, and hashing is slow by design."""
+    computed once: these tests make many people, and hashing is slow by design. Those
+    whose roles require two-factor sign-in have it set up with TOTP_SECRET."""
+    from portal.auth import twofactor
 
     def make(email: str, *roles, name: str | None = None) -> int:
         with app.app_context(), session_scope() as session:
@@ -38,6 +42,8 @@ def make_user(app, password_hash):
                 role, nation_slug = role if isinstance(role, tuple) else (role, None)
                 nation = get_nation(session, nation_slug) if nation_slug else None
                 auth.grant_role(session, user, role, nation)
+            if twofactor.two_factor_required(session, user):
+                twofactor.enable_with_secret(session, user, TOTP_SECRET)
             return user.id
 
     return make
@@ -62,10 +68,7 @@ def login():
     """login(client, email): sign in through the sign-in page, as a person does."""
 
     def login(client, email: str) -> None:
-        token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-        response = client.post(
-            "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token}
-        )
+        response = sign_in(client, email, PASSWORD)  # with the code, for those asked one
         assert response.status_code == 302, "signed in"
 
     return login

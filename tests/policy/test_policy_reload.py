@@ -34,7 +34,15 @@ def builds(app) -> tuple[int, int | None]:
 def test_a_role_granted_in_one_worker_holds_in_the_other_at_its_next_request(
     app, other_app, nations, make_user, login
 ):
+    from portal.auth import twofactor
+
+    from helpers import TOTP_SECRET
+
     make_user("rep@example.org", "researcher")
+    with app.app_context(), session_scope() as session:  # as a representative must
+        twofactor.enable_with_secret(
+            session, auth.get_user(session, "rep@example.org"), TOTP_SECRET
+        )
     client = other_app.test_client()
     login(client, "rep@example.org")
     assert client.get("/nations/red-cedar/profile").status_code == 403

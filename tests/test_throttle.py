@@ -1,0 +1,225 @@
+"""Throttles on signing in, password resets, the signing password (page and API) and
+/verify: per account and per client address, 429 with Retry-After, and the same answer
+whether or not an account exists. In memory, and once in a real Redis."""
+
+import json
+import os
+import uuid
+
+import pytest
+
+from portal import create_app
+
+from helpers import PASSWORD, csrf_token, sign_in
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def make_app(database_url, instance_path, **config):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance_path),
+            "SESSION_COOKIE_SECURE": False,
+            "MAIL_SEND_AFTER_REQUEST": False,
+            **config,
+        }
+    )
+
+
+@pytest.fixture
+def limited(database_url, instance_path):
+    """An app with small limits (the conftest's app keeps the defaults)."""
+    made = []
+
+    def build(**limits):
+        app = make_app(database_url, instance_path, **limits)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.extensions["portal.db"].dispose()
+
+
+def people(app):
+    from portal.auth import service
+    from portal.db import session_scope
+
+    with app.app_context(), session_scope() as session:
+        service.create_user(session, "ada@example.org", "Ada", PASSWORD)
+        service.create_user(session, "grace@example.org", "Grace", PASSWORD)
+
+
+def from_address(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def assert_throttled(response, api: bool = False):
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    if api:
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == 429
+    else:
+        body = response.get_data(as_text=True)
+        assert response.mimetype == "text/html" and "Too many attempts" in body
+        assert "Traceback" not in body
+
+
+def test_sign_in_is_throttled_per_account_whether_or_not_it_exists(limited):
+    app = limited(LIMIT_SIGN_IN_PER_ACCOUNT="3 per 15 minutes")
+    people(app)
+    answers = {}
+    for email in ("ada@example.org", "nobody@example.org"):
+        for n in range(3):  # from three addresses: the account's count holds across them
+            client = from_address(app, f"192.0.2.{n + 1}")
+            assert sign_in(client, email, "wrong password!").status_code == 401
+        client = from_address(app, "192.0.2.9")
+        over = sign_in(client, email.upper(), PASSWORD)  # even the right password waits
+        assert_throttled(over)
+        answers[email] = (over.status_code, over.get_data(as_text=True))
+    assert answers["ada@example.org"] == answers["nobody@example.org"], "nothing tells them apart"
+    # Another account from the same addresses is not held back.
+    assert sign_in(from_address(app, "192.0.2.1"), "grace@example.org").status_code == 302
+
+
+def test_sign_in_is_throttled_per_address_and_counts_failures_only(limited):
+    app = limited(LIMIT_SIGN_IN_PER_ADDRESS="3 per 15 minutes")
+    people(app)
+    client = from_address(app, "198.51.100.1")
+    for _ in range(4):  # successes do not count
+        assert sign_in(client, "grace@example.org").status_code == 302
+        client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    for n in range(3):
+        assert sign_in(client, f"guess{n}@example.org", "guess").status_code == 401
+    assert_throttled(sign_in(client, "ada@example.org", PASSWORD))
+    assert sign_in(from_address(app, "198.51.100.2"), "ada@example.org").status_code == 302
+    assert client.get("/sign-in").status_code == 200, "reading the page is not counted"
+
+
+def test_forgot_password_is_throttled_per_account_and_per_address(limited):
+    app = limited(
+        LIMIT_FORGOT_PASSWORD_PER_ACCOUNT="2 per hour",
+        LIMIT_FORGOT_PASSWORD_PER_ADDRESS="4 per hour",
+    )
+    people(app)
+
+    def ask(client, email):
+        token = csrf_token(client.get("/forgot-password").text)
+        return client.post("/forgot-password", data={"csrf_token": token, "email": email})
+
+    for email in ("ada@example.org", "nobody@example.org"):
+        for n in range(2):
+            assert ask(from_address(app, f"203.0.113.{n}"), email).status_code == 200
+        assert_throttled(ask(from_address(app, "203.0.113.50"), email))
+    client = from_address(app, "203.0.113.99")
+    for n in range(4):
+        assert ask(client, f"someone{n}@example.org").status_code == 200
+    assert_throttled(ask(client, "grace@example.org"))
+
+
+@pytest.fixture
+def awaiting(limited):
+    """A request awaiting signatures, in an app whose signing limit is 2 failures."""
+    from flows import PEOPLE, Flow
+    from helpers import seed_nations
+
+    app = limited(LIMIT_SIGNING_PER_ACCOUNT="2 per 15 minutes")
+    seed_nations(app)
+    from portal.auth import service
+    from portal.db import session_scope
+    from portal.registry import service as registry
+
+    with app.app_context(), session_scope() as session:
+        for email, roles in PEOPLE.values():
+            user = service.create_user(session, email, email.split("@")[0], PASSWORD)
+            for role in roles:
+                role, slug = role if isinstance(role, tuple) else (role, None)
+                service.grant_role(
+                    session, user, role, registry.get_nation(session, slug) if slug else None
+                )
+    return app, Flow(app).approved()
+
+
+def test_the_signing_password_is_throttled_on_the_page(awaiting):
+    app, ref = awaiting
+    client = app.test_client()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}").text
+
+    def sign(password):
+        return client.post(
+            f"/requests/{ref}/sign", data={"csrf_token": csrf_token(page), "password": password}
+        )
+
+    assert sign("not my password").status_code == 422
+    assert sign("not my password").status_code == 422
+    assert_throttled(sign(PASSWORD))
+
+
+def test_the_signing_password_is_throttled_on_the_api(awaiting):
+    from portal.auth import service
+    from portal.db import session_scope
+
+    app, ref = awaiting
+    with app.app_context(), session_scope() as session:
+        token, _ = service.create_api_token(
+            session, service.get_user(session, "researcher@example.org")
+        )
+    client = app.test_client()
+
+    def sign(password):
+        return client.post(
+            f"/api/v1/requests/{ref}/actions/sign",
+            data=json.dumps({"password": password}),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+
+    assert sign("not my password").status_code == 422
+    assert sign("not my password").status_code == 422
+    assert_throttled(sign(PASSWORD), api=True)
+
+
+def test_verify_uploads_are_throttled_per_address(limited):
+    app = limited(LIMIT_VERIFY_PER_ADDRESS="2 per hour")
+    client = from_address(app, "192.0.2.77")
+    page = client.get("/verify").text
+    for _ in range(2):
+        assert client.post("/verify", data={"csrf_token": csrf_token(page)}).status_code == 422
+    assert_throttled(client.post("/verify", data={"csrf_token": csrf_token(page)}))
+    assert client.get("/verify").status_code == 200
+    other = from_address(app, "192.0.2.78")
+    assert other.post("/verify", data={"csrf_token": csrf_token(page)}).status_code != 429
+
+
+def test_every_worker_shares_the_counts_in_redis(limited):
+    redis = pytest.importorskip("redis")
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"portal-test-{uuid.uuid4().hex[:12]}"
+    config = dict(
+        REDIS_URL=REDIS_URL,
+        RATELIMIT_KEY_PREFIX=prefix,
+        LIMIT_SIGN_IN_PER_ACCOUNT="3 per 15 minutes",
+    )
+    first, second = limited(**config), limited(**config)  # two workers
+    people(first)
+    try:
+        assert sign_in(first.test_client(), "ada@example.org", "wrong!").status_code == 401
+        assert sign_in(second.test_client(), "ada@example.org", "wrong!").status_code == 401
+        assert sign_in(first.test_client(), "ada@example.org", "wrong!").status_code == 401
+        assert_throttled(sign_in(second.test_client(), "ada@example.org", PASSWORD))
+        keys = list(server.scan_iter(f"*{prefix}*"))
+        assert keys, "the counts are in Redis"
+        assert not any(b"ada@example.org" in key for key in keys), "e-mails are not kept there"
+    finally:
+        for key in server.scan_iter(f"*{prefix}*"):  # only this test's own keys
+            server.delete(key)
