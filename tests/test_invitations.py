@@ -17,7 +17,7 @@ from portal.registry import service as registry
 from portal.reviews.service import counting_steward_ids
 
 from flows import Flow
-from helpers import PASSWORD, csrf_token, sign_in
+from helpers import PASSWORD, TOTP_SECRET, csrf_token, sign_in
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"http://localhost(/invitations/[A-Za-z0-9_-]+)")
@@ -50,6 +50,16 @@ def events(app, kind: str) -> list[AuditEvent]:
 
 def invite(client, path: str, **data):
     return post(client, path, data)
+
+
+def set_up_two_factor(app, email: str) -> None:
+    """A representative must have two-factor sign-in before anything else (the pages
+    that set it up are tested in tests/test_two_factor.py): set it up as they would."""
+    from portal.auth import twofactor
+
+    with app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == email)).one()
+        twofactor.enable_with_secret(session, user, TOTP_SECRET)
 
 
 def accept_as_new(app, link: str, name: str = "New Person", password: str = NEW_PASSWORD):
@@ -210,6 +220,10 @@ def test_who_may_invite_whom(app, admin, make_user):
     )
     assert first.status_code == 200, first.text
     rep = accept_as_new(app, mailed_link(app, "rep@example.org"), "Rita Rep")[0]
+    first_sign_in = sign_in(rep, "rep@example.org", NEW_PASSWORD)
+    assert "two-factor" in first_sign_in.headers["Location"], "a representative sets up 2FA first"
+    set_up_two_factor(app, "rep@example.org")
+    rep = app.test_client()
     assert sign_in(rep, "rep@example.org", NEW_PASSWORD).status_code == 302
     # Now Red Cedar has one: the admin may not appoint another (no longer offered).
     second = invite(
@@ -278,6 +292,7 @@ def test_a_first_representative_invites_a_steward_who_reviews(app, admin, make_u
     )
     rep, response = accept_as_new(app, mailed_link(app, "kay@example.org"), "Kay Kestrelrep")
     assert response.status_code == 302
+    set_up_two_factor(app, "kay@example.org")
     sign_in(rep, "kay@example.org", NEW_PASSWORD)
     sent = invite(
         rep, "/nations/green-kestrel/invitations", email="sam@example.org", role="steward"
