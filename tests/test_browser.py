@@ -53,10 +53,10 @@ def page():
         browser.close()
 
 
-def sign_in_as(page, base, email):
+def sign_in_as(page, base, email, password=PASSWORD):
     page.goto(f"{base}/sign-in")
     page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: not url.endswith("/sign-in"))
     if "/sign-in/code" in page.url:  # representatives: two-factor sign-in
@@ -255,3 +255,94 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record my review").click()
     page.get_by_text("Your review is recorded.").wait_for()
+
+
+def mailed_link(app, email: str, path: str) -> str:
+    """The newest link to ``path`` mailed to ``email`` (read from the outbox)."""
+    from sqlmodel import select
+
+    from portal.db import session_scope
+    from portal.notify.models import OutboxMessage
+
+    with app.app_context(), session_scope() as session:
+        bodies = session.exec(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.recipient == email)
+            .order_by(OutboxMessage.id.desc())
+        ).all()
+    return next(m[0] for body in bodies if (m := re.search(rf"http\S*{path}\S+", body)))
+
+
+def test_an_invited_representative_sets_a_password_and_two_factor(page, live_server, flow):
+    import pyotp
+
+    from portal.db import session_scope
+    from portal.registry import service as registry
+
+    base, app = live_server, LIVE["app"]
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, "green-kestrel", "Green Kestrel (fictional)", "OCAP")
+    # An administrator appoints the Nation's first representative.
+    sign_in_as(page, base, "admin@example.org")
+    page.get_by_role("link", name="Invitations", exact=True).click()
+    page.get_by_label("E-mail address of the person to invite").fill("kay@example.org")
+    page.get_by_label("Role", exact=True).select_option("representative")
+    page.get_by_label("Nation (for a representative)").select_option("green-kestrel")
+    page.get_by_role("button", name="Send the invitation").click()
+    link = page.get_by_label("Invitation link").input_value()
+    sign_out(page)
+
+    # The invitee sets a password, signs in, and must set up two-factor sign-in first.
+    page.goto(link)
+    page.get_by_label("Your name").fill("Kay Kestrelrep")
+    page.get_by_label("Choose a password").fill("a representative's passphrase")
+    page.get_by_label("The password again").fill("a representative's passphrase")
+    page.get_by_role("button", name="Create my login and accept").click()
+    page.get_by_label("Password").fill("a representative's passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
+    page.goto(f"{base}/nations/green-kestrel/invitations")
+    page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()  # nothing else
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.get_by_role("heading", name="Two-factor sign-in is on").wait_for()
+    assert page.locator(".recovery-codes li").count() == 10
+    page.get_by_role("link", name="I have kept them: go on").click()
+    assert page.locator(".role-badge", has_text="Representative · Green Kestrel").is_visible()
+    sign_out(page)
+
+    # Next time the password alone is not enough.
+    sign_in_as(page, base, "kay@example.org", "a representative's passphrase")
+    assert "/sign-in" not in page.url
+
+
+def test_a_forgotten_password_is_reset_and_the_old_session_ends(page, live_server, flow):
+    base, app = live_server, LIVE["app"]
+    sign_in_as(page, base, "researcher@example.org")
+    old_session = page.context.cookies()
+    sign_out(page)
+    page.context.add_cookies(old_session)  # as if the old session were still on a device
+    page.goto(f"{base}/")
+    assert page.get_by_text("Signed in as").count() == 0, "signing out ended it on the server"
+
+    page.goto(f"{base}/sign-in")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail address").fill("researcher@example.org")
+    page.get_by_role("button", name="Send the link").click()
+    page.get_by_text("a link to set a new password is on its way").wait_for()
+    sign_in_as(page, base, "researcher@example.org")  # still the old password
+    signed_in_before = page.context.cookies()
+
+    other = page.context.browser.new_context().new_page()
+    other.goto(mailed_link(app, "researcher@example.org", "/reset-password/"))
+    other.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    other.get_by_label("The new password again").fill("a brand new passphrase")
+    other.get_by_role("button", name="Set the new password").click()
+    other.wait_for_url(lambda url: "/reset-password/" not in url)
+
+    page.context.clear_cookies()
+    page.context.add_cookies(signed_in_before)
+    page.goto(f"{base}/")
+    assert page.get_by_text("Signed in as").count() == 0, "the reset ended the other session"
+    sign_in_as(page, base, "researcher@example.org", "a brand new passphrase")
