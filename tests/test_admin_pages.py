@@ -88,7 +88,8 @@ def test_people_search_grant_revoke_deactivate_reactivate(app, flow, admin):
     own = f"/admin/people/{user_id(app, 'admin@example.org')}"
     assert post(admin, f"{own}/active", {"action": "deactivate"}, own).status_code == 422
     assert post(admin, f"{own}/roles/revoke", {"role": "admin"}, own).status_code == 409
-    assert [k for k in kinds(app) if k.startswith(("role.", "user."))][-4:] == [
+    changes = ("role.granted", "role.revoked", "user.deactivated", "user.reactivated")
+    assert [k for k in kinds(app) if k in changes][-4:] == [
         "role.granted",
         "role.revoked",
         "user.deactivated",
