@@ -146,3 +146,34 @@ def nation_ids_of(session, event) -> list[int]:
 
     query = select(AuditEventNation.nation_id).where(AuditEventNation.event_id == event.id)
     return list(session.exec(query.order_by(AuditEventNation.nation_id)))
+
+
+@contextmanager
+def module_database(template: str, folder) -> Iterator[str]:
+    """A migrated database with the policies loaded, for one test module alone (a copy
+    of the migrated SQLite template, or a scratch PostgreSQL database)."""
+    import shutil
+
+    from sqlmodel import Session
+
+    from portal import migrate
+    from portal.db import make_engine
+    from portal.paths import resource_dir
+    from portal.policy.files import read_directory
+    from portal.policy.store import replace_file_rules
+
+    if not ON_POSTGRES:
+        shutil.copyfile(template, folder / "portal.db")
+        yield f"sqlite:///{folder / 'portal.db'}"
+        return
+    with scratch_postgres_database() as url:
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        lines, problems = read_directory(resource_dir("policies"))
+        assert problems == [], problems
+        with Session(engine) as session:
+            rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
+            replace_file_rules(session, rows)
+            session.commit()
+        engine.dispose()
+        yield url

@@ -29,28 +29,22 @@ of.
 """
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from portal import create_app, migrate
+from portal import create_app
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementSignature
 from portal.audit.models import AuditEvent
 from portal.auth import service as auth
 from portal.auth import twofactor
 from portal.auth.models import ApiToken, RoleMembership, User
-from portal.db import make_engine, session_scope
+from portal.db import session_scope
 from portal.notify.models import OutboxMessage
-from portal.paths import resource_dir
-from portal.policy.files import read_directory
-from portal.policy.store import replace_file_rules
 from portal.registry import service as registry
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
@@ -61,11 +55,10 @@ from portal.workflow import invitations
 from apis import PREFIX, Api
 from flows import COMPLETE, PEOPLE, Flow
 from helpers import (
-    ON_POSTGRES,
     PASSWORD,
     TOTP_SECRET,
     csrf_token,
-    scratch_postgres_database,
+    module_database,
     seed_nations,
     sign_in,
 )
@@ -192,26 +185,6 @@ def may_read(person: Person) -> set[str]:
 ALL_SECRETS = {s for n in TOUCHED for s in (*DELIBERATION[n], *SENT[n])}
 
 # --- the world: one database for the module ----------------------------------------------
-
-
-@contextmanager
-def module_database(template: str, folder: Path) -> Iterator[str]:
-    """A migrated database with the policies loaded, for this module alone."""
-    if not ON_POSTGRES:
-        shutil.copyfile(template, folder / "portal.db")
-        yield f"sqlite:///{folder / 'portal.db'}"
-        return
-    with scratch_postgres_database() as url:
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        lines, problems = read_directory(resource_dir("policies"))
-        assert problems == [], problems
-        with Session(engine) as session:
-            rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
-            replace_file_rules(session, rows)
-            session.commit()
-        engine.dispose()
-        yield url
 
 
 @dataclass

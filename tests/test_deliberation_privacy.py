@@ -21,25 +21,19 @@ to read it, where that place shows it, and nowhere for anyone else:
 """
 
 import re
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from portal import create_app, migrate
+from portal import create_app
 from portal.agreements import service as agreements
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth import service as auth
 from portal.auth import twofactor
-from portal.db import make_engine, session_scope
+from portal.db import session_scope
 from portal.notify.models import OutboxMessage
-from portal.paths import resource_dir
-from portal.policy.files import read_directory
-from portal.policy.store import replace_file_rules
 from portal.registry import service as registry
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
@@ -47,10 +41,9 @@ from portal.requests.models import AccessRequest
 from apis import Api
 from flows import COMPLETE, PEOPLE, Flow
 from helpers import (
-    ON_POSTGRES,
     PASSWORD,
     TOTP_SECRET,
-    scratch_postgres_database,
+    module_database,
     seed_nations,
     sign_in,
 )
@@ -154,26 +147,6 @@ SECRETS = [
 MAILED = {("researcher", "heron changes asked")}
 
 # --- the request, built once for the module --------------------------------------------
-
-
-@contextmanager
-def module_database(template: str, folder: Path) -> Iterator[str]:
-    """A migrated database with the policies loaded, for this module alone."""
-    if not ON_POSTGRES:
-        shutil.copyfile(template, folder / "portal.db")
-        yield f"sqlite:///{folder / 'portal.db'}"
-        return
-    with scratch_postgres_database() as url:
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        lines, problems = read_directory(resource_dir("policies"))
-        assert problems == [], problems
-        with Session(engine) as session:
-            rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
-            replace_file_rules(session, rows)
-            session.commit()
-        engine.dispose()
-        yield url
 
 
 @dataclass
