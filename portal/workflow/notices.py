@@ -32,12 +32,8 @@ def _nation_people(session: Session, request: AccessRequest, nation: Nation) -> 
     return holders_reaching(session, request, Action.VIEW_RECORD, nation)
 
 
-def _who_may(session: Session, request: AccessRequest, name: str, nation: Nation | None):
-    return who_may(session, request, name, nation)
-
-
 def submitted(session: Session, request: AccessRequest) -> None:
-    queue(session, _who_may(session, request, "screen", None), "to_screen", request)
+    queue(session, who_may(session, request, "screen", None), "to_screen", request)
     queue(session, _researcher(session, request), "submitted", request)
 
 
@@ -49,7 +45,7 @@ def returned(session: Session, request: AccessRequest, reason: str, comment: str
 
 def accepted(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     for nation in nations:
-        stewards = _who_may(session, request, "review", nation)
+        stewards = who_may(session, request, "review", nation)
         queue(session, stewards, "to_review", request, nation=nation)
     queue(session, _researcher(session, request), "accepted", request, nations=nations)
 
@@ -60,7 +56,7 @@ def changes_requested(session: Session, request: AccessRequest, nation: Nation, 
 
 
 def ready_for_decision(session: Session, request: AccessRequest, nation: Nation) -> None:
-    deciders = _who_may(session, request, "decide", nation)
+    deciders = who_may(session, request, "decide", nation)
     queue(session, deciders, "to_decide", request, nation=nation)
 
 
@@ -92,7 +88,7 @@ def track_ended(session: Session, request: AccessRequest, nation: Nation) -> Non
 
 def to_sign(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     for nation in nations:
-        signers = _who_may(session, request, "sign", nation)
+        signers = who_may(session, request, "sign", nation)
         queue(session, signers, "to_sign", request, nation=nation)
 
 

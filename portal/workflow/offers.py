@@ -131,15 +131,28 @@ def available(session: Session, actor: User, request: AccessRequest) -> list[Opt
     """Everything ``actor`` may do on ``request`` now (system steps aside)."""
     if not may_view(session, actor, request):
         return []
-    options = []
-    for transition in TRANSITIONS.values():
-        if transition.probe is None:
-            continue
-        for nation in _candidates(session, transition, request):
-            option = _offer(session, actor, request, transition, nation, seen=True)
-            if option is not None:
-                options.append(option)
-    return options
+    return [
+        option
+        for transition in TRANSITIONS.values()
+        if transition.probe is not None
+        for option in _offers(session, actor, request, transition)
+    ]
+
+
+def offered(session: Session, actor: User, request: AccessRequest, name: str) -> list[Option]:
+    """What ``available()`` offers of one action (one option per Nation or party it may
+    be done for), without asking about the others."""
+    if not may_view(session, actor, request):
+        return []
+    return _offers(session, actor, request, _transition(name))
+
+
+def _offers(session: Session, actor: User, request: AccessRequest, transition: Transition):
+    options = (
+        _offer(session, actor, request, transition, nation, seen=True)
+        for nation in _candidates(session, transition, request)
+    )
+    return [option for option in options if option is not None]
 
 
 def may(

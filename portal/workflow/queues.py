@@ -19,7 +19,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import tally, track_for, tracks_of
-from portal.workflow.offers import Option, available, may
+from portal.workflow.offers import Option, offered
 from portal.workflow.table import ALLOWED_FROM
 
 # How many requests a queue reads at most (the oldest first: they have waited longest).
@@ -88,18 +88,11 @@ def queues_for(session: Session, user: User) -> list[Queue]:
         for request in candidates:
             if request.status not in spec.statuses or len(queue.requests) >= QUEUE_LIMIT:
                 continue
-            options = _options(session, user, request, spec.action)
+            options = offered(session, user, request, spec.action)
             if any(_waits(session, spec, request, option) for option in options):
                 queue.requests.append(request)
         queues.append(queue)
     return queues
-
-
-def _options(session: Session, user: User, request: AccessRequest, action: str) -> list[Option]:
-    if action in ("review", "decide", "sign"):  # one per Nation (or party)
-        return [o for o in available(session, user, request) if o.action == action]
-    found = may(session, user, request, action)
-    return [found] if found else []
 
 
 @dataclass
