@@ -10,6 +10,7 @@
 | PORTAL_CA_PASSPHRASE | protects the agreement CA's and signers' keys (else SECRET_KEY) |
 | PORTAL_CA_KEY/CERT | an existing CA's PEM key and certificate (else <instance>/ca/) |
 | REDIS_URL         | where the throttles count (else in each worker's memory)    |
+| PORTAL_URL        | the portal's public address, for links in e-mail            |
 | LIMIT_*           | the throttles, e.g. LIMIT_SIGN_IN_PER_ACCOUNT="10 per 15 minutes" |
 """
 
@@ -58,6 +59,7 @@ def from_environment() -> dict:
         "CA_KEY_PATH": os.environ.get("PORTAL_CA_KEY") or None,
         "CA_CERT_PATH": os.environ.get("PORTAL_CA_CERT") or None,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "PORTAL_URL": os.environ.get("PORTAL_URL") or "http://localhost:5000",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "portal",
         **{name: os.environ.get(name) or default for name, default in LIMITS.items()},
     }

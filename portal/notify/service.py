@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, render_template_string
 from sqlmodel import Session, select
@@ -87,6 +88,17 @@ def queue(
     return messages
 
 
+def link(endpoint: str, _anchor: str | None = None, **values) -> str:
+    """The absolute address of a page, under PORTAL_URL: mail is read outside any web
+    request, so the address cannot come from one."""
+    base = urlsplit(current_app.config["PORTAL_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    address = adapter.build(endpoint, values, force_external=True)
+    return f"{address}#{_anchor}" if _anchor else address
+
+
 def _render(name: str, **context) -> tuple[str, str]:
     """The subject (the template's first line) and the body (the rest), rendered apart,
     so a line break inside a value (a title) never moves text from one to the other."""
@@ -95,7 +107,9 @@ def _render(name: str, **context) -> tuple[str, str]:
     first, _, rest = source.partition("\n")
     # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
     subject, body = (
-        render_template_string("{% autoescape false %}" + part + "{% endautoescape %}", **context)
+        render_template_string(
+            "{% autoescape false %}" + part + "{% endautoescape %}", link=link, **context
+        )
         for part in (first, rest)
     )
     return subject, body
