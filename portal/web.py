@@ -26,7 +26,7 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
-from portal.transparency.words import action_words
+from portal.transparency.words import action_words, recommendation_words, waited
 from portal.workflow import Command, invitations, perform
 
 csrf = CSRFProtect()
@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
     app.add_template_filter(action_words, "event_words")
+    app.add_template_filter(waited, "waited")
+    app.add_template_filter(recommendation_words, "recommendation_words")
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: error_page(404))
     app.register_error_handler(Forbidden, _forbidden)

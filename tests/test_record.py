@@ -88,7 +88,8 @@ def test_the_record_shows_only_the_nations_own_part_of_each_request(client, flow
     page = client.get(f"/nations/{CEDAR}/record").get_data(as_text=True)
     assert shared in page and "Cedar-only condition text" in page
     assert "Awaiting signatures" in page
-    assert "s1.cedar: approve (revision 1)" in page and "s2.cedar: approve" in page
+    assert "s1.cedar: recommends approval (revision 1)" in page
+    assert "s2.cedar: recommends approval" in page
     # Blue Heron's reviews, decision, conditions and events are Blue Heron's.
     assert "Heron-only condition text" not in page
     assert PEOPLE["heron_steward"][0] not in page and "s.heron" not in page

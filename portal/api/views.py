@@ -93,5 +93,5 @@ def list_events(user: User, ref: str, query: bodies.PageQuery) -> schemas.EventL
     found = events_for_request(session, req, after_id=after_id, limit=query.limit + 1)
     page = found[: query.limit]
     cursor = make_cursor("events", page[-1].id) if len(found) > query.limit else None
-    shown = shown_events(session, page, sight(session, user, req))
+    shown = shown_events(session, page, sight(session, user, req), by_name=False)
     return schemas.EventList(items=[represent.event(e) for e in shown], next_cursor=cursor)

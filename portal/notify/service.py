@@ -107,8 +107,9 @@ def _render(name: str, **context) -> tuple[str, str]:
     first, _, rest = source.partition("\n")
     # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
     subject, body = (
+        # ``link`` builds page addresses; a message may pass a ready-made one instead.
         render_template_string(
-            "{% autoescape false %}" + part + "{% endautoescape %}", link=link, **context
+            "{% autoescape false %}" + part + "{% endautoescape %}", **{"link": link, **context}
         )
         for part in (first, rest)
     )

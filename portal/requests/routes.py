@@ -12,6 +12,7 @@ from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
+from portal.transparency.reasons import reasons
 from portal.transparency.timeline import request_timeline
 from portal.validation import event_cursor
 from portal.web import attempt, error_page, load, show_refusal
@@ -45,7 +46,10 @@ def _form_is_valid(form: DraftForm) -> bool:
 
 
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
-    return render_template("requests/edit.html", form=form, req=req, hints=HINTS), status
+    # What the researcher was asked to change, beside the fields they change.
+    said = reasons(get_session(), req, sight(get_session(), current_user, req)) if req else []
+    page = render_template("requests/edit.html", form=form, req=req, hints=HINTS, reasons=said)
+    return page, status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -21,10 +21,20 @@ class TrackStatus(enum.StrEnum):
     ENDED = "ended"
 
     @property
+    def words(self) -> str:
+        """Where the Nation's part stands, in words."""
+        return {
+            TrackStatus.REVIEW: "its stewards are reviewing",
+            TrackStatus.DECISION: "waiting for its representative's decision",
+            TrackStatus.APPROVED: "approved",
+            TrackStatus.REFUSED: "refused",
+            TrackStatus.REVOKED: "revoked",
+            TrackStatus.ENDED: "ended: a revision dropped its data",
+        }[self]
+
+    @property
     def label(self) -> str:
-        return (
-            "Ended (its data was dropped)" if self is TrackStatus.ENDED else self.value.capitalize()
-        )
+        return self.words[0].upper() + self.words[1:]
 
     @property
     def is_open(self) -> bool:
@@ -37,10 +47,22 @@ class Recommendation(enum.StrEnum):
     REFUSE = "refuse"
     CHANGES = "changes"
 
+    @property
+    def label(self) -> str:
+        return {
+            Recommendation.APPROVE: "recommends approval",
+            Recommendation.REFUSE: "recommends refusal",
+            Recommendation.CHANGES: "asks for changes",
+        }[self]
+
 
 class Outcome(enum.StrEnum):
     APPROVE = "approve"
     REFUSE = "refuse"
+
+    @property
+    def label(self) -> str:
+        return "Approved" if self is Outcome.APPROVE else "Refused"
 
 
 class NationTrack(SQLModel, table=True):

@@ -9,20 +9,21 @@ from sqlmodel import Session, select
 
 from portal.agreements import view as agreement_view
 from portal.agreements.view import AgreementView
-from portal.audit.service import events_for_request
+from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import service
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest
 from portal.reviews.models import Decision, NationTrack, Recommendation, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
+from portal.transparency.nextsteps import next_steps
 from portal.transparency.privacy import ShownEvent, Sight, sight
+from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
 from portal.workflow import Option, available
 
-S = RequestStatus
-# The request page shows the first page of its timeline; the timeline page the rest.
-TIMELINE_PAGE = 100
+# The request page shows its latest events, newest first; the timeline page all of them.
+LATEST_EVENTS = 10
 
 
 @dataclass
@@ -51,9 +52,10 @@ class RequestView:
     changes: list[tuple]
     options: list[Option] = field(default_factory=list)  # what the viewer may do now
     timeline: list[ShownEvent] = field(default_factory=list)
-    timeline_continues: bool = False  # more events than the first page shows
+    timeline_continues: bool = False  # older events than the page shows
     fields: dict[str, Any] = field(default_factory=dict)
     agreement: AgreementView | None = None
+    reasons: list[Reason] = field(default_factory=list)  # why it is where it is
 
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
@@ -107,16 +109,25 @@ def overview(
         datasets=[(d, nations) for d, nations in _dataset_nations(session, datasets)],
         nations=service.nations_of(session, req),
         tracks=tracks,
-        next_steps=next_steps(req, tracks),
+        next_steps=[],
         changes=service.changes_since_previous(session, req),
         fields=service.snapshot(session, req),
         options=available(session, user, req),
     )
-    if with_timeline:
-        events = events_for_request(session, req, limit=TIMELINE_PAGE + 1)
-        view.timeline = shown_events(session, events[:TIMELINE_PAGE], seen)
-        view.timeline_continues = len(events) > TIMELINE_PAGE
     view.agreement = agreement_view.view(session, req)
+    view.reasons = reasons(session, req, seen)
+    view.next_steps = next_steps(
+        req, tracks, view.options, researcher=seen.researcher, agreement=view.agreement
+    )
+    if with_timeline:
+        latest = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.request_id == req.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(LATEST_EVENTS + 1)
+        ).all()
+        view.timeline = shown_events(session, latest[:LATEST_EVENTS], seen)
+        view.timeline_continues = len(latest) > LATEST_EVENTS
     return view
 
 
@@ -131,41 +142,3 @@ def _dataset_nations(session: Session, datasets: list[Dataset]):
     for dataset_id, nation in rows:
         found.setdefault(dataset_id, []).append(nation)
     return [(d, found.get(d.id, [])) for d in datasets]
-
-
-FIXED_STEPS = {
-    S.DRAFT: "The researcher completes the draft and submits it.",
-    S.SCREENING: "Waiting for a coordinator to screen the request.",
-    S.CHANGES_REQUESTED: "Waiting for the researcher to revise and resubmit the request.",
-    S.AWAITING_SIGNATURES: "Every Nation approved: waiting for the agreement to be signed.",
-    S.ACTIVE: "Access is active under the signed agreement.",
-    S.REFUSED: "Refused. The researcher may file a new request without the refusing Nation's data.",
-    S.WITHDRAWN: "Withdrawn by the researcher.",
-    S.REVOKED: "Revoked: access ended at once.",
-    S.EXPIRED: "Expired at the end of its term.",
-    S.CLOSED: "Closed; the data was returned or destroyed.",
-}
-
-
-def next_steps(req: AccessRequest, tracks: list[TrackView]) -> list[str]:
-    """What the request waits for, in words a person reads at a glance."""
-    if req.status != S.UNDER_REVIEW:
-        return [FIXED_STEPS[req.status]]
-    steps = []
-    for view in tracks:
-        name, status = view.nation.name, view.track.status
-        if status == TrackStatus.REVIEW and view.stalled:
-            steps.append(
-                f"{name} cannot reach its quorum with its eligible stewards: its "
-                "representative designates another steward."
-            )
-        elif status == TrackStatus.REVIEW and (missing := view.tally.reviews_missing):
-            plural = "review" if missing == 1 else "reviews"
-            steps.append(f"Waiting for {missing} more {name} steward {plural}.")
-        elif status.is_open:
-            steps.append(f"Waiting for {name}'s representative to decide.")
-        elif status == TrackStatus.APPROVED:
-            steps.append(f"{name} approved.")
-        elif status == TrackStatus.ENDED:
-            steps.append(f"{name}'s part ended: the current revision no longer uses its data.")
-    return steps

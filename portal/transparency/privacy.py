@@ -80,7 +80,15 @@ class ShownEvent:
     withheld: bool  # part of it is a Nation's own
 
 
-def show_event(event: AuditEvent, nation_ids, nation_names: list[str], seen: Sight) -> ShownEvent:
+def show_event(
+    event: AuditEvent,
+    nation_ids,
+    nation_names: list[str],
+    seen: Sight,
+    names: dict[int, str] | None = None,
+) -> ShownEvent:
+    """The event as ``seen`` may read it; ``names`` gives people's names by account id
+    (pages name people; the chain keeps the e-mail address they acted under)."""
     try:
         kind = EventType(event.action)
         audience, names_actor = kind.audience, kind.names_actor
@@ -95,4 +103,5 @@ def show_event(event: AuditEvent, nation_ids, nation_names: list[str], seen: Sig
         return ShownEvent(event, for_nations, details, True)
     own = event.actor_id is not None and event.actor_id == seen.viewer_id
     named = names_actor or insider or own
-    return ShownEvent(event, event.actor_label if named else for_nations, event.details, False)
+    label = (names or {}).get(event.actor_id, event.actor_label)
+    return ShownEvent(event, label if named else for_nations, event.details, False)

@@ -24,22 +24,13 @@ from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
-from portal.reviews.models import Decision, NationTrack, Review, TrackStatus
+from portal.reviews.models import Decision, NationTrack, Review
 from portal.transparency.privacy import record_sight
 from portal.transparency.timeline import EventPage, page_of
 
 REQUESTS_PAGE = 50
 EVENTS_PAGE = 100
 S = RequestStatus
-# Where the Nation's own review stands, in words.
-TRACK_WORDS = {
-    TrackStatus.REVIEW: "its stewards are reviewing",
-    TrackStatus.DECISION: "waiting for its representative's decision",
-    TrackStatus.APPROVED: "approved",
-    TrackStatus.REFUSED: "refused",
-    TrackStatus.REVOKED: "revoked",
-    TrackStatus.ENDED: "ended: a revision dropped its data",
-}
 
 
 @dataclass
@@ -60,7 +51,7 @@ class RecordRow:
 
     @property
     def nation_status(self) -> str:
-        return TRACK_WORDS[self.track.status] if self.track else "not yet screened"
+        return self.track.status.words if self.track else "not yet screened"
 
 
 @dataclass

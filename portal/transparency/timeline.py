@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.audit.service import events_for_request
+from portal.auth.models import User
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.transparency.privacy import ShownEvent, Sight, show_event
@@ -57,16 +58,32 @@ def _nations_of(session: Session, events: Sequence[AuditEvent]) -> dict[int, lis
 
 
 def shown_events(
-    session: Session, events: Sequence[AuditEvent], seen: Sight | Callable[[AuditEvent], Sight]
+    session: Session,
+    events: Sequence[AuditEvent],
+    seen: Sight | Callable[[AuditEvent], Sight],
+    *,
+    by_name: bool = True,
 ) -> list[ShownEvent]:
     """The events as the reader may see them: ``seen`` says what they read of all of
-    them, or (a function) of each (a Nation's record reads each request apart)."""
+    them, or (a function) of each (a Nation's record reads each request apart).
+    ``by_name``: people by their names (pages), else by the e-mail they acted under."""
     nations = _nations_of(session, events)
+    names = _names_of(session, events) if by_name else {}
     sight_of = seen if callable(seen) else (lambda _event: seen)
     return [
-        show_event(e, [n.id for n in nations[e.id]], [n.name for n in nations[e.id]], sight_of(e))
+        show_event(
+            e, [n.id for n in nations[e.id]], [n.name for n in nations[e.id]], sight_of(e), names
+        )
         for e in events
     ]
+
+
+def _names_of(session: Session, events: Sequence[AuditEvent]) -> dict[int, str]:
+    """The names of the people who acted, by account id."""
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 def entries_for(

@@ -1,9 +1,14 @@
 """Audit events in words a person reads: what happened, and the details that matter."""
 
+from datetime import datetime
 from typing import Any
+
+from babel.dates import format_timedelta
 
 from portal.audit.events import EventType
 from portal.audit.models import AuditEvent
+from portal.db import utcnow
+from portal.reviews.models import Recommendation
 
 # Details shown, in this order, with their labels; anything else is left out of the
 # summary (a page shows what a person needs, the chain keeps everything).
@@ -44,9 +49,27 @@ def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
         value = details.get(key)
         if value in (None, "", False):
             continue
+        if key == "recommendation":
+            value = recommendation_words(value)
         lines.append(label if value is True else f"{label}: {_value(value)}")
     lines += [f"condition: {c.get('text', '')}" for c in details.get("conditions") or []]
     return lines
+
+
+def recommendation_words(value: str) -> str:
+    """A steward's recommendation as words ("recommends approval"), whatever was stored."""
+    try:
+        return Recommendation(value).label
+    except ValueError:  # a word this version does not know: as it was stored
+        return str(value)
+
+
+def waited(since: datetime, now: datetime | None = None) -> str:
+    """How long something has waited, as a person says it: "3 days", "2 hours"."""
+    elapsed = (now or utcnow()) - since
+    if elapsed.total_seconds() < 60:
+        return "less than a minute"
+    return format_timedelta(elapsed, threshold=1.5, locale="en_CA")
 
 
 def _value(value: Any) -> str:

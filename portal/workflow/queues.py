@@ -7,6 +7,7 @@ remove the policy line and the queue goes with the button and the mail.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -35,11 +36,24 @@ class QueueSpec:
     statuses: frozenset[RequestStatus]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A request in a queue, and since when it has waited for this step."""
+
+    request: AccessRequest
+    since: datetime
+    nations: list[Nation]  # the Nations the step is for (none for the researcher's)
+
+
 @dataclass
 class Queue:
     key: str
     title: str
-    requests: list[AccessRequest] = field(default_factory=list)
+    items: list[Waiting] = field(default_factory=list)
+
+    @property
+    def requests(self) -> list[AccessRequest]:
+        return [item.request for item in self.items]
 
 
 S = RequestStatus
@@ -57,12 +71,19 @@ QUEUES = (
 )  # fmt: skip
 
 
-def _waits(session: Session, spec: QueueSpec, request: AccessRequest, option: Option) -> bool:
-    """Deciding waits for the representative once the stewards reached the quorum."""
-    if spec.key != "decide":
-        return True
+def _waits_since(
+    session: Session, spec: QueueSpec, request: AccessRequest, option: Option
+) -> datetime | None:
+    """Since when the request has waited for this person's step, or None if it does not
+    wait for it yet (deciding waits once the Nation's stewards reached the quorum).
+    A Nation's step waits since its track entered its state; the others since the
+    request entered its own."""
+    if option.nation is None:
+        return request.updated_at
     track = track_for(session, request, option.nation)
-    return track is not None and track.status == TrackStatus.DECISION
+    if track is None or (spec.key == "decide" and track.status != TrackStatus.DECISION):
+        return None
+    return track.updated_at if spec.key in {"review", "decide"} else request.updated_at
 
 
 def queues_for(session: Session, user: User) -> list[Queue]:
@@ -86,11 +107,15 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     for spec in shown:
         queue = Queue(spec.key, spec.title)
         for request in candidates:
-            if request.status not in spec.statuses or len(queue.requests) >= QUEUE_LIMIT:
+            if request.status not in spec.statuses or len(queue.items) >= QUEUE_LIMIT:
                 continue
             options = offered(session, user, request, spec.action)
-            if any(_waits(session, spec, request, option) for option in options):
-                queue.requests.append(request)
+            since = [(o, _waits_since(session, spec, request, o)) for o in options]
+            if waiting := [(option, moment) for option, moment in since if moment]:
+                nations = [option.nation for option, _ in waiting if option.nation]
+                first = min(moment for _, moment in waiting)
+                queue.items.append(Waiting(request, first, nations))
+        queue.items.sort(key=lambda item: item.since)  # the longest wait first
         queues.append(queue)
     return queues
 
