@@ -1,19 +1,14 @@
-"""Horizontal bar charts, laid out here and drawn as inline SVG by templates/_chart.html.
+"""Horizontal bar charts, laid out here and drawn by templates/_chart.html.
 
 Server-rendered, no script and no library: the page stays within its content
 security policy and reads the same without the picture (every chart comes with its
-figures in words, and the page shows them in a table too).
+figures in words, and the page shows them in a table too). The labels and values are
+page text on the chart's solid background, so their contrast is that of any text
+(and measurable); only the bars themselves are drawn, each as an SVG whose width is
+its share of the largest value.
 """
 
 from dataclasses import dataclass
-
-LABEL_WIDTH = 230  # room for the row labels, right-aligned against the bars
-PLOT_WIDTH = 340
-VALUE_WIDTH = 110  # room for the value written after each bar
-BAR_HEIGHT = 18
-BAR_GAP = 4  # between the bars of one row
-ROW_GAP = 14  # between rows
-TOP = 8
 
 
 @dataclass(frozen=True)
@@ -21,28 +16,21 @@ class Bar:
     series: str  # names a CSS class (bar-<series>) and a legend entry
     value: float
     text: str  # the value as written next to the bar
-    x: float
-    y: float
-    width: float
-    height: float
+    share: float  # percent of the largest value: the bar's length in its track
 
 
 @dataclass(frozen=True)
-class RowLabel:
-    text: str
-    y: float  # the text's baseline
+class Row:
+    label: str
+    bars: list[Bar]
 
 
 @dataclass(frozen=True)
 class BarChart:
     title: str
     description: str  # the figures in words: the chart's text alternative
-    width: int
-    height: int
-    labels: list[RowLabel]
-    bars: list[Bar]
+    rows: list[Row]
     series: list[tuple[str, str]]  # (series, legend text), in drawing order
-    label_x: int = LABEL_WIDTH - 8  # where the row labels end
 
 
 def bar_chart(
@@ -52,27 +40,18 @@ def bar_chart(
 ) -> BarChart:
     """``rows``: (label, one (value, text) per series); bars scale to the largest value."""
     largest = max((value for _, values in rows for value, _ in values), default=0) or 1
-    bars, labels, described = [], [], []
-    y = TOP
+    laid_out, described = [], []
     for label, values in rows:
-        group_height = len(values) * BAR_HEIGHT + (len(values) - 1) * BAR_GAP
-        labels.append(RowLabel(label, y + group_height / 2 + 5))
-        for (key, _legend), (value, text) in zip(series, values, strict=True):
-            width = PLOT_WIDTH * value / largest
-            bars.append(Bar(key, value, text, LABEL_WIDTH, y, round(width, 1), BAR_HEIGHT))
-            y += BAR_HEIGHT + BAR_GAP
-        y += ROW_GAP - BAR_GAP
+        bars = [
+            Bar(key, value, text, round(100 * value / largest, 1))
+            for (key, _legend), (value, text) in zip(series, values, strict=True)
+        ]
+        laid_out.append(Row(label, bars))
         shown = ", ".join(
             f"{legend} {text}" if len(series) > 1 else text
             for (_, legend), (_, text) in zip(series, values, strict=True)
         )
         described.append(f"{label}: {shown}")
     return BarChart(
-        title=title,
-        description="; ".join(described) + ".",
-        width=LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH,
-        height=int(y - ROW_GAP + TOP * 2),
-        labels=labels,
-        bars=bars,
-        series=series,
+        title=title, description="; ".join(described) + ".", rows=laid_out, series=series
     )

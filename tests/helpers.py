@@ -69,6 +69,31 @@ def seed_nations(app) -> tuple[str, str]:
     return ("red-cedar", "blue-heron")
 
 
+def seed_people(app, people, names: dict[str, str] | None = None) -> dict[str, int]:
+    """Logins for ``people``, (e-mail, roles) pairs as in flows.PEOPLE, named from
+    ``names`` or their address; those whose roles require two-factor sign-in have it set
+    up with TOTP_SECRET. Their ids, by e-mail address."""
+    from portal.auth import service as auth
+    from portal.auth import twofactor
+    from portal.db import session_scope
+    from portal.registry import service as registry
+
+    ids = {}
+    with app.app_context(), session_scope() as session:
+        for email, roles in people:
+            name = (names or {}).get(email, email.split("@")[0])
+            user = auth.create_user(session, email, name, PASSWORD)
+            for role in roles:
+                role, slug = role if isinstance(role, tuple) else (role, None)
+                nation = registry.get_nation(session, slug) if slug else None
+                auth.grant_role(session, user, role, nation)
+            if twofactor.two_factor_required(session, user):
+                twofactor.enable_with_secret(session, user, TOTP_SECRET)
+            session.flush()
+            ids[email] = user.id
+    return ids
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
@@ -177,3 +202,27 @@ def module_database(template: str, folder) -> Iterator[str]:
             session.commit()
         engine.dispose()
         yield url
+
+
+@contextmanager
+def module_app(template: str, folder, **config) -> Iterator:
+    """The app over a module_database, configured as the tests' app fixture (plus
+    ``config``), for a test module that builds its world once."""
+    from portal import create_app
+
+    with module_database(template, folder) as url:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret-key",
+                "DATABASE_URL": url,
+                "INSTANCE_PATH": str(folder / "instance"),
+                "SESSION_COOKIE_SECURE": False,
+                "MAIL_SEND_AFTER_REQUEST": False,
+                **config,
+            }
+        )
+        try:
+            yield app
+        finally:
+            app.extensions["portal.db"].dispose()

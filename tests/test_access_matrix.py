@@ -36,12 +36,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from portal import create_app
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementSignature
 from portal.audit.models import AuditEvent
 from portal.auth import service as auth
-from portal.auth import twofactor
 from portal.auth.models import ApiToken, RoleMembership, User
 from portal.db import session_scope
 from portal.notify.models import OutboxMessage
@@ -55,11 +53,10 @@ from portal.workflow import invitations
 from apis import PREFIX, Api
 from flows import COMPLETE, PEOPLE, Flow
 from helpers import (
-    PASSWORD,
-    TOTP_SECRET,
     csrf_token,
-    module_database,
+    module_app,
     seed_nations,
+    seed_people,
     sign_in,
 )
 
@@ -247,38 +244,17 @@ def _build_requests(flow: Flow) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def world(migrated_template, tmp_path_factory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("access-matrix")
-    with module_database(migrated_template, folder) as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key",
-                "DATABASE_URL": url,
-                "INSTANCE_PATH": str(folder / "instance"),
-                "SESSION_COOKIE_SECURE": False,
-                "MAIL_SEND_AFTER_REQUEST": False,
-                # Every person probes "forgot password" for one address: not a throttle test.
-                "LIMIT_FORGOT_PASSWORD_PER_ACCOUNT": "1000 per hour",
-                "LIMIT_FORGOT_PASSWORD_PER_ADDRESS": "1000 per hour",
-            }
-        )
+    # Every person probes "forgot password" for one address: not a throttle test.
+    limits = {"LIMIT_FORGOT_PASSWORD_PER_ACCOUNT": "1000 per hour"}
+    limits["LIMIT_FORGOT_PASSWORD_PER_ADDRESS"] = "1000 per hour"
+    with module_app(migrated_template, folder, **limits) as app:
         seed_nations(app)
-        ids = {}
         with app.app_context(), session_scope() as session:
             registry.create_nation(session, THIRD, "Green Kestrel Nation (fictional)", "OCAP")
             registry.create_dataset(session, "kestrel-fish", "Kestrel fish", "Fish", [THIRD])
-            everyone = [p for p in (*WHO.values(), *BACKSTAGE) if not p.anonymous]
-            for person in everyone:
-                user = auth.create_user(
-                    session, person.email, person.name or person.email.split("@")[0], PASSWORD
-                )
-                for role in person.roles:
-                    role, slug = role if isinstance(role, tuple) else (role, None)
-                    nation = registry.get_nation(session, slug) if slug else None
-                    auth.grant_role(session, user, role, nation)
-                if twofactor.two_factor_required(session, user):
-                    twofactor.enable_with_secret(session, user, TOTP_SECRET)
-                session.flush()
-                ids[person.email] = user.id
+        everyone = [p for p in (*WHO.values(), *BACKSTAGE) if not p.anonymous]
+        names = {p.email: p.name for p in everyone if p.name}
+        ids = seed_people(app, [(p.email, p.roles) for p in everyone], names)
         flow = Flow(app)
         world = World(app, flow, _build_requests(flow), ids, Api(app))
         world.invitation_id = _revoked_invitation(app)
@@ -287,7 +263,6 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(transparency_routes, "html_to_pdf", lambda html: html.encode())
             yield world
-        app.extensions["portal.db"].dispose()
 
 
 def client_for(world: World, who: str):
@@ -475,6 +450,7 @@ READ_RECORD = {"steward": 200, "representative": 200}
 # Every route of the URL map but static, by endpoint. The probe bodies are below.
 ROUTES: dict[str, Rule | str] = {
     "main.home": by_method(get=200),
+    "main.favicon": lambda p, c: 200,  # the icon, for everyone
     # A failed sign-in is an audit event (kept although the answer is 401).
     "auth.sign_in": lambda p, c: (
         302 if not p.anonymous else (200 if c.method == "GET" else Expect(401, writes=True))

@@ -5,6 +5,9 @@ import pytest
 from portal import create_app
 from portal.paths import resource_dir
 
+from flows import PEOPLE
+from helpers import sign_in
+
 
 def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     instance = tmp_path / "state"
@@ -92,3 +95,18 @@ def test_static_css_is_served_locally(client):
     assert "/static/portal.css" in html
     assert "http://" not in html and "https://" not in html, "nothing from a CDN"
     assert client.get("/static/portal.css").status_code == 200
+
+
+def test_every_page_names_its_icon_and_favicon_ico_answers_it(client, flow):
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).startswith("<svg")
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+    assert answer.get_data() == icon.get_data()
+    link = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert link in client.get("/sign-in").get_data(as_text=True)
+    sign_in(client, PEOPLE["cedar_rep"][0])
+    for url in ("/", "/account", "/no-such-page"):
+        assert link in client.get(url).get_data(as_text=True), url
+    assert client.get("/favicon.ico").status_code == 200, "signed in too"

@@ -2,67 +2,27 @@
 Chromium): a two-Nation request from draft, through a return for changes, to both
 Nations' decisions, signed in as each role in turn."""
 
-import os
 import re
-import shutil
-import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from helpers import PASSWORD, totp_code
+import browsers
+from browsers import needs_chromium, sign_in_as
+from helpers import PASSWORD
 
-LIVE = {}  # the app the live server serves, for reading a person's TOTP secret
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("PORTAL_REQUIRE_BROWSER"),
-    reason="Chromium is not installed (apt-get install chromium); CI requires it",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def live_server(app):
-    LIVE["app"] = app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with browsers.live_server(app) as live:
+        yield live
 
 
 @pytest.fixture
 def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        context = browser.new_context()
-        yield context.new_page()
-        browser.close()
-
-
-def sign_in_as(page, base, email, password=PASSWORD):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
-    if "/sign-in/code" in page.url:  # representatives: two-factor sign-in
-        page.get_by_label("Code").fill(totp_code(LIVE["app"], email))
-        page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as").wait_for()
+    with browsers.chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def sign_out(page):
@@ -74,9 +34,9 @@ def open_request(page, base, ref):
 
 
 def test_a_two_nation_request_through_the_pages(page, live_server, flow):
-    base = live_server
+    base = live_server.url
     # The researcher drafts with a mistake, fixes it, and submits.
-    sign_in_as(page, base, "researcher@example.org")
+    sign_in_as(page, live_server, "researcher@example.org")
     page.get_by_role("link", name="Start a new request").click()
     page.get_by_label("Title").fill("Youth mental health services (fictional)")
     page.get_by_label("Purpose").fill("Understand access to services.")
@@ -101,7 +61,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     sign_out(page)
 
     # The coordinator returns it for clarification.
-    sign_in_as(page, base, "coordinator@example.org")
+    sign_in_as(page, live_server, "coordinator@example.org")
     assert page.locator("#queue-screen").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
     page.get_by_role("link", name="Screen this request").click()
@@ -114,14 +74,14 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     sign_out(page)
 
     # The researcher revises and resubmits; the coordinator accepts.
-    sign_in_as(page, base, "researcher@example.org")
+    sign_in_as(page, live_server, "researcher@example.org")
     open_request(page, base, ref)
     page.get_by_role("link", name="Edit and submit").click()
     page.get_by_label("Purpose").fill("Understand access to services for ages 12 to 24.")
     page.get_by_role("button", name="Save and submit").click()
     page.get_by_text("Submitted.").wait_for()
     sign_out(page)
-    sign_in_as(page, base, "coordinator@example.org")
+    sign_in_as(page, live_server, "coordinator@example.org")
     open_request(page, base, ref)
     page.get_by_role("link", name="Screen this request").click()
     page.get_by_label("Accept for the Nations' review").check()
@@ -135,7 +95,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         ("s2.cedar@example.org", "Red Cedar Nation (fictional)"),
         ("s.heron@example.org", "Blue Heron Métis (fictional)"),
     ]:
-        sign_in_as(page, base, steward)
+        sign_in_as(page, live_server, steward)
         open_request(page, base, ref)
         page.get_by_role("link", name=f"Review for {nation}").click()
         assert page.get_by_text("Changed since revision 1").is_visible()
@@ -145,7 +105,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         sign_out(page)
 
     # Each representative decides for their own Nation only.
-    sign_in_as(page, base, "rep.cedar@example.org")
+    sign_in_as(page, live_server, "rep.cedar@example.org")
     open_request(page, base, ref)
     assert page.get_by_role("link", name="Decide for Blue Heron").count() == 0
     page.get_by_role("link", name="Decide for Red Cedar Nation (fictional)").click()
@@ -161,7 +121,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     assert page.get_by_text("Share findings with Chief and Council first.").is_visible()
     sign_out(page)
 
-    sign_in_as(page, base, "rep.heron@example.org")
+    sign_in_as(page, live_server, "rep.heron@example.org")
     assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
     # Red Cedar's decision and conditions are its own: Blue Heron reads its status only.
@@ -185,7 +145,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
 
     # Every party signs on the request page; the last signature makes access active.
     for email in ("researcher@example.org", "rep.cedar@example.org", "rep.heron@example.org"):
-        sign_in_as(page, base, email)
+        sign_in_as(page, live_server, email)
         assert page.locator("#queue-sign").get_by_text("Youth mental health").is_visible()
         open_request(page, base, ref)
         page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
@@ -195,7 +155,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     assert flow.status(ref) == "active"
 
     # Red Cedar revokes from the page: a reason, a confirmation, and access ends at once.
-    sign_in_as(page, base, "rep.cedar@example.org")
+    sign_in_as(page, live_server, "rep.cedar@example.org")
     open_request(page, base, ref)
     page.get_by_role("link", name="Revoke for Red Cedar Nation (fictional)").click()
     page.get_by_label("Reason (the researcher reads it)").fill("Data shared beyond the team.")
@@ -210,10 +170,10 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
 
 
 def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow):
-    base = live_server
+    base = live_server.url
     ref = flow.to_review()
     # Red Cedar's representative invites a new steward from the Nation's own page.
-    sign_in_as(page, base, "rep.cedar@example.org")
+    sign_in_as(page, live_server, "rep.cedar@example.org")
     page.get_by_role("link", name="Invitations: Red Cedar Nation (fictional)").click()
     page.get_by_label("E-mail address of the person to invite").fill("nia.new@example.org")
     page.get_by_label("Role", exact=True).select_option("steward")
@@ -279,11 +239,11 @@ def test_an_invited_representative_sets_a_password_and_two_factor(page, live_ser
     from portal.db import session_scope
     from portal.registry import service as registry
 
-    base, app = live_server, LIVE["app"]
+    base, app = live_server.url, live_server.app
     with app.app_context(), session_scope() as session:
         registry.create_nation(session, "green-kestrel", "Green Kestrel (fictional)", "OCAP")
     # An administrator appoints the Nation's first representative.
-    sign_in_as(page, base, "admin@example.org")
+    sign_in_as(page, live_server, "admin@example.org")
     page.get_by_role("link", name="Invitations", exact=True).click()
     page.get_by_label("E-mail address of the person to invite").fill("kay@example.org")
     page.get_by_label("Role", exact=True).select_option("representative")
@@ -313,13 +273,13 @@ def test_an_invited_representative_sets_a_password_and_two_factor(page, live_ser
     sign_out(page)
 
     # Next time the password alone is not enough.
-    sign_in_as(page, base, "kay@example.org", "a representative's passphrase")
+    sign_in_as(page, live_server, "kay@example.org", "a representative's passphrase")
     assert "/sign-in" not in page.url
 
 
 def test_a_forgotten_password_is_reset_and_the_old_session_ends(page, live_server, flow):
-    base, app = live_server, LIVE["app"]
-    sign_in_as(page, base, "researcher@example.org")
+    base, app = live_server.url, live_server.app
+    sign_in_as(page, live_server, "researcher@example.org")
     old_session = page.context.cookies()
     sign_out(page)
     page.context.add_cookies(old_session)  # as if the old session were still on a device
@@ -331,7 +291,7 @@ def test_a_forgotten_password_is_reset_and_the_old_session_ends(page, live_serve
     page.get_by_label("E-mail address").fill("researcher@example.org")
     page.get_by_role("button", name="Send the link").click()
     page.get_by_text("a link to set a new password is on its way").wait_for()
-    sign_in_as(page, base, "researcher@example.org")  # still the old password
+    sign_in_as(page, live_server, "researcher@example.org")  # still the old password
     signed_in_before = page.context.cookies()
 
     other = page.context.browser.new_context().new_page()
@@ -345,4 +305,4 @@ def test_a_forgotten_password_is_reset_and_the_old_session_ends(page, live_serve
     page.context.add_cookies(signed_in_before)
     page.goto(f"{base}/")
     assert page.get_by_text("Signed in as").count() == 0, "the reset ended the other session"
-    sign_in_as(page, base, "researcher@example.org", "a brand new passphrase")
+    sign_in_as(page, live_server, "researcher@example.org", "a brand new passphrase")

@@ -27,26 +27,16 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from portal import create_app
 from portal.agreements import service as agreements
 from portal.audit.models import AuditEvent, AuditEventNation
-from portal.auth import service as auth
-from portal.auth import twofactor
 from portal.db import session_scope
 from portal.notify.models import OutboxMessage
-from portal.registry import service as registry
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 
 from apis import Api
 from flows import COMPLETE, PEOPLE, Flow
-from helpers import (
-    PASSWORD,
-    TOTP_SECRET,
-    module_database,
-    seed_nations,
-    sign_in,
-)
+from helpers import module_app, seed_nations, seed_people, sign_in
 
 CEDAR, HERON = "red-cedar", "blue-heron"
 
@@ -189,32 +179,12 @@ def _deliberate(flow: Flow) -> str:
 @pytest.fixture(scope="module")
 def deliberated(migrated_template, tmp_path_factory) -> Iterator[Deliberated]:
     folder = tmp_path_factory.mktemp("deliberation")
-    with module_database(migrated_template, folder) as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key",
-                "DATABASE_URL": url,
-                "INSTANCE_PATH": str(folder / "instance"),
-                "SESSION_COOKIE_SECURE": False,
-                "MAIL_SEND_AFTER_REQUEST": False,
-            }
-        )
+    with module_app(migrated_template, folder) as app:
         seed_nations(app)
         people = dict(PEOPLE.values()) | {v.email: v.roles for v in VIEWERS.values()}
-        with app.app_context(), session_scope() as session:
-            for email, roles in people.items():
-                name = NAMES.get(email, email.split("@")[0])
-                user = auth.create_user(session, email, name, PASSWORD)
-                for role in roles:
-                    role, slug = role if isinstance(role, tuple) else (role, None)
-                    nation = registry.get_nation(session, slug) if slug else None
-                    auth.grant_role(session, user, role, nation)
-                if twofactor.two_factor_required(session, user):
-                    twofactor.enable_with_secret(session, user, TOTP_SECRET)
+        seed_people(app, people.items(), NAMES)
         ref = _deliberate(Flow(app))
         yield Deliberated(app, ref, Api(app))
-        app.extensions["portal.db"].dispose()
 
 
 def surfaces_for(world: Deliberated, who: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The home page: each person's queues, stalled reviews, then every request they may see."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 from flask_login import current_user
 
 from portal.db import get_session
@@ -23,4 +23,12 @@ def home():
         stalled=stalled_for(session, current_user),
         may_create=authorize(session, current_user, Action.CREATE).allowed,
         requests=visible_requests(session, current_user),
+    )
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says: answer with the page's icon."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
     )

@@ -1,0 +1,74 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, a live server
+for an app, and signing a person in through the pages (with their two-factor code)."""
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from helpers import PASSWORD, totp_code
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+# Mark a browser test module with this: without Chromium it skips, unless CI requires it.
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("PORTAL_REQUIRE_BROWSER"),
+    reason="Chromium is not installed (apt-get install chromium); CI requires it",
+)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class Live:
+    """A live server: its base URL and the app it serves (to read a person's TOTP secret)."""
+
+    url: str
+    app: object
+
+
+@contextmanager
+def live_server(app) -> Iterator[Live]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Live(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in_as(page: Page, live: Live, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{live.url}/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
+    if "/sign-in/code" in page.url:  # representatives and admins: two-factor sign-in
+        page.get_by_label("Code").fill(totp_code(live.app, email))
+        page.get_by_role("button", name="Sign in").click()
+    page.locator(".who-name").wait_for(state="attached")
