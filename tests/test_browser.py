@@ -63,7 +63,9 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     # The coordinator returns it for clarification.
     sign_in_as(page, live_server, "coordinator@example.org")
     assert page.locator("#queue-screen").get_by_text("Youth mental health").is_visible()
+    assert "waiting" in page.locator("#queue-screen li").first.inner_text()
     open_request(page, base, ref)
+    assert "You screen this request next" in page.locator(".next").inner_text()
     page.get_by_role("link", name="Screen this request").click()
     page.get_by_label("Return to the researcher").check()
     page.get_by_role("button", name="Record screening").click()
@@ -75,8 +77,13 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
 
     # The researcher revises and resubmits; the coordinator accepts.
     sign_in_as(page, live_server, "researcher@example.org")
+    assert page.locator("#queue-yours").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
+    # The coordinator's question stands where the researcher acts: the page and the form.
+    assert "Which age groups?" in page.locator(".reasons").inner_text()
+    assert "You revise the request" in page.locator(".next").inner_text()
     page.get_by_role("link", name="Edit and submit").click()
+    assert "Which age groups?" in page.locator(".reasons").inner_text()
     page.get_by_label("Purpose").fill("Understand access to services for ages 12 to 24.")
     page.get_by_role("button", name="Save and submit").click()
     page.get_by_text("Submitted.").wait_for()
@@ -96,7 +103,9 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         ("s.heron@example.org", "Blue Heron Métis (fictional)"),
     ]:
         sign_in_as(page, live_server, steward)
+        assert f"for {nation}" in page.locator("#queue-review li").first.inner_text()
         open_request(page, base, ref)
+        assert f"You review this request for {nation} next." in page.locator(".next").inner_text()
         page.get_by_role("link", name=f"Review for {nation}").click()
         assert page.get_by_text("Changed since revision 1").is_visible()
         page.get_by_label("Approve", exact=True).check()
@@ -124,6 +133,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     sign_in_as(page, live_server, "rep.heron@example.org")
     assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
     open_request(page, base, ref)
+    assert "You decide for Blue Heron" in page.locator(".next").inner_text()
     # Red Cedar's decision and conditions are its own: Blue Heron reads its status only.
     assert page.get_by_text("Share findings with Chief and Council first.").count() == 0
     page.get_by_role("link", name="Decide for Blue Heron Métis (fictional)").click()
@@ -148,6 +158,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         sign_in_as(page, live_server, email)
         assert page.locator("#queue-sign").get_by_text("Youth mental health").is_visible()
         open_request(page, base, ref)
+        assert "You sign the agreement" in page.locator(".next").inner_text()
         page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
         page.get_by_role("button", name="Sign the agreement").click()
         page.locator(".flash-info", has_text="Signed.").wait_for()
@@ -167,6 +178,11 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_text("access has ended").wait_for()
     assert flow.status(ref) == "revoked"
     assert page.get_by_text("Revoked: access ended at once.").is_visible()
+    sign_out(page)
+    # The researcher reads the Nation's reason on the request's page.
+    sign_in_as(page, live_server, "researcher@example.org")
+    open_request(page, base, ref)
+    assert "Data shared beyond the team." in page.locator(".reasons").inner_text()
 
 
 def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow):
