@@ -16,6 +16,7 @@ DETAIL_LABELS = {
     "role": "role",
     "user": "person",
     "format": "format",
+    "body": "message",
 }
 
 
