@@ -367,3 +367,43 @@ def test_the_api_posts_and_answers_the_request_unchanged(world):
         user = session.exec(select(User).where(User.email == EMAILS["heron_rep"])).one()
         (message,) = session.exec(select(Message)).all()
         assert (message.author_id, message.as_nation, message.body) == (user.id, True, "Hello")
+
+
+# --- a steward's request for changes opens the conversation --------------------------------
+
+
+def test_a_stewards_request_for_changes_can_open_the_thread_with_the_researcher(world):
+    flow, ref = world
+    browsers = clients(flow.app)
+    steward, path = browsers["cedar_steward1"], f"/requests/{ref}/review/{CEDAR}"
+    form = steward.get(path).text
+    assert re.search(r'<input checked id="tell_researcher" name="tell_researcher"', form), (
+        "offered, and on unless unticked"
+    )
+    ask = "Please describe how parents consent (sentinel CH1)"
+    data = {"recommendation": "changes", "comment": ask, "tell_researcher": "y"}
+    answer = steward.post(path, data={**data, "csrf_token": csrf_token(form)})
+    assert answer.status_code == 302
+    assert flow.status(ref) == "changes_requested"
+    researcher = browsers["researcher"].get(thread_path(ref, "with cedar")).text
+    assert ask in researcher and f"<strong>{CEDAR_NAME}</strong>" in researcher
+    assert STEWARD_NAME not in researcher
+    assert ask not in browsers["heron_rep"].get(f"/requests/{ref}/timeline").text
+
+
+def test_unticked_the_request_for_changes_writes_no_message(world):
+    flow, ref = world
+    flow.do("heron_steward", "review", ref, HERON, recommendation="changes", comment="Why?")
+    with flow.app.app_context(), session_scope() as session:
+        assert session.exec(select(Message)).all() == []
+    Api(flow.app).act("researcher", ref, "submit")
+    flow.do("coordinator", "screen", ref)
+    answer = Api(flow.app).act(
+        "heron_steward", ref, "review", nation=HERON, recommendation="changes",
+        comment="Which schools? (sentinel CH2)", tell_researcher=True,
+    )  # fmt: skip
+    assert answer.status_code == 200
+    with flow.app.app_context(), session_scope() as session:
+        (message,) = session.exec(select(Message)).all()
+        assert (message.channel, message.as_nation) == ("nation", True)
+        assert message.body == "Which schools? (sentinel CH2)"

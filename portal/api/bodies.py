@@ -123,6 +123,11 @@ class ReviewIn(Body):
     criteria: dict[str, Text] = Field(
         default_factory=dict, description="The review criteria and your assessment of each."
     )
+    tell_researcher: bool = Field(
+        default=False,
+        description="With changes: also write the comment to the researcher in your "
+        "Nation's conversation with them, as the Nation.",
+    )
 
 
 class DecideIn(Body):

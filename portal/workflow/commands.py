@@ -58,6 +58,8 @@ class Review(Command):
     comment: str = ""
     criteria: dict[str, Any] = field(default_factory=dict)
     conflict_of_interest: bool = False
+    # With "changes": also write the comment to the researcher in the Nation's thread.
+    tell_researcher: bool = False
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,17 @@ def validate(ctx: Context, command: Message) -> None:
 
 
 def message(ctx: Context, command: Message) -> None:
-    thread = Thread(Channel(command.channel), ctx.nation)
-    actor, body = ctx.actor, command.body.strip()
+    write(ctx, Thread(Channel(command.channel), ctx.nation), command.body.strip())
+
+
+def write(ctx: Context, thread: Thread, body: str) -> None:
+    """Post ``body`` in ``thread`` as the actor: the message, its event and its mail."""
+    actor = ctx.actor
     # In the researcher's thread with a Nation, whoever is not on the requesting side
     # writes for the Nation, and the researcher reads the Nation's name (invariant 9).
     as_nation = thread.channel is Channel.NATION and not ctx.request.involves(actor.id, actor.email)
     posted = conversations.post(ctx.session, ctx.request, thread, actor, body, as_nation=as_nation)
-    nations = [ctx.nation] if ctx.nation else []
+    nations = [thread.nation] if thread.nation else []
     details = {"channel": thread.channel.value, "message": posted.id, "body": body}
     ctx.event(EventType.MESSAGE_POSTED, nations, as_nation=as_nation, **details)
     ctx.tell("message_posted", thread=thread, message=posted)
