@@ -20,6 +20,7 @@ from portal.auth.models import (
     RoleMembership,
     User,
 )
+from portal.conversations.models import Channel, Message
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -50,11 +51,13 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditEventNation",
+    "Channel",
     "Dataset",
     "DatasetNation",
     "Decision",
     "Framework",
     "Invitation",
+    "Message",
     "Nation",
     "NationTrack",
     "OutboxMessage",

@@ -49,10 +49,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "decide": {"outcome": "approve"},
     "sign": {"password": PASSWORD},
     "revoke": {"reason": "breach"},
+    "message": {"body": "A question about the request."},
 }
 KINDS = {
     kind.name: kind
-    for kind in (c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke)
+    for kind in (c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message)
 }
 
 

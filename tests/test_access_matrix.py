@@ -321,6 +321,7 @@ class Case:
     state: str | None = None  # the request's state, for a request's routes
     nation: str | None = None  # the Nation named in the path or the body
     body: dict | None = None
+    channel: str | None = None  # a conversation's kind of thread
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,11 @@ STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
     "decide": (its_representative, {SCREENING, UNDER_REVIEW, AWAITING}),
     "revoke": (its_representative, {AWAITING}),
     "sign": (party, {AWAITING}),
+    # The probe writes in the Nation's own discussion: its people, never the requesting side.
+    "message": (
+        lambda p, c: its_steward(p, c) or its_representative(p, c),
+        {SCREENING, UNDER_REVIEW, AWAITING},
+    ),
 }
 
 
@@ -383,6 +389,27 @@ def step(action: str, passes: int) -> Rule:
         return passes if c.state in states else 409
 
     return rule
+
+
+def reads_thread(p: Person, c: Case) -> bool:
+    """The researcher and the coordinators read theirs; the researcher and the Nation's
+    people (a team member among them on the researcher's side) read the researcher's
+    thread with that Nation; the Nation's own discussion is its people's, never the
+    requesting side's (invariant 10)."""
+    if c.channel == "coordinators":
+        return c.nation is None and (p.owner or p.holds("coordinator"))
+    if c.nation is None:
+        return False
+    if c.channel == "nation":
+        return p.owner or p.holds("steward", c.nation) or p.holds("representative", c.nation)
+    return its_steward(p, c) or its_representative(p, c)
+
+
+def conversation(passes: int) -> Rule:
+    """A thread's page: 404 for a thread one may not read (there is none in a draft)."""
+    return lambda p, c: (
+        passes if c.state != DRAFT and p.sees(c.state) and reads_thread(p, c) else 404
+    )
 
 
 def read(p: Person, c: Case) -> int:
@@ -487,6 +514,7 @@ ROUTES: dict[str, Rule | str] = {
     "reviews.decide": signed_in(by_method(get=step("decide", 200), post=step("decide", 422))),
     "reviews.revoke": signed_in(by_method(get=step("revoke", 200), post=step("revoke", 422))),
     "agreements.sign": signed_in(step("sign", 422)),
+    "conversations.thread": signed_in(by_method(get=conversation(200), post=conversation(422))),
     "agreements.download": signed_in(agreement),
     "registry.profile": signed_in(
         by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
@@ -527,6 +555,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.get_request",
             "api.update_request",
             "api.list_events",
+            "api.list_conversations",
             "api.submit",
             "api.withdraw",
             "api.screen",
@@ -534,6 +563,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.decide",
             "api.sign",
             "api.revoke",
+            "api.message",
             "api.agreement_pdf",
         ],
         API_ROUTE,
@@ -551,10 +581,20 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}": signed_in(read, anonymous=401),
     f"PATCH {R}": signed_in(step("edit", 422), anonymous=401),
     f"GET {R}/events": signed_in(read, anonymous=401),
+    f"GET {R}/conversations": signed_in(read, anonymous=401),
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
     **{
         f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
-        for action in ("submit", "withdraw", "screen", "review", "decide", "sign", "revoke")
+        for action in (
+            "submit",
+            "withdraw",
+            "screen",
+            "review",
+            "decide",
+            "sign",
+            "revoke",
+            "message",
+        )
     },
 }
 
@@ -581,6 +621,7 @@ PAGE_BODIES = {
     "reviews.decide": {"outcome": "refuse", "reason": ""},
     "reviews.revoke": {"reason": ""},
     "agreements.sign": {"password": "not the password"},
+    "conversations.thread": {"body": ""},
     "registry.profile": {"review_quorum": "many", "min_approvals": "1"},
     "registry.designate": {"steward-email": ""},
     "registry.invitations": {"email": "", "role": "steward"},
@@ -603,8 +644,9 @@ API_BODIES = {
     f"POST {R}/actions/decide": {"outcome": "refuse", "reason": ""},
     f"POST {R}/actions/sign": {"password": "not the password"},
     f"POST {R}/actions/revoke": {"reason": ""},
+    f"POST {R}/actions/message": {"channel": "internal", "body": ""},
 }
-NATION_BODIES = {"review", "decide", "revoke"}  # the API names the Nation in the body
+NATION_BODIES = {"review", "decide", "revoke", "message"}  # the API names the Nation in the body
 
 
 def _expected(rule: Rule, person: Person, case: Case) -> Expect:
@@ -631,6 +673,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "token": [("not-an-invitation-token-0123456789abcdef", {})],
         "invitation_id": [(str(world.invitation_id), {"nation": "red-cedar"})],
         "dataset_slug": [("cedar-health", {})],
+        "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:

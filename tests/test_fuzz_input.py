@@ -59,6 +59,11 @@ PAGES = {
     "reviews.decide": ("cedar_rep", "/requests/{ref}/decide/red-cedar", "under_review"),
     "reviews.revoke": ("cedar_rep", "/requests/{ref}/revoke/red-cedar", "approved"),
     "agreements.sign": ("researcher", "/requests/{ref}", "approved"),
+    "conversations.thread": (
+        "cedar_steward1",
+        "/requests/{ref}/conversations/internal/red-cedar",
+        "under_review",
+    ),
     "agreements.verify": (None, "/verify", None),
     "auth.sign_in_code": (None, "/sign-in", None),  # no password given first: back to it
     "auth.forgot_password": (None, "/forgot-password", None),
@@ -89,8 +94,14 @@ API_WHO = {
     "review": "cedar_steward1",
     "decide": "cedar_rep",
     "revoke": "cedar_rep",
+    "message": "cedar_steward1",
 }
-API_STATE = {"screen": "screening", "review": "under_review", "decide": "under_review"}
+API_STATE = {
+    "screen": "screening",
+    "review": "under_review",
+    "decide": "under_review",
+    "message": "under_review",
+}
 
 
 def snapshot(app) -> dict:
@@ -129,7 +140,7 @@ def post_url(app, endpoint: str, ref: str | None, user_id: int, token_id: int) -
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {"ref": ref, "slug": "red-cedar", "nation_slug": "red-cedar"}
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
-    values |= {"invitation_id": 999_999, "token": "not-an-invitation"}
+    values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
     with app.test_request_context():
         from flask import url_for
 

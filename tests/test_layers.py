@@ -4,7 +4,7 @@ portal/ (at any level, inside functions too) is read with ast and checked.
 Arrows run one way, from the top down:
 
     adapters -> transparency -> workflow -> policy -> agreements
-      -> reviews -> requests -> registry -> auth -> notify -> audit -> base
+      -> reviews -> conversations -> requests -> registry -> auth -> notify -> audit -> base
 
 Adapters are the pages (every ``routes`` and ``forms`` module, portal.web,
 portal.main), the API (portal.api), the command line (portal.cli and every ``cli``
@@ -37,6 +37,7 @@ LAYERS = (
     "auth",
     "registry",
     "requests",
+    "conversations",
     "reviews",
     "agreements",
     "policy",

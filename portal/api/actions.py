@@ -24,6 +24,7 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.Decide: bodies.DecideIn,
     c.Sign: bodies.SignIn,
     c.Revoke: bodies.RevokeIn,
+    c.Message: bodies.MessageIn,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from portal.conversations.models import MAX_BODY, Channel
 from portal.requests.models import RequestStatus
 from portal.reviews.models import Outcome, Recommendation
 from portal.reviews.terms import STANDARD_CONDITIONS
@@ -122,6 +123,11 @@ class ReviewIn(Body):
     criteria: dict[str, Text] = Field(
         default_factory=dict, description="The review criteria and your assessment of each."
     )
+    tell_researcher: bool = Field(
+        default=False,
+        description="With changes: also write the comment to the researcher in your "
+        "Nation's conversation with them, as the Nation.",
+    )
 
 
 class DecideIn(Body):
@@ -153,3 +159,17 @@ class RevokeIn(Body):
         description="The slug of the Nation that revokes.", examples=["kestrel-river"]
     )
     reason: Text
+
+
+class MessageIn(Body):
+    channel: Channel = Field(
+        description="The thread: coordinators (the researcher with the coordinators), "
+        "nation (the researcher with a Nation), internal (a Nation's own discussion)."
+    )
+    nation: Text | None = Field(
+        default=None,
+        description="The slug of the thread's Nation: required for nation and internal, "
+        "absent for coordinators.",
+        examples=["kestrel-river"],
+    )
+    body: Text = Field(description=f"The message: not empty, at most {MAX_BODY} characters.")

@@ -14,6 +14,7 @@ from portal.auth.service import roles_of
 from portal.registry.models import Dataset, Nation
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
+from portal.transparency.conversations import ShownMessage
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
 from portal.workflow import Option
@@ -166,4 +167,11 @@ def event(shown: ShownEvent) -> schemas.EventOut:
         withheld=shown.withheld,
         hash=None if shown.withheld else item.hash,
         prev_hash=None if shown.withheld else item.prev_hash,
+    )
+
+
+def message(shown: ShownMessage) -> schemas.MessageOut:
+    item = shown.message
+    return schemas.MessageOut(
+        id=item.id, written_at=item.created_at, author=shown.author, body=item.body
     )

@@ -209,6 +209,27 @@ class EventOut(Out):
     prev_hash: str | None
 
 
+class MessageOut(Out):
+    id: int
+    written_at: datetime
+    author: str = Field(
+        description="Who wrote it, by name; for what was written for a Nation to the "
+        "researcher, the Nation's name unless you are its own."
+    )
+    body: str
+
+
+class ThreadOut(Out):
+    channel: str = Field(description="coordinators, nation or internal.")
+    nation: str | None = Field(description="The thread's Nation's slug, if it is a Nation's.")
+    title: str
+    messages: list[MessageOut] = Field(description="Oldest first.")
+
+
+class ConversationList(Out):
+    items: list[ThreadOut] = Field(description="Every thread you may read, and only those.")
+
+
 class NationList(Out):
     items: list[NationOut]
     next_cursor: str | None

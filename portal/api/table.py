@@ -50,6 +50,10 @@ ENDPOINTS: list[Endpoint] = [
         "GET", f"{REQUEST}/events", views.list_events, "Its audit events, oldest first",
         s.EventList, query=b.PageQuery,
     ),
+    Endpoint(
+        "GET", f"{REQUEST}/conversations", views.list_conversations,
+        "Its conversations you may read, with their messages", s.ConversationList,
+    ),
 ]  # fmt: skip
 
 # One operation per workflow command, made from the transition table.
@@ -69,6 +73,10 @@ ACTION_SUMMARIES = {
         "Someone who represents several approving Nations names the one signed for.",
     ),
     c.Revoke: ("Revoke for your Nation, at once (its representative)", ""),
+    c.Message: (
+        "Write in one of the request's conversations (whoever may read it)",
+        "It changes nothing of the request's state. A thread you may not read answers 403.",
+    ),
 }
 ENDPOINTS += [
     Endpoint(

@@ -13,6 +13,7 @@ from portal.auth.models import User
 from portal.db import get_session
 from portal.policy.access import get_visible, visible_requests
 from portal.registry import service as registry
+from portal.transparency.conversations import shown_messages, summaries
 from portal.transparency.privacy import sight
 from portal.transparency.timeline import shown_events
 from portal.workflow import Edit, create_draft, perform
@@ -95,3 +96,21 @@ def list_events(user: User, ref: str, query: bodies.PageQuery) -> schemas.EventL
     cursor = make_cursor("events", page[-1].id) if len(found) > query.limit else None
     shown = shown_events(session, page, sight(session, user, req), by_name=False)
     return schemas.EventList(items=[represent.event(e) for e in shown], next_cursor=cursor)
+
+
+def list_conversations(user: User, ref: str) -> schemas.ConversationList:
+    session = get_session()
+    req = get_visible(session, user, ref)
+    threads = [
+        schemas.ThreadOut(
+            channel=summary.thread.channel.value,
+            nation=summary.nation_slug,
+            title=summary.title,
+            messages=[
+                represent.message(shown)
+                for shown in shown_messages(session, user, req, summary.thread)
+            ],
+        )
+        for summary in summaries(session, user, req)
+    ]
+    return schemas.ConversationList(items=threads)

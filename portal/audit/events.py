@@ -10,6 +10,8 @@ that everyone who may see the request reads:
   reasons and conditions, a revocation): the researcher and that Nation's own people.
 - ``INTERNAL``: a Nation's deliberation (a steward's review, criteria, conflicts):
   that Nation's stewards and representatives alone.
+
+A message (``message.posted``) is read by its thread's readers, whoever they are.
 """
 
 import enum
@@ -37,6 +39,7 @@ class EventType(enum.StrEnum):
     AGREEMENT_SIGNED = "agreement.signed"
     AGREEMENT_DOWNLOADED = "agreement.downloaded"
     REQUEST_EXPIRED = "request.expired"
+    MESSAGE_POSTED = "message.posted"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -99,6 +102,7 @@ _WORDS = {
     EventType.AGREEMENT_SIGNED: "Agreement signed",
     EventType.AGREEMENT_DOWNLOADED: "Agreement downloaded",
     EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
+    EventType.MESSAGE_POSTED: "Message in a conversation",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -155,6 +159,9 @@ _AUDIENCE = {
     EventType.DECISION_APPROVED: Audience.SENT,
     EventType.DECISION_REFUSED: Audience.SENT,
     EventType.REQUEST_REVOKED: Audience.SENT,
+    # A message's readers are its thread's (portal/transparency/privacy.py asks the
+    # policy who reads the thread); a reader that does not ask keeps it to the Nations.
+    EventType.MESSAGE_POSTED: Audience.INTERNAL,
 }
 
 _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
@@ -166,5 +173,6 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.REQUEST_REVOKED,
         EventType.AGREEMENT_DOWNLOADED,
         EventType.NATION_RECORD_DOWNLOADED,
+        EventType.MESSAGE_POSTED,
     }
 )

@@ -106,11 +106,10 @@ def _render(name: str, **context) -> tuple[str, str]:
     source, _filename, _uptodate = environment.loader.get_source(environment, name)
     first, _, rest = source.partition("\n")
     # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
+    # A template handed its own ``link`` (an invitation's, made once) keeps it.
+    context = {"link": link, **context}
     subject, body = (
-        # ``link`` builds page addresses; a message may pass a ready-made one instead.
-        render_template_string(
-            "{% autoescape false %}" + part + "{% endautoescape %}", **{"link": link, **context}
-        )
+        render_template_string("{% autoescape false %}" + part + "{% endautoescape %}", **context)
         for part in (first, rest)
     )
     return subject, body

@@ -182,7 +182,8 @@ def ethics_approval_given(facts: Facts) -> str | None:
 @condition(NOT_OWN_REQUEST)
 def not_own_request(facts: Facts) -> str | None:
     """No one judges their own request: its researcher and team members never review,
-    decide or sign for a Nation on it, whatever roles they hold (invariant 10)."""
+    decide or sign for a Nation on it, nor read its own discussion of it, whatever roles
+    they hold (invariant 10)."""
     request = _request(facts)
     if facts.nation is None or facts.user is None:  # the researcher signing for themself
         return None
@@ -190,5 +191,6 @@ def not_own_request(facts: Facts) -> str | None:
         return None
     return (
         "You are on the requesting side of this request (its researcher or on its team): "
-        f"you cannot review, decide or sign for {facts.nation.name} on it."
+        f"you cannot review, decide or sign for {facts.nation.name} on it, "
+        "nor take part in its own discussion of it."
     )

@@ -39,6 +39,10 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     INVITE = "invite"
     INVITE_MEMBER = "invite_member"
+    # Conversations on a request: one action per kind of thread (portal/workflow/messaging.py).
+    MESSAGE_COORDINATORS = "message_coordinators"
+    MESSAGE_NATION = "message_nation"
+    DISCUSS = "discuss"
 
     @property
     def scope(self) -> Scope:
@@ -63,6 +67,9 @@ _SCOPES = {
     Action.MANAGE_USERS: Scope.PORTAL,
     Action.INVITE: Scope.PORTAL,
     Action.INVITE_MEMBER: Scope.NATION,
+    Action.MESSAGE_COORDINATORS: Scope.PORTAL,
+    Action.MESSAGE_NATION: Scope.NATION,
+    Action.DISCUSS: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -85,6 +92,9 @@ _PHRASES = {
     Action.MANAGE_USERS: "manage users",
     Action.INVITE: "invite people to the portal",
     Action.INVITE_MEMBER: "invite its stewards and representatives",
+    Action.MESSAGE_COORDINATORS: "take part in the researcher's conversation with the coordinators",
+    Action.MESSAGE_NATION: "take part in the researcher's conversation with it",
+    Action.DISCUSS: "take part in its own discussion of a request",
 }
 
 
@@ -124,10 +134,12 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
     Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
     Action.REVIEW: frozenset({Role.STEWARD}),
+    # A Nation's own discussion is its deliberation (invariant 9): its people alone.
+    Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never
-# review, decide or sign for a Nation on it.
+# review, decide or sign for a Nation on it, nor take part in its own discussion of it.
 NOT_OWN_REQUEST = "not_own_request"
 
 # Conditions that must apply to an action in every Nation (invariants 2, 5 and 10).
@@ -138,6 +150,7 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REFUSE: frozenset({NOT_OWN_REQUEST}),
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
+    Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
 }
 
 # Actions that take no condition but the ones required above (invariant 2: refusal is

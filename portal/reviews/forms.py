@@ -48,6 +48,11 @@ class ReviewForm(FlaskForm):
         validate_choice=False,
     )
     comment = TextAreaField("Comment", render_kw={"rows": 5})
+    tell_researcher = BooleanField(
+        "When asking for changes, also write this comment to the researcher in your "
+        "Nation's conversation with them (as the Nation)",
+        default=True,
+    )
 
     def criteria(self) -> dict[str, str]:
         return {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}

@@ -67,7 +67,11 @@ def review(ref: str, nation_slug: str):
 
     def command(form: ReviewForm) -> Review:
         opinion = form.recommendation.data, form.comment.data or "", form.criteria()
-        return Review(nation.slug, *opinion, conflict_of_interest=form.conflict_of_interest.data)
+        return Review(
+            nation.slug, *opinion,
+            conflict_of_interest=form.conflict_of_interest.data,
+            tell_researcher=form.tell_researcher.data,
+        )  # fmt: skip
 
     done = "Your review is recorded."
     return _step("reviews/review.html", ref, "review", ReviewForm(), command, done, nation)

@@ -7,6 +7,10 @@ reads what a Nation sends: its requests for changes, its decision, reasons and
 conditions. Everyone else who may see the request (coordinators, other Nations) reads
 each Nation's status only. Every view of a request asks here: its page, the API, the
 timeline, mail and exports.
+
+A message in a conversation is read by the readers of its thread, whom the policy names
+(portal/workflow/messaging.py); what someone wrote for a Nation to the researcher reads
+as the Nation's to anyone but the Nation's own people.
 """
 
 from dataclasses import dataclass
@@ -22,6 +26,9 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.workflow.messaging import readable_threads
+
+Thread = tuple[str, int | None]  # a thread as an event names it: (channel, Nation id)
 
 # What anyone who may see the request reads of a withheld event's details.
 OPEN_DETAILS = ("revision",)
@@ -34,6 +41,7 @@ class Sight:
     viewer_id: int
     insider_of: frozenset[int]  # the Nations whose deliberations they read
     researcher: bool  # they read what the Nations send to the researcher
+    threads: frozenset[Thread] = frozenset()  # the conversations they read
 
     def reads(self, audience: Audience, nation_ids) -> bool:
         if audience is Audience.PUBLIC or self.insider_of.intersection(nation_ids):
@@ -57,7 +65,11 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
             for n in nations
             if authorize(session, viewer, Action.VIEW_RECORD, nation=n).allowed
         }
-    return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id))
+    threads = frozenset(
+        (t.channel.value, t.nation.id if t.nation else None)
+        for t in readable_threads(session, viewer, request)
+    )
+    return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads)
 
 
 def record_sight(reader: User | None, nation: Nation, request: AccessRequest | None) -> Sight:
@@ -65,9 +77,11 @@ def record_sight(reader: User | None, nation: Nation, request: AccessRequest | N
     Nation's own; but as the requesting side reads it when the reader is on that side
     (no one reads the deliberations on their own request)."""
     reader_id = reader.id if reader else 0
+    with_the_researcher = ("nation", nation.id)
     if reader is not None and request is not None and request.involves(reader.id, reader.email):
-        return Sight(reader_id, frozenset(), True)
-    return Sight(reader_id, frozenset({nation.id}), False)
+        return Sight(reader_id, frozenset(), True, frozenset({with_the_researcher}))
+    own = frozenset({with_the_researcher, ("internal", nation.id)})
+    return Sight(reader_id, frozenset({nation.id}), False, own)
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,9 @@ def show_event(
 ) -> ShownEvent:
     """The event as ``seen`` may read it; ``names`` gives people's names by account id
     (pages name people; the chain keeps the e-mail address they acted under)."""
+    label = (names or {}).get(event.actor_id, event.actor_label)
+    if event.action == EventType.MESSAGE_POSTED:
+        return _show_message(event, nation_ids, nation_names, seen, label)
     try:
         kind = EventType(event.action)
         audience, names_actor = kind.audience, kind.names_actor
@@ -103,5 +120,18 @@ def show_event(
         return ShownEvent(event, for_nations, details, True)
     own = event.actor_id is not None and event.actor_id == seen.viewer_id
     named = names_actor or insider or own
-    label = (names or {}).get(event.actor_id, event.actor_label)
     return ShownEvent(event, label if named else for_nations, event.details, False)
+
+
+def _show_message(
+    event: AuditEvent, nation_ids, nation_names: list[str], seen: Sight, label: str
+) -> ShownEvent:
+    """A message reads as its thread's readers read it; to others, as its kind and time."""
+    details = event.details or {}
+    nation_id = next(iter(nation_ids), None)
+    if (details.get("channel"), nation_id) not in seen.threads:
+        return ShownEvent(event, ", ".join(nation_names) or "a participant", {}, True)
+    own = event.actor_id is not None and event.actor_id == seen.viewer_id
+    if details.get("as_nation") and not own and nation_id not in seen.insider_of:
+        return ShownEvent(event, ", ".join(nation_names), details, False)
+    return ShownEvent(event, label, details, False)

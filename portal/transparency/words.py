@@ -21,6 +21,7 @@ DETAIL_LABELS = {
     "role": "role",
     "user": "person",
     "format": "format",
+    "body": "message",
 }
 
 

@@ -58,6 +58,8 @@ class Review(Command):
     comment: str = ""
     criteria: dict[str, Any] = field(default_factory=dict)
     conflict_of_interest: bool = False
+    # With "changes": also write the comment to the researcher in the Nation's thread.
+    tell_researcher: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,15 @@ class Expire(Command):
     name = "expire"
     system = True
     today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class Message(Command):
+    """A message in one of the request's threads: ``channel`` coordinators (the
+    researcher with the coordinators), nation (the researcher with ``nation``) or
+    internal (``nation``'s own discussion). It never changes the request's state."""
+
+    name = "message"
+    channel: str = "coordinators"
+    nation: str | None = None
+    body: str = ""

@@ -6,6 +6,8 @@ from portal.agreements import parties
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementStatus
 from portal.audit.events import EventType
+from portal.conversations.models import Channel
+from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
@@ -13,6 +15,7 @@ from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation
 from portal.reviews.models import Review as ReviewRow
 from portal.reviews.service import has_reviewed, tally, track_for
 from portal.reviews.terms import STANDARD_CONDITIONS, condition_text
+from portal.workflow import messaging
 from portal.workflow.commands import Decide, Review
 from portal.workflow.context import Context
 from portal.workflow.tracks import current_tracks
@@ -39,6 +42,15 @@ def validate_review(ctx: Context, command: Review) -> None:
         raise ValidationError({"recommendation": "Choose approve, refuse or changes."})
     if command.recommendation in ("refuse", "changes") and not command.comment.strip():
         raise ValidationError({"comment": "Explain the recommendation."})
+    if _tells_researcher(command) and not messaging.may_read(
+        ctx.session, ctx.actor, ctx.request, Thread(Channel.NATION, ctx.nation)
+    ):
+        message = f"You may not write to the researcher for {ctx.nation.name}."
+        raise ValidationError({"tell_researcher": message})
+
+
+def _tells_researcher(command: Review) -> bool:
+    return command.tell_researcher and command.recommendation == Recommendation.CHANGES
 
 
 def review(ctx: Context, command: Review) -> None:
@@ -69,6 +81,9 @@ def review(ctx: Context, command: Review) -> None:
         ctx.set_status(S.CHANGES_REQUESTED)
         ctx.event(EventType.REQUEST_CHANGES_REQUESTED, [nation], comment=comment)
         ctx.tell("changes_requested", nation=nation, comment=comment)
+        if _tells_researcher(command):
+            # The request for changes opens the conversation with the researcher.
+            messaging.write(ctx, Thread(Channel.NATION, nation), comment)
     elif track.status == TrackStatus.REVIEW and tally(ctx.session, request, nation).quorum_met:
         ctx.move_track(track, TrackStatus.DECISION)
         ctx.tell("ready_for_decision", nation=nation)

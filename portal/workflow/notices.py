@@ -9,11 +9,14 @@ Handlers name the notice (ctx.tell); perform() calls the function of that name h
 from sqlmodel import Session
 
 from portal.auth.models import User
+from portal.conversations import service as conversations
+from portal.conversations.service import Thread
 from portal.notify.service import queue
 from portal.policy.access import holders_reaching
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.workflow import messaging
 from portal.workflow.offers import who_may
 
 
@@ -105,3 +108,13 @@ def active(session: Session, request: AccessRequest, nations: list[Nation]) -> N
 
 def expired(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     queue(session, _everyone(session, request, nations), "expired", request)
+
+
+def message_posted(session: Session, request: AccessRequest, thread: Thread, message) -> None:
+    """Everyone else who may read the thread. Mail names no one who wrote for a Nation
+    (its people read the names on the thread's page), and carries no message."""
+    readers = [p for p in messaging.readers(session, request, thread) if p.id != message.author_id]
+    author = session.get(User, message.author_id)
+    shown = conversations.author_shown(message, author, thread.nation, names_nation=False)
+    title = conversations.title(thread)
+    queue(session, readers, "message_posted", request, thread=thread, title=title, author=shown)

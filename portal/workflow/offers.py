@@ -29,6 +29,9 @@ PAST = {
     "sign": "signed",
     "revoke": "revoked",
     "expire": "expired",
+    "message_coordinators": "discussed",
+    "message_nation": "discussed",
+    "discuss": "discussed",
 }
 
 

@@ -60,7 +60,7 @@ def _nation(
     if transition.nation is NationArg.NONE:
         return None
     slug = getattr(command, "nation", None)
-    if not slug and transition.nation is NationArg.PARTY:
+    if not slug and transition.nation in (NationArg.PARTY, NationArg.OPTIONAL):
         return None
     found = next((n for n in nations_of(session, request) if n.slug == slug), None)
     if found is None:

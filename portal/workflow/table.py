@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, signing
+from portal.workflow import deciding, drafting, messaging, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -37,6 +37,10 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     ),
     Action.SIGN: frozenset({S.AWAITING_SIGNATURES}),
     Action.REVOKE: frozenset({S.AWAITING_SIGNATURES, S.ACTIVE}),
+    # Conversations open with the submission and never close; they change no state.
+    Action.MESSAGE_COORDINATORS: messaging.OPEN_STATES,
+    Action.MESSAGE_NATION: messaging.OPEN_STATES,
+    Action.DISCUSS: messaging.OPEN_STATES,
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -46,6 +50,7 @@ class NationArg(Enum):
     NONE = "none"  # portal-wide: the command names no Nation
     REQUIRED = "required"  # for one Nation the request concerns
     PARTY = "party"  # signing: the party's Nation, if any (resolved by ``prepare``)
+    OPTIONAL = "optional"  # a message: the Nation named, if its thread is a Nation's
 
 
 Guard = Callable[[Context, Any], BlockingRule | None]
@@ -119,6 +124,11 @@ TRANSITIONS: dict[type[Command], Transition] = {
         Transition(
             c.Revoke, _fixed(Action.REVOKE), signing.revoke, NationArg.REQUIRED,
             guard=signing.guard_revoke, validate=signing.validate_revoke, probe=c.Revoke(),
+        ),
+        # Offered by thread, not by available(): no probe (messaging.readable_threads).
+        Transition(
+            c.Message, messaging.thread_action, messaging.message, NationArg.OPTIONAL,
+            prepare=messaging.prepare, validate=messaging.validate,
         ),
         Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
     )

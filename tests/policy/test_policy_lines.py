@@ -351,6 +351,37 @@ def _nav(path: str) -> Callable[[str], Observe]:
     return for_who
 
 
+def _thread(who: str, channel: str, nation: str | None = None) -> Observe:
+    """For a conversation's line: the thread's link on the request page, its page, the
+    API's list of conversations, the mail when someone else writes in it, and writing."""
+
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        path = f"/requests/{ref}/conversations/{channel}" + (f"/{nation}" if nation else "")
+        listed = env.api.get(who, f"/requests/{ref}/conversations").get_json()["items"]
+        return {
+            "link": env.link(who, ref, f'href="{path}"'),
+            "page": env.get(who, path).status_code == 200,
+            "api": any(t["channel"] == channel and t["nation"] == nation for t in listed),
+            "mail": env.mailed(who, f"New message on {ref}"),
+            "acts": env.acts(who, ref, "message", nation, channel=channel),
+        }
+
+    return observe
+
+
+def _writes(who: str, channel: str, nation: str | None = None) -> Callable[[Any, str], Any]:
+    return lambda flow, ref: flow.do(who, "message", ref, nation, channel=channel)
+
+
+def thread_line(reader: str, writer: str, channel: str, nation: str | None = None) -> Case:
+    return Case(
+        _thread(reader, channel, nation),
+        prepare=submitted,
+        trigger=_writes(writer, channel, nation),
+        absent={"acts": "Forbidden"},
+    )
+
+
 def _heron_decides(flow, ref: str) -> None:
     flow.do("heron_rep", "decide", ref, "blue-heron")
 
@@ -459,6 +490,25 @@ CASES: dict[str, Case] = {
     ),
     "p, representative, *, invite_member": admin_line(
         "cedar_rep", "invite_member", "/nations/red-cedar/invitations", "red-cedar"
+    ),
+    "p, researcher, *, message_coordinators": thread_line(
+        "researcher", "coordinator", "coordinators"
+    ),
+    "p, researcher, *, message_nation": thread_line(
+        "researcher", "cedar_rep", "nation", "red-cedar"
+    ),
+    "p, coordinator, *, message_coordinators": thread_line(
+        "coordinator", "researcher", "coordinators"
+    ),
+    "p, steward, *, message_nation": thread_line(
+        "cedar_steward1", "researcher", "nation", "red-cedar"
+    ),
+    "p, steward, *, discuss": thread_line("cedar_steward1", "cedar_rep", "internal", "red-cedar"),
+    "p, representative, *, message_nation": thread_line(
+        "cedar_rep", "researcher", "nation", "red-cedar"
+    ),
+    "p, representative, *, discuss": thread_line(
+        "cedar_rep", "cedar_steward1", "internal", "red-cedar"
     ),
     "p, admin, *, manage_registry": admin_line("admin", "manage_registry", "/admin/datasets"),
     "p, admin, *, manage_users": admin_line("admin", "manage_users", "/admin/people"),

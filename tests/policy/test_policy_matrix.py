@@ -14,13 +14,16 @@ from portal.policy.vocabulary import Action, Scope
 from portal.registry.service import get_nation
 
 MAY = {
-    Role.RESEARCHER: {"view", "create", "edit", "submit", "withdraw", "sign"},
-    Role.COORDINATOR: {"view", "screen", "view_dashboard"},
+    Role.RESEARCHER: {
+        "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
+        "message_nation",
+    },
+    Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators"},
     Role.ADMIN: {"manage_registry", "manage_users", "invite"},
-    Role.STEWARD: {"view", "review", "view_record"},
+    Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss"},
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
-        "invite_member",
+        "invite_member", "message_nation", "discuss",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"
