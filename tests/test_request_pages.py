@@ -41,16 +41,37 @@ def test_submitting_an_incomplete_draft_saves_it_and_names_each_gap(client, flow
     sign_in(client, "researcher@example.org")
     page = client.get("/requests/new").text
     response = client.post("/requests/new", data=form_data(page, title="Only a title", submit="1"))
-    html = response.text
-    assert response.status_code == 200
-    assert "Your draft is saved, but it cannot be submitted yet" in html
-    for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
-        assert message in html
     with flow.app.app_context(), session_scope() as session:
         (draft,) = session.exec(select(AccessRequest)).all()
         assert (draft.title, draft.status.value) == ("Only a title", "draft")
         ref = draft.ref
-    assert f'action="/requests/{ref}/edit"' in html, "the next save edits, not duplicates"
+    # Redirect-after-POST: reloading the page it lands on posts nothing again.
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/requests/{ref}/edit")
+    for reload in range(2):
+        landed = client.get(response.headers["Location"])
+        html = landed.text
+        assert landed.status_code == 200
+        flashed = "Your draft is saved, but it cannot be submitted yet" in html
+        assert flashed == (reload == 0), "the flash shows once, on landing"
+        for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
+            assert message in html
+        assert 'value="Only a title"' in html, "what was typed is kept"
+        assert f'action="/requests/{ref}/edit"' in html, "the next save edits, not duplicates"
+    with flow.app.app_context(), session_scope() as session:
+        assert len(session.exec(select(AccessRequest)).all()) == 1, "no second draft"
+
+
+def test_an_empty_draft_is_refused_and_nothing_is_written(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    for button in ("save", "submit"):
+        response = client.post("/requests/new", data=form_data(page, **{button: "1"}))
+        assert response.status_code == 422
+        assert "Nothing was typed" in response.text
+        assert 'class="error-summary"' in response.text
+    with flow.app.app_context(), session_scope() as session:
+        assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
 
 
 def test_the_dataset_picker_shows_whose_data_each_holds(client, flow):
