@@ -115,6 +115,13 @@ def test_withdrawing_through_the_page(client, flow):
     page = client.get(f"/requests/{ref}").text
     response = client.post(f"/requests/{ref}/withdraw", data=form_data(page, reason=""))
     assert response.status_code == 422 and "Say why the request is withdrawn." in response.text
+    html = response.text
+    # The summary links to the field as it is on the page, in a panel left open.
+    assert 'href="#withdraw-reason"' in html and 'id="withdraw-reason"' in html
+    assert 'href="#reason"' not in html
+    assert '<details class="withdraw" open>' in html
+    assert 'aria-invalid="true"' in html[html.index('id="withdraw-reason"') - 200 :]
+    assert '<details class="withdraw">' in client.get(f"/requests/{ref}").text, "closed at first"
     response = client.post(
         f"/requests/{ref}/withdraw", data=form_data(page, reason="Funding ended")
     )

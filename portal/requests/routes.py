@@ -139,10 +139,17 @@ def timeline(ref: str):
     return render_template("requests/timeline.html", req=req, page=page, after=after)
 
 
+# The withdraw form's fields, as they are named on the request page.
+WITHDRAW_FIELD_IDS = {"reason": "withdraw-reason"}
+
+
 @bp.route("/<ref>/withdraw", methods=["POST"])
 @login_required
 def withdraw(ref: str):
     outcome = attempt(ref, Withdraw(reason=request.form.get("reason", "")))
+    if isinstance(outcome, ValidationError):  # the panel opens again, on the field
+        error = outcome.errors.get("reason")
+        return show_refusal(ref, outcome, withdraw_error=error, field_ids=WITHDRAW_FIELD_IDS)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome)
     flash("The request is withdrawn.", "info")
