@@ -118,3 +118,32 @@ def test_a_new_steward_unstalls_the_quorum(app, client, flow, make_user):
     sign_in(client, "coordinator@example.org")
     assert "Reviews that cannot reach their quorum" not in client.get("/").text
     assert ref in client.get("/").text
+
+
+def test_a_step_page_says_why_instead_of_the_form_when_it_is_not_theirs(client, flow):
+    """The page asks the same check the form's POST would, on GET: who may not act
+    reads why (in words), not a form that only fails when sent."""
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar")
+    review = f"/requests/{ref}/review/red-cedar"
+    for email, status, why, form in (
+        ("s1.cedar@example.org", 409, "You have already reviewed revision 1.", "Record my review"),
+        ("coordinator@example.org", 403, "Only a steward of", "Record my review"),
+        ("s.heron@example.org", 403, "Only a steward of", "Record my review"),
+        ("other@example.org", 404, "nothing you may see", "Record my review"),
+    ):
+        sign_in(client, email)
+        page = client.get(review)
+        assert page.status_code == status, email
+        assert why in page.text and form not in page.text, email
+        client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "coordinator@example.org")
+    screened = client.get(f"/requests/{ref}/screen")
+    assert screened.status_code == 409 and "it can be screened only when" in screened.text
+    assert "Record screening" not in screened.text
+    assert "Nothing was changed." not in screened.text, "nothing was tried"
+    decide = client.get(f"/requests/{ref}/decide/red-cedar")
+    assert decide.status_code == 403 and "Only a representative of" in decide.text
+    assert "decision</button>" not in decide.text
+    revoke = client.get(f"/requests/{ref}/revoke/red-cedar")
+    assert revoke.status_code == 403 and "Revoke for" not in revoke.text
