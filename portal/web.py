@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
+    app.add_template_global(form_problems)
     app.add_template_filter(action_words, "event_words")
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: error_page(404))
@@ -178,6 +179,22 @@ def _field_value(value) -> str:
             for v in value
         )
     return str(value)
+
+
+# Fields drawn as a list of options: the summary links to the first option's input.
+OPTION_LISTS = {"RadioField", "CheckboxesField", "SelectMultipleField"}
+
+
+def form_problems(form) -> list[tuple[str | None, str]]:
+    """Every error of ``form`` as (the id to link to, the message), in the order of the
+    page, for its error summary; errors of no one field have no link."""
+    problems = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue  # a bad token never reaches the page: CSRFProtect answers 400
+        anchor = f"{field.id}-0" if field.type in OPTION_LISTS else field.id
+        problems += [(anchor, message) for message in field.errors if isinstance(message, str)]
+    return problems + [(None, message) for message in form.form_errors]
 
 
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:

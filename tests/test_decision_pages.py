@@ -147,3 +147,34 @@ def test_a_step_page_says_why_instead_of_the_form_when_it_is_not_theirs(client, 
     assert "decision</button>" not in decide.text
     revoke = client.get(f"/requests/{ref}/revoke/red-cedar")
     assert revoke.status_code == 403 and "Revoke for" not in revoke.text
+
+
+def test_each_criterion_must_be_answered_and_the_representative_reads_the_answers(client, flow):
+    from portal.reviews.forms import CRITERIA
+
+    ref = flow.to_review()
+    path = f"/requests/{ref}/review/red-cedar"
+    sign_in(client, "s1.cedar@example.org")
+    page = client.get(path).text
+    assert "selected" not in page.split("Criteria")[1].split("Recommendation")[0], "no default"
+    answers = {f"criterion_{key}": "met" for key in CRITERIA}
+    skipped = {**answers, "criterion_benefit": "", "csrf_token": csrf_token(page)}
+    refused = client.post(path, data={**skipped, "recommendation": "approve"})
+    assert refused.status_code == 422
+    named = f"Assess “{CRITERIA['benefit']}”: met, a concern or unclear."
+    assert named in refused.text and 'href="#criterion_benefit"' in refused.text
+    assert "Not a valid choice" not in refused.text
+    assert flow.status(ref) == "under_review" and "Your review is recorded" not in refused.text
+    answers["criterion_group_harm"] = "concern"
+    done = post(client, path, **answers, recommendation="approve")
+    assert done.status_code == 302
+    flow.do("cedar_steward2", "review", ref, "red-cedar")  # by the API's way: no criteria
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "rep.cedar@example.org")
+    decide = client.get(f"/requests/{ref}/decide/red-cedar").text
+    group_harm = CRITERIA["group_harm"]
+    assert f"{group_harm}: a concern" in decide and f"{CRITERIA['method']}: met" in decide
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "rep.heron@example.org")  # another Nation's representative
+    for other in (f"/requests/{ref}/decide/blue-heron", f"/requests/{ref}"):
+        assert group_harm not in client.get(other).text, other

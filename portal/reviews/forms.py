@@ -19,6 +19,8 @@ CRITERIA = {
     "commercial": "Free of commercial use",
 }
 ASSESSMENTS = [("met", "Met"), ("concern", "Concern"), ("unclear", "Unclear")]
+# How an assessment reads in a sentence ("Benefit to the Nation: a concern").
+ASSESSMENT_WORDS = {"met": "met", "concern": "a concern", "unclear": "unclear"}
 
 
 class ScreenForm(FlaskForm):
@@ -50,14 +52,33 @@ class ReviewForm(FlaskForm):
     comment = TextAreaField("Comment", render_kw={"rows": 5})
 
     def criteria(self) -> dict[str, str]:
-        return {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}
+        answers = {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}
+        return {key: answer for key, answer in answers.items() if answer}
+
+
+def _assessed(label: str):
+    """Each criterion is answered, none by default: a skipped one is no answer. A
+    steward declaring a conflict of interest assesses nothing."""
+
+    def check(form: ReviewForm, field) -> None:
+        if form.conflict_of_interest.data and not field.data:
+            return
+        if field.data not in dict(ASSESSMENTS):
+            raise ValidationError(f"Assess “{label}”: met, a concern or unclear.")
+
+    return check
 
 
 for _key, _label in CRITERIA.items():
     setattr(
         ReviewForm,
         f"criterion_{_key}",
-        SelectField(_label, choices=options(ASSESSMENTS), default="unclear"),
+        SelectField(
+            _label,
+            choices=options([("", "Choose an assessment"), *ASSESSMENTS]),
+            validate_choice=False,  # _assessed says which criterion, in words
+            validators=[_assessed(_label)],
+        ),
     )
 
 
