@@ -50,7 +50,7 @@ PAGES = {
     "auth.revoke_token": ("researcher", "/account/tokens", None),
     "registry.profile": ("cedar_rep", "/nations/red-cedar/profile", None),
     "registry.designate": ("cedar_rep", "/nations/red-cedar/profile", None),
-    "registry.remove": ("cedar_rep", "/nations/red-cedar/profile", None),
+    "registry.remove": ("cedar_rep", "/nations/red-cedar/stewards/{user_id}/remove", None),
     "requests.new": ("researcher", "/requests/new", None),
     "requests.edit": ("researcher", "/requests/{ref}/edit", "draft"),
     "requests.withdraw": ("researcher", "/requests/{ref}", "draft"),
