@@ -185,16 +185,18 @@ def _field_value(value) -> str:
 OPTION_LISTS = {"RadioField", "CheckboxesField", "SelectMultipleField"}
 
 
-def form_problems(form) -> list[tuple[str | None, str]]:
-    """Every error of ``form`` as (the id to link to, the message), in the order of the
+def form_problems(*forms) -> list[tuple[str | None, str]]:
+    """Every error of ``forms`` as (the id to link to, the message), in the order of the
     page, for its error summary; errors of no one field have no link."""
     problems = []
-    for field in form:
-        if field.type == "CSRFTokenField":
-            continue  # a bad token never reaches the page: CSRFProtect answers 400
-        anchor = f"{field.id}-0" if field.type in OPTION_LISTS else field.id
-        problems += [(anchor, message) for message in field.errors if isinstance(message, str)]
-    return problems + [(None, message) for message in form.form_errors]
+    for form in forms:
+        for field in form:
+            if field.type == "CSRFTokenField":
+                continue  # a bad token never reaches the page: CSRFProtect answers 400
+            anchor = f"{field.id}-0" if field.type in OPTION_LISTS else field.id
+            problems += [(anchor, m) for m in field.errors if isinstance(m, str)]
+        problems += [(None, message) for message in form.form_errors]
+    return problems
 
 
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:

@@ -234,7 +234,7 @@ def test_who_may_invite_whom(app, admin, make_user):
         role="representative",
         nation="red-cedar",
     )
-    assert second.status_code == 422 and "Not a valid choice" in second.text
+    assert second.status_code == 422 and "Choose a Nation from the list." in second.text
     with app.app_context(), session_scope() as session:
         from portal.errors import Forbidden, Refused
         from portal.workflow.invitations import authority_for

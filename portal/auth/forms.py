@@ -28,8 +28,14 @@ class InvitationForm(FlaskForm):
         validators=[DataRequired("Give the e-mail address to send the invitation to.")],
         render_kw={"autocomplete": "off"},
     )
-    role = SelectField("Role", validators=[DataRequired("Choose a role.")])
-    nation = SelectField("Nation (for a representative)", default="")
+    role = SelectField(
+        "Role", validators=[DataRequired("Choose a role.")], invalid_choice_message="Choose a role."
+    )
+    nation = SelectField(
+        "Nation (for a representative)",
+        default="",
+        invalid_choice_message="Choose a Nation from the list.",
+    )
 
 
 class NewAccountForm(FlaskForm):
