@@ -106,10 +106,10 @@ def _render(name: str, **context) -> tuple[str, str]:
     source, _filename, _uptodate = environment.loader.get_source(environment, name)
     first, _, rest = source.partition("\n")
     # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
+    # A message's own "link" (an invitation's) stands in for the link() helper.
+    values = {"link": link, **context}
     subject, body = (
-        render_template_string(
-            "{% autoescape false %}" + part + "{% endautoescape %}", link=link, **context
-        )
+        render_template_string("{% autoescape false %}" + part + "{% endautoescape %}", **values)
         for part in (first, rest)
     )
     return subject, body
