@@ -159,14 +159,19 @@ AUDITED_REFUSALS = frozenset({"auth.sign_in", "auth.sign_in_code"})
 AUDIT_TABLES = frozenset({"audit_event", "audit_event_nation", "head"})
 
 
-# WTForms' own refusals of a choice: a page must say which field, in words, instead.
-WTFORMS_CHOICE_WORDS = ("Not a valid choice", "not a valid choice for this field")
+# WTForms' own messages, which name no field: a page says which field, in words, instead.
+WTFORMS_WORDS = (
+    "Not a valid choice",
+    "not a valid choice for this field",
+    "Not a valid integer value",
+    "This field is required.",
+)
 
 
 def check(app, before: dict, response, endpoint: str = "") -> None:
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     text = response.get_data(as_text=True)
-    assert not any(words in text for words in WTFORMS_CHOICE_WORDS), text[:2000]
+    assert not any(words in text for words in WTFORMS_WORDS), text[:2000]
     if response.status_code >= 400:
         after = snapshot(app)
         if endpoint in AUDITED_REFUSALS:
@@ -238,7 +243,7 @@ LEFT_EMPTY = {
     "registry.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
     "registry.profile": (
         {"review_quorum": "", "min_approvals": "1", "small_cell_threshold": "5"},
-        "Give a whole number.",
+        "Give the steward reviews needed as a whole number.",
     ),
 }
 

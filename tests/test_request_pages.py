@@ -32,7 +32,9 @@ def test_a_draft_with_errors_comes_back_as_typed(client, flow):
     assert response.status_code == 422
     assert 'value="Kept title"' in html and "Kept purpose" in html and 'value="Atlantis"' in html
     assert 'value="cedar-health" checked' in html or 'checked id="datasets-0"' in html
-    assert "is not an ISO 3166" in html and "Not a valid integer value" in html
+    assert "is not an ISO 3166" in html
+    assert "Give the retention as a whole number of days." in html, "named, in words"
+    assert "Not a valid integer value" not in html
     with flow.app.app_context(), session_scope() as session:
         assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
 

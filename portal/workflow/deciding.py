@@ -38,7 +38,7 @@ def validate_review(ctx: Context, command: Review) -> None:
     if command.recommendation not in {r.value for r in Recommendation}:
         raise ValidationError({"recommendation": "Choose approve, refuse or changes."})
     if command.recommendation in ("refuse", "changes") and not command.comment.strip():
-        raise ValidationError({"comment": "Explain the recommendation."})
+        raise ValidationError({"comment": "Explain the recommendation in the comment."})
 
 
 def review(ctx: Context, command: Review) -> None:

@@ -104,7 +104,7 @@ def test_bad_input_keeps_what_was_typed_names_each_field_and_writes_nothing(app,
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for field, message in [
-        ("small_cell_threshold", "Not a valid integer value."),
+        ("small_cell_threshold", "Give the small-cell threshold as a whole number."),
     ]:
         assert re.search(
             rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', html
