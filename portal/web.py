@@ -40,10 +40,7 @@ CONTENT_SECURITY_POLICY = (
 ERROR_TEXTS = {
     400: ("Bad request", "The portal could not understand what was sent."),
     409: ("Cannot be done now", "This cannot be done in the state things are in."),
-    403: (
-        "Not allowed",
-        "Your roles do not allow this. If you think they should, ask a coordinator.",
-    ),
+    403: ("Not allowed", "Your roles do not allow this."),
     404: ("Not found", "There is nothing here, or nothing you may see."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too large", "What was sent is larger than the portal accepts."),
@@ -54,8 +51,14 @@ ERROR_TEXTS = {
     500: (
         "Something went wrong",
         "The portal hit an error; nothing you did was saved. Try again, "
-        "and tell a coordinator if it happens again.",
+        "and tell the portal's administrators if it happens again.",
     ),
+}
+# What to do about it, in words true for whoever reads the page (a coordinator is never
+# told to ask a coordinator): who gives roles is the same for everyone.
+ERROR_ADVICE = {
+    403: "The portal's administrators give portal-wide roles, and each Nation's "
+    "representatives give its own roles. If you think yours should allow this, ask them.",
 }
 
 
@@ -66,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.context_processor(_layout_context)
     app.add_template_filter(_field_value, "fieldvalue")
+    app.add_template_global(form_problems)
     app.add_template_filter(action_words, "event_words")
     app.add_template_filter(waited, "waited")
     app.add_template_filter(recommendation_words, "recommendation_words")
@@ -179,10 +183,29 @@ def _field_value(value) -> str:
     return str(value)
 
 
+# Fields drawn as a list of options: the summary links to the first option's input.
+OPTION_LISTS = {"RadioField", "CheckboxesField", "SelectMultipleField"}
+
+
+def form_problems(*forms) -> list[tuple[str | None, str]]:
+    """Every error of ``forms`` as (the id to link to, the message), in the order of the
+    page, for its error summary; errors of no one field have no link."""
+    problems = []
+    for form in forms:
+        for field in form:
+            if field.type == "CSRFTokenField":
+                continue  # a bad token never reaches the page: CSRFProtect answers 400
+            anchor = f"{field.id}-0" if field.type in OPTION_LISTS else field.id
+            problems += [(anchor, m) for m in field.errors if isinstance(m, str)]
+        problems += [(None, message) for message in form.form_errors]
+    return problems
+
+
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500])
+    advice = ERROR_ADVICE.get(status)
     return render_template(
-        "errors/error.html", status=status, title=title, text=detail or text
+        "errors/error.html", status=status, title=title, text=detail or text, advice=advice
     ), status
 
 

@@ -64,7 +64,7 @@ def test_people_search_grant_revoke_deactivate_reactivate(app, flow, admin):
     assert granted.status_code == 302
     # A Nation's role is not the administrator's to grant.
     refused = post(admin, f"{page}/roles", {"role": "steward"}, page)
-    assert refused.status_code == 422 and "Not a valid choice" in refused.text
+    assert refused.status_code == 422 and "Choose a portal-wide role." in refused.text
     with app.app_context(), session_scope() as session:
         user = session.get(User, target)
         assert {role for role, _ in roles_of(session, user)} == {Role.RESEARCHER, Role.COORDINATOR}

@@ -110,3 +110,29 @@ def test_every_page_names_its_icon_and_favicon_ico_answers_it(client, flow):
     for url in ("/", "/account", "/no-such-page"):
         assert link in client.get(url).get_data(as_text=True), url
     assert client.get("/favicon.ico").status_code == 200, "signed in too"
+
+
+def test_the_error_pages_advice_holds_for_whoever_reads_it(app, client, make_user):
+    """A coordinator is never told to ask a coordinator: the advice names who gives
+    roles, which is true whoever reads it."""
+    from helpers import sign_in
+
+    @app.route("/forbidden-plain")
+    def forbidden_plain():
+        from flask import abort
+
+        abort(403)
+
+    @app.route("/boom-again")
+    def boom_again():
+        raise RuntimeError("deliberate")
+
+    make_user("coordinator@example.org", "coordinator")
+    sign_in(client, "coordinator@example.org")
+    for path in ("/forbidden-plain", "/admin/people"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "coordinator" not in response.text.split('id="main"')[1].lower(), path
+        assert "administrators" in response.text and "representatives" in response.text, path
+    broken = client.get("/boom-again")
+    assert broken.status_code == 500 and "coordinator" not in broken.text.split('id="main"')[1]

@@ -108,6 +108,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         assert f"You review this request for {nation} next." in page.locator(".next").inner_text()
         page.get_by_role("link", name=f"Review for {nation}").click()
         assert page.get_by_text("Changed since revision 1").is_visible()
+        assess_every_criterion(page)
         page.get_by_label("Approve", exact=True).check()
         page.get_by_role("button", name="Record my review").click()
         page.get_by_text("Your review is recorded.").wait_for()
@@ -171,7 +172,9 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_role("link", name="Revoke for Red Cedar Nation (fictional)").click()
     page.get_by_label("Reason (the researcher reads it)").fill("Data shared beyond the team.")
     page.get_by_role("button", name="Revoke for Red Cedar Nation (fictional)").click()
-    page.get_by_text("Confirm that access ends at once.").wait_for()
+    # The error summary links to the box left unticked.
+    page.get_by_role("link", name="Confirm that access ends at once.").click()
+    assert page.evaluate("document.activeElement.id") == "confirm"
     assert flow.status(ref) == "active", "nothing happens without the confirmation"
     page.get_by_label("I understand that access ends at once").check()
     page.get_by_role("button", name="Revoke for Red Cedar Nation (fictional)").click()
@@ -228,9 +231,16 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
     # The new steward reviews the request for Red Cedar.
     open_request(page, base, ref)
     page.get_by_role("link", name="Review for Red Cedar Nation (fictional)").click()
+    assess_every_criterion(page)
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record my review").click()
     page.get_by_text("Your review is recorded.").wait_for()
+
+
+def assess_every_criterion(page, assessment: str = "met") -> None:
+    """The review form has no default answer: each criterion is chosen."""
+    for select in page.locator("select[name^=criterion_]").all():
+        select.select_option(assessment)
 
 
 def mailed_link(app, email: str, path: str) -> str:

@@ -247,3 +247,15 @@ def test_pinning_the_clock_needs_an_aware_time_and_ends_with_the_block():
     with pinned_clock(T):
         assert utcnow() == T
     assert abs(utcnow() - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_revocation_counts_under_the_revoking_nation_only(app, flow):
+    ref = flow.approved()
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    flow.do("heron_rep", "revoke", ref, "blue-heron")
+    view = view_as(app, flow)
+    assert dict(view.by_status)[S.REVOKED] == 1
+    nations = {row.nation.slug: row for row in view.nations}
+    assert nations["blue-heron"].by_status.get(S.REVOKED) == 1
+    assert S.REVOKED not in nations["red-cedar"].by_status, "Red Cedar did not revoke"

@@ -118,3 +118,63 @@ def test_a_new_steward_unstalls_the_quorum(app, client, flow, make_user):
     sign_in(client, "coordinator@example.org")
     assert "Reviews that cannot reach their quorum" not in client.get("/").text
     assert ref in client.get("/").text
+
+
+def test_a_step_page_says_why_instead_of_the_form_when_it_is_not_theirs(client, flow):
+    """The page asks the same check the form's POST would, on GET: who may not act
+    reads why (in words), not a form that only fails when sent."""
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar")
+    review = f"/requests/{ref}/review/red-cedar"
+    for email, status, why, form in (
+        ("s1.cedar@example.org", 409, "You have already reviewed revision 1.", "Record my review"),
+        ("coordinator@example.org", 403, "Only a steward of", "Record my review"),
+        ("s.heron@example.org", 403, "Only a steward of", "Record my review"),
+        ("other@example.org", 404, "nothing you may see", "Record my review"),
+    ):
+        sign_in(client, email)
+        page = client.get(review)
+        assert page.status_code == status, email
+        assert why in page.text and form not in page.text, email
+        client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "coordinator@example.org")
+    screened = client.get(f"/requests/{ref}/screen")
+    assert screened.status_code == 409 and "it can be screened only when" in screened.text
+    assert "Record screening" not in screened.text
+    assert "Nothing was changed." not in screened.text, "nothing was tried"
+    decide = client.get(f"/requests/{ref}/decide/red-cedar")
+    assert decide.status_code == 403 and "Only a representative of" in decide.text
+    assert "decision</button>" not in decide.text
+    revoke = client.get(f"/requests/{ref}/revoke/red-cedar")
+    assert revoke.status_code == 403 and "Revoke for" not in revoke.text
+
+
+def test_each_criterion_must_be_answered_and_the_representative_reads_the_answers(client, flow):
+    from portal.reviews.forms import CRITERIA
+
+    ref = flow.to_review()
+    path = f"/requests/{ref}/review/red-cedar"
+    sign_in(client, "s1.cedar@example.org")
+    page = client.get(path).text
+    assert "selected" not in page.split("Criteria")[1].split("Recommendation")[0], "no default"
+    answers = {f"criterion_{key}": "met" for key in CRITERIA}
+    skipped = {**answers, "criterion_benefit": "", "csrf_token": csrf_token(page)}
+    refused = client.post(path, data={**skipped, "recommendation": "approve"})
+    assert refused.status_code == 422
+    named = f"Assess “{CRITERIA['benefit']}”: met, a concern or unclear."
+    assert named in refused.text and 'href="#criterion_benefit"' in refused.text
+    assert "Not a valid choice" not in refused.text
+    assert flow.status(ref) == "under_review" and "Your review is recorded" not in refused.text
+    answers["criterion_group_harm"] = "concern"
+    done = post(client, path, **answers, recommendation="approve")
+    assert done.status_code == 302
+    flow.do("cedar_steward2", "review", ref, "red-cedar")  # by the API's way: no criteria
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "rep.cedar@example.org")
+    decide = client.get(f"/requests/{ref}/decide/red-cedar").text
+    group_harm = CRITERIA["group_harm"]
+    assert f"{group_harm}: a concern" in decide and f"{CRITERIA['method']}: met" in decide
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "rep.heron@example.org")  # another Nation's representative
+    for other in (f"/requests/{ref}/decide/blue-heron", f"/requests/{ref}"):
+        assert group_harm not in client.get(other).text, other

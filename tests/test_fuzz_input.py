@@ -20,6 +20,7 @@ from portal.audit.models import AuditChainHead
 from portal.auth import service as auth
 from portal.db import session_scope
 from portal.models import metadata
+from portal.reviews.forms import CRITERIA
 
 from flows import PEOPLE
 from helpers import sign_in
@@ -50,7 +51,7 @@ PAGES = {
     "auth.revoke_token": ("researcher", "/account/tokens", None),
     "registry.profile": ("cedar_rep", "/nations/red-cedar/profile", None),
     "registry.designate": ("cedar_rep", "/nations/red-cedar/profile", None),
-    "registry.remove": ("cedar_rep", "/nations/red-cedar/profile", None),
+    "registry.remove": ("cedar_rep", "/nations/red-cedar/stewards/{user_id}/remove", None),
     "requests.new": ("researcher", "/requests/new", None),
     "requests.edit": ("researcher", "/requests/{ref}/edit", "draft"),
     "requests.withdraw": ("researcher", "/requests/{ref}", "draft"),
@@ -169,8 +170,19 @@ AUDITED_REFUSALS = frozenset({"auth.sign_in", "auth.sign_in_code"})
 AUDIT_TABLES = frozenset({"audit_event", "audit_event_nation", "head"})
 
 
+# WTForms' own messages, which name no field: a page says which field, in words, instead.
+WTFORMS_WORDS = (
+    "Not a valid choice",
+    "not a valid choice for this field",
+    "Not a valid integer value",
+    "This field is required.",
+)
+
+
 def check(app, before: dict, response, endpoint: str = "") -> None:
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    text = response.get_data(as_text=True)
+    assert not any(words in text for words in WTFORMS_WORDS), text[:2000]
     if response.status_code >= 400:
         after = snapshot(app)
         if endpoint in AUDITED_REFUSALS:
@@ -214,6 +226,87 @@ def test_hostile_form_input_never_breaks_a_page(app, flow, endpoint):
         check(app, before, response, endpoint)
 
     fuzz()
+
+
+# Each form sent with its choice left empty (or, with no choice, its required field):
+# the body, and the message its error summary must show.
+EVERY_CRITERION_MET = {f"criterion_{key}": "met" for key in CRITERIA}
+LEFT_EMPTY = {
+    "reviews.screen": ({"outcome": ""}, "Choose an outcome: accept the request or return it."),
+    "reviews.review": ({"recommendation": "", **EVERY_CRITERION_MET}, "Choose a recommendation."),
+    "reviews.decide": ({"outcome": ""}, "Choose a decision: approve or refuse."),
+    "reviews.revoke": ({"reason": "", "confirm": "y"}, "Give the reason for revoking."),
+    "requests.edit": ({"title": "Kept", "datasets": "no-such-data"}, "Unknown dataset"),
+    "admin.grant": ({"role": ""}, "Choose a portal-wide role."),
+    "admin.nations": (
+        {"name": "Probe Nation", "slug": "probe", "framework": ""},
+        "Choose a data-governance framework.",
+    ),
+    "admin.datasets": (
+        {"slug": "probe", "title": "Probe", "custodian": "Probe"},
+        "Name at least one Nation whose data the dataset holds.",
+    ),
+    "admin.dataset": (
+        {"title": "Probe", "custodian": "Probe", "nations": "no-such-nation"},
+        "Choose the Nations from the list.",
+    ),
+    "admin.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
+    "registry.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
+    "registry.profile": (
+        {"review_quorum": "", "min_approvals": "1", "small_cell_threshold": "5"},
+        "Give the steward reviews needed as a whole number.",
+    ),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(LEFT_EMPTY))
+def test_a_choice_left_empty_is_named_in_the_summary_and_writes_nothing(app, flow, endpoint):
+    who, page, state = PAGES[endpoint]
+    ref = ref_in(flow, state)
+    if state == "approved":  # revoking needs access to have begun
+        for signer in ("researcher", "cedar_rep", "heron_rep"):
+            flow.do(signer, "sign", ref)
+    with app.app_context(), session_scope() as session:
+        user_id = auth.get_user(session, PEOPLE["researcher"][0]).id
+    client = signed_in(app, who)
+    html = client.get(page.format(ref=ref, user_id=user_id)).get_data(as_text=True)
+    body, message = LEFT_EMPTY[endpoint]
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)[1]
+    before = snapshot(app)
+    url = post_url(app, endpoint, ref, user_id, 0)
+    response = client.post(url, data={**body, "csrf_token": token})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text[:2000]
+    summary = text.split('class="error-summary"')[1].split("</div>")[0]
+    assert message in summary and 'href="#' in summary
+    check(app, before, response, endpoint)
+
+
+def test_every_checked_choice_of_every_form_names_its_field(app):
+    """A form added later cannot bring WTForms' "Not a valid choice." back: each choice
+    field it checks says, in words, what to choose."""
+    import importlib
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+    from wtforms.fields import SelectFieldBase
+
+    import portal
+
+    for module in pkgutil.walk_packages(portal.__path__, "portal."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+    forms, found = list(FlaskForm.__subclasses__()), []
+    while forms:
+        kind = forms.pop()
+        forms += kind.__subclasses__()
+        with app.test_request_context():
+            form = kind(meta={"csrf": False})
+        for field in form:
+            if isinstance(field, SelectFieldBase) and field.validate_choice:
+                found.append(field.label.text)
+                assert field.invalid_choice_message, f"{kind.__name__}.{field.name}"
+    assert "Decision" in found and "Portal-wide role" in found, "the walk reached the forms"
 
 
 def body_fields(document: dict, operation: dict) -> list[str]:

@@ -14,6 +14,7 @@ from portal.auth.service import find_membership, roles_of
 from portal.db import session_scope, utcnow
 from portal.notify.models import OutboxMessage
 from portal.registry import service as registry
+from portal.reviews.forms import CRITERIA
 from portal.reviews.service import counting_steward_ids
 
 from flows import Flow
@@ -233,7 +234,7 @@ def test_who_may_invite_whom(app, admin, make_user):
         role="representative",
         nation="red-cedar",
     )
-    assert second.status_code == 422 and "Not a valid choice" in second.text
+    assert second.status_code == 422 and "Choose a Nation from the list." in second.text
     with app.app_context(), session_scope() as session:
         from portal.errors import Forbidden, Refused
         from portal.workflow.invitations import authority_for
@@ -311,7 +312,8 @@ def test_a_first_representative_invites_a_steward_who_reviews(app, admin, make_u
     done = post(
         steward,
         f"/requests/{ref}/review/green-kestrel",
-        {"recommendation": "approve", "comment": "Fine."},
+        {"recommendation": "approve", "comment": "Fine."}
+        | {f"criterion_{key}": "met" for key in CRITERIA},
         page=review.text,
     )
     assert done.status_code == 302, done.text

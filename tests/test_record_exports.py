@@ -18,7 +18,7 @@ from portal.registry.service import get_nation
 from portal.transparency.exports import safe_cell
 
 from flows import PEOPLE
-from helpers import nation_ids_of, sign_in
+from helpers import csrf_token, nation_ids_of, sign_in
 
 CEDAR, HERON = "red-cedar", "blue-heron"
 
@@ -33,7 +33,7 @@ def decided(flow):
         "decide",
         approved,
         CEDAR,
-        conditions=["aggregate_only", "Cedar elders see outputs first"],
+        conditions=["aggregate_only", "Cedar elders see outputs first; then the council"],
     )
     flow.do("heron_rep", "decide", approved, HERON, conditions=["Heron-only condition"])
     refused = flow.to_review(title='=HYPERLINK("http://evil.example") (fictional)')
@@ -52,7 +52,7 @@ def test_the_csv_holds_each_request_of_the_nation_and_only_its_own_part(client, 
     sign_in(client, PEOPLE["cedar_steward1"][0])
     response = client.get(f"/nations/{CEDAR}/record.csv")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8", "charset once"
     assert re.match(
         r'attachment; filename="red-cedar-record-\d{4}-\d{2}-\d{2}\.csv"',
         response.headers["Content-Disposition"],
@@ -69,10 +69,11 @@ def test_the_csv_holds_each_request_of_the_nation_and_only_its_own_part(client, 
     assert (
         approved["reviewed by"] == "s1.cedar (approve, revision 1); s2.cedar (approve, revision 1)"
     )
-    assert approved["conditions"] == (
-        "Only aggregate results are released; cells below 5 are suppressed.; "
-        "Cedar elders see outputs first"
-    )
+    # One condition a line: a condition's own ";" never splits it.
+    assert approved["conditions"].splitlines() == [
+        "Only aggregate results are released; cells below 5 are suppressed.",
+        "Cedar elders see outputs first; then the council",
+    ]
     assert (approved["start"], approved["expiry"]) == (
         str(today),
         str(today + timedelta(days=365)),
@@ -204,3 +205,43 @@ def test_a_refused_resource_leaves_no_trace_in_the_pdf(tmp_path):
     assert "Heading" in text and "LEAKED-SECRET" not in text
     # The same document through WeasyPrint's own fetcher does read the file.
     assert "LEAKED-SECRET" in pdf_text(weasyprint.HTML(string=html).write_pdf())
+
+
+def test_the_pdf_is_letter_sized_like_the_agreement_and_shows_a_term_only_where_one_is(
+    client, decided
+):
+    sign_in(client, PEOPLE["cedar_rep"][0])
+    data = client.get(f"/nations/{CEDAR}/record.pdf").get_data()
+    box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792), "Letter"
+    text = pdf_text(data)
+    assert "— to —" not in text, "a refused request has no term"
+    assert f"Term {utcnow().date()} to" in text, "the approved one has"
+
+
+def revoked(flow) -> str:
+    ref = flow.approved(title="Revoked study (fictional)")
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    flow.do("cedar_rep", "revoke", ref, CEDAR, reason="Shared beyond the team (the Cedar reason)")
+    return ref
+
+
+def test_refusal_and_revocation_reasons_are_in_the_nations_own_record(client, flow, decided):
+    """The record is the Nation's own: its reasons are its own, on the page and in both
+    downloads. Another Nation's record never holds them."""
+    ref = revoked(flow)
+    refusal, revocation = "Not a benefit", "Shared beyond the team (the Cedar reason)"
+    sign_in(client, PEOPLE["cedar_steward1"][0])
+    page = client.get(f"/nations/{CEDAR}/record").get_data(as_text=True)
+    assert refusal in page and f"Revoked: {revocation}" in page
+    rows = {row["reference"]: row for row in read_csv(client.get(f"/nations/{CEDAR}/record.csv"))}
+    assert rows[decided["refused"]]["reason"] == "'-Not a benefit"
+    assert rows[ref]["revocation reason"] == revocation
+    text = pdf_text(client.get(f"/nations/{CEDAR}/record.pdf").get_data())
+    assert refusal in text and revocation in text
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, PEOPLE["heron_steward"][0])
+    heron = {row["reference"]: row for row in read_csv(client.get(f"/nations/{HERON}/record.csv"))}
+    assert heron[ref]["revocation reason"] == "", "Red Cedar's reason is Red Cedar's own"
+    assert revocation not in client.get(f"/nations/{HERON}/record").get_data(as_text=True)

@@ -32,7 +32,9 @@ def test_a_draft_with_errors_comes_back_as_typed(client, flow):
     assert response.status_code == 422
     assert 'value="Kept title"' in html and "Kept purpose" in html and 'value="Atlantis"' in html
     assert 'value="cedar-health" checked' in html or 'checked id="datasets-0"' in html
-    assert "is not an ISO 3166" in html and "Not a valid integer value" in html
+    assert "is not an ISO 3166" in html
+    assert "Give the retention as a whole number of days." in html, "named, in words"
+    assert "Not a valid integer value" not in html
     with flow.app.app_context(), session_scope() as session:
         assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
 
@@ -41,16 +43,37 @@ def test_submitting_an_incomplete_draft_saves_it_and_names_each_gap(client, flow
     sign_in(client, "researcher@example.org")
     page = client.get("/requests/new").text
     response = client.post("/requests/new", data=form_data(page, title="Only a title", submit="1"))
-    html = response.text
-    assert response.status_code == 200
-    assert "Your draft is saved, but it cannot be submitted yet" in html
-    for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
-        assert message in html
     with flow.app.app_context(), session_scope() as session:
         (draft,) = session.exec(select(AccessRequest)).all()
         assert (draft.title, draft.status.value) == ("Only a title", "draft")
         ref = draft.ref
-    assert f'action="/requests/{ref}/edit"' in html, "the next save edits, not duplicates"
+    # Redirect-after-POST: reloading the page it lands on posts nothing again.
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/requests/{ref}/edit")
+    for reload in range(2):
+        landed = client.get(response.headers["Location"])
+        html = landed.text
+        assert landed.status_code == 200
+        flashed = "Your draft is saved, but it cannot be submitted yet" in html
+        assert flashed == (reload == 0), "the flash shows once, on landing"
+        for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
+            assert message in html
+        assert 'value="Only a title"' in html, "what was typed is kept"
+        assert f'action="/requests/{ref}/edit"' in html, "the next save edits, not duplicates"
+    with flow.app.app_context(), session_scope() as session:
+        assert len(session.exec(select(AccessRequest)).all()) == 1, "no second draft"
+
+
+def test_an_empty_draft_is_refused_and_nothing_is_written(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    for button in ("save", "submit"):
+        response = client.post("/requests/new", data=form_data(page, **{button: "1"}))
+        assert response.status_code == 422
+        assert "Nothing was typed" in response.text
+        assert 'class="error-summary"' in response.text
+    with flow.app.app_context(), session_scope() as session:
+        assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
 
 
 def test_the_dataset_picker_shows_whose_data_each_holds(client, flow):
@@ -95,6 +118,13 @@ def test_withdrawing_through_the_page(client, flow):
     page = client.get(f"/requests/{ref}").text
     response = client.post(f"/requests/{ref}/withdraw", data=form_data(page, reason=""))
     assert response.status_code == 422 and "Say why the request is withdrawn." in response.text
+    html = response.text
+    # The summary links to the field as it is on the page, in a panel left open.
+    assert 'href="#withdraw-reason"' in html and 'id="withdraw-reason"' in html
+    assert 'href="#reason"' not in html
+    assert '<details class="withdraw" open>' in html
+    assert 'aria-invalid="true"' in html[html.index('id="withdraw-reason"') - 200 :]
+    assert '<details class="withdraw">' in client.get(f"/requests/{ref}").text, "closed at first"
     response = client.post(
         f"/requests/{ref}/withdraw", data=form_data(page, reason="Funding ended")
     )

@@ -20,7 +20,11 @@ class SearchForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Portal-wide role", choices=options(PORTAL_ROLE_CHOICES))
+    role = SelectField(
+        "Portal-wide role",
+        choices=options(PORTAL_ROLE_CHOICES),
+        invalid_choice_message="Choose a portal-wide role.",
+    )
 
 
 class RevokeRoleForm(FlaskForm):
@@ -47,7 +51,9 @@ class NationForm(FlaskForm):
         "Name", validators=[DataRequired("Give the Nation's name.")], render_kw={"maxlength": 200}
     )
     framework = SelectField(
-        "Data-governance framework", choices=options((f.value, f.value) for f in Framework)
+        "Data-governance framework",
+        choices=options((f.value, f.value) for f in Framework),
+        invalid_choice_message="Choose a data-governance framework.",
     )
 
 
@@ -66,6 +72,7 @@ class DatasetForm(FlaskForm):
     nations = CheckboxesField(
         "Whose data it holds",
         validators=[DataRequired("Name at least one Nation whose data the dataset holds.")],
+        invalid_choice_message="Choose the Nations from the list.",
     )
 
 

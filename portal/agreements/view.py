@@ -26,6 +26,11 @@ class AgreementView:
     agreement: Agreement
     parties: list[PartyLine]
 
+    @property
+    def signed(self) -> int:
+        """How many parties signed: the download says what the file is by it."""
+        return sum(1 for line in self.parties if line.signature is not None)
+
 
 def view(session: Session, request: AccessRequest) -> AgreementView | None:
     """The agreement with who signed. Where a person may still sign is the workflow's

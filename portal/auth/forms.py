@@ -5,10 +5,14 @@ from wtforms.validators import DataRequired, EqualTo
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "E-mail address", validators=[DataRequired()], render_kw={"autocomplete": "username"}
+        "E-mail address",
+        validators=[DataRequired("Give your e-mail address.")],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        "Password",
+        validators=[DataRequired("Give your password.")],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -28,8 +32,14 @@ class InvitationForm(FlaskForm):
         validators=[DataRequired("Give the e-mail address to send the invitation to.")],
         render_kw={"autocomplete": "off"},
     )
-    role = SelectField("Role", validators=[DataRequired("Choose a role.")])
-    nation = SelectField("Nation (for a representative)", default="")
+    role = SelectField(
+        "Role", validators=[DataRequired("Choose a role.")], invalid_choice_message="Choose a role."
+    )
+    nation = SelectField(
+        "Nation (for a representative)",
+        default="",
+        invalid_choice_message="Choose a Nation from the list.",
+    )
 
 
 class NewAccountForm(FlaskForm):
@@ -57,21 +67,23 @@ NEW_PASSWORD_HINT = "At least 10 characters. A few unrelated words make a good o
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail address", validators=[DataRequired()], render_kw={"autocomplete": "username"}
+        "E-mail address",
+        validators=[DataRequired("Give your e-mail address.")],
+        render_kw={"autocomplete": "username"},
     )
 
 
 class NewPasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
-        validators=[DataRequired()],
+        validators=[DataRequired("Choose a new password.")],
         description=NEW_PASSWORD_HINT,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "The new password again",
         validators=[
-            DataRequired(),
+            DataRequired("Type the new password again."),
             EqualTo("new_password", message="The two new passwords differ."),
         ],
         render_kw={"autocomplete": "new-password"},
@@ -85,7 +97,7 @@ class AcceptForm(FlaskForm):
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(
         "Current password",
-        validators=[DataRequired()],
+        validators=[DataRequired("Give your current password.")],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -97,7 +109,9 @@ class ConfirmForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(
         "Code",
-        validators=[DataRequired()],
+        validators=[
+            DataRequired("Give the code your authenticator app shows, or a recovery code.")
+        ],
         description="The six digits your authenticator app shows now, or one of your "
         "recovery codes.",
         render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "maxlength": 20},
@@ -106,5 +120,7 @@ class CodeForm(FlaskForm):
 
 class DisableTwoFactorForm(FlaskForm):
     password = PasswordField(
-        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        "Your password",
+        validators=[DataRequired("Give your password.")],
+        render_kw={"autocomplete": "current-password"},
     )

@@ -1,26 +1,37 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, StringField
+from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from portal.registry.models import Nation
+from portal.requests.forms import WholeNumberField
 
-WHOLE_NUMBER = "Give a whole number."
+
+def _whole_number(label: str, message: str, required: bool = True) -> WholeNumberField:
+    """A whole number, its message naming it whether it is missing or not a number."""
+    check = InputRequired(message) if required else Optional()
+    return WholeNumberField(label, invalid=message, validators=[check])
 
 
 class ProfileForm(FlaskForm):
-    review_quorum = IntegerField(
-        "Steward reviews needed before approval", validators=[InputRequired(WHOLE_NUMBER)]
+    review_quorum = _whole_number(
+        "Steward reviews needed before approval",
+        "Give the steward reviews needed as a whole number.",
     )
-    min_approvals = IntegerField(
-        "Of those, reviews that must recommend approval", validators=[InputRequired(WHOLE_NUMBER)]
+    min_approvals = _whole_number(
+        "Of those, reviews that must recommend approval",
+        "Give the reviews that must recommend approval as a whole number.",
     )
     residency = StringField("Where the data may be stored")
-    max_term_days = IntegerField("Longest term of an agreement, in days", validators=[Optional()])
+    max_term_days = _whole_number(
+        "Longest term of an agreement, in days",
+        "Give the longest term as a whole number of days, or leave it empty.",
+        required=False,
+    )
     output_review_required = BooleanField("The community reviews outputs before they are published")
-    small_cell_threshold = IntegerField(
-        "Small-cell threshold", validators=[InputRequired(WHOLE_NUMBER)]
+    small_cell_threshold = _whole_number(
+        "Small-cell threshold", "Give the small-cell threshold as a whole number."
     )
 
     @staticmethod

@@ -1,11 +1,21 @@
 """A Nation's governance profile page: its representative edits it and its stewards."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlmodel import Session
 
 from portal.auth.forms import InvitationForm
 from portal.auth.models import Role, User
+from portal.auth.service import find_membership
 from portal.db import get_session, utcnow
 from portal.errors import Conflict, ValidationError
 from portal.policy.service import require
@@ -84,14 +94,18 @@ def designate(slug: str):
     return _page(session, nation, form, steward_form)
 
 
-@bp.route("/<slug>/stewards/<int:user_id>/remove", methods=["POST"])
+@bp.route("/<slug>/stewards/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove(slug: str, user_id: int):
+    """GET asks the representative to confirm (a page of its own: no script needed);
+    its button POSTs, which removes."""
     session = get_session()
     nation = _governed_nation(session, slug)
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or find_membership(session, user, Role.STEWARD, nation) is None:
         abort(404)
+    if request.method == "GET":
+        return render_template("registry/remove_steward.html", nation=nation, person=user)
     profiles.remove_steward(session, current_user, nation, user)
     flash(f"{user.name} is no longer a steward of {nation.name}.", "success")
     return redirect(url_for("registry.profile", slug=slug))

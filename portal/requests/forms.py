@@ -25,6 +25,21 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class WholeNumberField(IntegerField):
+    """A whole number whose refusal names the field ("Give the retention as a whole
+    number of days."), never WTForms' "Not a valid integer value."."""
+
+    def __init__(self, label: str, *, invalid: str, **kwargs) -> None:
+        super().__init__(label, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.invalid) from None
+
+
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -45,8 +60,9 @@ class DraftForm(FlaskForm):
     harm_assessment = TextAreaField(LABELS["harm_assessment"], render_kw={"rows": 4})
     ethics_approval = StringField(LABELS["ethics_approval"])
     storage_location = StringField(LABELS["storage_location"])
-    retention_days = IntegerField(
+    retention_days = WholeNumberField(
         LABELS["retention_days"],
+        invalid="Give the retention as a whole number of days.",
         validators=[Optional()],
         render_kw={"inputmode": "numeric"},
     )

@@ -65,7 +65,7 @@ def new():
     except ValidationError as error:
         form.show_errors(error.errors)
         return _render_draft(form, None, 422)
-    return _after_save(form, req)
+    return _after_save(req)
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
@@ -77,7 +77,11 @@ def edit(ref: str):
     except Refused as refusal:
         return show_refusal(ref, refusal)
     if request.method == "GET":
-        return _render_draft(_draft_form(obj=req), req)
+        form = _draft_form(obj=req)
+        if request.args.get(SHOW_GAPS):  # landed here after a refused submission
+            snapshot = service.snapshot(get_session(), req)
+            form.show_errors(request_fields.missing_for_submission(snapshot))
+        return _render_draft(form, req)
     form = _draft_form(DraftForm())
     if not _form_is_valid(form):
         return _render_draft(form, req, 422)
@@ -88,25 +92,30 @@ def edit(ref: str):
     if not isinstance(outcome, AccessRequest):
         flash(outcome.message, "error")
         return redirect(url_for("requests.show", ref=ref))
-    return _after_save(form, outcome)
+    return _after_save(outcome)
 
 
-def _after_save(form: DraftForm, req: AccessRequest):
+# The edit page's query flag: show what submission still needs, on the saved draft.
+SHOW_GAPS = "gaps"
+
+
+def _after_save(req: AccessRequest):
     """The draft is saved (and committed, even if submission below is refused:
-    nothing typed is ever lost). Then submit, if that was the button pressed."""
+    nothing typed is ever lost). Then submit, if that was the button pressed. Either
+    way the browser is sent on (redirect after POST): reloading the page it lands on
+    never posts the form, and so never makes a second draft."""
     if "submit" not in request.form:
         flash("Draft saved.", "info")
         return redirect(url_for("requests.show", ref=req.ref))
-    outcome = attempt(req.ref, Submit(), form)
+    outcome = attempt(req.ref, Submit())
     if isinstance(outcome, ValidationError):
-        form.show_errors(outcome.errors)
         flash(
             "Your draft is saved, but it cannot be submitted yet: see the fields marked.", "error"
         )
-        return _render_draft(form, req, 200)
+        return redirect(url_for("requests.edit", ref=req.ref, **{SHOW_GAPS: 1}))
     if not isinstance(outcome, AccessRequest):
         flash(f"Your draft is saved, but it was not submitted: {outcome.message}", "error")
-        return _render_draft(form, req, 200)
+        return redirect(url_for("requests.edit", ref=req.ref))
     flash("Submitted. A coordinator screens your request next.", "info")
     return redirect(url_for("requests.show", ref=req.ref))
 
@@ -134,10 +143,17 @@ def timeline(ref: str):
     return render_template("requests/timeline.html", req=req, page=page, after=after)
 
 
+# The withdraw form's fields, as they are named on the request page.
+WITHDRAW_FIELD_IDS = {"reason": "withdraw-reason"}
+
+
 @bp.route("/<ref>/withdraw", methods=["POST"])
 @login_required
 def withdraw(ref: str):
     outcome = attempt(ref, Withdraw(reason=request.form.get("reason", "")))
+    if isinstance(outcome, ValidationError):  # the panel opens again, on the field
+        error = outcome.errors.get("reason")
+        return show_refusal(ref, outcome, withdraw_error=error, field_ids=WITHDRAW_FIELD_IDS)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome)
     flash("The request is withdrawn.", "info")

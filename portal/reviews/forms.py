@@ -18,7 +18,14 @@ CRITERIA = {
     "ethics": "Ethics approval in place",
     "commercial": "Free of commercial use",
 }
+RECOMMENDATIONS = [
+    ("approve", "Approve"),
+    ("changes", "Ask the researcher for changes"),
+    ("refuse", "Refuse"),
+]
 ASSESSMENTS = [("met", "Met"), ("concern", "Concern"), ("unclear", "Unclear")]
+# How an assessment reads in a sentence ("Benefit to the Nation: a concern").
+ASSESSMENT_WORDS = {"met": "met", "concern": "a concern", "unclear": "unclear"}
 
 
 class ScreenForm(FlaskForm):
@@ -27,9 +34,18 @@ class ScreenForm(FlaskForm):
         choices=options(
             [("accept", "Accept for the Nations' review"), ("return", "Return to the researcher")]
         ),
+        invalid_choice_message="Choose an outcome: accept the request or return it.",
     )
-    reason = SelectField("Reason for returning", choices=options(RETURN_REASONS.items()))
+    reason = SelectField(
+        "Reason for returning",
+        choices=options(RETURN_REASONS.items()),
+        validate_choice=False,  # asked only when returning: validate_reason
+    )
     comment = TextAreaField("Comment to the researcher", render_kw={"rows": 4})
+
+    def validate_reason(self, field) -> None:
+        if self.outcome.data == "return" and field.data not in RETURN_REASONS:
+            raise ValidationError("Choose a reason for returning.")
 
 
 class ReviewForm(FlaskForm):
@@ -38,14 +54,8 @@ class ReviewForm(FlaskForm):
     )
     recommendation = RadioField(
         "Recommendation",
-        choices=options(
-            [
-                ("approve", "Approve"),
-                ("changes", "Ask the researcher for changes"),
-                ("refuse", "Refuse"),
-            ]
-        ),
-        validate_choice=False,
+        choices=options(RECOMMENDATIONS),
+        validate_choice=False,  # none when declaring a conflict: validate_recommendation
     )
     comment = TextAreaField("Comment", render_kw={"rows": 5})
     tell_researcher = BooleanField(
@@ -54,25 +64,51 @@ class ReviewForm(FlaskForm):
         default=True,
     )
 
+    def validate_recommendation(self, field) -> None:
+        if not self.conflict_of_interest.data and field.data not in dict(RECOMMENDATIONS):
+            raise ValidationError("Choose a recommendation.")
+
     def criteria(self) -> dict[str, str]:
-        return {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}
+        answers = {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}
+        return {key: answer for key, answer in answers.items() if answer}
+
+
+def _assessed(label: str):
+    """Each criterion is answered, none by default: a skipped one is no answer. A
+    steward declaring a conflict of interest assesses nothing."""
+
+    def check(form: ReviewForm, field) -> None:
+        if form.conflict_of_interest.data and not field.data:
+            return
+        if field.data not in dict(ASSESSMENTS):
+            raise ValidationError(f"Assess “{label}”: met, a concern or unclear.")
+
+    return check
 
 
 for _key, _label in CRITERIA.items():
     setattr(
         ReviewForm,
         f"criterion_{_key}",
-        SelectField(_label, choices=options(ASSESSMENTS), default="unclear"),
+        SelectField(
+            _label,
+            choices=options([("", "Choose an assessment"), *ASSESSMENTS]),
+            validate_choice=False,  # _assessed says which criterion, in words
+            validators=[_assessed(_label)],
+        ),
     )
 
 
 class DecisionForm(FlaskForm):
     outcome = RadioField(
-        "Decision", choices=options([("approve", "Approve"), ("refuse", "Refuse")])
+        "Decision",
+        choices=options([("approve", "Approve"), ("refuse", "Refuse")]),
+        invalid_choice_message="Choose a decision: approve or refuse.",
     )
     standard_conditions = CheckboxesField(
         "Standard conditions",
         choices=options((code, label) for code, (label, _text) in STANDARD_CONDITIONS.items()),
+        invalid_choice_message="Choose standard conditions from the list.",
     )
     custom_conditions = TextAreaField("Other conditions, one per line", render_kw={"rows": 4})
     reason = TextAreaField(

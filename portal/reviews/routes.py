@@ -6,11 +6,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.db import get_session
-from portal.errors import NotFound, Refused
+from portal.errors import NotFound, Refused, ValidationError
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest, RequestStatus
-from portal.reviews.forms import CRITERIA, DecisionForm, ReviewForm, RevokeForm, ScreenForm
+from portal.reviews.forms import (
+    ASSESSMENT_WORDS,
+    CRITERIA,
+    DecisionForm,
+    ReviewForm,
+    RevokeForm,
+    ScreenForm,
+)
 from portal.transparency.overview import overview
 from portal.web import attempt, load, refusal_status
 from portal.workflow import Decide, Review, Revoke, Screen, check
@@ -27,7 +34,10 @@ def _nation(slug: str) -> Nation:
 
 def _page(template: str, req, status: int = 200, **context):
     view = overview(get_session(), current_user, req)
-    return render_template(template, req=req, view=view, criteria=CRITERIA, **context), status
+    page = render_template(
+        template, req=req, view=view, criteria=CRITERIA, assessments=ASSESSMENT_WORDS, **context
+    )
+    return page, status
 
 
 def _step(template: str, ref: str, action: str, form, command_of, done: str, nation=None):
@@ -45,6 +55,9 @@ def _step(template: str, ref: str, action: str, form, command_of, done: str, nat
     if not form.validate():  # what was typed comes back, with what is wrong with it
         return _page(template, req, 422, **context)
     outcome = attempt(ref, command_of(form), form)
+    if isinstance(outcome, ValidationError):  # on its fields, in the page's summary
+        form.form_errors += [m for n, m in outcome.errors.items() if not hasattr(form, n)]
+        return _page(template, load(ref), refusal_status(outcome), **context)
     if not isinstance(outcome, AccessRequest):
         return _page(template, load(ref), refusal_status(outcome), refusal=outcome, **context)
     flash(done, "info")

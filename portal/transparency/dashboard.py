@@ -77,18 +77,29 @@ def dashboard(session: Session, user: User, window_days: int = DEFAULT_WINDOW) -
 
 def nation_counts(session: Session) -> list[NationCounts]:
     """For every Nation: the submitted requests touching its data, by status, and
-    those under review that wait for its stewards or its representative."""
+    those under review that wait for its stewards or its representative. A revoked
+    request counts under the Nation that revoked it only: the others did not."""
     rows = {nation.id: NationCounts(nation) for nation in session.exec(select(Nation))}
     requests = sa.func.count(sa.distinct(AccessRequest.id))  # once, however many datasets
     touching = session.exec(
         select(DatasetNation.nation_id, AccessRequest.status, requests)
         .join(RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id)
         .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
-        .where(AccessRequest.status != RequestStatus.DRAFT)
+        .where(AccessRequest.status.not_in([RequestStatus.DRAFT, RequestStatus.REVOKED]))
         .group_by(DatasetNation.nation_id, AccessRequest.status)
     )
     for nation_id, status, count in touching:
         rows[nation_id].by_status[status] = count
+    for nation_id, count in session.exec(
+        select(NationTrack.nation_id, sa.func.count())
+        .join(AccessRequest, AccessRequest.id == NationTrack.request_id)
+        .where(
+            AccessRequest.status == RequestStatus.REVOKED,
+            NationTrack.status == TrackStatus.REVOKED,
+        )
+        .group_by(NationTrack.nation_id)
+    ):
+        rows[nation_id].by_status[RequestStatus.REVOKED] = count
     waiting: dict[tuple[int, TrackStatus], int] = defaultdict(int)
     for nation_id, track_status, count in session.exec(
         select(NationTrack.nation_id, NationTrack.status, sa.func.count())

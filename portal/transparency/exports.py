@@ -86,11 +86,13 @@ CSV_COLUMNS = (
     ("decided by", lambda r: r.decided_by.name if r.decided_by else ""),
     ("decided on", lambda r: r.decision.decided_at.date() if r.decision else ""),
     ("reason", lambda r: r.decision.reason if r.decision else ""),
-    ("conditions", lambda r: "; ".join(c["text"] for c in conditions_of(r))),
+    # One condition a line, in one quoted cell: a condition's own ";" stays its own.
+    ("conditions", lambda r: "\n".join(c["text"] for c in conditions_of(r))),
     ("agreement", lambda r: r.agreement or ""),
     ("start", lambda r: r.start or ""),
     ("expiry", lambda r: r.expiry or ""),
     ("ended", lambda r: r.ended or ""),
+    ("revocation reason", lambda r: r.revocation_reason),
 )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.agreements.models import Agreement
+from portal.audit.events import EventType
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.errors import ValidationError
@@ -48,6 +49,7 @@ class RecordRow:
     start: date | None  # the agreement's term
     expiry: date | None
     ended: date | None  # the day access ended (revoked, expired or closed)
+    revocation_reason: str = ""  # why the Nation revoked it, if it did (its own reason)
 
     @property
     def nation_status(self) -> str:
@@ -206,6 +208,7 @@ def _rows(
         a.request_id: a
         for a in session.exec(select(Agreement).where(Agreement.request_id.in_(ids)))
     }
+    revocations = _revocation_reasons(session, nation, ids)
     rows = []
     for request in requests:
         decision = decisions.get(request.id)
@@ -226,9 +229,26 @@ def _rows(
                 start=start,
                 expiry=expiry,
                 ended=ended,
+                revocation_reason=revocations.get(request.id, ""),
             )
         )
     return rows
+
+
+def _revocation_reasons(session: Session, nation: Nation, ids: list[int]) -> dict[int, str]:
+    """The reason of each revocation the Nation made, by request: its own revocation
+    events (a revocation concerns the revoking Nation alone, so another Nation's
+    reason never reaches this record)."""
+    found = session.exec(
+        select(AuditEvent.request_id, AuditEvent.details)
+        .join(AuditEventNation, AuditEventNation.event_id == AuditEvent.id)
+        .where(
+            AuditEventNation.nation_id == nation.id,
+            AuditEvent.action == EventType.REQUEST_REVOKED,
+            AuditEvent.request_id.in_(ids),
+        )
+    )
+    return {request_id: details.get("reason", "") for request_id, details in found}
 
 
 def access_period(

@@ -56,7 +56,8 @@ def nation_record_csv(slug: str):
     document = exports.export_record(get_session(), current_user, nation, "csv")
     # With a byte-order mark, spreadsheets read the file as UTF-8 (Métis, not MÃ©tis).
     body = "\ufeff" + exports.csv_text(document)
-    return _download(body.encode(), "text/csv; charset=utf-8", nation, document, "csv")
+    # The mimetype alone: the response adds "; charset=utf-8" to text types itself.
+    return _download(body.encode(), "text/csv", nation, document, "csv")
 
 
 @bp.route("/nations/<slug>/record.pdf")

@@ -41,7 +41,7 @@ def validate_review(ctx: Context, command: Review) -> None:
     if command.recommendation not in {r.value for r in Recommendation}:
         raise ValidationError({"recommendation": "Choose approve, refuse or changes."})
     if command.recommendation in ("refuse", "changes") and not command.comment.strip():
-        raise ValidationError({"comment": "Explain the recommendation."})
+        raise ValidationError({"comment": "Explain the recommendation in the comment."})
     if _tells_researcher(command) and not messaging.may_read(
         ctx.session, ctx.actor, ctx.request, Thread(Channel.NATION, ctx.nation)
     ):

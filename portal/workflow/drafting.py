@@ -27,10 +27,16 @@ RETURN_REASONS = {
 }
 
 
+EMPTY_DRAFT = "Nothing was typed, so there is no draft to save: give at least a title."
+
+
 def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:
-    """A new draft (no request exists yet, so this is the one step outside perform())."""
+    """A new draft (no request exists yet, so this is the one step outside perform()).
+    A draft with nothing in it is refused: it would only be an untitled stray."""
     require(session, researcher, Action.CREATE)
     values, datasets = request_fields.clean(session, fields)
+    if not datasets and not any(values.values()):
+        raise ValidationError({"title": EMPTY_DRAFT})
     request = service.new_draft(session, researcher, values, datasets)
     record_event(session, action=EventType.REQUEST_CREATED, actor=researcher, request=request)
     return request

@@ -203,3 +203,22 @@ def test_agreements_are_private_files_and_never_cached(app, approved, instance_p
     folder = instance_path / "agreements"
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
     assert {oct(f.stat().st_mode & 0o777) for f in folder.iterdir()} == {oct(0o600)}
+
+
+def test_the_download_says_what_the_file_is(app, approved):
+    """Before anyone signs it is an agreement to read; then partly signed; then signed
+    by every party. It is never called signed before it is."""
+    researcher = signed_in(app, "researcher")
+
+    def link() -> str:
+        page = researcher.get(f"/requests/{approved}").get_data(as_text=True)
+        return page.split('class="downloads"')[1].split("</li>")[0]
+
+    assert "the English agreement to read before signing (PDF)" in link()
+    assert "signed" not in link().replace("before signing", "")
+    for count, (who, _nation) in enumerate(SIGNERS, start=1):
+        client = researcher if who == "researcher" else signed_in(app, who)
+        assert sign_through_the_page(client, approved).status_code == 302
+        if count < len(SIGNERS):
+            assert f"signed by {count} of {len(SIGNERS)} parties so far (PDF)" in link()
+    assert "the English agreement, signed by every party (PDF)" in link()

@@ -104,7 +104,7 @@ def test_bad_input_keeps_what_was_typed_names_each_field_and_writes_nothing(app,
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for field, message in [
-        ("small_cell_threshold", "Not a valid integer value."),
+        ("small_cell_threshold", "Give the small-cell threshold as a whole number."),
     ]:
         assert re.search(
             rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', html
@@ -149,9 +149,17 @@ def test_designating_and_removing_a_steward(app, rep_client, people, ask, make_r
     assert f"Robin Researcher is now a steward of {CEDAR}." in html
     assert ask(people["researcher"], "review", "red-cedar", request_id).allowed
 
-    response = rep_client.post(
-        f"/nations/red-cedar/stewards/{people['researcher']}/remove", data={"csrf_token": token}
-    )
+    # The profile page links to a confirmation, which works without JavaScript; only
+    # its button removes.
+    confirm_url = f"/nations/red-cedar/stewards/{people['researcher']}/remove"
+    assert f'href="{confirm_url}"' in html and f'action="{confirm_url}"' not in html
+    confirmation = rep_client.get(confirm_url)
+    assert confirmation.status_code == 200
+    text = confirmation.get_data(as_text=True)
+    assert f"Remove Robin Researcher as a steward of {CEDAR}?" in text
+    assert f'action="{confirm_url}"' in text and 'href="/nations/red-cedar/profile"' in text
+    assert ask(people["researcher"], "review", "red-cedar", request_id).allowed, "not yet"
+    response = rep_client.post(confirm_url, data={"csrf_token": csrf(text)})
     assert response.status_code == 302
     assert f"Robin Researcher is no longer a steward of {CEDAR}." in rep_client.get(PAGE).get_data(
         as_text=True
@@ -164,6 +172,7 @@ def test_designating_and_removing_a_steward(app, rep_client, people, ask, make_r
     for user_id in (people["researcher"], 9999):
         url = f"/nations/red-cedar/stewards/{user_id}/remove"
         assert rep_client.post(url, data={"csrf_token": token}).status_code == 404
+        assert rep_client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
