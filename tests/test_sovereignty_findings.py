@@ -359,6 +359,15 @@ def test_a_nation_whose_data_a_revision_drops_leaves_the_request(app, flow):
     signed = api.act("heron_rep", ref, "sign", password=PASSWORD)
     assert signed.status_code == 200 and signed.get_json()["status"] == "active"
 
+    # No party, no agreement: Red Cedar's people keep sight of the request, not the PDF.
+    assert api.get("cedar_rep", f"/requests/{ref}/agreement.pdf").status_code == 403
+    assert api.get("heron_rep", f"/requests/{ref}/agreement.pdf").status_code == 200
+    client = app.test_client()
+    sign_in(client, PEOPLE["cedar_steward1"][0])
+    assert client.get(f"/requests/{ref}/agreement.pdf").status_code == 403
+    page = client.get(f"/requests/{ref}").get_data(as_text=True)
+    assert 'id="agreement-h"' not in page and "agreement.pdf" not in page
+
     client = app.test_client()
     sign_in(client, PEOPLE["cedar_rep"][0])
     record = client.get("/nations/red-cedar/record")

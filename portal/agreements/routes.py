@@ -20,6 +20,7 @@ from portal.agreements import render, service
 from portal.agreements.verify import verify_pdf
 from portal.db import get_session
 from portal.errors import NotFound, ServiceError
+from portal.policy.access import require_agreement_reader
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.web import attempt, error_page, load, show_refusal
 from portal.workflow import Sign
@@ -51,6 +52,7 @@ class VerifyForm(FlaskForm):
 @login_required
 def download(ref: str):
     req = load(ref)
+    require_agreement_reader(get_session(), current_user, req)
     language = request.args.get("lang") or None
     try:
         filename, data = service.download(get_session(), current_user, req, language)

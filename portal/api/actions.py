@@ -11,7 +11,7 @@ from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session
-from portal.policy.access import get_visible
+from portal.policy.access import get_visible, require_agreement_reader
 from portal.workflow import Command, perform
 from portal.workflow import commands as c
 
@@ -52,5 +52,6 @@ def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The current agreement as a PDF (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
+    require_agreement_reader(session, user, req)
     filename, data = agreements.download(session, user, req)
     return data, {"Content-Disposition": f'inline; filename="{filename}"'}

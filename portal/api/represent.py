@@ -17,7 +17,7 @@ from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
-from portal.workflow import Option
+from portal.workflow import Option, messaging
 
 
 def me(session: Session, user: User) -> schemas.MeOut:
@@ -114,6 +114,19 @@ def allowed(option: Option) -> schemas.AllowedActionOut:
     )
 
 
+def _messages(session: Session, user: User, req: AccessRequest) -> list[schemas.AllowedActionOut]:
+    """``message``, once for each thread the caller may write in (messaging decides)."""
+    return [
+        schemas.AllowedActionOut(
+            action="message",
+            nation=thread.nation.slug if thread.nation else None,
+            channel=thread.channel.value,
+            blocked_by=[],
+        )
+        for thread in messaging.readable_threads(session, user, req)
+    ]
+
+
 def request(session: Session, user: User, req: AccessRequest) -> schemas.RequestOut:
     """The whole request as ``user`` may see it."""
     view = overview(session, user, req, with_timeline=False)
@@ -128,7 +141,8 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         nations=[n.slug for n in view.nations],
         tracks=[_track(session, track) for track in view.tracks],
         next_steps=view.next_steps,
-        allowed_actions=[allowed(option) for option in view.options],
+        allowed_actions=[allowed(option) for option in view.options]
+        + _messages(session, user, req),
         agreement=_agreement(session, req),
     )
 

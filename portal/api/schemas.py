@@ -126,6 +126,9 @@ class ChangesOut(Out):
 class AllowedActionOut(Out):
     action: str = Field(description="POST /requests/{ref}/actions/{action} (edit: PATCH).")
     nation: str | None = Field(description="The Nation it is done for, if one.")
+    channel: str | None = Field(
+        default=None, description="For message: the thread (coordinators, nation, internal)."
+    )
     blocked_by: list[dict[str, str]] = Field(
         description="Rules that still block it (e.g. approval before quorum); refusal stays open."
     )

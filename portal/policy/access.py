@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 from portal.policy.enforcer import LoadedPolicy
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import ROLE_REACH, WILDCARD, Action, Reach
@@ -96,18 +96,27 @@ def grants(policy: LoadedPolicy, holding: Holding, action: Action | str, domain:
     return policy.allows(holding.role.value, domain, str(action))
 
 
+def current_nation_ids(session: Session, request: AccessRequest) -> set[int]:
+    """The Nations whose data the request's current revision touches."""
+    key = ("current nations", request.id)
+    if (found := _cache(session).get(key)) is not None:
+        return found
+    touching = select(DatasetNation.nation_id).join(
+        RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id
+    )
+    found = set(session.exec(touching.where(RequestDataset.request_id == request.id)))
+    _cache(session)[key] = found
+    return found
+
+
 def request_nation_ids(session: Session, request: AccessRequest) -> set[int]:
     """The Nations a request concerns: whose data it touches now, and any that took part
     (a Nation whose data a revision dropped keeps sight of its part: invariant 11)."""
     key = ("nations", request.id)
     if (found := _cache(session).get(key)) is not None:
         return found
-    touching = select(DatasetNation.nation_id).join(
-        RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id
-    )
-    touching = touching.where(RequestDataset.request_id == request.id)
     tracks = select(NationTrack.nation_id).where(NationTrack.request_id == request.id)
-    found = set(session.exec(touching)) | set(session.exec(tracks))
+    found = current_nation_ids(session, request) | set(session.exec(tracks))
     _cache(session)[key] = found
     return found
 
@@ -165,6 +174,22 @@ def may_view(session: Session, user: User, request: AccessRequest) -> bool:
         return False
     nation_ids = request_nation_ids(session, request)
     return any(reaches(holding, request, nation_ids) for holding in viewing)
+
+
+def may_read_agreement(session: Session, user: User, request: AccessRequest) -> bool:
+    """Whether ``user`` reads the request's agreement: as one who sees the request through
+    a role that reaches it now. A Nation whose data a revision dropped keeps sight of
+    the request, but is no party to its agreement (invariant 11)."""
+    nation_ids = current_nation_ids(session, request)
+    return any(reaches(holding, request, nation_ids) for holding in _viewing(session, user))
+
+
+def require_agreement_reader(session: Session, user: User, request: AccessRequest) -> None:
+    if not may_read_agreement(session, user, request):
+        raise Forbidden(
+            "The agreement is its parties': your Nation's part in this request ended when a "
+            "revision dropped its data."
+        )
 
 
 def visible_clause(session: Session, user: User) -> sa.ColumnElement[bool]:

@@ -11,6 +11,7 @@ from portal.agreements import view as agreement_view
 from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
+from portal.policy.access import may_read_agreement
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import service
 from portal.requests.models import AccessRequest
@@ -114,7 +115,8 @@ def overview(
         fields=service.snapshot(session, req),
         options=available(session, user, req),
     )
-    view.agreement = agreement_view.view(session, req)
+    if may_read_agreement(session, user, req):
+        view.agreement = agreement_view.view(session, req)
     view.reasons = reasons(session, req, seen)
     view.next_steps = next_steps(
         req, tracks, view.options, researcher=seen.researcher, agreement=view.agreement
