@@ -28,6 +28,7 @@ from portal.errors import ServiceError
 from portal.notify.models import OutboxMessage
 from portal.notify.service import deliver
 from portal.requests.models import AccessRequest
+from portal.reviews.forms import CRITERIA
 from portal.reviews.models import NationTrack
 from portal.transparency import routes as transparency_routes
 from portal.workflow import Message as MessageCommand
@@ -382,6 +383,7 @@ def test_a_stewards_request_for_changes_can_open_the_thread_with_the_researcher(
     )
     ask = "Please describe how parents consent (sentinel CH1)"
     data = {"recommendation": "changes", "comment": ask, "tell_researcher": "y"}
+    data |= {f"criterion_{key}": "unclear" for key in CRITERIA}  # each must be answered
     answer = steward.post(path, data={**data, "csrf_token": csrf_token(form)})
     assert answer.status_code == 302
     assert flow.status(ref) == "changes_requested"
