@@ -94,11 +94,3 @@ def title(thread: Thread) -> str:
     if thread.channel is Channel.NATION:
         return f"The researcher and {thread.nation.name}"
     return f"{thread.nation.name}: its own discussion"
-
-
-def author_shown(message: Message, author: User, nation: Nation | None, names_nation: bool) -> str:
-    """Who wrote it: a name, or the Nation's name for what a person wrote for the Nation
-    to a reader who does not read the Nation's own names (``names_nation``; invariant 9)."""
-    if message.as_nation and nation is not None and not names_nation:
-        return nation.name
-    return author.name

@@ -51,14 +51,14 @@ def shown_messages(
 ) -> list[ShownMessage]:
     """The thread's messages, oldest first, as ``viewer`` reads them (a thread they may
     read: the caller found it with messaging.find_thread)."""
-    insider_of = sight(session, viewer, request).insider_of
-    names_nation = thread.nation is not None and thread.nation.id in insider_of
+    seen = sight(session, viewer, request)
+    nation_id = thread.nation.id if thread.nation else None
     return [
         ShownMessage(
             message,
-            conversations.author_shown(
-                message, author, thread.nation, names_nation or author.id == viewer.id
-            ),
+            author.name
+            if seen.names_writer(message.as_nation, nation_id, author.id)
+            else thread.nation.name,
             author.id == viewer.id,
         )
         for message, author in conversations.messages(session, request, thread)

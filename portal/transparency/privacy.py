@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from portal.audit.events import Audience, EventType
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
+from portal.conversations.models import Channel
 from portal.policy.access import request_nation_ids
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
@@ -28,7 +29,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.workflow.messaging import readable_threads
 
-Thread = tuple[str, int | None]  # a thread as an event names it: (channel, Nation id)
+Thread = tuple[Channel, int | None]  # a thread by its key: (channel, Nation id)
 
 # What anyone who may see the request reads of a withheld event's details.
 OPEN_DETAILS = ("revision",)
@@ -54,6 +55,11 @@ class Sight:
     def reads_sent(self, nation: Nation) -> bool:
         return self.researcher or nation.id in self.insider_of
 
+    def names_writer(self, as_nation: bool, nation_id: int | None, writer_id: int | None) -> bool:
+        """Whether a message's writer reads by name: what someone wrote for a Nation to
+        the researcher reads as the Nation's to anyone but its own people and the writer."""
+        return not as_nation or writer_id == self.viewer_id or nation_id in self.insider_of
+
 
 def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
     insider: set[int] = set()
@@ -65,10 +71,7 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
             for n in nations
             if authorize(session, viewer, Action.VIEW_RECORD, nation=n).allowed
         }
-    threads = frozenset(
-        (t.channel.value, t.nation.id if t.nation else None)
-        for t in readable_threads(session, viewer, request)
-    )
+    threads = frozenset(t.key for t in readable_threads(session, viewer, request))
     return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads)
 
 
@@ -77,10 +80,10 @@ def record_sight(reader: User | None, nation: Nation, request: AccessRequest | N
     Nation's own; but as the requesting side reads it when the reader is on that side
     (no one reads the deliberations on their own request)."""
     reader_id = reader.id if reader else 0
-    with_the_researcher = ("nation", nation.id)
+    with_the_researcher = (Channel.NATION, nation.id)
     if reader is not None and request is not None and request.involves(reader.id, reader.email):
         return Sight(reader_id, frozenset(), True, frozenset({with_the_researcher}))
-    own = frozenset({with_the_researcher, ("internal", nation.id)})
+    own = frozenset({with_the_researcher, (Channel.INTERNAL, nation.id)})
     return Sight(reader_id, frozenset({nation.id}), False, own)
 
 
@@ -131,7 +134,6 @@ def _show_message(
     nation_id = next(iter(nation_ids), None)
     if (details.get("channel"), nation_id) not in seen.threads:
         return ShownEvent(event, ", ".join(nation_names) or "a participant", {}, True)
-    own = event.actor_id is not None and event.actor_id == seen.viewer_id
-    if details.get("as_nation") and not own and nation_id not in seen.insider_of:
+    if not seen.names_writer(bool(details.get("as_nation")), nation_id, event.actor_id):
         return ShownEvent(event, ", ".join(nation_names), details, False)
     return ShownEvent(event, label, details, False)

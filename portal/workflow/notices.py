@@ -114,7 +114,9 @@ def message_posted(session: Session, request: AccessRequest, thread: Thread, mes
     """Everyone else who may read the thread. Mail names no one who wrote for a Nation
     (its people read the names on the thread's page), and carries no message."""
     readers = [p for p in messaging.readers(session, request, thread) if p.id != message.author_id]
-    author = session.get(User, message.author_id)
-    shown = conversations.author_shown(message, author, thread.nation, names_nation=False)
+    # Written for the Nation: the mail names the Nation, no one in it.
+    writer = thread.nation if message.as_nation else session.get(User, message.author_id)
     title = conversations.title(thread)
-    queue(session, readers, "message_posted", request, thread=thread, title=title, author=shown)
+    queue(
+        session, readers, "message_posted", request, thread=thread, title=title, author=writer.name
+    )
