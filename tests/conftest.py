@@ -22,6 +22,7 @@ from portal.models import metadata
 from portal.paths import resource_dir
 from portal.policy.files import read_directory
 from portal.policy.store import replace_file_rules
+from portal.policy.versions import first_rules_version
 from portal.registry import service as registry
 
 from helpers import (
@@ -53,6 +54,7 @@ def load_policies(url: str) -> None:
     try:
         with Session(engine) as session:
             replace_file_rules(session, [(ln.source, ln.ptype, list(ln.values)) for ln in lines])
+            session.add(first_rules_version([(ln.ptype, *ln.values) for ln in lines]))
             session.commit()
     finally:
         engine.dispose()

@@ -40,6 +40,8 @@ class Agreement(SQLModel, table=True):
     # The latest version: every signature adds one (see AgreementVersion).
     version: int = Field(default=0)
     sha256: str = Field(max_length=64)
+    # The version of the governance rules (its standard clauses) it was issued under.
+    rules_version: int | None = Field(default=None)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

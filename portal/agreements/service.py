@@ -32,6 +32,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import NotFound, ServiceError
 from portal.paths import private_dir, write_private
+from portal.policy.models import rules_version_in_force
 from portal.requests.models import AccessRequest
 
 
@@ -100,6 +101,7 @@ def issue(session: Session, request: AccessRequest, language: str = "en") -> Agr
         term_start=start,
         term_end=start + timedelta(days=term_days(request, nations)),
         sha256="",
+        rules_version=rules_version_in_force(session),
     )
     session.add(agreement)
     session.flush()

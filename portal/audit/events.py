@@ -44,6 +44,11 @@ class EventType(enum.StrEnum):
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
     POLICY_LOADED = "policy.loaded"
+    RULES_CHANGED = "rules.changed"
+    PROPOSAL_MADE = "proposal.made"
+    PROPOSAL_VOTED = "proposal.voted"
+    PROPOSAL_WITHDRAWN = "proposal.withdrawn"
+    PROPOSAL_REJECTED = "proposal.rejected"
     NATION_REGISTERED = "nation.registered"
     NATION_PROFILE_CHANGED = "nation.profile_changed"
     NATION_RECORD_DOWNLOADED = "nation.record_downloaded"
@@ -107,6 +112,11 @@ _WORDS = {
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
     EventType.POLICY_LOADED: "Governance rules loaded",
+    EventType.RULES_CHANGED: "Governance rules changed: a new version is in force",
+    EventType.PROPOSAL_MADE: "A change to the portal-wide rules was proposed",
+    EventType.PROPOSAL_VOTED: "A member Nation answered a proposed change to the rules",
+    EventType.PROPOSAL_WITHDRAWN: "A proposed change to the rules was withdrawn",
+    EventType.PROPOSAL_REJECTED: "A proposed change to the rules was rejected",
     EventType.NATION_REGISTERED: "Nation registered",
     EventType.NATION_PROFILE_CHANGED: "Governance profile changed",
     EventType.NATION_RECORD_DOWNLOADED: "The Nation's record downloaded",

@@ -118,4 +118,6 @@ class Decision(SQLModel, table=True):
     reason: str = Field(default="")
     # The conditions attached to an approval: [{"code": "...", "text": "..."}]
     conditions: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    # The version of the governance rules in force when it was made (portal/policy/versions.py).
+    rules_version: int | None = Field(default=None)
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,6 +9,7 @@ from portal.audit.events import EventType
 from portal.conversations.models import Channel
 from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
+from portal.policy.versions import number_in_force
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
@@ -116,6 +117,7 @@ def decide(ctx: Context, command: Decide) -> None:
         outcome=Outcome(command.outcome),
         reason=reason,
         conditions=ctx.extra["conditions"] if approve else [],
+        rules_version=number_in_force(ctx.session),
     )
     ctx.session.add(decision)
     track = track_for(ctx.session, request, nation) or NationTrack(
