@@ -1,0 +1,44 @@
+"""The governance rules in words: each policy line as a sentence a member can read.
+
+The rules page, the history, a proposal's diff and a Nation's own rules all say a
+line through ``explain_line``, so a line reads the same wherever it is shown.
+"""
+
+from collections.abc import Sequence
+
+from portal.policy.conditions import CONDITIONS
+from portal.policy.vocabulary import WILDCARD, Action
+
+
+def _where(domain: str, nation_names: dict[str, str]) -> str:
+    if domain == WILDCARD:
+        return "in every Nation"
+    return f"in {nation_names.get(domain, domain)}"
+
+
+def condition_words(name: str) -> str:
+    """What a named condition asks, from its own description (the checker's docstring)."""
+    check = CONDITIONS.get(name)
+    doc = (check.__doc__ or "").strip() if check else ""
+    return " ".join(doc.split()) if doc else f"the rule {name!r} (not known to this portal)"
+
+
+def explain_line(line: Sequence[str], nation_names: dict[str, str] | None = None) -> str:
+    """One policy line ([ptype, v0, v1, ...]) as a sentence."""
+    names = nation_names or {}
+    ptype, *values = line
+    if ptype == "p" and len(values) == 3:
+        role, domain, action = values
+        try:
+            phrase = Action(action).phrase
+        except ValueError:
+            phrase = action.replace("_", " ")
+        where = "wherever they hold the role" if domain == WILDCARD else _where(domain, names)
+        return f"A {role} may {phrase} ({where})."
+    if ptype == "p2" and len(values) >= 3:
+        domain, action, name = values[:3]
+        return (
+            f"{_where(domain, names).capitalize()}, {action.replace('_', ' ')} needs: "
+            f"{condition_words(name)}"
+        )
+    return ", ".join(line)
