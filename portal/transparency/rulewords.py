@@ -37,8 +37,8 @@ def explain_line(line: Sequence[str], nation_names: dict[str, str] | None = None
         return f"A {role} may {phrase} ({where})."
     if ptype == "p2" and len(values) >= 3:
         domain, action, name = values[:3]
-        return (
-            f"{_where(domain, names).capitalize()}, {action.replace('_', ' ')} needs: "
-            f"{condition_words(name)}"
+        where = _where(domain, names)
+        return f"{where[0].upper()}{where[1:]}, {action.replace('_', ' ')} needs: " + (
+            condition_words(name)
         )
     return ", ".join(line)
