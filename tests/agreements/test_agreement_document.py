@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from portal.agreements import render
 from portal.agreements import service as agreements
+from portal.agreements.clauses import STANDARD_CLAUSES
 from portal.agreements.document import term_days
 from portal.db import session_scope
 from portal.paths import resource_dir
@@ -165,6 +166,11 @@ def test_every_sentence_of_the_template_has_its_french():
         )
     }
     source |= {text for _label, text in STANDARD_CONDITIONS.values()}
+    # The first standard clauses: the template prints those of the agreement's rules.
+    source |= {
+        clause[key] for clause in STANDARD_CLAUSES for key in ("title", "text", "text_if_none")
+        if key in clause
+    }  # fmt: skip
     with (render.LOCALE_DIR / "fr" / "LC_MESSAGES" / "agreement.po").open("rb") as file:
         catalog = read_po(file)
     translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
