@@ -5,7 +5,7 @@ from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal.requests.forms import CheckboxesField, options
-from portal.reviews.terms import Catalogue
+from portal.reviews.terms import Catalogue, default_catalogue
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
@@ -120,8 +120,10 @@ class DecisionForm(FlaskForm):
     # Set by the page: the Nation approved already, so a refusal needs confirming.
     after_approval = False
 
-    def __init__(self, catalogue: Catalogue, **kwargs) -> None:
+    def __init__(self, catalogue: Catalogue | None = None, **kwargs) -> None:
+        """``catalogue``: the standard conditions in force (the page reads them)."""
         super().__init__(**kwargs)
+        catalogue = default_catalogue() if catalogue is None else catalogue
         self.standard_conditions.choices = options(
             (code, entry["label"]) for code, entry in catalogue.items()
         )
