@@ -5,7 +5,14 @@ They are governance rules like the policy lines: the first version of the rules
 Nations approve may change them. Each clause has a code, a title and a text; the
 output-review clause has two texts, ``%(nations)s`` naming who reviews outputs.
 The English texts are the translation catalogue's keys (portal/agreements/locale).
+An agreement prints the clauses of the rules version it was issued under.
 """
+
+import copy
+
+from sqlmodel import Session
+
+from portal.policy.models import clauses_of
 
 STANDARD_CLAUSES: list[dict[str, str]] = [
     {
@@ -55,3 +62,19 @@ STANDARD_CLAUSES: list[dict[str, str]] = [
         "once, and the clause on return or destruction applies.",
     },
 ]
+
+
+# The clause whose text names the Nations that review outputs (%(nations)s), with a
+# second text for when none does.
+OUTPUT_REVIEW = "output_review"
+
+
+def default_clauses() -> list[dict[str, str]]:
+    return copy.deepcopy(STANDARD_CLAUSES)
+
+
+def agreement_clauses(session: Session, rules_version: int | None) -> list[dict[str, str]]:
+    """The standard clauses of an agreement issued under ``rules_version`` (the first
+    ones for an agreement issued before versions were kept)."""
+    kept = clauses_of(session, rules_version)
+    return default_clauses() if kept is None else kept

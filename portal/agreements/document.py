@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.agreements.clauses import agreement_clauses
 from portal.agreements.models import Agreement
 from portal.agreements.parties import approving_nations, parties_of
 from portal.auth.models import User
@@ -12,7 +13,7 @@ from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of, nations_of
 from portal.reviews.models import Decision, Outcome
-from portal.reviews.terms import STANDARD_CONDITIONS
+from portal.reviews.terms import catalogue_of, condition_params
 
 
 def _approval(session: Session, request: AccessRequest, nation: Nation) -> Decision:
@@ -42,13 +43,14 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
     for nation in nations:
         decision = _approval(session, request, nation)
         representative = session.get(User, decision.representative_id)
-        params = {
-            "nation": nation.name,
-            "threshold": nation.small_cell_threshold,
-            "location": request.storage_location or "as declared",
-        }
+        params = condition_params(nation, request.storage_location)
+        # A standard condition reads in another language from the text of the catalogue
+        # it was decided under, completed with the same values.
+        catalogue = catalogue_of(session, decision.rules_version)
         conditions = [
-            {**c, "params": params if c.get("code") in STANDARD_CONDITIONS else None}
+            {**c, "params": params, "template": catalogue[c["code"]]["text"]}
+            if c.get("code") in catalogue
+            else {**c, "params": None}
             for c in decision.conditions
         ]
         rows.append(
@@ -88,6 +90,7 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         "nations": rows,
         "datasets": datasets,
         "output_review": [n.name for n in nations if n.output_review_required],
+        "clauses": agreement_clauses(session, agreement.rules_version),
         "parties": [
             {"field": p.field_name, "nation": p.nation.name if p.nation else None,
              "signer": researcher.name if p.nation is None else None}

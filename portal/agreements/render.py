@@ -24,10 +24,10 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from portal.agreements.clauses import OUTPUT_REVIEW
 from portal.agreements.gc_pause import collector_paused
 from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
-from portal.reviews.terms import STANDARD_CONDITIONS
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
@@ -63,17 +63,37 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["css_string"] = css_string
     env.filters["css_counters"] = css_counters
     env.filters["condition"] = lambda condition: condition_in(condition, language)
+    env.filters["words"] = lambda text: words_in(text, language)
+    env.filters["clause"] = lambda clause, nations: clause_in(clause, nations, language)
     return env
+
+
+def words_in(text: str, language: str) -> str:
+    """A text of the rules (a clause's title or text) in ``language``: the catalogue's
+    translation, or the English as the rules hold it when the catalogue does not know
+    it (a text the members changed). A plain string, so the template escapes it."""
+    return str(translations(language).gettext(text))
 
 
 def condition_in(condition: dict[str, Any], language: str) -> str:
     """A Nation's condition in ``language``: standard ones are translated with the
-    values they were decided with; a Nation's own words stay as written."""
-    template = STANDARD_CONDITIONS.get(condition.get("code", ""))
-    params = condition.get("params")
-    if language == "en" or template is None or not params:
+    values they were decided with; a Nation's own words, and a standard text the
+    catalogue has no translation of, stay as decided."""
+    template, params = condition.get("template"), condition.get("params")
+    if language == "en" or not template or not params:
         return condition["text"]
-    return translations(language).gettext(template[1]).format(**params)
+    translated = words_in(template, language)
+    return condition["text"] if translated == template else translated.format(**params)
+
+
+def clause_in(clause: dict[str, str], nations: list[str], language: str) -> str:
+    """A standard clause's text; the output-review clause names the Nations that
+    review outputs, or says none does."""
+    if clause["code"] != OUTPUT_REVIEW:
+        return words_in(clause["text"], language)
+    if not nations:
+        return words_in(clause["text_if_none"], language)
+    return words_in(clause["text"], language) % {"nations": ", ".join(nations)}
 
 
 @cache

@@ -14,7 +14,6 @@ from pydantic_core import PydanticCustomError
 from portal.conversations.models import MAX_BODY, Channel
 from portal.requests.models import RequestStatus
 from portal.reviews.models import Outcome, Recommendation
-from portal.reviews.terms import STANDARD_CONDITIONS
 from portal.workflow.drafting import RETURN_REASONS, SCREEN_OUTCOMES
 
 MAX_PAGE = 100
@@ -138,9 +137,9 @@ class DecideIn(Body):
     reason: Text = Field(default="", description="Required when refusing; the researcher sees it.")
     conditions: list[Text] = Field(
         default_factory=list,
-        description="Conditions of an approval: standard ones by code ("
-        + ", ".join(STANDARD_CONDITIONS)
-        + "), others in words.",
+        description="Conditions of an approval: standard ones by their code in the "
+        "catalogue of the rules in force (a code it does not hold is refused), others in "
+        "words.",
         examples=[["aggregate_only", "Results are shown to the council first."]],
     )
 

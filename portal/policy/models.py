@@ -146,3 +146,26 @@ def rules_version_in_force(session) -> int | None:
     """The newest rules version's number (portal/policy/versions.py keeps them); here, in
     the data layer, so the agreement below the policy can name the one it was issued under."""
     return session.exec(sa.select(sa.func.max(RulesVersion.number))).scalar()
+
+
+def _version(session, number: int | None) -> RulesVersion | None:
+    return None if number is None else session.get(RulesVersion, number)
+
+
+def catalogue_in_force(session) -> dict[str, dict[str, str]] | None:
+    """The standard conditions of the rules in force; None before any version was kept
+    (the decision then offers the defaults, portal/reviews/terms.py)."""
+    return catalogue_of(session, rules_version_in_force(session))
+
+
+def catalogue_of(session, number: int | None) -> dict[str, dict[str, str]] | None:
+    """The standard conditions of version ``number``; None for no such version."""
+    version = _version(session, number)
+    return None if version is None else dict(version.catalogue)
+
+
+def clauses_of(session, number: int | None) -> list[dict[str, str]] | None:
+    """The agreement's standard clauses of version ``number`` (an agreement's own);
+    None for an agreement issued before versions were kept."""
+    version = _version(session, number)
+    return None if version is None else [dict(clause) for clause in version.clauses]

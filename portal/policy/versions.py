@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from portal.agreements.clauses import STANDARD_CLAUSES
+from portal.agreements.clauses import default_clauses
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
@@ -35,22 +35,13 @@ from portal.policy.models import (
     RulesVersion,
     rules_version_in_force,
 )
+from portal.policy.standard_texts import check_catalogue, check_clauses
 from portal.policy.store import bump_version
 from portal.policy.vocabulary import WILDCARD
 from portal.registry.models import Nation
-from portal.reviews.terms import STANDARD_CONDITIONS
+from portal.reviews.terms import default_catalogue
 
 LineValues = tuple[str, ...]  # (ptype, v0, v1, ...)
-
-
-def default_catalogue() -> dict[str, dict[str, str]]:
-    return {
-        code: {"label": label, "text": text} for code, (label, text) in STANDARD_CONDITIONS.items()
-    }
-
-
-def default_clauses() -> list[dict[str, str]]:
-    return copy.deepcopy(STANDARD_CLAUSES)
 
 
 @dataclass(frozen=True)
@@ -181,13 +172,7 @@ def check_rules(session: Session, rules: Rules) -> list[Problem]:
         for number, line in enumerate(rules.lines, start=1)
     ]
     problems = check_lines(lines, known)
-    for code, entry in rules.catalogue.items():
-        if not entry.get("label", "").strip() or not entry.get("text", "").strip():
-            problems.append(Problem(f"condition {code}", "needs a label and a text"))
-    for clause in rules.clauses:
-        if not clause.get("title", "").strip() or not clause.get("text", "").strip():
-            problems.append(Problem(f"clause {clause['code']}", "needs a title and a text"))
-    return problems
+    return problems + check_catalogue(rules.catalogue) + check_clauses(rules.clauses)
 
 
 def _write_rows(session: Session, old: list[PolicyRule], lines: tuple[LineValues, ...]) -> None:

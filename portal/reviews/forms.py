@@ -5,7 +5,7 @@ from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal.requests.forms import CheckboxesField, options
-from portal.reviews.terms import STANDARD_CONDITIONS
+from portal.reviews.terms import Catalogue, default_catalogue
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
@@ -107,7 +107,7 @@ class DecisionForm(FlaskForm):
     )
     standard_conditions = CheckboxesField(
         "Standard conditions",
-        choices=options((code, label) for code, (label, _text) in STANDARD_CONDITIONS.items()),
+        choices=[],  # the catalogue in force, given by the page (__init__)
         invalid_choice_message="Choose standard conditions from the list.",
     )
     custom_conditions = TextAreaField("Other conditions, one per line", render_kw={"rows": 4})
@@ -119,6 +119,14 @@ class DecisionForm(FlaskForm):
     )
     # Set by the page: the Nation approved already, so a refusal needs confirming.
     after_approval = False
+
+    def __init__(self, catalogue: Catalogue | None = None, **kwargs) -> None:
+        """``catalogue``: the standard conditions in force (the page reads them)."""
+        super().__init__(**kwargs)
+        catalogue = default_catalogue() if catalogue is None else catalogue
+        self.standard_conditions.choices = options(
+            (code, entry["label"]) for code, entry in catalogue.items()
+        )
 
     def validate_confirm_refusal(self, field) -> None:
         if self.after_approval and self.outcome.data == "refuse" and not field.data:

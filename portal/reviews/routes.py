@@ -18,6 +18,7 @@ from portal.reviews.forms import (
     RevokeForm,
     ScreenForm,
 )
+from portal.reviews.terms import catalogue_in_force
 from portal.transparency.overview import overview
 from portal.web import attempt, load, refusal_status
 from portal.workflow import Decide, Review, Revoke, Screen, check
@@ -99,7 +100,7 @@ def decide(ref: str, nation_slug: str):
         conditions = tuple(form.conditions())
         return Decide(nation.slug, form.outcome.data, form.reason.data or "", conditions)
 
-    form = DecisionForm()
+    form = DecisionForm(catalogue_in_force(get_session()))
     form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES
     done = f"{nation.name}'s decision is recorded."
     return _step("reviews/decide.html", ref, "decide", form, command, done, nation)

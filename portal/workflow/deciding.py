@@ -15,7 +15,7 @@ from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
 from portal.reviews.models import Review as ReviewRow
 from portal.reviews.service import has_reviewed, tally, track_for
-from portal.reviews.terms import STANDARD_CONDITIONS, condition_text
+from portal.reviews.terms import Catalogue, catalogue_in_force, condition_text, looks_like_code
 from portal.workflow import messaging
 from portal.workflow.commands import Decide, Review
 from portal.workflow.context import Context
@@ -103,7 +103,8 @@ def guard_decide(ctx: Context, command: Decide) -> BlockingRule | None:
 def validate_decide(ctx: Context, command: Decide) -> None:
     if command.outcome == "refuse" and not command.reason.strip():
         raise ValidationError({"reason": "Give the reason for refusing; the researcher sees it."})
-    ctx.extra["conditions"] = _conditions(command.conditions, ctx.nation, ctx.request)
+    catalogue = catalogue_in_force(ctx.session)
+    ctx.extra["conditions"] = _conditions(command.conditions, ctx.nation, ctx.request, catalogue)
 
 
 def decide(ctx: Context, command: Decide) -> None:
@@ -148,16 +149,23 @@ def decide(ctx: Context, command: Decide) -> None:
     ctx.session.flush()
 
 
-def _conditions(items: Any, nation: Nation, request: AccessRequest) -> list[dict]:
-    """Standard conditions by code, free-text ones as text: [{code, text}]."""
+def _conditions(
+    items: Any, nation: Nation, request: AccessRequest, catalogue: Catalogue
+) -> list[dict]:
+    """Standard conditions by code (of the catalogue in force), free-text ones as
+    text: [{code, text}]. A code the catalogue does not hold (one the members removed,
+    or mistyped) is refused, not kept as if it were the Nation's own words."""
     chosen = []
     for item in items or ():
         if not isinstance(item, str) or not item.strip():
             raise ValidationError({"conditions": "Each condition is a code or a sentence."})
         item = item.strip()
-        if item in STANDARD_CONDITIONS:
-            text = condition_text(item, nation, request.storage_location)
+        if item in catalogue:
+            text = condition_text(catalogue[item]["text"], nation, request.storage_location)
             chosen.append({"code": item, "text": text})
+        elif looks_like_code(item):
+            message = f"{item} is not a standard condition of the rules in force."
+            raise ValidationError({"conditions": message})
         else:
             chosen.append({"code": "custom", "text": item})
     return chosen

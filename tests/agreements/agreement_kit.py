@@ -20,6 +20,25 @@ HERON_CONDITIONS = ["Acknowledge the Métis Nation's knowledge keepers by name."
 # The researcher of the shared agreement: Cree syllabics and French accents.
 RESEARCHER_NAME = "Émilie ᓀᐦᐃᔭᐍᐏᐣ"
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
+# The first standard clauses as the PDF reads, in English and in French.
+CLAUSES_EN = [
+    "Purpose. The data is used only for the purpose approved",
+    "No re-identification. No one attempts to identify",
+    "No onward transfer. The data is not disclosed, sold or transferred",
+    "Ownership and acknowledgement. Each Nation keeps ownership of its data",
+    "Community review of outputs. Before publication, every output is submitted for review",
+    "Return or destruction. At the end of the term, or at once when a Nation revokes",
+    "Termination on breach. A breach of this agreement ends it",
+]
+CLAUSES_FR = [
+    "Objet. Les données servent uniquement à l’objet approuvé",
+    "Aucune réidentification. Personne ne tente d’identifier",
+    "Aucun transfert ultérieur.",
+    "Propriété et reconnaissance. Chaque Nation demeure propriétaire",
+    "Examen des résultats par la communauté. Avant publication",
+    "Restitution ou destruction. À la fin de la durée",
+    "Résiliation en cas de manquement.",
+]
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from portal.agreements import render
 from portal.agreements import service as agreements
+from portal.agreements.clauses import STANDARD_CLAUSES
 from portal.agreements.document import term_days
 from portal.db import session_scope
 from portal.paths import resource_dir
@@ -21,26 +22,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.reviews.terms import STANDARD_CONDITIONS
 
-from agreement_kit import RESEARCHER_NAME, pdf_text, request_of
-
-CLAUSES_EN = [
-    "Purpose. The data is used only for the purpose approved",
-    "No re-identification. No one attempts to identify",
-    "No onward transfer. The data is not disclosed, sold or transferred",
-    "Ownership and acknowledgement. Each Nation keeps ownership of its data",
-    "Community review of outputs. Before publication, every output is submitted for review",
-    "Return or destruction. At the end of the term, or at once when a Nation revokes",
-    "Termination on breach. A breach of this agreement ends it",
-]
-CLAUSES_FR = [
-    "Objet. Les données servent uniquement à l’objet approuvé",
-    "Aucune réidentification. Personne ne tente d’identifier",
-    "Aucun transfert ultérieur.",
-    "Propriété et reconnaissance. Chaque Nation demeure propriétaire",
-    "Examen des résultats par la communauté. Avant publication",
-    "Restitution ou destruction. À la fin de la durée",
-    "Résiliation en cas de manquement.",
-]
+from agreement_kit import CLAUSES_EN, CLAUSES_FR, RESEARCHER_NAME, pdf_text, request_of
 
 
 @pytest.fixture
@@ -165,6 +147,11 @@ def test_every_sentence_of_the_template_has_its_french():
         )
     }
     source |= {text for _label, text in STANDARD_CONDITIONS.values()}
+    # The first standard clauses: the template prints those of the agreement's rules.
+    source |= {
+        clause[key] for clause in STANDARD_CLAUSES for key in ("title", "text", "text_if_none")
+        if key in clause
+    }  # fmt: skip
     with (render.LOCALE_DIR / "fr" / "LC_MESSAGES" / "agreement.po").open("rb") as file:
         catalog = read_po(file)
     translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}

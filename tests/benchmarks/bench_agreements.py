@@ -25,6 +25,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 
 from portal.agreements import ca, render, signing
+from portal.agreements.clauses import STANDARD_CLAUSES
 from portal.agreements.settings import AgreementSettings
 
 DOCUMENT = {
@@ -57,6 +58,7 @@ DOCUMENT = {
                  {"title": "Heron schools", "custodian": "Schools (fictional)",
                   "nations": ["Blue Heron Métis (fictional)"]}],
     "output_review": ["Blue Heron Métis (fictional)", "Red Cedar Nation (fictional)"],
+    "clauses": STANDARD_CLAUSES,
     "parties": [
         {"field": "Researcher", "nation": None, "signer": "Robin Researcher"},
         {"field": "Nation-blue-heron", "nation": "Blue Heron Métis (fictional)", "signer": None},
