@@ -65,7 +65,11 @@ def test_the_api_accepts_the_codes_in_force_and_refuses_others_by_name(app, flow
         {"field": "conditions", "message": "elders_first is not a standard condition of the "
          "rules in force."}
     ], "a code not yet in the catalogue"  # fmt: skip
-    assert decide("heron_rep", "blue-heron", "no_linkage").status_code == 200
+    assert decide("heron_rep", "blue-heron", "no_linkage", "confidentiality").status_code == 200
+    assert decisions(app, ref).popitem()[1].conditions[1] == {
+        "code": "custom",
+        "text": "confidentiality",
+    }, "a plain word is a Nation's own words, not a mistyped code"
     install(app)
     body = problem(decide("cedar_rep", "red-cedar", "no_linkage", "Elders first."), 422)
     assert [e["field"] for e in body["errors"]] == ["conditions"]

@@ -163,7 +163,7 @@ def _conditions(
         if item in catalogue:
             text = condition_text(catalogue[item]["text"], nation, request.storage_location)
             chosen.append({"code": item, "text": text})
-        elif looks_like_code(item):
+        elif "_" in item and looks_like_code(item):  # "no_linkage"; a plain word is a sentence
             message = f"{item} is not a standard condition of the rules in force."
             raise ValidationError({"conditions": message})
         else:
