@@ -218,7 +218,8 @@ def test_users_create_stores_an_argon2_hash_of_the_password_from_stdin(
     assert password not in everything_stored(app), "the password is never stored as given"
     counts = row_counts(app)
     assert counts.pop("user_account") == 1
-    for policy_table in ("policy_rule", "policy_version", "rules_version"):  # loaded before every test
+    # The policy tables are loaded before every test.
+    for policy_table in ("policy_rule", "policy_version", "rules_version"):
         counts.pop(policy_table)
     # The one event that records it (and the chain head that follows it), nothing else.
     assert (counts.pop("audit_event"), counts.pop("audit_chain_head")) == (1, 1)
