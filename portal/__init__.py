@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.registry import routes as registry_routes
     from portal.requests import routes as request_routes
     from portal.reviews import routes as review_routes
+    from portal.rules import routes as rules_routes
     from portal.transparency import routes as transparency_routes
 
     db.init_app(app)
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     app.register_blueprint(agreement_routes.bp)
     app.register_blueprint(transparency_routes.bp)
+    app.register_blueprint(rules_routes.bp)
     throttle.init_app(app)  # wraps views of the blueprints above
     register_commands(app)
     return app

@@ -26,6 +26,7 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
+from portal.transparency.rulebook import may_read_rules
 from portal.transparency.words import action_words, recommendation_words, waited
 from portal.workflow import Command, invitations, perform
 
@@ -137,7 +138,7 @@ def _personal(response: Response) -> bool:
 def _layout_context() -> dict:
     """The signed-in person's roles, the Nations whose profile they may manage, whose
     record they may read and whose members they may invite, and whether they may see
-    the coordinators' dashboard and the administration pages."""
+    the coordinators' dashboard, the administration pages and the rules."""
     # Mail is rendered outside any web request: nobody is signed in there.
     if not has_request_context() or not current_user.is_authenticated:
         return {
@@ -149,6 +150,7 @@ def _layout_context() -> dict:
             "may_manage_registry": False,
             "may_invite": False,
             "inviting_nations": [],
+            "may_read_rules": False,
         }
     session = get_session()
     roles = roles_of(session, current_user)
@@ -166,6 +168,7 @@ def _layout_context() -> dict:
         "may_manage_registry": allowed(Action.MANAGE_REGISTRY),
         "may_invite": allowed(Action.INVITE),
         "inviting_nations": [n for n in nations.values() if allowed(Action.INVITE_MEMBER, n)],
+        "may_read_rules": may_read_rules(session, current_user),
     }
 
 

@@ -186,6 +186,7 @@ def module_database(template: str, folder) -> Iterator[str]:
     from portal.paths import resource_dir
     from portal.policy.files import read_directory
     from portal.policy.store import replace_file_rules
+    from portal.policy.versions import first_rules_version
 
     if not ON_POSTGRES:
         shutil.copyfile(template, folder / "portal.db")
@@ -199,6 +200,8 @@ def module_database(template: str, folder) -> Iterator[str]:
         with Session(engine) as session:
             rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
             replace_file_rules(session, rows)
+            # Version 1 of the rules, as the SQLite template (conftest.load_policies) has it.
+            session.add(first_rules_version([(ln.ptype, *ln.values) for ln in lines]))
             session.commit()
         engine.dispose()
         yield url

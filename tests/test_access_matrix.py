@@ -541,6 +541,11 @@ ROUTES: dict[str, Rule | str] = {
     "admin.nations": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.datasets": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
+    # The rules in words: every role reads them (read_rules); a version never recorded
+    # is not found (number: the first version, and one that does not exist).
+    "rules.in_force": signed_in(200),
+    "rules.versions": signed_in(200),
+    "rules.version": signed_in(lambda p, c: 200 if c.path.endswith("/1") else 404),
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -565,12 +570,16 @@ ROUTES: dict[str, Rule | str] = {
             "api.revoke",
             "api.message",
             "api.agreement_pdf",
+            "api.get_rules",
+            "api.list_rules_versions",
+            "api.get_rules_version",
         ],
         API_ROUTE,
     ),
 }
 
 R = "/api/v1/requests/{ref}"
+RULES_VERSIONS = ("1", "99")  # the version every test starts with, and one never made
 OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/openapi.json": lambda p, c: 200,
     "GET /api/v1/me": signed_in(200, anonymous=401),
@@ -583,6 +592,11 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}/events": signed_in(read, anonymous=401),
     f"GET {R}/conversations": signed_in(read, anonymous=401),
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
+    "GET /api/v1/rules": signed_in(200, anonymous=401),
+    "GET /api/v1/rules/versions": signed_in(200, anonymous=401),
+    "GET /api/v1/rules/versions/{number}": signed_in(
+        lambda p, c: 200 if c.path.endswith("/1") else 404, anonymous=401
+    ),
     **{
         f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
         for action in (
@@ -673,6 +687,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "token": [("not-an-invitation-token-0123456789abcdef", {})],
         "invitation_id": [(str(world.invitation_id), {"nation": "red-cedar"})],
         "dataset_slug": [("cedar-health", {})],
+        "number": [(number, {}) for number in RULES_VERSIONS],
         "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
     }
     for rule in page_rules(world.app):
@@ -709,10 +724,13 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref"}
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number"}
         assert not unfilled, f"{key}: no values for {unfilled}"
-        for state in states:
-            concrete = path.replace("{ref}", world.refs[state]) if state else path
+        numbered = (
+            [path.replace("{number}", n) for n in RULES_VERSIONS] if "{number}" in path else [path]
+        )
+        for state, filled in ((state, filled) for state in states for filled in numbered):
+            concrete = filled.replace("{ref}", world.refs[state]) if state else filled
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             nations = TOUCHED if action in NATION_BODIES else (None,)

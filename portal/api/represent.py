@@ -102,6 +102,7 @@ def _track(session: Session, view: TrackView) -> schemas.TrackOut:
             reason=decision.reason,
             conditions=decision.conditions,
             decided_at=decision.decided_at,
+            rules_version=decision.rules_version,
         ),
     )
 
@@ -158,6 +159,7 @@ def _agreement(session: Session, req: AccessRequest) -> dict | None:
         "language": agreement.language,
         "version": agreement.version,
         "sha256": agreement.sha256,
+        "rules_version": agreement.rules_version,
         "term_start": agreement.term_start.isoformat(),
         "term_end": agreement.term_end.isoformat(),
         "signatures": [

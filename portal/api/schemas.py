@@ -116,6 +116,10 @@ class DecisionOut(Out):
     reason: str
     conditions: list[ConditionOut]
     decided_at: datetime
+    rules_version: int | None = Field(
+        description="The version of the governance rules it was made under "
+        "(GET /rules/versions/{number}); null for a decision made before versions were kept."
+    )
 
 
 class ChangesOut(Out):
@@ -194,7 +198,8 @@ class RequestOut(Out):
         description="What the caller may do now, and what still blocks it."
     )
     agreement: dict[str, Any] | None = Field(
-        description="The data-use agreement once one exists, else null."
+        description="The data-use agreement once one exists, else null; its rules_version "
+        "is the version of the governance rules it was issued under."
     )
 
 

@@ -3,7 +3,7 @@ the OpenAPI document is generated from it (README.md, "API")."""
 
 from flask import Blueprint, current_app, request
 
-from portal.api import PREFIX, actions, openapi, problems, views
+from portal.api import PREFIX, actions, openapi, problems, rules, views
 from portal.api import bodies as b
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
@@ -95,6 +95,25 @@ ENDPOINTS += [
         "The current data-use agreement (the parties, the request's Nations, coordinators)",
         None, media_type="application/pdf",
         description="404 until every Nation approved and the agreement exists.",
+    ),
+]  # fmt: skip
+
+
+ENDPOINTS += [
+    Endpoint(
+        "GET", "/rules", rules.get_rules,
+        "The governance rules in force, every line in words (every member)", rules.RulesOut,
+        errors=(403,),
+    ),
+    Endpoint(
+        "GET", "/rules/versions", rules.list_rules_versions,
+        "Every version of the rules, newest first, with what made it", rules.RulesVersionList,
+        errors=(403,),
+    ),
+    Endpoint(
+        "GET", "/rules/versions/{number}", rules.get_rules_version,
+        "One version of the rules in full, and what changed from the one before",
+        rules.RulesVersionOut, errors=(403,),
     ),
 ]  # fmt: skip
 

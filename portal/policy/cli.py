@@ -1,4 +1,5 @@
-"""`portal policy check` and `portal policy load`."""
+"""`portal policy check`, `portal policy load`, and the rules in words: `portal policy
+show` (the rules in force) and `portal policy history` (one line per version)."""
 
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from portal.policy.check import check_directory, summary
 from portal.policy.files import read_directory
 from portal.policy.store import read_version
 from portal.policy.sync import load_files
+from portal.policy.versions import rules_in_force
+from portal.transparency.rulebook import history, rulebook
 
 policy_cli = AppGroup("policy", help="The governance rules: Casbin policy in policies/.")
 
@@ -51,3 +54,51 @@ def policy_load(directory: Path | None) -> None:
         click.echo(f"Loaded {count} policy lines from {directory}; policy version {version}.")
     else:
         click.echo(f"Policy unchanged: the database holds the {count} lines of {directory}.")
+
+
+@policy_cli.command("show")
+@reports_failures
+def policy_show() -> None:
+    """Print the rules in force in words: each role's, each action's, each Nation's own,
+    the standard conditions and the agreement's standard clauses."""
+    with session_scope() as session:
+        book = rulebook(session, rules_in_force(session))
+        version = book.version
+        if version is None:
+            click.echo("No version of the rules is recorded yet: these are the rules as loaded.")
+        else:
+            click.echo(
+                f"Rules version {version.number}, in force since "
+                f"{version.created_at:%Y-%m-%d %H:%M} UTC. {version.origin.sentence}."
+            )
+        sections = [
+            *((f"{role.capitalize()}:", words) for role, words in book.by_role.items()),
+            *((f"To {action}:", words) for action, words in book.by_action.items()),
+            *(
+                (f"{nation}'s own rules:", words)
+                for nation, words in sorted(book.by_nation.items())
+            ),
+            ("Other rules:", book.other),
+            ("Standard conditions:", [f"{label}: {text}" for label, text in book.catalogue]),
+            ("The agreement's standard clauses:", [f"{t} {text}" for t, text in book.clauses]),
+        ]
+        for title, lines in sections:
+            if lines:
+                click.echo(f"\n{title}")
+                click.echo("\n".join(f"  - {line}" for line in lines))
+
+
+@policy_cli.command("history")
+@reports_failures
+def policy_history() -> None:
+    """Print every version of the rules, one line each, newest first."""
+    with session_scope() as session:
+        versions = history(session)
+        if not versions:
+            click.echo("No version of the rules is recorded yet.")
+        for version in versions:
+            summary = f" — {version.summary}" if version.summary else ""
+            click.echo(
+                f"{version.number}\t{version.created_at:%Y-%m-%d %H:%M} UTC\t"
+                f"{version.origin.sentence}{summary}"
+            )

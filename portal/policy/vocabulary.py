@@ -43,6 +43,8 @@ class Action(enum.StrEnum):
     MESSAGE_COORDINATORS = "message_coordinators"
     MESSAGE_NATION = "message_nation"
     DISCUSS = "discuss"
+    # The governance rules in force and their history, in words (portal/rules/routes.py).
+    READ_RULES = "read_rules"
 
     @property
     def scope(self) -> Scope:
@@ -95,6 +97,7 @@ _PHRASES = {
     Action.MESSAGE_COORDINATORS: "take part in the researcher's conversation with the coordinators",
     Action.MESSAGE_NATION: "take part in the researcher's conversation with it",
     Action.DISCUSS: "take part in its own discussion of a request",
+    Action.READ_RULES: "read the rules in force and their history",
 }
 
 

@@ -12,6 +12,7 @@ from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.policy.access import may_read_agreement
+from portal.policy.versions import number_in_force
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import service
 from portal.requests.models import AccessRequest
@@ -57,6 +58,9 @@ class RequestView:
     fields: dict[str, Any] = field(default_factory=dict)
     agreement: AgreementView | None = None
     reasons: list[Reason] = field(default_factory=list)  # why it is where it is
+    # The rules version in force now: a decision made under another reads "the rules
+    # changed since", beside that decision only (invariant 9).
+    rules_in_force: int | None = None
 
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
@@ -114,6 +118,7 @@ def overview(
         changes=service.changes_since_previous(session, req),
         fields=service.snapshot(session, req),
         options=available(session, user, req),
+        rules_in_force=number_in_force(session),
     )
     if may_read_agreement(session, user, req):
         view.agreement = agreement_view.view(session, req)

@@ -510,6 +510,16 @@ CASES: dict[str, Case] = {
     "p, representative, *, discuss": thread_line(
         "cedar_rep", "cedar_steward1", "internal", "red-cedar"
     ),
+    **{
+        f"p, {role}, *, read_rules": Case(_nav("/rules")(who))
+        for role, who in (
+            ("researcher", "researcher"),
+            ("coordinator", "coordinator"),
+            ("steward", "cedar_steward1"),
+            ("representative", "cedar_rep"),
+            ("admin", "admin"),
+        )
+    },
     "p, admin, *, manage_registry": admin_line("admin", "manage_registry", "/admin/datasets"),
     "p, admin, *, manage_users": admin_line("admin", "manage_users", "/admin/people"),
     "p, admin, *, invite": admin_line("admin", "invite", "/admin/invitations"),

@@ -16,14 +16,14 @@ from portal.registry.service import get_nation
 MAY = {
     Role.RESEARCHER: {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
-        "message_nation",
+        "message_nation", "read_rules",
     },
-    Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators"},
-    Role.ADMIN: {"manage_registry", "manage_users", "invite"},
-    Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss"},
+    Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators", "read_rules"},
+    Role.ADMIN: {"manage_registry", "manage_users", "invite", "read_rules"},
+    Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss", "read_rules"},
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
-        "invite_member", "message_nation", "discuss",
+        "invite_member", "message_nation", "discuss", "read_rules",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"
