@@ -52,7 +52,7 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 BASE = frozenset({"charts", "config", "db", "errors", "migrate", "paths", "pdf", "validation"})
 PACKAGES = frozenset(LAYERS) - {"base", "data", "adapters"}
 ADAPTER_PACKAGES = frozenset(
-    {"admin", "api", "cli", "clitools", "demo", "jobs", "main", "throttle", "web"}
+    {"admin", "api", "cli", "clitools", "demo", "jobs", "main", "proposals", "throttle", "web"}
 )
 ADAPTER_MODULES = frozenset({"routes", "forms", "cli"})  # portal.<package>.<this>
 PAGES = frozenset({"routes", "forms"})
