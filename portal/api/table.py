@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, request
 
 from portal.api import PREFIX, actions, openapi, problems, views
 from portal.api import bodies as b
+from portal.api import proposals as rules
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
 from portal.workflow import commands as c
@@ -95,6 +96,39 @@ ENDPOINTS += [
         "The current data-use agreement (the parties, the request's Nations, coordinators)",
         None, media_type="application/pdf",
         description="404 until every Nation approved and the agreement exists.",
+    ),
+]  # fmt: skip
+
+
+# Portal-wide rule changes, which the member Nations govern (portal/workflow/proposals.py).
+PROPOSALS = "/rules/proposals"
+PROPOSAL = PROPOSALS + "/{proposal_id}"
+ENDPOINTS += [
+    Endpoint(
+        "GET", PROPOSALS, rules.list_proposals,
+        "Proposed changes to the portal-wide rules, open ones first", rules.ProposalList,
+    ),
+    Endpoint(
+        "POST", PROPOSALS, rules.create_proposal,
+        "Propose a change (administrators; a representative for its Nation)",
+        rules.ProposalOut, status=201, body=rules.ProposalIn, errors=(403, 409),
+        description="The change set must fit the rules in force, keep the sovereignty "
+        "invariants and leave each Nation's own rules alone (422 names what is wrong).",
+    ),
+    Endpoint(
+        "GET", PROPOSAL, rules.get_proposal,
+        "A proposal: the change in words, each member Nation's answer", rules.ProposalOut,
+    ),
+    Endpoint(
+        "POST", f"{PROPOSAL}/votes", rules.vote_on_proposal,
+        "Answer for your Nation: approve or object (its representatives; once)",
+        rules.ProposalOut, body=rules.VoteIn, errors=(403, 409),
+        description="When the approval rule is met the change is in force at once; 409 "
+        "when it no longer fits the rules in force (withdraw it and propose it again).",
+    ),
+    Endpoint(
+        "POST", f"{PROPOSAL}/withdraw", rules.withdraw_proposal,
+        "Withdraw a proposal (its proposer, while open)", rules.ProposalOut, errors=(403, 409),
     ),
 ]  # fmt: skip
 
