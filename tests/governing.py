@@ -41,7 +41,7 @@ EXTRA_NATIONS = [("green-kestrel", "Green Kestrel Nation (fictional)"),
 def add_members(app, make_user, count: int) -> list[str]:
     """Make the member Nations ``count`` (the two seeded ones first), each with a
     representative rep.<slug>@example.org; their slugs."""
-    slugs = ["red-cedar", "blue-heron"] + [slug for slug, _ in EXTRA_NATIONS][: count - 2]
+    slugs = ["red-cedar", "blue-heron", *(slug for slug, _ in EXTRA_NATIONS[: count - 2])]
     with app.app_context(), session_scope() as session:
         for slug, name in EXTRA_NATIONS[: count - 2]:
             registry.create_nation(session, slug, name, "OCAP")

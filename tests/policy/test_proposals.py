@@ -15,7 +15,7 @@ from portal.policy.approval import ApprovalRule, Outcome, RuleNotKnown
 from portal.policy.models import Proposal, RulesOrigin
 from portal.policy.versions import install, latest_version, rules_in_force
 from portal.workflow import proposals
-from portal.workflow.proposals import VoteOnProposal, WithdrawProposal
+from portal.workflow.proposals import WithdrawProposal
 
 from governing import (
     BREAKING,
