@@ -51,6 +51,11 @@ def voters(session: Session, nation: Nation) -> list[User]:
     return [p for p in people if authorize(session, p, Action.VOTE_ON_RULES, nation=nation).allowed]
 
 
+def every_voter(session: Session) -> list[User]:
+    """Everyone who may answer for a member Nation: who is told of each proposal."""
+    return [person for member in members(session) for person in voters(session, member)]
+
+
 def _shape(changes: Any) -> str | None:
     """What is wrong with the change set's form (see portal/policy/versions.py)."""
     if not isinstance(changes, dict) or set(changes) - set(PARTS):
@@ -151,8 +156,14 @@ def make_proposal(
     session.add(proposal)
     session.flush()
     announce(session, EventType.PROPOSAL_MADE, proposer, proposal, nation=nation)
-    everyone = [person for member in members(session) for person in voters(session, member)]
-    queue(session, everyone, "proposal_made", proposal=proposal, proposer=proposer, nation=nation)
+    queue(
+        session,
+        every_voter(session),
+        "proposal_made",
+        proposal=proposal,
+        proposer=proposer,
+        nation=nation,
+    )
     return proposal
 
 

@@ -27,7 +27,13 @@ from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.notify.service import queue
 from portal.policy.approval import Outcome, approval_rule
 from portal.policy.models import Proposal, ProposalStatus, ProposalVote, RulesOrigin, Vote
-from portal.policy.proposing import announce, check_changes, make_proposal, members, voters
+from portal.policy.proposing import (
+    announce,
+    check_changes,
+    every_voter,
+    make_proposal,
+    members,
+)
 from portal.policy.service import require
 from portal.policy.versions import RulesInvalid, install
 from portal.policy.vocabulary import Action
@@ -187,7 +193,7 @@ def _no_longer_fits(problems: list[str]) -> str:
 
 
 def _tell_outcome(session: Session, proposal: Proposal, proposer: User | None) -> None:
-    everyone = [person for member in members(session) for person in voters(session, member)]
+    everyone = every_voter(session)
     recipients = [proposer, *everyone] if proposer else everyone
     queue(session, recipients, "proposal_closed", proposal=proposal)
 
