@@ -72,6 +72,10 @@ def test_a_proposal_made_on_the_page_is_read_in_words_and_applied_by_a_majority(
     assert "Applied" in shown and "In force as rules version" in shown
     listing = heron.get("/rules/proposals").text
     assert "Researchers no longer withdraw" in listing and "2 of 3" in listing
+    record = heron.get("/nations/blue-heron/record")  # each member Nation's record holds it
+    assert record.status_code == 200
+    for kind in ("was proposed", "answered a proposed change", "a new version is in force"):
+        assert kind in record.text, kind
 
 
 def test_a_vote_with_errors_comes_back_and_others_are_refused(app, members):

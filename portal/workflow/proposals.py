@@ -169,6 +169,7 @@ def _settle(session: Session, proposal: Proposal) -> None:
                 actor=proposer,
                 nation=session.get(Nation, proposal.nation_id) if proposal.nation_id else None,
                 proposal=proposal,
+                told=members(session),
             )
         except RulesInvalid as invalid:
             raise Refused(_no_longer_fits(invalid.problems)) from None
