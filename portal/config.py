@@ -12,6 +12,8 @@
 | REDIS_URL         | where the throttles count (else in each worker's memory)    |
 | PORTAL_URL        | the portal's public address, for links in e-mail            |
 | LIMIT_*           | the throttles, e.g. LIMIT_SIGN_IN_PER_ACCOUNT="10 per 15 minutes" |
+| GOVERNANCE_APPROVAL | member Nations approving a rule change: majority, two_thirds, all |
+| GOVERNANCE_OBJECTION_STOPS | "1" (default): one Nation's objection rejects a rule change |
 """
 
 import os
@@ -62,7 +64,18 @@ def from_environment() -> dict:
         "PORTAL_URL": os.environ.get("PORTAL_URL") or "http://localhost:5000",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX") or "portal",
         **{name: os.environ.get(name) or default for name, default in LIMITS.items()},
+        "GOVERNANCE_APPROVAL": os.environ.get("GOVERNANCE_APPROVAL") or GOVERNANCE_APPROVAL,
+        "GOVERNANCE_OBJECTION_STOPS": _flag(
+            "GOVERNANCE_OBJECTION_STOPS", GOVERNANCE_OBJECTION_STOPS
+        ),
     }
+
+
+# The member Nations govern the portal-wide rules (portal/policy/approval.py): how many
+# of them must approve a proposed change ("majority": more than half; "two_thirds": at
+# least two thirds; "all"), and whether one objection rejects it. Silence never counts.
+GOVERNANCE_APPROVAL = "majority"
+GOVERNANCE_OBJECTION_STOPS = True
 
 
 # Throttles (Flask-Limiter notation: "N per M minutes", several joined with ";"). Each

@@ -138,7 +138,7 @@ def _personal(response: Response) -> bool:
 def _layout_context() -> dict:
     """The signed-in person's roles, the Nations whose profile they may manage, whose
     record they may read and whose members they may invite, and whether they may see
-    the coordinators' dashboard, the administration pages and the rules."""
+    the coordinators' dashboard, the administration pages, the rules and their changes."""
     # Mail is rendered outside any web request: nobody is signed in there.
     if not has_request_context() or not current_user.is_authenticated:
         return {
@@ -151,6 +151,7 @@ def _layout_context() -> dict:
             "may_invite": False,
             "inviting_nations": [],
             "may_read_rules": False,
+            "may_govern_rules": False,
         }
     session = get_session()
     roles = roles_of(session, current_user)
@@ -169,6 +170,13 @@ def _layout_context() -> dict:
         "may_invite": allowed(Action.INVITE),
         "inviting_nations": [n for n in nations.values() if allowed(Action.INVITE_MEMBER, n)],
         "may_read_rules": may_read_rules(session, current_user),
+        # Those who propose or answer changes to the portal-wide rules reach them here.
+        "may_govern_rules": allowed(Action.PROPOSE_RULES)
+        or any(
+            allowed(action, n)
+            for n in nations.values()
+            for action in (Action.PROPOSE_RULES, Action.VOTE_ON_RULES)
+        ),
     }
 
 

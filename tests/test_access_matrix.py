@@ -194,6 +194,7 @@ class World:
     clients: dict[str, object] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # who -> CSRF token
     invitation_id: int = 0  # a Red Cedar steward's invitation, revoked already
+    proposal_id: int = 0  # an administrator's proposed rule change, withdrawn already
 
 
 def _revoked_invitation(app) -> int:
@@ -206,6 +207,19 @@ def _revoked_invitation(app) -> int:
             session, rep, INVITEE, "steward", cedar, link_for=lambda token: token
         )
         invitations.revoke(session, rep, made.id)
+        return made.id
+
+
+def _withdrawn_proposal(app) -> int:
+    """A rule change the administrator proposed and withdrew: answering or withdrawing it
+    is refused (409) to those who may, forbidden to everyone else."""
+    from portal.workflow.proposals import Propose, WithdrawProposal, govern
+
+    change = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+    with app.app_context(), session_scope() as session:
+        admin = session.exec(select(User).where(User.email == WHO["admin"].email)).one()
+        made = govern(session, admin, Propose("Coordinators read records", "", change))
+        govern(session, admin, WithdrawProposal(made.id))
         return made.id
 
 
@@ -258,6 +272,7 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
         flow = Flow(app)
         world = World(app, flow, _build_requests(flow), ids, Api(app))
         world.invitation_id = _revoked_invitation(app)
+        world.proposal_id = _withdrawn_proposal(app)
         # A record's PDF is its HTML handed to WeasyPrint: keep the HTML, which can be
         # read for what it shows (and is quicker to make).
         with pytest.MonkeyPatch.context() as patch:
@@ -464,6 +479,24 @@ def by_method(**statuses: Rule | int) -> Rule:
     return rule
 
 
+def proposes(status: int) -> Rule:
+    """Administrators propose portal-wide rule changes; a representative for its Nation
+    (the probe proposes portal-wide: 403 to them)."""
+    return lambda p, c: status if p.holds("admin") else 403
+
+
+def may_propose(p: Person, c: Case) -> int:
+    """The new-proposal page: administrators and every Nation's representatives."""
+    reps = any(isinstance(r, tuple) and r[0] == "representative" for r in p.roles)
+    return 200 if p.holds("admin") or reps else 403
+
+
+def cedar_answers(p: Person, c: Case) -> int:
+    """The probe answers for Red Cedar a proposal that was withdrawn: 409 to its
+    representatives (even one on a request's team: this is no request), 403 to others."""
+    return 409 if p.holds("representative", "red-cedar") else 403
+
+
 def needs_two_factor(p: Person) -> bool:
     """Representatives and admins (they have it set up, in this world)."""
     return p.holds("admin") or any(
@@ -546,6 +579,12 @@ ROUTES: dict[str, Rule | str] = {
     "rules.in_force": signed_in(200),
     "rules.versions": signed_in(200),
     "rules.version": signed_in(lambda p, c: 200 if c.path.endswith("/1") else 404),
+    # Portal-wide rule changes: read by everyone signed in (the rules are the members').
+    "proposals.index": signed_in(200),
+    "proposals.show": signed_in(200),
+    "proposals.new": signed_in(by_method(get=may_propose, post=proposes(422))),
+    "proposals.vote": signed_in(cedar_answers),
+    "proposals.withdraw": signed_in(proposes(409)),  # the administrator proposed it
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -573,6 +612,11 @@ ROUTES: dict[str, Rule | str] = {
             "api.get_rules",
             "api.list_rules_versions",
             "api.get_rules_version",
+            "api.list_proposals",
+            "api.create_proposal",
+            "api.get_proposal",
+            "api.vote_on_proposal",
+            "api.withdraw_proposal",
         ],
         API_ROUTE,
     ),
@@ -580,6 +624,7 @@ ROUTES: dict[str, Rule | str] = {
 
 R = "/api/v1/requests/{ref}"
 RULES_VERSIONS = ("1", "99")  # the version every test starts with, and one never made
+P = "/api/v1/rules/proposals/{proposal_id}"
 OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/openapi.json": lambda p, c: 200,
     "GET /api/v1/me": signed_in(200, anonymous=401),
@@ -597,6 +642,11 @@ OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/rules/versions/{number}": signed_in(
         lambda p, c: 200 if c.path.endswith("/1") else 404, anonymous=401
     ),
+    "GET /api/v1/rules/proposals": signed_in(200, anonymous=401),
+    "POST /api/v1/rules/proposals": signed_in(proposes(422), anonymous=401),
+    f"GET {P}": signed_in(200, anonymous=401),
+    f"POST {P}/votes": signed_in(cedar_answers, anonymous=401),
+    f"POST {P}/withdraw": signed_in(proposes(409), anonymous=401),
     **{
         f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
         for action in (
@@ -647,6 +697,8 @@ PAGE_BODIES = {
     "admin.nations": {"slug": "", "name": "", "framework": "OCAP"},
     "admin.datasets": {"slug": "", "title": ""},
     "admin.dataset": {"title": "", "custodian": "Probe"},
+    "proposals.new": {"title": "", "lines_add": "p, coordinator, *, view_record"},
+    "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }
 API_BODIES = {
     "POST /api/v1/requests": {"title": "A probe's draft"},
@@ -659,6 +711,8 @@ API_BODIES = {
     f"POST {R}/actions/sign": {"password": "not the password"},
     f"POST {R}/actions/revoke": {"reason": ""},
     f"POST {R}/actions/message": {"channel": "internal", "body": ""},
+    "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
+    f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
 NATION_BODIES = {"review", "decide", "revoke", "message"}  # the API names the Nation in the body
 
@@ -689,6 +743,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "dataset_slug": [("cedar-health", {})],
         "number": [(number, {}) for number in RULES_VERSIONS],
         "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
+        "proposal_id": [(str(world.proposal_id), {})],
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:
@@ -724,13 +779,14 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number"}
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number", "proposal_id"}
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
             [path.replace("{number}", n) for n in RULES_VERSIONS] if "{number}" in path else [path]
         )
         for state, filled in ((state, filled) for state in states for filled in numbered):
             concrete = filled.replace("{ref}", world.refs[state]) if state else filled
+            concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             nations = TOUCHED if action in NATION_BODIES else (None,)

@@ -84,6 +84,10 @@ PAGES = {
     "admin.nations": ("admin", "/admin/nations", None),
     "admin.datasets": ("admin", "/admin/datasets", None),
     "admin.dataset": ("admin", "/admin/datasets/cedar-health", None),
+    "proposals.new": ("admin", "/rules/proposals/new", None),
+    # A proposed rule change the administrator made (proposal_change below).
+    "proposals.vote": ("cedar_rep", "/rules/proposals/{proposal_id}", None),
+    "proposals.withdraw": ("admin", "/rules/proposals/{proposal_id}", None),
 }
 API_WHO = {
     "create_request": "researcher",
@@ -96,6 +100,8 @@ API_WHO = {
     "decide": "cedar_rep",
     "revoke": "cedar_rep",
     "message": "cedar_steward1",
+    "create_proposal": "admin",
+    "vote_on_proposal": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
@@ -103,6 +109,16 @@ API_STATE = {
     "decide": "under_review",
     "message": "under_review",
 }
+
+
+def proposal_change(app) -> int:
+    """A proposed portal-wide rule change, open, made by the administrator: its id."""
+    from portal.workflow.proposals import Propose, govern
+
+    change = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+    with app.app_context(), session_scope() as session:
+        admin = auth.get_user(session, PEOPLE["admin"][0])
+        return govern(session, admin, Propose("Coordinators read records", "", change)).id
 
 
 def snapshot(app) -> dict:
@@ -137,9 +153,12 @@ def form_fields(html: str) -> dict[str, str]:
     return fields
 
 
-def post_url(app, endpoint: str, ref: str | None, user_id: int, token_id: int) -> str:
+def post_url(
+    app, endpoint: str, ref: str | None, user_id: int, token_id: int, proposal_id: int = 0
+) -> str:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {"ref": ref, "slug": "red-cedar", "nation_slug": "red-cedar"}
+    values["proposal_id"] = proposal_id
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
     with app.test_request_context():
@@ -199,8 +218,9 @@ def test_hostile_form_input_never_breaks_a_page(app, flow, endpoint):
         steward_id = auth.get_user(session, PEOPLE["cedar_steward1"][0]).id
         researcher = auth.get_user(session, PEOPLE["researcher"][0])
         token_id = auth.create_api_token(session, researcher, "to revoke")[1].id
-    url = post_url(app, endpoint, ref, steward_id, token_id)
-    page = page.format(ref=ref, user_id=steward_id)
+    proposal_id = proposal_change(app) if "{proposal_id}" in page else 0
+    url = post_url(app, endpoint, ref, steward_id, token_id, proposal_id)
+    page = page.format(ref=ref, user_id=steward_id, proposal_id=proposal_id)
     # One signed-in client for every example: a code of a two-factor sign-in is good
     # once, so signing in afresh each time would wait on the clock. The form's fields are
     # read once: a post that succeeds may change the page after it.
@@ -340,6 +360,7 @@ def test_hostile_api_bodies_never_break_the_api(app, flow):
     operations = api_operations(document)
     assert {op["operationId"] for _m, _p, op in operations} <= set(API_WHO)
     refs = {state: ref_in(flow, state) for state in ("draft", "screening", "under_review")}
+    proposal_id = str(proposal_change(app))
     tokens = {}
     with app.app_context(), session_scope() as session:
         for who in set(API_WHO.values()):
@@ -359,7 +380,7 @@ def test_hostile_api_bodies_never_break_the_api(app, flow):
         body = {field: data.draw(API_VALUES, label=field) for field in chosen}
         before = snapshot(app)
         response = client.open(
-            "/api/v1" + path.replace("{ref}", ref),
+            "/api/v1" + path.replace("{ref}", ref).replace("{proposal_id}", proposal_id),
             method=method,
             json=body,
             headers={"Authorization": f"Bearer {tokens[API_WHO[name]]}"},

@@ -52,7 +52,19 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 BASE = frozenset({"charts", "config", "db", "errors", "migrate", "paths", "pdf", "validation"})
 PACKAGES = frozenset(LAYERS) - {"base", "data", "adapters"}
 ADAPTER_PACKAGES = frozenset(
-    {"admin", "api", "cli", "clitools", "demo", "jobs", "main", "rules", "throttle", "web"}
+    {
+        "admin",
+        "api",
+        "cli",
+        "clitools",
+        "demo",
+        "jobs",
+        "main",
+        "proposals",
+        "rules",
+        "throttle",
+        "web",
+    }
 )
 ADAPTER_MODULES = frozenset({"routes", "forms", "cli"})  # portal.<package>.<this>
 PAGES = frozenset({"routes", "forms"})

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, request
 
 from portal.api import PREFIX, actions, openapi, problems, rules, views
 from portal.api import bodies as b
+from portal.api import proposals
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
 from portal.workflow import commands as c
@@ -114,6 +115,38 @@ ENDPOINTS += [
         "GET", "/rules/versions/{number}", rules.get_rules_version,
         "One version of the rules in full, and what changed from the one before",
         rules.RulesVersionOut, errors=(403,),
+    ),
+]  # fmt: skip
+
+# Portal-wide rule changes, which the member Nations govern (portal/workflow/proposals.py).
+PROPOSALS = "/rules/proposals"
+PROPOSAL = PROPOSALS + "/{proposal_id}"
+ENDPOINTS += [
+    Endpoint(
+        "GET", PROPOSALS, proposals.list_proposals,
+        "Proposed changes to the portal-wide rules, open ones first", proposals.ProposalList,
+    ),
+    Endpoint(
+        "POST", PROPOSALS, proposals.create_proposal,
+        "Propose a change (administrators; a representative for its Nation)",
+        proposals.ProposalOut, status=201, body=proposals.ProposalIn, errors=(403, 409),
+        description="The change set must fit the rules in force, keep the sovereignty "
+        "invariants and leave each Nation's own rules alone (422 names what is wrong).",
+    ),
+    Endpoint(
+        "GET", PROPOSAL, proposals.get_proposal,
+        "A proposal: the change in words, each member Nation's answer", proposals.ProposalOut,
+    ),
+    Endpoint(
+        "POST", f"{PROPOSAL}/votes", proposals.vote_on_proposal,
+        "Answer for your Nation: approve or object (its representatives; once)",
+        proposals.ProposalOut, body=proposals.VoteIn, errors=(403, 409),
+        description="When the approval rule is met the change is in force at once; 409 "
+        "when it no longer fits the rules in force (withdraw it and propose it again).",
+    ),
+    Endpoint(
+        "POST", f"{PROPOSAL}/withdraw", proposals.withdraw_proposal,
+        "Withdraw a proposal (its proposer, while open)", proposals.ProposalOut, errors=(403, 409),
     ),
 ]  # fmt: skip
 

@@ -45,15 +45,21 @@ def policy_check(context: click.Context, directory: Path | None) -> None:
 @directory_option
 @reports_failures
 def policy_load(directory: Path | None) -> None:
-    """Check the policy files and replace the database's file-sourced lines with them."""
+    """Check the policy files and replace the database's file-sourced lines with them;
+    once member Nations exist, propose the change to them instead."""
     directory = directory or resource_dir("policies")
     with session_scope() as session:
-        count, changed = load_files(session, directory)
+        loaded = load_files(session, directory)
         version = read_version(session)
-    if changed:
-        click.echo(f"Loaded {count} policy lines from {directory}; policy version {version}.")
+        proposal = loaded.proposal.id if loaded.proposal else None
+    if proposal is not None:
+        click.echo(f"Proposal #{proposal} awaits the member Nations' approval.")
+    elif loaded.changed:
+        click.echo(
+            f"Loaded {loaded.lines} policy lines from {directory}; policy version {version}."
+        )
     else:
-        click.echo(f"Policy unchanged: the database holds the {count} lines of {directory}.")
+        click.echo(f"Policy unchanged: the database holds the {loaded.lines} lines of {directory}.")
 
 
 @policy_cli.command("show")

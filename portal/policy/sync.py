@@ -1,6 +1,7 @@
-"""`portal policy load`: check policies/ and put its lines into the database."""
+"""`portal policy load`: check policies/ and put its lines into the database, or, once
+member Nations exist, put the change to them as the operator's proposal."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -11,7 +12,8 @@ from portal.errors import ServiceError
 from portal.paths import resource_dir
 from portal.policy.check import check_directory
 from portal.policy.files import Problem, read_directory
-from portal.policy.models import RulesOrigin
+from portal.policy.models import Proposal, RulesOrigin
+from portal.policy.proposing import check_changes, make_proposal, members, open_proposals
 from portal.policy.versions import (
     changes_between,
     install,
@@ -33,12 +35,23 @@ class PolicyInvalid(ServiceError):
         )
 
 
-def load_files(session: Session, directory: Path | None = None) -> tuple[int, bool]:
+@dataclass(frozen=True)
+class Loaded:
+    lines: int  # how many lines the files hold
+    changed: bool  # the rules in force changed (a new version)
+    proposal: Proposal | None = None  # the change awaits the member Nations instead
+    new_proposal: bool = False  # ... proposed by this load (not an identical open one)
+
+
+def load_files(session: Session, directory: Path | None = None) -> Loaded:
     """Make the lines of ``directory`` (default: the portal's policies/) the portal-wide
     lines in force, after checking them, including that every Nation named is
     registered. A Nation's own rules (its p2 lines) are its own: a load keeps them.
     Records a new rules version when anything changed, and the first version always.
-    Returns how many lines the files hold and whether the rules changed."""
+
+    Once member Nations exist the rules are theirs: the change is recorded as the
+    operator's proposal (no proposer) for them to approve, unless an identical one is
+    open already; nothing is installed."""
     directory = directory or resource_dir("policies")
     known_nations = set(session.exec(select(Nation.slug)))
     problems = check_directory(directory, known_nations)
@@ -51,11 +64,15 @@ def load_files(session: Session, directory: Path | None = None) -> tuple[int, bo
         line for line in current.lines if is_nations_own(line) and line not in from_files
     ]
     target = replace(current, lines=tuple(from_files + nations_own))
+    changes = changes_between(current, target)
+    sources = ", ".join(sorted({line.source for line in lines}))
+    if changes and members(session):
+        return _propose(session, directory, len(lines), changes, sources)
     version = install(
         session,
-        changes_between(current, target),
+        changes,
         origin=RulesOrigin.LOAD,
-        summary=f"Loaded from {', '.join(sorted({line.source for line in lines}))}",
+        summary=f"Loaded from {sources}",
         always=latest_version(session) is None,
     )
     if version is not None:  # the governance rules themselves are part of the record
@@ -65,4 +82,16 @@ def load_files(session: Session, directory: Path | None = None) -> tuple[int, bo
             actor=None,
             details={"lines": len(lines), "files": sorted({line.source for line in lines})},
         )
-    return len(lines), version is not None
+    return Loaded(len(lines), version is not None)
+
+
+def _propose(session: Session, directory: Path, count: int, changes: dict, sources: str) -> Loaded:
+    for proposal in open_proposals(session):
+        if proposal.proposer_id is None and proposal.changes == changes:
+            return Loaded(count, False, proposal)
+    check_changes(session, changes)
+    title = f"Load policies/ ({sources})"
+    explanation = f"The operator loaded the policy files of {directory}."
+    return Loaded(
+        count, False, make_proposal(session, None, None, title, explanation, changes), True
+    )

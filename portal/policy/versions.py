@@ -200,10 +200,12 @@ def install(
     nation: Nation | None = None,
     proposal: Proposal | None = None,
     always: bool = False,
+    told: list[Nation] | None = None,
 ) -> RulesVersion | None:
     """Apply ``changes`` to the rules in force and make the result the next version.
     Returns None, writing nothing, when nothing would change (unless ``always``: the
-    first version is recorded even when the rows say it already)."""
+    first version is recorded even when the rows say it already). The event is in the
+    record of ``nation`` and of the Nations ``told`` (a proposal's member Nations)."""
     if apply_changes(rules_in_force(session), changes) == rules_in_force(session) and not always:
         return None
     bump_version(session)  # the row lock orders concurrent changes: read again after it
@@ -230,7 +232,7 @@ def install(
         session,
         action=EventType.RULES_CHANGED,
         actor=actor,
-        nations=[nation] if nation else [],
+        nations=[*([nation] if nation else []), *(told or [])],
         details={
             "version": version.number,
             "origin": origin.value,

@@ -45,6 +45,10 @@ class Action(enum.StrEnum):
     DISCUSS = "discuss"
     # The governance rules in force and their history, in words (portal/rules/routes.py).
     READ_RULES = "read_rules"
+    # Portal-wide rules are the members' (portal/workflow/proposals.py): proposed as a
+    # change set, in force once the member Nations approve.
+    PROPOSE_RULES = "propose_rules"
+    VOTE_ON_RULES = "vote_on_rules"
 
     @property
     def scope(self) -> Scope:
@@ -72,6 +76,7 @@ _SCOPES = {
     Action.MESSAGE_COORDINATORS: Scope.PORTAL,
     Action.MESSAGE_NATION: Scope.NATION,
     Action.DISCUSS: Scope.NATION,
+    Action.VOTE_ON_RULES: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -98,6 +103,8 @@ _PHRASES = {
     Action.MESSAGE_NATION: "take part in the researcher's conversation with it",
     Action.DISCUSS: "take part in its own discussion of a request",
     Action.READ_RULES: "read the rules in force and their history",
+    Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
+    Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
 }
 
 
@@ -139,6 +146,12 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.STEWARD}),
     # A Nation's own discussion is its deliberation (invariant 9): its people alone.
     Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    # The portal-wide rules are the member Nations' to change: each answers a proposal
+    # through its own representatives, never through a portal-wide role.
+    Action.VOTE_ON_RULES: frozenset({Role.REPRESENTATIVE}),
+    # Held where it is asked: an administrator proposes portal-wide, a representative
+    # for its own Nation (an administrator never speaks for a Nation).
+    Action.PROPOSE_RULES: frozenset({Role.ADMIN, Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never

@@ -20,10 +20,12 @@ from portal.errors import ServiceError
 from portal.notify.models import OutboxMessage
 from portal.paths import resource_dir
 from portal.policy.files import read_directory, read_file
+from portal.policy.models import Proposal
 from portal.policy.service import authorize
 from portal.policy.store import replace_file_rules
 from portal.registry.service import get_nation
 from portal.workflow import Edit, create_draft
+from portal.workflow.proposals import Propose, VoteOnProposal, govern
 
 from apis import Api
 from flows import COMPLETE, PEOPLE, command
@@ -382,6 +384,38 @@ def thread_line(reader: str, writer: str, channel: str, nation: str | None = Non
     )
 
 
+# Portal-wide rule changes: who proposes, and who answers for a member Nation.
+COORDINATORS_READ = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+
+
+def _proposes(who: str, nation: str | None) -> Observe:
+    def observe(env: Env, ref) -> dict[str, Any]:
+        command = Propose("Coordinators read records", "", COORDINATORS_READ, nation)
+        return {
+            "page": env.get(who, "/rules/proposals/new").status_code == 200,
+            "authorize": env.may(who, "propose_rules", nation),
+            "acts": _govern(env.app, who, command),
+        }
+
+    return observe
+
+
+def _admin_proposes(flow, ref) -> None:
+    _govern(flow.app, "admin", Propose("Coordinators read records", "", COORDINATORS_READ))
+
+
+def _answers(env: Env, ref) -> dict[str, Any]:
+    with env.app.app_context(), session_scope() as session:
+        number = session.exec(select(func.max(Proposal.id))).one()
+    path = f"/rules/proposals/{number}"
+    return {
+        "form": "Give your Nation's answer" in env.get("cedar_rep", path).get_data(as_text=True),
+        "api": env.api.get("cedar_rep", path).get_json()["may_vote_for"] == ["red-cedar"],
+        "mail": env.mailed("cedar_rep", "A change to the portal-wide rules is proposed"),
+        "acts": _govern(env.app, "cedar_rep", VoteOnProposal(number, "red-cedar", "approve", "")),
+    }
+
+
 def _heron_decides(flow, ref: str) -> None:
     flow.do("heron_rep", "decide", ref, "blue-heron")
 
@@ -523,6 +557,13 @@ CASES: dict[str, Case] = {
     "p, admin, *, manage_registry": admin_line("admin", "manage_registry", "/admin/datasets"),
     "p, admin, *, manage_users": admin_line("admin", "manage_users", "/admin/people"),
     "p, admin, *, invite": admin_line("admin", "invite", "/admin/invitations"),
+    "p, admin, *, propose_rules": Case(_proposes("admin", None), absent={"acts": "Forbidden"}),
+    "p, representative, *, propose_rules": Case(
+        _proposes("cedar_rep", "red-cedar"), absent={"acts": "Forbidden"}
+    ),
+    "p, representative, *, vote_on_rules": Case(
+        _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}
+    ),
 }
 
 
@@ -547,10 +588,25 @@ def load_without(app, runner, tmp_path, removed: tuple[str, ...], checker_refuse
     result = runner.invoke(args=["policy", "load", "--policies", str(policies)])
     if not checker_refuses or not removed:
         assert result.exit_code == 0, result.output
+        if "awaits the member Nations" in result.output:  # the rules are theirs: approve it
+            number = int(result.output.split("#")[1].split()[0])
+            for who, slug in (("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron")):
+                _govern(app, who, VoteOnProposal(number, slug, "approve", ""))
         return
     assert result.exit_code != 0 and "unreachable" in result.output, result.output
     with app.app_context(), session_scope() as session:
         replace_file_rules(session, [(ln.source, ln.ptype, list(ln.values)) for ln in lines])
+
+
+def _govern(app, who: str, command) -> str:
+    """govern() the command as ``who``: "ok", or the name of the error it raised."""
+    with app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == PEOPLE[who][0])).one()
+        try:
+            govern(session, user, command)
+        except ServiceError as error:
+            return type(error).__name__
+    return "ok"
 
 
 def last_message_id(app) -> int:

@@ -19,11 +19,12 @@ MAY = {
         "message_nation", "read_rules",
     },
     Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators", "read_rules"},
-    Role.ADMIN: {"manage_registry", "manage_users", "invite", "read_rules"},
+    Role.ADMIN: {"manage_registry", "manage_users", "invite", "read_rules", "propose_rules"},
     Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss", "read_rules"},
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
-        "invite_member", "message_nation", "discuss", "read_rules",
+        "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
+        "vote_on_rules",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"
@@ -37,6 +38,8 @@ def expected(role: Role | None, action: Action, where: str) -> bool | type[Value
         return ValueError  # asking so is a programming error, not a refusal
     if role is None or action.value not in MAY[role]:
         return False
+    if role is Role.ADMIN and action is Action.PROPOSE_RULES:
+        return where == PORTAL  # an administrator never proposes for a Nation
     return role not in NATION_ROLES or where == OWN
 
 

@@ -77,7 +77,12 @@ def test_every_request_checks_the_version_before_it_is_served(app, other_app, na
 def test_a_policy_load_in_one_worker_holds_in_the_other(
     app, other_app, nations, make_user, login, tmp_path
 ):
+    """Once member Nations exist a load is their proposal: in force in the other worker
+    when they approve it, not before."""
+    from portal.workflow.proposals import VoteOnProposal, govern
+
     make_user("rep@example.org", ("representative", "red-cedar"))
+    make_user("rep.heron@example.org", ("representative", "blue-heron"))
     client = other_app.test_client()
     login(client, "rep@example.org")
     assert client.get("/nations/red-cedar/profile").status_code == 200
@@ -88,7 +93,13 @@ def test_a_policy_load_in_one_worker_holds_in_the_other(
     roles.write_text(roles.read_text().replace("p, representative, *, manage_profile\n", ""))
     result = app.test_cli_runner().invoke(args=["policy", "load", "--policies", str(policies)])
     assert result.exit_code == 0, result.output
+    assert result.stdout == "Proposal #1 awaits the member Nations' approval.\n"
+    assert client.get("/nations/red-cedar/profile").status_code == 200
 
+    for email, slug in (("rep@example.org", "red-cedar"), ("rep.heron@example.org", "blue-heron")):
+        with app.app_context(), session_scope() as session:
+            voter = auth.get_user(session, email)
+            govern(session, voter, VoteOnProposal(1, slug, "approve", ""))
     assert client.get("/nations/red-cedar/profile").status_code == 403
 
 

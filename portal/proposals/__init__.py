@@ -1,0 +1,1 @@
+"""Pages of the portal-wide rule changes the member Nations govern."""

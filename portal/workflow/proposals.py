@@ -1,0 +1,218 @@
+"""Portal-wide changes to the rules, governed by the member Nations: one command per
+step, one handler, ``govern()``, dispatching through HANDLERS.
+
+- ``Propose`` (propose_rules: an administrator portal-wide, a representative for its own
+  Nation): a change set that fits the rules in force and keeps the invariants
+  (portal/policy/proposing.py); it waits for the member Nations.
+- ``VoteOnProposal`` (vote_on_rules, reserved to the Nation's representatives): each
+  member Nation answers once, approve or object. When the approval rule
+  (portal/policy/approval.py) is met, the change is installed in the same transaction
+  (versions.install: the invariants are checked again); when an objection stops it, or
+  approval became impossible, it is rejected. Nothing is applied by time.
+- ``WithdrawProposal``: its proposer, while it is open.
+
+Pages, the API and tests all call ``govern()``. Flush, never commit.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.audit.events import EventType
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.notify.service import queue
+from portal.policy.approval import Outcome, approval_rule
+from portal.policy.models import Proposal, ProposalStatus, ProposalVote, RulesOrigin, Vote
+from portal.policy.proposing import (
+    announce,
+    check_changes,
+    every_voter,
+    make_proposal,
+    members,
+)
+from portal.policy.service import require
+from portal.policy.versions import RulesInvalid, install
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+
+MAX_TITLE = 200
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Propose:
+    title: str = ""
+    explanation: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    nation_slug: str | None = None  # the Nation its representative speaks for; None: portal-wide
+
+
+@dataclass(frozen=True)
+class VoteOnProposal:
+    proposal_id: int = 0
+    nation_slug: str = ""
+    vote: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawProposal:
+    proposal_id: int = 0
+
+
+GovernanceCommand = Propose | VoteOnProposal | WithdrawProposal
+
+
+def govern(session: Session, actor: User, command: GovernanceCommand) -> Proposal:
+    """Perform ``command`` as ``actor``: the proposal as it now stands."""
+    return HANDLERS[type(command)](session, actor, command)
+
+
+def _nation(session: Session, slug: str | None, *, required: bool) -> Nation | None:
+    if not slug:
+        if required:
+            raise ValidationError({"nation": "Name the member Nation you answer for."})
+        return None
+    nation = session.exec(select(Nation).where(Nation.slug == slug)).first()
+    if nation is None:
+        raise ValidationError({"nation": f"{slug!r} is no registered Nation."})
+    return nation
+
+
+def _text(errors: dict[str, str], name: str, value: str, limit: int, *, required: bool) -> str:
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if required and not value:
+        errors[name] = "Say what the change is, in a few words."
+    elif len(value) > limit:
+        errors[name] = f"At most {limit} characters."
+    return value
+
+
+def _propose(session: Session, actor: User, command: Propose) -> Proposal:
+    nation = _nation(session, command.nation_slug, required=False)
+    require(session, actor, Action.PROPOSE_RULES, nation=nation)
+    if not members(session):
+        raise Refused("No member Nation is registered yet: there is no one to approve a change.")
+    errors: dict[str, str] = {}
+    title = _text(errors, "title", command.title, MAX_TITLE, required=True)
+    explanation = _text(errors, "explanation", command.explanation, MAX_TEXT, required=False)
+    if errors:
+        raise ValidationError(errors)
+    check_changes(session, command.changes)
+    return make_proposal(session, actor, nation, title, explanation, command.changes)
+
+
+def find(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
+    """The proposal (locked, so that answers to it are counted one after another)."""
+    query = select(Proposal).where(Proposal.id == proposal_id)
+    proposal = session.exec(query.with_for_update() if lock else query).first()
+    if proposal is None:
+        raise NotFound("no such proposal")
+    return proposal
+
+
+def _still_open(proposal: Proposal) -> None:
+    if proposal.status != ProposalStatus.OPEN:
+        raise Refused(f"This proposal is {proposal.status.value}: it takes no more answers.")
+
+
+def answers(session: Session, proposal: Proposal) -> list[ProposalVote]:
+    query = select(ProposalVote).where(ProposalVote.proposal_id == proposal.id)
+    return list(session.exec(query.order_by(ProposalVote.id)))
+
+
+def _vote(session: Session, actor: User, command: VoteOnProposal) -> Proposal:
+    proposal = find(session, command.proposal_id, lock=True)
+    nation = _nation(session, command.nation_slug, required=True)
+    require(session, actor, Action.VOTE_ON_RULES, nation=nation)
+    _still_open(proposal)
+    errors: dict[str, str] = {}
+    if command.vote not in {vote.value for vote in Vote}:
+        errors["vote"] = "Choose approve or object."
+    comment = _text(errors, "comment", command.comment, MAX_TEXT, required=False)
+    if errors:
+        raise ValidationError(errors)
+    if any(answer.nation_id == nation.id for answer in answers(session, proposal)):
+        raise Refused(
+            f"{nation.name} has answered this proposal already: each Nation answers once."
+        )
+    vote = Vote(command.vote)
+    answer = ProposalVote(
+        proposal_id=proposal.id, nation_id=nation.id, voter_id=actor.id, vote=vote, comment=comment
+    )
+    session.add(answer)
+    session.flush()
+    announce(session, EventType.PROPOSAL_VOTED, actor, proposal, nation=nation, vote=vote.value)
+    _settle(session, proposal)
+    return proposal
+
+
+def _settle(session: Session, proposal: Proposal) -> None:
+    """Apply or reject the proposal if its answers now decide it."""
+    given = answers(session, proposal)
+    approvals = sum(answer.vote == Vote.APPROVE for answer in given)
+    outcome = approval_rule().outcome(len(members(session)), approvals, len(given) - approvals)
+    if outcome is Outcome.WAITING:
+        return
+    proposer = session.get(User, proposal.proposer_id) if proposal.proposer_id else None
+    if outcome is Outcome.APPROVED:
+        try:
+            version = install(
+                session,
+                proposal.changes,
+                origin=RulesOrigin.PROPOSAL,
+                summary=proposal.title,
+                actor=proposer,
+                nation=session.get(Nation, proposal.nation_id) if proposal.nation_id else None,
+                proposal=proposal,
+                told=members(session),
+            )
+        except RulesInvalid as invalid:
+            raise Refused(_no_longer_fits(invalid.problems)) from None
+        if version is None:
+            raise Refused(_no_longer_fits(["the rules in force say it already"]))
+        proposal.status, proposal.applied_version = ProposalStatus.APPLIED, version.number
+    else:
+        proposal.status = ProposalStatus.REJECTED
+        announce(session, EventType.PROPOSAL_REJECTED, None, proposal)
+    proposal.closed_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    _tell_outcome(session, proposal, proposer)
+
+
+def _no_longer_fits(problems: list[str]) -> str:
+    return (
+        "Another change to the rules came first, so this proposal no longer fits the rules "
+        f"in force ({'; '.join(problems)}). Nothing was recorded: its proposer should "
+        "withdraw it and propose the change again."
+    )
+
+
+def _tell_outcome(session: Session, proposal: Proposal, proposer: User | None) -> None:
+    everyone = every_voter(session)
+    recipients = [proposer, *everyone] if proposer else everyone
+    queue(session, recipients, "proposal_closed", proposal=proposal)
+
+
+def _withdraw(session: Session, actor: User, command: WithdrawProposal) -> Proposal:
+    proposal = find(session, command.proposal_id, lock=True)
+    if proposal.proposer_id != actor.id:
+        raise Forbidden("Only the person who proposed this change may withdraw it.")
+    _still_open(proposal)
+    proposal.status, proposal.closed_at = ProposalStatus.WITHDRAWN, utcnow()
+    session.add(proposal)
+    session.flush()
+    announce(session, EventType.PROPOSAL_WITHDRAWN, actor, proposal)
+    return proposal
+
+
+HANDLERS: dict[type, Callable[[Session, User, Any], Proposal]] = {
+    Propose: _propose,
+    VoteOnProposal: _vote,
+    WithdrawProposal: _withdraw,
+}

@@ -1,0 +1,78 @@
+"""In a real browser: a representative proposes a portal-wide rule change for its
+Nation, a majority of the member Nations' representatives approve it and it is shown
+applied; another proposal is stopped by one Nation's objection."""
+
+import pytest
+
+import browsers
+from browsers import needs_chromium, sign_in_as
+from governing import add_members, rep
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+def live_server(app):
+    with browsers.live_server(app) as live:
+        yield live
+
+
+@pytest.fixture
+def page():
+    with browsers.chromium() as browser:
+        yield browser.new_context().new_page()
+
+
+def answer(page, live, email: str, path: str, choice: str, comment: str = "") -> None:
+    sign_in_as(page, live, email)
+    page.goto(f"{live.url}{path}")
+    page.get_by_label(choice).check()
+    page.get_by_label("Comment (optional)").fill(comment)
+    page.get_by_role("button", name="Give your Nation's answer").click()
+    page.get_by_text("Your Nation's answer is recorded.").wait_for()
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+
+
+def test_a_change_applied_by_a_majority_and_another_stopped_by_an_objection(
+    page, live_server, app, nations, make_user
+):
+    add_members(app, make_user, 3)
+    sign_in_as(page, live_server, rep("red-cedar"))
+    page.get_by_role("link", name="Rule changes").click()
+    page.get_by_role("link", name="Propose a change").click()
+    page.get_by_label("What the change is, in a few words").fill("Researchers stop withdrawing")
+    page.get_by_label("Policy lines to remove").fill("p, researcher, *, withdraw")
+    page.get_by_role("button", name="Propose the change").click()
+    page.get_by_text("Your proposal is made").wait_for()
+    path = page.url.removeprefix(live_server.url)
+    assert page.get_by_text("A researcher may withdraw requests").is_visible()
+    assert page.get_by_text("2 of 3 member Nations must approve").is_visible()
+    page.get_by_label("Approve the change").check()
+    page.get_by_role("button", name="Give your Nation's answer").click()
+    page.get_by_text("The proposal is open.").wait_for()
+    sign_out(page)
+
+    answer(page, live_server, rep("blue-heron"), path, "Approve the change", "Agreed")
+    assert page.get_by_text("The proposal is applied.").is_visible()
+    assert page.get_by_text("In force as rules version 2.").is_visible()
+    assert page.get_by_role("cell", name="Agreed").is_visible()
+
+    # A second proposal: one objection stops it.
+    page.get_by_role("link", name="Rule changes").click()
+    page.get_by_role("link", name="Propose a change").click()
+    page.get_by_label("What the change is, in a few words").fill("Coordinators read records")
+    page.get_by_label("Policy lines to add").fill("p, coordinator, *, view_record")
+    page.get_by_role("button", name="Propose the change").click()
+    page.get_by_text("Your proposal is made").wait_for()
+    second = page.url.removeprefix(live_server.url)
+    sign_out(page)
+    answer(page, live_server, rep("green-kestrel"), second, "Object to it", "Not ours to read")
+    assert page.get_by_text("The proposal is rejected.").is_visible()
+    page.get_by_role("link", name="Rule changes").click()
+    rows = page.locator("table tbody tr")  # both closed: the newest first
+    assert "Coordinators read records" in rows.nth(0).inner_text()
+    assert "Rejected" in rows.nth(0).inner_text()
+    assert "Applied" in rows.nth(1).inner_text()
