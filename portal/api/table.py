@@ -3,9 +3,8 @@ the OpenAPI document is generated from it (README.md, "API")."""
 
 from flask import Blueprint, current_app, request
 
-from portal.api import PREFIX, actions, openapi, problems, rules, views
+from portal.api import PREFIX, actions, openapi, problems, proposals, rules, views
 from portal.api import bodies as b
-from portal.api import proposals
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
 from portal.workflow import commands as c

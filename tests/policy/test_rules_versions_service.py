@@ -76,7 +76,7 @@ def test_no_change_writes_nothing(app):
         ({"lines": {"remove": [["p2", "*", "approve", "not_own_request"]]}}, "not_own_request"),
         ({"lines": {"add": [["p2", "*", "review", "no_such_rule"]]}}, "unknown condition"),
         ({"lines": {"add": [["p2", "nowhere", "review", "screened"]]}}, "unknown Nation"),
-        ({"catalogue": {"no_linkage": {"label": "", "text": ""}}}, "needs a label and a text"),
+        ({"catalogue": {"no_linkage": {"label": "", "text": ""}}}, "needs a label"),
     ],
 )
 def test_a_change_that_breaks_the_rules_is_refused_and_writes_nothing(app, changes, problem):
