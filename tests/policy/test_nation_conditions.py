@@ -181,3 +181,19 @@ def test_parameters_round_trip_as_a_line_writes_them():
     assert parameters.unparse({"min_words": 50, "count": 2}) == "count=2;min_words=50"
     assert parameters.parse("") == {}
     assert parameters.parse("count") == {"count": ""}
+
+
+def test_a_line_with_parameters_reads_in_words():
+    from portal.transparency.rulewords import condition_words, explain_line
+
+    names = {"kestrel-river": NATION_NAME}
+    assert explain_line(["p2", "kestrel-river", "approve", "team_at_most", "count=4"], names) == (
+        f"In {NATION_NAME}, approve needs: "
+        "The request names at most 4 team members who will handle the data."
+    )
+    assert "at most 5 team members" in explain_line(
+        ["p2", "kestrel-river", "approve", "team_at_most"], names
+    )
+    assert condition_words("quorum_met").startswith("The Nation's review quorum")
+    assert condition_words("full_moon") == "the rule 'full_moon' (not known to this portal)"
+    assert "at least 80 words" in condition_words("harm_assessment_described", {"min_words": 80})
