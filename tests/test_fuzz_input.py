@@ -77,6 +77,7 @@ PAGES = {
     "auth.invitation": (None, "/sign-in", None),
     "auth.revoke_invitation": ("admin", "/admin/invitations", None),
     "registry.invitations": ("cedar_rep", "/nations/red-cedar/invitations", None),
+    "registry.rules": ("cedar_rep", "/nations/red-cedar/profile", None),
     "admin.grant": ("admin", "/admin/people/{user_id}", None),
     "admin.revoke_role": ("admin", "/admin/people/{user_id}", None),
     "admin.set_active": ("admin", "/admin/people/{user_id}", None),
@@ -96,6 +97,8 @@ API_WHO = {
     "decide": "cedar_rep",
     "revoke": "cedar_rep",
     "message": "cedar_steward1",
+    "put_nation_rules": "cedar_rep",
+    "preview_nation_rules": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
@@ -359,7 +362,7 @@ def test_hostile_api_bodies_never_break_the_api(app, flow):
         body = {field: data.draw(API_VALUES, label=field) for field in chosen}
         before = snapshot(app)
         response = client.open(
-            "/api/v1" + path.replace("{ref}", ref),
+            "/api/v1" + path.replace("{ref}", ref).replace("{slug}", "red-cedar"),
             method=method,
             json=body,
             headers={"Authorization": f"Bearer {tokens[API_WHO[name]]}"},

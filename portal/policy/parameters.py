@@ -7,6 +7,7 @@ whole number with a minimum and a default); a line's text is checked against the
 filled in. A condition without parameters takes an empty fourth value, or none.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,13 +35,18 @@ class Parameter:
         return None
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def as_whole_number(value: object) -> int | None:
+    """The number ``value`` says (ASCII digits only), or None. A number too long to be
+    sensible reads as one past the largest, so its message is the range's."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(text := value.strip()):
+        return int(text) if len(text) <= len(str(LARGEST)) + 1 else LARGEST + 1
     return None
 
 

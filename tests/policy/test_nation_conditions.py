@@ -165,6 +165,9 @@ def test_every_condition_has_a_sentence_and_the_parameters_it_uses():
         ({"count": "three"}, "whole number"),
         ({"count": "2.5"}, "whole number"),
         ({"count": True}, "whole number"),
+        ({"count": "²"}, "whole number"),  # a digit to str.isdigit(), not to int()
+        ({"count": "9" * 5000}, "between 1 and"),  # longer than int() reads
+        ({"count": " 3 "}, None),
         ({"size": "3"}, "not a parameter"),
     ],
 )
