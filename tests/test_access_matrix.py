@@ -553,6 +553,8 @@ ROUTES: dict[str, Rule | str] = {
         by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
     ),
     "registry.designate": signed_in(own_nation({"representative": 422})),
+    # The Nation's own conditions (preview or save): a parameter no number refused.
+    "registry.rules": signed_in(own_nation({"representative": 422})),
     # user_id: someone who is no steward, so that the representative is told 404.
     "registry.remove": signed_in(own_nation({"representative": 404})),
     "transparency.nation_record": signed_in(own_nation(READ_RECORD)),
@@ -594,6 +596,9 @@ ROUTES: dict[str, Rule | str] = {
             "api.me",
             "api.list_nations",
             "api.list_datasets",
+            "api.get_nation_rules",
+            "api.put_nation_rules",
+            "api.preview_nation_rules",
             "api.list_requests",
             "api.create_request",
             "api.get_request",
@@ -630,6 +635,14 @@ OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/me": signed_in(200, anonymous=401),
     "GET /api/v1/nations": signed_in(200, anonymous=401),
     "GET /api/v1/datasets": signed_in(200, anonymous=401),
+    # A Nation's own rules: anyone signed in reads them; its representatives set them.
+    "GET /api/v1/nations/{slug}/rules": signed_in(200, anonymous=401),
+    "PUT /api/v1/nations/{slug}/rules": signed_in(
+        own_nation({"representative": 422}), anonymous=401
+    ),
+    "POST /api/v1/nations/{slug}/rules/preview": signed_in(
+        own_nation({"representative": 422}), anonymous=401
+    ),
     "GET /api/v1/requests": signed_in(200, anonymous=401),
     "POST /api/v1/requests": signed_in(create(201), anonymous=401),
     f"GET {R}": signed_in(read, anonymous=401),
@@ -688,6 +701,11 @@ PAGE_BODIES = {
     "conversations.thread": {"body": ""},
     "registry.profile": {"review_quorum": "many", "min_approvals": "1"},
     "registry.designate": {"steward-email": ""},
+    "registry.rules": {
+        "intent": "save",
+        "approve-team_at_most": "y",
+        "approve-team_at_most-count": "0",
+    },
     "registry.invitations": {"email": "", "role": "steward"},
     "auth.invitation": {"name": "Probe", "password": "short", "confirm": "short"},
     "admin.grant": {"role": "steward"},  # a Nation's role: not the admin's to grant
@@ -700,7 +718,10 @@ PAGE_BODIES = {
     "proposals.new": {"title": "", "lines_add": "p, coordinator, *, view_record"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }
+NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
+    "PUT /api/v1/nations/{slug}/rules": NO_RULE,
+    "POST /api/v1/nations/{slug}/rules/preview": NO_RULE,
     "POST /api/v1/requests": {"title": "A probe's draft"},
     f"PATCH {R}": {"storage_location": "Atlantis"},
     f"POST {R}/actions/submit": {},  # the draft lacks its purpose
@@ -779,7 +800,7 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number", "proposal_id"}
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number", "proposal_id", "slug"}
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
             [path.replace("{number}", n) for n in RULES_VERSIONS] if "{number}" in path else [path]
@@ -789,6 +810,11 @@ def api_cases(world: World) -> Iterator[Case]:
             concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
+            if "{slug}" in path:  # a Nation's own: each Nation in turn, named in the path
+                for slug in NATIONS:
+                    named = concrete.replace("{slug}", slug)[len(PREFIX) :]
+                    yield Case(key, method, named, state, slug, body)
+                continue
             nations = TOUCHED if action in NATION_BODIES else (None,)
             for nation in nations:
                 full = {**body, "nation": nation} if nation else body

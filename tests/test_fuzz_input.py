@@ -77,6 +77,7 @@ PAGES = {
     "auth.invitation": (None, "/sign-in", None),
     "auth.revoke_invitation": ("admin", "/admin/invitations", None),
     "registry.invitations": ("cedar_rep", "/nations/red-cedar/invitations", None),
+    "registry.rules": ("cedar_rep", "/nations/red-cedar/profile", None),
     "admin.grant": ("admin", "/admin/people/{user_id}", None),
     "admin.revoke_role": ("admin", "/admin/people/{user_id}", None),
     "admin.set_active": ("admin", "/admin/people/{user_id}", None),
@@ -102,6 +103,8 @@ API_WHO = {
     "message": "cedar_steward1",
     "create_proposal": "admin",
     "vote_on_proposal": "cedar_rep",
+    "put_nation_rules": "cedar_rep",
+    "preview_nation_rules": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
@@ -380,7 +383,10 @@ def test_hostile_api_bodies_never_break_the_api(app, flow):
         body = {field: data.draw(API_VALUES, label=field) for field in chosen}
         before = snapshot(app)
         response = client.open(
-            "/api/v1" + path.replace("{ref}", ref).replace("{proposal_id}", proposal_id),
+            "/api/v1"
+            + path.replace("{ref}", ref)
+            .replace("{proposal_id}", proposal_id)
+            .replace("{slug}", "red-cedar"),
             method=method,
             json=body,
             headers={"Authorization": f"Bearer {tokens[API_WHO[name]]}"},

@@ -172,3 +172,20 @@ class MessageIn(Body):
         examples=["kestrel-river"],
     )
     body: Text = Field(description=f"The message: not empty, at most {MAX_BODY} characters.")
+
+
+class ConditionIn(Body):
+    condition: Text = Field(description="A named condition.", examples=["team_at_most"])
+    params: dict[str, int] = Field(
+        default_factory=dict,
+        description="Its parameters (whole numbers); those left out take their defaults.",
+        examples=[{"count": 5}],
+    )
+
+
+class NationRulesIn(Body):
+    """A Nation's own conditions on its stewards' review and its approval. Each list
+    replaces the Nation's current conditions on that action; refusal takes none."""
+
+    review: list[ConditionIn] = Field(default_factory=list)
+    approve: list[ConditionIn] = Field(default_factory=list)

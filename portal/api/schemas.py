@@ -73,6 +73,38 @@ class NationOut(Out):
     small_cell_threshold: int
 
 
+class RuleConditionOut(Out):
+    condition: str
+    params: dict[str, int] = Field(description="Its parameters, every one with its value.")
+    words: str = Field(description="The rule in a sentence, with its values.")
+
+
+class NationRulesOut(Out):
+    nation: str = Field(description="The Nation's slug.")
+    review: list[RuleConditionOut] = Field(description="The Nation's own conditions on review.")
+    approve: list[RuleConditionOut] = Field(description="The Nation's own conditions on approval.")
+    always_required: dict[str, list[RuleConditionOut]] = Field(
+        description="What every Nation's review and approval need (portal-wide rules)."
+    )
+    rules_version: int | None = Field(description="The rules version in force.")
+
+
+class PreviewRowOut(Out):
+    ref: str
+    title: str
+    action: str = Field(description="review or approve.")
+    effect: str = Field(
+        description="would block, would unblock, or would remove one of its obstacles."
+    )
+    why: list[str] = Field(description="The conditions' messages that change.")
+    before: list[str] = Field(description="What blocks it now.")
+    after: list[str] = Field(description="What would block it once saved.")
+
+
+class PreviewOut(Out):
+    items: list[PreviewRowOut]
+
+
 class DatasetOut(Out):
     slug: str
     title: str

@@ -3,7 +3,7 @@ the OpenAPI document is generated from it (README.md, "API")."""
 
 from flask import Blueprint, current_app, request
 
-from portal.api import PREFIX, actions, openapi, problems, proposals, rules, views
+from portal.api import PREFIX, actions, nation_rules, openapi, problems, proposals, rules, views
 from portal.api import bodies as b
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
@@ -11,6 +11,7 @@ from portal.workflow import commands as c
 from portal.workflow.table import TRANSITIONS
 
 REQUEST = "/requests/{ref}"
+NATION_RULES = "/nations/{slug}/rules"
 ACTION_ERRORS = (403, 409)
 
 
@@ -24,6 +25,25 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "GET", "/nations", views.list_nations, "Nations and their governance profiles",
         s.NationList, query=b.PageQuery,
+    ),
+    Endpoint(
+        "GET", NATION_RULES, nation_rules.get_nation_rules,
+        "A Nation's own conditions on review and approval, and those every Nation's need",
+        s.NationRulesOut,
+    ),
+    Endpoint(
+        "PUT", NATION_RULES, nation_rules.put_nation_rules,
+        "Set your Nation's own conditions on review and approval (its representatives)",
+        s.NationRulesOut, body=b.NationRulesIn, errors=(403,),
+        description="Each list replaces the Nation's conditions on that action; a new rules "
+        "version is recorded. Refusal takes no condition (invariant 2). 422 names each "
+        "unknown condition or parameter, e.g. approve.team_at_most.count.",
+    ),
+    Endpoint(
+        "POST", f"{NATION_RULES}/preview", nation_rules.preview_nation_rules,
+        "What setting these rules would block or unblock among the Nation's requests in "
+        "flight (its representatives)",
+        s.PreviewOut, body=b.NationRulesIn, errors=(403,),
     ),
     Endpoint(
         "GET", "/datasets", views.list_datasets, "Datasets and whose data they hold",

@@ -1,8 +1,10 @@
 """`portal policy check`: lint policies/ before it is loaded.
 
-Reports malformed lines, unknown roles, actions, conditions and Nations, lines
-that can never match, conditions no role can ever meet (unreachable), duplicate
-lines, and lines that conflict with the sovereignty invariants.
+Reports malformed lines, unknown roles, actions, conditions and Nations, parameters
+a condition does not declare or cannot take, lines that can never match, conditions
+no role can ever meet (unreachable), duplicate lines (a condition once per domain and
+action, whatever its parameters), and lines that conflict with the sovereignty
+invariants.
 """
 
 from pathlib import Path
@@ -11,7 +13,8 @@ import casbin
 from casbin.model import Model
 
 from portal.auth.models import NATION_ROLES, Role
-from portal.policy.conditions import CONDITIONS
+from portal.policy import parameters
+from portal.policy.conditions import CONDITIONS, SIGNATURES
 from portal.policy.enforcer import LinesAdapter, NationEnforcer, without_role_matching
 from portal.policy.files import MODEL_FILE, PolicyLine, Problem, read_directory
 from portal.policy.vocabulary import (
@@ -29,7 +32,7 @@ from portal.registry.service import SLUG_PATTERN
 EXPECTED_TOKENS = {
     ("r", "r"): ["r_sub", "r_dom", "r_act"],
     ("p", "p"): ["p_sub", "p_dom", "p_act"],
-    ("p", "p2"): ["p2_dom", "p2_act", "p2_condition"],
+    ("p", "p2"): ["p2_dom", "p2_act", "p2_condition", "p2_params"],
 }
 # What any model must answer, checked on a tiny policy: (request, expected).
 _SMOKE_LINES = [
@@ -114,19 +117,37 @@ def _check_line(line: PolicyLine, known_nations: set[str] | None) -> list[str]:
         ]
     if line.ptype not in ("p", "p2"):
         return [f"unknown line type {line.ptype!r} (expected p or p2)"]
-    if len(line.values) != 3:
-        shape = "p, role, domain, action" if line.ptype == "p" else "p2, domain, action, condition"
+    if len(line.values) not in ((3,) if line.ptype == "p" else (3, 4)):
+        shape = (
+            "p, role, domain, action"
+            if line.ptype == "p"
+            else "p2, domain, action, condition[, parameters]"
+        )
         return [f"malformed line {line.text!r}: expected {shape}"]
     if line.ptype == "p":
         role, domain, action = line.values
         errors = [] if role in ROLE_NAMES else [f"unknown role {role!r}"]
     else:
-        domain, action, name = line.values
-        errors = [] if name in CONDITIONS else [f"unknown condition {name!r}"]
+        domain, action, name, *params = line.values
+        errors = _check_condition(name, params[0] if params else "")
     errors += _check_domain(line, domain, known_nations)
     if action not in ACTION_NAMES:
         errors.append(f"unknown action {action!r}")
     return errors
+
+
+def _check_condition(name: str, params: str) -> list[str]:
+    """An unknown condition, or parameters it does not declare or cannot take."""
+    if name not in CONDITIONS:
+        return [f"unknown condition {name!r}"]
+    found = parameters.problems(SIGNATURES[name].parameters, parameters.parse(params))
+    return [f"{name}: {message}" for message in found.values()]
+
+
+def _key(line: PolicyLine) -> tuple[str, tuple[str, ...]]:
+    """What makes two lines the same: a condition line is one per condition, domain and
+    action, whatever its parameters."""
+    return line.ptype, line.values[:3]
 
 
 def _never_matches(line: PolicyLine) -> str | None:
@@ -159,7 +180,7 @@ def _conflict(line: PolicyLine) -> str | None:
 
 
 def _unreachable(line: PolicyLine, grants: list[PolicyLine]) -> str | None:
-    domain, action, _name = line.values
+    domain, action = line.values[:2]
     if Action(action).scope is Scope.PORTAL and domain != WILDCARD:
         return f"unreachable: {action} is asked portal-wide, never in {domain}'s domain"
     for grant in grants:
@@ -181,14 +202,14 @@ def check_lines(lines: list[PolicyLine], known_nations: set[str] | None = None) 
         problems += [Problem(line.where, error) for error in errors]
         if errors:
             continue
-        key = (line.ptype, line.values)
+        key = _key(line)
         if key in seen:
             problems.append(Problem(line.where, f"duplicate of {seen[key].where}"))
             continue
         seen[key] = line
         valid.append(line)
     for line in [line for line in valid if line.ptype == "p2" and line.values[0] != WILDCARD]:
-        if wide := seen.get(("p2", (WILDCARD, *line.values[1:]))):
+        if wide := seen.get(("p2", (WILDCARD, *line.values[1:3]))):
             problems.append(Problem(line.where, f"duplicate: {wide.where} applies it everywhere"))
             valid.remove(line)
     grants = [line for line in valid if line.ptype == "p"]
@@ -198,7 +219,9 @@ def check_lines(lines: list[PolicyLine], known_nations: set[str] | None = None) 
         )
         if found:
             problems.append(Problem(line.where, found))
-    everywhere = {line.values[1:] for line in valid if line.ptype == "p2" and line.values[0] == "*"}
+    everywhere = {
+        line.values[1:3] for line in valid if line.ptype == "p2" and line.values[0] == WILDCARD
+    }
     for action, names in REQUIRED_CONDITIONS.items():
         for name in sorted(names):
             if (action.value, name) not in everywhere:

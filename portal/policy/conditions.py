@@ -1,30 +1,52 @@
 """Named governance conditions: the small vocabulary policy lines attach to actions.
 
 A line ``p2, *, approve, quorum_met`` makes every approval need ``quorum_met``;
-``p2, kestrel-river, review, ethics_approval_given`` adds a rule for one Nation.
-Each condition looks at the facts of the case (the Nation and its profile, the
-request, the counted reviews) and returns None when it holds, else a
-BlockingRule whose message says, in words a person understands, what is missing.
+``p2, kestrel-river, review, ethics_approval_given`` adds a rule for one Nation, and
+``p2, kestrel-river, approve, team_at_most, count=5`` one with a parameter
+(portal/policy/parameters.py). Each condition declares its parameters and a sentence
+saying the rule with their values (SIGNATURES); it looks at the facts of the case (the
+Nation and its profile, the request, the counted reviews) and returns None when it
+holds, else a BlockingRule whose message says, in words a person understands, what is
+missing.
 
 No condition looks at the clock: waiting never makes one hold (invariant 3).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from portal.auth.models import User
 from portal.errors import BlockingRule
+from portal.policy.parameters import Parameter, values
 from portal.policy.vocabulary import NOT_OWN_REQUEST
-from portal.registry.models import Nation
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.registry.models import DatasetNation, Nation
+from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Recommendation, Review
 from portal.reviews.service import counted_reviews
 
-Condition = Callable[["Facts"], BlockingRule | None]
+Params = Mapping[str, object]
+# evaluate(facts, params=None): the parameters as a line or a form gives them.
+Condition = Callable[..., BlockingRule | None]
 CONDITIONS: dict[str, Condition] = {}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a condition takes, and the sentence that says its rule."""
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    sentence: str  # with a {placeholder} per parameter
+
+    def words(self, params: Params | None = None) -> str:
+        """The rule in a sentence, with the values given (or the defaults)."""
+        return self.sentence.format(**values(self.parameters, params or {}))
+
+
+SIGNATURES: dict[str, Signature] = {}
 
 # A request may be withdrawn before it was ever screened, so withdrawal is not "passed".
 NOT_SCREENED = frozenset(
@@ -53,18 +75,41 @@ class Facts:
             return []
         return counted_reviews(self.session, self.request, self.nation)
 
+    @cached_property
+    def nations_datasets(self) -> int:
+        """How many of the Nation's datasets the request asks for."""
+        if self.nation is None or self.request is None or self.request.id is None:
+            return 0
+        query = (
+            select(func.count())
+            .select_from(RequestDataset)
+            .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
+            .where(
+                RequestDataset.request_id == self.request.id,
+                DatasetNation.nation_id == self.nation.id,
+            )
+        )
+        return self.session.exec(query).one()
+
 
 class MissingFact(Exception):
     """A condition was asked without the Nation or request it needs."""
 
 
-def condition(name: str) -> Callable[[Callable[[Facts], str | None]], Condition]:
-    """Register ``check`` (facts -> message when it fails, else None) under ``name``."""
+def condition(
+    name: str, *parameters: Parameter, sentence: str = ""
+) -> Callable[[Callable[..., str | None]], Condition]:
+    """Register ``check`` (facts, **parameters -> message when it fails, else None) under
+    ``name``, with the parameters it takes and the sentence that says its rule (by
+    default its docstring)."""
 
-    def register(check: Callable[[Facts], str | None]) -> Condition:
-        def evaluate(facts: Facts) -> BlockingRule | None:
+    def register(check: Callable[..., str | None]) -> Condition:
+        words = sentence or " ".join((check.__doc__ or "").split())
+        SIGNATURES[name] = Signature(name, parameters, words)
+
+        def evaluate(facts: Facts, params: Params | None = None) -> BlockingRule | None:
             try:
-                message = check(facts)
+                message = check(facts, **values(parameters, params or {}))
             except MissingFact as missing:
                 message = str(missing)
             return None if message is None else BlockingRule(rule=name, message=message)
@@ -193,4 +238,91 @@ def not_own_request(facts: Facts) -> str | None:
         "You are on the requesting side of this request (its researcher or on its team): "
         f"you cannot review, decide or sign for {facts.nation.name} on it, "
         "nor take part in its own discussion of it."
+    )
+
+
+# --- conditions a Nation may add to its own review and approval (its governance page)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _described(facts: Facts, field: str, what: str, min_words: int) -> str | None:
+    nation, request = _nation(facts), _request(facts)
+    written = _words(getattr(request, field))
+    if written >= min_words:
+        return None
+    return (
+        f"{nation.name} requires {what} described in at least {_plural(min_words, 'word')}; "
+        f"this request gives {written}."
+    )
+
+
+MIN_WORDS = Parameter("min_words", "Fewest words", minimum=1, default=50)
+
+
+@condition(
+    "community_benefit_described",
+    MIN_WORDS,
+    sentence="The request describes its benefit to the community in at least {min_words} words.",
+)
+def community_benefit_described(facts: Facts, min_words: int) -> str | None:
+    return _described(facts, "community_benefit", "the benefit to the community", min_words)
+
+
+@condition(
+    "harm_assessment_described",
+    MIN_WORDS,
+    sentence="The request assesses its possible harms in at least {min_words} words.",
+)
+def harm_assessment_described(facts: Facts, min_words: int) -> str | None:
+    return _described(facts, "harm_assessment", "the possible harms", min_words)
+
+
+@condition(
+    "team_at_most",
+    Parameter("count", "Most team members", minimum=1, default=5),
+    sentence="The request names at most {count} team members who will handle the data.",
+)
+def team_at_most(facts: Facts, count: int) -> str | None:
+    nation, request = _nation(facts), _request(facts)
+    named = len(request.team or [])
+    if named <= count:
+        return None
+    return (
+        f"{nation.name} allows at most {_plural(count, 'team member')} on a request; "
+        f"this request names {named}."
+    )
+
+
+@condition(
+    "datasets_at_most",
+    Parameter("count", "Most datasets", minimum=1, default=3),
+    sentence="The request asks for at most {count} of the Nation's datasets.",
+)
+def datasets_at_most(facts: Facts, count: int) -> str | None:
+    nation, _ = _nation(facts), _request(facts)
+    asked = facts.nations_datasets
+    if asked <= count:
+        return None
+    return (
+        f"{nation.name} allows at most {count} of its datasets in one request; "
+        f"this request asks for {asked}."
+    )
+
+
+@condition(
+    "recommendations_unanimous",
+    sentence="Every counted steward review of this revision recommends approval.",
+)
+def recommendations_unanimous(facts: Facts) -> str | None:
+    nation, _ = _nation(facts), _request(facts)
+    dissent = sum(r.recommendation != Recommendation.APPROVE for r in facts.counted_reviews)
+    if dissent == 0:
+        return None
+    reviews = _plural(dissent, "counted steward review")
+    return (
+        f"{nation.name} requires every steward review of this revision to recommend approval; "
+        f"{reviews} recommend{'s' if dissent == 1 else ''} otherwise."
     )

@@ -22,6 +22,7 @@ import casbin
 from casbin.model import FastModel, FastPolicy, Model, fast_policy_filter
 from casbin.persist import Adapter
 
+from portal.policy import parameters
 from portal.policy.vocabulary import WILDCARD
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 CACHE_KEY_ORDER = (2, 1)
 
 Line = tuple[str, Sequence[str]]  # (ptype, values)
+# A condition as a line names it: (name, {parameter: value as written}).
+Named = tuple[str, dict[str, str]]
+# A p2 line: domain, action, condition, then its parameters, which may be left out.
+P2_REQUIRED = 3
 
 
 class LinesAdapter(Adapter):
@@ -40,6 +45,8 @@ class LinesAdapter(Adapter):
 
     def load_policy(self, model) -> None:
         for ptype, values in self.lines:
+            if ptype == "p2" and len(values) == P2_REQUIRED:  # no parameters given
+                values = (*values, "")
             assertion = model.model.get(ptype[0], {}).get(ptype)
             if assertion is None or len(values) != len(assertion.tokens):
                 log.warning("policy line ignored (not in the model): %s, %s", ptype, values)
@@ -118,8 +125,8 @@ class LoadedPolicy:
 
     version: int
     enforcer: NationEnforcer
-    # (domain, action) -> condition names, in file order
-    conditions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # (domain, action) -> (condition name, its parameters), in file order
+    conditions: dict[tuple[str, str], list[Named]] = field(default_factory=dict)
     # action -> [(role, domain)] of the p lines that grant it
     grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # The enforcer's answers, kept: a loaded policy never changes (a new version is a
@@ -132,9 +139,10 @@ class LoadedPolicy:
         enforcer.warm_up()
         loaded = cls(version=version, enforcer=enforcer)
         for ptype, values in lines:
-            if ptype == "p2" and len(values) == 3:
-                domain, action, name = values
-                loaded.conditions.setdefault((domain, action), []).append(name)
+            if ptype == "p2" and len(values) in (P2_REQUIRED, P2_REQUIRED + 1):
+                domain, action, name, *params = values
+                named = (name, parameters.parse(params[0] if params else ""))
+                loaded.conditions.setdefault((domain, action), []).append(named)
             elif ptype == "p" and len(values) == 3:
                 role, domain, action = values
                 loaded.grants.setdefault(action, []).append((role, domain))
@@ -152,12 +160,14 @@ class LoadedPolicy:
             answer = self.answers[key] = self.enforcer.enforce(sub, domain, action)
         return answer
 
-    def conditions_for(self, domain: str, action: str) -> list[str]:
-        """The conditions on ``action`` in ``domain``: those for every Nation, then its own."""
-        names = self.conditions.get((WILDCARD, action), [])
+    def conditions_for(self, domain: str, action: str) -> list[Named]:
+        """The conditions on ``action`` in ``domain``, each with its parameters: those for
+        every Nation, then its own (a condition named twice with the same parameters once)."""
+        named = self.conditions.get((WILDCARD, action), [])
         if domain != WILDCARD:
-            names = names + self.conditions.get((domain, action), [])
-        return list(dict.fromkeys(names))
+            named = named + self.conditions.get((domain, action), [])
+        unique = {(name, parameters.unparse(params)): (name, params) for name, params in named}
+        return list(unique.values())
 
     def grants_in(self, domain: str, action: str) -> list[tuple[str, str]]:
         return [

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_FILE = "model.conf"
+# p2, domain, action, condition, parameters ("key=value;key=value", may be left out)
+P2_WITH_PARAMS = 4
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def read_file(path: Path) -> tuple[list[PolicyLine], list[Problem]]:
-    """The lines of one policy file (Casbin's CSV: ``ptype, v0, v1, ...``; ``#`` comments)."""
+    """The lines of one policy file (Casbin's CSV: ``ptype, v0, v1, ...``; ``#`` comments).
+    A p2 line's parameters hold no comma (``min_words=50;...``), so they are one value."""
     lines: list[PolicyLine] = []
     problems: list[Problem] = []
     try:
@@ -50,6 +53,8 @@ def read_file(path: Path) -> tuple[list[PolicyLine], list[Problem]]:
         if not stripped or stripped.startswith("#"):
             continue
         ptype, *values = [token.strip() for token in stripped.split(",")]
+        if ptype == "p2" and len(values) == P2_WITH_PARAMS and not values[-1]:
+            values.pop()  # "p2, *, approve, quorum_met," : no parameters, said so
         line = PolicyLine(path.name, lineno, ptype, tuple(values))
         if not ptype or any(not value for value in values):
             problems.append(Problem(line.where, f"malformed line {stripped!r}: a field is empty"))

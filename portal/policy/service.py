@@ -22,7 +22,7 @@ from portal.auth.models import NATION_ROLES, Role, User
 from portal.errors import BlockingRule, Forbidden, Refused
 from portal.policy.access import Holding, grants, holdings, reaches, request_nation_ids
 from portal.policy.conditions import CONDITIONS, Facts
-from portal.policy.enforcer import LoadedPolicy
+from portal.policy.enforcer import LoadedPolicy, Named
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import (
     NOT_OWN_REQUEST,
@@ -99,12 +99,15 @@ def role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) ->
     return BlockingRule(rule="role", message=message)
 
 
-def _conditions(policy: LoadedPolicy, domain: str, action: Action) -> list[str]:
+def _conditions(policy: LoadedPolicy, domain: str, action: Action) -> list[Named]:
+    """The conditions to check, each with its parameters: the policy's, and those the
+    invariants require whatever the policy says."""
     required = REQUIRED_CONDITIONS.get(action, frozenset())
-    names = policy.conditions_for(domain, action)
+    named = policy.conditions_for(domain, action)
     if action in UNCONDITIONAL_ACTIONS:  # only what every such action must need
-        names = [name for name in names if name in required]
-    return names + sorted(required - set(names))
+        named = [(name, params) for name, params in named if name in required]
+    present = {name for name, _ in named}
+    return named + [(name, {}) for name in sorted(required - present)]
 
 
 def _reach_refusal(acting: list[Holding], request: AccessRequest) -> BlockingRule:
@@ -154,7 +157,7 @@ def authorize(
             return PolicyDecision(False, [_reach_refusal(acting, request)])
     facts = Facts(session=session, nation=nation, request=request, user=user)
     blocked = []
-    for name in _conditions(policy, domain, action):
+    for name, params in _conditions(policy, domain, action):
         check = CONDITIONS.get(name)
         if check is None:  # a row the portal cannot evaluate never lets anything through
             message = (
@@ -162,7 +165,7 @@ def authorize(
                 "an administrator should run `portal policy check`."
             )
             blocked.append(BlockingRule(rule=name, message=message))
-        elif (rule := check(facts)) is not None:
+        elif (rule := check(facts, params)) is not None:
             blocked.append(rule)
     return PolicyDecision(not blocked, blocked)
 

@@ -61,3 +61,57 @@ class StewardForm(FlaskForm):
         "E-mail address of the person to designate",
         validators=[InputRequired("Give the e-mail address of the person's login.")],
     )
+
+
+def rule_field(action: str, name: str, parameter: str | None = None) -> str:
+    """The form field of a condition on an action (a checkbox), or of one of its
+    parameters: approve-team_at_most, approve-team_at_most-count."""
+    return "-".join(part for part in (action, name, parameter) if part)
+
+
+class RulesForm(FlaskForm):
+    """A Nation's own conditions: a checkbox per condition it may choose, per action,
+    and a box per parameter. The fields are added per page (rules_form())."""
+
+    conditions: dict[str, list[str]] = {}  # action -> condition names, in page order
+
+    def rules(self) -> dict[str, list[tuple[str, dict[str, str]]]]:
+        """{action: [(condition, {parameter: text as typed})]} of the checked ones."""
+        chosen: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        for action, names in self.conditions.items():
+            chosen[action] = [
+                (name, self.params(action, name))
+                for name in names
+                if self[rule_field(action, name)].data
+            ]
+        return chosen
+
+    def first_rule(self) -> str:
+        """The field a problem of the rules as a whole is shown by."""
+        action, names = next((a, n) for a, n in self.conditions.items() if n)
+        return rule_field(action, names[0])
+
+    def params(self, action: str, name: str) -> dict[str, str]:
+        prefix = rule_field(action, name) + "-"
+        return {
+            field.name[len(prefix) :]: (field.data or "").strip()
+            for field in self
+            if field.name.startswith(prefix)
+        }
+
+
+def rules_form(
+    conditions: dict[str, list[tuple[str, str, list[tuple[str, str]]]]], **kwargs
+) -> RulesForm:
+    """A RulesForm for ``conditions``: {action: [(name, sentence, [(parameter, label)])]}."""
+
+    class Form(RulesForm):
+        pass
+
+    Form.conditions = {action: [name for name, *_ in named] for action, named in conditions.items()}
+    for action, named in conditions.items():
+        for name, sentence, parameters in named:
+            setattr(Form, rule_field(action, name), BooleanField(sentence))
+            for parameter, label in parameters:
+                setattr(Form, rule_field(action, name, parameter), StringField(label))
+    return Form(**kwargs)

@@ -18,14 +18,17 @@ from portal.auth.models import Role, User
 from portal.auth.service import find_membership
 from portal.db import get_session, utcnow
 from portal.errors import Conflict, ValidationError
+from portal.policy import parameters
+from portal.policy.conditions import SIGNATURES
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
-from portal.registry.forms import ProfileForm, StewardForm
+from portal.registry.forms import ProfileForm, RulesForm, StewardForm, rule_field, rules_form
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
 from portal.requests.forms import options
+from portal.transparency.rulewords import condition_words
 from portal.web import invitation_link, no_store, send_invitation
-from portal.workflow import invitations, profiles
+from portal.workflow import invitations, nation_rules, profiles
 
 bp = Blueprint("registry", __name__, url_prefix="/nations")
 
@@ -38,16 +41,68 @@ def _governed_nation(session: Session, slug: str) -> Nation:
     return nation
 
 
-def _page(session: Session, nation: Nation, form: ProfileForm, steward_form: StewardForm):
+def _conditions(session: Session) -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """What a Nation may choose per action: (condition, sentence, [(parameter, label)])."""
+    return {
+        action.value: [
+            (
+                name,
+                SIGNATURES[name].words(),
+                [
+                    (parameter.name, f"{parameter.label} ({name.replace('_', ' ')})")
+                    for parameter in SIGNATURES[name].parameters
+                ],
+            )
+            for name in nation_rules.choosable(session, action)
+        ]
+        for action in nation_rules.NATION_RULE_ACTIONS
+    }
+
+
+def _rules_form(session: Session, nation: Nation, formdata: bool = True) -> RulesForm:
+    """The rules form, filled in with the Nation's rules in force (or as posted)."""
+    conditions = _conditions(session)
+    own = nation_rules.nation_rules(session, nation)
+    data = {}
+    for action, named in conditions.items():
+        chosen = dict(own[Action(action)])
+        for name, _sentence, params in named:
+            data[rule_field(action, name)] = name in chosen
+            values = parameters.values(SIGNATURES[name].parameters, chosen.get(name, {}))
+            for parameter, _label in params:
+                data[rule_field(action, name, parameter)] = str(values[parameter])
+    return rules_form(conditions, data=data, **({} if formdata else {"formdata": None}))
+
+
+def _page(
+    session: Session,
+    nation: Nation,
+    form: ProfileForm,
+    steward_form: StewardForm,
+    rules: RulesForm | None = None,
+    preview: list[nation_rules.PreviewRow] | None = None,
+):
+    rules = rules or _rules_form(session, nation, formdata=False)
     # Field errors, not form.errors: WTForms caches that before the service's are added.
-    has_errors = any(field.errors for field in (*form, *steward_form))
+    has_errors = any(field.errors for field in (*form, *steward_form, *rules))
     stewards = profiles.people_in_role(session, nation, Role.STEWARD)
     representatives = profiles.people_in_role(session, nation, Role.REPRESENTATIVE)
+    required = {
+        action.value: [
+            condition_words(name, params)
+            for name, params in nation_rules.required_everywhere(session, action)
+        ]
+        for action in nation_rules.NATION_RULE_ACTIONS
+    }
     html = render_template(
         "registry/profile.html",
         nation=nation,
         form=form,
         steward_form=steward_form,
+        rules_form=rules,
+        rule_field=rule_field,
+        required=required,
+        preview=preview,
         stewards=stewards,
         representatives=representatives,
     )
@@ -70,6 +125,38 @@ def profile(slug: str):
             flash("Profile saved." if changed else "Nothing changed.", "success")
             return redirect(url_for("registry.profile", slug=slug))
     return _page(session, nation, form, StewardForm(prefix="steward", formdata=None))
+
+
+@bp.route("/<slug>/rules", methods=["POST"])
+@login_required
+def rules(slug: str):
+    """The Nation's own conditions: "Preview the change" shows what it would block or
+    unblock among the requests in flight; "Save the rules" installs them."""
+    session = get_session()
+    nation = _governed_nation(session, slug)
+    form = _rules_form(session, nation)
+    rows = None
+    if form.validate_on_submit():
+        try:
+            if request.form.get("intent") == "preview":
+                rows = nation_rules.preview(session, nation, form.rules())
+            else:
+                version = nation_rules.set_nation_rules(session, current_user, nation, form.rules())
+                flash(_saved(version, nation), "success")
+                return redirect(url_for("registry.profile", slug=slug, _anchor="rules-heading"))
+        except ValidationError as error:
+            for key, message in error.errors.items():
+                field = form._fields.get(key.replace(".", "-")) or form[form.first_rule()]
+                field.errors.append(message)
+    profile_form = ProfileForm(data=ProfileForm.data_of(nation), formdata=None)
+    steward_form = StewardForm(prefix="steward", formdata=None)
+    return _page(session, nation, profile_form, steward_form, form, rows)
+
+
+def _saved(version, nation: Nation) -> str:
+    if version is None:
+        return "Nothing changed."
+    return f"{nation.name}'s rules saved (rules version {version.number}): {version.summary}"
 
 
 @bp.route("/<slug>/stewards", methods=["POST"])

@@ -5,10 +5,10 @@ line through ``explain_line``, so a line reads the same wherever it is shown.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from portal.auth.models import NATION_ROLES
-from portal.policy.conditions import CONDITIONS
+from portal.policy.conditions import SIGNATURES
 from portal.policy.vocabulary import WILDCARD, Action
 
 
@@ -39,11 +39,13 @@ def _grant(role: str, domain: str, action: str, names: dict[str, str]) -> str:
     return f"{_article(role)} {role} may {phrase}."
 
 
-def condition_words(name: str) -> str:
-    """What a named condition asks, from its own description (the checker's docstring)."""
-    check = CONDITIONS.get(name)
-    doc = (check.__doc__ or "").strip() if check else ""
-    return " ".join(doc.split()) if doc else f"the rule {name!r} (not known to this portal)"
+def condition_words(name: str, params: Mapping[str, object] | None = None) -> str:
+    """What a named condition asks, in its own sentence, with the values of ``params``
+    (its defaults for those not given)."""
+    signature = SIGNATURES.get(name)
+    if signature is None:
+        return f"the rule {name!r} (not known to this portal)"
+    return signature.words(params)
 
 
 def explain_line(line: Sequence[str], nation_names: dict[str, str] | None = None) -> str:
@@ -54,8 +56,9 @@ def explain_line(line: Sequence[str], nation_names: dict[str, str] | None = None
         return _grant(*values, names)
     if ptype == "p2" and len(values) >= 3:
         domain, action, name = values[:3]
+        params = parameters.parse(values[3]) if len(values) > 3 else None
         where = _where(domain, names)
         return f"{where[0].upper()}{where[1:]}, {action.replace('_', ' ')} needs: " + (
-            condition_words(name)
+            condition_words(name, params)
         )
     return ", ".join(line)

@@ -124,6 +124,12 @@ def test_the_vocabulary_is_the_documented_one():
         "screened",
         "ethics_approval_given",
         "not_own_request",
+        # a Nation's own, with parameters (tests/policy/test_nation_conditions.py)
+        "community_benefit_described",
+        "harm_assessment_described",
+        "team_at_most",
+        "datasets_at_most",
+        "recommendations_unanimous",
     }
 
 
