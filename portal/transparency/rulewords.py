@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from portal.auth.models import NATION_ROLES
+from portal.policy import parameters
 from portal.policy.conditions import SIGNATURES
 from portal.policy.vocabulary import WILDCARD, Action
 
