@@ -14,7 +14,8 @@ from portal.workflow.proposals import Propose, VoteOnProposal, govern
 # A change with an effect anyone can see: researchers may no longer withdraw.
 NO_WITHDRAW = {"lines": {"add": [], "remove": [["p", "researcher", "*", "withdraw"]]}}
 # Coordinators may read every Nation's record.
-COORDINATORS_READ = {"lines": {"add": [["p", "coordinator", "*", "view_record"]], "remove": []}}
+# A change any member may want or not: stewards review only with ethics approval named.
+ETHICS_FIRST = {"lines": {"add": [["p2", "*", "review", "ethics_approval_given"]], "remove": []}}
 
 
 def lines(add=(), remove=()) -> dict:
@@ -30,7 +31,13 @@ BREAKING = {
     "5: storage anywhere": lines(remove=[("p2", "*", "approve", "storage_in_jurisdiction")]),
     "5: any term": lines(remove=[("p2", "*", "approve", "term_within_limit")]),
     "10: judging one's own request": lines(remove=[("p2", "*", "approve", "not_own_request")]),
+    "2: no refusal": lines(remove=[("p", "representative", "*", "refuse")]),
+    "6: no revocation": lines(remove=[("p", "representative", "*", "revoke")]),
+    "7: a Nation cannot read its record": lines(remove=[("p", "steward", "*", "view_record")]),
+    "9: coordinators read every record": lines(add=[("p", "coordinator", "*", "view_record")]),
+    "the members lose their say": lines(remove=[("p", "representative", "*", "vote_on_rules")]),
     "a Nation's own line": lines(add=[("p2", "red-cedar", "approve", "ethics_approval_given")]),
+    "a grant for one Nation": lines(add=[("p", "coordinator", "red-cedar", "screen")]),
 }
 
 EXTRA_NATIONS = [("green-kestrel", "Green Kestrel Nation (fictional)"),

@@ -184,4 +184,7 @@ def test_the_whole_journey_through_the_api(app, members):
         (proposal["id"], "rejected", 1)
     ]
     assert api.get(ADMIN, "/rules/proposals/999999").status_code == 404
-    assert api.get(ADMIN, "/rules/proposals/abc").status_code == 404
+    for unknown in ("abc", "%C2%B2", "99999999999", "0"):  # "²" is a digit to str.isdigit()
+        assert api.get(ADMIN, f"/rules/proposals/{unknown}").status_code == 404, unknown
+        assert api.post(ADMIN, f"/rules/proposals/{unknown}/withdraw").status_code == 404
+    assert signed_in(app, ADMIN).get("/rules/proposals/99999999999").status_code == 404

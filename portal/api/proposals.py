@@ -141,7 +141,7 @@ def _out(shown: ProposalView) -> ProposalOut:
 
 
 def _id(proposal_id: str) -> int:
-    if not proposal_id.isdigit() or len(proposal_id) > 12:
+    if not (proposal_id.isascii() and proposal_id.isdigit()) or len(proposal_id) > 12:
         raise NotFound("no such proposal")
     return int(proposal_id)
 

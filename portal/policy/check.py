@@ -20,6 +20,7 @@ from portal.policy.files import MODEL_FILE, PolicyLine, Problem, read_directory
 from portal.policy.vocabulary import (
     ACTION_NAMES,
     REQUIRED_CONDITIONS,
+    REQUIRED_GRANTS,
     RESERVED_ACTIONS,
     ROLE_NAMES,
     UNCONDITIONAL_ACTIONS,
@@ -222,6 +223,17 @@ def check_lines(lines: list[PolicyLine], known_nations: set[str] | None = None) 
     everywhere = {
         line.values[1:3] for line in valid if line.ptype == "p2" and line.values[0] == WILDCARD
     }
+    granted = {tuple(line.values) for line in grants}
+    for action, roles in REQUIRED_GRANTS.items():
+        for role in sorted(roles):
+            if (role, WILDCARD, action.value) not in granted:
+                problems.append(
+                    Problem(
+                        "policies",
+                        f"every Nation's {role}s must keep the right to {action.value}: "
+                        f"add p, {role}, *, {action}",
+                    )
+                )
     for action, names in REQUIRED_CONDITIONS.items():
         for name in sorted(names):
             if (action.value, name) not in everywhere:

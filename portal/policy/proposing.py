@@ -125,7 +125,7 @@ def check_changes(session: Session, changes: Any) -> Rules:
         raise ValidationError({"lines": "; ".join(invalid.problems)}) from None
     if new == current:
         raise ValidationError({"changes": "The proposal changes nothing in the rules in force."})
-    if problems := check_rules(session, new):
+    if problems := check_rules(session, new, since=current):
         raise ValidationError(_problems_by_part(new, problems))
     return new
 

@@ -99,8 +99,11 @@ def number_in_force(session: Session) -> int | None:
 
 
 def is_nations_own(line: LineValues) -> bool:
-    """A Nation's own rule: a condition line in its domain, set on its governance page."""
-    return line[0] == "p2" and len(line) > 1 and line[1] != WILDCARD
+    """A Nation's own rule: a line in its domain (a condition it set on its governance
+    page, or a grant for it alone). Only the Nation changes those: a portal-wide load or
+    proposal leaves them alone."""
+    domain_at = {"p": 2, "p2": 1}.get(line[0])
+    return domain_at is not None and len(line) > domain_at and line[domain_at] != WILDCARD
 
 
 def apply_changes(rules: Rules, changes: dict[str, Any]) -> Rules:
@@ -164,15 +167,37 @@ def changes_between(old: Rules, new: Rules) -> dict[str, Any]:
     return changes
 
 
-def check_rules(session: Session, rules: Rules) -> list[Problem]:
-    """What `portal policy check` would say of these lines (the invariants included)."""
+def check_rules(session: Session, rules: Rules, since: Rules | None = None) -> list[Problem]:
+    """What `portal policy check` would say of these lines (the invariants included).
+    With ``since``, only the problems a change from those rules brings: rules already
+    broken (by rows put in some other way) do not stop a change that mends or leaves
+    alone what is broken, while any new breach is still refused."""
+    problems = _problems(session, rules)
+    if since is None:
+        return problems
+    before = {_key(since, problem) for problem in _problems(session, since)}
+    return [problem for problem in problems if _key(rules, problem) not in before]
+
+
+def _problems(session: Session, rules: Rules) -> list[Problem]:
     known = set(session.exec(select(Nation.slug)))
     lines = [
-        PolicyLine("rules", number, line[0], tuple(line[1:]))
+        PolicyLine(LINES, number, line[0], tuple(line[1:]))
         for number, line in enumerate(rules.lines, start=1)
     ]
     problems = check_lines(lines, known)
     return problems + check_catalogue(rules.catalogue) + check_clauses(rules.clauses)
+
+
+LINES = "rules"  # where a line's problem is: "rules:<its position>"
+
+
+def _key(rules: Rules, problem: Problem) -> tuple[object, str]:
+    """A problem by what it is said of (the line itself, not its position) and what it says."""
+    where, _, position = problem.where.partition(":")
+    if where == LINES and position.isdigit():
+        return rules.lines[int(position) - 1], problem.message
+    return problem.where, problem.message
 
 
 def _write_rows(session: Session, old: list[PolicyRule], lines: tuple[LineValues, ...]) -> None:
@@ -212,7 +237,7 @@ def install(
     rows = _rows(session)
     current = rules_in_force(session)
     new = apply_changes(current, changes)
-    if problems := check_rules(session, new):
+    if problems := check_rules(session, new, since=current):
         raise RulesInvalid(problems)
     _write_rows(session, rows, new.lines)
     version = RulesVersion(

@@ -146,6 +146,9 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.STEWARD}),
     # A Nation's own discussion is its deliberation (invariant 9): its people alone.
     Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    # Its record holds its deliberations too: reading it makes one of its insiders
+    # (portal/transparency/privacy.py), so no portal-wide change can open it to others.
+    Action.VIEW_RECORD: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     # The portal-wide rules are the member Nations' to change: each answers a proposal
     # through its own representatives, never through a portal-wide role.
     Action.VOTE_ON_RULES: frozenset({Role.REPRESENTATIVE}),
@@ -167,6 +170,17 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
+}
+
+# What a Nation's own people must always be able to do, in every Nation: no rule change,
+# however many members approve it, takes from a Nation its right to refuse (invariant 2),
+# to revoke (6), to set its own rules, to read its record (7) or its say in the rules.
+REQUIRED_GRANTS: dict[Action, frozenset[Role]] = {
+    Action.REFUSE: frozenset({Role.REPRESENTATIVE}),
+    Action.REVOKE: frozenset({Role.REPRESENTATIVE}),
+    Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
+    Action.VIEW_RECORD: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    Action.VOTE_ON_RULES: frozenset({Role.REPRESENTATIVE}),
 }
 
 # Actions that take no condition but the ones required above (invariant 2: refusal is

@@ -106,8 +106,13 @@ def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     return make_proposal(session, actor, nation, title, explanation, command.changes)
 
 
+LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value
+
+
 def find(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
     """The proposal (locked, so that answers to it are counted one after another)."""
+    if not 0 < proposal_id <= LARGEST_ID:  # beyond the column's range: none such
+        raise NotFound("no such proposal")
     query = select(Proposal).where(Proposal.id == proposal_id)
     proposal = session.exec(query.with_for_update() if lock else query).first()
     if proposal is None:

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from portal.db import session_scope
 from portal.paths import resource_dir
-from portal.policy.check import check_directory
+from portal.policy.check import check_directory, check_lines
+from portal.policy.files import PolicyLine, read_directory
 from portal.policy.models import PolicyRule
 from portal.policy.store import read_version
 
@@ -206,3 +207,47 @@ def test_load_refuses_broken_files_and_changes_nothing(app, runner, copy):
     assert "policy not loaded, 1 problem(s)" in result.stderr
     assert "unknown Nation 'no-such-nation'" in result.stderr
     assert (rows(app), version(app)) == (before, start)
+
+
+def real_lines() -> list[tuple[str, tuple[str, ...]]]:
+    lines, problems = read_directory(resource_dir("policies"))
+    assert problems == []
+    return [(line.ptype, line.values) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "p, representative, *, refuse",
+        "p, representative, *, revoke",
+        "p, representative, *, manage_profile",
+        "p, representative, *, view_record",
+        "p, steward, *, view_record",
+        "p, representative, *, vote_on_rules",
+    ],
+)
+def test_no_change_takes_a_nations_own_powers_away(line):
+    """However many members approve it, no rule change takes from every Nation its right
+    to refuse, revoke, set its own rules, read its record or answer rule changes."""
+    lines = [
+        PolicyLine("roles.csv", n, ptype, values)
+        for n, (ptype, values) in enumerate(real_lines(), start=1)
+        if ", ".join((ptype, *values)) != line
+    ]
+    role, action = line.split(", ")[1], line.split(", ")[3]
+    problems = [str(p) for p in check_lines(lines)]
+    assert f"policies: every Nation's {role}s must keep the right to {action}: add {line}" in (
+        problems
+    )
+    assert all("must keep the right" not in p or line in p for p in problems)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "researcher", "admin"])
+def test_a_nations_record_is_read_by_its_own_people_only(role):
+    lines = [PolicyLine("roles.csv", 1, ptype, values) for ptype, values in real_lines()]
+    lines.append(PolicyLine("roles.csv", 999, "p", (role, "*", "view_record")))
+    problems = [str(p) for p in check_lines(lines)]
+    assert problems == [
+        "roles.csv:999: conflicts with the sovereignty invariants: only a representative or "
+        "steward may view_record"
+    ]

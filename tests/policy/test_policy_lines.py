@@ -385,12 +385,12 @@ def thread_line(reader: str, writer: str, channel: str, nation: str | None = Non
 
 
 # Portal-wide rule changes: who proposes, and who answers for a member Nation.
-COORDINATORS_READ = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+ETHICS_FIRST = {"lines": {"add": [["p2", "*", "review", "ethics_approval_given"]]}}
 
 
 def _proposes(who: str, nation: str | None) -> Observe:
     def observe(env: Env, ref) -> dict[str, Any]:
-        command = Propose("Coordinators read records", "", COORDINATORS_READ, nation)
+        command = Propose("Ethics approval before review", "", ETHICS_FIRST, nation)
         return {
             "page": env.get(who, "/rules/proposals/new").status_code == 200,
             "authorize": env.may(who, "propose_rules", nation),
@@ -401,7 +401,7 @@ def _proposes(who: str, nation: str | None) -> Observe:
 
 
 def _admin_proposes(flow, ref) -> None:
-    _govern(flow.app, "admin", Propose("Coordinators read records", "", COORDINATORS_READ))
+    _govern(flow.app, "admin", Propose("Ethics approval before review", "", ETHICS_FIRST))
 
 
 def _answers(env: Env, ref) -> dict[str, Any]:
@@ -479,6 +479,7 @@ CASES: dict[str, Case] = {
         },
         prepare=changes_asked_by_cedar,
         trigger=drop_cedar,
+        checker_refuses=True,
     ),
     "p, representative, *, view": view_line(
         "cedar_rep",
@@ -511,9 +512,14 @@ CASES: dict[str, Case] = {
         _rep_sign, prepare=cedar_approved, trigger=_heron_decides, absent={"acts": "Forbidden"}
     ),
     "p, representative, *, revoke": Case(
-        _revoke, prepare=lambda flow: flow.approved(), absent={"acts": "Forbidden"}
+        _revoke,
+        prepare=lambda flow: flow.approved(),
+        absent={"acts": "Forbidden"},
+        checker_refuses=True,
     ),
-    "p, representative, *, manage_profile": Case(_nav("/nations/red-cedar/profile")("cedar_rep")),
+    "p, representative, *, manage_profile": Case(
+        _nav("/nations/red-cedar/profile")("cedar_rep"), checker_refuses=True
+    ),
     "p, representative, *, view_record": Case(
         lambda env, ref: {
             **_nav("/nations/red-cedar/record")("cedar_rep")(env, ref),
@@ -521,6 +527,7 @@ CASES: dict[str, Case] = {
         },
         prepare=changes_asked_by_cedar,
         trigger=drop_cedar,
+        checker_refuses=True,
     ),
     "p, representative, *, invite_member": admin_line(
         "cedar_rep", "invite_member", "/nations/red-cedar/invitations", "red-cedar"
@@ -562,7 +569,7 @@ CASES: dict[str, Case] = {
         _proposes("cedar_rep", "red-cedar"), absent={"acts": "Forbidden"}
     ),
     "p, representative, *, vote_on_rules": Case(
-        _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}
+        _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}, checker_refuses=True
     ),
 }
 
@@ -593,7 +600,9 @@ def load_without(app, runner, tmp_path, removed: tuple[str, ...], checker_refuse
             for who, slug in (("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron")):
                 _govern(app, who, VoteOnProposal(number, slug, "approve", ""))
         return
-    assert result.exit_code != 0 and "unreachable" in result.output, result.output
+    refused_because = ("unreachable", "must keep the right to")
+    assert result.exit_code != 0, result.output
+    assert any(reason in result.output for reason in refused_because), result.output
     with app.app_context(), session_scope() as session:
         replace_file_rules(session, [(ln.source, ln.ptype, list(ln.values)) for ln in lines])
 

@@ -19,7 +19,7 @@ from portal.workflow.proposals import WithdrawProposal
 
 from governing import (
     BREAKING,
-    COORDINATORS_READ,
+    ETHICS_FIRST,
     NO_WITHDRAW,
     add_members,
     as_person,
@@ -228,7 +228,7 @@ def test_who_proposes(app, three, make_user):
 
 
 def test_only_the_proposer_withdraws_and_only_while_open(app, three):
-    proposal_id = propose(app, rep("red-cedar"), COORDINATORS_READ, nation="red-cedar")
+    proposal_id = propose(app, rep("red-cedar"), ETHICS_FIRST, nation="red-cedar")
     for email in (ADMIN, rep("blue-heron")):
         with pytest.raises(Forbidden):
             as_person(app, email, WithdrawProposal(proposal_id))
@@ -246,10 +246,10 @@ def test_rejected_and_withdrawn_stay_listed_with_their_answers(app, three):
 
     rejected = propose(app, ADMIN, NO_WITHDRAW)
     vote(app, rejected, "red-cedar", "object")
-    withdrawn = propose(app, ADMIN, COORDINATORS_READ)
+    withdrawn = propose(app, ADMIN, ETHICS_FIRST)
     vote(app, withdrawn, "blue-heron")
     as_person(app, ADMIN, WithdrawProposal(withdrawn))
-    open_one = propose(app, ADMIN, COORDINATORS_READ)
+    open_one = propose(app, ADMIN, ETHICS_FIRST)
     with app.app_context(), session_scope() as session:
         listed = listing(session)
         assert [p.id for p in listed] == [open_one, withdrawn, rejected]

@@ -3,6 +3,7 @@ to the rules in force or not at all, the invariants are checked on every change,
 change is the next version, kept whole, and two changes at once never lose one another."""
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from portal.audit.models import AuditEvent
@@ -152,3 +153,31 @@ def test_a_load_keeps_each_nations_own_rules(app, nations):
         load_files(session)
         assert tuple(own) in rules_in_force(session).lines
         assert tuple(own) in rows(session)
+
+
+def test_rules_already_broken_refuse_only_a_new_breach(app):
+    """Rows put in some other way (not through install) may break a rule; a change then
+    is refused only for what it breaks itself, so a mend is always possible."""
+    breach = ("p", "coordinator", "*", "approve")
+    with app.app_context(), session_scope() as session:
+        session.add(PolicyRule(ptype="p", v0="coordinator", v1="*", v2="approve"))
+        session.flush()
+        session.exec(sa.delete(RulesVersion))  # rules in force: the rows as they are
+    with app.app_context(), session_scope() as session:
+        assert breach in rules_in_force(session).lines
+        with pytest.raises(RulesInvalid, match="only a representative may refuse"):
+            install(
+                session,
+                {"lines": {"add": [["p", "coordinator", "*", "refuse"]]}},
+                origin=RulesOrigin.PROPOSAL,
+                summary="a second breach",
+            )
+    with app.app_context(), session_scope() as session:
+        mended = install(
+            session,
+            {"lines": {"remove": [list(breach)]}},
+            origin=RulesOrigin.PROPOSAL,
+            summary="the breach mended",
+        )
+        assert breach not in rules_in_force(session).lines
+        assert mended.number == 1
