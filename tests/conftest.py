@@ -172,3 +172,20 @@ def flow(app, nations, make_user):
     for email, roles in PEOPLE.values():
         make_user(email, *roles)
     return Flow(app)
+
+
+# A browser walk's live server and page (tests/browsers.py; skipped without Chromium).
+@pytest.fixture
+def live_server(app):
+    import browsers
+
+    with browsers.live_server(app) as live:
+        yield live
+
+
+@pytest.fixture
+def page():
+    import browsers
+
+    with browsers.chromium() as browser:
+        yield browser.new_context().new_page()

@@ -4,25 +4,10 @@ Nations' decisions, signed in as each role in turn."""
 
 import re
 
-import pytest
-
-import browsers
 from browsers import needs_chromium, sign_in_as
 from helpers import PASSWORD
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def live_server(app):
-    with browsers.live_server(app) as live:
-        yield live
-
-
-@pytest.fixture
-def page():
-    with browsers.chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def sign_out(page):

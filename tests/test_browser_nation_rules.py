@@ -2,9 +2,6 @@
 governance page, sees the preview list the request in flight it would block, saves,
 and that request's approval is blocked with the condition named (issue 16)."""
 
-import pytest
-
-import browsers
 from apis import Api
 from browsers import needs_chromium, sign_in_as
 
@@ -14,18 +11,6 @@ TEAM = [
     {"name": "Robin Researcher", "email": "robin@example.org", "role": "PI"},
     {"name": "Sam Analyst", "email": "sam@example.org", "role": "RA"},
 ]
-
-
-@pytest.fixture
-def live_server(app):
-    with browsers.live_server(app) as live:
-        yield live
-
-
-@pytest.fixture
-def page():
-    with browsers.chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def test_a_representative_adds_a_condition_previews_and_saves(page, live_server, flow, app):

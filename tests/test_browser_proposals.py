@@ -2,25 +2,10 @@
 Nation, a majority of the member Nations' representatives approve it and it is shown
 applied; another proposal is stopped by one Nation's objection."""
 
-import pytest
-
-import browsers
 from browsers import needs_chromium, sign_in_as
 from governing import add_members, rep
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def live_server(app):
-    with browsers.live_server(app) as live:
-        yield live
-
-
-@pytest.fixture
-def page():
-    with browsers.chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def answer(page, live, email: str, path: str, choice: str, comment: str = "") -> None:
