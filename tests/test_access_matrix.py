@@ -215,7 +215,7 @@ def _withdrawn_proposal(app) -> int:
     is refused (409) to those who may, forbidden to everyone else."""
     from portal.workflow.proposals import Propose, WithdrawProposal, govern
 
-    change = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+    change = {"lines": {"add": [["p2", "*", "review", "ethics_approval_given"]]}}
     with app.app_context(), session_scope() as session:
         admin = session.exec(select(User).where(User.email == WHO["admin"].email)).one()
         made = govern(session, admin, Propose("Coordinators read records", "", change))
@@ -715,7 +715,7 @@ PAGE_BODIES = {
     "admin.nations": {"slug": "", "name": "", "framework": "OCAP"},
     "admin.datasets": {"slug": "", "title": ""},
     "admin.dataset": {"title": "", "custodian": "Probe"},
-    "proposals.new": {"title": "", "lines_add": "p, coordinator, *, view_record"},
+    "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}

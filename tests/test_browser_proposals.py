@@ -48,16 +48,18 @@ def test_a_change_applied_by_a_majority_and_another_stopped_by_an_objection(
     # A second proposal: one objection stops it.
     page.get_by_role("link", name="Rule changes").click()
     page.get_by_role("link", name="Propose a change").click()
-    page.get_by_label("What the change is, in a few words").fill("Coordinators read records")
-    page.get_by_label("Policy lines to add").fill("p, coordinator, *, view_record")
+    page.get_by_label("What the change is, in a few words").fill("Ethics approval before review")
+    page.get_by_label("Policy lines to add").fill("p2, *, review, ethics_approval_given")
     page.get_by_role("button", name="Propose the change").click()
     page.get_by_text("Your proposal is made").wait_for()
     second = page.url.removeprefix(live_server.url)
     sign_out(page)
-    answer(page, live_server, rep("green-kestrel"), second, "Object to it", "Not ours to read")
+    answer(
+        page, live_server, rep("green-kestrel"), second, "Object to it", "Our stewards judge that"
+    )
     assert page.get_by_text("The proposal is rejected.").is_visible()
     page.get_by_role("link", name="Rule changes").click()
     rows = page.locator("table tbody tr")  # both closed: the newest first
-    assert "Coordinators read records" in rows.nth(0).inner_text()
+    assert "Ethics approval before review" in rows.nth(0).inner_text()
     assert "Rejected" in rows.nth(0).inner_text()
     assert "Applied" in rows.nth(1).inner_text()

@@ -118,7 +118,7 @@ def proposal_change(app) -> int:
     """A proposed portal-wide rule change, open, made by the administrator: its id."""
     from portal.workflow.proposals import Propose, govern
 
-    change = {"lines": {"add": [["p", "coordinator", "*", "view_record"]]}}
+    change = {"lines": {"add": [["p2", "*", "review", "ethics_approval_given"]]}}
     with app.app_context(), session_scope() as session:
         admin = auth.get_user(session, PEOPLE["admin"][0])
         return govern(session, admin, Propose("Coordinators read records", "", change)).id
