@@ -36,6 +36,11 @@ BREAKING = {
     "7: a Nation cannot read its record": lines(remove=[("p", "steward", "*", "view_record")]),
     "9: coordinators read every record": lines(add=[("p", "coordinator", "*", "view_record")]),
     "the members lose their say": lines(remove=[("p", "representative", "*", "vote_on_rules")]),
+    "a condition on the members' say": lines(
+        add=[("p2", "*", "vote_on_rules", "ethics_approval_given")]
+    ),
+    "a condition on reading the record": lines(add=[("p2", "*", "view_record", "quorum_met")]),
+    "representatives see no request": lines(remove=[("p", "representative", "*", "view")]),
     "a Nation's own line": lines(add=[("p2", "red-cedar", "approve", "ethics_approval_given")]),
     "a grant for one Nation": lines(add=[("p", "coordinator", "red-cedar", "screen")]),
 }

@@ -173,9 +173,14 @@ def _conflict(line: PolicyLine) -> str | None:
         required = REQUIRED_CONDITIONS.get(action, frozenset())
         if line.values[2] not in required:
             but = ", ".join(sorted(required)) or "none"
+            if action is Action.REFUSE:
+                return (
+                    f"conflicts with invariant 2: {action} is always possible, so it takes "
+                    f"no condition but {but}"
+                )
             return (
-                f"conflicts with invariant 2: {action} is always possible, so it takes "
-                f"no condition but {but}"
+                f"conflicts with the sovereignty invariants: every Nation keeps the right to "
+                f"{action}, so it takes no condition but {but}"
             )
     return None
 

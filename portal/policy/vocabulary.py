@@ -181,11 +181,18 @@ REQUIRED_GRANTS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
     Action.VIEW_RECORD: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     Action.VOTE_ON_RULES: frozenset({Role.REPRESENTATIVE}),
+    # ... and to see the requests that touch its data (without it, no refusal or
+    # revocation could be reached), to invite its own people and to deliberate.
+    Action.VIEW: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
+    Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
 }
 
 # Actions that take no condition but the ones required above (invariant 2: refusal is
 # always possible for the Nation; only "not your own request" stands in its way).
-UNCONDITIONAL_ACTIONS = frozenset({Action.REFUSE})
+# The rights every Nation keeps take no condition either: a condition could take them away
+# as surely as removing the line (one that needs a request fails where there is none).
+UNCONDITIONAL_ACTIONS = frozenset({Action.REFUSE}) | frozenset(REQUIRED_GRANTS)
 
 ROLE_NAMES = frozenset(role.value for role in Role)
 ACTION_NAMES = frozenset(action.value for action in Action)

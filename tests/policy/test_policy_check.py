@@ -224,6 +224,11 @@ def real_lines() -> list[tuple[str, tuple[str, ...]]]:
         "p, representative, *, view_record",
         "p, steward, *, view_record",
         "p, representative, *, vote_on_rules",
+        "p, representative, *, view",
+        "p, steward, *, view",
+        "p, representative, *, invite_member",
+        "p, representative, *, discuss",
+        "p, steward, *, discuss",
     ],
 )
 def test_no_change_takes_a_nations_own_powers_away(line):
@@ -251,3 +256,17 @@ def test_a_nations_record_is_read_by_its_own_people_only(role):
         "roles.csv:999: conflicts with the sovereignty invariants: only a representative or "
         "steward may view_record"
     ]
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["refuse", "revoke", "manage_profile", "view_record", "vote_on_rules", "view", "discuss"],
+)
+def test_a_right_every_nation_keeps_takes_no_condition(action):
+    """A condition would take the right away as surely as removing its line: one that
+    needs a request (quorum_met) fails wherever there is none."""
+    lines = [PolicyLine("roles.csv", 1, ptype, values) for ptype, values in real_lines()]
+    lines.append(PolicyLine("conditions.csv", 999, "p2", ("*", action, "quorum_met")))
+    problems = [str(p) for p in check_lines(lines)]
+    assert len(problems) == 1 and problems[0].startswith("conditions.csv:999: conflicts with")
+    assert "takes no condition but" in problems[0]

@@ -8,7 +8,7 @@ present, all of them appear. A line added to roles.csv without a row in CASES fa
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -572,6 +572,17 @@ CASES: dict[str, Case] = {
         _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}, checker_refuses=True
     ),
 }
+
+
+# The rights every Nation keeps (REQUIRED_GRANTS): the checker refuses files without them.
+for _kept in (
+    "p, steward, *, view",
+    "p, representative, *, view",
+    "p, representative, *, invite_member",
+    "p, steward, *, discuss",
+    "p, representative, *, discuss",
+):
+    CASES[_kept] = replace(CASES[_kept], checker_refuses=True)
 
 
 # --- loading policies/ without a line -----------------------------------------------
