@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("nation_id", sa.Integer(), nullable=True),
         sa.Column("base_version", sa.Integer(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("electorate", sa.JSON(), nullable=False),
         sa.Column("applied_version", sa.Integer(), nullable=True),
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", portal.db.UTCDateTime(timezone=True), nullable=True),

@@ -87,7 +87,12 @@ def _add_version(session: Session, agreement: Agreement, pdf: bytes) -> Agreemen
     return version
 
 
-def issue(session: Session, request: AccessRequest, language: str = "en") -> Agreement:
+def issue(
+    session: Session,
+    request: AccessRequest,
+    language: str = "en",
+    rules_version: int | None = None,
+) -> Agreement:
     """Write the agreement of a request every Nation approved, ready for signature.
     The caller records the event (the workflow: in the last approval's)."""
     if current(session, request) is not None:
@@ -101,7 +106,7 @@ def issue(session: Session, request: AccessRequest, language: str = "en") -> Agr
         term_start=start,
         term_end=start + timedelta(days=term_days(request, nations)),
         sha256="",
-        rules_version=rules_version_in_force(session),
+        rules_version=rules_version or rules_version_in_force(session),
     )
     session.add(agreement)
     session.flush()

@@ -13,6 +13,7 @@ from portal.db import get_session
 from portal.errors import NotFound
 from portal.policy.models import ProposalStatus
 from portal.transparency.proposals import ProposalView, listing, view
+from portal.transparency.rulebook import require_rules_reader
 from portal.workflow.proposals import Propose, VoteOnProposal, WithdrawProposal, find, govern
 
 # --- bodies ---------------------------------------------------------------------------
@@ -33,6 +34,11 @@ class ConditionIn(Body):
 class ClauseIn(Body):
     title: Text
     text: Text
+    text_if_none: Text | None = Field(
+        default=None,
+        description="What the clause says when no Nation asks for it (the output-review "
+        "clause needs it).",
+    )
 
 
 class ChangesIn(Body):
@@ -152,10 +158,12 @@ def _answer(user: User, proposal) -> ProposalOut:
 
 def list_proposals(user: User) -> ProposalList:
     session = get_session()
+    require_rules_reader(session, user)
     return ProposalList(items=[_out(view(session, user, p)) for p in listing(session)])
 
 
 def get_proposal(user: User, proposal_id: str) -> ProposalOut:
+    require_rules_reader(get_session(), user)
     return _answer(user, find(get_session(), _id(proposal_id)))
 
 

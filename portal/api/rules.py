@@ -10,15 +10,13 @@ from sqlmodel import Session
 from portal.api.schemas import Out
 from portal.auth.models import User
 from portal.db import get_session
-from portal.errors import Forbidden, NotFound
-from portal.policy.service import authorize
+from portal.errors import NotFound
 from portal.policy.versions import Rules, rules_in_force
-from portal.policy.vocabulary import Action
 from portal.transparency.rulebook import (
     Origin,
     history,
-    may_read_rules,
     nation_names,
+    require_rules_reader,
     version_line,
     version_page,
 )
@@ -89,9 +87,7 @@ class RulesVersionList(Out):
 
 def _reader(user: User) -> Session:
     session = get_session()
-    if not may_read_rules(session, user):
-        refusal = authorize(session, user, Action.READ_RULES).blocked_by[0]
-        raise Forbidden(refusal.message, [refusal])
+    require_rules_reader(session, user)
     return session
 
 

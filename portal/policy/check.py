@@ -109,8 +109,13 @@ def _check_domain(line: PolicyLine, domain: str, known_nations: set[str] | None)
     return []
 
 
+MAX_VALUE = 200  # what a policy_rule column holds
+
+
 def _check_line(line: PolicyLine, known_nations: set[str] | None) -> list[str]:
     """What is wrong with one line on its own."""
+    if too_long := [value for value in line.values if len(value) > MAX_VALUE]:
+        return [f"a value is longer than {MAX_VALUE} characters: {too_long[0][:40]}..."]
     if line.ptype.startswith("g"):
         return [
             "role assignments are not policy data: grant roles with `portal users grant` "
@@ -214,10 +219,8 @@ def check_lines(lines: list[PolicyLine], known_nations: set[str] | None = None) 
             continue
         seen[key] = line
         valid.append(line)
-    for line in [line for line in valid if line.ptype == "p2" and line.values[0] != WILDCARD]:
-        if wide := seen.get(("p2", (WILDCARD, *line.values[1:3]))):
-            problems.append(Problem(line.where, f"duplicate: {wide.where} applies it everywhere"))
-            valid.remove(line)
+    # A Nation's own condition beside the same one for every Nation is no duplicate: both
+    # apply (the stricter binds), and a change to either leaves the other alone.
     grants = [line for line in valid if line.ptype == "p"]
     for line in valid:
         found = _conflict(line) or (

@@ -125,6 +125,9 @@ class LoadedPolicy:
 
     version: int
     enforcer: NationEnforcer
+    # The rules version its lines are (portal/policy/versions.py): what a decision made
+    # under this enforcer records.
+    rules_version: int | None = None
     # (domain, action) -> (condition name, its parameters), in file order
     conditions: dict[tuple[str, str], list[Named]] = field(default_factory=dict)
     # action -> [(role, domain)] of the p lines that grant it
@@ -134,10 +137,16 @@ class LoadedPolicy:
     answers: dict[tuple[str, str, str], bool] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, model_path: str | Path, lines: Sequence[Line], version: int) -> "LoadedPolicy":
+    def build(
+        cls,
+        model_path: str | Path,
+        lines: Sequence[Line],
+        version: int,
+        rules_version: int | None = None,
+    ) -> "LoadedPolicy":
         enforcer = NationEnforcer(model_path, lines)
         enforcer.warm_up()
-        loaded = cls(version=version, enforcer=enforcer)
+        loaded = cls(version=version, enforcer=enforcer, rules_version=rules_version)
         for ptype, values in lines:
             if ptype == "p2" and len(values) in (P2_REQUIRED, P2_REQUIRED + 1):
                 domain, action, name, *params = values

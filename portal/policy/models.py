@@ -116,6 +116,9 @@ class Proposal(SQLModel, table=True):
     #  "clauses": {code: clause|null}}
     base_version: int
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # Who answers it: the member Nations that had a representative to answer for them
+    # when it was made (their ids). Fixed then, so no one changes the count afterwards.
+    electorate: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     # The version it made, once applied.
     applied_version: int | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -27,12 +27,15 @@ from portal.policy.versions import (
     is_nations_own,
     number_in_force,
     rules_in_force,
+    rules_of,
 )
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 PARTS = {"lines": ("add", "remove"), "catalogue": ("label", "text"), "clauses": ("title", "text")}
+# A clause may say what it says when no Nation asks for it (the output-review clause must).
+OPTIONAL = {"clauses": ("text_if_none",)}
 
 
 def members(session: Session) -> list[Nation]:
@@ -49,6 +52,22 @@ def voters(session: Session, nation: Nation) -> list[User]:
         .order_by(User.name)
     )
     return [p for p in people if authorize(session, p, Action.VOTE_ON_RULES, nation=nation).allowed]
+
+
+def electorate(session: Session) -> list[Nation]:
+    """The member Nations that answer a proposal made now: those with a representative
+    to answer for them (whether one may answer is the policy's, asked at each answer)."""
+    represented = set(
+        session.exec(
+            select(RoleMembership.nation_id).where(RoleMembership.role == Role.REPRESENTATIVE)
+        )
+    )
+    return [member for member in members(session) if member.id in represented]
+
+
+def voting_nations(session: Session, proposal: Proposal) -> list[Nation]:
+    """The member Nations that answer ``proposal``: its electorate, fixed when it was made."""
+    return [member for member in members(session) if member.id in proposal.electorate]
 
 
 def every_voter(session: Session) -> list[User]:
@@ -77,9 +96,11 @@ def _shape(changes: Any) -> str | None:
             if not CODE.match(code):
                 return f"{code!r} is no code: lower-case letters, digits and underscores."
             wanted = set(PARTS[part])
+            optional = {"code", *OPTIONAL.get(part, ())}
             if entry is not None and (
                 not isinstance(entry, dict)
-                or set(entry) - wanted - {"code"}
+                or set(entry) - wanted - optional
+                or not all(isinstance(entry[key], str) for key in set(entry) & optional - {"code"})
                 or not all(isinstance(entry.get(key), str) for key in wanted)
             ):
                 return f"{code}: give its {' and its '.join(sorted(wanted))}."
@@ -130,6 +151,28 @@ def check_changes(session: Session, changes: Any) -> Rules:
     return new
 
 
+def refuse_if_stale(session: Session, proposal: Proposal) -> None:
+    """RulesInvalid when a standard condition or clause the proposal changes was changed
+    by another version since it was made: the members answered a change of the text
+    they read, not of the text in force now. (Its lines need no such check: a line to
+    add or remove either fits the rules in force or is refused by apply_changes.)"""
+    base = rules_of(session, proposal.base_version)
+    now = rules_in_force(session)
+    if base is None or base.number == now.number:
+        return
+    moved = [
+        f"the standard condition {code} changed since it was proposed"
+        for code in proposal.changes.get("catalogue", {})
+        if base.catalogue.get(code) != now.catalogue.get(code)
+    ] + [
+        f"the clause {code} changed since it was proposed"
+        for code in proposal.changes.get("clauses", {})
+        if base.clause(code) != now.clause(code)
+    ]
+    if moved:
+        raise RulesInvalid(moved)
+
+
 def open_proposals(session: Session) -> list[Proposal]:
     query = select(Proposal).where(Proposal.status == ProposalStatus.OPEN)
     return list(session.exec(query.order_by(Proposal.id)))
@@ -152,6 +195,7 @@ def make_proposal(
         nation_id=nation.id if nation else None,
         base_version=number_in_force(session) or 0,
         changes=changes,
+        electorate=[member.id for member in electorate(session)],
     )
     session.add(proposal)
     session.flush()

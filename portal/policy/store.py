@@ -24,7 +24,7 @@ from portal.auth.models import RoleMembership
 from portal.db import utcnow
 from portal.paths import resource_dir
 from portal.policy.enforcer import Line, LoadedPolicy
-from portal.policy.models import RULE_FIELDS, PolicyRule, PolicyVersion
+from portal.policy.models import RULE_FIELDS, PolicyRule, PolicyVersion, rules_version_in_force
 from portal.policy.vocabulary import WILDCARD, subject
 from portal.registry.models import Nation
 
@@ -96,7 +96,8 @@ def build(session: Session) -> LoadedPolicy:
     # The version first: were the rows read first, a change committed in between
     # would be labelled with the newer version and never picked up.
     version = read_version(session)
-    return LoadedPolicy.build(model_path(), read_lines(session), version)
+    rules_version = rules_version_in_force(session)  # changes with the version: read with it
+    return LoadedPolicy.build(model_path(), read_lines(session), version, rules_version)
 
 
 class PolicyStore:

@@ -8,17 +8,19 @@ from sqlmodel import Session, select
 
 from portal.audit.events import EventType
 from portal.audit.service import record_event
+from portal.db import utcnow
 from portal.errors import ServiceError
 from portal.paths import resource_dir
 from portal.policy.check import check_directory
 from portal.policy.files import Problem, read_directory
-from portal.policy.models import Proposal, RulesOrigin
-from portal.policy.proposing import check_changes, make_proposal, members, open_proposals
+from portal.policy.models import Proposal, ProposalStatus, RulesOrigin
+from portal.policy.proposing import check_changes, electorate, make_proposal, open_proposals
 from portal.policy.versions import (
     changes_between,
     install,
     is_nations_own,
     latest_version,
+    number_in_force,
     rules_in_force,
 )
 from portal.registry.models import Nation
@@ -66,15 +68,32 @@ def load_files(session: Session, directory: Path | None = None) -> Loaded:
     target = replace(current, lines=tuple(from_files + nations_own))
     changes = changes_between(current, target)
     sources = ", ".join(sorted({line.source for line in lines}))
-    if changes and members(session):
+    if changes and electorate(session):
         return _propose(session, directory, len(lines), changes, sources)
+    first = latest_version(session) is None
+    if not changes and not first:
+        return Loaded(len(lines), False)
+    # No member Nation can answer yet: the operator's proposal, approved by the operator.
+    approved = Proposal(
+        title=f"Load policies/ ({sources})",
+        explanation="Approved by the operator: no member Nation had a representative yet.",
+        status=ProposalStatus.APPLIED,
+        base_version=number_in_force(session) or 0,
+        changes=changes,
+        closed_at=utcnow(),
+    )
+    session.add(approved)
+    session.flush()
     version = install(
         session,
         changes,
         origin=RulesOrigin.LOAD,
         summary=f"Loaded from {sources}",
-        always=latest_version(session) is None,
+        proposal=approved,
+        always=first,
     )
+    approved.applied_version = version.number if version else None
+    session.add(approved)
     if version is not None:  # the governance rules themselves are part of the record
         record_event(
             session,

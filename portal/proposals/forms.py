@@ -27,6 +27,7 @@ class ProposalForm(FlaskForm):
     clause_code = StringField("Code of the agreement's standard clause")
     clause_title = StringField("Its title")
     clause_text = TextAreaField("Its text")
+    clause_text_if_none = TextAreaField("Its text when no Nation asks for it (if it has one)")
 
     # Where each part of the service's errors is shown.
     FIELD_OF = {"title": "title", "explanation": "explanation", "nation": "nation"}
@@ -45,6 +46,8 @@ class ProposalForm(FlaskForm):
             changes["catalogue"] = {code: None if self.condition_remove.data else entry}
         if code := (self.clause_code.data or "").strip():
             clause = {"title": self.clause_title.data or "", "text": self.clause_text.data or ""}
+            if if_none := (self.clause_text_if_none.data or "").strip():
+                clause["text_if_none"] = if_none
             changes["clauses"] = {code: clause}
         return changes
 

@@ -12,6 +12,7 @@ from portal.policy.vocabulary import Action
 from portal.proposals.forms import ProposalForm, VoteForm, WithdrawForm
 from portal.registry.service import list_nations
 from portal.transparency.proposals import listing, view
+from portal.transparency.rulebook import require_rules_reader
 from portal.workflow.proposals import (
     Propose,
     VoteOnProposal,
@@ -21,6 +22,13 @@ from portal.workflow.proposals import (
 )
 
 bp = Blueprint("proposals", __name__, url_prefix="/rules/proposals")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    """The proposals are the rules' own history: read by whoever may read the rules."""
+    require_rules_reader(get_session(), current_user)
 
 
 @bp.route("")

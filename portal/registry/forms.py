@@ -86,10 +86,11 @@ class RulesForm(FlaskForm):
             ]
         return chosen
 
-    def first_rule(self) -> str:
-        """The field a problem of the rules as a whole is shown by."""
-        action, names = next((a, n) for a, n in self.conditions.items() if n)
-        return rule_field(action, names[0])
+    def first_rule(self) -> str | None:
+        """The field a problem of the rules as a whole is shown by (None: the form offers
+        no condition at all, when every one applies to every Nation already)."""
+        first = next(((a, n) for a, n in self.conditions.items() if n), None)
+        return None if first is None else rule_field(first[0], first[1][0])
 
     def params(self, action: str, name: str) -> dict[str, str]:
         prefix = rule_field(action, name) + "-"

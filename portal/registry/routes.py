@@ -146,8 +146,12 @@ def rules(slug: str):
                 return redirect(url_for("registry.profile", slug=slug, _anchor="rules-heading"))
         except ValidationError as error:
             for key, message in error.errors.items():
-                field = form._fields.get(key.replace(".", "-")) or form[form.first_rule()]
-                field.errors.append(message)
+                first = form.first_rule()
+                field = form._fields.get(key.replace(".", "-")) or (first and form[first])
+                if field:
+                    field.errors.append(message)
+                else:
+                    flash(message, "error")
     profile_form = ProfileForm(data=ProfileForm.data_of(nation), formdata=None)
     steward_form = StewardForm(prefix="steward", formdata=None)
     return _page(session, nation, profile_form, steward_form, form, rows)

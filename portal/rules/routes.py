@@ -6,11 +6,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from portal.db import get_session
-from portal.errors import Forbidden
-from portal.policy.service import authorize
 from portal.policy.versions import rules_in_force
-from portal.policy.vocabulary import Action
-from portal.transparency.rulebook import history, may_read_rules, rulebook, version_page
+from portal.transparency.rulebook import history, require_rules_reader, rulebook, version_page
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -18,10 +15,7 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 @bp.before_request
 @login_required
 def _members_only():
-    if not may_read_rules(get_session(), current_user):
-        # The policy's own sentence (who holds read_rules), as every 403 page says it.
-        refusal = authorize(get_session(), current_user, Action.READ_RULES).blocked_by[0]
-        raise Forbidden(refusal.message, [refusal])
+    require_rules_reader(get_session(), current_user)
 
 
 @bp.route("")

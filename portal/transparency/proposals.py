@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from portal.auth.models import User
 from portal.policy.approval import approval_rule
 from portal.policy.models import Proposal, ProposalStatus, Vote
-from portal.policy.proposing import members
+from portal.policy.proposing import voting_nations
 from portal.policy.service import authorize
 from portal.policy.versions import Rules, rules_of
 from portal.policy.vocabulary import Action
@@ -78,7 +78,7 @@ def _entries(proposal: Proposal, base: Rules | None) -> list[EntryChange]:
 
 
 def view(session: Session, reader: User, proposal: Proposal) -> ProposalView:
-    nations = members(session)
+    nations = voting_nations(session, proposal)
     names = {nation.slug: nation.name for nation in nations}
     given = {answer.nation_id: answer for answer in answers(session, proposal)}
     listed = [n for n in nations if n.id in given] + [n for n in nations if n.id not in given]
@@ -116,7 +116,12 @@ def view(session: Session, reader: User, proposal: Proposal) -> ProposalView:
             and n.id not in given
             and authorize(session, reader, Action.VOTE_ON_RULES, nation=n).allowed
         ],
-        may_withdraw=is_open and proposer is not None and proposer.id == reader.id,
+        may_withdraw=is_open
+        and (
+            reader.id == proposal.proposer_id
+            if proposer
+            else authorize(session, reader, Action.PROPOSE_RULES).allowed
+        ),
     )
 
 

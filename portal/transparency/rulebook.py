@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from portal.auth.models import User
 from portal.auth.service import roles_of
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 from portal.policy.models import Proposal, ProposalVote, RulesOrigin, RulesVersion, Vote
 from portal.policy.service import authorize
 from portal.policy.versions import Rules, changes_between, is_nations_own, rules_of
@@ -32,6 +32,14 @@ def may_read_rules(session: Session, user: User) -> bool:
         *{nation.id: nation for _role, nation in roles_of(session, user) if nation}.values(),
     ]
     return any(authorize(session, user, Action.READ_RULES, nation=n).allowed for n in places)
+
+
+def require_rules_reader(session: Session, user: User) -> None:
+    """Forbidden (403, in the policy's own sentence) unless ``user`` may read the rules:
+    the rules pages, their history and the proposals, on the pages and in the API."""
+    if not may_read_rules(session, user):
+        refusal = authorize(session, user, Action.READ_RULES).blocked_by[0]
+        raise Forbidden(refusal.message, [refusal])
 
 
 @dataclass(frozen=True)

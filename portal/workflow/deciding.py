@@ -9,7 +9,7 @@ from portal.audit.events import EventType
 from portal.conversations.models import Channel
 from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
-from portal.policy.versions import number_in_force
+from portal.policy.store import current_policy
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
@@ -118,7 +118,8 @@ def decide(ctx: Context, command: Decide) -> None:
         outcome=Outcome(command.outcome),
         reason=reason,
         conditions=ctx.extra["conditions"] if approve else [],
-        rules_version=number_in_force(ctx.session),
+        # The version of the enforcer that judged it (this transaction's), not a newer one.
+        rules_version=current_policy(ctx.session).rules_version,
     )
     ctx.session.add(decision)
     track = track_for(ctx.session, request, nation) or NationTrack(
@@ -132,7 +133,11 @@ def decide(ctx: Context, command: Decide) -> None:
     )
     # The agreement is written in the same transaction as the last approval; its
     # digest goes into that approval's event (one event per transition).
-    agreement = agreements.issue(ctx.session, request) if everyone_approved else None
+    agreement = (
+        agreements.issue(ctx.session, request, rules_version=decision.rules_version)
+        if everyone_approved
+        else None
+    )
     kind = EventType.DECISION_APPROVED if approve else EventType.DECISION_REFUSED
     extra = {"agreement_sha256": agreement.sha256} if agreement else {}
     ctx.event(kind, [nation], reason=reason, conditions=decision.conditions, **extra)

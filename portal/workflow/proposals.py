@@ -9,7 +9,12 @@ step, one handler, ``govern()``, dispatching through HANDLERS.
   (portal/policy/approval.py) is met, the change is installed in the same transaction
   (versions.install: the invariants are checked again); when an objection stops it, or
   approval became impossible, it is rejected. Nothing is applied by time.
-- ``WithdrawProposal``: its proposer, while it is open.
+- ``WithdrawProposal``: its proposer, while it is open (an operator's load: an
+  administrator, as whoever may propose portal-wide).
+
+The member Nations that answer a proposal are fixed when it is made: those with a
+representative to answer for them (its electorate), so no later registration changes
+the count.
 
 Pages, the API and tests all call ``govern()``. Flush, never commit.
 """
@@ -30,9 +35,11 @@ from portal.policy.models import Proposal, ProposalStatus, ProposalVote, RulesOr
 from portal.policy.proposing import (
     announce,
     check_changes,
+    electorate,
     every_voter,
     make_proposal,
     members,
+    refuse_if_stale,
 )
 from portal.policy.service import require
 from portal.policy.versions import RulesInvalid, install
@@ -95,8 +102,10 @@ def _text(errors: dict[str, str], name: str, value: str, limit: int, *, required
 def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     nation = _nation(session, command.nation_slug, required=False)
     require(session, actor, Action.PROPOSE_RULES, nation=nation)
-    if not members(session):
-        raise Refused("No member Nation is registered yet: there is no one to approve a change.")
+    if not electorate(session):
+        raise Refused(
+            "No member Nation has a representative yet: there is no one to approve a change."
+        )
     errors: dict[str, str] = {}
     title = _text(errors, "title", command.title, MAX_TITLE, required=True)
     explanation = _text(errors, "explanation", command.explanation, MAX_TEXT, required=False)
@@ -141,6 +150,11 @@ def _vote(session: Session, actor: User, command: VoteOnProposal) -> Proposal:
     comment = _text(errors, "comment", command.comment, MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
+    if nation.id not in proposal.electorate:
+        raise Refused(
+            f"{nation.name} had no representative when this change was proposed, so it does "
+            "not answer this proposal; it answers those made from now on."
+        )
     if any(answer.nation_id == nation.id for answer in answers(session, proposal)):
         raise Refused(
             f"{nation.name} has answered this proposal already: each Nation answers once."
@@ -160,12 +174,13 @@ def _settle(session: Session, proposal: Proposal) -> None:
     """Apply or reject the proposal if its answers now decide it."""
     given = answers(session, proposal)
     approvals = sum(answer.vote == Vote.APPROVE for answer in given)
-    outcome = approval_rule().outcome(len(members(session)), approvals, len(given) - approvals)
+    outcome = approval_rule().outcome(len(proposal.electorate), approvals, len(given) - approvals)
     if outcome is Outcome.WAITING:
         return
     proposer = session.get(User, proposal.proposer_id) if proposal.proposer_id else None
     if outcome is Outcome.APPROVED:
         try:
+            refuse_if_stale(session, proposal)
             version = install(
                 session,
                 proposal.changes,
@@ -206,7 +221,9 @@ def _tell_outcome(session: Session, proposal: Proposal, proposer: User | None) -
 
 def _withdraw(session: Session, actor: User, command: WithdrawProposal) -> Proposal:
     proposal = find(session, command.proposal_id, lock=True)
-    if proposal.proposer_id != actor.id:
+    if proposal.proposer_id is None:  # the operator's (a load): whoever proposes portal-wide
+        require(session, actor, Action.PROPOSE_RULES)
+    elif proposal.proposer_id != actor.id:
         raise Forbidden("Only the person who proposed this change may withdraw it.")
     _still_open(proposal)
     proposal.status, proposal.closed_at = ProposalStatus.WITHDRAWN, utcnow()

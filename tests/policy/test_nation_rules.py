@@ -246,3 +246,19 @@ def test_a_condition_twice_in_one_domain_and_action_is_a_duplicate_whatever_its_
     ]
     assert any(p.startswith("conditions.csv:3: duplicate of conditions.csv:2") for p in found)
     assert not any(p.startswith("conditions.csv:4") and "duplicate" in p for p in found)
+
+
+def test_a_nations_own_condition_beside_the_same_one_for_every_nation_both_apply():
+    """Not a duplicate: a Nation may be stricter than every Nation, and a portal-wide
+    change to the condition leaves the Nation's own alone."""
+    found = check_lines(
+        lines(
+            GRANT,
+            "p2, *, approve, team_at_most, count=10",
+            "p2, red-cedar, approve, team_at_most, count=3",
+        ),
+        {"red-cedar"},
+    )
+    assert [
+        str(p) for p in found if "must need" not in str(p) and "keep the right" not in str(p)
+    ] == []

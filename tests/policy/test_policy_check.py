@@ -54,7 +54,7 @@ BROKEN_LINES = [
     ("roles.csv", "p, coordinator, red-cedar, view_dashboard", "view_dashboard is asked portal"),
     ("conditions.csv", "p2, red-cedar, manage_users, screened", "unreachable: manage_users is"),
     ("roles.csv", "p, researcher, *, view", "duplicate of roles.csv:"),
-    ("conditions.csv", "p2, red-cedar, approve, quorum_met", "duplicate: conditions.csv:"),
+    ("conditions.csv", "p2, *, revoke, quorum_met", "every Nation keeps the right to revoke"),
     ("roles.csv", "p, coordinator, *, approve", "only a representative may approve"),
     ("roles.csv", "p, admin, red-cedar, revoke", "only a representative may revoke"),
     ("roles.csv", "p, coordinator, *, review", "only a steward may review"),

@@ -83,24 +83,25 @@ def test_a_policy_load_in_one_worker_holds_in_the_other(
 
     make_user("rep@example.org", ("representative", "red-cedar"))
     make_user("rep.heron@example.org", ("representative", "blue-heron"))
+    make_user("coordinator@example.org", "coordinator")
     client = other_app.test_client()
-    login(client, "rep@example.org")
-    assert client.get("/nations/red-cedar/invitations").status_code == 200
+    login(client, "coordinator@example.org")
+    assert client.get("/dashboard").status_code == 200
 
     policies = tmp_path / "policies"
     shutil.copytree(resource_dir("policies"), policies)
     roles = policies / "roles.csv"
-    roles.write_text(roles.read_text().replace("p, representative, *, invite_member\n", ""))
+    roles.write_text(roles.read_text().replace("p, coordinator, *, view_dashboard\n", ""))
     result = app.test_cli_runner().invoke(args=["policy", "load", "--policies", str(policies)])
     assert result.exit_code == 0, result.output
     assert result.stdout == "Proposal #1 awaits the member Nations' approval.\n"
-    assert client.get("/nations/red-cedar/invitations").status_code == 200
+    assert client.get("/dashboard").status_code == 200
 
     for email, slug in (("rep@example.org", "red-cedar"), ("rep.heron@example.org", "blue-heron")):
         with app.app_context(), session_scope() as session:
             voter = auth.get_user(session, email)
             govern(session, voter, VoteOnProposal(1, slug, "approve", ""))
-    assert client.get("/nations/red-cedar/invitations").status_code == 403
+    assert client.get("/dashboard").status_code == 403
 
 
 def test_a_profile_change_in_one_worker_holds_in_the_other(

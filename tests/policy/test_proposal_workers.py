@@ -111,10 +111,12 @@ def test_policy_load_installs_at_once_while_no_member_nation_exists(app, runner,
     policies = policies_without_withdraw(tmp_path)
     result = runner.invoke(args=["policy", "load", "--policies", str(policies)])
     assert result.exit_code == 0 and result.stdout.startswith("Loaded"), result.output
-    assert versions_and_proposals(app) == (before + 1, [])
+    approved = (1, None, "Load policies/", "applied", NO_WITHDRAW)
+    assert versions_and_proposals(app) == (before + 1, [approved]), "approved by the operator"
 
 
-def test_policy_load_proposes_to_the_member_nations_once(app, runner, nations, tmp_path):
+def test_policy_load_proposes_to_the_member_nations_once(app, runner, nations, make_user, tmp_path):
+    make_user("rep.cedar@example.org", ("representative", "red-cedar"))
     before, _ = versions_and_proposals(app)
     policies = policies_without_withdraw(tmp_path)
     result = runner.invoke(args=["policy", "load", "--policies", str(policies)])

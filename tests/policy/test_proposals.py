@@ -319,3 +319,73 @@ def test_every_command_has_a_handler():
     for kind in commands:
         assert kind in proposals.HANDLERS, f"{kind.__name__} has no row in HANDLERS"
     assert set(proposals.HANDLERS) == set(proposals.GovernanceCommand.__args__)
+
+
+# --- who answers: fixed when it is made ------------------------------------------------
+
+
+def test_the_nations_that_answer_are_fixed_when_it_is_made(app, three, make_user):
+    """A Nation registered (or given its representative) afterwards neither answers nor
+    moves the count; a Nation without a representative is no voice to wait for."""
+    from portal.registry import service as registry
+
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, "quiet-lake", "Quiet Lake Nation (fictional)", "OCAP")
+    proposal_id = propose(app, ADMIN, NO_WITHDRAW)
+    assert len(status_of(app, proposal_id).electorate) == 3, "quiet-lake has no representative"
+    make_user(rep("quiet-lake"), ("representative", "quiet-lake"))
+    before = counts(app)
+    with pytest.raises(Refused, match="had no representative when this change was proposed"):
+        vote(app, proposal_id, "quiet-lake")
+    assert counts(app) == before
+    assert vote(app, proposal_id, "red-cedar") == "open"
+    assert vote(app, proposal_id, "blue-heron") == "applied", "2 of the 3 who answer it"
+
+
+def test_a_text_changed_since_it_was_proposed_is_not_overwritten(app, three):
+    """Two proposals change one clause; the second applied first: the members approved
+    the first against a text no longer in force, so it cannot apply."""
+
+    def purpose(text: str) -> dict:
+        return {"clauses": {"purpose": {"title": "Purpose.", "text": text}}}
+
+    first = propose(app, ADMIN, purpose("Use only for the approved purpose (first wording)."))
+    second = propose(app, ADMIN, purpose("Use only for the approved purpose (second wording)."))
+    vote(app, second, "red-cedar")
+    assert vote(app, second, "blue-heron") == "applied"
+    vote(app, first, "red-cedar")
+    before = counts(app)
+    with pytest.raises(Refused, match="the clause purpose changed since it was proposed"):
+        vote(app, first, "blue-heron")
+    assert counts(app) == before
+    with app.app_context(), session_scope() as session:
+        assert "second wording" in rules_in_force(session).clause("purpose")["text"]
+
+
+def test_an_administrator_withdraws_the_operators_load(app, three, make_user, runner, tmp_path):
+    import shutil
+
+    from portal.paths import resource_dir
+
+    policies = tmp_path / "policies"
+    shutil.copytree(resource_dir("policies"), policies)
+    roles = policies / "roles.csv"
+    roles.write_text(roles.read_text().replace("p, researcher, *, withdraw\n", ""))
+    result = runner.invoke(args=["policy", "load", "--policies", str(policies)])
+    assert result.stdout == "Proposal #1 awaits the member Nations' approval.\n"
+    with pytest.raises(Forbidden):
+        as_person(app, rep("red-cedar"), WithdrawProposal(1))
+    assert as_person(app, ADMIN, WithdrawProposal(1)) == (1, "withdrawn")
+
+
+def test_the_output_review_clause_can_be_reworded(app, three):
+    clause = {
+        "title": "Community review of outputs.",
+        "text": "Every output goes to %(nations)s before anyone else sees it.",
+        "text_if_none": "Every output is shared with each Nation before it is published.",
+    }
+    proposal_id = propose(app, ADMIN, {"clauses": {"output_review": clause}})
+    vote(app, proposal_id, "red-cedar")
+    assert vote(app, proposal_id, "blue-heron") == "applied"
+    with app.app_context(), session_scope() as session:
+        assert rules_in_force(session).clause("output_review")["text_if_none"].startswith("Every")
