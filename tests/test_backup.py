@@ -16,15 +16,17 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from portal import create_app
+from portal import create_app, migrate
 from portal.agreements import service as agreements
 from portal.audit.models import AuditChainHead
+from portal.backup.database import client_settings
 from portal.db import session_scope
 from portal.requests.models import AccessRequest
 
 from flows import PEOPLE
-from helpers import sign_in
+from helpers import ON_POSTGRES, scratch_postgres_database, sign_in
 
+OLDER_REVISION = "0010"  # the revision before the newest
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
 
 
@@ -157,9 +159,7 @@ def assert_nothing_written(app) -> None:
 
 
 @pytest.mark.parametrize("member", ["database", "agreement"])
-def test_a_tampered_member_is_refused_and_nothing_is_written(
-    app, backed_up, restored_app, member
-):
+def test_a_tampered_member_is_refused_and_nothing_is_written(app, backed_up, restored_app, member):
     ref, archive = backed_up
     if member == "database":
         name = next(n for n in manifest_of(archive)["members"] if n.startswith("database/"))
@@ -232,3 +232,88 @@ def test_usage_and_a_backup_inside_the_instance_folder(runner, instance_path, tm
     assert inside.exit_code == 1
     assert "outside the instance folder" in inside.output
     assert not (instance_path / "backup.tar.gz").exists()
+
+
+def test_pg_tools_get_the_password_from_the_environment_only(monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "the caller's")
+    monkeypatch.setenv("PGSERVICE", "elsewhere")
+    url = "postgresql+psycopg://ops:s%40cret@db.example.org:6543/it's?sslmode=require"
+    dbname, environment = client_settings(url)
+    assert dbname == "--dbname=dbname='it\\'s'"
+    assert "s@cret" not in dbname
+    assert environment["PGPASSWORD"] == "s@cret"
+    assert (environment["PGHOST"], environment["PGPORT"]) == ("db.example.org", "6543")
+    assert (environment["PGUSER"], environment["PGSSLMODE"]) == ("ops", "require")
+    assert "PGSERVICE" not in environment
+    _dbname, without = client_settings("postgresql+psycopg://ops@db.example.org/portal")
+    assert "PGPASSWORD" not in without
+
+
+def test_a_manifest_that_disagrees_with_the_restored_chain_fails(backed_up, restored_app):
+    _ref, archive = backed_up
+
+    def claim_another_head(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["audit_chain_head"]["last_event_id"] += 1
+        return json.dumps(manifest).encode()
+
+    rewrite(archive, claim_another_head)
+    result = restored_app.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 1
+    assert "restored, but the audit chain ends at event" in result.output
+
+
+def test_a_backup_of_a_newer_schema_is_refused_before_anything_is_written(backed_up, restored_app):
+    _ref, archive = backed_up
+
+    def newer(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        return json.dumps({**json.loads(data), "alembic_revision": "9999"}).encode()
+
+    rewrite(archive, newer)
+    result = restored_app.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 1
+    assert "revision 9999" in result.output and "newer than this portal's" in result.output
+    assert_nothing_written(restored_app)
+
+
+@pytest.fixture
+def older_database_url(tmp_path):
+    """A database of its own, migrated to the revision before the newest."""
+    if ON_POSTGRES:
+        with scratch_postgres_database() as url:
+            migrate.upgrade(url, OLDER_REVISION)
+            yield url
+    else:
+        url = f"sqlite:///{tmp_path / 'older.db'}"
+        migrate.upgrade(url, OLDER_REVISION)
+        yield url
+
+
+def test_a_backup_of_an_older_schema_restores_and_says_to_upgrade(
+    older_database_url, restored_app, tmp_path
+):
+    older = create_app(
+        {
+            "TESTING": True,
+            "REQUIRE_SECRET_KEY": False,  # as the command line's app
+            "DATABASE_URL": older_database_url,
+            "INSTANCE_PATH": str(tmp_path / "older-instance"),
+        }
+    )
+    archive = tmp_path / "older.tar.gz"
+    try:
+        made = older.test_cli_runner().invoke(args=["backup", str(archive)])
+        assert made.exit_code == 0, made.output
+    finally:
+        older.extensions["portal.db"].dispose()
+    assert manifest_of(archive)["alembic_revision"] == OLDER_REVISION
+
+    runner = restored_app.test_cli_runner()
+    result = runner.invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert f"at revision {OLDER_REVISION}; run `portal db upgrade`" in result.output
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

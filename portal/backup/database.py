@@ -79,6 +79,7 @@ def is_empty(url: str) -> bool:
 
 def dump(url: str, target: Path) -> DatabaseState:
     """Copy the database at ``url`` into the file ``target``; its state in that copy."""
+    private_dir(target.parent)
     if kind_of(url) == "sqlite":
         return _dump_sqlite(sqlite_path(url), target)
     return _dump_postgres(url, target)
@@ -102,9 +103,8 @@ def sqlite_path(url: str) -> Path:
 def _dump_sqlite(path: Path, target: Path) -> DatabaseState:
     if not path.is_file():
         raise BackupError(f"there is no database at {path}")
-    private_dir(target.parent)
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    source, copy = sqlite3.connect(path), sqlite3.connect(target)
+    source, copy = sqlite3.connect(path, timeout=30), sqlite3.connect(target)
     try:
         source.backup(copy)  # page by page, while the portal goes on writing
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
@@ -146,7 +146,10 @@ def _dump_postgres(url: str, target: Path) -> DatabaseState:
         engine.dispose()
 
 
-def _run_postgres(url: str, program: str, *arguments: str | Path) -> None:
+def client_settings(url: str) -> tuple[str, dict[str, str]]:
+    """pg_dump's and pg_restore's ``--dbname`` argument and environment for ``url``: every
+    part of the URL but the database name (the password among them) in PG* variables,
+    none from the caller's environment, so what the command line shows holds no secret."""
     parts = make_url(url)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     for name, value in (
@@ -160,9 +163,14 @@ def _run_postgres(url: str, program: str, *arguments: str | Path) -> None:
     for key, variable in _QUERY_TO_ENVIRONMENT.items():
         if isinstance(value := parts.query.get(key), str):
             environment[variable] = value
-    # The database name as a conninfo string, quoted, so no name is read as options.
+    # The database name as a quoted conninfo string, so no name is read as options.
     quoted = (parts.database or "").replace("\\", "\\\\").replace("'", "\\'")
-    command = [program, "--no-owner", f"--dbname=dbname='{quoted}'", *map(str, arguments)]
+    return f"--dbname=dbname='{quoted}'", environment
+
+
+def _run_postgres(url: str, program: str, *arguments: str | Path) -> None:
+    dbname, environment = client_settings(url)
+    command = [program, "--no-owner", dbname, *map(str, arguments)]
     try:
         finished = subprocess.run(  # noqa: S603 (a fixed program; no shell)
             command, env=environment, capture_output=True, text=True, check=False
