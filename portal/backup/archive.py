@@ -10,6 +10,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 
@@ -43,10 +44,23 @@ def staged_members(staging: Path) -> dict[str, str]:
     }
 
 
+def open_partial(target: Path) -> tuple[Path, int]:
+    """A new file beside ``target``, 0600, to write whole and then rename over it."""
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+    return partial, os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+
+
+def copy_private(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` (0600): whole beside it, then renamed into place."""
+    partial, descriptor = open_partial(target)
+    with os.fdopen(descriptor, "wb") as out, source.open("rb") as data:
+        shutil.copyfileobj(data, out)
+    os.replace(partial, target)
+
+
 def write(target: Path, manifest: dict, staging: Path) -> None:
     """Write the archive of ``staging`` to ``target`` (0600, whole, then renamed in place)."""
-    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    partial, descriptor = open_partial(target)
     try:
         with os.fdopen(descriptor, "wb") as file, tarfile.open(fileobj=file, mode="w:gz") as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())

@@ -25,8 +25,9 @@ def backup(file: Path) -> None:
     manifest = service.backup(*_settings(), file)
     head = manifest["audit_chain_head"]
     click.echo(
-        f"Backed up to {file}: {len(manifest['members'])} files, audit chain head "
-        f"event {head['last_event_id']} {head['hash']}. It holds the CA key: keep it as safe."
+        f"Backed up to {file}: the database and {len(manifest['members']) - 1} files, audit "
+        f"chain head event {head['last_event_id']} {head['hash']}. "
+        "It holds the CA key: keep it as safe as the key."
     )
 
 

@@ -6,7 +6,6 @@ DATABASE_URL through libpq's PG* environment variables (PGPASSWORD among them).
 """
 
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
 from portal.audit.models import GENESIS_HASH, AuditChainHead
-from portal.backup.archive import BackupError
+from portal.backup.archive import BackupError, open_partial
 from portal.paths import PRIVATE_FILE_MODE, private_dir
 
 SQLITE_MEMBER = "database/portal.sqlite3"
@@ -123,8 +122,7 @@ def _load_sqlite(source: Path, path: Path) -> None:
     """Copy in beside the database, then rename over it; the old database's journals
     go, or SQLite would replay them into the restored file."""
     private_dir(path.parent)
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    partial, descriptor = open_partial(path)
     with os.fdopen(descriptor, "wb") as out, source.open("rb") as data:
         shutil.copyfileobj(data, out)
     for journal in ("-wal", "-shm", "-journal"):

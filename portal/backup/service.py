@@ -8,9 +8,6 @@ audit chain is intact and ends where the manifest says it ended when the backup 
 """
 
 import importlib.metadata
-import os
-import secrets
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,7 @@ from portal.audit.verify import verify_chain
 from portal.backup import archive, database
 from portal.backup.archive import BackupError
 from portal.db import make_engine, utcnow
-from portal.paths import PRIVATE_FILE_MODE, private_dir
+from portal.paths import private_dir
 
 INSTANCE = "instance"
 
@@ -135,12 +132,8 @@ def _copy_tree(source: Path, target: Path, skip: frozenset[Path] = frozenset()) 
             continue
         if path.name.endswith(".partial"):
             continue
-        destination = private_dir(target / path.parent.relative_to(source)) / path.name
-        partial = destination.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-        with os.fdopen(descriptor, "wb") as out, path.open("rb") as data:
-            shutil.copyfileobj(data, out)
-        os.replace(partial, destination)
+        folder = private_dir(target / path.parent.relative_to(source))
+        archive.copy_private(path, folder / path.name)
 
 
 def _database_files(database_url: str) -> frozenset[Path]:
