@@ -55,6 +55,7 @@ ADAPTER_PACKAGES = frozenset(
     {
         "admin",
         "api",
+        "backup",  # the operator's backup and restore commands and the work behind them
         "cli",
         "clitools",
         "demo",
