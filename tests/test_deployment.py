@@ -1,6 +1,6 @@
 """Running it for real: health and readiness, the client's address behind proxies, a
 request id on every log line, and JSON log lines (portal/ops.py, portal/logs.py). The
-gunicorn test is in tests/test_gunicorn.py."""
+metrics, and gunicorn with its conf, are in tests/test_metrics.py."""
 
 import json
 import logging
