@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "or run `portal demo` once to keep one in the instance folder"
         )
 
-    from portal import api, db, throttle, web
+    from portal import api, db, ops, throttle, web
     from portal.admin import routes as admin_routes
     from portal.agreements import routes as agreement_routes
     from portal.agreements import settings as agreement_settings
@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.rules import routes as rules_routes
     from portal.transparency import routes as transparency_routes
 
+    ops.init_app(app)  # first: the request id and the request's log line wrap every hook
     db.init_app(app)
     agreement_settings.configure(db.get_engine(app), app.config)
     web.init_app(app)

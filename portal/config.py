@@ -14,6 +14,9 @@
 | LIMIT_*           | the throttles, e.g. LIMIT_SIGN_IN_PER_ACCOUNT="10 per 15 minutes" |
 | GOVERNANCE_APPROVAL | member Nations approving a rule change: majority, two_thirds, all |
 | GOVERNANCE_OBJECTION_STOPS | "1" (default): one Nation's objection rejects a rule change |
+| PORTAL_TRUSTED_PROXIES | how many proxies in front set X-Forwarded-For/Proto/Host (0) |
+| PORTAL_METRICS_TOKEN | the bearer token /metrics asks for (none: /metrics is 404)    |
+| LOG_FORMAT        | json (default unless debugging) or text                     |
 """
 
 import os
@@ -47,6 +50,15 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off", ""}
 
 
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number (0 or more), not {value!r}")
+    return int(value)
+
+
 def from_environment() -> dict:
     instance = instance_path()
     return {
@@ -68,6 +80,11 @@ def from_environment() -> dict:
         "GOVERNANCE_OBJECTION_STOPS": _flag(
             "GOVERNANCE_OBJECTION_STOPS", GOVERNANCE_OBJECTION_STOPS
         ),
+        # How many proxies in front of the portal each append to X-Forwarded-*: trust
+        # that many (werkzeug's ProxyFix, portal/ops.py); 0 trusts none.
+        "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
+        "METRICS_TOKEN": os.environ.get("PORTAL_METRICS_TOKEN") or None,
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
     }
 
 

@@ -1,7 +1,12 @@
 """Alembic, driven from Python: ``portal db ...`` and the tests use these."""
 
+import functools
+
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from portal.paths import resource_dir
 
@@ -28,3 +33,14 @@ def revision(database_url: str, message: str, rev_id: str, autogenerate: bool = 
     command.revision(
         alembic_config(database_url), message=message, rev_id=rev_id, autogenerate=autogenerate
     )
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision (this code's schema); read once per process."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def database_revision(connection: sa.Connection) -> str | None:
+    """The revision the database was last migrated to (None: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()

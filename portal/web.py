@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
 
 
 def _remember_client_address() -> None:
-    # Behind a proxy, configure werkzeug's ProxyFix so remote_addr is the client's.
+    # Behind proxies, PORTAL_TRUSTED_PROXIES (ProxyFix, portal/ops.py) makes it the client's.
     client_address_var.set(request.remote_addr)
 
 

@@ -511,6 +511,12 @@ READ_RECORD = {"steward": 200, "representative": 200}
 ROUTES: dict[str, Rule | str] = {
     "main.home": by_method(get=200),
     "main.favicon": lambda p, c: 200,  # the icon, for everyone
+    # What operators' machines ask, with no sign-in (portal/ops.py): alive, ready (the
+    # world is migrated and its rules loaded), and the metrics, which are not there
+    # without a token configured (tests/test_metrics.py reads them with one).
+    "ops.alive": lambda p, c: 200,
+    "ops.ready": lambda p, c: 200,
+    "ops.serve_metrics": lambda p, c: 404,
     # A failed sign-in is an audit event (kept although the answer is 401).
     "auth.sign_in": lambda p, c: (
         302 if not p.anonymous else (200 if c.method == "GET" else Expect(401, writes=True))

@@ -49,7 +49,9 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 
 # The modules and packages directly under portal/ that are neither adapters nor one of
 # the layered packages: settings, the engine and sessions, errors, small helpers.
-BASE = frozenset({"charts", "config", "db", "errors", "migrate", "paths", "pdf", "validation"})
+BASE = frozenset(
+    {"charts", "config", "db", "errors", "logs", "metrics", "migrate", "paths", "pdf", "validation"}
+)
 PACKAGES = frozenset(LAYERS) - {"base", "data", "adapters"}
 ADAPTER_PACKAGES = frozenset(
     {
@@ -59,8 +61,10 @@ ADAPTER_PACKAGES = frozenset(
         "cli",
         "clitools",
         "demo",
+        "gunicorn_conf",
         "jobs",
         "main",
+        "ops",
         "proposals",
         "rules",
         "throttle",

@@ -74,7 +74,8 @@ def init_app(app: Flask) -> None:
 
 def _two_factor_gate():
     """Someone who must use two-factor sign-in and has not set it up does nothing else."""
-    if request.endpoint in OPEN_WHILE_ENROLLING or request.blueprint == "api":
+    # The API answers for itself; the health checks and metrics (ops) concern no one.
+    if request.endpoint in OPEN_WHILE_ENROLLING or request.blueprint in ("api", "ops"):
         return None
     if not current_user.is_authenticated or current_user.two_factor_enabled:
         return None

@@ -8,13 +8,21 @@ from datetime import date
 
 from sqlmodel import Session
 
+from portal import metrics
 from portal.workflow import Expire, perform
 from portal.workflow.signing import due_for_expiry
 
 
 def expire_due(session: Session, today: date) -> list[str]:
-    """Expire every active request whose agreement's term has ended; their refs."""
-    return [
-        perform(session, None, ref, Expire(today=today)).ref
-        for ref in due_for_expiry(session, today)
-    ]
+    """Expire every active request whose agreement's term has ended; their refs. Each
+    run is counted (done or failed); each request it ends, as a workflow action."""
+    try:
+        refs = [
+            perform(session, None, ref, Expire(today=today)).ref
+            for ref in due_for_expiry(session, today)
+        ]
+    except Exception:
+        metrics.count_job("expiry", "failed")
+        raise
+    metrics.count_job("expiry", "done")
+    return refs

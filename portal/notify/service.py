@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, has_request_context, render_template_string
 from sqlmodel import Session, select
 
+from portal import metrics
 from portal.auth.models import User
 from portal.db import after_commit, utcnow
 from portal.notify.models import OutboxMessage
@@ -203,6 +204,8 @@ def deliver(session: Session, config: dict, limit: int = 100) -> tuple[int, int]
             session.commit()
     finally:
         transport.close()
+        metrics.count_job("mail", "sent", sent)
+        metrics.count_job("mail", "failed", failed)
     return sent, failed
 
 

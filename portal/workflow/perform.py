@@ -10,6 +10,7 @@ but the end of a term: silence is never consent.
 
 from sqlmodel import Session, select
 
+from portal import metrics
 from portal.auth.models import User
 from portal.errors import NotFound, ValidationError
 from portal.policy.access import get_visible
@@ -26,7 +27,18 @@ from portal.workflow.table import NationArg, Transition, transition_for
 def perform(session: Session, actor: User | None, ref: str, command: Command) -> AccessRequest:
     """Carry out ``command`` on request ``ref`` as ``actor`` (None: the system's own
     step). Raises NotFound, Forbidden, Refused or ValidationError, having written
-    nothing the caller's transaction keeps (the caller rolls back on any error)."""
+    nothing the caller's transaction keeps (the caller rolls back on any error).
+    Every adapter comes through here, so each outcome is counted here, once."""
+    try:
+        request = _perform(session, actor, ref, command)
+    except Exception as error:
+        metrics.count_action(command.name, error)
+        raise
+    metrics.count_action(command.name)
+    return request
+
+
+def _perform(session: Session, actor: User | None, ref: str, command: Command) -> AccessRequest:
     transition = transition_for(command)
     request = _load(session, actor, ref)
     ctx = Context(session, actor, request, _nation(session, request, transition, command))

@@ -1,0 +1,64 @@
+"""gunicorn's settings for the portal:
+
+    gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'
+
+| variable                 | meaning                              | default                  |
+|--------------------------|--------------------------------------|--------------------------|
+| PORTAL_BIND              | address and port to listen on        | 127.0.0.1:8000           |
+| WEB_CONCURRENCY          | worker processes                     | 2 × cores + 1, at most 8 |
+| PROMETHEUS_MULTIPROC_DIR | the workers' metrics (emptied first) | a new temporary folder   |
+
+Metrics: every worker writes its figures to files in PROMETHEUS_MULTIPROC_DIR, so
+/metrics (whichever worker answers) sums them all. The variable is set here, in the
+master, before any worker imports prometheus_client; the folder is emptied when the
+master starts (figures of an earlier run would be added in), and a worker that exits is
+marked dead. Access lines are off: the app writes a JSON line per request (portal/ops.py).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MAX_DEFAULT_WORKERS = 8  # beyond that, more processes mostly wait on the database
+
+
+def default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
+
+
+_chosen_dir = os.environ.get(MULTIPROCESS_DIR)
+metrics_dir = Path(_chosen_dir or tempfile.mkdtemp(prefix="portal-metrics-"))
+os.environ[MULTIPROCESS_DIR] = str(metrics_dir)
+
+bind = [os.environ.get("PORTAL_BIND") or "127.0.0.1:8000"]
+workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
+timeout = 60  # rendering and signing an agreement takes a few seconds, never a minute
+graceful_timeout = 30
+keepalive = 5  # behind a proxy that keeps connections open
+accesslog = None
+errorlog = "-"
+
+
+def on_starting(server) -> None:
+    """Empty the metrics folder: the figures start from nothing with each master."""
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for path in metrics_dir.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ends keeps its counts, but its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """A folder made here goes with the master; one that was chosen stays."""
+    if not _chosen_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
