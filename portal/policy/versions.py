@@ -231,7 +231,8 @@ def install(
     Returns None, writing nothing, when nothing would change (unless ``always``: the
     first version is recorded even when the rows say it already). The event is in the
     record of ``nation`` and of the Nations ``told`` (a proposal's member Nations)."""
-    if apply_changes(rules_in_force(session), changes) == rules_in_force(session) and not always:
+    seen = rules_in_force(session)
+    if apply_changes(seen, changes) == seen and not always:
         return None
     bump_version(session)  # the row lock orders concurrent changes: read again after it
     rows = _rows(session)
