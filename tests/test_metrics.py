@@ -4,13 +4,6 @@ whichever adapter acts; and gunicorn with portal/gunicorn_conf.py, two workers w
 figures /metrics sums."""
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +20,7 @@ from portal.workflow import create_draft
 from apis import Api
 from flows import COMPLETE, PEOPLE
 from helpers import PASSWORD, seed_nations
+from hosts import free_port, gunicorn
 
 TOKEN = "a-metrics-token-for-the-tests"
 
@@ -156,27 +150,6 @@ def test_each_expiry_run_is_counted(metered, flow):
 # --- under gunicorn -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, path: str, method: str = "GET", token: str | None = None):
-    """(status, body) of one request to the gunicorn under test."""
-    body = b"{}" if method == "POST" else None
-    request = urllib.request.Request(base + path, method=method, data=body)  # noqa: S310
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    if method == "POST":
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (local)
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def prepared_database(tmp_path: Path, drafts: int) -> tuple[str, str, list[str]]:
     """An SQLite file migrated and loaded as an operator would, with a researcher, their
     API token and ``drafts`` complete drafts: (url, token, refs)."""
@@ -209,63 +182,41 @@ def test_gunicorn_serves_with_two_workers_whose_metrics_are_summed(tmp_path):
     folder = tmp_path / "metrics"
     folder.mkdir()
     (folder / "counter_99999999.db").write_bytes(b"left by an earlier run")
-    port = free_port()
     environment = {
-        **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": "gunicorn-test-key",
         "PORTAL_INSTANCE": str(tmp_path),
-        "PORTAL_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
         "PORTAL_METRICS_TOKEN": TOKEN,
-        "SECURE_COOKIES": "0",
     }
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:portal.gunicorn_conf"]
-    server = subprocess.Popen(
-        [*command, "portal:create_app()"],
-        env=environment,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 25
-        while not _answers(base):
-            assert server.poll() is None, server.stderr.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            time.sleep(0.2)
+    with gunicorn(environment, tmp_path, workers=2) as host:
         assert not (folder / "counter_99999999.db").exists()  # emptied at start
 
         # Calls at once, so that both workers answer (each takes one at a time).
         paths = ["/healthz"] * 10 + ["/readyz"] * 4
         with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda path: call(base, path)[0], paths))
+            answers = list(pool.map(lambda path: host.call(path).status, paths))
             submits = list(
                 pool.map(
-                    lambda ref: call(base, f"/api/v1/requests/{ref}/actions/submit", "POST", token),
+                    lambda ref: (
+                        host.call(
+                            f"/api/v1/requests/{ref}/actions/submit",
+                            "POST",
+                            json_body={},
+                            token=token,
+                        ).status
+                    ),
                     refs,
                 )
             )
         assert answers == [200] * len(paths)
-        assert [status for status, _body in submits] == [200] * drafts
+        assert submits == [200] * drafts
         assert len(worker_pids(folder, "histogram")) == 2, "one worker answered every call"
         assert len(worker_pids(folder, "counter")) == 2, "one worker performed every action"
 
-        status, body = call(base, "/metrics", token=TOKEN)
-        assert status == 200
-        figures = samples(body.decode())
+        answer = host.call("/metrics", token=TOKEN)
+        assert answer.status == 200
+        figures = samples(answer.text)
         assert figures[requests_of("ops.alive")] == 10 + 1  # and the one awaiting the start
         assert figures[requests_of("ops.ready")] == 4
         assert figures[action("submit", "done")] == drafts  # whichever worker performed it
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def _answers(base: str) -> bool:
-    try:
-        return call(base, "/healthz")[0] == 200
-    except OSError:
-        return False

@@ -5,7 +5,6 @@ exists, else it proposes the change to them."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,14 +21,9 @@ from portal.policy.models import Proposal, RulesVersion
 from portal.workflow import create_draft
 
 from governing import NO_WITHDRAW, add_members, propose, vote
+from hosts import free_port
 
 WITHDRAW = "p, researcher, *, withdraw\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def allowed(base: str, token: str, ref: str) -> list[str]:
