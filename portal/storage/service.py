@@ -9,7 +9,7 @@ are all the rest of the portal calls. Flush, never commit.
 import hashlib
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from portal.errors import ServiceError
 from portal.storage.models import StoredFile
@@ -22,7 +22,8 @@ def digest_of(data: bytes) -> str:
 def put(session: Session, data: bytes, media_type: str) -> str:
     """Keep ``data``; its SHA-256 (hex). Putting the same bytes again writes nothing."""
     digest = digest_of(data)
-    if session.get(StoredFile, digest) is None:
+    known = select(StoredFile.sha256).where(StoredFile.sha256 == digest)  # not its bytes
+    if session.exec(known).first() is None:
         # Two transactions may put the same bytes at once: the second inserts nothing.
         connection = session.connection()
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
@@ -35,10 +36,10 @@ def put(session: Session, data: bytes, media_type: str) -> str:
 def get(session: Session, digest: str) -> bytes:
     """The bytes stored under ``digest``, checked against it: a missing file or one
     whose bytes no longer match raises ServiceError, and nothing is served."""
-    row = session.get(StoredFile, digest)
-    if row is None:
+    stored = session.exec(select(StoredFile.data).where(StoredFile.sha256 == digest)).first()
+    if stored is None:
         raise ServiceError(f"The stored file {digest} is missing.")
-    data = bytes(row.data)
+    data = bytes(stored)
     if digest_of(data) != digest:
         raise ServiceError(f"The stored file {digest} was changed; it is not used.")
     return data
