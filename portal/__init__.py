@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from portal import config as settings
+from portal.errors import ServiceError
 from portal.paths import private_dir, resource_dir
 
 
@@ -25,10 +26,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "or run `portal demo` once to keep one in the instance folder"
         )
 
+    from portal.agreements import ca
+    from portal.agreements import settings as agreement_settings
+
+    try:  # every host signs with the configured CA: never start without it
+        ca.check_configured(agreement_settings.from_config(app.config))
+    except ServiceError as error:
+        raise RuntimeError(f"PORTAL_CA_KEY and PORTAL_CA_CERT: {error.message}") from None
+
     from portal import api, db, ops, throttle, web
     from portal.admin import routes as admin_routes
     from portal.agreements import routes as agreement_routes
-    from portal.agreements import settings as agreement_settings
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.conversations import routes as conversation_routes

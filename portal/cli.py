@@ -6,6 +6,7 @@ the system: the audit events they write have no actor (services' ``actor=None``)
 """
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -29,7 +30,8 @@ def db_upgrade(revision: str) -> None:
     """Apply the migrations in migrations/ (safe to run again)."""
     from portal import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    config = current_app.config
+    migrate.upgrade(config["DATABASE_URL"], revision, Path(config["INSTANCE_PATH"]))
     click.echo(f"Database upgraded to {revision}.")
 
 
@@ -258,7 +260,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     app = current_app._get_current_object()
     demo_data.ensure_secret_key(app)
-    migrate.upgrade(app.config["DATABASE_URL"])
+    migrate.upgrade(app.config["DATABASE_URL"], instance=Path(app.config["INSTANCE_PATH"]))
     with session_scope() as session:
         load_policy_files(session)
         demo_data.seed(session)

@@ -2,7 +2,7 @@
 
 | variable          | meaning                                                     |
 |-------------------|-------------------------------------------------------------|
-| PORTAL_INSTANCE   | folder for local state (database, keys, agreements)         |
+| PORTAL_INSTANCE   | local state: SQLite database, CA made on first use, mail    |
 | DATABASE_URL      | SQLAlchemy URL; default: SQLite file in the instance folder |
 | SECRET_KEY        | signs sessions and CSRF tokens; required to serve           |
 | SECURE_COOKIES    | "0" only for plain-HTTP local use (``portal demo`` does so)  |

@@ -1,6 +1,7 @@
 """Alembic, driven from Python: ``portal db ...`` and the tests use these."""
 
 import functools
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -11,8 +12,12 @@ from alembic.script import ScriptDirectory
 from portal.paths import resource_dir
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, instance: Path | None = None) -> Config:
+    """``instance``: the instance folder a data migration reads (0012 moves the agreement
+    files found there into the database); without it, PORTAL_INSTANCE's."""
     config = Config()
+    if instance is not None:
+        config.attributes["instance_path"] = str(instance)
     config.set_main_option("script_location", str(resource_dir("migrations")))
     # Revisions are numbered (0001_initial_schema.py, ...) so the folder reads in order.
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -21,12 +26,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", instance: Path | None = None) -> None:
+    command.upgrade(alembic_config(database_url, instance), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str, instance: Path | None = None) -> None:
+    command.downgrade(alembic_config(database_url, instance), revision)
 
 
 def revision(database_url: str, message: str, rev_id: str, autogenerate: bool = True) -> None:

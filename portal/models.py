@@ -38,6 +38,7 @@ from portal.reviews.models import (
     Review,
     TrackStatus,
 )
+from portal.storage.models import StoredFile
 
 metadata = SQLModel.metadata
 
@@ -74,6 +75,7 @@ __all__ = [
     "Role",
     "RoleMembership",
     "SignerCredential",
+    "StoredFile",
     "TrackStatus",
     "User",
     "metadata",

@@ -26,7 +26,7 @@ from portal.requests.models import AccessRequest
 from flows import PEOPLE
 from helpers import ON_POSTGRES, scratch_postgres_database, sign_in
 
-OLDER_REVISION = "0010"  # the revision before the newest
+OLDER_REVISION = "0010"  # a revision older than the newest
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
 
 
@@ -117,7 +117,7 @@ def test_a_restored_portal_verifies_serves_the_agreement_and_signs_in(
     assert manifest["database"] == app.extensions["portal.db"].dialect.name
     digest = agreement_sha256(app, ref)
     names = set(manifest["members"])
-    assert f"instance/agreements/{digest}.pdf" in names
+    assert not any(name.startswith("instance/agreements/") for name in names)  # in the database
     assert {f"instance/{name}" for name in files_under(instance_path)} <= names  # the CA too
     assert any(name.startswith("instance/ca/") for name in names)
 
@@ -144,6 +144,47 @@ def test_a_restored_portal_verifies_serves_the_agreement_and_signs_in(
     assert hashlib.sha256(served.data).hexdigest() == digest == agreement_sha256(restored_app, ref)
 
 
+def test_old_agreement_files_are_left_out_and_an_older_backup_with_them_restores(
+    app, flow, runner, instance_path, restored_app, tmp_path
+):
+    """Agreements were files in the instance folder before migration 0012 (which keeps
+    them there, unread): a backup leaves them out; one made before, which holds them,
+    restores as it was."""
+    ref = signed_request(flow)
+    digest = agreement_sha256(app, ref)
+    old_file = instance_path / "agreements" / f"{digest}.pdf"
+    old_file.parent.mkdir()
+    old_file.write_bytes(b"the copy an older portal wrote")
+    archive = tmp_path / "portal.tar.gz"
+    assert runner.invoke(args=["backup", str(archive)]).exit_code == 0
+    assert not any(n.startswith("instance/agreements/") for n in manifest_of(archive)["members"])
+
+    # As an older backup: the agreement file listed in the manifest and in the archive.
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar]
+    manifest = json.loads(members[0][1])
+    name = f"instance/agreements/{digest}.pdf"
+    manifest["members"][name] = hashlib.sha256(old_file.read_bytes()).hexdigest()
+    with tarfile.open(archive, "w:gz") as tar:
+        extra = tarfile.TarInfo(name)
+        for member, data in [(members[0][0], json.dumps(manifest).encode()), *members[1:]]:
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+        extra.size = old_file.stat().st_size
+        tar.addfile(extra, io.BytesIO(old_file.read_bytes()))
+
+    result = restored_app.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    restored_instance = Path(restored_app.config["INSTANCE_PATH"])
+    assert (restored_instance / name.removeprefix("instance/")).read_bytes() == (
+        old_file.read_bytes()
+    )
+    client = restored_app.test_client()
+    sign_in(client, PEOPLE["researcher"][0])
+    served = client.get(f"/requests/{ref}/agreement.pdf")  # from the database, not the file
+    assert hashlib.sha256(served.data).hexdigest() == digest
+
+
 def change_one_byte(target: str):
     def change(name: str, data: bytes) -> bytes:
         if name != target:
@@ -158,13 +199,10 @@ def assert_nothing_written(app) -> None:
     assert files_under(Path(app.config["INSTANCE_PATH"])) == []
 
 
-@pytest.mark.parametrize("member", ["database", "agreement"])
-def test_a_tampered_member_is_refused_and_nothing_is_written(app, backed_up, restored_app, member):
-    ref, archive = backed_up
-    if member == "database":
-        name = next(n for n in manifest_of(archive)["members"] if n.startswith("database/"))
-    else:
-        name = f"instance/agreements/{agreement_sha256(app, ref)}.pdf"
+@pytest.mark.parametrize("member", ["database/", "instance/ca/"])
+def test_a_tampered_member_is_refused_and_nothing_is_written(backed_up, restored_app, member):
+    _ref, archive = backed_up
+    name = next(n for n in manifest_of(archive)["members"] if n.startswith(member))
     rewrite(archive, change_one_byte(name))
 
     result = restored_app.test_cli_runner().invoke(args=["restore", str(archive)])

@@ -3,8 +3,8 @@ portal/ (at any level, inside functions too) is read with ast and checked.
 
 Arrows run one way, from the top down:
 
-    adapters -> transparency -> workflow -> policy -> agreements
-      -> reviews -> conversations -> requests -> registry -> auth -> notify -> audit -> base
+    adapters -> transparency -> workflow -> policy -> agreements -> reviews
+      -> conversations -> requests -> registry -> auth -> notify -> audit -> storage -> base
 
 Adapters are the pages (every ``routes`` and ``forms`` module, portal.web,
 portal.main), the API (portal.api), the command line (portal.cli and every ``cli``
@@ -32,6 +32,7 @@ PORTAL = Path(portal.__file__).resolve().parent
 LAYERS = (
     "base",
     "data",
+    "storage",
     "audit",
     "notify",
     "auth",

@@ -54,28 +54,68 @@ def _secret(settings: AgreementSettings) -> str:
 
 
 def authority(settings: AgreementSettings) -> Authority:
-    """The CA: loaded from the configured paths or the instance folder, made on first use."""
+    """The CA: loaded from the configured paths or the instance folder, made on first use
+    (only ever in the instance folder: a configured CA that cannot be read is an error)."""
     secret = _secret(settings)
-    if settings.ca_key_path or settings.ca_cert_path:
-        if not (settings.ca_key_path and settings.ca_cert_path):
-            raise ServiceError("Configure both PORTAL_CA_KEY and PORTAL_CA_CERT, or neither.")
-        return _load(settings.ca_key_path, settings.ca_cert_path, secret)
+    if configured := _configured(settings):
+        return _load(*configured, secret)
     folder = settings.ca_dir
     if not (folder / CERT_FILE).is_file():
         _create(folder, secret)
     return _load(folder / KEY_FILE, folder / CERT_FILE, secret)
 
 
+def check_configured(settings: AgreementSettings) -> None:
+    """At start (create_app): a configured CA is there and opens, so every host signs
+    with the one CA, and none finds out only when someone signs. Without a secret (the
+    command line may run without one) the key is only checked to be there."""
+    if not (configured := _configured(settings)):
+        return
+    if settings.secret:
+        _load(*configured, settings.secret)
+    else:
+        _certificate(configured[1])
+        _read(configured[0])
+
+
+def _configured(settings: AgreementSettings) -> tuple[Path, Path] | None:
+    if not (settings.ca_key_path or settings.ca_cert_path):
+        return None
+    if not (settings.ca_key_path and settings.ca_cert_path):
+        raise ServiceError("Configure both PORTAL_CA_KEY and PORTAL_CA_CERT, or neither.")
+    return settings.ca_key_path, settings.ca_cert_path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ServiceError(f"The certificate authority's file is missing: {path}") from None
+    except OSError as error:
+        message = f"The certificate authority's file {path} cannot be read: {error.strerror}"
+        raise ServiceError(message) from None
+
+
+def _certificate(path: Path) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(_read(path))
+    except ValueError:
+        raise ServiceError(
+            f"The certificate authority's certificate {path} is not a PEM certificate."
+        ) from None
+
+
 @lru_cache(maxsize=8)
 def _load(key_path: Path, cert_path: Path, secret: str) -> Authority:
+    certificate = _certificate(cert_path)
     try:
-        certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(
-            key_path.read_bytes(), password=_derive(secret, b"portal ca key").hex().encode()
+            _read(key_path), password=_derive(secret, b"portal ca key").hex().encode()
         )
-    except FileNotFoundError as error:
+    except TypeError:  # a key without encryption
         raise ServiceError(
-            f"The certificate authority's file is missing: {error.filename}"
+            f"The certificate authority's key {key_path} must be encrypted with the key "
+            "derived from PORTAL_CA_PASSPHRASE (else SECRET_KEY), as the portal makes it."
         ) from None
     except ValueError:
         raise ServiceError(

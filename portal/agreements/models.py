@@ -48,7 +48,7 @@ class Agreement(SQLModel, table=True):
 
 class AgreementVersion(SQLModel, table=True):
     """One stored PDF: version 0 as issued, version n after the n-th signature.
-    The file is ``<instance>/agreements/<sha256>.pdf``."""
+    The file is kept in the shared storage under its SHA-256 (portal/storage)."""
 
     __tablename__ = "agreement_version"
     __table_args__ = (sa.UniqueConstraint("agreement_id", "number"),)

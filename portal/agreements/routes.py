@@ -58,7 +58,7 @@ def download(ref: str):
         filename, data = service.download(get_session(), current_user, req, language)
     except NotFound:
         abort(404)
-    except ServiceError as error:  # the stored file is missing or was changed on disk
+    except ServiceError as error:  # the stored file is missing or was changed
         current_app.logger.error("agreement of %s not served: %s", req.ref, error.message)
         return error_page(409, STORED_FILE_FAILS)
     disposition = "attachment" if request.args.get("download") else "inline"

@@ -1,16 +1,14 @@
 """Data-use agreements: issue, sign, mark, download. Flush, never commit; no Flask.
 
 The workflow calls ``issue`` when the last Nation approves and ``add_signature``
-once it has checked who may sign (workflow.sign). Files are stored by SHA-256 under
-``<instance>/agreements/``; each version's digest is in the database and the audit
-record, so a file changed on disk is noticed before anyone signs it.
+once it has checked who may sign (workflow.sign). Each version's PDF is kept in the
+shared storage (portal/storage) under its SHA-256, which the agreement, its versions
+and the audit record name, so a changed file is noticed before anyone signs it, and
+every application host serves the same bytes.
 """
 
 import hashlib
-import os
-import secrets
 from datetime import date, timedelta
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
@@ -25,15 +23,17 @@ from portal.agreements.models import (
     SignerCredential,
 )
 from portal.agreements.parties import Party, approving_nations
-from portal.agreements.settings import AgreementSettings, settings_for
+from portal.agreements.settings import settings_for
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import NotFound, ServiceError
-from portal.paths import private_dir, write_private
 from portal.policy.models import rules_version_in_force
 from portal.requests.models import AccessRequest
+from portal.storage import service as storage
+
+PDF = "application/pdf"
 
 
 def current(session: Session, request: AccessRequest) -> Agreement | None:
@@ -50,33 +50,16 @@ def signed_parties(session: Session, agreement: Agreement | None) -> set[str]:
     return {s.party for s in signatures_of(session, agreement)} if agreement else set()
 
 
-def _store(settings: AgreementSettings, pdf: bytes) -> str:
-    """Write ``pdf`` as <sha256>.pdf (whole, then renamed into place); its digest."""
-    digest = hashlib.sha256(pdf).hexdigest()
-    folder = private_dir(settings.agreements_dir)
-    target = folder / f"{digest}.pdf"
-    if not target.exists():
-        partial = folder / f".{digest}.{secrets.token_hex(4)}.partial"
-        write_private(partial, pdf)  # agreements name people and their terms
-        os.replace(partial, target)
-    return digest
-
-
 def stored_pdf(session: Session, agreement: Agreement) -> bytes:
     """The latest version's bytes, checked against the digest the database holds."""
-    path: Path = settings_for(session).agreements_dir / f"{agreement.sha256}.pdf"
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        message = f"The agreement file {path.name} is missing from the instance folder."
-        raise ServiceError(message) from None
-    if hashlib.sha256(data).hexdigest() != agreement.sha256:
-        raise ServiceError(f"The agreement file {path.name} was changed on disk; it is not used.")
-    return data
+        return storage.get(session, agreement.sha256)
+    except ServiceError as error:
+        raise ServiceError(f"The agreement's file cannot be used: {error.message}") from None
 
 
 def _add_version(session: Session, agreement: Agreement, pdf: bytes) -> AgreementVersion:
-    digest = _store(settings_for(session), pdf)
+    digest = storage.put(session, pdf, PDF)
     version = AgreementVersion(
         agreement_id=agreement.id, number=agreement.version, sha256=digest, size=len(pdf)
     )

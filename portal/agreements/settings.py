@@ -1,4 +1,5 @@
-"""Where agreements and signing keys live, without Flask in the services.
+"""Where signing keys live, without Flask in the services (the agreements' PDFs are in
+the database: portal/storage).
 
 create_app() registers its configuration per database engine; a service finds the
 settings from its session (``settings_for(session)``), read when asked (``portal demo``
@@ -24,10 +25,6 @@ class AgreementSettings:
     # Configured CA files (PORTAL_CA_KEY, PORTAL_CA_CERT); empty: <instance>/ca/, made on first use.
     ca_key_path: Path | None = None
     ca_cert_path: Path | None = None
-
-    @property
-    def agreements_dir(self) -> Path:
-        return self.instance_path / "agreements"
 
     @property
     def ca_dir(self) -> Path:

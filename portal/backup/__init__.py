@@ -5,7 +5,8 @@ A backup is one gzip-compressed tar file, written 0600 (it holds the CA key):
     manifest.json          what the rest is (archive.py), with a SHA-256 of every member
     database/portal.sqlite3  SQLite, copied with the online backup API, or
     database/portal.dump     PostgreSQL, ``pg_dump --format=custom --no-owner``
-    instance/...           every file the portal keeps in its instance folder
+    instance/...           every file the portal keeps in its instance folder (the CA,
+                           the secret key), but agreements: the database holds those
 
 ``service`` does the work; ``cli`` only maps it onto the command line.
 """

@@ -20,8 +20,8 @@ def _settings() -> tuple[str, Path]:
 @with_appcontext
 @reports_failures
 def backup(file: Path) -> None:
-    """Write the database and the instance folder's files (agreements, the CA key) to
-    FILE, a gzip tar readable by its owner alone. The portal may go on running."""
+    """Write the database (agreements included) and the instance folder's files (the CA
+    key) to FILE, a gzip tar readable by its owner alone. The portal may go on running."""
     manifest = service.backup(*_settings(), file)
     head = manifest["audit_chain_head"]
     click.echo(

@@ -23,6 +23,10 @@ from portal.db import make_engine, utcnow
 from portal.paths import private_dir
 
 INSTANCE = "instance"
+# Agreements were files here before migration 0012 put them in the database: a backup
+# leaves the old copies out; restoring an older backup that has them still works (and
+# `portal db upgrade` then moves them into the database).
+OLD_AGREEMENTS = "agreements"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ def backup(database_url: str, instance: Path, target: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".portal-backup-") as folder:
         staging = Path(folder)
         state = database.dump(database_url, staging / database.member_for(kind))
-        _copy_tree(instance, staging / INSTANCE, skip=_database_files(database_url))
+        left_out = _database_files(database_url) | {instance / OLD_AGREEMENTS}
+        _copy_tree(instance, staging / INSTANCE, skip=left_out)
         manifest = {
             "format": archive.FORMAT,
             "format_version": archive.FORMAT_VERSION,
@@ -123,12 +128,12 @@ def _check_restored(database_url: str, manifest: dict, head_revision: str) -> Re
 
 def _copy_tree(source: Path, target: Path, skip: frozenset[Path] = frozenset()) -> None:
     """Every plain file under ``source`` to the same place under ``target``, 0600,
-    each written whole and renamed into place. Links and files half-written by the
-    portal (``*.partial``) are left out."""
+    each written whole and renamed into place. Links, files half-written by the
+    portal (``*.partial``) and the files and folders in ``skip`` are left out."""
     if not source.is_dir():
         return
     for path in sorted(source.rglob("*")):
-        if path.is_symlink() or not path.is_file() or path in skip:
+        if path.is_symlink() or not path.is_file() or skip.intersection((path, *path.parents)):
             continue
         if path.name.endswith(".partial"):
             continue

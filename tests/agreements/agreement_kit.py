@@ -14,6 +14,7 @@ from portal.agreements.settings import settings_for
 from portal.auth.models import User
 from portal.db import session_scope
 from portal.requests.models import AccessRequest
+from portal.storage.models import StoredFile
 
 CEDAR_CONDITIONS = ["community_output_review", "aggregate_only", "Share results with the Elders."]
 HERON_CONDITIONS = ["Acknowledge the Métis Nation's knowledge keepers by name."]
@@ -56,6 +57,14 @@ def stored_pdf(app, ref: str) -> bytes:
     with app.app_context(), session_scope() as session:
         agreement = agreements.current(session, request_of(session, ref))
         return agreements.stored_pdf(session, agreement)
+
+
+def alter_stored(app, digest: str, extra: bytes = b"\n% altered\n") -> None:
+    """Change the bytes the database keeps under ``digest`` (its row stays)."""
+    with app.app_context(), session_scope() as session:
+        row = session.get(StoredFile, digest)
+        row.data = bytes(row.data) + extra
+        session.add(row)
 
 
 def ca_certificate(app) -> x509.Certificate:

@@ -22,6 +22,7 @@ from portal.auth import service as auth
 from portal.db import session_scope
 from portal.policy.sync import load_files
 from portal.registry import service as registry
+from portal.storage import service as storage
 
 from agreement_kit import (
     CEDAR_CONDITIONS,
@@ -88,8 +89,7 @@ def _issue(database_url: str, instance) -> Issued:
                 .where(AgreementVersion.agreement_id == agreement.id)
                 .order_by(AgreementVersion.number)
             ).all()
-            folder = instance / "agreements"
-            versions = [(folder / f"{row.sha256}.pdf").read_bytes() for row in rows]
+            versions = [storage.get(session, row.sha256) for row in rows]
             reader = flow.user(session, "researcher")
             _name, french = agreements.download(session, reader, request, "fr")
             term = (agreement.term_start, agreement.term_end)

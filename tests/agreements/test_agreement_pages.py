@@ -12,7 +12,7 @@ from weasyprint import HTML
 from portal.audit.models import AuditEvent
 from portal.db import session_scope
 
-from agreement_kit import SIGNERS, flip, pdf_text, request_of, stored_pdf
+from agreement_kit import SIGNERS, alter_stored, flip, pdf_text, request_of, stored_pdf
 from flows import PEOPLE
 from helpers import PASSWORD, csrf_token, sign_in
 
@@ -184,25 +184,23 @@ def test_the_verification_page_needs_a_file(app):
     assert "Choose a PDF file." in response.get_data(as_text=True)
 
 
-def test_a_stored_file_altered_on_disk_gets_a_clear_page_not_a_500(
-    app, approved, instance_path, caplog
-):
-    stored = next((instance_path / "agreements").glob("*.pdf"))
-    stored.write_bytes(stored.read_bytes() + b"\n%% altered on disk\n")
+def test_an_altered_stored_file_gets_a_clear_page_not_a_500(app, approved, caplog):
+    digest = hashlib.sha256(stored_pdf(app, approved)).hexdigest()
+    alter_stored(app, digest)
     response = signed_in(app, "researcher").get(f"/requests/{approved}/agreement.pdf")
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "fails its integrity check" in page and "an administrator has been told" in page
-    assert stored.name in caplog.text, "the log names the file for the administrator"
+    assert digest in caplog.text, "the log names the file for the administrator"
     assert downloads(app, approved) == [], "nothing is recorded for a refused download"
 
 
-def test_agreements_are_private_files_and_never_cached(app, approved, instance_path):
+def test_agreements_are_never_cached_nor_written_to_the_instance_folder(
+    app, approved, instance_path
+):
     response = signed_in(app, "researcher").get(f"/requests/{approved}/agreement.pdf")
     assert response.headers.get("Cache-Control") == "no-store"
-    folder = instance_path / "agreements"
-    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
-    assert {oct(f.stat().st_mode & 0o777) for f in folder.iterdir()} == {oct(0o600)}
+    assert not (instance_path / "agreements").exists()  # the database holds them
 
 
 def test_the_download_says_what_the_file_is(app, approved):

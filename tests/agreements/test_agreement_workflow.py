@@ -16,9 +16,10 @@ from portal.audit.models import AuditEvent
 from portal.db import session_scope
 from portal.errors import Forbidden, NotFound, Refused, ServiceError, ValidationError
 from portal.notify.models import OutboxMessage
+from portal.storage.models import StoredFile
 from portal.workflow import Expire, perform
 
-from agreement_kit import SIGNERS, request_of
+from agreement_kit import SIGNERS, alter_stored, request_of
 from helpers import race
 
 
@@ -35,7 +36,7 @@ def snapshot(app, ref: str) -> dict:
             "versions": count(AgreementVersion),
             "events": count(AuditEvent),
             "mail": count(OutboxMessage),
-            "files": sorted(p.name for p in settings_for(session).agreements_dir.iterdir()),
+            "files": count(StoredFile),
         }
 
 
@@ -76,10 +77,9 @@ def test_three_signatures_make_the_request_active(app, flow, approved):
             .where(AgreementVersion.agreement_id == agreement.id)
             .order_by(AgreementVersion.number)
         ).all()
-        folder = settings_for(session).agreements_dir
         # Every version's SHA-256 is recorded, and is the digest of the stored file.
         for version in versions:
-            data = (folder / f"{version.sha256}.pdf").read_bytes()
+            data = bytes(session.get(StoredFile, version.sha256).data)
             assert hashlib.sha256(data).hexdigest() == version.sha256 == version.sha256
             assert len(data) == version.size
         assert [v.number for v in versions] == [0, 1, 2, 3]
@@ -199,12 +199,11 @@ def test_expiry_ends_access_at_the_end_of_the_term_only(app, flow, signed):
         assert last.action == "request.expired" and last.actor_id is None
 
 
-def test_a_file_changed_on_disk_is_not_signed(app, flow, approved):
+def test_a_changed_file_is_not_signed(app, flow, approved):
     with app.app_context(), session_scope() as session:
-        agreement = agreements.current(session, request_of(session, approved))
-        path = settings_for(session).agreements_dir / f"{agreement.sha256}.pdf"
-    path.write_bytes(path.read_bytes() + b"\n% appended\n")
-    with pytest.raises(ServiceError, match="changed on disk"):
+        digest = agreements.current(session, request_of(session, approved)).sha256
+    alter_stored(app, digest)
+    with pytest.raises(ServiceError, match=f"The stored file {digest} was changed"):
         flow.do("researcher", "sign", approved)
     assert flow.status(approved) == "awaiting_signatures"
 

@@ -1,0 +1,1 @@
+"""Shared file storage: files kept in the database by their SHA-256 (see service.py)."""
