@@ -4,11 +4,19 @@ A request gets one session (``get_session()``); it is committed once, after the
 handler has produced a successful response, and rolled back otherwise, so a
 refused action or a form with errors writes nothing. Services flush, never commit.
 Code outside a request (the CLI, tests) uses ``session_scope()`` instead.
+
+On SQLite a request that only reads never takes the write lock (see ``get_session``):
+GET and HEAD read in a deferred transaction, which may not write; any other method
+begins IMMEDIATE. A GET that writes (an audited download) says so with ``@writes``; a
+step that does slow work before it writes (a signature) says ``@reads_first`` and calls
+``start_writing()`` when it is ready to write.
 """
 
 import enum
 import json
 import os
+import re
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -35,8 +43,22 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 EXTENSION_KEY = "portal.db"
+READER_KEY = "portal.db.reader"
 # Execution option of a connection that only reads, in one snapshot (see make_engine).
 READ_SNAPSHOT = "portal_read_snapshot"
+# How a web request's session works (get_session), kept in Session.info[MODE]:
+READS = "reads"  # only reads: a deferred transaction, in which a write is an error
+WRITES = "writes"  # writes: BEGIN IMMEDIATE, the write lock before the first read
+READS_FIRST = "reads_first"  # reads (slow work outside the lock), then start_writing()
+MODE = "portal.db.mode"
+_VIEW_MODE = "portal_db_mode"  # the attribute @writes and @reads_first set on a view
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITING_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
+
+
+class WriteWhileReading(RuntimeError):
+    """A statement that writes, sent on a connection that only reads: a GET that writes
+    and does not say so (``@writes``), or a step that writes before ``start_writing()``."""
 
 
 def json_text(value) -> str:
@@ -123,10 +145,13 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and (unless a
     migration asks otherwise) enforced foreign keys."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+        engine = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+        _refuse_writes_while_reading(engine)
+        return engine
 
     _create_private(sa.engine.make_url(url).database)
     engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
+    _refuse_writes_while_reading(engine)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection, _record) -> None:
@@ -145,8 +170,10 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         # otherwise fail with SQLITE_BUSY instead of waiting its turn, and two
         # workflow transitions would not be serialised.
         if connection.get_execution_options().get(READ_SNAPSHOT):
-            # A long read-only walk (``portal audit verify``) reads a snapshot and
-            # must not hold the write lock for its whole length.
+            # Reading only (a page, ``portal audit verify``): a snapshot, no write lock,
+            # so a long read never makes a writer wait. It must not write: a deferred
+            # transaction that reads and then writes cannot wait for the lock (SQLite
+            # answers SQLITE_BUSY at once), hence _refuse_writes_while_reading.
             connection.exec_driver_sql("BEGIN DEFERRED")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -154,8 +181,57 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return engine
 
 
+def _refuse_writes_while_reading(engine: Engine) -> None:
+    """On both databases, so a GET that writes without saying so fails in every test
+    run, not only now and then under load on SQLite."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(connection, _cursor, statement, _parameters, _context, _many) -> None:
+        if _WRITING_SQL.match(statement) and connection.get_execution_options().get(READ_SNAPSHOT):
+            raise WriteWhileReading(
+                "a write on a connection that only reads: mark the view @writes "
+                f"(or call start_writing() first): {statement.split(None, 3)[:3]}"
+            )
+
+
+def writes(view: Callable) -> Callable:
+    """Mark a GET view that writes (an audited download): its session takes the write
+    lock before its first read, so it never has to upgrade a read (SQLITE_BUSY). Put it
+    below @login_required and the route, which copy it onto the view they wrap."""
+    setattr(view, _VIEW_MODE, WRITES)
+    return view
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a view that reads, does slow work outside the write lock, then calls
+    ``start_writing()`` before it writes (signing: portal.workflow.perform_ahead)."""
+    setattr(view, _VIEW_MODE, READS_FIRST)
+    return view
+
+
+def view_mode(view: Callable) -> str | None:
+    """What @writes or @reads_first said of ``view`` or of a view it wraps (None: the
+    method decides)."""
+    while view is not None:
+        if (mode := getattr(view, _VIEW_MODE, None)) is not None:
+            return mode
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def with_view_mode(view: Callable, mode: str | None) -> Callable:
+    if mode is not None:
+        setattr(view, _VIEW_MODE, mode)
+    return view
+
+
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION_KEY] = engine
+    # The same pool, its connections marked as reading only (BEGIN DEFERRED on SQLite).
+    reader = engine.execution_options(**{READ_SNAPSHOT: True})
+    _readers[reader] = engine
+    app.extensions[READER_KEY] = reader
     app.after_request(_finish_request)
     app.teardown_request(_close_session)
 
@@ -164,11 +240,47 @@ def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
+# Each app's reading engine, to the engine it reads through (see engine_of).
+_readers: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def engine_of(session: Session) -> Engine:
+    """The app's engine behind ``session``, whether it reads or writes: what per-engine
+    settings (the agreements' folders, the policy store) are filed under."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)  # a Connection's engine
+    return _readers.get(engine, engine)
+
+
 def get_session() -> Session:
-    """The session of the current request (or app context), opened on first use."""
+    """The session of the current request (or app context), opened on first use: one
+    that only reads for a GET or HEAD (unless its view says @writes), else one that
+    writes. On PostgreSQL both begin alike; only a write while reading is refused."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine())
+        mode = _request_mode()
+        bind = get_engine() if mode == WRITES else current_app.extensions[READER_KEY]
+        g.db_session = Session(bind)
+        g.db_session.info[MODE] = mode
     return g.db_session
+
+
+def _request_mode() -> str:
+    if not has_request_context():
+        return WRITES
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    declared = view_mode(view) if view is not None else None
+    return declared or (READS if request.method in READ_METHODS else WRITES)
+
+
+def start_writing(session: Session) -> None:
+    """End a @reads_first request's reading: what it read is let go (and read again on
+    use), and the next statement begins the write transaction, which must check that
+    what the slow work was computed from has not changed. No-op if already writing."""
+    if session.info.get(MODE, WRITES) == WRITES:
+        return
+    session.rollback()
+    session.bind = get_engine()
+    session.info[MODE] = WRITES
 
 
 def after_commit(callback: Callable[[], None]) -> None:

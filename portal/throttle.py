@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from portal.auth.routes import PENDING_SIGN_IN  # a sign-in waiting for its code
 from portal.auth.service import normalise_email, user_for_token
-from portal.db import get_session
+from portal.db import get_session, view_mode, with_view_mode
 from portal.errors import ValidationError
 
 EXTENSION_KEY = "portal.throttle"
@@ -133,7 +133,7 @@ def _renamed(view: Callable, endpoint: str) -> Callable:
 
     throttled.__name__ = throttled.__qualname__ = "door_" + endpoint.replace(".", "_")
     throttled.__module__ = __name__
-    return throttled
+    return with_view_mode(throttled, view_mode(view))  # how it uses the database
 
 
 def reset(app: Flask) -> None:

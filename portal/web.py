@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from portal.api import problems
 from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
-from portal.db import get_session
+from portal.db import get_session, start_writing
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ServiceError, ValidationError
 from portal.policy.access import get_visible
 from portal.policy.service import authorize
@@ -28,7 +28,7 @@ from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
 from portal.transparency.rulebook import may_read_rules
 from portal.transparency.words import action_words, recommendation_words, waited
-from portal.workflow import Command, invitations, perform
+from portal.workflow import Command, invitations, perform, perform_ahead
 
 csrf = CSRFProtect()
 
@@ -233,9 +233,14 @@ def attempt(ref: str, command: Command, form=None) -> AccessRequest | ServiceErr
     """Perform ``command`` for the signed-in person: the request as it now stands, or the
     refusal to show (the caller renders its page with it; the status from
     ``refusal_status``, which rolls the transaction back). Field errors go onto
-    ``form``'s fields. NotFound and Forbidden go to the app's 404 and 403 pages."""
+    ``form``'s fields. NotFound and Forbidden go to the app's 404 and 403 pages.
+    A command with a slow part (signing) does it first, outside the write lock when
+    the view is @reads_first."""
+    session = get_session()
     try:
-        return perform(get_session(), current_user, ref, command)
+        command = perform_ahead(session, current_user, ref, command)
+        start_writing(session)
+        return perform(session, current_user, ref, command)
     except (Refused, ValidationError) as refusal:
         if isinstance(refusal, ValidationError) and form is not None:
             for name, message in refusal.errors.items():

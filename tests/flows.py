@@ -117,3 +117,17 @@ class Flow:
         self.do("cedar_steward2", "review", ref, "red-cedar")
         self.do("heron_steward", "review", ref, "blue-heron")
         return ref
+
+
+def seed_people(app) -> None:
+    """Every person of PEOPLE, with their roles (the Nations seeded first)."""
+    from portal.auth import service as auth
+    from portal.registry import service as registry
+
+    with app.app_context(), session_scope() as session:
+        for email, roles in PEOPLE.values():
+            user = auth.create_user(session, email, email.split("@")[0], PASSWORD)
+            for role in roles:
+                role, slug = role if isinstance(role, tuple) else (role, None)
+                nation = registry.get_nation(session, slug) if slug else None
+                auth.grant_role(session, user, role, nation)

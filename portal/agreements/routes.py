@@ -18,7 +18,7 @@ from wtforms import HiddenField, PasswordField
 
 from portal.agreements import render, service
 from portal.agreements.verify import verify_pdf
-from portal.db import get_session
+from portal.db import get_session, reads_first, writes
 from portal.errors import NotFound, ServiceError
 from portal.policy.access import require_agreement_reader
 from portal.requests.models import AccessRequest, RequestStatus
@@ -50,6 +50,7 @@ class VerifyForm(FlaskForm):
 
 @bp.route("/requests/<ref>/agreement.pdf")
 @login_required
+@writes  # each download is an audit event
 def download(ref: str):
     req = load(ref)
     require_agreement_reader(get_session(), current_user, req)
@@ -71,6 +72,7 @@ def download(ref: str):
 
 @bp.route("/requests/<ref>/sign", methods=["POST"])
 @login_required
+@reads_first  # signs outside the write lock; attempt() then checks nothing changed
 def sign(ref: str):
     form = SignForm()
     if not form.validate():

@@ -1,13 +1,16 @@
 """Data-use agreements: issue, sign, mark, download. Flush, never commit; no Flask.
 
 The workflow calls ``issue`` when the last Nation approves and ``add_signature``
-once it has checked who may sign (workflow.sign). Each version's PDF is kept in the
-shared storage (portal/storage) under its SHA-256, which the agreement, its versions
-and the audit record name, so a changed file is noticed before anyone signs it, and
-every application host serves the same bytes.
+once it has checked who may sign (workflow.sign). The signature itself is computed
+by ``sign_document``, before the write transaction when the adapter can (signing is
+slow); ``add_signature`` stores it only if ``still_current``. Each version's PDF is
+kept in the shared storage (portal/storage) under its SHA-256, which the agreement, its
+versions and the audit record name, so a changed file is noticed before anyone signs it,
+and every application host serves the same bytes.
 """
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -141,8 +144,8 @@ def credential_for(
         encrypted_key="",
     )
     row.encrypted_key = ca.wrap_key(settings, key, _context(row))
-    session.add(row)
-    session.flush()
+    # Not stored yet: the signature may be computed outside the write transaction;
+    # add_signature stores the row with the signature made with it.
     return signing.Credential(key, certificate, authority.certificate), row
 
 
@@ -150,21 +153,73 @@ def _context(row: SignerCredential) -> str:
     return f"user:{row.user_id}|cert:{row.fingerprint}"
 
 
-def add_signature(
+@dataclass(frozen=True)
+class SignedDocument:
+    """A party's signature on one version of the agreement, and what it was computed
+    over: it may be stored only while that version is still the latest."""
+
+    signer_id: int
+    party: str
+    agreement_id: int
+    version: int  # the version signed (the new one will be version + 1)
+    sha256_before: str
+    pdf: bytes = field(repr=False)
+    credential: SignerCredential = field(repr=False)  # perhaps issued for it, not stored
+
+
+def sign_document(
     session: Session, user: User, request: AccessRequest, agreement: Agreement, party: Party
-) -> AgreementSignature:
-    """Sign the latest version as ``party`` (the workflow checked who may) and store
-    the new version. Returns the signature row; the caller records the event."""
+) -> SignedDocument:
+    """Sign the latest version as ``party``, writing nothing: the slow part (pyHanko),
+    which the workflow runs before its write transaction (workflow.perform_ahead)."""
     credential, row = credential_for(session, user, party)
-    signed = signing.sign(
+    pdf = signing.sign(
         stored_pdf(session, agreement),
         party.field_name,
         credential,
         reason=f"Data-use agreement {request.ref}",
         name=user.name,
     )
+    return SignedDocument(
+        signer_id=user.id,
+        party=party.key,
+        agreement_id=agreement.id,
+        version=agreement.version,
+        sha256_before=agreement.sha256,
+        pdf=pdf,
+        credential=row,
+    )
+
+
+def still_current(agreement: Agreement | None, signed: SignedDocument) -> bool:
+    """Whether ``signed`` was computed over what is now the latest version."""
+    return (
+        agreement is not None
+        and agreement.id == signed.agreement_id
+        and agreement.version == signed.version
+        and agreement.sha256 == signed.sha256_before
+    )
+
+
+def add_signature(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    agreement: Agreement,
+    party: Party,
+    signed: SignedDocument | None = None,
+) -> AgreementSignature:
+    """Store ``signed`` (signing here when not given) as the new latest version; the
+    workflow checked who may sign and that ``signed`` is still current. Returns the
+    signature row; the caller records the event."""
+    signed = signed or sign_document(session, user, request, agreement, party)
+    if not still_current(agreement, signed) or signed.party != party.key:
+        raise ServiceError("The agreement changed after it was signed; nothing was stored.")
+    row = signed.credential
+    session.add(row)
+    session.flush()
     agreement.version += 1
-    version = _add_version(session, agreement, signed)
+    version = _add_version(session, agreement, signed.pdf)
     signature = AgreementSignature(
         agreement_id=agreement.id,
         party=party.key,

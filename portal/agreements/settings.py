@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.db import engine_of
+
 
 @dataclass(frozen=True)
 class AgreementSettings:
@@ -51,10 +53,8 @@ def from_config(config: Mapping) -> AgreementSettings:
 
 
 def settings_for(session: Session) -> AgreementSettings:
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
     try:
-        return from_config(_by_engine[engine])
+        return from_config(_by_engine[engine_of(session)])
     except KeyError:
         raise RuntimeError(
             "no agreement settings for this database: create the app with create_app()"

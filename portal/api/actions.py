@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
-from portal.db import get_session
+from portal.db import get_session, reads_first, start_writing, writes
 from portal.policy.access import get_visible, require_agreement_reader
-from portal.workflow import Command, perform
+from portal.workflow import Command, perform, perform_ahead, works_ahead
 from portal.workflow import commands as c
 
 # The body each command is sent with; its fields are the command's own.
@@ -41,13 +41,17 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
 
     def handler(user: User, ref: str, body: BaseModel) -> schemas.RequestOut:
         session = get_session()
-        req = perform(session, user, ref, _command(kind, body))
+        # Signing's slow part runs before the write lock is taken (reads_first below).
+        command = perform_ahead(session, user, ref, _command(kind, body))
+        start_writing(session)
+        req = perform(session, user, ref, command)
         return represent.request(session, user, req)
 
     handler.__name__ = kind.name
-    return handler
+    return reads_first(handler) if works_ahead(kind) else handler
 
 
+@writes  # each download is an audit event
 def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The current agreement as a PDF (each download is an audit event)."""
     session = get_session()

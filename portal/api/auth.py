@@ -8,9 +8,9 @@ exempt from the form tokens the pages need.
 
 from portal.api.problems import ApiProblem
 from portal.auth.models import User
-from portal.auth.service import user_for_token
+from portal.auth.service import live_token, stamp_token_use, token_use_is_stale
 from portal.auth.twofactor import must_set_up
-from portal.db import get_session
+from portal.db import after_commit, get_session, session_scope
 
 SCHEME = "bearer"
 
@@ -20,11 +20,17 @@ def bearer_user(authorization: str | None) -> User:
     scheme, _, token = (authorization or "").strip().partition(" ")
     if scheme.lower() != SCHEME or not token.strip():
         raise ApiProblem(401, "Send your API token: Authorization: Bearer <token>.")
-    user = user_for_token(get_session(), token.strip())
-    if user is None:
+    found = live_token(get_session(), token.strip())
+    if found is None:
         raise ApiProblem(
             401, "The token is not valid: unknown, revoked, or its account is deactivated."
         )
+    record, user = found
+    if token_use_is_stale(record):
+        # In a transaction of its own once the call's has committed, so a call that
+        # only reads never takes the write lock for it.
+        token_id = record.id
+        after_commit(lambda: _stamp(token_id))
     if must_set_up(get_session(), user):
         raise ApiProblem(
             403,
@@ -32,3 +38,8 @@ def bearer_user(authorization: str | None) -> User:
             "(/account/two-factor) before using the API.",
         )
     return user
+
+
+def _stamp(token_id: int) -> None:
+    with session_scope() as session:
+        stamp_token_use(session, token_id)

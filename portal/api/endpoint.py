@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from portal.api.auth import bearer_user
 from portal.api.parsing import parse_body, parse_query
+from portal.db import view_mode, with_view_mode
 
 
 @dataclass(frozen=True)
@@ -83,4 +84,5 @@ class Endpoint:
             return response
 
         view.__name__ = self.name
-        return view
+        # A handler that writes on a GET, or signs before it writes, says so (portal.db).
+        return with_view_mode(view, view_mode(self.handler))

@@ -37,7 +37,7 @@ from portal.auth.forms import (
     TokenForm,
 )
 from portal.auth.models import User
-from portal.db import commit_despite_error, get_session, session_scope, utcnow
+from portal.db import commit_despite_error, get_session, session_scope, utcnow, writes
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ValidationError
 from portal.web import error_page, no_store
 from portal.workflow import invitations
@@ -292,6 +292,7 @@ def _two_factor_context() -> dict:
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
+@writes  # the first view keeps the secret it shows (begin_setup)
 def two_factor():
     """Set up two-factor sign-in: scan the QR code (or type the secret), give a code."""
     if current_user.two_factor_enabled:

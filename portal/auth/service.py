@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -254,8 +255,9 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
     return record
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
+def live_token(session: Session, token: str) -> tuple[ApiToken, User] | None:
+    """The live token and the active user it belongs to, or None. Reads only: an API
+    call that reads takes no write lock (``stamp_token_use`` notes the use apart)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.exec(
@@ -265,10 +267,28 @@ def user_for_token(session: Session, token: str) -> User | None:
     ).first()
     if row is None or not row[1].is_active:
         return None
-    record, user = row
-    record.last_used_at = utcnow()
-    session.add(record)
-    return user
+    return row[0], row[1]
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    found = live_token(session, token)
+    return found[1] if found else None
+
+
+# The tokens page shows when a token was last used to the minute; stamping it more often
+# would make every API read a write.
+TOKEN_USE_STAMPED_EVERY = timedelta(minutes=1)
+
+
+def token_use_is_stale(record: ApiToken) -> bool:
+    last = record.last_used_at
+    return last is None or utcnow() - last >= TOKEN_USE_STAMPED_EVERY
+
+
+def stamp_token_use(session: Session, token_id: int) -> None:
+    """Note that the token was used now (in the caller's own short transaction)."""
+    session.exec(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def hash_token(token: str) -> str:

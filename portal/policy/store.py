@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from portal.auth.models import RoleMembership
-from portal.db import utcnow
+from portal.db import engine_of, utcnow
 from portal.paths import resource_dir
 from portal.policy.enforcer import Line, LoadedPolicy
 from portal.policy.models import RULE_FIELDS, PolicyRule, PolicyVersion, rules_version_in_force
@@ -137,8 +137,7 @@ _stores_lock = threading.Lock()
 
 
 def store_for(session: Session) -> PolicyStore:
-    engine = session.get_bind()
-    engine = getattr(engine, "engine", engine)  # a Connection's engine
+    engine = engine_of(session)  # one store for the app's reading and writing sessions
     with _stores_lock:
         if engine not in _stores:
             _stores[engine] = PolicyStore()

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 from portal.charts import bar_chart
-from portal.db import get_session
+from portal.db import get_session, writes
 from portal.errors import ValidationError
 from portal.pdf import html_to_pdf
 from portal.policy.service import require
@@ -51,6 +51,7 @@ def nation_record(slug: str):
 
 @bp.route("/nations/<slug>/record.csv")
 @login_required
+@writes  # each download is an audit event
 def nation_record_csv(slug: str):
     nation = _readable_nation(slug)
     document = exports.export_record(get_session(), current_user, nation, "csv")
@@ -62,6 +63,7 @@ def nation_record_csv(slug: str):
 
 @bp.route("/nations/<slug>/record.pdf")
 @login_required
+@writes  # each download is an audit event
 def nation_record_pdf(slug: str):
     nation = _readable_nation(slug)
     document = exports.export_record(get_session(), current_user, nation, "pdf")

@@ -16,7 +16,7 @@ from portal.workflow.commands import (
 )
 from portal.workflow.drafting import RETURN_REASONS, SCREEN_OUTCOMES, create_draft
 from portal.workflow.offers import Option, available, check, may, who_may
-from portal.workflow.perform import perform
+from portal.workflow.perform import perform, perform_ahead, works_ahead
 
 __all__ = [
     "RETURN_REASONS",
@@ -38,5 +38,7 @@ __all__ = [
     "create_draft",
     "may",
     "perform",
+    "perform_ahead",
     "who_may",
+    "works_ahead",
 ]

@@ -7,7 +7,10 @@ build these and hand them to ``perform()``; nothing else changes a request's sta
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from portal.agreements.service import SignedDocument
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ class Sign(Command):
     name = "sign"
     password: str = ""
     nation: str | None = None
+    # The signature computed before the write transaction (perform_ahead), never sent
+    # by anyone: the API and the pages build the command without it.
+    signed: "SignedDocument | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,49 @@ def perform(session: Session, actor: User | None, ref: str, command: Command) ->
     return request
 
 
+def perform_ahead(session: Session, actor: User | None, ref: str, command: Command) -> Command:
+    """Do a command's slow part (signing) before the write transaction, from what
+    ``session`` reads now: the same checks as perform() first, so a refused command
+    costs nothing; then the step's ``ahead``, whose result the returned command
+    carries. perform() checks it again under the lock; nothing is written here.
+    Commands without a slow part come back unchanged, nothing read."""
+    transition = transition_for(command)
+    if transition.ahead is None:
+        return command
+    try:
+        ctx = _checked(session, actor, ref, transition, command, lock=False)
+        return transition.ahead(ctx, command)
+    except Exception as error:  # perform() will not run: the refusal is counted here
+        metrics.count_action(command.name, error)
+        raise
+
+
+def works_ahead(kind: type[Command]) -> bool:
+    """Whether the command has a slow part its adapters do before writing."""
+    return transition_for(kind()).ahead is not None
+
+
 def _perform(session: Session, actor: User | None, ref: str, command: Command) -> AccessRequest:
     transition = transition_for(command)
-    request = _load(session, actor, ref)
+    ctx = _checked(session, actor, ref, transition, command, lock=True)
+    transition.handler(ctx, command)
+    session.flush()
+    for kind, context in ctx.notices:
+        getattr(notices, kind)(session, ctx.request, **context)
+    return ctx.request
+
+
+def _checked(
+    session: Session,
+    actor: User | None,
+    ref: str,
+    transition: Transition,
+    command: Command,
+    *,
+    lock: bool,
+) -> Context:
+    """Every check before the handler: 404, 422 (the Nation), 403, 409, 422, 409."""
+    request = _load(session, actor, ref, lock)
     ctx = Context(session, actor, request, _nation(session, request, transition, command))
     if transition.prepare is not None:
         transition.prepare(ctx, command)
@@ -48,17 +88,14 @@ def _perform(session: Session, actor: User | None, ref: str, command: Command) -
     if transition.validate is not None:
         transition.validate(ctx, command)
     decision.raise_if_refused()
-    transition.handler(ctx, command)
-    session.flush()
-    for kind, context in ctx.notices:
-        getattr(notices, kind)(session, request, **context)
-    return request
+    return ctx
 
 
-def _load(session: Session, actor: User | None, ref: str) -> AccessRequest:
+def _load(session: Session, actor: User | None, ref: str, lock: bool) -> AccessRequest:
     if actor is not None:
-        return get_visible(session, actor, ref, for_update=True)
-    query = select(AccessRequest).where(AccessRequest.ref == ref).with_for_update()
+        return get_visible(session, actor, ref, for_update=lock)
+    query = select(AccessRequest).where(AccessRequest.ref == ref)
+    query = query.with_for_update() if lock else query
     request = session.exec(query).first()
     if request is None:
         raise NotFound(f"no request {ref}")

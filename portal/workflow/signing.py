@@ -1,5 +1,12 @@
-"""After the Nations decide: the parties sign, a Nation revokes, the term ends."""
+"""After the Nations decide: the parties sign, a Nation revokes, the term ends.
 
+Signing is slow (pyHanko), so the adapters sign ahead (``sign_ahead``, through
+perform_ahead) from what they read outside the write transaction; perform() then
+refuses the signature, writing nothing, if the agreement changed since
+(``changed_while_signing``).
+"""
+
+from dataclasses import replace
 from datetime import date
 
 from sqlmodel import Session, select
@@ -39,18 +46,42 @@ def guard_sign(ctx: Context, command: Sign) -> BlockingRule | None:
         who = "the researcher" if party.nation is None else party.nation.name
         message = f"The agreement is signed for {who} already; each party signs once."
         return BlockingRule("one_signature_per_party", message)
+    signed = command.signed
+    if signed is not None and not (
+        agreements.still_current(ctx.extra["agreement"], signed)
+        and signed.party == party.key
+        and signed.signer_id == ctx.actor.id
+    ):
+        message = (
+            "The agreement changed while you were signing it (another party signed, or "
+            "it was reissued); nothing was signed. Read it again and sign the new version."
+        )
+        return BlockingRule("changed_while_signing", message)
     return None
 
 
 def validate_sign(ctx: Context, command: Sign) -> None:
+    if command.signed is not None and command.signed.signer_id == ctx.actor.id:
+        return  # sign_ahead asked for the password before it signed (argon2 is slow too)
     if not verify_password(ctx.actor.password_hash, command.password or ""):
         raise ValidationError({"password": "The password is not right; nothing was signed."})
+
+
+def sign_ahead(ctx: Context, command: Sign) -> Sign:
+    """The signature, computed from what the adapter read (every check passed, the
+    password too) and carried in the command to perform()'s write transaction."""
+    signed = agreements.sign_document(
+        ctx.session, ctx.actor, ctx.request, ctx.extra["agreement"], ctx.extra["party"]
+    )
+    return replace(command, signed=signed)
 
 
 def sign(ctx: Context, command: Sign) -> None:
     """The last signature makes the request active."""
     agreement, party = ctx.extra["agreement"], ctx.extra["party"]
-    signature = agreements.add_signature(ctx.session, ctx.actor, ctx.request, agreement, party)
+    signature = agreements.add_signature(
+        ctx.session, ctx.actor, ctx.request, agreement, party, command.signed
+    )
     everyone = parties.parties_of(ctx.session, ctx.request)
     complete = {p.key for p in everyone} <= ctx.extra["signed"] | {party.key}
     if complete:

@@ -64,6 +64,9 @@ class Transition:
     handler: Step
     nation: NationArg = NationArg.NONE
     prepare: Step | None = None  # resolves what the checks need (who signs for whom)
+    # Slow work done before the write transaction (perform_ahead), its result carried
+    # in the command; the guard then checks that what it was done from still holds.
+    ahead: Callable[[Context, Any], Command] | None = None
     guard: Guard | None = None  # "not now" beyond the state: 409
     validate: Step | None = None  # the command's input: 422
     # What available() offers: the command to probe with, and the action whose
@@ -119,7 +122,7 @@ TRANSITIONS: dict[type[Command], Transition] = {
         Transition(
             c.Sign, _fixed(Action.SIGN), signing.sign, NationArg.PARTY,
             prepare=signing.resolve_party, guard=signing.guard_sign,
-            validate=signing.validate_sign, probe=c.Sign(),
+            validate=signing.validate_sign, probe=c.Sign(), ahead=signing.sign_ahead,
         ),
         Transition(
             c.Revoke, _fixed(Action.REVOKE), signing.revoke, NationArg.REQUIRED,

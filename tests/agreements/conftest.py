@@ -18,10 +18,8 @@ from sqlmodel import select
 from portal import create_app, migrate
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementVersion
-from portal.auth import service as auth
 from portal.db import session_scope
 from portal.policy.sync import load_files
-from portal.registry import service as registry
 from portal.storage import service as storage
 
 from agreement_kit import (
@@ -35,8 +33,8 @@ from agreement_kit import (
     request_of,
     stored_pdf,
 )
-from flows import PEOPLE, Flow
-from helpers import ON_POSTGRES, PASSWORD, scratch_postgres_database, seed_nations
+from flows import Flow, seed_people
+from helpers import ON_POSTGRES, scratch_postgres_database, seed_nations
 
 
 @dataclass(frozen=True)
@@ -69,13 +67,7 @@ def _issue(database_url: str, instance) -> Issued:
             with app.app_context(), session_scope() as session:
                 load_files(session)
         seed_nations(app)
-        with app.app_context(), session_scope() as session:
-            for email, roles in PEOPLE.values():
-                user = auth.create_user(session, email, email.split("@")[0], PASSWORD)
-                for role in roles:
-                    role, slug = role if isinstance(role, tuple) else (role, None)
-                    nation = registry.get_nation(session, slug) if slug else None
-                    auth.grant_role(session, user, role, nation)
+        seed_people(app)
         rename(app, "researcher@example.org", RESEARCHER_NAME, "Université crie (fictional)")
         flow = Flow(app)
         ref = flow.approved(cedar_conditions=CEDAR_CONDITIONS, heron_conditions=HERON_CONDITIONS)
