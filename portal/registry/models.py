@@ -25,6 +25,10 @@ class Nation(SQLModel, table=True):
         sa.CheckConstraint("min_approvals >= 0", name="min_approvals_not_negative"),
         sa.CheckConstraint("max_term_days IS NULL OR max_term_days >= 1", name="max_term_positive"),
         sa.CheckConstraint("small_cell_threshold >= 0", name="small_cell_not_negative"),
+        *(
+            sa.CheckConstraint(f"{days} IS NULL OR {days} >= 1", name=f"{days}_positive")
+            for days in ("remind_review_days", "remind_decision_days", "remind_signature_days")
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,6 +45,12 @@ class Nation(SQLModel, table=True):
     max_term_days: int | None = Field(default=None)
     output_review_required: bool = Field(default=True)
     small_cell_threshold: int = Field(default=5)
+    # Days a step may wait for the Nation before whoever can act is reminded (and again
+    # after as many days while it still waits); empty: no reminders. A reminder is a
+    # message only: nothing ever moves because time passed (invariant 3).
+    remind_review_days: int | None = Field(default=14)
+    remind_decision_days: int | None = Field(default=14)
+    remind_signature_days: int | None = Field(default=14)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
