@@ -95,7 +95,8 @@ def upgrade() -> None:
         for days in REMINDER_DAYS:
             batch_op.create_check_constraint(f"{days}_positive", f"{days} IS NULL OR {days} >= 1")
     # Nations registered before: the same two weeks a new Nation starts with.
-    op.execute(f"UPDATE nation SET {', '.join(f'{days} = 14' for days in REMINDER_DAYS)}")
+    nation = sa.table("nation", *(sa.column(days, sa.Integer) for days in REMINDER_DAYS))
+    op.execute(nation.update().values(dict.fromkeys(REMINDER_DAYS, 14)))
 
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.add_column(

@@ -17,6 +17,10 @@ class Framework(enum.StrEnum):
     CARE = "CARE"  # Collective benefit, Authority to control, Responsibility, Ethics
 
 
+# Days a step may wait for the Nation before a reminder (portal/workflow/reminders.py).
+REMINDER_FIELDS = ("remind_review_days", "remind_decision_days", "remind_signature_days")
+
+
 class Nation(SQLModel, table=True):
     """A Nation or community, and its governance profile (which its representative edits)."""
 
@@ -27,7 +31,7 @@ class Nation(SQLModel, table=True):
         sa.CheckConstraint("small_cell_threshold >= 0", name="small_cell_not_negative"),
         *(
             sa.CheckConstraint(f"{days} IS NULL OR {days} >= 1", name=f"{days}_positive")
-            for days in ("remind_review_days", "remind_decision_days", "remind_signature_days")
+            for days in REMINDER_FIELDS
         ),
     )
 
