@@ -455,8 +455,8 @@ def own_nation(role_statuses: dict[str, int], writes: bool = False) -> Rule:
 
 
 def admin(status: int) -> Rule:
-    """The administration pages: administrators (by the policy's manage_users, invite and
-    manage_registry) get ``status``; everyone else 403."""
+    """The administration pages: administrators (by the policy's manage_users, invite,
+    manage_registry and manage_jobs) get ``status``; everyone else 403."""
     return lambda p, c: status if p.holds("admin") else 403
 
 
@@ -582,6 +582,7 @@ ROUTES: dict[str, Rule | str] = {
     "admin.nations": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.datasets": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.jobs": signed_in(by_method(get=admin(200), post=admin(422))),
     # The rules in words: every role reads them (read_rules); a version never recorded
     # is not found (number: the first version, and one that does not exist).
     "rules.in_force": signed_in(200),
@@ -721,6 +722,7 @@ PAGE_BODIES = {
     "admin.nations": {"slug": "", "name": "", "framework": "OCAP"},
     "admin.datasets": {"slug": "", "title": ""},
     "admin.dataset": {"title": "", "custodian": "Probe"},
+    "admin.jobs": {"kind": "job", "item": ""},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }

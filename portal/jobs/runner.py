@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal import metrics
 from portal.db import session_scope, utcnow
-from portal.jobs.models import FailedJob
+from portal.jobs.models import FailedJob, JobSchedule
 from portal.jobs.registry import JOBS
 from portal.notify.models import OutboxMessage
 from portal.notify.service import failed_messages, one_line
@@ -65,11 +65,15 @@ def everything_failed(session: Session) -> tuple[list[FailedJob], list[OutboxMes
 
 
 def mark_retried(session: Session, failed_id: int) -> FailedJob | None:
-    """Mark a failed run as run again (None if there is no such run left to retry)."""
+    """Mark a failed run as run again (None if there is no such run left to retry), and
+    make its job due now for the runner inside `portal serve`."""
     failed = session.get(FailedJob, failed_id)
     if failed is None or failed.retried_at is not None:
         return None
     failed.retried_at = utcnow()
     session.add(failed)
+    if schedule := session.get(JobSchedule, failed.name):
+        schedule.next_run_at, schedule.attempts = failed.retried_at, 0
+        session.add(schedule)
     session.flush()
     return failed
