@@ -2,11 +2,11 @@
 term's last day, the real Redis on a database number of these tests' own, and a real
 SMTP server."""
 
-import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import pytest
+import test_notify
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
@@ -61,14 +61,7 @@ def redis_connection():
     connection.close()
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
+class Inbox(test_notify.Inbox):
     def to(self, address: str) -> list[str]:
         """The subjects of the messages to ``address``."""
         return [
@@ -83,9 +76,7 @@ class Inbox:
 @pytest.fixture
 def inbox(app):
     """A real SMTP server the portal's mail goes to."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = test_notify.free_port()
     received = Inbox()
     controller = Controller(received, hostname="127.0.0.1", port=port)
     controller.start()
