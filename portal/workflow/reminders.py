@@ -132,8 +132,8 @@ def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
         Reminder(request_id=waiting.request.id, step=waiting.step, nation_id=nation_id, sent_at=now)
     )
     nations = [waiting.nation] if waiting.nation else []
-    # No names: whom a Nation's step waits for is its own people (invariant 9).
-    details = {"step": waiting.step, "waited_days": waited, "recipients": len(people)}
+    # No names nor head counts: who a Nation's step waits for is its own (invariant 9).
+    details = {"step": waiting.step, "waited_days": waited}
     record_event(
         session,
         action=EventType.REMINDER_SENT,

@@ -83,7 +83,7 @@ def test_reminders_go_to_whoever_may_act_once_per_interval(app, flow, inbox):
         assert reminders_to(inbox, who) == [], who
     assert flow.status(in_review) == "under_review" and flow.status(screening) == "screening"
     events = reminder_events(app)
-    assert len(events) == 4 and all(set(e) == {"step", "waited_days", "recipients"} for e in events)
+    assert len(events) == 4 and all(set(e) == {"step", "waited_days"} for e in events)
 
 
 def test_a_nation_sets_its_reminder_intervals_on_its_governance_page(app, flow, client):
