@@ -604,6 +604,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.list_nations",
             "api.list_datasets",
             "api.get_nation_rules",
+            "api.update_nation_profile",
             "api.put_nation_rules",
             "api.preview_nation_rules",
             "api.list_requests",
@@ -644,6 +645,10 @@ OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/datasets": signed_in(200, anonymous=401),
     # A Nation's own rules: anyone signed in reads them; its representatives set them.
     "GET /api/v1/nations/{slug}/rules": signed_in(200, anonymous=401),
+    # A Nation's governance profile: its representatives change it.
+    "PATCH /api/v1/nations/{slug}/profile": signed_in(
+        own_nation({"representative": 422}), anonymous=401
+    ),
     "PUT /api/v1/nations/{slug}/rules": signed_in(
         own_nation({"representative": 422}), anonymous=401
     ),
@@ -729,6 +734,7 @@ PAGE_BODIES = {
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
     "PUT /api/v1/nations/{slug}/rules": NO_RULE,
+    "PATCH /api/v1/nations/{slug}/profile": {"remind_review_days": 0},
     "POST /api/v1/nations/{slug}/rules/preview": NO_RULE,
     "POST /api/v1/requests": {"title": "A probe's draft"},
     f"PATCH {R}": {"storage_location": "Atlantis"},

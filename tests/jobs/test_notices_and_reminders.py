@@ -113,3 +113,21 @@ def test_a_nation_sets_its_reminder_intervals_on_its_governance_page(app, flow, 
     in_review = flow.to_review()
     assert run_job(app, "reminders", utcnow() + timedelta(days=4)) == "1 reminder(s) queued"
     assert flow.status(in_review) == "under_review"
+
+
+def test_a_nation_sets_its_reminder_intervals_through_the_api(app, flow):
+    from apis import Api
+
+    api = Api(app)
+    path = "/nations/red-cedar/profile"
+    refused = api.patch("cedar_rep", path, json={"remind_decision_days": 400})
+    assert refused.status_code == 422 and "remind_decision_days" in refused.get_data(as_text=True)
+    assert api.patch("heron_rep", path, json={"remind_decision_days": 3}).status_code == 403
+    assert api.patch("cedar_steward1", path, json={"remind_decision_days": 3}).status_code == 403
+    done = api.patch(
+        "cedar_rep", path, json={"remind_decision_days": 3, "remind_review_days": None}
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)
+    nation = done.get_json()
+    assert (nation["remind_decision_days"], nation["remind_review_days"]) == (3, None)
+    assert nation["remind_signature_days"] == 14 and nation["review_quorum"] == 2, "others kept"
