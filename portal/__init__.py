@@ -82,5 +82,5 @@ main = FlaskGroup(
     name="portal",
     create_app=_command_line_app,
     help="The Stewardship Portal: database, demo, users, registry, policy, audit, mail, "
-    "agreements, serving.",
+    "agreements, jobs, serving.",
 )

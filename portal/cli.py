@@ -233,6 +233,11 @@ def _serve(app: Flask, host: str, port: int) -> None:
         raise click.ClickException(
             "SECRET_KEY is not set: export SECRET_KEY, or run `portal demo` to create one"
         )
+    from portal.jobs import inline
+
+    # Without Redis the periodic jobs run here (with it, `portal worker` runs them).
+    if inline.start(app) is not None:
+        click.echo("Running the periodic jobs in this process (no REDIS_URL).")
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True)
 
@@ -276,7 +281,7 @@ mail_cli = AppGroup("mail", help="Notifications waiting in the outbox.")
 @mail_cli.command("send")
 @reports_failures
 def mail_send() -> None:
-    """Send what waits in the outbox (run from cron to retry failed deliveries)."""
+    """Send what waits in the outbox now (the deliver_mail job does so every minute)."""
     from portal.notify.service import deliver
 
     with session_scope() as session:
@@ -286,12 +291,29 @@ def mail_send() -> None:
         raise click.ClickException(f"{failed} message(s) could not be delivered; they stay queued")
 
 
+@mail_cli.command("retry")
+@click.argument("message_id", type=int)
+@reports_failures
+def mail_retry(message_id: int) -> None:
+    """Put a message that failed every attempt back in the outbox (`portal jobs list
+    --failed` lists them)."""
+    from portal.notify.service import retry
+
+    with session_scope() as session:
+        message = retry(session, message_id)
+        if message is None:
+            raise click.ClickException(f"no failed message {message_id}")
+        done = f"Message {message_id} to {message.recipient} waits in the outbox again."
+    click.echo(done)
+
+
 def register_commands(app: Flask) -> None:
     from portal.agreements.cli import agreements_cli
     from portal.backup.cli import backup, restore
+    from portal.jobs.cli import jobs_cli, worker
     from portal.policy.cli import policy_cli
 
     commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
-    commands = (*commands, agreements_cli)
-    for command in (*commands, backup, restore, serve, demo):
+    commands = (*commands, agreements_cli, jobs_cli)
+    for command in (*commands, backup, restore, serve, demo, worker):
         app.cli.add_command(command)

@@ -17,6 +17,7 @@
 | PORTAL_TRUSTED_PROXIES | how many proxies in front set X-Forwarded-For/Proto/Host (0) |
 | PORTAL_METRICS_TOKEN | the bearer token /metrics asks for (none: /metrics is 404)    |
 | LOG_FORMAT        | json (default unless debugging) or text                     |
+| REMIND_SCREENING_DAYS | days a request may wait for screening before a reminder (7; 0: none) |
 """
 
 import os
@@ -84,6 +85,9 @@ def from_environment() -> dict:
         # that many (werkzeug's ProxyFix, portal/ops.py); 0 trusts none.
         "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
         "METRICS_TOKEN": os.environ.get("PORTAL_METRICS_TOKEN") or None,
+        # Days a request may wait for screening before the coordinators are reminded
+        # (portal/workflow/reminders.py); 0: no reminders.
+        "REMIND_SCREENING_DAYS": _whole_number("REMIND_SCREENING_DAYS", 7),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
     }
 

@@ -51,6 +51,14 @@ def on_starting(server) -> None:
             path.unlink()
 
 
+def post_worker_init(worker) -> None:
+    """Without REDIS_URL each worker runs the periodic jobs in a thread; a lease row per
+    job lets one of them at a time run it (portal/jobs/inline.py)."""
+    from portal.jobs import inline
+
+    inline.start(worker.wsgi)
+
+
 def child_exit(server, worker) -> None:
     """A worker that ends keeps its counts, but its live gauges go."""
     from prometheus_client import multiprocess

@@ -1,7 +1,8 @@
 """Prometheus metrics: how long requests take, what the workflow did, how the jobs went.
 
 Each figure is counted in one place: requests in portal/ops.py, workflow actions in
-perform(), mail in the outbox's deliver(), expiry runs in portal/jobs/expiry.py.
+perform(), mail in the outbox's deliver(), expiry runs in portal/jobs/expiry.py, every
+periodic job's runs in portal/jobs/runner.py.
 Under gunicorn (portal/gunicorn_conf.py) PROMETHEUS_MULTIPROC_DIR is set before any
 worker imports this module, so every worker writes its figures to files there and
 ``exposition()`` sums them; without it, the figures are this process's own.
@@ -37,8 +38,8 @@ WORKFLOW_ACTIONS = Counter(
 )
 JOB_OUTCOMES = Counter(
     "portal_job_outcomes",
-    "Outcomes of the background work: mail sent or failed (a message each), "
-    "expiry runs done or failed.",
+    "Outcomes of the background work: mail sent, failed or gave_up (a message each), "
+    "expiry runs done or failed, each periodic job's runs done, failed or gave_up.",
     ["job", "outcome"],
 )
 

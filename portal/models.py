@@ -21,7 +21,8 @@ from portal.auth.models import (
     User,
 )
 from portal.conversations.models import Channel, Message
-from portal.notify.models import OutboxMessage
+from portal.jobs.models import FailedJob, JobSchedule
+from portal.notify.models import ExpiryNotice, OutboxMessage, Reminder
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
@@ -56,8 +57,11 @@ __all__ = [
     "Dataset",
     "DatasetNation",
     "Decision",
+    "ExpiryNotice",
+    "FailedJob",
     "Framework",
     "Invitation",
+    "JobSchedule",
     "Message",
     "Nation",
     "NationTrack",
@@ -68,6 +72,7 @@ __all__ = [
     "PolicyVersion",
     "Recommendation",
     "RecoveryCode",
+    "Reminder",
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",

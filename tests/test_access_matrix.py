@@ -455,8 +455,8 @@ def own_nation(role_statuses: dict[str, int], writes: bool = False) -> Rule:
 
 
 def admin(status: int) -> Rule:
-    """The administration pages: administrators (by the policy's manage_users, invite and
-    manage_registry) get ``status``; everyone else 403."""
+    """The administration pages: administrators (by the policy's manage_users, invite,
+    manage_registry and manage_jobs) get ``status``; everyone else 403."""
     return lambda p, c: status if p.holds("admin") else 403
 
 
@@ -582,6 +582,7 @@ ROUTES: dict[str, Rule | str] = {
     "admin.nations": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.datasets": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.jobs": signed_in(by_method(get=admin(200), post=admin(422))),
     # The rules in words: every role reads them (read_rules); a version never recorded
     # is not found (number: the first version, and one that does not exist).
     "rules.in_force": signed_in(200),
@@ -603,6 +604,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.list_nations",
             "api.list_datasets",
             "api.get_nation_rules",
+            "api.update_nation_profile",
             "api.put_nation_rules",
             "api.preview_nation_rules",
             "api.list_requests",
@@ -643,6 +645,10 @@ OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/datasets": signed_in(200, anonymous=401),
     # A Nation's own rules: anyone signed in reads them; its representatives set them.
     "GET /api/v1/nations/{slug}/rules": signed_in(200, anonymous=401),
+    # A Nation's governance profile: its representatives change it.
+    "PATCH /api/v1/nations/{slug}/profile": signed_in(
+        own_nation({"representative": 422}), anonymous=401
+    ),
     "PUT /api/v1/nations/{slug}/rules": signed_in(
         own_nation({"representative": 422}), anonymous=401
     ),
@@ -721,12 +727,14 @@ PAGE_BODIES = {
     "admin.nations": {"slug": "", "name": "", "framework": "OCAP"},
     "admin.datasets": {"slug": "", "title": ""},
     "admin.dataset": {"title": "", "custodian": "Probe"},
+    "admin.jobs": {"kind": "job", "item": ""},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
     "PUT /api/v1/nations/{slug}/rules": NO_RULE,
+    "PATCH /api/v1/nations/{slug}/profile": {"remind_review_days": 0},
     "POST /api/v1/nations/{slug}/rules/preview": NO_RULE,
     "POST /api/v1/requests": {"title": "A probe's draft"},
     f"PATCH {R}": {"storage_location": "Atlantis"},

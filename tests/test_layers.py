@@ -139,10 +139,10 @@ def layer(module: str) -> str | None:
     if module == "portal":  # the application factory: it registers every adapter
         return "adapters"
     top, last = parts[1], parts[-1]
+    if last == "models":  # wherever it stands (portal.jobs.models too): the data layer
+        return "data"
     if top in ADAPTER_PACKAGES or (len(parts) == 3 and last in ADAPTER_MODULES):
         return "adapters"
-    if last == "models":
-        return "data"
     if top in PACKAGES:
         return top
     if top in BASE:
@@ -229,6 +229,7 @@ def test_the_layer_rules():
             "portal.policy.cli",
             "portal.api.represent",
             "portal.jobs.expiry",
+            "portal.jobs.models",
             "portal.transparency.overview",
             "portal.workflow.perform",
             "portal.requests.models",
@@ -245,6 +246,7 @@ def test_the_layer_rules():
         "portal.policy.cli": "adapters",
         "portal.api.represent": "adapters",
         "portal.jobs.expiry": "adapters",
+        "portal.jobs.models": "data",
         "portal.transparency.overview": "transparency",
         "portal.workflow.perform": "workflow",
         "portal.requests.models": "data",

@@ -88,6 +88,30 @@ def test_mail_waits_while_the_server_is_down(app, people, smtp_server):
     assert len(inbox.messages) == 2
 
 
+def test_a_message_that_fails_every_attempt_is_kept_as_failed_and_sent_on_retry(
+    app, people, smtp_server, runner
+):
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nobody listens there
+    queue_hello(app, ["ada@example.org"])
+    for _ in range(service.MAX_ATTEMPTS):
+        assert send(app) == (0, 1)
+    [message] = outbox(app)
+    assert message["attempts"] == service.MAX_ATTEMPTS and message["failed_at"] is not None
+    app.config["SMTP_PORT"] = controller.port  # the server is back: a failed message waits
+    assert send(app) == (0, 0), "a failed message is not tried again on its own"
+    listed = runner.invoke(args=["jobs", "list", "--failed"])
+    assert listed.exit_code == 0 and f"mail {message['id']}" in listed.output
+    assert "ada@example.org" in listed.output
+    result = runner.invoke(args=["mail", "retry", str(message["id"])])
+    assert result.exit_code == 0, result.output
+    assert send(app) == (1, 0) and len(inbox.messages) == 1
+    [message] = outbox(app)
+    assert message["sent_at"] is not None and message["failed_at"] is None
+    result = runner.invoke(args=["mail", "retry", str(message["id"])])
+    assert result.exit_code == 1 and "no failed message" in result.stderr
+
+
 def test_without_smtp_mail_goes_to_the_instance_folder(app, people, instance_path):
     app.config["SMTP_HOST"] = None
     queue_hello(app, ["ada@example.org"])

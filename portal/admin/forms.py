@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired
 
 from portal.registry.models import Framework
@@ -82,3 +82,13 @@ class NewDatasetForm(DatasetForm):
         validators=[DataRequired("Give the dataset's slug, e.g. cedar-health.")],
         render_kw={"maxlength": 64},
     )
+
+
+class RetryForm(FlaskForm):
+    """Run a failed job, or send a failed message, again (the button carries its id)."""
+
+    kind = StringField(
+        "What",
+        validators=[DataRequired("Say what to retry."), AnyOf(["job", "mail"], "job or mail")],
+    )
+    item = IntegerField("Which", validators=[DataRequired("Say which one to retry.")])

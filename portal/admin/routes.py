@@ -12,6 +12,7 @@ from portal.admin.forms import (
     DatasetForm,
     NationForm,
     NewDatasetForm,
+    RetryForm,
     RevokeRoleForm,
     RoleForm,
     SearchForm,
@@ -19,8 +20,10 @@ from portal.admin.forms import (
 from portal.auth.forms import InvitationForm
 from portal.auth.models import User
 from portal.auth.service import live_tokens_of, roles_of
-from portal.db import get_session, utcnow
+from portal.db import after_commit, get_session, utcnow
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.jobs.runner import everything_failed, mark_retried
+from portal.notify.service import retry as retry_message
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.service import get_dataset, get_nation, nations_of
@@ -272,3 +275,45 @@ def dataset(dataset_slug: str):
             return redirect(url_for("admin.dataset", dataset_slug=found.slug))
     page = render_template("admin/dataset.html", form=form, dataset=found)
     return page, _status(form)
+
+
+# --- background jobs -------------------------------------------------------------------
+
+
+@bp.route("/jobs", methods=["GET", "POST"])
+@login_required
+def jobs():
+    """What failed every retry (job runs, mail), each with a button to run it again."""
+    session = get_session()
+    require(session, current_user, Action.MANAGE_JOBS)
+    form = RetryForm()
+    if request.method == "POST":
+        if not form.validate():
+            failed, messages = everything_failed(session)
+            page = render_template("admin/jobs.html", failed=failed, messages=messages, form=form)
+            return page, 422
+        if form.kind.data == "mail":
+            message = retry_message(session, form.item.data)
+            if message is None:
+                raise NotFound(f"no failed message {form.item.data}")
+            flash(f"The message to {message.recipient} waits in the outbox again.", "success")
+        else:
+            failed = mark_retried(session, form.item.data)
+            if failed is None:
+                raise NotFound(f"no failed job {form.item.data}")
+            _run_again(failed.name)
+            flash(f"The job {failed.name} runs again shortly.", "success")
+        return redirect(url_for("admin.jobs"))
+    failed, messages = everything_failed(session)
+    return render_template("admin/jobs.html", failed=failed, messages=messages, form=form)
+
+
+def _run_again(name: str) -> None:
+    """On Redis, queue the job once this request commits; without it, the runner inside
+    the portal finds it due at its next tick (mark_retried made it so)."""
+    from flask import current_app
+
+    if url := current_app.config.get("REDIS_URL"):
+        from portal.jobs.worker import connect, enqueue
+
+        after_commit(lambda: enqueue(connect(url), name))

@@ -189,3 +189,24 @@ class NationRulesIn(Body):
 
     review: list[ConditionIn] = Field(default_factory=list)
     approve: list[ConditionIn] = Field(default_factory=list)
+
+
+class ProfileIn(Body):
+    """A Nation's governance profile settings; PATCH changes only those sent."""
+
+    review_quorum: int = Field(default=1, description="Steward reviews needed before approval.")
+    min_approvals: int = Field(default=1, description="Of those, reviews recommending approval.")
+    residency: list[Text] = Field(default_factory=list, examples=[["CA", "CA-ON"]])
+    max_term_days: int | None = Field(default=None, description="null: no limit.")
+    output_review_required: bool = True
+    small_cell_threshold: int = 5
+    remind_review_days: int | None = Field(
+        default=None,
+        description="Days a review waits before its stewards are reminded; null: never.",
+    )
+    remind_decision_days: int | None = Field(
+        default=None, description="Days a decision waits before a reminder; null: never."
+    )
+    remind_signature_days: int | None = Field(
+        default=None, description="Days the agreement waits for a signature; null: never."
+    )

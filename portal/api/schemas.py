@@ -71,6 +71,15 @@ class NationOut(Out):
     max_term_days: int | None
     output_review_required: bool
     small_cell_threshold: int
+    remind_review_days: int | None = Field(
+        description="Days a review may wait before its stewards are reminded (none: never)."
+    )
+    remind_decision_days: int | None = Field(
+        description="Days a decision may wait before the representatives are reminded."
+    )
+    remind_signature_days: int | None = Field(
+        description="Days the agreement may wait for a signature before a reminder."
+    )
 
 
 class RuleConditionOut(Out):

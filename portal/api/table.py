@@ -27,6 +27,15 @@ ENDPOINTS: list[Endpoint] = [
         s.NationList, query=b.PageQuery,
     ),
     Endpoint(
+        "PATCH", "/nations/{slug}/profile", views.update_nation_profile,
+        "Change your Nation's governance profile settings (its representatives)",
+        s.NationOut, body=b.ProfileIn, errors=(403,),
+        description="Only the settings sent change, each checked (422 names it): quorum, "
+        "approvals, residency, maximum term, outputs, small cells, and the days a review, "
+        "a decision or a signature waits before a reminder (null: none). A reminder is a "
+        "message only, never a change of state.",
+    ),
+    Endpoint(
         "GET", NATION_RULES, nation_rules.get_nation_rules,
         "A Nation's own conditions on review and approval, and those every Nation's need",
         s.NationRulesOut,

@@ -17,6 +17,7 @@ from portal.transparency.conversations import shown_messages, summaries
 from portal.transparency.privacy import sight
 from portal.transparency.timeline import shown_events
 from portal.workflow import Edit, create_draft, perform
+from portal.workflow.profiles import update_profile
 
 T = TypeVar("T")
 
@@ -40,6 +41,15 @@ def list_nations(user: User, query: bodies.PageQuery) -> schemas.NationList:
     nations = registry.list_nations(get_session())  # ordered by name
     page, cursor = _page_in_memory("nations", nations, lambda n: [n.name, n.slug], query)
     return schemas.NationList(items=[represent.nation(n) for n in page], next_cursor=cursor)
+
+
+def update_nation_profile(user: User, slug: str, body: bodies.ProfileIn) -> schemas.NationOut:
+    """Its representatives change the settings sent (403 for anyone else, 422 naming a
+    setting out of range); audited as nation.profile_changed when one changed."""
+    session = get_session()
+    nation = registry.get_nation(session, slug)
+    update_profile(session, user, nation, **body.model_dump(exclude_unset=True))
+    return represent.nation(nation)
 
 
 def list_datasets(user: User, query: bodies.PageQuery) -> schemas.DatasetList:

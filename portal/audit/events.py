@@ -40,6 +40,7 @@ class EventType(enum.StrEnum):
     AGREEMENT_DOWNLOADED = "agreement.downloaded"
     REQUEST_EXPIRED = "request.expired"
     MESSAGE_POSTED = "message.posted"
+    REMINDER_SENT = "reminder.sent"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -108,6 +109,7 @@ _WORDS = {
     EventType.AGREEMENT_DOWNLOADED: "Agreement downloaded",
     EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
     EventType.MESSAGE_POSTED: "Message in a conversation",
+    EventType.REMINDER_SENT: "A reminder went out: a step has waited long",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",

@@ -2,7 +2,9 @@
 
 ``queue`` runs inside the transition's transaction (flush, never commit). ``deliver``
 runs after the commit: over SMTP when SMTP_HOST is set, otherwise into
-``<instance>/mail/`` as .eml files. A failed delivery stays queued for the next try.
+``<instance>/mail/`` as .eml files. A failed delivery stays queued for the next try;
+after MAX_ATTEMPTS the message is marked failed, kept and shown to administrators, who
+send it again (``retry``): nothing is dropped.
 
 Headers are made one line when queued and again when sent: a line break in a header
 (from a request's title, say) would be refused by the mail library, or split into a
@@ -131,7 +133,7 @@ def _next_waiting(session: Session, after_id: int) -> OutboxMessage | None:
         select(OutboxMessage)
         .where(
             OutboxMessage.sent_at.is_(None),
-            OutboxMessage.attempts < MAX_ATTEMPTS,
+            OutboxMessage.failed_at.is_(None),
             OutboxMessage.id > after_id,
         )
         .order_by(OutboxMessage.id)
@@ -218,13 +220,40 @@ def _mark_sent(session: Session, message: OutboxMessage) -> None:
 def _mark_failed(session: Session, message: OutboxMessage, error: Exception) -> None:
     message.attempts += 1
     message.last_error = one_line(f"{type(error).__name__}: {error}")[:500]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.failed_at = utcnow()
+        metrics.count_job("mail", "gave_up")
     session.add(message)
+
+
+def failed_messages(session: Session) -> list[OutboxMessage]:
+    """The messages that failed every attempt, the newest first (for administrators)."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.failed_at.is_not(None), OutboxMessage.sent_at.is_(None))
+            .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+        )
+    )
+
+
+def retry(session: Session, message_id: int) -> OutboxMessage | None:
+    """Put a failed message back in the outbox with its attempts counted from nought;
+    None if there is no such failed message. Flush, never commit."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.failed_at is None or message.sent_at is not None:
+        return None
+    message.failed_at = None
+    message.attempts = 0
+    session.add(message)
+    session.flush()
+    return message
 
 
 def deliver_in_background(app) -> None:
     """Send the outbox from a short-lived thread, so a slow mail server never holds
     up the person who made the change. Whatever fails stays queued for the next try
-    (``portal mail send`` retries from cron)."""
+    (the ``deliver_mail`` job, portal/jobs/registry.py)."""
     import threading
 
     from portal.db import session_scope

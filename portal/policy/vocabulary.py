@@ -49,6 +49,8 @@ class Action(enum.StrEnum):
     # change set, in force once the member Nations approve.
     PROPOSE_RULES = "propose_rules"
     VOTE_ON_RULES = "vote_on_rules"
+    # The background jobs and mail that failed every retry: see them and run them again.
+    MANAGE_JOBS = "manage_jobs"
 
     @property
     def scope(self) -> Scope:
@@ -71,6 +73,7 @@ _SCOPES = {
     Action.VIEW_DASHBOARD: Scope.PORTAL,
     Action.MANAGE_REGISTRY: Scope.PORTAL,
     Action.MANAGE_USERS: Scope.PORTAL,
+    Action.MANAGE_JOBS: Scope.PORTAL,
     Action.INVITE: Scope.PORTAL,
     Action.INVITE_MEMBER: Scope.NATION,
     Action.MESSAGE_COORDINATORS: Scope.PORTAL,
@@ -105,6 +108,7 @@ _PHRASES = {
     Action.READ_RULES: "read the rules in force and their history",
     Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
     Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
+    Action.MANAGE_JOBS: "see and retry the background jobs and mail that failed",
 }
 
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from portal.registry.models import Nation
+from portal.registry.models import REMINDER_FIELDS, Nation
 from portal.requests.forms import WholeNumberField
 
 
@@ -29,6 +29,21 @@ class ProfileForm(FlaskForm):
         "Give the longest term as a whole number of days, or leave it empty.",
         required=False,
     )
+    remind_review_days = _whole_number(
+        "Remind the stewards when a review has waited this many days",
+        "Give the days before a review reminder as a whole number, or leave it empty.",
+        required=False,
+    )
+    remind_decision_days = _whole_number(
+        "Remind the representatives when a decision has waited this many days",
+        "Give the days before a decision reminder as a whole number, or leave it empty.",
+        required=False,
+    )
+    remind_signature_days = _whole_number(
+        "Remind the signers when the agreement has waited this many days for a signature",
+        "Give the days before a signature reminder as a whole number, or leave it empty.",
+        required=False,
+    )
     output_review_required = BooleanField("The community reviews outputs before they are published")
     small_cell_threshold = _whole_number(
         "Small-cell threshold", "Give the small-cell threshold as a whole number."
@@ -43,6 +58,7 @@ class ProfileForm(FlaskForm):
             "max_term_days": nation.max_term_days,
             "output_review_required": nation.output_review_required,
             "small_cell_threshold": nation.small_cell_threshold,
+            **{name: getattr(nation, name) for name in REMINDER_FIELDS},
         }
 
     def changes(self) -> dict:
@@ -53,6 +69,7 @@ class ProfileForm(FlaskForm):
             "max_term_days": self.max_term_days.data,
             "output_review_required": self.output_review_required.data,
             "small_cell_threshold": self.small_cell_threshold.data,
+            **{name: self[name].data for name in REMINDER_FIELDS},
         }
 
 

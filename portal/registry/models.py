@@ -17,6 +17,10 @@ class Framework(enum.StrEnum):
     CARE = "CARE"  # Collective benefit, Authority to control, Responsibility, Ethics
 
 
+# Days a step may wait for the Nation before a reminder (portal/workflow/reminders.py).
+REMINDER_FIELDS = ("remind_review_days", "remind_decision_days", "remind_signature_days")
+
+
 class Nation(SQLModel, table=True):
     """A Nation or community, and its governance profile (which its representative edits)."""
 
@@ -25,6 +29,10 @@ class Nation(SQLModel, table=True):
         sa.CheckConstraint("min_approvals >= 0", name="min_approvals_not_negative"),
         sa.CheckConstraint("max_term_days IS NULL OR max_term_days >= 1", name="max_term_positive"),
         sa.CheckConstraint("small_cell_threshold >= 0", name="small_cell_not_negative"),
+        *(
+            sa.CheckConstraint(f"{days} IS NULL OR {days} >= 1", name=f"{days}_positive")
+            for days in REMINDER_FIELDS
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,6 +49,12 @@ class Nation(SQLModel, table=True):
     max_term_days: int | None = Field(default=None)
     output_review_required: bool = Field(default=True)
     small_cell_threshold: int = Field(default=5)
+    # Days a step may wait for the Nation before whoever can act is reminded (and again
+    # after as many days while it still waits); empty: no reminders. A reminder is a
+    # message only: nothing ever moves because time passed (invariant 3).
+    remind_review_days: int | None = Field(default=14)
+    remind_decision_days: int | None = Field(default=14)
+    remind_signature_days: int | None = Field(default=14)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -165,6 +165,9 @@ def governance_profile(nation: Nation) -> dict[str, Any]:
         "max_term_days": nation.max_term_days,
         "output_review_required": nation.output_review_required,
         "small_cell_threshold": nation.small_cell_threshold,
+        "remind_review_days": nation.remind_review_days,
+        "remind_decision_days": nation.remind_decision_days,
+        "remind_signature_days": nation.remind_signature_days,
     }
 
 

@@ -19,9 +19,10 @@ from portal.db import utcnow
 from portal.errors import Conflict, ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
-from portal.registry.models import Nation
+from portal.registry.models import REMINDER_FIELDS, Nation
 from portal.registry.service import check_profile
 
+LONGEST_REMINDER_DAYS = 365
 PROFILE_FIELDS = (
     "review_quorum",
     "min_approvals",
@@ -29,6 +30,7 @@ PROFILE_FIELDS = (
     "max_term_days",
     "output_review_required",
     "small_cell_threshold",
+    *REMINDER_FIELDS,
 )
 _WHOLE_NUMBERS = ("review_quorum", "min_approvals", "small_cell_threshold")
 
@@ -49,6 +51,17 @@ def _check_types(changes: dict[str, Any]) -> dict[str, str]:
         changes["output_review_required"], bool
     ):
         errors["output_review_required"] = "Must be yes or no."
+    for name in REMINDER_FIELDS:
+        days = changes.get(name)
+        if days is not None and (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not 1 <= days <= LONGEST_REMINDER_DAYS
+        ):
+            errors[name] = (
+                f"Must be a whole number of days from 1 to {LONGEST_REMINDER_DAYS}, "
+                "or empty for no reminders."
+            )
     codes = changes.get("residency", [])
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
         errors["residency"] = "Must be a list of ISO 3166 codes such as CA or CA-ON."

@@ -564,6 +564,7 @@ CASES: dict[str, Case] = {
     "p, admin, *, manage_registry": admin_line("admin", "manage_registry", "/admin/datasets"),
     "p, admin, *, manage_users": admin_line("admin", "manage_users", "/admin/people"),
     "p, admin, *, invite": admin_line("admin", "invite", "/admin/invitations"),
+    "p, admin, *, manage_jobs": admin_line("admin", "manage_jobs", "/admin/jobs"),
     "p, admin, *, propose_rules": Case(_proposes("admin", None), absent={"acts": "Forbidden"}),
     "p, representative, *, propose_rules": Case(
         _proposes("cedar_rep", "red-cedar"), absent={"acts": "Forbidden"}

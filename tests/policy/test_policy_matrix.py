@@ -19,7 +19,9 @@ MAY = {
         "message_nation", "read_rules",
     },
     Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators", "read_rules"},
-    Role.ADMIN: {"manage_registry", "manage_users", "invite", "read_rules", "propose_rules"},
+    Role.ADMIN: {
+        "manage_registry", "manage_users", "invite", "read_rules", "propose_rules", "manage_jobs",
+    },
     Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss", "read_rules"},
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",

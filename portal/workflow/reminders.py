@@ -1,0 +1,156 @@
+"""Reminders for steps that have waited too long: screening, a Nation's review, its
+decision, a signature. A reminder is a message to whoever available() says may act
+now (``who_may``), never a change of state (invariant 3): nothing here calls perform().
+
+Each Nation sets how many days its own steps may wait (its governance profile:
+``remind_review_days``, ``remind_decision_days``, ``remind_signature_days``; empty:
+none); screening waits for the coordinators, whose interval is the portal's
+(REMIND_SCREENING_DAYS), and the researcher's signature takes the shortest interval of
+the approving Nations. A step is reminded again at most once per interval while it
+still waits (the ``reminder`` rows). Reports and attestations join STEPS when they exist.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from portal.agreements import parties
+from portal.agreements import service as agreements
+from portal.audit.events import EventType
+from portal.audit.service import record_event
+from portal.notify.models import Reminder
+from portal.notify.service import queue
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import TrackStatus
+from portal.reviews.service import tracks_of
+from portal.workflow.offers import who_may
+
+S = RequestStatus
+STEP_WORDS = {
+    "screen": "screening",
+    "review": "the stewards' review",
+    "decide": "a decision",
+    "sign": "a signature on the agreement",
+}
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A step that waits: on which request, for which Nation (or none), since when,
+    and how many days it may wait before a reminder (None: no reminders)."""
+
+    request: AccessRequest
+    step: str
+    nation: Nation | None
+    since: datetime
+    days: int | None
+
+
+def _waiting_for_the_nations(session: Session, request: AccessRequest) -> list[Waiting]:
+    found = []
+    for track, nation in tracks_of(session, request):
+        if track.status == TrackStatus.REVIEW:
+            found.append(
+                Waiting(request, "review", nation, track.updated_at, nation.remind_review_days)
+            )
+        elif track.status == TrackStatus.DECISION:
+            days = nation.remind_decision_days
+            found.append(Waiting(request, "decide", nation, track.updated_at, days))
+    return found
+
+
+def _waiting_for_signatures(session: Session, request: AccessRequest) -> list[Waiting]:
+    signed = agreements.signed_parties(session, agreements.current(session, request))
+    found = []
+    for party in parties.parties_of(session, request):
+        if party.key in signed:
+            continue
+        if party.nation is None:  # the researcher: as soon as the Nations would remind
+            intervals = [
+                n.remind_signature_days for n in parties.approving_nations(session, request)
+            ]
+            days = min((d for d in intervals if d), default=None)
+        else:
+            days = party.nation.remind_signature_days
+        found.append(Waiting(request, "sign", party.nation, request.updated_at, days))
+    return found
+
+
+def waiting_steps(session: Session, screening_days: int | None) -> list[Waiting]:
+    """Every step that waits now, on every request that waits for someone."""
+    requests = session.exec(
+        select(AccessRequest)
+        .where(AccessRequest.status.in_([S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]))
+        .order_by(AccessRequest.id)
+    ).all()
+    found = []
+    for request in requests:
+        if request.status == S.SCREENING:
+            found.append(Waiting(request, "screen", None, request.updated_at, screening_days))
+        elif request.status == S.UNDER_REVIEW:
+            found += _waiting_for_the_nations(session, request)
+        else:
+            found += _waiting_for_signatures(session, request)
+    return found
+
+
+def _last_reminder(session: Session, waiting: Waiting) -> datetime | None:
+    nation_id = waiting.nation.id if waiting.nation else None
+    return session.exec(
+        select(Reminder.sent_at)
+        .where(
+            Reminder.request_id == waiting.request.id,
+            Reminder.step == waiting.step,
+            Reminder.nation_id.is_(None) if nation_id is None else Reminder.nation_id == nation_id,
+        )
+        .order_by(Reminder.sent_at.desc())
+        .limit(1)
+    ).first()
+
+
+def is_due(session: Session, waiting: Waiting, now: datetime) -> bool:
+    if not waiting.days:
+        return False
+    interval = timedelta(days=waiting.days)
+    last = _last_reminder(session, waiting)
+    return now - waiting.since >= interval and (last is None or now - last >= interval)
+
+
+def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
+    """Mail whoever may take the step now; record it and audit it. False if no one may."""
+    people = who_may(session, waiting.request, waiting.step, waiting.nation)
+    if not people:
+        return False
+    waited = (now - waiting.since).days
+    words = STEP_WORDS[waiting.step]
+    context = {"step": waiting.step, "step_words": words, "nation": waiting.nation}
+    queue(session, people, "reminder", waiting.request, waited=waited, **context)
+    nation_id = waiting.nation.id if waiting.nation else None
+    session.add(
+        Reminder(request_id=waiting.request.id, step=waiting.step, nation_id=nation_id, sent_at=now)
+    )
+    nations = [waiting.nation] if waiting.nation else []
+    # No names nor head counts: who a Nation's step waits for is its own (invariant 9).
+    details = {"step": waiting.step, "waited_days": waited}
+    record_event(
+        session,
+        action=EventType.REMINDER_SENT,
+        actor=None,
+        request=waiting.request,
+        nations=nations,
+        details=details,
+    )
+    session.flush()
+    return True
+
+
+def send_reminders(session: Session, now: datetime, config: dict) -> int:
+    """Remind every step that has waited longer than its interval; how many were sent."""
+    screening_days = config.get("REMIND_SCREENING_DAYS")
+    return sum(
+        remind(session, waiting, now)
+        for waiting in waiting_steps(session, screening_days)
+        if is_due(session, waiting, now)
+    )

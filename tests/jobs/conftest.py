@@ -1,0 +1,85 @@
+"""Fixtures of the job tests: an active request (signed by its three parties), its
+term's last day, the real Redis on a database number of these tests' own, and a real
+SMTP server."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import pytest
+import test_notify
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from portal.agreements import service as agreements
+from portal.db import session_scope
+from portal.requests.models import AccessRequest
+
+from helpers import PASSWORD
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/14"  # helper E's own database number
+SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
+
+
+@dataclass(frozen=True)
+class Active:
+    ref: str
+    term_end: date
+
+    def moment(self, days_after_end: int = 0) -> datetime:
+        """Noon UTC, ``days_after_end`` days after the term's last day (negative: before)."""
+        day = date.fromordinal(self.term_end.toordinal() + days_after_end)
+        return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def term_end_of(app, ref: str) -> date:
+    with app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        return agreements.current(session, request).term_end
+
+
+@pytest.fixture
+def active(app, flow) -> Active:
+    ref = flow.approved()
+    for who, nation in SIGNERS:
+        flow.do(who, "sign", ref, nation, password=PASSWORD)
+    assert flow.status(ref) == "active"
+    return Active(ref, term_end_of(app, ref))
+
+
+@pytest.fixture
+def redis_connection():
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    connection = Redis.from_url(REDIS_TEST_URL)
+    try:
+        connection.flushdb()
+    except RedisDown:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    yield connection
+    connection.flushdb()
+    connection.close()
+
+
+class Inbox(test_notify.Inbox):
+    def to(self, address: str) -> list[str]:
+        """The subjects of the messages to ``address``."""
+        return [
+            line.partition(": ")[2]
+            for m in self.messages
+            if address in m.rcpt_tos
+            for line in m.content.decode().splitlines()
+            if line.startswith("Subject: ")
+        ]
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server the portal's mail goes to."""
+    port = test_notify.free_port()
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield received
+    controller.stop()
