@@ -21,6 +21,7 @@ from portal.auth.models import (
     User,
 )
 from portal.conversations.models import Channel, Message
+from portal.lifecycle.models import Obligation
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -60,6 +61,7 @@ __all__ = [
     "Message",
     "Nation",
     "NationTrack",
+    "Obligation",
     "OutboxMessage",
     "Outcome",
     "PasswordResetToken",
