@@ -82,10 +82,13 @@ def of_request(session: Session, request: AccessRequest) -> list[Obligation]:
     return list(session.exec(query.order_by(Obligation.nation_id, Obligation.id)))
 
 
-def find(session: Session, request: AccessRequest, obligation_id: object) -> Obligation | None:
+def find(
+    session: Session, request: AccessRequest, obligation_id: object, *, lock: bool = True
+) -> Obligation | None:
+    """The request's obligation ``obligation_id`` (locked to change it), else None."""
     if not isinstance(obligation_id, int) or isinstance(obligation_id, bool):
         return None
-    obligation = session.get(Obligation, obligation_id, with_for_update=True)
+    obligation = session.get(Obligation, obligation_id, with_for_update=lock)
     return obligation if obligation and obligation.request_id == request.id else None
 
 

@@ -10,11 +10,15 @@ not): never what a Nation asked for, what was reported, or what the Nation said 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from portal.auth.models import User
 from portal.lifecycle import due as dues
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
+from portal.lifecycle.service import Overdue, overdue
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.transparency.privacy import Sight
@@ -64,3 +68,34 @@ def shown_obligations(
         show(obligation, session.get(Nation, obligation.nation_id), seen, today)
         for obligation in lifecycle.of_request(session, request)
     ]
+
+
+@dataclass(frozen=True)
+class OverdueLists:
+    """The overdue obligations a home page shows: owed to the reader's Nations (for
+    their own people), everyone's (for those who follow every request: the state only),
+    and the reader's own to report. Each names its request, Nation and due date, never
+    what the Nation asked or said."""
+
+    owed_to_yours: list[Overdue]
+    everyone: list[Overdue]
+    yours_to_report: list[Overdue]
+
+    def __bool__(self) -> bool:
+        return bool(self.owed_to_yours or self.everyone or self.yours_to_report)
+
+
+def overdue_for(session: Session, user: User, today: date | None = None) -> OverdueLists:
+    today = today or date.today()
+    own = [
+        nation
+        for nation in session.exec(select(Nation).order_by(Nation.name))
+        if authorize(session, user, Action.VIEW_RECORD, nation=nation).allowed
+    ]
+    follows_all = authorize(session, user, Action.VIEW_DASHBOARD).allowed
+    reports = authorize(session, user, Action.REPORT_OBLIGATION).allowed
+    return OverdueLists(
+        overdue(session, today, nations=own) if own else [],
+        overdue(session, today) if follows_all else [],
+        overdue(session, today, researcher_id=user.id) if reports else [],
+    )

@@ -2,12 +2,17 @@
 (met, not met) and its representative may waive it. Neither step touches a decision, a
 track or the request's status: an obligation never changes a decision by itself."""
 
+from sqlmodel import Session
+
 from portal.audit.events import EventType
+from portal.auth.models import User
 from portal.errors import BlockingRule, NotFound, ValidationError
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import ObligationState
+from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
 from portal.workflow.commands import AssessObligation, ReportObligation
 from portal.workflow.context import Context
 
@@ -16,6 +21,12 @@ MAX_TEXT = 5000
 OUTCOMES = {
     s.value: s for s in (ObligationState.MET, ObligationState.NOT_MET, ObligationState.WAIVED)
 }
+
+
+def may_waive(session: Session, actor: User, request: AccessRequest, nation: Nation) -> bool:
+    """Whether the policy lets ``actor`` waive for ``nation`` (the page offers it)."""
+    decision = authorize(session, actor, Action.WAIVE_OBLIGATION, nation=nation, request=request)
+    return decision.allowed
 
 
 def assessing(command: AssessObligation) -> Action:

@@ -195,10 +195,17 @@ def may(
 
 
 def check(
-    session: Session, actor: User, request: AccessRequest, name: str, nation: Nation | None = None
+    session: Session,
+    actor: User,
+    request: AccessRequest,
+    name: str,
+    nation: Nation | None = None,
+    *,
+    obligation=None,
 ) -> Option:
-    """Like ``may``, but raising the refusal that says why not (for a page to show)."""
-    return _option(session, actor, request, _transition(name), nation)
+    """Like ``may``, but raising the refusal that says why not (for a page to show).
+    ``obligation``: the one a step on obligations is done on."""
+    return _option(session, actor, request, _transition(name), obligation or nation)
 
 
 def _transition(name: str) -> Transition:
