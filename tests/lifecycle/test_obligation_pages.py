@@ -93,3 +93,22 @@ def test_overdue_obligations_on_the_home_pages_and_the_record(app, owed):
     owed.report("researcher", ref, YEARLY, "The year's report.")
     assert "Overdue obligations" not in client_of(app, "coordinator").get("/").text
     assert "Obligation reports to assess" in client_of(app, "cedar_steward1").get("/").text
+
+
+def test_the_decide_page_takes_a_due_for_the_nations_own_words(app, owed):
+    flow = owed.flow
+    ref = flow.reviewed()
+    rep = client_of(app, "cedar_rep")
+    path = f"/requests/{ref}/decide/red-cedar"
+    wrong = post(rep, path, outcome="approve", custom_conditions="Tell us | due: someday")
+    assert wrong.status_code == 422 and "is no due" in wrong.text
+    assert "Tell us | due: someday" in wrong.text, "what was typed is kept"
+    lines = "Report to the council | due: every 6 months\nA summary for the community"
+    done = post(rep, path, outcome="approve", custom_conditions=lines)
+    assert done.status_code == 302
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    found = owed.obligations(ref)
+    assert found["Report to the council"].period_months == 6
+    assert found["A summary for the community"].due_event == "at_end"
