@@ -10,7 +10,7 @@ from portal.db import get_session
 from portal.errors import NotFound, Refused, ValidationError
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.forms import AssessForm, ReportForm
-from portal.lifecycle.models import Obligation, ObligationState
+from portal.lifecycle.models import Obligation
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.transparency.obligations import show
@@ -18,7 +18,7 @@ from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
 from portal.web import attempt, load, refusal_status
 from portal.workflow import AssessObligation, ReportObligation, check
-from portal.workflow.obligations import may_waive
+from portal.workflow.obligations import outcomes_for
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/requests")
 
@@ -84,13 +84,8 @@ def report(ref: str, obligation_id: int):
 @bp.route("/<ref>/obligations/<int:obligation_id>/assess", methods=["GET", "POST"])
 @login_required
 def assess(ref: str, obligation_id: int):
-    session = get_session()
     req = load(ref)
-    obligation = _obligation(req, obligation_id)
-    nation = session.get(Nation, obligation.nation_id)
-    outcomes = ["met", "not_met"] if obligation.state == ObligationState.REPORTED else []
-    if may_waive(session, current_user, req, nation):
-        outcomes.append("waived")
+    outcomes = outcomes_for(get_session(), current_user, req, _obligation(req, obligation_id))
 
     def command(form: AssessForm) -> AssessObligation:
         return AssessObligation(

@@ -8,7 +8,7 @@ from portal.audit.events import EventType
 from portal.auth.models import User
 from portal.errors import BlockingRule, NotFound, ValidationError
 from portal.lifecycle import service as lifecycle
-from portal.lifecycle.models import ObligationState
+from portal.lifecycle.models import Obligation, ObligationState
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
@@ -23,10 +23,23 @@ OUTCOMES = {
 }
 
 
-def may_waive(session: Session, actor: User, request: AccessRequest, nation: Nation) -> bool:
-    """Whether the policy lets ``actor`` waive for ``nation`` (the page offers it)."""
-    decision = authorize(session, actor, Action.WAIVE_OBLIGATION, nation=nation, request=request)
-    return decision.allowed
+def outcomes_for(
+    session: Session, actor: User, request: AccessRequest, obligation: Obligation
+) -> list[str]:
+    """The outcomes the assessment page offers ``actor``: met and not met on a report,
+    if the policy lets them assess for its Nation; waived, if it lets them waive."""
+    nation = session.get(Nation, obligation.nation_id)
+
+    def allowed(action: Action) -> bool:
+        return authorize(session, actor, action, nation=nation, request=request).allowed
+
+    outcomes = []
+    if obligation.state == ObligationState.REPORTED and allowed(Action.ASSESS_OBLIGATION):
+        outcomes += ["met", "not_met"]
+    waivable = obligation.state not in (ObligationState.MET, ObligationState.WAIVED)
+    if waivable and allowed(Action.WAIVE_OBLIGATION):
+        outcomes.append("waived")
+    return outcomes
 
 
 def assessing(command: AssessObligation) -> Action:
