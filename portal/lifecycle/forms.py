@@ -25,7 +25,10 @@ class ReportForm(FlaskForm):
 
 class AssessForm(FlaskForm):
     outcome = RadioField(
-        "Outcome", validate_choice=True, validators=[InputRequired("Choose an outcome.")]
+        "Outcome",
+        validate_choice=True,
+        validators=[InputRequired("Choose an outcome.")],
+        invalid_choice_message="Choose an outcome from the list.",
     )
     comment = TextAreaField(
         "Comment (your Nation's own unless you tell the researcher; required but for met)",
@@ -34,6 +37,6 @@ class AssessForm(FlaskForm):
     )
     tell_researcher = BooleanField("Show this comment to the researcher with the outcome")
 
-    def __init__(self, outcomes: list[str], *args, **kwargs) -> None:
+    def __init__(self, outcomes: list[str] = (), *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.outcome.choices = [(o, OUTCOME_WORDS[o]) for o in outcomes]
+        self.outcome.choices = [(o, OUTCOME_WORDS[o]) for o in outcomes]  # the page says which

@@ -88,6 +88,8 @@ def find(
     """The request's obligation ``obligation_id`` (locked to change it), else None."""
     if not isinstance(obligation_id, int) or isinstance(obligation_id, bool):
         return None
+    if not 0 < obligation_id < 2**31:  # no such row (and no integer the database refuses)
+        return None
     obligation = session.get(Obligation, obligation_id, with_for_update=lock)
     return obligation if obligation and obligation.request_id == request.id else None
 
