@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.conversations import routes as conversation_routes
+    from portal.lifecycle import routes as lifecycle_routes
     from portal.main import routes as main_routes
     from portal.policy import web as policy_web
     from portal.proposals import routes as proposal_routes
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(request_routes.bp)
     app.register_blueprint(review_routes.bp)
     app.register_blueprint(conversation_routes.bp)
+    app.register_blueprint(lifecycle_routes.bp)
     api.init_app(app)
     app.register_blueprint(agreement_routes.bp)
     app.register_blueprint(transparency_routes.bp)

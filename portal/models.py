@@ -22,6 +22,7 @@ from portal.auth.models import (
 )
 from portal.conversations.models import Channel, Message
 from portal.jobs.models import FailedJob, JobSchedule
+from portal.lifecycle.models import Obligation
 from portal.notify.models import ExpiryNotice, OutboxMessage, Reminder
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -65,6 +66,7 @@ __all__ = [
     "Message",
     "Nation",
     "NationTrack",
+    "Obligation",
     "OutboxMessage",
     "Outcome",
     "PasswordResetToken",

@@ -554,6 +554,11 @@ ROUTES: dict[str, Rule | str] = {
     "reviews.revoke": signed_in(by_method(get=step("revoke", 200), post=step("revoke", 422))),
     "agreements.sign": signed_in(step("sign", 422)),
     "conversations.thread": signed_in(by_method(get=conversation(200), post=conversation(422))),
+    # Obligations exist once access began, which no request of this world has: the
+    # obligation is not the request's (404) for everyone; who may do what on a real one
+    # is pinned in tests/lifecycle/test_obligations.py and test_obligation_pages.py.
+    "lifecycle.report": signed_in(lambda p, c: 404),
+    "lifecycle.assess": signed_in(lambda p, c: 404),
     "agreements.download": signed_in(agreement),
     "registry.profile": signed_in(
         by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
@@ -621,6 +626,8 @@ ROUTES: dict[str, Rule | str] = {
             "api.sign",
             "api.revoke",
             "api.message",
+            "api.report_obligation",
+            "api.assess_obligation",
             "api.agreement_pdf",
             "api.get_rules",
             "api.list_rules_versions",
@@ -672,6 +679,9 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {P}": signed_in(200, anonymous=401),
     f"POST {P}/votes": signed_in(cedar_answers, anonymous=401),
     f"POST {P}/withdraw": signed_in(proposes(409), anonymous=401),
+    # As on the pages: no obligation exists before access begins.
+    f"POST {R}/actions/report_obligation": signed_in(lambda p, c: 404, anonymous=401),
+    f"POST {R}/actions/assess_obligation": signed_in(lambda p, c: 404, anonymous=401),
     **{
         f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
         for action in (
@@ -746,6 +756,8 @@ API_BODIES = {
     f"POST {R}/actions/sign": {"password": "not the password"},
     f"POST {R}/actions/revoke": {"reason": ""},
     f"POST {R}/actions/message": {"channel": "internal", "body": ""},
+    f"POST {R}/actions/report_obligation": {"obligation": 1, "text": ""},
+    f"POST {R}/actions/assess_obligation": {"obligation": 1, "outcome": "met"},
     "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
     f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
@@ -779,6 +791,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "number": [(number, {}) for number in RULES_VERSIONS],
         "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
         "proposal_id": [(str(world.proposal_id), {})],
+        "obligation_id": [("1", {})],
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:

@@ -65,6 +65,16 @@ PAGES = {
         "/requests/{ref}/conversations/internal/red-cedar",
         "under_review",
     ),
+    "lifecycle.report": (
+        "researcher",
+        "/requests/{ref}/obligations/{obligation_id}/report",
+        "active",
+    ),
+    "lifecycle.assess": (
+        "cedar_rep",
+        "/requests/{ref}/obligations/{obligation_id}/assess",
+        "active",
+    ),
     "agreements.verify": (None, "/verify", None),
     "auth.sign_in_code": (None, "/sign-in", None),  # no password given first: back to it
     "auth.forgot_password": (None, "/forgot-password", None),
@@ -101,6 +111,8 @@ API_WHO = {
     "decide": "cedar_rep",
     "revoke": "cedar_rep",
     "message": "cedar_steward1",
+    "report_obligation": "researcher",
+    "assess_obligation": "cedar_rep",
     "create_proposal": "admin",
     "vote_on_proposal": "cedar_rep",
     "put_nation_rules": "cedar_rep",
@@ -141,8 +153,24 @@ def ref_in(flow, state: str | None) -> str:
         ref = flow.draft()
         flow.do("researcher", "submit", ref)
         return ref
+    if state == "active":  # access began: Red Cedar is owed the data's return
+        ref = flow.approved(cedar_conditions=["return_or_destroy"])
+        for signer in ("researcher", "cedar_rep", "heron_rep"):
+            flow.do(signer, "sign", ref)
+        return ref
     make = {"under_review": flow.to_review, "approved": flow.approved}.get(state, flow.draft)
     return make()
+
+
+def obligation_of(app, ref: str) -> int:
+    """The id of the request's one obligation (0 if it has none)."""
+    from portal.lifecycle.models import Obligation
+    from portal.requests.models import AccessRequest
+
+    with app.app_context(), session_scope() as session:
+        request = session.exec(sa.select(AccessRequest).where(AccessRequest.ref == ref)).scalar()
+        query = sa.select(Obligation.id).where(Obligation.request_id == request.id)
+        return session.exec(query).scalar() or 0
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -164,6 +192,8 @@ def post_url(
     values["proposal_id"] = proposal_id
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
+    if "obligation_id" in rule.arguments:
+        values["obligation_id"] = obligation_of(app, ref)
     with app.test_request_context():
         from flask import url_for
 
@@ -223,7 +253,10 @@ def test_hostile_form_input_never_breaks_a_page(app, flow, endpoint):
         token_id = auth.create_api_token(session, researcher, "to revoke")[1].id
     proposal_id = proposal_change(app) if "{proposal_id}" in page else 0
     url = post_url(app, endpoint, ref, steward_id, token_id, proposal_id)
-    page = page.format(ref=ref, user_id=steward_id, proposal_id=proposal_id)
+    obligation_id = obligation_of(app, ref) if "{obligation_id}" in page else 0
+    page = page.format(
+        ref=ref, user_id=steward_id, proposal_id=proposal_id, obligation_id=obligation_id
+    )
     # One signed-in client for every example: a code of a two-factor sign-in is good
     # once, so signing in afresh each time would wait on the clock. The form's fields are
     # read once: a post that succeeds may change the page after it.

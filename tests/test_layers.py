@@ -3,8 +3,9 @@ portal/ (at any level, inside functions too) is read with ast and checked.
 
 Arrows run one way, from the top down:
 
-    adapters -> transparency -> workflow -> policy -> agreements -> reviews
-      -> conversations -> requests -> registry -> auth -> notify -> audit -> storage -> base
+    adapters -> transparency -> workflow -> policy -> lifecycle -> agreements
+      -> reviews -> conversations -> requests -> registry -> auth -> notify -> audit -> storage
+      -> base
 
 Adapters are the pages (every ``routes`` and ``forms`` module, portal.web,
 portal.main), the API (portal.api), the command line (portal.cli and every ``cli``
@@ -41,6 +42,7 @@ LAYERS = (
     "conversations",
     "reviews",
     "agreements",
+    "lifecycle",
     "policy",
     "workflow",
     "transparency",

@@ -25,6 +25,8 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.Sign: bodies.SignIn,
     c.Revoke: bodies.RevokeIn,
     c.Message: bodies.MessageIn,
+    c.ReportObligation: bodies.ReportObligationIn,
+    c.AssessObligation: bodies.AssessObligationIn,
 }
 
 

@@ -142,6 +142,14 @@ class DecideIn(Body):
         "words.",
         examples=[["aggregate_only", "Results are shown to the council first."]],
     )
+    dues: dict[str, Text] = Field(
+        default_factory=dict,
+        description="When a condition falls due once access begins, keyed by the condition "
+        'as given in conditions: a date (2027-06-30), "every 12 months", '
+        '"before_publication" or "at_end". Left out: its standard condition\'s default, '
+        "else at_end.",
+        examples=[{"Results are shown to the council first.": "before_publication"}],
+    )
 
 
 class SignIn(Body):
@@ -172,6 +180,26 @@ class MessageIn(Body):
         examples=["kestrel-river"],
     )
     body: Text = Field(description=f"The message: not empty, at most {MAX_BODY} characters.")
+
+
+class ReportObligationIn(Body):
+    obligation: int = Field(description="The obligation's id (obligations[].id).")
+    text: Text = Field(description="What was done to meet it; the Nation owed it reads it.")
+
+
+class AssessObligationIn(Body):
+    obligation: int = Field(description="The obligation's id (obligations[].id).")
+    outcome: Literal["met", "not_met", "waived"] = Field(
+        description="waived: the Nation lets it go (its representatives only). A periodic "
+        "obligation met opens again for its next period."
+    )
+    comment: Text = Field(
+        default="",
+        description="Required for not_met and waived. The Nation's own, unless tell_researcher.",
+    )
+    tell_researcher: bool = Field(
+        default=False, description="Show the comment to the researcher with the outcome."
+    )
 
 
 class ConditionIn(Body):

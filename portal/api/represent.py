@@ -15,6 +15,7 @@ from portal.registry.models import Dataset, Nation
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
+from portal.transparency.obligations import ShownObligation
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
 from portal.workflow import Option, messaging
@@ -111,6 +112,7 @@ def allowed(option: Option) -> schemas.AllowedActionOut:
     return schemas.AllowedActionOut(
         action=option.action,
         nation=option.nation.slug if option.nation else None,
+        obligation=option.obligation,
         blocked_by=[{"rule": r.rule, "message": r.message} for r in option.blocked_by],
     )
 
@@ -145,6 +147,26 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         allowed_actions=[allowed(option) for option in view.options]
         + _messages(session, user, req),
         agreement=_agreement(session, req),
+        obligations=[_obligation(shown) for shown in view.obligations],
+    )
+
+
+def _obligation(shown: ShownObligation) -> schemas.ObligationOut:
+    """An obligation as the caller may read it (portal.transparency.obligations)."""
+    item, reads = shown.obligation, shown.text is not None
+    return schemas.ObligationOut(
+        id=item.id,
+        nation=shown.nation.slug,
+        source=item.source if reads else None,
+        text=shown.text,
+        due=shown.due,
+        next_due=item.next_due,
+        overdue=shown.overdue,
+        state=item.state.value,
+        report=shown.report,
+        reported_at=item.reported_at if reads else None,
+        assessment_comment=shown.comment,
+        assessed_at=item.assessed_at,
     )
 
 

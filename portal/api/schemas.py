@@ -1,7 +1,7 @@
 """What the API answers: its responses and problem details, as pydantic models (the
 single source of their part of the OpenAPI document, see openapi.py)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -146,6 +146,29 @@ class ReviewOut(Out):
 class ConditionOut(Out):
     code: str = Field(description="A standard condition's code, or custom.")
     text: str
+    due: str | None = Field(default=None, description="The due the representative gave.")
+
+
+class ObligationOut(Out):
+    id: int
+    nation: str = Field(description="The slug of the Nation owed it.")
+    source: str | None = Field(description="The standard condition's code, or custom.")
+    text: str | None = Field(
+        description="What the Nation asks: for the researcher and the Nation; else null."
+    )
+    due: str = Field(description="When it falls due, in words.")
+    next_due: date | None = Field(description="The date it next falls due, if one.")
+    overdue: bool
+    state: str = Field(description="open, reported, met, not_met or waived.")
+    report: str | None = Field(
+        description="The researcher's latest report: for the researcher and the Nation."
+    )
+    reported_at: datetime | None
+    assessment_comment: str | None = Field(
+        description="The Nation's comment: for its own people; for the researcher only "
+        "when the Nation told them; else null."
+    )
+    assessed_at: datetime | None
 
 
 class DecisionOut(Out):
@@ -173,6 +196,9 @@ class AllowedActionOut(Out):
     nation: str | None = Field(description="The Nation it is done for, if one.")
     channel: str | None = Field(
         default=None, description="For message: the thread (coordinators, nation, internal)."
+    )
+    obligation: int | None = Field(
+        default=None, description="For report_obligation and assess_obligation: its id."
     )
     blocked_by: list[dict[str, str]] = Field(
         description="Rules that still block it (e.g. approval before quorum); refusal stays open."
@@ -241,6 +267,12 @@ class RequestOut(Out):
     agreement: dict[str, Any] | None = Field(
         description="The data-use agreement once one exists, else null; its rules_version "
         "is the version of the governance rules it was issued under."
+    )
+    obligations: list[ObligationOut] = Field(
+        default_factory=list,
+        description="Once access began: each Nation's conditions as obligations, those the "
+        "caller may read (the researcher and each Nation's own people; coordinators and "
+        "other Nations read none).",
     )
 
 

@@ -106,6 +106,15 @@ ACTION_SUMMARIES = {
         "Write in one of the request's conversations (whoever may read it)",
         "It changes nothing of the request's state. A thread you may not read answers 403.",
     ),
+    c.ReportObligation: (
+        "Report on an obligation of your active request (its researcher)",
+        "404 for an obligation not of this request; 409 once reported (until assessed).",
+    ),
+    c.AssessObligation: (
+        "Assess an obligation owed to your Nation: met, not_met, or waived (its stewards "
+        "and representatives; waived: its representatives)",
+        "It changes no decision and not the request's state.",
+    ),
 }
 ENDPOINTS += [
     Endpoint(

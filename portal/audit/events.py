@@ -41,6 +41,8 @@ class EventType(enum.StrEnum):
     REQUEST_EXPIRED = "request.expired"
     MESSAGE_POSTED = "message.posted"
     REMINDER_SENT = "reminder.sent"
+    OBLIGATION_REPORTED = "obligation.reported"
+    OBLIGATION_ASSESSED = "obligation.assessed"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -110,6 +112,8 @@ _WORDS = {
     EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
     EventType.MESSAGE_POSTED: "Message in a conversation",
     EventType.REMINDER_SENT: "A reminder went out: a step has waited long",
+    EventType.OBLIGATION_REPORTED: "The researcher reported on an obligation",
+    EventType.OBLIGATION_ASSESSED: "A Nation assessed an obligation",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -171,6 +175,10 @@ _AUDIENCE = {
     EventType.DECISION_APPROVED: Audience.SENT,
     EventType.DECISION_REFUSED: Audience.SENT,
     EventType.REQUEST_REVOKED: Audience.SENT,
+    # A report goes to the Nation owed it; the Nation's assessment (its comment) stays
+    # its own: the researcher reads the outcome on the request page (invariant 9).
+    EventType.OBLIGATION_REPORTED: Audience.SENT,
+    EventType.OBLIGATION_ASSESSED: Audience.INTERNAL,
     # A message's readers are its thread's (portal/transparency/privacy.py asks the
     # policy who reads the thread); a reader that does not ask keeps it to the Nations.
     EventType.MESSAGE_POSTED: Audience.INTERNAL,
@@ -186,5 +194,6 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.AGREEMENT_DOWNLOADED,
         EventType.NATION_RECORD_DOWNLOADED,
         EventType.MESSAGE_POSTED,
+        EventType.OBLIGATION_ASSESSED,
     }
 )

@@ -17,6 +17,7 @@ from string import Formatter
 from typing import Any
 
 from portal.agreements.clauses import OUTPUT_REVIEW
+from portal.lifecycle import due
 from portal.policy.files import Problem
 from portal.reviews.terms import NOT_A_CODE, PLACEHOLDERS, looks_like_code
 
@@ -75,7 +76,19 @@ def check_catalogue(catalogue: dict[str, Any]) -> list[Problem]:
         problems += _sized(where, "text", entry.get("text"), TEXT_MAX)
         if isinstance(entry.get("text"), str):
             problems += _placeholders(where, entry["text"])
+        problems += _due(where, entry.get("due"))
     return problems
+
+
+def _due(where: str, spec: Any) -> list[Problem]:
+    """A default due, if the entry has one, must be one the obligations understand."""
+    if spec is None:
+        return []
+    try:
+        due.parse(spec) if isinstance(spec, str) else due.parse("")
+    except ValueError as error:
+        return [Problem(where, f"its due: {error}")]
+    return []
 
 
 def _percent(where: str, clause: dict[str, Any]) -> list[Problem]:

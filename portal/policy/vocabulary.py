@@ -51,6 +51,11 @@ class Action(enum.StrEnum):
     VOTE_ON_RULES = "vote_on_rules"
     # The background jobs and mail that failed every retry: see them and run them again.
     MANAGE_JOBS = "manage_jobs"
+    # An active request's obligations (portal/workflow/obligations.py): the researcher
+    # reports, the Nation's people assess, and only its representative waives one.
+    REPORT_OBLIGATION = "report_obligation"
+    ASSESS_OBLIGATION = "assess_obligation"
+    WAIVE_OBLIGATION = "waive_obligation"
 
     @property
     def scope(self) -> Scope:
@@ -80,6 +85,8 @@ _SCOPES = {
     Action.MESSAGE_NATION: Scope.NATION,
     Action.DISCUSS: Scope.NATION,
     Action.VOTE_ON_RULES: Scope.NATION,
+    Action.ASSESS_OBLIGATION: Scope.NATION,
+    Action.WAIVE_OBLIGATION: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -109,6 +116,9 @@ _PHRASES = {
     Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
     Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
     Action.MANAGE_JOBS: "see and retry the background jobs and mail that failed",
+    Action.REPORT_OBLIGATION: "report on the obligations of their requests",
+    Action.ASSESS_OBLIGATION: "assess the obligations owed to it",
+    Action.WAIVE_OBLIGATION: "waive an obligation owed to it",
 }
 
 
@@ -159,6 +169,10 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     # Held where it is asked: an administrator proposes portal-wide, a representative
     # for its own Nation (an administrator never speaks for a Nation).
     Action.PROPOSE_RULES: frozenset({Role.ADMIN, Role.REPRESENTATIVE}),
+    # Whether what a Nation asked for was done is the Nation's to judge (and its comment
+    # its own deliberation, invariant 9); letting an obligation go is deciding for it.
+    Action.ASSESS_OBLIGATION: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    Action.WAIVE_OBLIGATION: frozenset({Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never

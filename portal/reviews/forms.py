@@ -99,6 +99,10 @@ for _key, _label in CRITERIA.items():
     )
 
 
+# On a line of the Nation's own conditions, what follows says when it falls due.
+DUE_MARKER = "| due:"
+
+
 class DecisionForm(FlaskForm):
     outcome = RadioField(
         "Decision",
@@ -110,7 +114,11 @@ class DecisionForm(FlaskForm):
         choices=[],  # the catalogue in force, given by the page (__init__)
         invalid_choice_message="Choose standard conditions from the list.",
     )
-    custom_conditions = TextAreaField("Other conditions, one per line", render_kw={"rows": 4})
+    custom_conditions = TextAreaField(
+        "Other conditions, one per line (end a line with | due: every 12 months, a date "
+        "such as 2027-06-30, before_publication or at_end; else it is due at the end)",
+        render_kw={"rows": 4},
+    )
     reason = TextAreaField(
         "Reason (required to refuse; shown to the researcher)", render_kw={"rows": 4}
     )
@@ -132,9 +140,23 @@ class DecisionForm(FlaskForm):
         if self.after_approval and self.outcome.data == "refuse" and not field.data:
             raise ValidationError("Confirm the refusal: the request ends at once.")
 
+    def _custom(self) -> list[tuple[str, str | None]]:
+        """Each line of the Nation's own words, and the due it names after "| due:"."""
+        found = []
+        for line in (self.custom_conditions.data or "").splitlines():
+            text, marker, due = line.partition(DUE_MARKER)
+            if text.strip():
+                found.append((text.strip(), due.strip() if marker else None))
+        return found
+
     def conditions(self) -> list[str]:
-        custom = [line.strip() for line in (self.custom_conditions.data or "").splitlines()]
-        return list(self.standard_conditions.data or []) + [line for line in custom if line]
+        custom = [text for text, _ in self._custom()]
+        return list(self.standard_conditions.data or []) + custom
+
+    def given_dues(self) -> dict[str, str]:
+        """When the Nation's own conditions fall due, where a line says (the workflow
+        checks each: a date, "every 12 months", "before_publication" or "at_end")."""
+        return {text: due for text, due in self._custom() if due is not None}
 
 
 class RevokeForm(FlaskForm):

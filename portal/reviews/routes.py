@@ -98,7 +98,8 @@ def decide(ref: str, nation_slug: str):
 
     def command(form: DecisionForm) -> Decide:
         conditions = tuple(form.conditions())
-        return Decide(nation.slug, form.outcome.data, form.reason.data or "", conditions)
+        reason = form.reason.data or ""
+        return Decide(nation.slug, form.outcome.data, reason, conditions, form.given_dues())
 
     form = DecisionForm(catalogue_in_force(get_session()))
     form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES

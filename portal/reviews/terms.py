@@ -41,6 +41,12 @@ STANDARD_CONDITIONS: dict[str, tuple[str, str]] = {
         "The data is returned or destroyed at the end of the term, with an attestation.",
     ),
 }
+# When a standard condition falls due once access begins, unless the representative
+# says otherwise (portal/lifecycle/due.py); the others are due at the end.
+DEFAULT_DUES: dict[str, str] = {
+    "community_output_review": "before_publication",
+    "return_or_destroy": "at_end",
+}
 # What a condition's text may name: the deciding Nation's own values.
 PLACEHOLDERS = frozenset({"nation", "threshold", "location"})
 # A code of the catalogue (or of a clause): what a decision names a standard condition by.
@@ -55,7 +61,9 @@ def looks_like_code(item: str) -> bool:
 
 def default_catalogue() -> Catalogue:
     return {
-        code: {"label": label, "text": text} for code, (label, text) in STANDARD_CONDITIONS.items()
+        code: {"label": label, "text": text}
+        | ({"due": DEFAULT_DUES[code]} if code in DEFAULT_DUES else {})
+        for code, (label, text) in STANDARD_CONDITIONS.items()
     }
 
 

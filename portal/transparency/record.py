@@ -21,6 +21,7 @@ from portal.audit.events import EventType
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.errors import ValidationError
+from portal.lifecycle.service import Overdue, overdue
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
@@ -92,6 +93,14 @@ def _cursor_id(session: Session, nation: Nation, ref: str) -> int:
     if found is None:
         raise ValidationError({"after": f"{ref} is not a request in {nation.name}'s record."})
     return found
+
+
+def overdue_obligations(
+    session: Session, nation: Nation, reader: User, today: date | None = None
+) -> list[Overdue]:
+    """The obligations owed to ``nation`` that are overdue, the longest first."""
+    require_reader(session, reader, nation)
+    return overdue(session, today or date.today(), nations=[nation])
 
 
 def request_page(

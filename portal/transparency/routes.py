@@ -44,8 +44,9 @@ def nation_record(slug: str):
         events = record.event_page(session, nation, before, reader=current_user)
     except ValidationError as error:
         return error_page(400, error.message)
+    late = record.overdue_obligations(session, nation, current_user)
     return render_template(
-        "transparency/record.html", nation=nation, requests=requests, events=events
+        "transparency/record.html", nation=nation, requests=requests, events=events, late=late
     )
 
 

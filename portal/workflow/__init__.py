@@ -2,11 +2,13 @@
 available(). Pages, the API, the CLI, jobs and the tests all go through here."""
 
 from portal.workflow.commands import (
+    AssessObligation,
     Command,
     Decide,
     Edit,
     Expire,
     Message,
+    ReportObligation,
     Review,
     Revoke,
     Screen,
@@ -21,12 +23,14 @@ from portal.workflow.perform import perform, perform_ahead, works_ahead
 __all__ = [
     "RETURN_REASONS",
     "SCREEN_OUTCOMES",
+    "AssessObligation",
     "Command",
     "Decide",
     "Edit",
     "Expire",
     "Message",
     "Option",
+    "ReportObligation",
     "Review",
     "Revoke",
     "Screen",

@@ -74,6 +74,9 @@ class Decide(Command):
     outcome: str = ""  # approve | refuse
     reason: str = ""
     conditions: tuple[str, ...] = ()
+    # When each condition falls due (portal/lifecycle/due.py), keyed by the condition as
+    # given; those left out take their standard condition's default, else "at_end".
+    dues: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,3 +118,24 @@ class Message(Command):
     channel: str = "coordinators"
     nation: str | None = None
     body: str = ""
+
+
+@dataclass(frozen=True)
+class ReportObligation(Command):
+    """The researcher's report on one obligation of their active request."""
+
+    name = "report_obligation"
+    obligation: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class AssessObligation(Command):
+    """A Nation's assessment of one obligation owed to it: met, not_met or waived (its
+    representative only). ``tell_researcher`` shows the comment to the researcher."""
+
+    name = "assess_obligation"
+    obligation: int | None = None
+    outcome: str = ""  # met | not_met | waived
+    comment: str = ""
+    tell_researcher: bool = False

@@ -9,6 +9,7 @@ from portal.audit.events import EventType
 from portal.conversations.models import Channel
 from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
+from portal.lifecycle import due as due_of
 from portal.policy.store import current_policy
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
@@ -104,7 +105,8 @@ def validate_decide(ctx: Context, command: Decide) -> None:
     if command.outcome == "refuse" and not command.reason.strip():
         raise ValidationError({"reason": "Give the reason for refusing; the researcher sees it."})
     catalogue = catalogue_in_force(ctx.session)
-    ctx.extra["conditions"] = _conditions(command.conditions, ctx.nation, ctx.request, catalogue)
+    chosen = _conditions(command.conditions, ctx.nation, ctx.request, catalogue)
+    ctx.extra["conditions"] = _with_dues(chosen, command.conditions, command.dues or {})
 
 
 def decide(ctx: Context, command: Decide) -> None:
@@ -152,6 +154,26 @@ def decide(ctx: Context, command: Decide) -> None:
     else:
         ctx.tell("approved", nation=nation)
     ctx.session.flush()
+
+
+def _with_dues(chosen: list[dict], items: Any, dues: Any) -> list[dict]:
+    """Each condition's due, where the representative gave one (keyed by the condition
+    as given): it becomes the obligation's due when access begins (portal/lifecycle)."""
+    if not isinstance(dues, dict):
+        raise ValidationError({"dues": "Give each condition's due by the condition."})
+    given = [item.strip() for item in items or ()]
+    for key, spec in dues.items():
+        if not isinstance(key, str) or key.strip() not in given:
+            raise ValidationError({"dues": f"{key!r} is not one of the conditions given."})
+        try:
+            due_of.parse(spec)
+        except (ValueError, TypeError) as error:
+            raise ValidationError({"dues": f"{key}: {error}"}) from None
+    spelled = {key.strip(): " ".join(str(spec).split()) for key, spec in dues.items()}
+    return [
+        {**condition, "due": spelled[item]} if item in spelled else condition
+        for item, condition in zip(given, chosen, strict=True)
+    ]
 
 
 def _conditions(

@@ -2,13 +2,14 @@
 before it acts, asked without acting. It drives the buttons on the pages, the home
 page's queues, the API's ``allowed_actions`` and who is mailed to act next."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session
 
 from portal.agreements import parties
 from portal.auth.models import User
 from portal.errors import BlockingRule, Forbidden, NotFound, Refused, ValidationError
+from portal.lifecycle import service as lifecycle
 from portal.policy.access import holders_reaching, may_view
 from portal.policy.service import PolicyDecision, authorize
 from portal.registry.models import Nation
@@ -32,6 +33,9 @@ PAST = {
     "message_coordinators": "discussed",
     "message_nation": "discussed",
     "discuss": "discussed",
+    "report_obligation": "reported on",
+    "assess_obligation": "assessed",
+    "waive_obligation": "waived",
 }
 
 
@@ -43,6 +47,7 @@ class Option:
     action: str
     nation: Nation | None = None
     blocked_by: tuple[BlockingRule, ...] = field(default=())
+    obligation: int | None = None  # the obligation it is done on (report, assess)
 
 
 def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecision:
@@ -76,6 +81,8 @@ def _candidates(session: Session, transition: Transition, request: AccessRequest
         return [None]
     if transition.nation is NationArg.PARTY:
         return [party.nation for party in parties.parties_of(session, request)]
+    if transition.nation is NationArg.OBLIGATION:
+        return lifecycle.of_request(session, request)
     return nations_of(session, request)
 
 
@@ -108,6 +115,8 @@ def _option(
     find it): ``seen`` says the caller checked that already."""
     if not seen and not may_view(session, actor, request):
         raise NotFound(f"no request {request.ref}")
+    if transition.nation is NationArg.OBLIGATION:
+        return _obligation_option(session, actor, request, transition, nation)
     ctx = Context(session, actor, request, nation)
     command = transition.probe
     if transition.prepare is not None:
@@ -119,6 +128,26 @@ def _option(
     if transition.preview is not None:  # what still blocks the fuller step (approval)
         blocked = _blockers(ctx, transition, transition.preview)
     return Option(transition.name, ctx.nation, tuple(blocked))
+
+
+def _obligation_option(
+    session: Session, actor: User, request: AccessRequest, transition: Transition, obligation
+) -> Option:
+    """The step on one obligation: its probe, else its fallback (a representative may
+    waive an obligation nothing was reported on yet)."""
+    probes = [p for p in (transition.probe, transition.fallback) if p is not None]
+    for number, probe in enumerate(probes, 1):
+        ctx = Context(session, actor, request)
+        command = replace(probe, obligation=obligation.id)
+        transition.prepare(ctx, command)
+        try:
+            gate(ctx, transition, command)
+        except (Forbidden, Refused):
+            if number == len(probes):
+                raise
+            continue
+        return Option(transition.name, ctx.nation, (), obligation=obligation.id)
+    raise AssertionError("a transition on obligations has a probe")
 
 
 def _blockers(ctx: Context, transition: Transition, command: Command) -> list[BlockingRule]:
@@ -166,10 +195,17 @@ def may(
 
 
 def check(
-    session: Session, actor: User, request: AccessRequest, name: str, nation: Nation | None = None
+    session: Session,
+    actor: User,
+    request: AccessRequest,
+    name: str,
+    nation: Nation | None = None,
+    *,
+    obligation=None,
 ) -> Option:
-    """Like ``may``, but raising the refusal that says why not (for a page to show)."""
-    return _option(session, actor, request, _transition(name), nation)
+    """Like ``may``, but raising the refusal that says why not (for a page to show).
+    ``obligation``: the one a step on obligations is done on."""
+    return _option(session, actor, request, _transition(name), obligation or nation)
 
 
 def _transition(name: str) -> Transition:

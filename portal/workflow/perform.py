@@ -109,6 +109,8 @@ def _nation(
     if transition.nation is NationArg.NONE:
         return None
     slug = getattr(command, "nation", None)
+    if transition.nation is NationArg.OBLIGATION:  # the obligation's own (prepare)
+        return None
     if not slug and transition.nation in (NationArg.PARTY, NationArg.OPTIONAL):
         return None
     found = next((n for n in nations_of(session, request) if n.slug == slug), None)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from portal.auth.models import User
+from portal.lifecycle.models import Obligation, ObligationState
 from portal.policy.access import grants, holdings, visible_clause
 from portal.policy.service import authorize
 from portal.policy.store import current_policy
@@ -68,6 +69,16 @@ QUEUES = (
     # them once the stewards reached the quorum, while approval is possible.
     QueueSpec("decide", "To decide", "decide", Action.REFUSE, ALLOWED_FROM[Action.APPROVE]),
     QueueSpec("sign", "To sign", "sign", Action.SIGN, ALLOWED_FROM[Action.SIGN]),
+    # Obligations: the researcher's open ones to report on; the Nation's people's reports
+    # to assess (waiving an unreported one is offered on the request, not queued).
+    QueueSpec(
+        "report", "Obligations to report on", "report_obligation", Action.REPORT_OBLIGATION,
+        ALLOWED_FROM[Action.REPORT_OBLIGATION],
+    ),
+    QueueSpec(
+        "assess", "Obligation reports to assess", "assess_obligation", Action.ASSESS_OBLIGATION,
+        ALLOWED_FROM[Action.ASSESS_OBLIGATION],
+    ),
 )  # fmt: skip
 
 
@@ -77,7 +88,12 @@ def _waits_since(
     """Since when the request has waited for this person's step, or None if it does not
     wait for it yet (deciding waits once the Nation's stewards reached the quorum).
     A Nation's step waits since its track entered its state; the others since the
-    request entered its own."""
+    request entered its own; an obligation's since it was made, reported or assessed."""
+    if option.obligation is not None:
+        obligation = session.get(Obligation, option.obligation)
+        if spec.key == "assess" and obligation.state != ObligationState.REPORTED:
+            return None
+        return obligation.updated_at
     if option.nation is None:
         return request.updated_at
     track = track_for(session, request, option.nation)

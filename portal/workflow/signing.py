@@ -17,6 +17,7 @@ from portal.agreements.models import Agreement, AgreementStatus
 from portal.audit.events import EventType
 from portal.auth.passwords import verify_password
 from portal.errors import BlockingRule, Forbidden, ValidationError
+from portal.lifecycle import service as lifecycle
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import track_for
@@ -84,9 +85,15 @@ def sign(ctx: Context, command: Sign) -> None:
     )
     everyone = parties.parties_of(ctx.session, ctx.request)
     complete = {p.key for p in everyone} <= ctx.extra["signed"] | {party.key}
+    obligations = []
     if complete:
         ctx.set_status(S.ACTIVE)
         agreements.mark(ctx.session, ctx.request, AgreementStatus.ACTIVE)
+        # Every Nation's conditions become obligations as access begins, in this
+        # transaction: access never starts without them.
+        obligations = lifecycle.create_for(
+            ctx.session, ctx.request, agreement.term_start, agreement.term_end
+        )
         ctx.session.flush()
     nations = [p.nation for p in everyone if p.nation]
     ctx.event(
@@ -97,6 +104,7 @@ def sign(ctx: Context, command: Sign) -> None:
         sha256=signature.sha256_after,
         version=agreement.version,
         activated=complete,
+        **({"obligations": len(obligations)} if complete else {}),
     )
     if complete:
         ctx.tell("active", nations=nations)
@@ -120,6 +128,7 @@ def revoke(ctx: Context, command: Revoke) -> None:
     ctx.move_track(track_for(ctx.session, ctx.request, ctx.nation), TrackStatus.REVOKED)
     ctx.set_status(S.REVOKED)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.REVOKED)
+    lifecycle.ends_now(ctx.session, ctx.request, date.today())  # return or destroy at once
     ctx.session.flush()
     ctx.event(EventType.REQUEST_REVOKED, [ctx.nation], reason=reason)
     ctx.tell("revoked", nation=ctx.nation, reason=reason)

@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, messaging, signing
+from portal.workflow import deciding, drafting, messaging, obligations, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -41,6 +41,10 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.MESSAGE_COORDINATORS: messaging.OPEN_STATES,
     Action.MESSAGE_NATION: messaging.OPEN_STATES,
     Action.DISCUSS: messaging.OPEN_STATES,
+    # Obligations bind from activation, and after the end (return or destruction).
+    Action.REPORT_OBLIGATION: obligations.BINDING,
+    Action.ASSESS_OBLIGATION: obligations.BINDING,
+    Action.WAIVE_OBLIGATION: obligations.BINDING,
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -51,6 +55,7 @@ class NationArg(Enum):
     REQUIRED = "required"  # for one Nation the request concerns
     PARTY = "party"  # signing: the party's Nation, if any (resolved by ``prepare``)
     OPTIONAL = "optional"  # a message: the Nation named, if its thread is a Nation's
+    OBLIGATION = "obligation"  # the Nation owed the obligation named (``prepare``)
 
 
 Guard = Callable[[Context, Any], BlockingRule | None]
@@ -73,6 +78,8 @@ class Transition:
     # conditions are shown as what blocks it (decide: refusal is open, approval may not be).
     probe: Command | None = None
     preview: c.Command | None = None
+    # Offered when the probe is refused (an obligation not yet reported: waiving only).
+    fallback: c.Command | None = None
 
     @property
     def name(self) -> str:
@@ -132,6 +139,17 @@ TRANSITIONS: dict[type[Command], Transition] = {
         Transition(
             c.Message, messaging.thread_action, messaging.message, NationArg.OPTIONAL,
             prepare=messaging.prepare, validate=messaging.validate,
+        ),
+        Transition(
+            c.ReportObligation, _fixed(Action.REPORT_OBLIGATION), obligations.report,
+            NationArg.OBLIGATION, prepare=obligations.prepare, guard=obligations.guard_report,
+            validate=obligations.validate_report, probe=c.ReportObligation(),
+        ),
+        Transition(
+            c.AssessObligation, obligations.assessing, obligations.assess, NationArg.OBLIGATION,
+            prepare=obligations.prepare, guard=obligations.guard_assess,
+            validate=obligations.validate_assess, probe=c.AssessObligation(outcome="met"),
+            fallback=c.AssessObligation(outcome="waived"),
         ),
         Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
     )

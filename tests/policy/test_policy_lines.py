@@ -17,6 +17,7 @@ from sqlmodel import func, select
 from portal.auth.models import User
 from portal.db import session_scope
 from portal.errors import ServiceError
+from portal.lifecycle.models import Obligation
 from portal.notify.models import OutboxMessage
 from portal.paths import resource_dir
 from portal.policy.files import read_directory, read_file
@@ -24,7 +25,8 @@ from portal.policy.models import Proposal
 from portal.policy.service import authorize
 from portal.policy.store import replace_file_rules
 from portal.registry.service import get_nation
-from portal.workflow import Edit, create_draft
+from portal.requests.models import AccessRequest
+from portal.workflow import AssessObligation, Edit, ReportObligation, create_draft
 from portal.workflow.proposals import Propose, VoteOnProposal, govern
 
 from apis import Api
@@ -573,6 +575,100 @@ CASES: dict[str, Case] = {
         _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}, checker_refuses=True
     ),
 }
+
+
+# --- obligations: an active request owing Red Cedar its return or destruction ---------
+
+
+def _owing(flow, reported: bool) -> str:
+    ref = flow.approved(cedar_conditions=["return_or_destroy"])
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    if reported:
+        flow.perform("researcher", ref, ReportObligation(_obligation_id(flow, ref), "Done."))
+    return ref
+
+
+def _obligation_id(flow, ref: str) -> int:
+    with flow.app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        query = select(Obligation.id).where(Obligation.request_id == request.id)
+        return session.exec(query).one()
+
+
+def _obligation_step(who: str, command, link: str, queue: str | None = None) -> Observe:
+    """The link on the request page, the API's allowed_actions, the queue, then the
+    step itself (last: it changes the obligation)."""
+
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        number = _obligation_id(env.flow, ref)
+        page = env.page(who, ref) or ""
+        seen = {
+            "link": link.format(id=number) in page,
+            "api": any(
+                entry["action"] == command.name and entry["obligation"] == number
+                for entry in env.allowed(who, ref) or []
+            ),
+        }
+        if queue:
+            seen["queue"] = env.queued(who, ref, queue)
+        try:
+            env.flow.perform(who, ref, replace(command, obligation=number))
+            seen["acts"] = "ok"
+        except ServiceError as error:
+            seen["acts"] = type(error).__name__
+        return seen
+
+    return observe
+
+
+def _met_offered(env: Env, ref: str) -> dict[str, Any]:
+    """A representative who may still waive opens the assessment page either way; with
+    the line it offers met (and the step takes it)."""
+    number = _obligation_id(env.flow, ref)
+    page = env.get("cedar_rep", f"/requests/{ref}/obligations/{number}/assess").text
+    seen = {"met": 'value="met"' in page, "queue": env.queued("cedar_rep", ref, "assess")}
+    try:
+        env.flow.perform("cedar_rep", ref, AssessObligation(number, "met"))
+        seen["acts"] = "ok"
+    except ServiceError as error:
+        seen["acts"] = type(error).__name__
+    return seen
+
+
+CASES.update(
+    {
+        "p, researcher, *, report_obligation": Case(
+            _obligation_step(
+                "researcher", ReportObligation(text="Destroyed."), "/obligations/{id}/report",
+                "report",
+            ),
+            prepare=lambda flow: _owing(flow, reported=False),
+            absent={"acts": "Forbidden"},
+        ),
+        "p, steward, *, assess_obligation": Case(
+            _obligation_step(
+                "cedar_steward1", AssessObligation(outcome="met"), "/obligations/{id}/assess",
+                "assess",
+            ),
+            prepare=lambda flow: _owing(flow, reported=True),
+            absent={"acts": "Forbidden"},
+        ),
+        "p, representative, *, assess_obligation": Case(
+            _met_offered,
+            prepare=lambda flow: _owing(flow, reported=True),
+            absent={"acts": "Forbidden"},
+        ),
+        "p, representative, *, waive_obligation": Case(
+            _obligation_step(
+                "cedar_rep", AssessObligation(outcome="waived", comment="Let go."), "Waive it for",
+            ),
+            prepare=lambda flow: _owing(flow, reported=False),
+            absent={"acts": "Forbidden"},
+            also_remove=("p2, *, waive_obligation, not_own_request",),
+        ),
+    }
+)  # fmt: skip
 
 
 # The rights every Nation keeps (REQUIRED_GRANTS): the checker refuses files without them.

@@ -1,0 +1,1 @@
+"""After activation: what the request's researcher owes each Nation (obligations)."""

@@ -1,0 +1,166 @@
+"""Obligations: made from the Nations' conditions when access begins, then reported on
+by the researcher and assessed by each Nation. Nothing here touches a decision, a track
+or the request's status: an obligation never changes a decision by itself."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from portal.db import utcnow
+from portal.lifecycle import due as dues
+from portal.lifecycle.models import DueEvent, DueKind, Obligation, ObligationState
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews.models import Decision, Outcome
+from portal.reviews.terms import catalogue_of
+
+OWING = (ObligationState.OPEN, ObligationState.NOT_MET)
+# Obligations bind while access lasts and after it ends (return or destruction is due
+# at the end of the term, or at once when a Nation revokes).
+BINDING = frozenset({RequestStatus.ACTIVE, RequestStatus.EXPIRED, RequestStatus.REVOKED})
+
+
+def default_due(session: Session, decision: Decision, condition: dict) -> str:
+    """The due a condition carries: the representative's, else its standard
+    condition's in the catalogue it was chosen from, else at the end."""
+    if condition.get("due"):
+        return condition["due"]
+    entry = catalogue_of(session, decision.rules_version).get(condition.get("code", ""), {})
+    return entry.get("due") or dues.DEFAULT
+
+
+def create_for(
+    session: Session, request: AccessRequest, start: date, term_end: date
+) -> list[Obligation]:
+    """One obligation per condition of each Nation's standing approval (its latest
+    decision on the approved revision), in the activation's transaction."""
+    made = []
+    for decision in _approvals(session, request):
+        for condition in decision.conditions:
+            due = dues.parse(default_due(session, decision, condition))
+            obligation = Obligation(
+                request_id=request.id,
+                nation_id=decision.nation_id,
+                source=condition.get("code") or "custom",
+                text=condition["text"],
+                due_kind=due.kind,
+                due_date=due.on,
+                period_months=due.months,
+                due_event=due.event,
+                next_due=dues.first_due(due, start, term_end),
+            )
+            session.add(obligation)
+            made.append(obligation)
+    session.flush()
+    return made
+
+
+def ends_now(session: Session, request: AccessRequest, today: date) -> None:
+    """Access ended early (a Nation revoked): what was due at the end is due now."""
+    for obligation in of_request(session, request):
+        due_later = obligation.next_due is None or obligation.next_due > today
+        if obligation.due_event is DueEvent.AT_END and obligation.state in OWING and due_later:
+            obligation.next_due = today
+            session.add(obligation)
+
+
+def _approvals(session: Session, request: AccessRequest) -> list[Decision]:
+    latest: dict[int, Decision] = {}
+    rows = session.exec(
+        select(Decision)
+        .where(Decision.request_id == request.id, Decision.revision == request.current_revision)
+        .order_by(Decision.id)
+    )
+    for decision in rows:
+        latest[decision.nation_id] = decision
+    return [d for d in latest.values() if d.outcome == Outcome.APPROVE]
+
+
+def of_request(session: Session, request: AccessRequest) -> list[Obligation]:
+    query = select(Obligation).where(Obligation.request_id == request.id)
+    return list(session.exec(query.order_by(Obligation.nation_id, Obligation.id)))
+
+
+def find(
+    session: Session, request: AccessRequest, obligation_id: object, *, lock: bool = True
+) -> Obligation | None:
+    """The request's obligation ``obligation_id`` (locked to change it), else None."""
+    if not isinstance(obligation_id, int) or isinstance(obligation_id, bool):
+        return None
+    if not 0 < obligation_id < 2**31:  # no such row (and no integer the database refuses)
+        return None
+    obligation = session.get(Obligation, obligation_id, with_for_update=lock)
+    return obligation if obligation and obligation.request_id == request.id else None
+
+
+def report(obligation: Obligation, text: str, file_digest: str | None = None) -> None:
+    obligation.state = ObligationState.REPORTED
+    obligation.report_text = text
+    obligation.report_file_digest = file_digest
+    obligation.reported_at = obligation.updated_at = utcnow()
+
+
+def assess(
+    obligation: Obligation, outcome: ObligationState, comment: str, tell: bool, assessor_id: int
+) -> None:
+    """Record the Nation's assessment. A periodic obligation met opens again for its next
+    period; the comment stays with the row (the Nation's own unless it tells)."""
+    obligation.assessment_comment = comment
+    obligation.tell_researcher = tell
+    obligation.assessed_at = obligation.updated_at = utcnow()
+    obligation.assessed_by_id = assessor_id
+    periodic = obligation.due_kind is DueKind.PERIOD and obligation.next_due is not None
+    if outcome is ObligationState.MET and periodic:
+        obligation.state = ObligationState.OPEN
+        obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
+    else:
+        obligation.state = outcome
+
+
+def is_overdue(obligation: Obligation, today: date) -> bool:
+    return (
+        obligation.state in OWING
+        and obligation.next_due is not None
+        and obligation.next_due < today
+    )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An overdue obligation: its request, its Nation, what and since when (no report,
+    no assessment: whoever reads this list reads that much of it)."""
+
+    obligation: Obligation
+    request: AccessRequest
+    nation: Nation
+
+
+def overdue(
+    session: Session,
+    today: date,
+    *,
+    nations: list[Nation] | None = None,
+    researcher_id: int | None = None,
+    limit: int = 100,
+) -> list[Overdue]:
+    """Obligations of active (or ended) requests past their due date and not reported, the longest
+    overdue first: of ``nations`` (their own), of ``researcher_id``'s requests, or all
+    (None for both: the coordinators' view, the status only)."""
+    query = (
+        select(Obligation, AccessRequest, Nation)
+        .join(AccessRequest, AccessRequest.id == Obligation.request_id)
+        .join(Nation, Nation.id == Obligation.nation_id)
+        .where(
+            AccessRequest.status.in_([s.value for s in BINDING]),
+            Obligation.state.in_([s.value for s in OWING]),
+            Obligation.next_due.is_not(None),
+            Obligation.next_due < today,
+        )
+    )
+    if nations is not None:
+        query = query.where(Obligation.nation_id.in_([n.id for n in nations]))
+    if researcher_id is not None:
+        query = query.where(AccessRequest.researcher_id == researcher_id)
+    query = query.order_by(Obligation.next_due, Obligation.id).limit(limit)
+    return [Overdue(o, r, n) for o, r, n in session.exec(query)]

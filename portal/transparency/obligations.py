@@ -1,0 +1,101 @@
+"""What each person reads of a request's obligations (invariant 9).
+
+The Nation owed an obligation reads all of it: the condition, the researcher's reports
+and its own assessment comment. The researcher reads the condition, their report and
+the outcome; the comment only when the Nation chose to tell them. Coordinators and the
+other Nations read that an obligation exists, its due date and its state (overdue or
+not): never what a Nation asked for, what was reported, or what the Nation said of it.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from portal.auth.models import User
+from portal.lifecycle import due as dues
+from portal.lifecycle import service as lifecycle
+from portal.lifecycle.models import Obligation
+from portal.lifecycle.service import Overdue, overdue
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.transparency.privacy import Sight
+
+
+@dataclass(frozen=True)
+class ShownObligation:
+    obligation: Obligation
+    nation: Nation
+    overdue: bool
+    due: str  # when it falls due, in words
+    text: str | None  # None: not the reader's to read (what the Nation asked)
+    report: str | None
+    comment: str | None  # the Nation's assessment comment
+
+
+def due_words(obligation: Obligation) -> str:
+    due = dues.Due(
+        obligation.due_kind,
+        on=obligation.due_date,
+        months=obligation.period_months,
+        event=obligation.due_event,
+    )
+    return due.words
+
+
+def show(obligation: Obligation, nation: Nation, seen: Sight, today: date) -> ShownObligation:
+    insider = seen.reads_deliberation(nation)
+    sent = seen.reads_sent(nation)
+    told = insider or (sent and obligation.tell_researcher)
+    return ShownObligation(
+        obligation,
+        nation,
+        lifecycle.is_overdue(obligation, today),
+        due_words(obligation),
+        obligation.text if sent else None,
+        (obligation.report_text or None) if sent else None,
+        (obligation.assessment_comment or None) if told else None,
+    )
+
+
+def shown_obligations(
+    session: Session, request: AccessRequest, seen: Sight, today: date | None = None
+) -> list[ShownObligation]:
+    today = today or date.today()
+    return [
+        show(obligation, session.get(Nation, obligation.nation_id), seen, today)
+        for obligation in lifecycle.of_request(session, request)
+    ]
+
+
+@dataclass(frozen=True)
+class OverdueLists:
+    """The overdue obligations a home page shows: owed to the reader's Nations (for
+    their own people), everyone's (for those who follow every request: the state only),
+    and the reader's own to report. Each names its request, Nation and due date, never
+    what the Nation asked or said."""
+
+    owed_to_yours: list[Overdue]
+    everyone: list[Overdue]
+    yours_to_report: list[Overdue]
+
+    def __bool__(self) -> bool:
+        return bool(self.owed_to_yours or self.everyone or self.yours_to_report)
+
+
+def overdue_for(session: Session, user: User, today: date | None = None) -> OverdueLists:
+    today = today or date.today()
+    own = [
+        nation
+        for nation in session.exec(select(Nation).order_by(Nation.name))
+        if authorize(session, user, Action.VIEW_RECORD, nation=nation).allowed
+    ]
+    follows_all = authorize(session, user, Action.VIEW_DASHBOARD).allowed
+    reports = authorize(session, user, Action.REPORT_OBLIGATION).allowed
+    return OverdueLists(
+        overdue(session, today, nations=own) if own else [],
+        overdue(session, today) if follows_all else [],
+        overdue(session, today, researcher_id=user.id) if reports else [],
+    )

@@ -1,0 +1,124 @@
+"""An active request's obligations: the researcher reports, the Nation owed it assesses
+(met, not met) and its representative may waive it. Neither step touches a decision, a
+track or the request's status: an obligation never changes a decision by itself."""
+
+from sqlmodel import Session
+
+from portal.audit.events import EventType
+from portal.auth.models import User
+from portal.errors import BlockingRule, NotFound, ValidationError
+from portal.lifecycle import service as lifecycle
+from portal.lifecycle.models import Obligation, ObligationState
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.workflow.commands import AssessObligation, ReportObligation
+from portal.workflow.context import Context
+
+BINDING = lifecycle.BINDING
+MAX_TEXT = 5000
+OUTCOMES = {
+    s.value: s for s in (ObligationState.MET, ObligationState.NOT_MET, ObligationState.WAIVED)
+}
+
+
+def outcomes_for(
+    session: Session, actor: User, request: AccessRequest, obligation: Obligation
+) -> list[str]:
+    """The outcomes the assessment page offers ``actor``: met and not met on a report,
+    if the policy lets them assess for its Nation; waived, if it lets them waive."""
+    nation = session.get(Nation, obligation.nation_id)
+
+    def allowed(action: Action) -> bool:
+        return authorize(session, actor, action, nation=nation, request=request).allowed
+
+    outcomes = []
+    if obligation.state == ObligationState.REPORTED and allowed(Action.ASSESS_OBLIGATION):
+        outcomes += ["met", "not_met"]
+    waivable = obligation.state not in (ObligationState.MET, ObligationState.WAIVED)
+    if waivable and allowed(Action.WAIVE_OBLIGATION):
+        outcomes.append("waived")
+    return outcomes
+
+
+def assessing(command: AssessObligation) -> Action:
+    """Waiving is the Nation letting an obligation go: a separate action (representatives)."""
+    return Action.WAIVE_OBLIGATION if command.outcome == "waived" else Action.ASSESS_OBLIGATION
+
+
+def prepare(ctx: Context, command: ReportObligation | AssessObligation) -> None:
+    """The obligation named, which must be this request's (404 otherwise); an assessment
+    acts for the Nation owed it, which the policy is then asked about."""
+    obligation = lifecycle.find(ctx.session, ctx.request, command.obligation)
+    if obligation is None:
+        raise NotFound(f"no obligation {command.obligation} on request {ctx.request.ref}")
+    ctx.extra["obligation"] = obligation
+    ctx.extra["owed_to"] = ctx.session.get(Nation, obligation.nation_id)
+    if isinstance(command, AssessObligation):
+        ctx.nation = ctx.extra["owed_to"]
+
+
+def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None:
+    obligation = ctx.extra["obligation"]
+    if not obligation.state.owes_report:
+        message = f"This obligation is {obligation.state.label.lower()}: nothing to report now."
+        return BlockingRule("state", message)
+    return None
+
+
+def validate_report(ctx: Context, command: ReportObligation) -> None:
+    text = (command.text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Say what was done to meet the obligation."})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": f"At most {MAX_TEXT} characters."})
+
+
+def report(ctx: Context, command: ReportObligation) -> None:
+    obligation, text = ctx.extra["obligation"], command.text.strip()
+    lifecycle.report(obligation, text)
+    ctx.session.add(obligation)
+    ctx.session.flush()
+    ctx.event(
+        EventType.OBLIGATION_REPORTED, [ctx.extra["owed_to"]], obligation=obligation.id, text=text
+    )
+
+
+def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
+    state = ctx.extra["obligation"].state
+    if command.outcome == "waived":
+        if state in (ObligationState.MET, ObligationState.WAIVED):
+            return BlockingRule("state", f"This obligation is {state.label.lower()} already.")
+    elif state != ObligationState.REPORTED:
+        message = "Nothing is reported on this obligation yet: it can be waived, not assessed."
+        return BlockingRule("state", message)
+    return None
+
+
+def validate_assess(ctx: Context, command: AssessObligation) -> None:
+    if command.outcome not in OUTCOMES:
+        raise ValidationError({"outcome": "Choose met, not_met or waived."})
+    comment = (command.comment or "").strip()
+    if command.outcome != "met" and not comment:
+        raise ValidationError({"comment": "Say why: the Nation's record keeps it."})
+    if len(comment) > MAX_TEXT:
+        raise ValidationError({"comment": f"At most {MAX_TEXT} characters."})
+
+
+def assess(ctx: Context, command: AssessObligation) -> None:
+    obligation, comment = ctx.extra["obligation"], command.comment.strip()
+    outcome = OUTCOMES[command.outcome]
+    lifecycle.assess(obligation, outcome, comment, command.tell_researcher, ctx.actor.id)
+    ctx.session.add(obligation)
+    ctx.session.flush()
+    ctx.event(
+        EventType.OBLIGATION_ASSESSED,
+        [ctx.nation],
+        obligation=obligation.id,
+        outcome=outcome.value,
+        comment=comment,
+        tell_researcher=command.tell_researcher,
+        state=obligation.state.value,
+        next_due=obligation.next_due.isoformat() if obligation.next_due else None,
+    )

@@ -1,0 +1,114 @@
+"""The obligation pages: the researcher reports, the Nation's people assess (its
+representative alone may waive), each from the request page's obligations section;
+overdue obligations on the home pages and in the Nation's record."""
+
+from datetime import date, timedelta
+
+from helpers import csrf_token, sign_in
+from obligated import KESTREL_STEWARD, YEARLY
+
+CEDAR = "Red Cedar Nation (fictional)"
+EMAIL = {
+    "researcher": "researcher@example.org",
+    "coordinator": "coordinator@example.org",
+    "cedar_steward1": "s1.cedar@example.org",
+    "cedar_rep": "rep.cedar@example.org",
+    "heron_rep": "rep.heron@example.org",
+    "heron_steward": "s.heron@example.org",
+    "kestrel": KESTREL_STEWARD,
+}
+
+
+def client_of(app, who: str):
+    client = app.test_client()
+    sign_in(client, EMAIL[who])
+    return client
+
+
+def post(client, path: str, **fields):
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={"csrf_token": csrf_token(page.text), **fields})
+
+
+def test_report_and_assess_through_the_pages(app, owed):
+    ref = owed.active()
+    key = owed.id(ref, "return_or_destroy")
+    researcher = client_of(app, "researcher")
+    show = researcher.get(f"/requests/{ref}").text
+    assert "Obligations" in show and f"/obligations/{key}/report" in show
+    report = f"/requests/{ref}/obligations/{key}/report"
+    empty = post(researcher, report, text="")
+    assert empty.status_code == 422 and "Say what was done" in empty.text
+    done = post(researcher, report, text="Destroyed on the approved server.")
+    assert done.status_code == 302
+    again = researcher.get(report)
+    assert again.status_code == 409 and "nothing to report now" in again.text
+
+    steward = client_of(app, "cedar_steward1")
+    assert f"/obligations/{key}/assess" in steward.get(f"/requests/{ref}").text
+    assess = f"/requests/{ref}/obligations/{key}/assess"
+    page = steward.get(assess).text
+    assert "Destroyed on the approved server." in page and 'value="waived"' not in page
+    waived = post(steward, assess, outcome="waived", comment="Let go.")
+    assert waived.status_code == 422, "not a choice a steward is offered"
+    missing = post(steward, assess, outcome="not_met", comment="")
+    assert missing.status_code == 422 and "Say why" in missing.text
+    met = post(steward, assess, outcome="met", comment="Attestation read in council.")
+    assert met.status_code == 302
+    assert owed.obligations(ref)["return_or_destroy"].state == "met"
+    assert owed.flow.status(ref) == "active"
+
+
+def test_only_the_representative_is_offered_waiving(app, owed):
+    ref = owed.active()
+    key = owed.id(ref, "community_output_review")
+    path = f"/requests/{ref}/obligations/{key}/assess"
+    assert client_of(app, "cedar_steward1").get(path).status_code == 403
+    assert client_of(app, "heron_rep").get(path).status_code == 403
+    assert client_of(app, "researcher").get(path).status_code == 403
+    assert client_of(app, "kestrel").get(path).status_code == 404
+    rep = client_of(app, "cedar_rep")
+    assert "Waive it for" in rep.get(f"/requests/{ref}").text
+    done = post(rep, path, outcome="waived", comment="Reviewed at the last gathering.")
+    assert done.status_code == 302
+    assert owed.obligations(ref)["community_output_review"].state == "waived"
+
+
+def test_overdue_obligations_on_the_home_pages_and_the_record(app, owed):
+    ref = owed.active()
+    owed.set_due(ref, YEARLY, date.today() - timedelta(days=3))
+    shown = {who: client_of(app, who).get("/").text for who in EMAIL}
+    for who in ("researcher", "coordinator", "cedar_steward1", "cedar_rep"):
+        assert "Overdue obligations" in shown[who] and ref in shown[who], who
+    for who in ("heron_rep", "heron_steward", "kestrel"):
+        assert "Overdue obligations" not in shown[who], who
+    assert YEARLY not in shown["coordinator"], "the coordinators read the state only"
+    record = client_of(app, "cedar_rep").get("/nations/red-cedar/record").text
+    assert "that are overdue" in record and ref in record
+    heron = client_of(app, "heron_rep").get("/nations/blue-heron/record").text
+    assert "that are overdue" not in heron
+    queue = shown["researcher"]
+    assert "Obligations to report on" in queue
+    owed.report("researcher", ref, YEARLY, "The year's report.")
+    assert "Overdue obligations" not in client_of(app, "coordinator").get("/").text
+    assert "Obligation reports to assess" in client_of(app, "cedar_steward1").get("/").text
+
+
+def test_the_decide_page_takes_a_due_for_the_nations_own_words(app, owed):
+    flow = owed.flow
+    ref = flow.reviewed()
+    rep = client_of(app, "cedar_rep")
+    path = f"/requests/{ref}/decide/red-cedar"
+    wrong = post(rep, path, outcome="approve", custom_conditions="Tell us | due: someday")
+    assert wrong.status_code == 422 and "is no due" in wrong.text
+    assert "Tell us | due: someday" in wrong.text, "what was typed is kept"
+    lines = "Report to the council | due: every 6 months\nA summary for the community"
+    done = post(rep, path, outcome="approve", custom_conditions=lines)
+    assert done.status_code == 302
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        flow.do(who, "sign", ref)
+    found = owed.obligations(ref)
+    assert found["Report to the council"].period_months == 6
+    assert found["A summary for the community"].due_event == "at_end"

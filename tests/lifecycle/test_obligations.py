@@ -1,0 +1,149 @@
+"""Obligations: made from every Nation's conditions in the transaction of the last
+signature, reported by the researcher, assessed by the Nation owed them (waived by its
+representative only), and never changing a decision or the request's status."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from portal.agreements.models import Agreement
+from portal.audit.models import AuditEvent
+from portal.db import session_scope
+from portal.errors import Forbidden, NotFound, Refused, ValidationError
+from portal.lifecycle.due import add_months
+from portal.lifecycle.models import DueEvent, DueKind, ObligationState
+from portal.requests.models import AccessRequest
+from portal.reviews.models import Decision, NationTrack
+from portal.workflow import commands as c
+
+from obligated import KESTREL_STEWARD, SUMMARY, YEARLY
+
+
+def _agreement(app, ref: str) -> Agreement:
+    with app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        agreement = session.exec(select(Agreement).where(Agreement.request_id == request.id)).one()
+        session.expunge(agreement)
+        return agreement
+
+
+def _decisions_and_tracks(app, ref: str) -> tuple:
+    with app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        decisions = session.exec(select(Decision).where(Decision.request_id == request.id))
+        tracks = session.exec(select(NationTrack).where(NationTrack.request_id == request.id))
+        return (
+            request.status.value,
+            sorted((d.nation_id, d.outcome.value, str(d.conditions)) for d in decisions),
+            sorted((t.nation_id, t.status.value) for t in tracks),
+        )
+
+
+def test_the_last_signature_makes_every_condition_an_obligation_with_its_due(app, owed):
+    flow = owed.flow
+    ref = flow.approved(cedar_conditions=["return_or_destroy"])
+    flow.do("researcher", "sign", ref)
+    flow.do("cedar_rep", "sign", ref)
+    assert owed.obligations(ref) == {}, "nothing is owed before access begins"
+
+    ref = owed.active(heron_dues={SUMMARY: "2027-06-30"})
+    agreement = _agreement(app, ref)
+    found = owed.obligations(ref)
+    assert set(found) == {
+        "community_output_review", "return_or_destroy", YEARLY, "aggregate_only", SUMMARY,
+    }  # fmt: skip
+    review = found["community_output_review"]
+    assert (review.due_kind, review.due_event, review.next_due) == (
+        DueKind.EVENT, DueEvent.BEFORE_PUBLICATION, None,
+    )  # fmt: skip
+    end = found["return_or_destroy"]
+    assert (end.due_event, end.next_due) == (DueEvent.AT_END, agreement.term_end)
+    yearly = found[YEARLY]
+    assert (yearly.due_kind, yearly.period_months) == (DueKind.PERIOD, 12)
+    assert yearly.next_due == add_months(agreement.term_start, 12)
+    assert found["aggregate_only"].due_event == DueEvent.AT_END, "a standard one without a due"
+    assert (found[SUMMARY].due_kind, found[SUMMARY].next_due) == (DueKind.DATE, date(2027, 6, 30))
+    assert all(o.state == ObligationState.OPEN for o in found.values())
+    assert {o.source for o in found.values()} >= {"custom", "aggregate_only"}
+    with app.app_context(), session_scope() as session:
+        signed = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "agreement.signed")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert signed.details["activated"] and signed.details["obligations"] == 5
+
+
+def test_a_due_the_representative_gives_must_be_one_and_name_a_condition(owed):
+    flow = owed.flow
+    ref = flow.reviewed()
+    for dues in ({"aggregate_only": "someday"}, {"no_linkage": "at_end"}):
+        with pytest.raises(ValidationError) as refused:
+            flow.do(
+                "cedar_rep", "decide", ref, "red-cedar", conditions=["aggregate_only"], dues=dues
+            )
+        assert "dues" in refused.value.errors
+    assert flow.status(ref) == "under_review"
+
+
+def test_report_then_assess_and_a_periodic_one_opens_again(app, owed):
+    ref = owed.active()
+    before = _decisions_and_tracks(app, ref)
+    assert owed.report("researcher", ref, "return_or_destroy", "Destroyed; attestation sent.")
+    assert owed.obligations(ref)["return_or_destroy"].state == ObligationState.REPORTED
+    owed.assess("cedar_steward1", ref, "return_or_destroy", "met")
+    assert owed.obligations(ref)["return_or_destroy"].state == ObligationState.MET
+
+    due = owed.obligations(ref)[YEARLY].next_due
+    owed.report("researcher", ref, YEARLY, "This year's report to the council.")
+    owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received at the council.")
+    yearly = owed.obligations(ref)[YEARLY]
+    assert (yearly.state, yearly.next_due) == (ObligationState.OPEN, add_months(due, 12))
+
+    owed.report("researcher", ref, "aggregate_only", "Only aggregates released.")
+    owed.assess("heron_steward", ref, "aggregate_only", "not_met", comment="A small cell.")
+    assert owed.obligations(ref)["aggregate_only"].state == ObligationState.NOT_MET
+    owed.report("researcher", ref, "aggregate_only", "The table was withdrawn.")  # again
+    assert _decisions_and_tracks(app, ref) == before, "no decision, track or status moved"
+
+
+def test_who_may_report_assess_and_waive(owed):
+    ref = owed.active()
+    key = "community_output_review"
+    with pytest.raises(Refused):  # nothing reported yet: waive, not assess
+        owed.assess("cedar_steward1", ref, key, "met")
+    with pytest.raises(Forbidden):
+        owed.assess("cedar_steward1", ref, key, "waived", comment="Not needed.")
+    with pytest.raises(Forbidden):  # another Nation's obligation
+        owed.assess("heron_rep", ref, key, "waived", comment="Not ours.")
+    for who in ("researcher", "coordinator"):
+        with pytest.raises(Forbidden):
+            owed.assess(who, ref, key, "waived", comment="Let it go.")
+    with pytest.raises(Forbidden):
+        owed.report("cedar_rep", ref, key)
+    for stranger in ("other_researcher", KESTREL_STEWARD):
+        with pytest.raises(NotFound):
+            owed.report(stranger, ref, key)
+        with pytest.raises(NotFound):
+            owed.assess(stranger, ref, key, "waived", comment="x")
+    with pytest.raises(NotFound):  # an obligation of another request
+        other = owed.active()
+        owed.flow.perform("researcher", ref, c.ReportObligation(owed.id(other, key), "x"))
+    with pytest.raises(ValidationError):
+        owed.report("researcher", ref, key, "  ")
+    with pytest.raises(ValidationError):
+        owed.assess("cedar_rep", ref, key, "waived")  # a waiver says why
+    owed.assess("cedar_rep", ref, key, "waived", comment="The council reviewed it already.")
+    assert owed.obligations(ref)[key].state == ObligationState.WAIVED
+    with pytest.raises(Refused):
+        owed.report("researcher", ref, key)
+    assert owed.flow.status(ref) == "active"
+
+
+def test_a_revocation_makes_what_was_due_at_the_end_due_now(owed):
+    ref = owed.active()
+    owed.flow.do("cedar_rep", "revoke", ref, "red-cedar")
+    assert owed.obligations(ref)["return_or_destroy"].next_due == date.today()
+    owed.report("researcher", ref, "return_or_destroy", "Destroyed after the revocation.")
+    assert owed.flow.status(ref) == "revoked"
