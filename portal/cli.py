@@ -287,9 +287,11 @@ def mail_send() -> None:
 def register_commands(app: Flask) -> None:
     from portal.agreements.cli import agreements_cli
     from portal.backup.cli import backup, restore
+    from portal.notify.cli import datasets_webhook, notices_cli
     from portal.policy.cli import policy_cli
 
     commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
-    commands = (*commands, agreements_cli)
+    commands = (*commands, agreements_cli, notices_cli)
+    datasets_cli.add_command(datasets_webhook)
     for command in (*commands, backup, restore, serve, demo):
         app.cli.add_command(command)

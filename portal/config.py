@@ -17,6 +17,7 @@
 | PORTAL_TRUSTED_PROXIES | how many proxies in front set X-Forwarded-For/Proto/Host (0) |
 | PORTAL_METRICS_TOKEN | the bearer token /metrics asks for (none: /metrics is 404)    |
 | LOG_FORMAT        | json (default unless debugging) or text                     |
+| PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP | "1": custodians' endpoints may be http://localhost |
 """
 
 import os
@@ -85,6 +86,8 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
         "METRICS_TOKEN": os.environ.get("PORTAL_METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
+        # Custodians' endpoints are HTTPS; plain HTTP to this machine only if this says so.
+        "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),
     }
 
 

@@ -21,7 +21,12 @@ from portal.auth.models import (
     User,
 )
 from portal.conversations.models import Channel, Message
-from portal.notify.models import OutboxMessage
+from portal.notify.models import (
+    CustodianDelivery,
+    CustodianEndpoint,
+    DeliveryAttempt,
+    OutboxMessage,
+)
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
@@ -52,9 +57,12 @@ __all__ = [
     "AuditEvent",
     "AuditEventNation",
     "Channel",
+    "CustodianDelivery",
+    "CustodianEndpoint",
     "Dataset",
     "DatasetNation",
     "Decision",
+    "DeliveryAttempt",
     "Framework",
     "Invitation",
     "Message",

@@ -82,3 +82,14 @@ class NewDatasetForm(DatasetForm):
         validators=[DataRequired("Give the dataset's slug, e.g. cedar-health.")],
         render_kw={"maxlength": 64},
     )
+
+
+class EndpointForm(FlaskForm):
+    """Where the dataset's custodian receives its signed notices (the service checks it)."""
+
+    url = StringField("Endpoint address (https://)")
+    intent = SelectField(
+        "What to do",
+        choices=options([("save", "Save"), ("rotate", "Make a new secret"), ("remove", "Remove")]),
+        default="save",
+    )

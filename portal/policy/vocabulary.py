@@ -49,6 +49,10 @@ class Action(enum.StrEnum):
     # change set, in force once the member Nations approve.
     PROPOSE_RULES = "propose_rules"
     VOTE_ON_RULES = "vote_on_rules"
+    # The custodians' entitlement notices (portal/workflow/deliveries.py): read their
+    # delivery log (portal-wide, or for one Nation's datasets) and send one again.
+    VIEW_DELIVERIES = "view_deliveries"
+    RETRY_DELIVERY = "retry_delivery"
 
     @property
     def scope(self) -> Scope:
@@ -105,6 +109,8 @@ _PHRASES = {
     Action.READ_RULES: "read the rules in force and their history",
     Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
     Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
+    Action.VIEW_DELIVERIES: "read the log of notices to data custodians",
+    Action.RETRY_DELIVERY: "send a notice to a data custodian again",
 }
 
 
