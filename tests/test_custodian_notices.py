@@ -276,3 +276,19 @@ def test_a_rotated_secret_signs_from_then_on(local_app, flow, runner, receiver):
     assert receiver.received[-1].verified
     receiver.secret = old
     assert not receiver.verifies(receiver.received[-1])
+
+
+def test_the_log_offers_a_retry_only_to_whoever_may_send_it_again(
+    local_app, flow, runner, receiver
+):
+    register(runner, receiver)
+    activate(flow)
+    [queued] = deliveries(local_app)
+    api = Api(local_app)
+    assert api.get("cedar_rep", f"/deliveries/{queued.id}").get_json()["allowed_actions"] == [
+        "retry"
+    ]
+    run_job(local_app, utcnow())  # delivered: nothing more to do
+    for who in ("coordinator", "cedar_rep"):
+        [item] = api.get(who, "/deliveries").get_json()["items"]
+        assert item["status"] == "delivered" and item["allowed_actions"] == [], who

@@ -37,6 +37,9 @@ class DeliveryOut(Out):
     due_at: datetime = Field(description="When the next attempt is due, while pending.")
     delivered_at: datetime | None
     payload: dict = Field(description="The JSON body, as signed and sent.")
+    allowed_actions: list[str] = Field(
+        description='["retry"] if you may send it again now (it is not delivered).'
+    )
 
 
 class DeliveryList(Out):
@@ -56,6 +59,7 @@ def _out(row: DeliveryRow) -> DeliveryOut:
         due_at=d.due_at,
         delivered_at=d.delivered_at,
         payload=d.payload,
+        allowed_actions=["retry"] if row.may_retry else [],
     )
 
 

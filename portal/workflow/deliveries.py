@@ -87,6 +87,7 @@ class DeliveryRow:
     dataset: Dataset
     ref: str | None
     attempts: list[DeliveryAttempt]
+    may_retry: bool = False  # the reader may send it again (and it is not delivered)
 
 
 def deliveries(
@@ -110,7 +111,25 @@ def deliveries(
         query = query.where(CustodianDelivery.status == status)
     rows = session.exec(query).all()
     attempts = webhooks.attempts_of(session, [d.id for d, _, _ in rows])
-    return [DeliveryRow(d, dataset, ref, attempts[d.id]) for d, dataset, ref in rows]
+    retrying = _nation_ids(session, actor, Action.RETRY_DELIVERY)
+    holders: dict[int, set[int]] = {}
+    links = select(DatasetNation).where(DatasetNation.dataset_id.in_({d.id for _, d, _ in rows}))
+    for link in session.exec(links):
+        holders.setdefault(link.dataset_id, set()).add(link.nation_id)
+    return [
+        DeliveryRow(
+            d,
+            dataset,
+            ref,
+            attempts[d.id],
+            _retryable(d, retrying, holders.get(dataset.id, set())),
+        )
+        for d, dataset, ref in rows
+    ]
+
+
+def _retryable(found: CustodianDelivery, allowed: set[int] | None, holders: set[int]) -> bool:
+    return found.status is not D.DELIVERED and (allowed is None or bool(allowed & holders))
 
 
 def delivery(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
@@ -121,7 +140,9 @@ def delivery(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
         raise NotFound("no such delivery")
     request = session.get(AccessRequest, found.request_id) if found.request_id else None
     attempts = webhooks.attempts_of(session, [found.id])[found.id]
-    return DeliveryRow(found, dataset, request.ref if request else None, attempts)
+    holders = {n.id for n in nations_of(session, dataset)}
+    retrying = _retryable(found, _nation_ids(session, actor, Action.RETRY_DELIVERY), holders)
+    return DeliveryRow(found, dataset, request.ref if request else None, attempts, retrying)
 
 
 def _may(session: Session, actor: User, action: Action, dataset: Dataset) -> bool:
