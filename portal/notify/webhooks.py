@@ -77,21 +77,38 @@ def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str
         return None, f"{type(error).__name__}: {reason}"[:500]
 
 
-def attempt(session: Session, delivery: CustodianDelivery, now: datetime, secret_key: str) -> bool:
-    """Try once; log it; schedule the next try, or mark delivered or failed."""
-    endpoint = endpoint_of(session, delivery.dataset_id)
+def _target(session: Session, dataset_id: int, secret_key: str) -> tuple[str, str] | str:
+    """Where the dataset's notices go and the secret that signs them, or why none."""
+    endpoint = endpoint_of(session, dataset_id)
+    if endpoint is None:
+        return "the dataset has no endpoint registered"
+    try:
+        return endpoint.url, unseal(endpoint.sealed_secret, secret_key)
+    except SecretUnreadable as unreadable:
+        return str(unreadable)
+
+
+def attempt(
+    session: Session,
+    delivery: CustodianDelivery,
+    now: datetime,
+    secret_key: str,
+    targets: dict[int, tuple[str, str] | str] | None = None,
+) -> bool:
+    """Try once; log it; schedule the next try, or mark delivered or failed. ``targets``:
+    each dataset's endpoint, read once per run of deliver_due()."""
+    targets = {} if targets is None else targets
+    if delivery.dataset_id not in targets:
+        targets[delivery.dataset_id] = _target(session, delivery.dataset_id, secret_key)
+    target = targets[delivery.dataset_id]
     started = time.perf_counter()
     status_code, error = None, ""
-    if endpoint is None:
-        error = "the dataset has no endpoint registered"
+    if isinstance(target, str):
+        error = target
     else:
-        try:
-            secret = unseal(endpoint.sealed_secret, secret_key)
-        except SecretUnreadable as unreadable:
-            error = str(unreadable)
-        else:
-            body = body_of(delivery)
-            status_code, error = _post(endpoint.url, body, signed_headers(delivery, secret, body))
+        url, secret = target
+        body = body_of(delivery)
+        status_code, error = _post(url, body, signed_headers(delivery, secret, body))
     duration_ms = round((time.perf_counter() - started) * 1000)
     delivered = status_code is not None and 200 <= status_code < 300
     if status_code is not None and not delivered:
@@ -107,7 +124,6 @@ def attempt(session: Session, delivery: CustodianDelivery, now: datetime, secret
     )
     _schedule(delivery, now, delivered)
     session.add(delivery)
-    session.flush()
     return delivered
 
 
@@ -137,13 +153,15 @@ def deliver_due(
         .with_for_update(skip_locked=True)
     )
     counts = {"delivered": 0, "waiting": 0, "failed": 0}
+    targets: dict[int, tuple[str, str] | str] = {}
     for delivery in session.exec(query).all():
-        if attempt(session, delivery, now, secret_key):
+        if attempt(session, delivery, now, secret_key, targets):
             counts["delivered"] += 1
         elif delivery.status is DeliveryStatus.FAILED:
             counts["failed"] += 1
         else:
             counts["waiting"] += 1
+    session.flush()
     return counts
 
 
