@@ -292,3 +292,14 @@ def test_the_log_offers_a_retry_only_to_whoever_may_send_it_again(
     for who in ("coordinator", "cedar_rep"):
         [item] = api.get(who, "/deliveries").get_json()["items"]
         assert item["status"] == "delivered" and item["allowed_actions"] == [], who
+
+
+def test_portal_notices_deliver_sends_what_is_due(local_app, flow, runner, receiver):
+    register(runner, receiver)
+    activate(flow)
+    result = runner.invoke(args=["notices", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "1 delivered, 0 waiting for a retry, 0 failed after a day." in result.output
+    assert receiver.received[-1].verified
+    again = runner.invoke(args=["notices", "deliver"])
+    assert "0 delivered" in again.output and len(receiver.received) == 1
