@@ -20,6 +20,7 @@ from portal.errors import BlockingRule, NotFound, Refused
 from portal.notify import custodians, webhooks
 from portal.notify.models import CustodianDelivery, CustodianEndpoint, DeliveryAttempt
 from portal.notify.models import DeliveryStatus as D
+from portal.policy.access import request_nation_ids
 from portal.policy.service import authorize, require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation
@@ -93,7 +94,8 @@ class DeliveryRow:
 def deliveries(
     session: Session, actor: User, status: D | None = None, limit: int = 200
 ) -> list[DeliveryRow]:
-    """The log ``actor`` may read, newest first (403 if they may read none of it)."""
+    """The log ``actor`` may read, newest first (403 if they may read none of it). A
+    Nation reads the notices about its datasets' data in the requests it concerns."""
     nation_ids = _nation_ids(session, actor, Action.VIEW_DELIVERIES)
     if nation_ids == set():
         require(session, actor, Action.VIEW_DELIVERIES)  # raises: the policy's words
@@ -109,23 +111,34 @@ def deliveries(
         query = query.where(CustodianDelivery.dataset_id.in_(holding))
     if status is not None:
         query = query.where(CustodianDelivery.status == status)
-    rows = session.exec(query).all()
+    rows = [
+        row
+        for row in session.exec(query).all()
+        if nation_ids is None or nation_ids & _concerned(session, row[0])
+    ]
     attempts = webhooks.attempts_of(session, [d.id for d, _, _ in rows])
     retrying = _nation_ids(session, actor, Action.RETRY_DELIVERY)
-    holders: dict[int, set[int]] = {}
-    links = select(DatasetNation).where(DatasetNation.dataset_id.in_({d.id for _, d, _ in rows}))
-    for link in session.exec(links):
-        holders.setdefault(link.dataset_id, set()).add(link.nation_id)
     return [
         DeliveryRow(
             d,
             dataset,
             ref,
             attempts[d.id],
-            _retryable(d, retrying, holders.get(dataset.id, set())),
+            _retryable(d, retrying, _concerned(session, d)),
         )
         for d, dataset, ref in rows
     ]
+
+
+def _concerned(session: Session, found: CustodianDelivery) -> set[int]:
+    """The Nations a notice concerns: whose data the dataset holds, among the request's."""
+    holders = set(
+        session.exec(
+            select(DatasetNation.nation_id).where(DatasetNation.dataset_id == found.dataset_id)
+        )
+    )
+    request = session.get(AccessRequest, found.request_id) if found.request_id else None
+    return holders & request_nation_ids(session, request) if request else holders
 
 
 def _retryable(found: CustodianDelivery, allowed: set[int] | None, holders: set[int]) -> bool:
@@ -135,26 +148,26 @@ def _retryable(found: CustodianDelivery, allowed: set[int] | None, holders: set[
 def delivery(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
     """One delivery with its attempts: 404 unless ``actor`` may read it."""
     found = session.get(CustodianDelivery, delivery_id) if delivery_id else None
-    dataset = session.get(Dataset, found.dataset_id) if found else None
-    if found is None or not _may(session, actor, Action.VIEW_DELIVERIES, dataset):
+    if found is None or not _may(session, actor, Action.VIEW_DELIVERIES, found):
         raise NotFound("no such delivery")
+    dataset = session.get(Dataset, found.dataset_id)
     request = session.get(AccessRequest, found.request_id) if found.request_id else None
     attempts = webhooks.attempts_of(session, [found.id])[found.id]
-    holders = {n.id for n in nations_of(session, dataset)}
-    retrying = _retryable(found, _nation_ids(session, actor, Action.RETRY_DELIVERY), holders)
-    return DeliveryRow(found, dataset, request.ref if request else None, attempts, retrying)
+    retrying = _nation_ids(session, actor, Action.RETRY_DELIVERY)
+    may_retry = _retryable(found, retrying, _concerned(session, found))
+    return DeliveryRow(found, dataset, request.ref if request else None, attempts, may_retry)
 
 
-def _may(session: Session, actor: User, action: Action, dataset: Dataset) -> bool:
+def _may(session: Session, actor: User, action: Action, found: CustodianDelivery) -> bool:
     allowed = _nation_ids(session, actor, action)
-    return allowed is None or any(n.id in allowed for n in nations_of(session, dataset))
+    return allowed is None or bool(allowed & _concerned(session, found))
 
 
 def retry(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
     """Send a notice again: due at once, with a new day of attempts (the job sends it).
     404 if the actor may not read it, 403 if they may not resend, 409 once delivered."""
     row = delivery(session, actor, delivery_id)
-    if not _may(session, actor, Action.RETRY_DELIVERY, row.dataset):
+    if not _may(session, actor, Action.RETRY_DELIVERY, row.delivery):
         require(session, actor, Action.RETRY_DELIVERY)  # raises: the policy's words
     if row.delivery.status is D.DELIVERED:
         message = "This notice was delivered already."
