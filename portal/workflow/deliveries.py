@@ -111,21 +111,13 @@ def deliveries(
         query = query.where(CustodianDelivery.dataset_id.in_(holding))
     if status is not None:
         query = query.where(CustodianDelivery.status == status)
-    rows = [
-        row
-        for row in session.exec(query).all()
-        if nation_ids is None or nation_ids & _concerned(session, row[0])
-    ]
+    found = session.exec(query).all()
+    concerned = {d.id: _concerned(session, d) for d, _, _ in found}
+    rows = [row for row in found if nation_ids is None or nation_ids & concerned[row[0].id]]
     attempts = webhooks.attempts_of(session, [d.id for d, _, _ in rows])
     retrying = _nation_ids(session, actor, Action.RETRY_DELIVERY)
     return [
-        DeliveryRow(
-            d,
-            dataset,
-            ref,
-            attempts[d.id],
-            _retryable(d, retrying, _concerned(session, d)),
-        )
+        DeliveryRow(d, dataset, ref, attempts[d.id], _retryable(d, retrying, concerned[d.id]))
         for d, dataset, ref in rows
     ]
 
