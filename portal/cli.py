@@ -311,9 +311,11 @@ def register_commands(app: Flask) -> None:
     from portal.agreements.cli import agreements_cli
     from portal.backup.cli import backup, restore
     from portal.jobs.cli import jobs_cli, worker
+    from portal.notify.cli import datasets_webhook, notices_cli
     from portal.policy.cli import policy_cli
 
     commands = (db_cli, users_cli, nations_cli, datasets_cli, policy_cli, audit_cli, mail_cli)
-    commands = (*commands, agreements_cli, jobs_cli)
+    commands = (*commands, agreements_cli, jobs_cli, notices_cli)
+    datasets_cli.add_command(datasets_webhook)
     for command in (*commands, backup, restore, serve, demo, worker):
         app.cli.add_command(command)

@@ -18,6 +18,7 @@
 | PORTAL_METRICS_TOKEN | the bearer token /metrics asks for (none: /metrics is 404)    |
 | LOG_FORMAT        | json (default unless debugging) or text                     |
 | REMIND_SCREENING_DAYS | days a request may wait for screening before a reminder (7; 0: none) |
+| PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP | "1": custodians' endpoints may be http://localhost |
 """
 
 import os
@@ -89,6 +90,8 @@ def from_environment() -> dict:
         # (portal/workflow/reminders.py); 0: no reminders.
         "REMIND_SCREENING_DAYS": _whole_number("REMIND_SCREENING_DAYS", 7),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
+        # Custodians' endpoints are HTTPS; plain HTTP to this machine only if this says so.
+        "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),
     }
 
 

@@ -23,7 +23,14 @@ from portal.auth.models import (
 from portal.conversations.models import Channel, Message
 from portal.jobs.models import FailedJob, JobSchedule
 from portal.lifecycle.models import Obligation
-from portal.notify.models import ExpiryNotice, OutboxMessage, Reminder
+from portal.notify.models import (
+    CustodianDelivery,
+    CustodianEndpoint,
+    DeliveryAttempt,
+    ExpiryNotice,
+    OutboxMessage,
+    Reminder,
+)
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.requests.models import (
@@ -55,9 +62,12 @@ __all__ = [
     "AuditEvent",
     "AuditEventNation",
     "Channel",
+    "CustodianDelivery",
+    "CustodianEndpoint",
     "Dataset",
     "DatasetNation",
     "Decision",
+    "DeliveryAttempt",
     "ExpiryNotice",
     "FailedJob",
     "Framework",

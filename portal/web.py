@@ -153,6 +153,7 @@ def _layout_context() -> dict:
             "inviting_nations": [],
             "may_read_rules": False,
             "may_govern_rules": False,
+            "may_view_deliveries": False,
         }
     session = get_session()
     roles = roles_of(session, current_user)
@@ -179,6 +180,9 @@ def _layout_context() -> dict:
             for n in nations.values()
             for action in (Action.PROPOSE_RULES, Action.VOTE_ON_RULES)
         ),
+        # The custodians' delivery log: portal-wide, or for one's Nations' datasets.
+        "may_view_deliveries": allowed(Action.VIEW_DELIVERIES)
+        or any(allowed(Action.VIEW_DELIVERIES, n) for n in nations.values()),
     }
 
 

@@ -195,6 +195,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # who -> CSRF token
     invitation_id: int = 0  # a Red Cedar steward's invitation, revoked already
     proposal_id: int = 0  # an administrator's proposed rule change, withdrawn already
+    delivery_id: str = ""  # a notice to cedar-health's custodian, delivered already
 
 
 def _revoked_invitation(app) -> int:
@@ -220,6 +221,19 @@ def _withdrawn_proposal(app) -> int:
         admin = session.exec(select(User).where(User.email == WHO["admin"].email)).one()
         made = govern(session, admin, Propose("Coordinators read records", "", change))
         govern(session, admin, WithdrawProposal(made.id))
+        return made.id
+
+
+def _delivered_notice(app) -> str:
+    """A notice to the custodian of cedar-health (Red Cedar's data), delivered: the
+    coordinators and Red Cedar's people read it, and sending it again is refused (409)."""
+    from portal.notify.custodians import enqueue
+    from portal.notify.models import DeliveryStatus
+
+    with app.app_context(), session_scope() as session:
+        dataset = registry.get_dataset(session, "cedar-health")
+        made = enqueue(session, dataset.id, None, "access.started", {"dataset": "cedar-health"})
+        made.status = DeliveryStatus.DELIVERED
         return made.id
 
 
@@ -273,6 +287,7 @@ def world(migrated_template, tmp_path_factory) -> Iterator[World]:
         world = World(app, flow, _build_requests(flow), ids, Api(app))
         world.invitation_id = _revoked_invitation(app)
         world.proposal_id = _withdrawn_proposal(app)
+        world.delivery_id = _delivered_notice(app)
         # A record's PDF is its HTML handed to WeasyPrint: keep the HTML, which can be
         # read for what it shows (and is quicker to make).
         with pytest.MonkeyPatch.context() as patch:
@@ -504,6 +519,16 @@ def needs_two_factor(p: Person) -> bool:
     )
 
 
+def reads_deliveries(p: Person) -> bool:
+    """The log's readers: coordinators, and every Nation's stewards and representatives."""
+    return p.holds("coordinator") or bool(p.nations())
+
+
+def cedar_delivery(status: int) -> Rule:
+    """Red Cedar's dataset's notice: its people and the coordinators; 404 to others."""
+    return lambda p, c: status if p.holds("coordinator") or "red-cedar" in p.nations() else 404
+
+
 API_ROUTE = "api"  # an API route of the URL map: walked as its OpenAPI operation
 READ_RECORD = {"steward": 200, "representative": 200}
 
@@ -588,6 +613,7 @@ ROUTES: dict[str, Rule | str] = {
     "admin.datasets": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.jobs": signed_in(by_method(get=admin(200), post=admin(422))),
+    "admin.dataset_endpoint": signed_in(admin(422)),  # not an https:// address
     # The rules in words: every role reads them (read_rules); a version never recorded
     # is not found (number: the first version, and one that does not exist).
     "rules.in_force": signed_in(200),
@@ -599,6 +625,11 @@ ROUTES: dict[str, Rule | str] = {
     "proposals.new": signed_in(by_method(get=may_propose, post=proposes(422))),
     "proposals.vote": signed_in(cedar_answers),
     "proposals.withdraw": signed_in(proposes(409)),  # the administrator proposed it
+    # The custodians' delivery log (a delivered notice: sending it again is refused and
+    # flashed, back to its page).
+    "deliveries.index": signed_in(lambda p, c: 200 if reads_deliveries(p) else 403),
+    "deliveries.show": signed_in(cedar_delivery(200)),
+    "deliveries.retry": signed_in(cedar_delivery(302)),
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -637,6 +668,9 @@ ROUTES: dict[str, Rule | str] = {
             "api.get_proposal",
             "api.vote_on_proposal",
             "api.withdraw_proposal",
+            "api.list_deliveries",
+            "api.get_delivery",
+            "api.retry_delivery",
         ],
         API_ROUTE,
     ),
@@ -682,6 +716,11 @@ OPERATIONS: dict[str, Rule] = {
     # As on the pages: no obligation exists before access begins.
     f"POST {R}/actions/report_obligation": signed_in(lambda p, c: 404, anonymous=401),
     f"POST {R}/actions/assess_obligation": signed_in(lambda p, c: 404, anonymous=401),
+    "GET /api/v1/deliveries": signed_in(
+        lambda p, c: 200 if reads_deliveries(p) else 403, anonymous=401
+    ),
+    "GET /api/v1/deliveries/{delivery_id}": signed_in(cedar_delivery(200), anonymous=401),
+    "POST /api/v1/deliveries/{delivery_id}/retry": signed_in(cedar_delivery(409), anonymous=401),
     **{
         f"POST {R}/actions/{action}": signed_in(step(action, 422), anonymous=401)
         for action in (
@@ -738,6 +777,7 @@ PAGE_BODIES = {
     "admin.datasets": {"slug": "", "title": ""},
     "admin.dataset": {"title": "", "custodian": "Probe"},
     "admin.jobs": {"kind": "job", "item": ""},
+    "admin.dataset_endpoint": {"url": "ftp://custodian.example/", "intent": "save"},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
 }
@@ -792,6 +832,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
         "proposal_id": [(str(world.proposal_id), {})],
         "obligation_id": [("1", {})],
+        "delivery_id": [(world.delivery_id, {})],
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:
@@ -827,7 +868,8 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number", "proposal_id", "slug"}
+        known = {"ref", "number", "proposal_id", "slug", "delivery_id"}
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - known
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
             [path.replace("{number}", n) for n in RULES_VERSIONS] if "{number}" in path else [path]
@@ -835,6 +877,7 @@ def api_cases(world: World) -> Iterator[Case]:
         for state, filled in ((state, filled) for state in states for filled in numbered):
             concrete = filled.replace("{ref}", world.refs[state]) if state else filled
             concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
+            concrete = concrete.replace("{delivery_id}", world.delivery_id)
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             if "{slug}" in path:  # a Nation's own: each Nation in turn, named in the path

@@ -92,3 +92,14 @@ class RetryForm(FlaskForm):
         validators=[DataRequired("Say what to retry."), AnyOf(["job", "mail"], "job or mail")],
     )
     item = IntegerField("Which", validators=[DataRequired("Say which one to retry.")])
+
+
+class EndpointForm(FlaskForm):
+    """Where the dataset's custodian receives its signed notices (the service checks it)."""
+
+    url = StringField("Endpoint address (https://)")
+    intent = SelectField(
+        "What to do",
+        choices=options([("save", "Save"), ("rotate", "Make a new secret"), ("remove", "Remove")]),
+        default="save",
+    )

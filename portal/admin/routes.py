@@ -10,6 +10,7 @@ from portal.admin.forms import (
     PORTAL_ROLE_CHOICES,
     ActiveForm,
     DatasetForm,
+    EndpointForm,
     NationForm,
     NewDatasetForm,
     RetryForm,
@@ -29,7 +30,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.service import get_dataset, get_nation, nations_of
 from portal.requests.forms import options
 from portal.web import error_page, invitation_link, no_store, send_invitation
-from portal.workflow import administration, invitations
+from portal.workflow import administration, deliveries, invitations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -248,15 +249,7 @@ def dataset(dataset_slug: str):
     session = get_session()
     require(session, current_user, Action.MANAGE_REGISTRY)
     found = get_dataset(session, dataset_slug)
-    form = DatasetForm(
-        data={
-            "title": found.title,
-            "custodian": found.custodian,
-            "description": found.description,
-            "nations": [n.slug for n in nations_of(session, found)],
-        }
-    )
-    form.nations.choices = _nation_choices(session)
+    form = _dataset_form(session, found)
     if form.validate_on_submit():
         try:
             changed = administration.change_dataset(
@@ -273,8 +266,7 @@ def dataset(dataset_slug: str):
         else:
             flash("Dataset saved." if changed else "Nothing changed.", "success")
             return redirect(url_for("admin.dataset", dataset_slug=found.slug))
-    page = render_template("admin/dataset.html", form=form, dataset=found)
-    return page, _status(form)
+    return _dataset_page(session, found, form)
 
 
 # --- background jobs -------------------------------------------------------------------
@@ -317,3 +309,61 @@ def _run_again(name: str) -> None:
         from portal.jobs.worker import connect, enqueue
 
         after_commit(lambda: enqueue(connect(url), name))
+
+
+def _dataset_page(session: Session, found, form, endpoint_form=None, secret: str | None = None):
+    endpoint = deliveries.current_endpoint(session, found)
+    endpoint_form = endpoint_form or EndpointForm(
+        formdata=None, data={"url": endpoint.url if endpoint else ""}
+    )
+    page = render_template(
+        "admin/dataset.html",
+        form=form,
+        dataset=found,
+        endpoint=endpoint,
+        endpoint_form=endpoint_form,
+        secret=secret,
+    )
+    # A new secret is shown once: kept out of every cache.
+    return no_store(make_response(page, _status(form, endpoint_form)))
+
+
+@bp.route("/datasets/<dataset_slug>/endpoint", methods=["POST"])
+@login_required
+def dataset_endpoint(dataset_slug: str):
+    """The custodian's endpoint: save (a secret is made the first time), make a new
+    secret, or remove. A new secret appears on this answer only, never again."""
+    session = get_session()
+    require(session, current_user, Action.MANAGE_REGISTRY)
+    found = get_dataset(session, dataset_slug)
+    form = EndpointForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            if form.intent.data == "remove":
+                deliveries.remove_endpoint(session, current_user, found)
+                flash("Its custodian receives no more notices.", "success")
+                return redirect(url_for("admin.dataset", dataset_slug=found.slug))
+            rotate = form.intent.data == "rotate"
+            _endpoint, secret = deliveries.register_endpoint(
+                session, current_user, found, form.url.data or "", rotate
+            )
+        except ValidationError as error:
+            _errors_onto(form, error, "url")
+        else:
+            flash("The endpoint is saved.", "success")
+    return _dataset_page(session, found, _dataset_form(session, found, formdata=None), form, secret)
+
+
+def _dataset_form(session: Session, found, **kwargs) -> DatasetForm:
+    form = DatasetForm(
+        data={
+            "title": found.title,
+            "custodian": found.custodian,
+            "description": found.description,
+            "nations": [n.slug for n in nations_of(session, found)],
+        },
+        **kwargs,
+    )
+    form.nations.choices = _nation_choices(session)
+    return form

@@ -3,7 +3,17 @@ the OpenAPI document is generated from it (README.md, "API")."""
 
 from flask import Blueprint, current_app, request
 
-from portal.api import PREFIX, actions, nation_rules, openapi, problems, proposals, rules, views
+from portal.api import (
+    PREFIX,
+    actions,
+    deliveries,
+    nation_rules,
+    openapi,
+    problems,
+    proposals,
+    rules,
+    views,
+)
 from portal.api import bodies as b
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
@@ -184,6 +194,27 @@ ENDPOINTS += [
     Endpoint(
         "POST", f"{PROPOSAL}/withdraw", proposals.withdraw_proposal,
         "Withdraw a proposal (its proposer, while open)", proposals.ProposalOut, errors=(403, 409),
+    ),
+]  # fmt: skip
+
+# The signed notices to data custodians (portal/workflow/deliveries.py).
+DELIVERY = "/deliveries/{delivery_id}"
+ENDPOINTS += [
+    Endpoint(
+        "GET", "/deliveries", deliveries.list_deliveries,
+        "Notices to data custodians, newest first (coordinators: all; a Nation's people: "
+        "those about its datasets)", deliveries.DeliveryList, query=deliveries.DeliveryQuery,
+        errors=(403,),
+    ),
+    Endpoint(
+        "GET", DELIVERY, deliveries.get_delivery, "One notice and every attempt to deliver it",
+        deliveries.DeliveryOut,
+    ),
+    Endpoint(
+        "POST", f"{DELIVERY}/retry", deliveries.retry_delivery,
+        "Send a notice again: due at once, with a new day of attempts", deliveries.DeliveryOut,
+        errors=(403, 409),
+        description="409 once it was delivered. The job sends it (portal notices deliver).",
     ),
 ]  # fmt: skip
 

@@ -61,6 +61,7 @@ class EventType(enum.StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
     DATASET_CHANGED = "dataset.changed"
+    DELIVERY_RETRIED = "delivery.retried"
     INVITATION_SENT = "invitation.sent"
     INVITATION_ACCEPTED = "invitation.accepted"
     INVITATION_REVOKED = "invitation.revoked"
@@ -132,6 +133,7 @@ _WORDS = {
     EventType.USER_DEACTIVATED: "Login deactivated",
     EventType.USER_REACTIVATED: "Login reactivated",
     EventType.DATASET_CHANGED: "Dataset changed",
+    EventType.DELIVERY_RETRIED: "A notice to a data custodian sent again",
     EventType.INVITATION_SENT: "Invitation sent",
     EventType.INVITATION_ACCEPTED: "Invitation accepted",
     EventType.INVITATION_REVOKED: "Invitation revoked",

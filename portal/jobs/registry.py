@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlmodel import Session
 
+from portal.jobs.custodians import deliver_custodian_notices
 from portal.jobs.expiry import expire_due
 from portal.notify.service import deliver
 from portal.workflow.expiry_notices import send_expiry_notices
@@ -43,6 +44,11 @@ def _expiry_notices(session: Session, now: datetime) -> str:
     return f"{send_expiry_notices(session, now.date())} notice(s) queued"
 
 
+def _custodian_notices(session: Session, now: datetime) -> str:
+    counts = deliver_custodian_notices(session, now)
+    return ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+
+
 def _reminders(session: Session, now: datetime) -> str:
     return f"{send_reminders(session, now, current_app.config)} reminder(s) queued"
 
@@ -69,7 +75,12 @@ JOBS: dict[str, Job] = {
             timedelta(hours=6),
             "Remind whoever can act on a step that has waited too long",
         ),
-        # Add further jobs here (deliver custodian notices, obligations overdue): one row
-        # each, and both runners and the invariant-3 test pick them up.
+        Job(
+            "deliver_custodian_notices",
+            _custodian_notices,
+            timedelta(minutes=1),
+            "Send the data custodians the signed notices that are due",
+        ),
+        # A further job is one row here: both runners and the invariant-3 test pick it up.
     )
 }

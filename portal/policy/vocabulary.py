@@ -56,6 +56,10 @@ class Action(enum.StrEnum):
     REPORT_OBLIGATION = "report_obligation"
     ASSESS_OBLIGATION = "assess_obligation"
     WAIVE_OBLIGATION = "waive_obligation"
+    # The custodians' entitlement notices (portal/workflow/deliveries.py): read their
+    # delivery log (portal-wide, or for one Nation's datasets) and send one again.
+    VIEW_DELIVERIES = "view_deliveries"
+    RETRY_DELIVERY = "retry_delivery"
 
     @property
     def scope(self) -> Scope:
@@ -119,6 +123,8 @@ _PHRASES = {
     Action.REPORT_OBLIGATION: "report on the obligations of their requests",
     Action.ASSESS_OBLIGATION: "assess the obligations owed to it",
     Action.WAIVE_OBLIGATION: "waive an obligation owed to it",
+    Action.VIEW_DELIVERIES: "read the log of notices to data custodians",
+    Action.RETRY_DELIVERY: "send a notice to a data custodian again",
 }
 
 

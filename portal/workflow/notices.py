@@ -4,7 +4,9 @@ researcher hears every outcome; those who follow every request (the policy's ``v
 portal-wide: coordinators) hear how it ends, never a Nation's deliberations
 (invariant 9). Messages go to the outbox in the transition's own transaction.
 
-Handlers name the notice (ctx.tell); perform() calls the function of that name here."""
+Handlers name the notice (ctx.tell); perform() calls the function of that name here.
+When access starts or ends, the datasets' custodians are told too, by a signed notice
+(portal/workflow/custodian_notices.py), queued here in the same transaction."""
 
 from sqlmodel import Session
 
@@ -17,6 +19,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.workflow import messaging
+from portal.workflow.custodian_notices import tell_custodians
 from portal.workflow.offers import who_may
 
 
@@ -80,9 +83,13 @@ def withdrawn(session: Session, request: AccessRequest, reason: str) -> None:
     queue(session, _followers(session, request), "withdrawn", request, reason=reason)
 
 
-def revoked(session: Session, request: AccessRequest, nation: Nation, reason: str) -> None:
+def revoked(
+    session: Session, request: AccessRequest, nation: Nation, reason: str, was_active: bool = False
+) -> None:
     queue(session, _researcher(session, request), "revoked", request, nation=nation, reason=reason)
     queue(session, _followers(session, request), "revoked", request, nation=nation, reason="")
+    if was_active:  # before the last signature, no access had started: nothing to end
+        tell_custodians(session, request, "access.ended")
 
 
 def track_ended(session: Session, request: AccessRequest, nation: Nation) -> None:
@@ -104,10 +111,12 @@ def _everyone(session: Session, request: AccessRequest, nations: list[Nation]) -
 
 def active(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     queue(session, _everyone(session, request, nations), "active", request)
+    tell_custodians(session, request, "access.started")
 
 
 def expired(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     queue(session, _everyone(session, request, nations), "expired", request)
+    tell_custodians(session, request, "access.ended")
 
 
 def message_posted(session: Session, request: AccessRequest, thread: Thread, message) -> None:

@@ -125,13 +125,14 @@ def validate_revoke(ctx: Context, command: Revoke) -> None:
 
 def revoke(ctx: Context, command: Revoke) -> None:
     reason = command.reason.strip()
+    was_active = ctx.request.status == S.ACTIVE  # access had started: its custodians hear
     ctx.move_track(track_for(ctx.session, ctx.request, ctx.nation), TrackStatus.REVOKED)
     ctx.set_status(S.REVOKED)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.REVOKED)
     lifecycle.ends_now(ctx.session, ctx.request, date.today())  # return or destroy at once
     ctx.session.flush()
     ctx.event(EventType.REQUEST_REVOKED, [ctx.nation], reason=reason)
-    ctx.tell("revoked", nation=ctx.nation, reason=reason)
+    ctx.tell("revoked", nation=ctx.nation, reason=reason, was_active=was_active)
 
 
 def guard_expire(ctx: Context, command: Expire) -> BlockingRule | None:

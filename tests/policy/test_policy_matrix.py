@@ -18,18 +18,22 @@ MAY = {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
         "message_nation", "read_rules", "report_obligation",
     },
-    Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators", "read_rules"},
+    Role.COORDINATOR: {
+        "view", "screen", "view_dashboard", "message_coordinators", "read_rules",
+        "view_deliveries", "retry_delivery",
+    },
     Role.ADMIN: {
         "manage_registry", "manage_users", "invite", "read_rules", "propose_rules", "manage_jobs",
     },
     Role.STEWARD: {
         "view", "review", "view_record", "message_nation", "discuss", "read_rules",
-        "assess_obligation",
+        "assess_obligation", "view_deliveries", "retry_delivery",
     },
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
         "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
-        "vote_on_rules", "assess_obligation", "waive_obligation",
+        "vote_on_rules", "assess_obligation", "waive_obligation", "view_deliveries",
+        "retry_delivery",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"

@@ -1,0 +1,83 @@
+"""The entitlement notices to data custodians: what each says. Queued by
+portal/workflow/notices.py in the transition's transaction (access started, ended),
+one per dataset of the request whose custodian registered an endpoint.
+
+A notice says who has access to which dataset, under which request, for which term and
+on which conditions (the catalogue's codes; a Nation's own words as text). It never
+carries a Nation's deliberations (invariant 9): no reviews, comments, reasons or names
+of the Nations' people."""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.agreements import service as agreements
+from portal.agreements.parties import approving_nations
+from portal.auth.models import User
+from portal.notify.custodians import endpoint_of, enqueue
+from portal.registry.models import DatasetNation, Nation
+from portal.requests.models import AccessRequest
+from portal.requests.service import datasets_of
+from portal.reviews.models import Decision, Outcome
+
+CUSTOM = "custom"  # a Nation's own words in a decision: no code of the catalogue
+
+
+def _conditions(session: Session, request: AccessRequest, nation: Nation) -> list[dict[str, str]]:
+    """The conditions of the Nation's (latest) approval: codes, or text for its own words."""
+    decision = session.exec(
+        select(Decision)
+        .where(
+            Decision.request_id == request.id,
+            Decision.nation_id == nation.id,
+            Decision.outcome == Outcome.APPROVE,
+        )
+        .order_by(Decision.id.desc())
+    ).first()
+    if decision is None:
+        return []
+    return [
+        {"text": c.get("text", "")} if c.get("code") in (None, "", CUSTOM) else {"code": c["code"]}
+        for c in decision.conditions
+    ]
+
+
+def notice_data(session: Session, request: AccessRequest, dataset) -> dict[str, Any]:
+    """The body's ``data`` for one dataset of the request."""
+    researcher = session.get(User, request.researcher_id)
+    agreement = agreements.current(session, request)
+    holding = set(
+        session.exec(
+            select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
+        ).all()
+    )
+    return {
+        "request": {"ref": request.ref, "title": request.title, "status": request.status.value},
+        "researcher": {"name": researcher.name, "email": researcher.email},
+        "dataset": {"slug": dataset.slug, "title": dataset.title},
+        "term": {
+            "start": agreement.term_start.isoformat() if agreement else None,
+            "end": agreement.term_end.isoformat() if agreement else None,
+        },
+        "nations": [
+            {
+                "slug": nation.slug,
+                "name": nation.name,
+                "holds_data_in_dataset": nation.id in holding,
+                "conditions": _conditions(session, request, nation),
+            }
+            for nation in approving_nations(session, request)
+        ],
+    }
+
+
+def tell_custodians(session: Session, request: AccessRequest, event_type: str) -> int:
+    """Queue ``event_type`` for the custodian of every dataset of the request that has
+    an endpoint; how many were queued."""
+    queued = 0
+    for dataset in datasets_of(session, request):
+        if endpoint_of(session, dataset.id) is not None:
+            data = notice_data(session, request, dataset)
+            enqueue(session, dataset.id, request.id, event_type, data)
+            queued += 1
+    return queued
