@@ -671,6 +671,32 @@ CASES.update(
 )  # fmt: skip
 
 
+# --- the custodians' delivery log ----------------------------------------------------
+
+
+def _retries(who: str, nation: str | None) -> Observe:
+    """Resending a notice: what the enforcer answers (the log's own retry buttons and
+    the API's allowed_actions follow it: tests/test_custodian_notices.py)."""
+    return lambda env, ref: {"authorize": env.may(who, "retry_delivery", nation)}
+
+
+CASES.update(
+    {
+        f"p, {role}, *, {action}": (
+            admin_line(who, action, "/deliveries", nation)
+            if action == "view_deliveries"
+            else Case(_retries(who, nation))
+        )
+        for role, who, nation in (
+            ("coordinator", "coordinator", None),
+            ("steward", "cedar_steward1", "red-cedar"),
+            ("representative", "cedar_rep", "red-cedar"),
+        )
+        for action in ("view_deliveries", "retry_delivery")
+    }
+)
+
+
 # The rights every Nation keeps (REQUIRED_GRANTS): the checker refuses files without them.
 for _kept in (
     "p, steward, *, view",
