@@ -51,7 +51,9 @@ def test_inline_every_job_runs_at_its_interval_and_once_however_many_runners(app
     ran = [name for outcomes in first for name in outcomes]
     assert sorted(ran) == sorted(JOBS), "each job ran once, by one of the three runners"
     assert inline.run_due(app, now + timedelta(seconds=59)) == {}, "nothing is due yet"
-    assert list(inline.run_due(app, now + timedelta(minutes=1))) == ["deliver_mail"]
+    every_minute = sorted(n for n, job in JOBS.items() if job.interval == timedelta(minutes=1))
+    assert "deliver_mail" in every_minute and len(every_minute) < len(JOBS)
+    assert sorted(inline.run_due(app, now + timedelta(minutes=1))) == every_minute
     later = inline.run_due(app, now + timedelta(hours=6))
     assert sorted(later) == sorted(JOBS)
 
