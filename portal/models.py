@@ -21,6 +21,11 @@ from portal.auth.models import (
     User,
 )
 from portal.conversations.models import Channel, Message
+from portal.lifecycle.attestation_models import (
+    AccessEnding,
+    DestructionAcknowledgement,
+    DestructionAttestation,
+)
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -43,6 +48,7 @@ from portal.storage.models import StoredFile
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccessEnding",
     "AccessRequest",
     "Agreement",
     "AgreementSignature",
@@ -56,6 +62,8 @@ __all__ = [
     "Dataset",
     "DatasetNation",
     "Decision",
+    "DestructionAcknowledgement",
+    "DestructionAttestation",
     "Framework",
     "Invitation",
     "Message",

@@ -41,6 +41,7 @@ LAYERS = (
     "conversations",
     "reviews",
     "agreements",
+    "lifecycle",
     "policy",
     "workflow",
     "transparency",
@@ -141,7 +142,7 @@ def layer(module: str) -> str | None:
     top, last = parts[1], parts[-1]
     if top in ADAPTER_PACKAGES or (len(parts) == 3 and last in ADAPTER_MODULES):
         return "adapters"
-    if last == "models":
+    if last == "models" or last.endswith("_models"):  # a package's second set of tables
         return "data"
     if top in PACKAGES:
         return top
@@ -169,7 +170,7 @@ def unit(module: str) -> str:
         return "pages"
     if module == "portal.cli" or is_package_cli(module):
         return "cli"
-    if last == "models":
+    if last == "models" or last.endswith("_models"):
         return ".".join(parts[1:])
     return top
 

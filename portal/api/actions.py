@@ -11,6 +11,7 @@ from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session
+from portal.lifecycle import downloads
 from portal.policy.access import get_visible, require_agreement_reader
 from portal.workflow import Command, perform
 from portal.workflow import commands as c
@@ -25,6 +26,9 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.Sign: bodies.SignIn,
     c.Revoke: bodies.RevokeIn,
     c.Message: bodies.MessageIn,
+    c.Close: bodies.CloseIn,
+    c.AttestDestruction: bodies.AttestDestructionIn,
+    c.AcknowledgeDestruction: bodies.AcknowledgeDestructionIn,
 }
 
 
@@ -48,10 +52,20 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
     return handler
 
 
-def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
-    """The current agreement as a PDF (each download is an audit event)."""
+def _pdf(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
+    """A document of the agreement's readers, as a PDF (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
     require_agreement_reader(session, user, req)
-    filename, data = agreements.download(session, user, req)
+    filename, data = download(session, user, req)
     return data, {"Content-Disposition": f'inline; filename="{filename}"'}
+
+
+def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The current agreement."""
+    return _pdf(user, ref, agreements.download)
+
+
+def attestation_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The latest signed destruction attestation."""
+    return _pdf(user, ref, downloads.download)

@@ -40,6 +40,12 @@ class EventType(enum.StrEnum):
     AGREEMENT_DOWNLOADED = "agreement.downloaded"
     REQUEST_EXPIRED = "request.expired"
     MESSAGE_POSTED = "message.posted"
+    # The end (portal/workflow/ending.py): access ended early, attested, answered, closed.
+    REQUEST_ENDED = "request.ended"
+    DESTRUCTION_ATTESTED = "destruction.attested"
+    DESTRUCTION_ACKNOWLEDGED = "destruction.acknowledged"
+    ATTESTATION_DOWNLOADED = "attestation.downloaded"
+    REQUEST_CLOSED = "request.closed"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -108,6 +114,11 @@ _WORDS = {
     EventType.AGREEMENT_DOWNLOADED: "Agreement downloaded",
     EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
     EventType.MESSAGE_POSTED: "Message in a conversation",
+    EventType.REQUEST_ENDED: "Access ended early by the researcher: destruction attestation due",
+    EventType.DESTRUCTION_ATTESTED: "Destruction attested and signed by the researcher",
+    EventType.DESTRUCTION_ACKNOWLEDGED: "A Nation answered the destruction attestation",
+    EventType.ATTESTATION_DOWNLOADED: "Destruction attestation downloaded",
+    EventType.REQUEST_CLOSED: "Closed: every Nation acknowledged the destruction attestation",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -169,6 +180,9 @@ _AUDIENCE = {
     EventType.DECISION_APPROVED: Audience.SENT,
     EventType.DECISION_REFUSED: Audience.SENT,
     EventType.REQUEST_REVOKED: Audience.SENT,
+    # Whether a Nation acknowledged or asked for more, and why, is between it and the
+    # researcher (invariant 9); others read that a Nation answered.
+    EventType.DESTRUCTION_ACKNOWLEDGED: Audience.SENT,
     # A message's readers are its thread's (portal/transparency/privacy.py asks the
     # policy who reads the thread); a reader that does not ask keeps it to the Nations.
     EventType.MESSAGE_POSTED: Audience.INTERNAL,
@@ -184,5 +198,7 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.AGREEMENT_DOWNLOADED,
         EventType.NATION_RECORD_DOWNLOADED,
         EventType.MESSAGE_POSTED,
+        EventType.DESTRUCTION_ACKNOWLEDGED,
+        EventType.ATTESTATION_DOWNLOADED,
     }
 )

@@ -49,6 +49,11 @@ class Action(enum.StrEnum):
     # change set, in force once the member Nations approve.
     PROPOSE_RULES = "propose_rules"
     VOTE_ON_RULES = "vote_on_rules"
+    # The end of access (portal/workflow/ending.py): the researcher closes early and
+    # attests destruction; each Nation concerned acknowledges or asks for more.
+    CLOSE = "close"
+    ATTEST_DESTRUCTION = "attest_destruction"
+    ACKNOWLEDGE_DESTRUCTION = "acknowledge_destruction"
 
     @property
     def scope(self) -> Scope:
@@ -77,6 +82,7 @@ _SCOPES = {
     Action.MESSAGE_NATION: Scope.NATION,
     Action.DISCUSS: Scope.NATION,
     Action.VOTE_ON_RULES: Scope.NATION,
+    Action.ACKNOWLEDGE_DESTRUCTION: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -105,6 +111,9 @@ _PHRASES = {
     Action.READ_RULES: "read the rules in force and their history",
     Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
     Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
+    Action.CLOSE: "end their access early",
+    Action.ATTEST_DESTRUCTION: "attest the destruction of the data",
+    Action.ACKNOWLEDGE_DESTRUCTION: "acknowledge a destruction attestation for it",
 }
 
 
@@ -155,6 +164,8 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     # Held where it is asked: an administrator proposes portal-wide, a representative
     # for its own Nation (an administrator never speaks for a Nation).
     Action.PROPOSE_RULES: frozenset({Role.ADMIN, Role.REPRESENTATIVE}),
+    # Whether the data came back or was destroyed as agreed is the Nation's to say.
+    Action.ACKNOWLEDGE_DESTRUCTION: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never
@@ -170,6 +181,7 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
+    Action.ACKNOWLEDGE_DESTRUCTION: frozenset({NOT_OWN_REQUEST}),
 }
 
 # What a Nation's own people must always be able to do, in every Nation: no rule change,

@@ -25,6 +25,7 @@ class Nation(SQLModel, table=True):
         sa.CheckConstraint("min_approvals >= 0", name="min_approvals_not_negative"),
         sa.CheckConstraint("max_term_days IS NULL OR max_term_days >= 1", name="max_term_positive"),
         sa.CheckConstraint("small_cell_threshold >= 0", name="small_cell_not_negative"),
+        sa.CheckConstraint("attestation_due_days >= 1", name="attestation_due_positive"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,6 +42,8 @@ class Nation(SQLModel, table=True):
     max_term_days: int | None = Field(default=None)
     output_review_required: bool = Field(default=True)
     small_cell_threshold: int = Field(default=5)
+    # Days after access ends within which the researcher must attest destruction.
+    attestation_due_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

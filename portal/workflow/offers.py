@@ -32,6 +32,9 @@ PAST = {
     "message_coordinators": "discussed",
     "message_nation": "discussed",
     "discuss": "discussed",
+    "close": "closed early",
+    "attest_destruction": "attested",
+    "acknowledge_destruction": "acknowledged",
 }
 
 

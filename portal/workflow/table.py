@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, messaging, signing
+from portal.workflow import deciding, drafting, ending, messaging, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -41,6 +41,11 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.MESSAGE_COORDINATORS: messaging.OPEN_STATES,
     Action.MESSAGE_NATION: messaging.OPEN_STATES,
     Action.DISCUSS: messaging.OPEN_STATES,
+    # The end (workflow/ending.py): closing early from active; attesting and answering
+    # after any end, until every Nation acknowledged (closed).
+    Action.CLOSE: frozenset({S.ACTIVE}),
+    Action.ATTEST_DESTRUCTION: ending.ENDED_FROM,
+    Action.ACKNOWLEDGE_DESTRUCTION: ending.ENDED_FROM,
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -131,6 +136,20 @@ TRANSITIONS: dict[type[Command], Transition] = {
             prepare=messaging.prepare, validate=messaging.validate,
         ),
         Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
+        Transition(
+            c.Close, _fixed(Action.CLOSE), ending.close, guard=ending.guard_close,
+            validate=ending.validate_close, probe=c.Close(),
+        ),
+        Transition(
+            c.AttestDestruction, _fixed(Action.ATTEST_DESTRUCTION), ending.attest,
+            guard=ending.guard_attest, validate=ending.validate_attest,
+            probe=c.AttestDestruction(),
+        ),
+        Transition(
+            c.AcknowledgeDestruction, _fixed(Action.ACKNOWLEDGE_DESTRUCTION), ending.acknowledge,
+            NationArg.REQUIRED, guard=ending.guard_acknowledge,
+            validate=ending.validate_acknowledge, probe=c.AcknowledgeDestruction(),
+        ),
     )
 }  # fmt: skip
 
