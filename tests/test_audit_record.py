@@ -134,7 +134,8 @@ SERVICES = [
     (registered_nation, "nation.registered", ["new-nation"],
      {"slug": "new-nation", "profile": {"framework": "OCAP", "review_quorum": 2,
       "min_approvals": 1, "residency": ["CA"], "max_term_days": None,
-      "output_review_required": True, "small_cell_threshold": 5}}),
+      "output_review_required": True, "small_cell_threshold": 5,
+      "attestation_due_days": 30}}),
     (registered_dataset, "dataset.registered", ["blue-heron", "red-cedar"],
      {"slug": "new-data", "nations": ["blue-heron", "red-cedar"]}),
 ]  # fmt: skip

@@ -71,6 +71,9 @@ class NationOut(Out):
     max_term_days: int | None
     output_review_required: bool
     small_cell_threshold: int
+    attestation_due_days: int = Field(
+        description="Days after access ends within which the researcher attests destruction."
+    )
 
 
 class RuleConditionOut(Out):

@@ -165,6 +165,7 @@ def governance_profile(nation: Nation) -> dict[str, Any]:
         "max_term_days": nation.max_term_days,
         "output_review_required": nation.output_review_required,
         "small_cell_threshold": nation.small_cell_threshold,
+        "attestation_due_days": nation.attestation_due_days,
     }
 
 

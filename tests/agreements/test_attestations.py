@@ -258,3 +258,21 @@ def test_the_timeline_reads_the_end(app, flow, signed):
     with app.app_context(), session_scope() as session:
         kinds = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert kinds[-2:] == ["request.ended", "destruction.attested"]
+
+
+def test_the_nation_sets_its_days_to_attest_on_its_profile(app, flow):
+    from portal.workflow import profiles
+
+    with app.app_context(), session_scope() as session:
+        rep = flow.user(session, "cedar_rep")
+        cedar = registry.get_nation(session, "red-cedar")
+        assert cedar.attestation_due_days == 30
+        for wrong in (0, 366, "ten"):
+            with pytest.raises(ValidationError) as error:
+                profiles.update_profile(session, rep, cedar, attestation_due_days=wrong)
+            assert "attestation_due_days" in error.value.errors
+        changed = profiles.update_profile(session, rep, cedar, attestation_due_days=45)
+        assert changed == {"attestation_due_days": (30, 45)}
+        with pytest.raises(Forbidden):
+            steward = flow.user(session, "cedar_steward1")
+            profiles.update_profile(session, steward, cedar, attestation_due_days=10)
