@@ -52,9 +52,11 @@ class ProfileForm(FlaskForm):
         }
 
     def changes(self) -> dict:
-        kept = {} if self.attestation_due_days.data is None else {
-            "attestation_due_days": self.attestation_due_days.data
-        }
+        kept = (
+            {}
+            if self.attestation_due_days.data is None
+            else {"attestation_due_days": self.attestation_due_days.data}
+        )
         return kept | {
             "review_quorum": self.review_quorum.data,
             "min_approvals": self.min_approvals.data,
