@@ -236,6 +236,13 @@ class RequestOut(Out):
         description="The data-use agreement once one exists, else null; its rules_version "
         "is the version of the governance rules it was issued under."
     )
+    end: dict[str, Any] | None = Field(
+        default=None,
+        description="Once access ended (revoked, expired or closed early), else null: "
+        "reason, ended_at, attestation_due, each Nation's due_on, overdue and "
+        "acknowledged (its outcome and comment only for the researcher and its own "
+        "people), and the attestations made (the latest at attestation_pdf).",
+    )
 
 
 class EventOut(Out):
