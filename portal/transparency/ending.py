@@ -11,6 +11,8 @@ from sqlmodel import Session
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.lifecycle import attestations
+from portal.policy.service import authorize
+from portal.policy.vocabulary import Action
 from portal.requests.models import AccessRequest
 from portal.transparency.privacy import sight
 
@@ -53,3 +55,18 @@ def end_of_access(
             {"number": a.number, "sha256": a.sha256, "done_on": a.done_on.isoformat()} for a in made
         ],
     }
+
+
+def overdue_for(
+    session: Session, viewer: User, today: date | None = None
+) -> list[attestations.Overdue]:
+    """The overdue attestations flagged on ``viewer``'s home page: those owed to a
+    Nation whose record they read, and every one for who follows all requests (the
+    coordinators' dashboard). Never the researcher's own: they see theirs on the request."""
+    follows_all = authorize(session, viewer, Action.VIEW_DASHBOARD).allowed
+    found = []
+    for item in attestations.overdue_attestations(session, today or date.today()):
+        own = authorize(session, viewer, Action.VIEW_RECORD, nation=item.nation).allowed
+        if follows_all or own:
+            found.append(item)
+    return found

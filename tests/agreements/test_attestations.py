@@ -294,3 +294,25 @@ def test_the_request_page_shows_the_end_and_the_nations_answers_to_their_own(app
         text = client.get(f"/requests/{ref}").get_data(as_text=True)
         assert "Access ended: destruction attestation due" in text, who
         assert ("sentinel A9" in text) is reads, who
+
+
+def test_overdue_attestations_are_flagged_to_the_nation_and_the_coordinators(app, flow, signed):
+    from helpers import sign_in
+
+    ref = signed.ref
+    flow.perform("researcher", ref, c.Close())
+    with app.app_context(), session_scope() as session:  # ended 40 days ago
+        found = attestations.ending_of(session, request_of(session, ref))
+        found.ended_at = found.ended_at - timedelta(days=40)
+        session.add(found)
+    for email, flagged in (
+        ("coordinator@example.org", True),
+        ("rep.cedar@example.org", True),
+        ("s.heron@example.org", True),
+        ("other@example.org", False),
+        ("researcher@example.org", False),
+    ):
+        client = app.test_client()
+        sign_in(client, email)
+        text = client.get("/").get_data(as_text=True)
+        assert ("Destruction attestations overdue" in text) is flagged, email
