@@ -101,7 +101,7 @@ ACTION_SUMMARIES = {
     c.Close: (
         "End your access early (its researcher; active)",
         "Access ends at once; a destruction attestation is then due. The request stays "
-        "active (access_ended in the answer) until every Nation acknowledged it: closed.",
+        "active (its end says access ended) until every Nation acknowledged it: closed.",
     ),
     c.AttestDestruction: (
         "Attest what was destroyed or returned, signed (its researcher; re-enter your password)",
