@@ -22,6 +22,11 @@ from portal.auth.models import (
 )
 from portal.conversations.models import Channel, Message
 from portal.jobs.models import FailedJob, JobSchedule
+from portal.lifecycle.attestation_models import (
+    AccessEnding,
+    DestructionAcknowledgement,
+    DestructionAttestation,
+)
 from portal.lifecycle.models import Obligation
 from portal.notify.models import (
     CustodianDelivery,
@@ -52,6 +57,7 @@ from portal.storage.models import StoredFile
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccessEnding",
     "AccessRequest",
     "Agreement",
     "AgreementSignature",
@@ -68,6 +74,8 @@ __all__ = [
     "DatasetNation",
     "Decision",
     "DeliveryAttempt",
+    "DestructionAcknowledgement",
+    "DestructionAttestation",
     "ExpiryNotice",
     "FailedJob",
     "Framework",

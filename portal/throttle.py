@@ -86,10 +86,15 @@ DOORS: dict[str, list[tuple[str, Callable[[], str], bool]]] = {
         ("LIMIT_SIGNING_PER_ACCOUNT", _token_account, True),
         ("LIMIT_SIGNING_PER_ADDRESS", _address, True),
     ],
+    # Attesting destruction re-enters the password too, counted with signing.
+    "api.attest_destruction": [
+        ("LIMIT_SIGNING_PER_ACCOUNT", _token_account, True),
+        ("LIMIT_SIGNING_PER_ADDRESS", _address, True),
+    ],
     "agreements.verify": [("LIMIT_VERIFY_PER_ADDRESS", _address, False)],
 }
 # Each door shares its counts with the doors of the same scope (sign-in and its code).
-SCOPES = {"auth.sign_in_code": "auth.sign_in"}
+SCOPES = {"auth.sign_in_code": "auth.sign_in", "api.attest_destruction": "api.sign"}
 
 
 def init_app(app: Flask) -> None:

@@ -50,11 +50,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "sign": {"password": PASSWORD},
     "revoke": {"reason": "breach"},
     "message": {"body": "A question about the request."},
+    "attest_destruction": {
+        "what": "Every extract and derived table",
+        "method": "Secure erase of the project drive",
+        "done_on": "2026-01-15",
+        "done_by": "Robin Researcher (fictional)",
+        "password": PASSWORD,
+    },
+    "acknowledge_destruction": {"outcome": "acknowledged"},
 }
 KINDS = {
     kind.name: kind
-    for kind in (c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message)
-}
+    for kind in (
+        c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message,
+        c.Close, c.AttestDestruction, c.AcknowledgeDestruction,
+    )
+}  # fmt: skip
 
 
 def command(action: str, nation: str | None = None, **body: Any) -> Command:
@@ -116,6 +127,29 @@ class Flow:
         self.do("cedar_steward1", "review", ref, "red-cedar")
         self.do("cedar_steward2", "review", ref, "red-cedar")
         self.do("heron_steward", "review", ref, "blue-heron")
+        return ref
+
+    def active(self, **fields: Any) -> str:
+        """Every party signed: access is active."""
+        ref = self.approved(**fields)
+        for who, nation in (
+            ("researcher", None),
+            ("cedar_rep", "red-cedar"),
+            ("heron_rep", "blue-heron"),
+        ):
+            self.do(who, "sign", ref, nation)
+        return ref
+
+    def ended(self) -> str:
+        """Active, then closed early by the researcher: an attestation is due."""
+        ref = self.active()
+        self.do("researcher", "close", ref)
+        return ref
+
+    def attested(self) -> str:
+        """Closed early and attested: each Nation's answer is due."""
+        ref = self.ended()
+        self.do("researcher", "attest_destruction", ref)
         return ref
 
 

@@ -398,6 +398,14 @@ STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
     "decide": (its_representative, {SCREENING, UNDER_REVIEW, AWAITING}),
     "revoke": (its_representative, {AWAITING}),
     "sign": (party, {AWAITING}),
+    # The end: only after access (none of the four states); the researcher closes and
+    # attests, each Nation's own people answer for it.
+    "close": (owner, set()),
+    "attest_destruction": (owner, set()),
+    "acknowledge_destruction": (
+        lambda p, c: its_steward(p, c) or its_representative(p, c),
+        set(),
+    ),
     # The probe writes in the Nation's own discussion: its people, never the requesting side.
     "message": (
         lambda p, c: its_steward(p, c) or its_representative(p, c),
@@ -660,6 +668,10 @@ ROUTES: dict[str, Rule | str] = {
             "api.report_obligation",
             "api.assess_obligation",
             "api.agreement_pdf",
+            "api.close",
+            "api.attest_destruction",
+            "api.acknowledge_destruction",
+            "api.attestation_pdf",
             "api.get_rules",
             "api.list_rules_versions",
             "api.get_rules_version",
@@ -732,8 +744,13 @@ OPERATIONS: dict[str, Rule] = {
             "sign",
             "revoke",
             "message",
+            "close",
+            "attest_destruction",
+            "acknowledge_destruction",
         )
     },
+    # There is no attestation before access ends: none of the four states has one.
+    f"GET {R}/attestation.pdf": signed_in(lambda p, c: 404, anonymous=401),
 }
 
 # Probe bodies: the shape each route takes, with a value its own check refuses.
@@ -798,10 +815,25 @@ API_BODIES = {
     f"POST {R}/actions/message": {"channel": "internal", "body": ""},
     f"POST {R}/actions/report_obligation": {"obligation": 1, "text": ""},
     f"POST {R}/actions/assess_obligation": {"obligation": 1, "outcome": "met"},
+    f"POST {R}/actions/close": {"reason": "x" * 5001},
+    f"POST {R}/actions/attest_destruction": {
+        "what": "",
+        "method": "",
+        "done_on": "",
+        "done_by": "",
+        "password": "not it",
+    },
+    f"POST {R}/actions/acknowledge_destruction": {"outcome": "more_needed", "comment": ""},
     "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
     f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
-NATION_BODIES = {"review", "decide", "revoke", "message"}  # the API names the Nation in the body
+NATION_BODIES = {
+    "review",
+    "decide",
+    "revoke",
+    "message",
+    "acknowledge_destruction",
+}  # the API names the Nation in the body
 
 
 def _expected(rule: Rule, person: Person, case: Case) -> Expect:

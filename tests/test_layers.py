@@ -141,7 +141,9 @@ def layer(module: str) -> str | None:
     if module == "portal":  # the application factory: it registers every adapter
         return "adapters"
     top, last = parts[1], parts[-1]
-    if last == "models":  # wherever it stands (portal.jobs.models too): the data layer
+    # Wherever it stands (portal.jobs.models too), and a package's second set of tables
+    # (portal.lifecycle.attestation_models): the data layer.
+    if last == "models" or last.endswith("_models"):
         return "data"
     if top in ADAPTER_PACKAGES or (len(parts) == 3 and last in ADAPTER_MODULES):
         return "adapters"
@@ -171,7 +173,7 @@ def unit(module: str) -> str:
         return "pages"
     if module == "portal.cli" or is_package_cli(module):
         return "cli"
-    if last == "models":
+    if last == "models" or last.endswith("_models"):
         return ".".join(parts[1:])
     return top
 

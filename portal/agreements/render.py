@@ -160,7 +160,17 @@ def _styles() -> tuple[FontConfiguration, CSS]:
 
 def render_pdf(document: dict[str, Any], language: str) -> bytes:
     """The agreement in ``language``, as PDF bytes."""
-    html = render_html(document, language)
+    return _write_pdf(render_html(document, language))
+
+
+def render_template_pdf(template: str, document: dict[str, Any], language: str = "en") -> bytes:
+    """Another document of the portal's (a destruction attestation) printed like the
+    agreement: same fonts, stylesheet and filters, from ``templates/<template>``."""
+    html = environment(language).get_template(template).render(doc=document, lang=language)
+    return _write_pdf(html)
+
+
+def _write_pdf(html: str) -> bytes:
     # WeasyPrint's font configuration is not safe to share between threads at once.
     with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()

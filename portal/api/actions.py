@@ -11,6 +11,7 @@ from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session, reads_first, start_writing, writes
+from portal.lifecycle import downloads
 from portal.policy.access import get_visible, require_agreement_reader
 from portal.workflow import Command, perform, perform_ahead, works_ahead
 from portal.workflow import commands as c
@@ -27,6 +28,9 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.Message: bodies.MessageIn,
     c.ReportObligation: bodies.ReportObligationIn,
     c.AssessObligation: bodies.AssessObligationIn,
+    c.Close: bodies.CloseIn,
+    c.AttestDestruction: bodies.AttestDestructionIn,
+    c.AcknowledgeDestruction: bodies.AcknowledgeDestructionIn,
 }
 
 
@@ -53,11 +57,22 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
     return reads_first(handler) if works_ahead(kind) else handler
 
 
-@writes  # each download is an audit event
-def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
-    """The current agreement as a PDF (each download is an audit event)."""
+def _pdf(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
+    """A document of the agreement's readers, as a PDF (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
     require_agreement_reader(session, user, req)
-    filename, data = agreements.download(session, user, req)
+    filename, data = download(session, user, req)
     return data, {"Content-Disposition": f'inline; filename="{filename}"'}
+
+
+@writes  # each download is an audit event
+def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The current agreement."""
+    return _pdf(user, ref, agreements.download)
+
+
+@writes  # each download is an audit event
+def attestation_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The latest signed destruction attestation."""
+    return _pdf(user, ref, downloads.download)

@@ -168,6 +168,30 @@ class RevokeIn(Body):
     reason: Text
 
 
+class CloseIn(Body):
+    reason: Text = Field(default="", description="Why access ends early (optional).")
+
+
+class AttestDestructionIn(Body):
+    what: Text = Field(description="What was destroyed or returned.")
+    method: Text = Field(description="How it was destroyed or returned.")
+    done_on: Text = Field(description="When it was done: YYYY-MM-DD.", examples=["2027-01-15"])
+    done_by: Text = Field(description="By whom.")
+    password: Text = Field(description="Your password again: the attestation is signed.")
+
+
+class AcknowledgeDestructionIn(Body):
+    nation: Text = Field(
+        description="The slug of the Nation you answer for.", examples=["kestrel-river"]
+    )
+    outcome: Literal["acknowledged", "more_needed"]
+    comment: Text = Field(
+        default="",
+        description="Required with more_needed: what more the Nation needs (the researcher "
+        "and the Nation's own people read it).",
+    )
+
+
 class MessageIn(Body):
     channel: Channel = Field(
         description="The thread: coordinators (the researcher with the coordinators), "

@@ -15,6 +15,7 @@ from portal.registry.models import Dataset, Nation
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
+from portal.transparency.ending import end_of_access
 from portal.transparency.obligations import ShownObligation
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
@@ -147,6 +148,7 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         allowed_actions=[allowed(option) for option in view.options]
         + _messages(session, user, req),
         agreement=_agreement(session, req),
+        end=_end(session, user, req),
         obligations=[_obligation(shown) for shown in view.obligations],
     )
 
@@ -168,6 +170,13 @@ def _obligation(shown: ShownObligation) -> schemas.ObligationOut:
         assessment_comment=shown.comment,
         assessed_at=item.assessed_at,
     )
+
+
+def _end(session: Session, user: User, req: AccessRequest) -> dict | None:
+    found = end_of_access(session, user, req)
+    if found is not None and found["attestations"]:
+        found["attestation_pdf"] = f"{PREFIX}/requests/{req.ref}/attestation.pdf"
+    return found
 
 
 def _agreement(session: Session, req: AccessRequest) -> dict | None:

@@ -80,6 +80,9 @@ class NationOut(Out):
     remind_signature_days: int | None = Field(
         description="Days the agreement may wait for a signature before a reminder."
     )
+    attestation_due_days: int = Field(
+        description="Days after access ends within which the researcher attests destruction."
+    )
 
 
 class RuleConditionOut(Out):
@@ -273,6 +276,13 @@ class RequestOut(Out):
         description="Once access began: each Nation's conditions as obligations, those the "
         "caller may read (the researcher and each Nation's own people; coordinators and "
         "other Nations read none).",
+    )
+    end: dict[str, Any] | None = Field(
+        default=None,
+        description="Once access ended (revoked, expired or closed early), else null: "
+        "reason, ended_at, attestation_due, each Nation's due_on, overdue and "
+        "acknowledged (its outcome and comment only for the researcher and its own "
+        "people), and the attestations made (the latest at attestation_pdf).",
     )
 
 

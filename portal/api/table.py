@@ -23,6 +23,7 @@ from portal.workflow.table import TRANSITIONS
 REQUEST = "/requests/{ref}"
 NATION_RULES = "/nations/{slug}/rules"
 ACTION_ERRORS = (403, 409)
+THROTTLED = (c.Sign, c.AttestDestruction)
 
 
 def serve_openapi() -> dict:
@@ -125,12 +126,27 @@ ACTION_SUMMARIES = {
         "and representatives; waived: its representatives)",
         "It changes no decision and not the request's state.",
     ),
+    c.Close: (
+        "End your access early (its researcher; active)",
+        "Access ends at once; a destruction attestation is then due. The request stays "
+        "active (its end says access ended) until every Nation acknowledged it: closed.",
+    ),
+    c.AttestDestruction: (
+        "Attest what was destroyed or returned, signed (its researcher; re-enter your password)",
+        "Due after any end (revoked, expired, closed early). 422 names each missing or "
+        "wrong field; 409 while the last attestation waits for the Nations.",
+    ),
+    c.AcknowledgeDestruction: (
+        "Acknowledge the destruction attestation, or ask for more, for your Nation",
+        "When every Nation acknowledged, the request is closed. The comment is the "
+        "researcher's and your Nation's alone.",
+    ),
 }
 ENDPOINTS += [
     Endpoint(
         "POST", f"{REQUEST}/actions/{kind.name}", actions.action(kind),
         ACTION_SUMMARIES[kind][0], s.RequestOut, body=actions.BODIES[kind],
-        errors=ACTION_ERRORS + ((429,) if kind is c.Sign else ()),  # the throttled password
+        errors=ACTION_ERRORS + ((429,) if kind in THROTTLED else ()),  # the throttled password
         description=ACTION_SUMMARIES[kind][1],
     )
     for kind, transition in TRANSITIONS.items()
@@ -143,6 +159,12 @@ ENDPOINTS += [
         "The current data-use agreement (the parties, the request's Nations, coordinators)",
         None, media_type="application/pdf",
         description="404 until every Nation approved and the agreement exists.",
+    ),
+    Endpoint(
+        "GET", f"{REQUEST}/attestation.pdf", actions.attestation_pdf,
+        "The latest signed destruction attestation (whoever reads the agreement)",
+        None, media_type="application/pdf",
+        description="404 until the researcher attested the destruction of the data.",
     ),
 ]  # fmt: skip
 

@@ -43,6 +43,12 @@ class EventType(enum.StrEnum):
     REMINDER_SENT = "reminder.sent"
     OBLIGATION_REPORTED = "obligation.reported"
     OBLIGATION_ASSESSED = "obligation.assessed"
+    # The end (portal/workflow/ending.py): access ended early, attested, answered, closed.
+    REQUEST_ENDED = "request.ended"
+    DESTRUCTION_ATTESTED = "destruction.attested"
+    DESTRUCTION_ACKNOWLEDGED = "destruction.acknowledged"
+    ATTESTATION_DOWNLOADED = "attestation.downloaded"
+    REQUEST_CLOSED = "request.closed"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -115,6 +121,11 @@ _WORDS = {
     EventType.REMINDER_SENT: "A reminder went out: a step has waited long",
     EventType.OBLIGATION_REPORTED: "The researcher reported on an obligation",
     EventType.OBLIGATION_ASSESSED: "A Nation assessed an obligation",
+    EventType.REQUEST_ENDED: "Access ended early by the researcher: destruction attestation due",
+    EventType.DESTRUCTION_ATTESTED: "Destruction attested and signed by the researcher",
+    EventType.DESTRUCTION_ACKNOWLEDGED: "A Nation answered the destruction attestation",
+    EventType.ATTESTATION_DOWNLOADED: "Destruction attestation downloaded",
+    EventType.REQUEST_CLOSED: "Closed: every Nation acknowledged the destruction attestation",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -181,6 +192,9 @@ _AUDIENCE = {
     # its own: the researcher reads the outcome on the request page (invariant 9).
     EventType.OBLIGATION_REPORTED: Audience.SENT,
     EventType.OBLIGATION_ASSESSED: Audience.INTERNAL,
+    # Whether a Nation acknowledged or asked for more, and why, is between it and the
+    # researcher (invariant 9); others read that a Nation answered.
+    EventType.DESTRUCTION_ACKNOWLEDGED: Audience.SENT,
     # A message's readers are its thread's (portal/transparency/privacy.py asks the
     # policy who reads the thread); a reader that does not ask keeps it to the Nations.
     EventType.MESSAGE_POSTED: Audience.INTERNAL,
@@ -197,5 +211,7 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.NATION_RECORD_DOWNLOADED,
         EventType.MESSAGE_POSTED,
         EventType.OBLIGATION_ASSESSED,
+        EventType.DESTRUCTION_ACKNOWLEDGED,
+        EventType.ATTESTATION_DOWNLOADED,
     }
 )

@@ -7,7 +7,7 @@ from portal.db import get_session
 from portal.policy.access import visible_requests
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
-from portal.transparency.obligations import overdue_for
+from portal.transparency import ending, obligations
 from portal.workflow.queues import queues_for, stalled_for
 
 bp = Blueprint("main", __name__)
@@ -22,7 +22,8 @@ def home():
         "main/home.html",
         queues=queues_for(session, current_user),
         stalled=stalled_for(session, current_user),
-        overdue=overdue_for(session, current_user),
+        overdue=obligations.overdue_for(session, current_user),
+        overdue_attestations=ending.overdue_for(session, current_user),
         may_create=authorize(session, current_user, Action.CREATE).allowed,
         requests=visible_requests(session, current_user),
     )

@@ -60,6 +60,11 @@ class Action(enum.StrEnum):
     # delivery log (portal-wide, or for one Nation's datasets) and send one again.
     VIEW_DELIVERIES = "view_deliveries"
     RETRY_DELIVERY = "retry_delivery"
+    # The end of access (portal/workflow/ending.py): the researcher closes early and
+    # attests destruction; each Nation concerned acknowledges or asks for more.
+    CLOSE = "close"
+    ATTEST_DESTRUCTION = "attest_destruction"
+    ACKNOWLEDGE_DESTRUCTION = "acknowledge_destruction"
 
     @property
     def scope(self) -> Scope:
@@ -91,6 +96,7 @@ _SCOPES = {
     Action.VOTE_ON_RULES: Scope.NATION,
     Action.ASSESS_OBLIGATION: Scope.NATION,
     Action.WAIVE_OBLIGATION: Scope.NATION,
+    Action.ACKNOWLEDGE_DESTRUCTION: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -125,6 +131,9 @@ _PHRASES = {
     Action.WAIVE_OBLIGATION: "waive an obligation owed to it",
     Action.VIEW_DELIVERIES: "read the log of notices to data custodians",
     Action.RETRY_DELIVERY: "send a notice to a data custodian again",
+    Action.CLOSE: "end their access early",
+    Action.ATTEST_DESTRUCTION: "attest the destruction of the data",
+    Action.ACKNOWLEDGE_DESTRUCTION: "acknowledge a destruction attestation for it",
 }
 
 
@@ -179,6 +188,8 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     # its own deliberation, invariant 9); letting an obligation go is deciding for it.
     Action.ASSESS_OBLIGATION: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     Action.WAIVE_OBLIGATION: frozenset({Role.REPRESENTATIVE}),
+    # Whether the data came back or was destroyed as agreed is the Nation's to say.
+    Action.ACKNOWLEDGE_DESTRUCTION: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never
@@ -194,6 +205,7 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
+    Action.ACKNOWLEDGE_DESTRUCTION: frozenset({NOT_OWN_REQUEST}),
 }
 
 # What a Nation's own people must always be able to do, in every Nation: no rule change,

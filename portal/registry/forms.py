@@ -48,6 +48,11 @@ class ProfileForm(FlaskForm):
     small_cell_threshold = _whole_number(
         "Small-cell threshold", "Give the small-cell threshold as a whole number."
     )
+    attestation_due_days = _whole_number(
+        "Days after access ends to attest the data's destruction",
+        "Give the days to attest destruction as a whole number.",
+        required=False,  # left out or empty: unchanged
+    )
 
     @staticmethod
     def data_of(nation: Nation) -> dict:
@@ -59,10 +64,16 @@ class ProfileForm(FlaskForm):
             "output_review_required": nation.output_review_required,
             "small_cell_threshold": nation.small_cell_threshold,
             **{name: getattr(nation, name) for name in REMINDER_FIELDS},
+            "attestation_due_days": nation.attestation_due_days,
         }
 
     def changes(self) -> dict:
-        return {
+        kept = (
+            {}
+            if self.attestation_due_days.data is None
+            else {"attestation_due_days": self.attestation_due_days.data}
+        )
+        return kept | {
             "review_quorum": self.review_quorum.data,
             "min_approvals": self.min_approvals.data,
             "residency": [code for code in re.split(r"[\s,]+", self.residency.data or "") if code],

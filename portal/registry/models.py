@@ -33,6 +33,7 @@ class Nation(SQLModel, table=True):
             sa.CheckConstraint(f"{days} IS NULL OR {days} >= 1", name=f"{days}_positive")
             for days in REMINDER_FIELDS
         ),
+        sa.CheckConstraint("attestation_due_days >= 1", name="attestation_due_positive"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +56,8 @@ class Nation(SQLModel, table=True):
     remind_review_days: int | None = Field(default=14)
     remind_decision_days: int | None = Field(default=14)
     remind_signature_days: int | None = Field(default=14)
+    # Days after access ends within which the researcher must attest destruction.
+    attestation_due_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -10,6 +10,7 @@ from portal.requests import fields as request_fields
 from portal.requests import service
 from portal.requests.forms import HINTS, DraftForm, options
 from portal.requests.models import AccessRequest
+from portal.transparency.ending import end_of_access
 from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
 from portal.transparency.reasons import reasons
@@ -124,8 +125,12 @@ def _after_save(req: AccessRequest):
 @login_required
 def show(ref: str):
     req = load(ref)
+    session = get_session()
     return render_template(
-        "requests/show.html", req=req, view=overview(get_session(), current_user, req)
+        "requests/show.html",
+        req=req,
+        view=overview(session, current_user, req),
+        end=end_of_access(session, current_user, req),
     )
 
 

@@ -139,3 +139,35 @@ class AssessObligation(Command):
     outcome: str = ""  # met | not_met | waived
     comment: str = ""
     tell_researcher: bool = False
+
+
+@dataclass(frozen=True)
+class Close(Command):
+    """The researcher ends their access early; a destruction attestation is then due."""
+
+    name = "close"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AttestDestruction(Command):
+    """The researcher states what was destroyed or returned, how, when (``done_on``,
+    YYYY-MM-DD) and by whom, and signs it, re-entering the password."""
+
+    name = "attest_destruction"
+    what: str = ""
+    method: str = ""
+    done_on: str = ""
+    done_by: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class AcknowledgeDestruction(Command):
+    """A Nation's answer to the latest attestation: acknowledged, or more_needed (with
+    what more it needs, which only the researcher and the Nation's people read)."""
+
+    name = "acknowledge_destruction"
+    nation: str | None = None
+    outcome: str = ""  # acknowledged | more_needed
+    comment: str = ""

@@ -129,3 +129,30 @@ def message_posted(session: Session, request: AccessRequest, thread: Thread, mes
     queue(
         session, readers, "message_posted", request, thread=thread, title=title, author=writer.name
     )
+
+
+# The end (workflow/ending.py). Custodian notices (access.destroyed) hook in at ``closed``.
+def access_ended(session: Session, request: AccessRequest, nations: list[Nation], ending) -> None:
+    queue(session, _everyone(session, request, nations), "access_ended", request)
+
+
+def destruction_attested(
+    session: Session, request: AccessRequest, nations: list[Nation], attestation
+) -> None:
+    for nation in nations:
+        answerers = who_may(session, request, "acknowledge_destruction", nation)
+        queue(session, answerers, "to_acknowledge", request, nation=nation)
+
+
+def destruction_answered(
+    session: Session, request: AccessRequest, nation: Nation, outcome: str, comment: str
+) -> None:
+    """The researcher reads the Nation's answer and comment; no one else (invariant 9)."""
+    queue(
+        session, _researcher(session, request), "destruction_answered", request,
+        nation=nation, outcome=outcome, comment=comment,
+    )  # fmt: skip
+
+
+def closed(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
+    queue(session, _everyone(session, request, nations), "closed", request)

@@ -36,6 +36,9 @@ PAST = {
     "report_obligation": "reported on",
     "assess_obligation": "assessed",
     "waive_obligation": "waived",
+    "close": "closed early",
+    "attest_destruction": "attested",
+    "acknowledge_destruction": "acknowledged",
 }
 
 

@@ -31,8 +31,10 @@ PROFILE_FIELDS = (
     "output_review_required",
     "small_cell_threshold",
     *REMINDER_FIELDS,
+    "attestation_due_days",
 )
-_WHOLE_NUMBERS = ("review_quorum", "min_approvals", "small_cell_threshold")
+_WHOLE_NUMBERS = ("review_quorum", "min_approvals", "small_cell_threshold", "attestation_due_days")
+MAX_ATTESTATION_DAYS = 365
 
 
 def _check_types(changes: dict[str, Any]) -> dict[str, str]:
@@ -83,6 +85,10 @@ def update_profile(
         merged["max_term_days"],
         merged["small_cell_threshold"],
     )
+    if not 1 <= merged["attestation_due_days"] <= MAX_ATTESTATION_DAYS:
+        errors["attestation_due_days"] = (
+            f"The days to attest destruction must be between 1 and {MAX_ATTESTATION_DAYS}."
+        )
     if errors:
         raise ValidationError(errors)
     changed = {

@@ -17,6 +17,7 @@ from portal.agreements.models import Agreement, AgreementStatus
 from portal.audit.events import EventType
 from portal.auth.passwords import verify_password
 from portal.errors import BlockingRule, Forbidden, ValidationError
+from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
@@ -126,6 +127,8 @@ def validate_revoke(ctx: Context, command: Revoke) -> None:
 def revoke(ctx: Context, command: Revoke) -> None:
     reason = command.reason.strip()
     was_active = ctx.request.status == S.ACTIVE  # access had started: its custodians hear
+    if ctx.request.status is S.ACTIVE:  # data was released: its destruction is now due
+        attestations.record_ending(ctx.session, ctx.request, "revoked")
     ctx.move_track(track_for(ctx.session, ctx.request, ctx.nation), TrackStatus.REVOKED)
     ctx.set_status(S.REVOKED)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.REVOKED)
@@ -149,6 +152,7 @@ def guard_expire(ctx: Context, command: Expire) -> BlockingRule | None:
 def expire(ctx: Context, command: Expire) -> None:
     agreement = ctx.extra["agreement"]
     ctx.set_status(S.EXPIRED)
+    attestations.record_ending(ctx.session, ctx.request, "expired")
     agreements.mark(ctx.session, ctx.request, AgreementStatus.EXPIRED)
     nations = parties.approving_nations(ctx.session, ctx.request)
     ctx.event(EventType.REQUEST_EXPIRED, nations, term_end=str(agreement.term_end))

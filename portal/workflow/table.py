@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, messaging, obligations, signing
+from portal.workflow import deciding, drafting, ending, messaging, obligations, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -45,6 +45,11 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.REPORT_OBLIGATION: obligations.BINDING,
     Action.ASSESS_OBLIGATION: obligations.BINDING,
     Action.WAIVE_OBLIGATION: obligations.BINDING,
+    # The end (workflow/ending.py): closing early from active; attesting and answering
+    # after any end, until every Nation acknowledged (closed).
+    Action.CLOSE: frozenset({S.ACTIVE}),
+    Action.ATTEST_DESTRUCTION: ending.ENDED_FROM,
+    Action.ACKNOWLEDGE_DESTRUCTION: ending.ENDED_FROM,
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -152,6 +157,20 @@ TRANSITIONS: dict[type[Command], Transition] = {
             fallback=c.AssessObligation(outcome="waived"),
         ),
         Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
+        Transition(
+            c.Close, _fixed(Action.CLOSE), ending.close, guard=ending.guard_close,
+            validate=ending.validate_close, probe=c.Close(),
+        ),
+        Transition(
+            c.AttestDestruction, _fixed(Action.ATTEST_DESTRUCTION), ending.attest,
+            guard=ending.guard_attest, validate=ending.validate_attest,
+            probe=c.AttestDestruction(),
+        ),
+        Transition(
+            c.AcknowledgeDestruction, _fixed(Action.ACKNOWLEDGE_DESTRUCTION), ending.acknowledge,
+            NationArg.REQUIRED, guard=ending.guard_acknowledge,
+            validate=ending.validate_acknowledge, probe=c.AcknowledgeDestruction(),
+        ),
     )
 }  # fmt: skip
 

@@ -341,6 +341,18 @@ def _revoke(env: Env, ref: str) -> dict[str, Any]:
     }
 
 
+def _ends(who: str, action: str, nation: str | None = None) -> Observe:
+    """For the end's lines: the API offers the step, and perform() takes it."""
+
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        return {
+            "allowed": env.offers(who, ref, action, nation),
+            "acts": env.acts(who, ref, action, nation),
+        }
+
+    return observe
+
+
 def _nav(path: str) -> Callable[[str], Observe]:
     def for_who(who: str) -> Observe:
         def observe(env: Env, ref) -> dict[str, Any]:
@@ -427,6 +439,26 @@ def _second_review(flow, ref: str) -> None:
 
 
 CASES: dict[str, Case] = {
+    "p, researcher, *, close": Case(
+        _ends("researcher", "close"),
+        prepare=lambda flow: flow.active(),
+        absent={"acts": "Forbidden"},
+    ),
+    "p, researcher, *, attest_destruction": Case(
+        _ends("researcher", "attest_destruction"),
+        prepare=lambda flow: flow.ended(),
+        absent={"acts": "Forbidden"},
+    ),
+    "p, steward, *, acknowledge_destruction": Case(
+        _ends("cedar_steward1", "acknowledge_destruction", "red-cedar"),
+        prepare=lambda flow: flow.attested(),
+        absent={"acts": "Forbidden"},
+    ),
+    "p, representative, *, acknowledge_destruction": Case(
+        _ends("cedar_rep", "acknowledge_destruction", "red-cedar"),
+        prepare=lambda flow: flow.attested(),
+        absent={"acts": "Forbidden"},
+    ),
     "p, researcher, *, view": Case(
         _researcher_view, prepare=submitted, absent={"acts": "NotFound"}
     ),

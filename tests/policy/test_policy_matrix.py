@@ -16,24 +16,25 @@ from portal.registry.service import get_nation
 MAY = {
     Role.RESEARCHER: {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
-        "message_nation", "read_rules", "report_obligation",
+        "message_nation", "read_rules", "report_obligation", "close",
+        "attest_destruction",
     },
     Role.COORDINATOR: {
         "view", "screen", "view_dashboard", "message_coordinators", "read_rules",
-        "view_deliveries", "retry_delivery",
+        "view_deliveries", "retry_delivery", "acknowledge_destruction",
     },
     Role.ADMIN: {
         "manage_registry", "manage_users", "invite", "read_rules", "propose_rules", "manage_jobs",
     },
     Role.STEWARD: {
         "view", "review", "view_record", "message_nation", "discuss", "read_rules",
-        "assess_obligation", "view_deliveries", "retry_delivery",
+        "assess_obligation", "view_deliveries", "retry_delivery", "acknowledge_destruction",
     },
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
         "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
         "vote_on_rules", "assess_obligation", "waive_obligation", "view_deliveries",
-        "retry_delivery",
+        "retry_delivery", "acknowledge_destruction",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"

@@ -1,0 +1,218 @@
+"""The end of access: when it ended, the researcher's signed destruction attestations
+and each Nation's answer. Flush, never commit; no Flask. The workflow (workflow/ending.py)
+checks who may and when, then calls these.
+
+An attestation is due from the moment access ends (``AccessEnding``), by the end plus
+each Nation's ``attestation_due_days``. The Nations concerned are the agreement's
+(``approving_nations``: a revoking Nation stays one). A Nation's acknowledgement stands;
+a Nation that asked for more answers the researcher's next attestation.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.agreements import render, signing
+from portal.agreements import service as agreements
+from portal.agreements.parties import RESEARCHER, Party, approving_nations
+from portal.auth.models import User
+from portal.errors import ServiceError
+from portal.lifecycle.attestation_models import (
+    AccessEnding,
+    DestructionAcknowledgement,
+    DestructionAttestation,
+)
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.storage import service as storage
+
+PDF = "application/pdf"
+TEMPLATE = "lifecycle/attestation.html"
+END_WORDS = {
+    "revoked": "a Nation revoked it",
+    "expired": "the agreement's term ended",
+    "closed_early": "the researcher closed it early",
+}
+
+
+def ending_of(session: Session, request: AccessRequest) -> AccessEnding | None:
+    return session.exec(select(AccessEnding).where(AccessEnding.request_id == request.id)).first()
+
+
+def record_ending(session: Session, request: AccessRequest, reason: str) -> AccessEnding:
+    """Access ended now (the first end counts: a later revocation or expiry of a request
+    closed early keeps the date the attestation was first due from)."""
+    found = ending_of(session, request)
+    if found is None:
+        found = AccessEnding(request_id=request.id, reason=reason)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def attestations_of(session: Session, request: AccessRequest) -> list[DestructionAttestation]:
+    query = select(DestructionAttestation).where(DestructionAttestation.request_id == request.id)
+    return list(session.exec(query.order_by(DestructionAttestation.number)))
+
+
+def latest(session: Session, request: AccessRequest) -> DestructionAttestation | None:
+    found = attestations_of(session, request)
+    return found[-1] if found else None
+
+
+def answers_of(session: Session, request: AccessRequest) -> list[DestructionAcknowledgement]:
+    """Every Nation's answers on this request, oldest first."""
+    return list(
+        session.exec(
+            select(DestructionAcknowledgement)
+            .join(DestructionAttestation)
+            .where(DestructionAttestation.request_id == request.id)
+            .order_by(DestructionAcknowledgement.id)
+        )
+    )
+
+
+def last_answers(session: Session, request: AccessRequest) -> dict[int, DestructionAcknowledgement]:
+    """Each Nation's latest answer, by Nation id."""
+    return {answer.nation_id: answer for answer in answers_of(session, request)}
+
+
+def acknowledged_by_all(session: Session, request: AccessRequest) -> bool:
+    answers = last_answers(session, request)
+    return all(
+        n.id in answers and answers[n.id].outcome == "acknowledged"
+        for n in approving_nations(session, request)
+    )
+
+
+def attestation_awaited(session: Session, request: AccessRequest) -> bool:
+    """Whether the researcher owes an attestation now: access ended, and none was made
+    yet or a Nation asked for more since the latest."""
+    if request.status is RequestStatus.CLOSED or ending_of(session, request) is None:
+        return False
+    newest = latest(session, request)
+    if newest is None:
+        return True
+    answers = last_answers(session, request).values()
+    return any(a.outcome == "more_needed" and a.attestation_id == newest.id for a in answers)
+
+
+def awaiting_answer(
+    session: Session, request: AccessRequest, nation: Nation
+) -> DestructionAttestation | None:
+    """The attestation ``nation`` has to answer: the latest, unless it acknowledged one
+    already or answered this one."""
+    newest = latest(session, request)
+    if newest is None or request.status is RequestStatus.CLOSED:
+        return None
+    if nation.id not in {n.id for n in approving_nations(session, request)}:
+        return None
+    mine = last_answers(session, request).get(nation.id)
+    if mine is not None and (mine.outcome == "acknowledged" or mine.attestation_id == newest.id):
+        return None
+    return newest
+
+
+def due_on(ending: AccessEnding, nation: Nation) -> date:
+    return ending.ended_at.date() + timedelta(days=nation.attestation_due_days)
+
+
+def make(
+    session: Session, user: User, request: AccessRequest, fields: dict[str, Any]
+) -> DestructionAttestation:
+    """Print the attestation, sign it with the researcher's credential (as an agreement
+    signature) and keep it in the shared storage. The caller checked who and when."""
+    ending = ending_of(session, request)
+    number = len(attestations_of(session, request)) + 1
+    doc = {
+        **fields,
+        "ref": request.ref,
+        "title": request.title,
+        "number": number,
+        "made_on": date.today(),
+        "ended_on": ending.ended_at.date(),
+        "end_words": END_WORDS[ending.reason],
+        "nations": [n.name for n in approving_nations(session, request)],
+        "researcher": user,
+    }
+    pdf = render.render_template_pdf(TEMPLATE, doc)
+    credential, row = agreements.credential_for(session, user, Party(RESEARCHER, None))
+    signed = signing.sign(
+        pdf,
+        "Researcher",
+        credential,
+        reason=f"Destruction attestation {request.ref} ({number})",
+        name=user.name,
+    )
+    attestation = DestructionAttestation(
+        request_id=request.id,
+        number=number,
+        signer_id=user.id,
+        credential_id=row.id,
+        sha256=storage.put(session, signed, PDF),
+        **fields,
+    )
+    session.add(attestation)
+    session.flush()
+    return attestation
+
+
+def stored_pdf(session: Session, attestation: DestructionAttestation) -> bytes:
+    try:
+        return storage.get(session, attestation.sha256)
+    except ServiceError as error:
+        raise ServiceError(f"The attestation's file cannot be used: {error.message}") from None
+
+
+def answer(
+    session: Session,
+    user: User,
+    attestation: DestructionAttestation,
+    nation: Nation,
+    outcome: str,
+    comment: str,
+) -> DestructionAcknowledgement:
+    row = DestructionAcknowledgement(
+        attestation_id=attestation.id,
+        nation_id=nation.id,
+        outcome=outcome,
+        comment=comment,
+        by_id=user.id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An attestation a Nation still waits for past its due date."""
+
+    ref: str
+    request_id: int
+    nation: Nation
+    due_on: date
+
+
+def overdue_attestations(session: Session, today: date) -> list[Overdue]:
+    """Every (request, Nation) whose attestation is past due: access ended more than
+    the Nation's days ago and the researcher owes one (none yet, or more asked for).
+    For the periodic reminders and the home pages; nothing here sends anything."""
+    rows = session.exec(
+        select(AccessRequest, AccessEnding)
+        .join(AccessEnding, AccessEnding.request_id == AccessRequest.id)
+        .where(AccessRequest.status != RequestStatus.CLOSED)
+        .order_by(AccessEnding.ended_at, AccessRequest.id)
+    ).all()
+    found = []
+    for request, ending in rows:
+        if not attestation_awaited(session, request):
+            continue
+        answers = last_answers(session, request)
+        for nation in approving_nations(session, request):
+            done = nation.id in answers and answers[nation.id].outcome == "acknowledged"
+            if not done and due_on(ending, nation) < today:
+                found.append(Overdue(request.ref, request.id, nation, due_on(ending, nation)))
+    return found
