@@ -21,7 +21,7 @@ MAY = {
     },
     Role.COORDINATOR: {
         "view", "screen", "view_dashboard", "message_coordinators", "read_rules",
-        "view_deliveries", "retry_delivery", "acknowledge_destruction",
+        "view_deliveries", "retry_delivery",
     },
     Role.ADMIN: {
         "manage_registry", "manage_users", "invite", "read_rules", "propose_rules", "manage_jobs",
