@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.cli import register_commands
     from portal.conversations import routes as conversation_routes
     from portal.main import routes as main_routes
+    from portal.outputs import routes as output_routes
     from portal.policy import web as policy_web
     from portal.proposals import routes as proposal_routes
     from portal.registry import routes as registry_routes
@@ -59,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(transparency_routes.bp)
     app.register_blueprint(rules_routes.bp)
     app.register_blueprint(proposal_routes.bp)
+    app.register_blueprint(output_routes.bp)
     throttle.init_app(app)  # wraps views of the blueprints above
     register_commands(app)
     return app

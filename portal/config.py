@@ -85,6 +85,8 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": _whole_number("PORTAL_TRUSTED_PROXIES", 0),
         "METRICS_TOKEN": os.environ.get("PORTAL_METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
+        # The largest output a researcher may submit for review before publication.
+        "OUTPUT_MAX_BYTES": _whole_number("PORTAL_OUTPUT_MAX_BYTES", 10 * 1024 * 1024),
     }
 
 

@@ -21,6 +21,12 @@ from portal.auth.models import (
     User,
 )
 from portal.conversations.models import Channel, Message
+from portal.lifecycle.outputs.models import (
+    OutputDecision,
+    OutputReview,
+    OutputTrack,
+    ResearchOutput,
+)
 from portal.notify.models import OutboxMessage
 from portal.policy.models import PolicyRule, PolicyVersion
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
@@ -62,6 +68,9 @@ __all__ = [
     "NationTrack",
     "OutboxMessage",
     "Outcome",
+    "OutputDecision",
+    "OutputReview",
+    "OutputTrack",
     "PasswordResetToken",
     "PolicyRule",
     "PolicyVersion",
@@ -70,6 +79,7 @@ __all__ = [
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",
+    "ResearchOutput",
     "Review",
     "Role",
     "RoleMembership",

@@ -50,10 +50,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "sign": {"password": PASSWORD},
     "revoke": {"reason": "breach"},
     "message": {"body": "A question about the request."},
+    "review_output": {"recommendation": "approve"},
+    "decide_output": {"outcome": "approve"},
 }
 KINDS = {
     kind.name: kind
-    for kind in (c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message)
+    for kind in (
+        *(c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message),
+        *(c.SubmitOutput, c.ReviewOutput, c.DecideOutput),
+    )
 }
 
 
@@ -108,6 +113,13 @@ class Flow:
         ref = self.reviewed(**fields)
         self.do("cedar_rep", "decide", ref, "red-cedar", conditions=list(cedar_conditions))
         self.do("heron_rep", "decide", ref, "blue-heron", conditions=list(heron_conditions))
+        return ref
+
+    def active(self, cedar_conditions=(), heron_conditions=(), **fields: Any) -> str:
+        """Approved by both Nations and signed by every party: access has begun."""
+        ref = self.approved(cedar_conditions, heron_conditions, **fields)
+        for who in ("researcher", "cedar_rep", "heron_rep"):
+            self.do(who, "sign", ref)
         return ref
 
     def reviewed(self, **fields: Any) -> str:

@@ -3,7 +3,7 @@ portal/ (at any level, inside functions too) is read with ast and checked.
 
 Arrows run one way, from the top down:
 
-    adapters -> transparency -> workflow -> policy -> agreements
+    adapters -> transparency -> workflow -> policy -> lifecycle -> agreements
       -> reviews -> conversations -> requests -> registry -> auth -> notify -> audit -> base
 
 Adapters are the pages (every ``routes`` and ``forms`` module, portal.web,
@@ -40,6 +40,7 @@ LAYERS = (
     "conversations",
     "reviews",
     "agreements",
+    "lifecycle",
     "policy",
     "workflow",
     "transparency",
@@ -65,6 +66,7 @@ ADAPTER_PACKAGES = frozenset(
         "jobs",
         "main",
         "ops",
+        "outputs",  # the pages of outputs before publication (portal/lifecycle/outputs/)
         "proposals",
         "rules",
         "throttle",

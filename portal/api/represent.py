@@ -15,6 +15,7 @@ from portal.registry.models import Dataset, Nation
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
+from portal.transparency.outputs import OutputSeen
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
 from portal.workflow import Option, messaging
@@ -145,6 +146,37 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         allowed_actions=[allowed(option) for option in view.options]
         + _messages(session, user, req),
         agreement=_agreement(session, req),
+        outputs=[_output(req, seen) for seen in view.outputs],
+    )
+
+
+def _output(req: AccessRequest, seen: OutputSeen) -> schemas.OutputOut:
+    output = seen.output
+    file = f"{PREFIX}/requests/{req.ref}/outputs/{output.id}/file"
+    return schemas.OutputOut(
+        id=output.id,
+        title=output.title,
+        venue=output.venue,
+        filename=output.filename,
+        media_type=output.media_type,
+        size=output.size,
+        sha256=output.sha256,
+        status=output.status.value,
+        submitted_at=output.submitted_at,
+        settled_at=output.settled_at,
+        file=file if seen.may_download else None,
+        nations=[
+            schemas.OutputNationOut(
+                nation=part.nation.slug,
+                status=part.track.status.value,
+                asked_by=part.track.asked_by,
+                findings=part.findings,
+                reason=part.reason,
+                reviews_counted=part.tally.counted if part.tally else None,
+                quorum=part.tally.quorum if part.tally else None,
+            )
+            for part in seen.parts
+        ],
     )
 
 

@@ -40,6 +40,11 @@ class EventType(enum.StrEnum):
     AGREEMENT_DOWNLOADED = "agreement.downloaded"
     REQUEST_EXPIRED = "request.expired"
     MESSAGE_POSTED = "message.posted"
+    OUTPUT_SUBMITTED = "output.submitted"
+    OUTPUT_REVIEWED = "output.reviewed"
+    OUTPUT_APPROVED = "output.approved"
+    OUTPUT_REFUSED = "output.refused"
+    OUTPUT_DOWNLOADED = "output.downloaded"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -108,6 +113,11 @@ _WORDS = {
     EventType.AGREEMENT_DOWNLOADED: "Agreement downloaded",
     EventType.REQUEST_EXPIRED: "Expired at the end of the agreement's term",
     EventType.MESSAGE_POSTED: "Message in a conversation",
+    EventType.OUTPUT_SUBMITTED: "Output submitted for review before publication",
+    EventType.OUTPUT_REVIEWED: "Steward review of an output recorded",
+    EventType.OUTPUT_APPROVED: "A Nation approved an output's publication",
+    EventType.OUTPUT_REFUSED: "A Nation refused an output's publication",
+    EventType.OUTPUT_DOWNLOADED: "Output downloaded",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -172,6 +182,11 @@ _AUDIENCE = {
     # A message's readers are its thread's (portal/transparency/privacy.py asks the
     # policy who reads the thread); a reader that does not ask keeps it to the Nations.
     EventType.MESSAGE_POSTED: Audience.INTERNAL,
+    # An output's reviews are its Nation's deliberation; its decision and reasons are
+    # sent to the researcher (invariant 9).
+    EventType.OUTPUT_REVIEWED: Audience.INTERNAL,
+    EventType.OUTPUT_APPROVED: Audience.SENT,
+    EventType.OUTPUT_REFUSED: Audience.SENT,
 }
 
 _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
@@ -184,5 +199,9 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.AGREEMENT_DOWNLOADED,
         EventType.NATION_RECORD_DOWNLOADED,
         EventType.MESSAGE_POSTED,
+        EventType.OUTPUT_REVIEWED,
+        EventType.OUTPUT_APPROVED,
+        EventType.OUTPUT_REFUSED,
+        EventType.OUTPUT_DOWNLOADED,
     }
 )

@@ -49,6 +49,11 @@ class Action(enum.StrEnum):
     # change set, in force once the member Nations approve.
     PROPOSE_RULES = "propose_rules"
     VOTE_ON_RULES = "vote_on_rules"
+    # Outputs before publication (portal/workflow/outputs.py): the researcher submits;
+    # each asking Nation's stewards review and its representative decides.
+    SUBMIT_OUTPUT = "submit_output"
+    REVIEW_OUTPUT = "review_output"
+    DECIDE_OUTPUT = "decide_output"
 
     @property
     def scope(self) -> Scope:
@@ -77,6 +82,8 @@ _SCOPES = {
     Action.MESSAGE_NATION: Scope.NATION,
     Action.DISCUSS: Scope.NATION,
     Action.VOTE_ON_RULES: Scope.NATION,
+    Action.REVIEW_OUTPUT: Scope.NATION,
+    Action.DECIDE_OUTPUT: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -105,6 +112,9 @@ _PHRASES = {
     Action.READ_RULES: "read the rules in force and their history",
     Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
     Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
+    Action.SUBMIT_OUTPUT: "submit outputs for review before publication",
+    Action.REVIEW_OUTPUT: "review outputs before publication for it",
+    Action.DECIDE_OUTPUT: "approve or refuse the publication of outputs for it",
 }
 
 
@@ -144,6 +154,10 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
     Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
     Action.REVIEW: frozenset({Role.STEWARD}),
+    # An output's publication is decided like a request: reviewed by the Nation's
+    # stewards, approved or refused by its representative, for that Nation alone.
+    Action.REVIEW_OUTPUT: frozenset({Role.STEWARD}),
+    Action.DECIDE_OUTPUT: frozenset({Role.REPRESENTATIVE}),
     # A Nation's own discussion is its deliberation (invariant 9): its people alone.
     Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     # Its record holds its deliberations too: reading it makes one of its insiders
@@ -170,6 +184,8 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
+    Action.REVIEW_OUTPUT: frozenset({NOT_OWN_REQUEST}),
+    Action.DECIDE_OUTPUT: frozenset({NOT_OWN_REQUEST}),
 }
 
 # What a Nation's own people must always be able to do, in every Nation: no rule change,

@@ -19,6 +19,7 @@ from portal.requests.models import AccessRequest
 from portal.reviews.models import Decision, NationTrack, Recommendation, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
 from portal.transparency.nextsteps import next_steps
+from portal.transparency.outputs import OutputSeen, outputs_seen
 from portal.transparency.privacy import ShownEvent, Sight, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
@@ -61,6 +62,7 @@ class RequestView:
     # The rules version in force now: a decision made under another reads "the rules
     # changed since", beside that decision only (invariant 9).
     rules_in_force: int | None = None
+    outputs: list[OutputSeen] = field(default_factory=list)  # before publication
 
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
@@ -123,6 +125,7 @@ def overview(
     if may_read_agreement(session, user, req):
         view.agreement = agreement_view.view(session, req)
     view.reasons = reasons(session, req, seen)
+    view.outputs = outputs_seen(session, user, req)
     view.next_steps = next_steps(
         req, tracks, view.options, researcher=seen.researcher, agreement=view.agreement
     )

@@ -32,6 +32,9 @@ PAST = {
     "message_coordinators": "discussed",
     "message_nation": "discussed",
     "discuss": "discussed",
+    "submit_output": "sent outputs for review",
+    "review_output": "the subject of output reviews",
+    "decide_output": "the subject of output decisions",
 }
 
 

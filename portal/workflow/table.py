@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, messaging, signing
+from portal.workflow import deciding, drafting, messaging, outputs, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -41,6 +41,10 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.MESSAGE_COORDINATORS: messaging.OPEN_STATES,
     Action.MESSAGE_NATION: messaging.OPEN_STATES,
     Action.DISCUSS: messaging.OPEN_STATES,
+    # Outputs are the work done under an agreement in force (portal/workflow/outputs.py).
+    Action.SUBMIT_OUTPUT: frozenset({S.ACTIVE}),
+    Action.REVIEW_OUTPUT: frozenset({S.ACTIVE}),
+    Action.DECIDE_OUTPUT: frozenset({S.ACTIVE}),
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -131,6 +135,19 @@ TRANSITIONS: dict[type[Command], Transition] = {
             prepare=messaging.prepare, validate=messaging.validate,
         ),
         Transition(c.Expire, lambda command: None, signing.expire, guard=signing.guard_expire),
+        # Outputs before publication; offered while one waits for the Nation named.
+        Transition(
+            c.SubmitOutput, _fixed(Action.SUBMIT_OUTPUT), outputs.submit,
+            validate=outputs.validate_submit, probe=c.SubmitOutput(),
+        ),
+        Transition(
+            c.ReviewOutput, _fixed(Action.REVIEW_OUTPUT), outputs.review, NationArg.REQUIRED,
+            guard=outputs.guard_review, validate=outputs.validate_review, probe=c.ReviewOutput(),
+        ),
+        Transition(
+            c.DecideOutput, _fixed(Action.DECIDE_OUTPUT), outputs.decide, NationArg.REQUIRED,
+            guard=outputs.guard_decide, validate=outputs.validate_decide, probe=c.DecideOutput(),
+        ),
     )
 }  # fmt: skip
 

@@ -1,0 +1,2 @@
+"""What follows a request's activation: the work done under the agreement (outputs
+reviewed before publication, in outputs/)."""
