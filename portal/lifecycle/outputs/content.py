@@ -53,7 +53,7 @@ def media_type(data: bytes, filename: str = "") -> str:
     suffix = PurePath(filename or "").suffix.lower()
     if suffix in AGREES and found not in AGREES[suffix]:
         message = f"The file is named {suffix} but its content is {LABELS[found]}."
-        if suffix == ".csv":
+        if suffix == ".csv" and found == TEXT:
             message += " A CSV table has the same number of columns on every row."
         raise ValidationError({"file": message})
     return found
