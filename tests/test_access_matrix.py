@@ -383,6 +383,10 @@ STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
     "decide": (its_representative, {SCREENING, UNDER_REVIEW, AWAITING}),
     "revoke": (its_representative, {AWAITING}),
     "sign": (party, {AWAITING}),
+    # Outputs before publication: an active request's only, so never now in these states.
+    "submit_output": (owner, set()),
+    "review_output": (its_steward, set()),
+    "decide_output": (its_representative, set()),
     # The probe writes in the Nation's own discussion: its people, never the requesting side.
     "message": (
         lambda p, c: its_steward(p, c) or its_representative(p, c),
@@ -593,6 +597,15 @@ ROUTES: dict[str, Rule | str] = {
     "proposals.new": signed_in(by_method(get=may_propose, post=proposes(422))),
     "proposals.vote": signed_in(cedar_answers),
     "proposals.withdraw": signed_in(proposes(409)),  # the administrator proposed it
+    # Outputs before publication: output_id is one no request has (404 once the request
+    # is seen); submitting, reviewing and deciding wait for an active request (409).
+    "outputs.new": signed_in(
+        by_method(get=step("submit_output", 200), post=step("submit_output", 422))
+    ),
+    "outputs.show": signed_in(lambda p, c: 404),
+    "outputs.download": signed_in(lambda p, c: 404),
+    "outputs.review": signed_in(step("review_output", 422)),
+    "outputs.decide": signed_in(step("decide_output", 422)),
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -620,6 +633,10 @@ ROUTES: dict[str, Rule | str] = {
             "api.revoke",
             "api.message",
             "api.agreement_pdf",
+            "api.output_file",
+            "api.submit_output",
+            "api.review_output",
+            "api.decide_output",
             "api.get_rules",
             "api.list_rules_versions",
             "api.get_rules_version",
@@ -656,6 +673,7 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}/events": signed_in(read, anonymous=401),
     f"GET {R}/conversations": signed_in(read, anonymous=401),
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
+    f"GET {R}/outputs/{{output_id}}/file": signed_in(lambda p, c: 404, anonymous=401),
     "GET /api/v1/rules": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions/{number}": signed_in(
@@ -677,6 +695,9 @@ OPERATIONS: dict[str, Rule] = {
             "sign",
             "revoke",
             "message",
+            "submit_output",
+            "review_output",
+            "decide_output",
         )
     },
 }
@@ -723,6 +744,9 @@ PAGE_BODIES = {
     "admin.dataset": {"title": "", "custodian": "Probe"},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
+    "outputs.new": {"title": "", "venue": "", "intent": "submit"},
+    "outputs.review": {"recommendation": "refuse", "comment": ""},
+    "outputs.decide": {"outcome": "refuse", "reason": ""},
 }
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
@@ -738,10 +762,20 @@ API_BODIES = {
     f"POST {R}/actions/sign": {"password": "not the password"},
     f"POST {R}/actions/revoke": {"reason": ""},
     f"POST {R}/actions/message": {"channel": "internal", "body": ""},
+    f"POST {R}/actions/submit_output": {"title": "", "venue": "", "content_base64": ""},
+    f"POST {R}/actions/review_output": {"output": 0, "recommendation": "refuse"},
+    f"POST {R}/actions/decide_output": {"output": 0, "outcome": "refuse", "reason": ""},
     "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
     f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
-NATION_BODIES = {"review", "decide", "revoke", "message"}  # the API names the Nation in the body
+NATION_BODIES = {
+    "review",
+    "decide",
+    "revoke",
+    "message",
+    "review_output",
+    "decide_output",
+}  # the API names the Nation in the body
 
 
 def _expected(rule: Rule, person: Person, case: Case) -> Expect:
@@ -771,6 +805,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "number": [(number, {}) for number in RULES_VERSIONS],
         "channel": [(c, {"channel": c}) for c in ("coordinators", "nation", "internal")],
         "proposal_id": [(str(world.proposal_id), {})],
+        "output_id": [("0", {})],  # no output: these requests are not active
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:
@@ -806,7 +841,8 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        unfilled = set(re.findall(r"\{(\w+)\}", path)) - {"ref", "number", "proposal_id", "slug"}
+        known = {"ref", "number", "proposal_id", "slug", "output_id"}
+        unfilled = set(re.findall(r"\{(\w+)\}", path)) - known
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
             [path.replace("{number}", n) for n in RULES_VERSIONS] if "{number}" in path else [path]
@@ -814,6 +850,7 @@ def api_cases(world: World) -> Iterator[Case]:
         for state, filled in ((state, filled) for state in states for filled in numbered):
             concrete = filled.replace("{ref}", world.refs[state]) if state else filled
             concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
+            concrete = concrete.replace("{output_id}", "0")
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             if "{slug}" in path:  # a Nation's own: each Nation in turn, named in the path
