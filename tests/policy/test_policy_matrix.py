@@ -16,15 +16,18 @@ from portal.registry.service import get_nation
 MAY = {
     Role.RESEARCHER: {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
-        "message_nation", "read_rules",
+        "message_nation", "read_rules", "submit_output",
     },
     Role.COORDINATOR: {"view", "screen", "view_dashboard", "message_coordinators", "read_rules"},
     Role.ADMIN: {"manage_registry", "manage_users", "invite", "read_rules", "propose_rules"},
-    Role.STEWARD: {"view", "review", "view_record", "message_nation", "discuss", "read_rules"},
+    Role.STEWARD: {
+        "view", "review", "view_record", "message_nation", "discuss", "read_rules",
+        "review_output",
+    },
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
         "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
-        "vote_on_rules",
+        "vote_on_rules", "decide_output",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"
