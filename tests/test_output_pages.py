@@ -232,3 +232,18 @@ def test_the_api_takes_the_file_in_base64_and_offers_the_next_steps(app, flow):
     assert ("submit_output", None) in {
         (a["action"], a["nation"]) for a in researcher["allowed_actions"]
     }
+
+
+def test_the_forms_follow_each_output_and_the_nations_record_lists_the_steps(app, flow):
+    ref = flow.active()
+    flow.perform("researcher", ref, c.SubmitOutput("First", "V", "a.csv", CSV))
+    first = latest_output(app)
+    flow.perform("heron_steward", ref, c.ReviewOutput(first, HERON, "approve"))
+    flow.perform("researcher", ref, c.SubmitOutput("Second", "V", "b.csv", CSV))
+    second = latest_output(app)
+    steward = signed_in(app, "s.heron@example.org")
+    assert "Review for Blue Heron" not in steward.get(f"/requests/{ref}/outputs/{first}").text
+    assert "Review for Blue Heron" in steward.get(f"/requests/{ref}/outputs/{second}").text
+    record = signed_in(app, "rep.heron@example.org").get("/nations/blue-heron/record").text
+    assert "Output submitted for review before publication" in record
+    assert "Steward review of an output recorded" in record

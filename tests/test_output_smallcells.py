@@ -67,3 +67,12 @@ def test_text_and_numbers_with_separators_read_as_a_table_would():
 def test_a_table_without_rows_finds_nothing():
     assert find("Region,Count\n", threshold=5).flagged == []
     assert find("", threshold=5).as_dict()["flagged"] == []
+
+
+def test_a_large_table_counts_every_small_cell_and_lists_the_first():
+    from portal.lifecycle.outputs.smallcells import LISTED
+
+    rows = "\n".join(f"Area {i},{1 + i % 3},{50 + i}" for i in range(LISTED + 50))
+    findings = find(f"Area,A,B\n{rows}\n", threshold=5)
+    assert findings.flagged_count == LISTED + 50 and len(findings.flagged) == LISTED
+    assert findings.flagged[0].row_label == "Area 0"

@@ -15,8 +15,9 @@ from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
 from portal.transparency import outputs as output_view
 from portal.web import attempt, load, refusal_status, show_refusal
-from portal.workflow import check, may
+from portal.workflow import check
 from portal.workflow.commands import DecideOutput, ReviewOutput, SubmitOutput
+from portal.workflow.offers import may_do
 
 bp = Blueprint("outputs", __name__, url_prefix="/requests")
 
@@ -72,13 +73,19 @@ def _show(ref: str, output_id: int, status: int = 200, **forms):
     req = load(ref)
     session = get_session()
     seen = output_view.output_seen(session, current_user, req, output_id)
+    # What the reader may do on this output, for each of its Nations (the outcome the
+    # probe names is refusal: approval's quorum is for the form to be told).
+    commands = {
+        "review_output": lambda n: ReviewOutput(output_id, n.slug),
+        "decide_output": lambda n: DecideOutput(output_id, n.slug, "refuse"),
+    }
     offers = {
         action: {
             part.nation.id
             for part in seen.parts
-            if may(session, current_user, req, action, part.nation) is not None
+            if may_do(session, current_user, req, command(part.nation), part.nation)
         }
-        for action in ("review_output", "decide_output")
+        for action, command in commands.items()
     }
     forms.setdefault("review_form", OutputReviewForm(formdata=None))
     forms.setdefault("decision_form", OutputDecisionForm(formdata=None))

@@ -67,10 +67,13 @@ def submit(ctx: Context, command: SubmitOutput) -> None:
         output.status, output.settled_at = OutputStatus.CLEARED, utcnow()
     ctx.session.add(output)
     ctx.session.flush()
+    by_threshold: dict[int, dict] = {}  # Nations sharing a threshold share the reading
     for nation, asked_by in asking:
-        found = outputs.findings(media_type, data, nation.small_cell_threshold)
+        threshold = nation.small_cell_threshold
+        if threshold not in by_threshold:
+            by_threshold[threshold] = outputs.findings(media_type, data, threshold)
         track = OutputTrack(output_id=output.id, nation_id=nation.id, asked_by=asked_by)
-        track.findings = found
+        track.findings = by_threshold[threshold]
         ctx.session.add(track)
     ctx.event(
         EventType.OUTPUT_SUBMITTED,

@@ -10,9 +10,13 @@ Nation's reviewers read the same findings.
 
 import csv
 import io
+import math
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+# How many flagged cells (and recoverable ones) a finding lists; it counts them all.
+LISTED = 200
 TOTAL_LABEL = re.compile(r"\b(total|sum|all)\b", re.IGNORECASE)
 
 
@@ -37,24 +41,27 @@ class Recovery:
 @dataclass(frozen=True)
 class Findings:
     threshold: int
-    flagged: list[Cell] = field(default_factory=list)
+    flagged: list[Cell] = field(default_factory=list)  # the first LISTED of them
     total_rows: list[str] = field(default_factory=list)
     total_columns: list[str] = field(default_factory=list)
-    recoverable: list[Recovery] = field(default_factory=list)
+    recoverable: list[Recovery] = field(default_factory=list)  # the first LISTED
+    flagged_count: int = 0
+    recoverable_count: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def _number(text: str) -> float | None:
-    text = text.strip().replace(",", "").replace(" ", "")
-    if not text:
-        return None
     try:
-        value = float(text)
+        value = float(text)  # the common case, quickly; it ignores surrounding blanks
     except ValueError:
-        return None
-    return value if value == value else None  # NaN is no count
+        text = text.replace(",", "").replace(" ", "").strip()  # "1,204" is a count too
+        try:
+            value = float(text) if text else None
+        except ValueError:
+            return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def parse(text: str) -> list[list[str]]:
@@ -89,32 +96,52 @@ def _table(rows: list[list[str]]) -> _Table:
                   values, numeric)  # fmt: skip
 
 
-def _sums_others(value: float | None, others: list[float | None]) -> bool:
-    present = [v for v in others if v is not None]
-    return value is not None and len(present) >= 2 and abs(sum(present) - value) < 1e-9
+def _is_sum(value: float | None, total: float, present: int) -> bool:
+    """Whether ``value`` is the sum of the others in a line whose values sum to ``total``
+    (``present`` of them, this one included): then ``total`` is twice ``value``."""
+    return (
+        value is not None and present >= 3 and abs(2 * value - total) <= 1e-9 * max(1, abs(total))
+    )
+
+
+def _line_totals(lines: list[list[float | None]], labelled: set[int]) -> set[int]:
+    """Which of ``lines`` (each a list of the same positions) are totals: those labelled
+    so, and those whose every value is the sum of the others' (the labelled ones aside).
+    One pass per total found: sums are kept, not recomputed for each line."""
+    found = set(labelled)
+    width = len(lines[0]) if lines else 0
+    while True:
+        positions = list(
+            zip(*(line for i, line in enumerate(lines) if i not in found), strict=True)
+        )
+        sums = [math.fsum(filter(None, values)) for values in positions] or [0.0] * width
+        present = [len(values) - values.count(None) for values in positions] or [0] * width
+        new = next(
+            (
+                i
+                for i, line in enumerate(lines)
+                if i not in found
+                and width
+                and all(_is_sum(line[p], sums[p], present[p]) for p in range(width))
+            ),
+            None,
+        )
+        if new is None:
+            return found
+        found.add(new)
 
 
 def _total_rows(table: _Table) -> set[int]:
-    rows = range(len(table.values))
-    found = {r for r in rows if TOTAL_LABEL.search(table.labels[r])}
-    for r in rows:
-        if r in found or not table.numeric:
-            continue
-        others = [o for o in rows if o != r and o not in found]
-        if all(_sums_others(table.values[r][c], table.column(c, others)) for c in table.numeric):
-            found.add(r)
-    return found
+    lines = [[row[c] for c in table.numeric] for row in table.values]
+    labelled = {r for r, label in enumerate(table.labels) if TOTAL_LABEL.search(label)}
+    return _line_totals(lines, labelled) if table.numeric else labelled
 
 
 def _total_columns(table: _Table) -> set[int]:
-    found = {c for c in table.numeric if TOTAL_LABEL.search(table.header[c])}
-    for c in table.numeric:
-        if c in found or not table.values:
-            continue
-        others = [o for o in table.numeric if o != c and o not in found]
-        if all(_sums_others(row[c], [row[o] for o in others]) for row in table.values):
-            found.add(c)
-    return found
+    lines = [[row[c] for row in table.values] for c in table.numeric]
+    labelled = {i for i, c in enumerate(table.numeric) if TOTAL_LABEL.search(table.header[c])}
+    found = _line_totals(lines, labelled) if table.values else labelled
+    return {table.numeric[i] for i in found}
 
 
 def find(text: str, threshold: int) -> Findings:
@@ -125,23 +152,36 @@ def find(text: str, threshold: int) -> Findings:
         return Findings(threshold)
     table = _table(rows)
     total_rows, total_columns = _total_rows(table), _total_columns(table)
-    flagged = [
-        Cell(r, c, table.labels[r], table.header[c], value)
+    small = [
+        (r, c, value)
         for r, row in enumerate(table.values)
         for c in table.numeric
         if (value := row[c]) is not None and 0 < value < threshold
     ]
-    inner = [f for f in flagged if f.row not in total_rows and f.column not in total_columns]
-    recoverable = []
-    for cell in inner:
-        if total_columns and sum(f.row == cell.row for f in inner) == 1:
-            recoverable.append(Recovery(cell, "row", cell.row_label))
-        if total_rows and sum(f.column == cell.column for f in inner) == 1:
-            recoverable.append(Recovery(cell, "column", cell.column_label))
+    inner = [(r, c) for r, c, _ in small if r not in total_rows and c not in total_columns]
+    per_row, per_column = Counter(r for r, _ in inner), Counter(c for _, c in inner)
+    values = {(r, c): value for r, c, value in small}
+    found = [
+        (r, c, via)
+        for r, c in inner
+        for via, alone in (("row", per_row[r] == 1 and total_columns),
+                           ("column", per_column[c] == 1 and total_rows))
+        if alone
+    ]  # fmt: skip
+
+    def cell(r: int, c: int) -> Cell:
+        return Cell(r, c, table.labels[r], table.header[c], values[(r, c)])
+
+    recoverable = [
+        Recovery(cell(r, c), via, table.labels[r] if via == "row" else table.header[c])
+        for r, c, via in found[:LISTED]
+    ]
     return Findings(
         threshold,
-        flagged,
+        [cell(r, c) for r, c, _ in small[:LISTED]],
         [table.labels[r] for r in sorted(total_rows)],
         [table.header[c] for c in sorted(total_columns)],
         recoverable,
+        len(small),
+        len(found),
     )
