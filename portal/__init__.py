@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.lifecycle import routes as lifecycle_routes
     from portal.main import routes as main_routes
     from portal.notify import routes as delivery_routes
+    from portal.outputs import routes as output_routes
     from portal.policy import web as policy_web
     from portal.proposals import routes as proposal_routes
     from portal.registry import routes as registry_routes
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(rules_routes.bp)
     app.register_blueprint(proposal_routes.bp)
     app.register_blueprint(delivery_routes.bp)
+    app.register_blueprint(output_routes.bp)
     throttle.init_app(app)  # wraps views of the blueprints above
     register_commands(app)
     return app

@@ -92,6 +92,8 @@ def from_environment() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
         # Custodians' endpoints are HTTPS; plain HTTP to this machine only if this says so.
         "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),
+        # The largest output a researcher may submit for review before publication.
+        "OUTPUT_MAX_BYTES": _whole_number("PORTAL_OUTPUT_MAX_BYTES", 10 * 1024 * 1024),
     }
 
 

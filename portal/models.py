@@ -28,6 +28,12 @@ from portal.lifecycle.attestation_models import (
     DestructionAttestation,
 )
 from portal.lifecycle.models import Obligation
+from portal.lifecycle.outputs.models import (
+    OutputDecision,
+    OutputReview,
+    OutputTrack,
+    ResearchOutput,
+)
 from portal.notify.models import (
     CustodianDelivery,
     CustodianEndpoint,
@@ -87,6 +93,9 @@ __all__ = [
     "Obligation",
     "OutboxMessage",
     "Outcome",
+    "OutputDecision",
+    "OutputReview",
+    "OutputTrack",
     "PasswordResetToken",
     "PolicyRule",
     "PolicyVersion",
@@ -96,6 +105,7 @@ __all__ = [
     "RequestDataset",
     "RequestRevision",
     "RequestStatus",
+    "ResearchOutput",
     "Review",
     "Role",
     "RoleMembership",

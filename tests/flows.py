@@ -58,14 +58,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "password": PASSWORD,
     },
     "acknowledge_destruction": {"outcome": "acknowledged"},
+    "review_output": {"recommendation": "approve"},
+    "decide_output": {"outcome": "approve"},
 }
 KINDS = {
     kind.name: kind
     for kind in (
-        c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message,
-        c.Close, c.AttestDestruction, c.AcknowledgeDestruction,
+        *(c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message),
+        *(c.Close, c.AttestDestruction, c.AcknowledgeDestruction),
+        *(c.SubmitOutput, c.ReviewOutput, c.DecideOutput),
     )
-}  # fmt: skip
+}
 
 
 def command(action: str, nation: str | None = None, **body: Any) -> Command:
@@ -121,23 +124,19 @@ class Flow:
         self.do("heron_rep", "decide", ref, "blue-heron", conditions=list(heron_conditions))
         return ref
 
+    def active(self, cedar_conditions=(), heron_conditions=(), **fields: Any) -> str:
+        """Approved by both Nations and signed by every party: access has begun."""
+        ref = self.approved(cedar_conditions, heron_conditions, **fields)
+        for who in ("researcher", "cedar_rep", "heron_rep"):
+            self.do(who, "sign", ref)
+        return ref
+
     def reviewed(self, **fields: Any) -> str:
         """Both Nations' quorums met with approving reviews."""
         ref = self.to_review(**fields)
         self.do("cedar_steward1", "review", ref, "red-cedar")
         self.do("cedar_steward2", "review", ref, "red-cedar")
         self.do("heron_steward", "review", ref, "blue-heron")
-        return ref
-
-    def active(self, **fields: Any) -> str:
-        """Every party signed: access is active."""
-        ref = self.approved(**fields)
-        for who, nation in (
-            ("researcher", None),
-            ("cedar_rep", "red-cedar"),
-            ("heron_rep", "blue-heron"),
-        ):
-            self.do(who, "sign", ref, nation)
         return ref
 
     def ended(self) -> str:

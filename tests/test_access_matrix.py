@@ -406,6 +406,10 @@ STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
         lambda p, c: its_steward(p, c) or its_representative(p, c),
         set(),
     ),
+    # Outputs before publication: an active request's only, so never now in these states.
+    "submit_output": (owner, set()),
+    "review_output": (its_steward, set()),
+    "decide_output": (its_representative, set()),
     # The probe writes in the Nation's own discussion: its people, never the requesting side.
     "message": (
         lambda p, c: its_steward(p, c) or its_representative(p, c),
@@ -638,6 +642,15 @@ ROUTES: dict[str, Rule | str] = {
     "deliveries.index": signed_in(lambda p, c: 200 if reads_deliveries(p) else 403),
     "deliveries.show": signed_in(cedar_delivery(200)),
     "deliveries.retry": signed_in(cedar_delivery(302)),
+    # Outputs before publication: output_id is one no request has (404 once the request
+    # is seen); submitting, reviewing and deciding wait for an active request (409).
+    "outputs.new": signed_in(
+        by_method(get=step("submit_output", 200), post=step("submit_output", 422))
+    ),
+    "outputs.show": signed_in(lambda p, c: 404),
+    "outputs.download": signed_in(lambda p, c: 404),
+    "outputs.review": signed_in(step("review_output", 422)),
+    "outputs.decide": signed_in(step("decide_output", 422)),
     "transparency.coordinator_dashboard": signed_in(
         lambda p, c: 200 if p.holds("coordinator") else 403
     ),
@@ -672,6 +685,10 @@ ROUTES: dict[str, Rule | str] = {
             "api.attest_destruction",
             "api.acknowledge_destruction",
             "api.attestation_pdf",
+            "api.output_file",
+            "api.submit_output",
+            "api.review_output",
+            "api.decide_output",
             "api.get_rules",
             "api.list_rules_versions",
             "api.get_rules_version",
@@ -715,6 +732,7 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}/events": signed_in(read, anonymous=401),
     f"GET {R}/conversations": signed_in(read, anonymous=401),
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
+    f"GET {R}/outputs/{{output_id}}/file": signed_in(lambda p, c: 404, anonymous=401),
     "GET /api/v1/rules": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions/{number}": signed_in(
@@ -747,6 +765,9 @@ OPERATIONS: dict[str, Rule] = {
             "close",
             "attest_destruction",
             "acknowledge_destruction",
+            "submit_output",
+            "review_output",
+            "decide_output",
         )
     },
     # There is no attestation before access ends: none of the four states has one.
@@ -797,6 +818,9 @@ PAGE_BODIES = {
     "admin.dataset_endpoint": {"url": "ftp://custodian.example/", "intent": "save"},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
+    "outputs.new": {"title": "", "venue": "", "intent": "submit"},
+    "outputs.review": {"recommendation": "refuse", "comment": ""},
+    "outputs.decide": {"outcome": "refuse", "reason": ""},
 }
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
@@ -824,6 +848,9 @@ API_BODIES = {
         "password": "not it",
     },
     f"POST {R}/actions/acknowledge_destruction": {"outcome": "more_needed", "comment": ""},
+    f"POST {R}/actions/submit_output": {"title": "", "venue": "", "content_base64": ""},
+    f"POST {R}/actions/review_output": {"output": 0, "recommendation": "refuse"},
+    f"POST {R}/actions/decide_output": {"output": 0, "outcome": "refuse", "reason": ""},
     "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
     f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
@@ -833,6 +860,8 @@ NATION_BODIES = {
     "revoke",
     "message",
     "acknowledge_destruction",
+    "review_output",
+    "decide_output",
 }  # the API names the Nation in the body
 
 
@@ -865,6 +894,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "proposal_id": [(str(world.proposal_id), {})],
         "obligation_id": [("1", {})],
         "delivery_id": [(world.delivery_id, {})],
+        "output_id": [("0", {})],  # no output: these requests are not active
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:
@@ -900,7 +930,7 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        known = {"ref", "number", "proposal_id", "slug", "delivery_id"}
+        known = {"ref", "number", "proposal_id", "slug", "delivery_id", "output_id"}
         unfilled = set(re.findall(r"\{(\w+)\}", path)) - known
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
@@ -910,6 +940,7 @@ def api_cases(world: World) -> Iterator[Case]:
             concrete = filled.replace("{ref}", world.refs[state]) if state else filled
             concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
             concrete = concrete.replace("{delivery_id}", world.delivery_id)
+            concrete = concrete.replace("{output_id}", "0")
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             if "{slug}" in path:  # a Nation's own: each Nation in turn, named in the path

@@ -99,6 +99,10 @@ PAGES = {
     # A proposed rule change the administrator made (proposal_change below).
     "proposals.vote": ("cedar_rep", "/rules/proposals/{proposal_id}", None),
     "proposals.withdraw": ("admin", "/rules/proposals/{proposal_id}", None),
+    # An active request with one output in review (ref_in's "output").
+    "outputs.new": ("researcher", "/requests/{ref}/outputs/new", "output"),
+    "outputs.review": ("cedar_steward1", "/requests/{ref}/outputs/{output_id}", "output"),
+    "outputs.decide": ("cedar_rep", "/requests/{ref}/outputs/{output_id}", "output"),
 }
 API_WHO = {
     "create_request": "researcher",
@@ -117,12 +121,18 @@ API_WHO = {
     "vote_on_proposal": "cedar_rep",
     "put_nation_rules": "cedar_rep",
     "preview_nation_rules": "cedar_rep",
+    "submit_output": "researcher",
+    "review_output": "cedar_steward1",
+    "decide_output": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
     "review": "under_review",
     "decide": "under_review",
     "message": "under_review",
+    "submit_output": "output",
+    "review_output": "output",
+    "decide_output": "output",
 }
 
 
@@ -158,6 +168,12 @@ def ref_in(flow, state: str | None) -> str:
         for signer in ("researcher", "cedar_rep", "heron_rep"):
             flow.do(signer, "sign", ref)
         return ref
+    if state == "output":
+        from portal.workflow.commands import SubmitOutput
+
+        ref = flow.active()
+        flow.perform("researcher", ref, SubmitOutput("T", "V", "t.csv", b"A,B\nx,1\n"))
+        return ref
     make = {"under_review": flow.to_review, "approved": flow.approved}.get(state, flow.draft)
     return make()
 
@@ -171,6 +187,13 @@ def obligation_of(app, ref: str) -> int:
         request = session.exec(sa.select(AccessRequest).where(AccessRequest.ref == ref)).scalar()
         query = sa.select(Obligation.id).where(Obligation.request_id == request.id)
         return session.exec(query).scalar() or 0
+
+
+def latest_output_id(app) -> int:
+    from portal.lifecycle.outputs.models import ResearchOutput
+
+    with app.app_context(), session_scope() as session:
+        return session.execute(sa.select(sa.func.max(ResearchOutput.id))).scalar() or 0
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -190,6 +213,7 @@ def post_url(
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {"ref": ref, "slug": "red-cedar", "nation_slug": "red-cedar"}
     values["proposal_id"] = proposal_id
+    values["output_id"] = latest_output_id(app)
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
     if "obligation_id" in rule.arguments:
@@ -254,8 +278,13 @@ def test_hostile_form_input_never_breaks_a_page(app, flow, endpoint):
     proposal_id = proposal_change(app) if "{proposal_id}" in page else 0
     url = post_url(app, endpoint, ref, steward_id, token_id, proposal_id)
     obligation_id = obligation_of(app, ref) if "{obligation_id}" in page else 0
+    output_id = latest_output_id(app)
     page = page.format(
-        ref=ref, user_id=steward_id, proposal_id=proposal_id, obligation_id=obligation_id
+        ref=ref,
+        user_id=steward_id,
+        proposal_id=proposal_id,
+        obligation_id=obligation_id,
+        output_id=output_id,
     )
     # One signed-in client for every example: a code of a two-factor sign-in is good
     # once, so signing in afresh each time would wait on the clock. The form's fields are
@@ -395,7 +424,8 @@ def test_hostile_api_bodies_never_break_the_api(app, flow):
     document = client.get("/api/v1/openapi.json").get_json()
     operations = api_operations(document)
     assert {op["operationId"] for _m, _p, op in operations} <= set(API_WHO)
-    refs = {state: ref_in(flow, state) for state in ("draft", "screening", "under_review")}
+    states = ("draft", "screening", "under_review", "output")
+    refs = {state: ref_in(flow, state) for state in states}
     proposal_id = str(proposal_change(app))
     tokens = {}
     with app.app_context(), session_scope() as session:

@@ -68,6 +68,7 @@ ADAPTER_PACKAGES = frozenset(
         "jobs",
         "main",
         "ops",
+        "outputs",  # the pages of outputs before publication (portal/lifecycle/outputs/)
         "proposals",
         "rules",
         "throttle",

@@ -53,8 +53,13 @@ def from_config(config: Mapping) -> AgreementSettings:
 
 
 def settings_for(session: Session) -> AgreementSettings:
+    return from_config(config_for(session))
+
+
+def config_for(session: Session) -> Mapping:
+    """The app's configuration, for a service that has only its session."""
     try:
-        return from_config(_by_engine[engine_of(session)])
+        return _by_engine[engine_of(session)]
     except KeyError:
         raise RuntimeError(
             "no agreement settings for this database: create the app with create_app()"

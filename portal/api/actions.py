@@ -11,8 +11,11 @@ from portal.agreements import service as agreements
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session, reads_first, start_writing, writes
+from portal.errors import NotFound
 from portal.lifecycle import downloads
+from portal.lifecycle.outputs import content
 from portal.policy.access import get_visible, require_agreement_reader
+from portal.transparency import outputs as output_view
 from portal.workflow import Command, perform, perform_ahead, works_ahead
 from portal.workflow import commands as c
 
@@ -31,13 +34,17 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.Close: bodies.CloseIn,
     c.AttestDestruction: bodies.AttestDestructionIn,
     c.AcknowledgeDestruction: bodies.AcknowledgeDestructionIn,
+    c.SubmitOutput: bodies.SubmitOutputIn,
+    c.ReviewOutput: bodies.ReviewOutputIn,
+    c.DecideOutput: bodies.DecideOutputIn,
 }
 
 
 def _command(kind: type[Command], body: BaseModel) -> Command:
+    # A body that is not the command's fields as they are (a file in base64) says how.
+    dumped = body.command_fields() if hasattr(body, "command_fields") else body.model_dump()
     fields = {
-        name: tuple(value) if isinstance(value, list) else value
-        for name, value in body.model_dump().items()
+        name: tuple(value) if isinstance(value, list) else value for name, value in dumped.items()
     }
     return kind(**fields)
 
@@ -76,3 +83,20 @@ def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
 def attestation_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The latest signed destruction attestation."""
     return _pdf(user, ref, downloads.download)
+
+
+@writes  # each download is an audit event
+def output_file(user: User, ref: str, output_id: str) -> tuple[bytes, dict[str, str]]:
+    """An output's file, for its researcher's side and the people of the request's
+    Nations (404 for others). Each download is an audit event."""
+    session = get_session()
+    req = get_visible(session, user, ref)
+    number = int(output_id) if output_id.isdecimal() and len(output_id) < 12 else None
+    if number is None:
+        raise NotFound(f"{ref} has no output {output_id}")
+    filename, media_type, data = output_view.download(session, user, req, number)
+    # Served as bytes: what they are (media_type) is in the request's outputs.
+    del media_type
+    return data, {
+        "Content-Disposition": f'attachment; filename="{content.safe_filename(filename)}"'
+    }

@@ -6,7 +6,9 @@ the fixed vocabularies); the rules (lengths, ISO codes, which datasets exist, wh
 submission needs, who may do what) are the services', and come back as 422/403/409.
 """
 
-from typing import Annotated, Literal
+import base64
+import binascii
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -224,6 +226,53 @@ class AssessObligationIn(Body):
     tell_researcher: bool = Field(
         default=False, description="Show the comment to the researcher with the outcome."
     )
+
+
+def _base64(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("base64", "Must be the file's bytes in base64") from None
+    return value
+
+
+class SubmitOutputIn(Body):
+    """An output for review before publication: its bytes in base64 (PDF, CSV or plain
+    UTF-8 text, told from the content; at most OUTPUT_MAX_BYTES, 10 MB by default)."""
+
+    title: Text = Field(examples=["Children in care, 2020-2025 (fictional)"])
+    venue: Text = Field(
+        description="Where it will be published.", examples=["Journal of Fictional Studies"]
+    )
+    filename: Text = Field(default="", examples=["table1.csv"])
+    content_base64: Annotated[str, AfterValidator(_base64)] = Field(
+        description="The file's bytes, base64-encoded (RFC 4648, with padding)."
+    )
+
+    def command_fields(self) -> dict[str, Any]:
+        fields = self.model_dump(exclude={"content_base64"})
+        return {**fields, "content": base64.b64decode(self.content_base64)}
+
+
+class ReviewOutputIn(Body):
+    output: int = Field(description="The output's id (in the request's outputs).")
+    nation: Text = Field(
+        description="The slug of the Nation you review for.", examples=["kestrel-river"]
+    )
+    recommendation: Literal["approve", "refuse"] | None = Field(
+        default=None, description="Required unless you declare a conflict of interest."
+    )
+    comment: Text = Field(default="", description="Required when recommending refusal.")
+    conflict_of_interest: bool = False
+
+
+class DecideOutputIn(Body):
+    output: int = Field(description="The output's id (in the request's outputs).")
+    nation: Text = Field(
+        description="The slug of the Nation you decide for.", examples=["kestrel-river"]
+    )
+    outcome: Literal["approve", "refuse"]
+    reason: Text = Field(default="", description="Required when refusing; the researcher sees it.")
 
 
 class ConditionIn(Body):

@@ -17,6 +17,7 @@ from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
 from portal.transparency.ending import end_of_access
 from portal.transparency.obligations import ShownObligation
+from portal.transparency.outputs import OutputSeen
 from portal.transparency.overview import TrackView, overview
 from portal.transparency.privacy import ShownEvent
 from portal.workflow import Option, messaging
@@ -150,6 +151,37 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         agreement=_agreement(session, req),
         end=_end(session, user, req),
         obligations=[_obligation(shown) for shown in view.obligations],
+        outputs=[_output(req, seen) for seen in view.outputs],
+    )
+
+
+def _output(req: AccessRequest, seen: OutputSeen) -> schemas.OutputOut:
+    output = seen.output
+    file = f"{PREFIX}/requests/{req.ref}/outputs/{output.id}/file"
+    return schemas.OutputOut(
+        id=output.id,
+        title=output.title,
+        venue=output.venue,
+        filename=output.filename,
+        media_type=output.media_type,
+        size=output.size,
+        sha256=output.sha256,
+        status=output.status.value,
+        submitted_at=output.submitted_at,
+        settled_at=output.settled_at,
+        file=file if seen.may_download else None,
+        nations=[
+            schemas.OutputNationOut(
+                nation=part.nation.slug,
+                status=part.track.status.value,
+                asked_by=part.track.asked_by,
+                findings=part.findings,
+                reason=part.reason,
+                reviews_counted=part.tally.counted if part.tally else None,
+                quorum=part.tally.quorum if part.tally else None,
+            )
+            for part in seen.parts
+        ],
     )
 
 

@@ -2,7 +2,7 @@
 single source of their part of the OpenAPI document, see openapi.py)."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -244,6 +244,49 @@ class RequestSummaryOut(Out):
     updated_at: datetime
 
 
+class OutputNationOut(Out):
+    nation: str = Field(description="The slug of a Nation that reviews the output.")
+    status: Literal["review", "decision", "approved", "refused"]
+    asked_by: Literal["profile", "condition"] = Field(
+        description="Why it reviews: its profile asks it of every request, or its approval "
+        "of this one attached the output-review condition."
+    )
+    findings: dict[str, Any] = Field(
+        description="For a CSV: the cells below the Nation's small-cell threshold (flagged), "
+        "the total rows and columns found, and the flagged cells a total would let someone "
+        "recover (recoverable). Empty for other files."
+    )
+    reason: str | None = Field(
+        description="The reason of its decision, to the researcher and the Nation's people."
+    )
+    reviews_counted: int | None = Field(
+        description="Reviews counting toward its quorum: its own people only, else null."
+    )
+    quorum: int | None = Field(description="Its quorum: its own people only, else null.")
+
+
+class OutputOut(Out):
+    id: int
+    title: str
+    venue: str = Field(description="Where it will be published.")
+    filename: str
+    media_type: Literal["application/pdf", "text/csv", "text/plain"] = Field(
+        description="Read from the content, not the name."
+    )
+    size: int
+    sha256: str
+    status: Literal["in_review", "cleared", "refused"]
+    submitted_at: datetime
+    settled_at: datetime | None = Field(description="When it was cleared or refused.")
+    file: str | None = Field(
+        description="Where to download it: its researcher's side and the people of the "
+        "request's Nations; null for others."
+    )
+    nations: list[OutputNationOut] = Field(
+        description="Each Nation that reviews it; none: it was cleared at once."
+    )
+
+
 class RequestOut(Out):
     ref: str
     status: RequestStatus
@@ -283,6 +326,10 @@ class RequestOut(Out):
         "reason, ended_at, attestation_due, each Nation's due_on, overdue and "
         "acknowledged (its outcome and comment only for the researcher and its own "
         "people), and the attestations made (the latest at attestation_pdf).",
+    )
+    outputs: list[OutputOut] = Field(
+        default_factory=list,
+        description="Outputs submitted for review before publication, oldest first.",
     )
 
 

@@ -17,6 +17,7 @@ from portal.api import (
 from portal.api import bodies as b
 from portal.api import schemas as s
 from portal.api.endpoint import Endpoint
+from portal.lifecycle.outputs import store as output_store
 from portal.workflow import commands as c
 from portal.workflow.table import TRANSITIONS
 
@@ -141,6 +142,26 @@ ACTION_SUMMARIES = {
         "When every Nation acknowledged, the request is closed. The comment is the "
         "researcher's and your Nation's alone.",
     ),
+    c.SubmitOutput: (
+        "Submit an output for review before publication (its researcher; active request)",
+        "The file is sent in base64 (content_base64). Its type is read from its content: a "
+        "PDF, a CSV table (the same number of columns on every row) or plain UTF-8 text; a "
+        "name that disagrees (a .csv name on a PDF) is refused, as is a file over "
+        "OUTPUT_MAX_BYTES (422 naming file; 413 for a body too large to read). Each Nation "
+        "whose profile or approval asks for output review reviews it; with none, it is "
+        "cleared at once. The answer's outputs list it, with each Nation's small-cell "
+        "findings for a CSV.",
+    ),
+    c.ReviewOutput: (
+        "Review an output for your Nation (its designated stewards)",
+        "A declared conflict of interest does not count toward the Nation's quorum.",
+    ),
+    c.DecideOutput: (
+        "Approve or refuse an output's publication for your Nation (its representative)",
+        "Approval needs the Nation's quorum of steward reviews of the output (409, "
+        "blocked_by output_quorum_met). The output is cleared once every asking Nation "
+        "approved; one refusal refuses it, and the researcher reads the reasons.",
+    ),
 }
 ENDPOINTS += [
     Endpoint(
@@ -165,6 +186,14 @@ ENDPOINTS += [
         "The latest signed destruction attestation (whoever reads the agreement)",
         None, media_type="application/pdf",
         description="404 until the researcher attested the destruction of the data.",
+    ),
+    Endpoint(
+        "GET", f"{REQUEST}/outputs/{{output_id}}/file", actions.output_file,
+        "An output's file (its researcher's side and the people of the request's Nations)",
+        None, media_type="application/octet-stream",
+        description="The bytes as submitted (their media type, read from the content, is "
+        "in the request's outputs); 404 for whoever may not read it. Each download is an "
+        "audit event.",
     ),
 ]  # fmt: skip
 
@@ -242,8 +271,14 @@ ENDPOINTS += [
 
 
 def _limit_body() -> None:
-    # The pages accept uploads up to MAX_CONTENT_LENGTH; the API's bodies are small.
-    request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+    # The pages accept uploads up to MAX_CONTENT_LENGTH; the API's bodies are small, but
+    # for an output's, which carries its file in base64 (4 characters per 3 bytes).
+    limit = current_app.config["API_MAX_CONTENT_LENGTH"]
+    if request.endpoint == f"{bp.name}.{c.SubmitOutput.name}":
+        limit += (
+            current_app.config.get("OUTPUT_MAX_BYTES", output_store.DEFAULT_MAX_BYTES) * 4 // 3 + 4
+        )
+    request.max_content_length = limit
 
 
 def _no_store(response):

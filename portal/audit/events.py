@@ -49,6 +49,11 @@ class EventType(enum.StrEnum):
     DESTRUCTION_ACKNOWLEDGED = "destruction.acknowledged"
     ATTESTATION_DOWNLOADED = "attestation.downloaded"
     REQUEST_CLOSED = "request.closed"
+    OUTPUT_SUBMITTED = "output.submitted"
+    OUTPUT_REVIEWED = "output.reviewed"
+    OUTPUT_APPROVED = "output.approved"
+    OUTPUT_REFUSED = "output.refused"
+    OUTPUT_DOWNLOADED = "output.downloaded"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -126,6 +131,11 @@ _WORDS = {
     EventType.DESTRUCTION_ACKNOWLEDGED: "A Nation answered the destruction attestation",
     EventType.ATTESTATION_DOWNLOADED: "Destruction attestation downloaded",
     EventType.REQUEST_CLOSED: "Closed: every Nation acknowledged the destruction attestation",
+    EventType.OUTPUT_SUBMITTED: "Output submitted for review before publication",
+    EventType.OUTPUT_REVIEWED: "Steward review of an output recorded",
+    EventType.OUTPUT_APPROVED: "A Nation approved an output's publication",
+    EventType.OUTPUT_REFUSED: "A Nation refused an output's publication",
+    EventType.OUTPUT_DOWNLOADED: "Output downloaded",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -198,6 +208,11 @@ _AUDIENCE = {
     # A message's readers are its thread's (portal/transparency/privacy.py asks the
     # policy who reads the thread); a reader that does not ask keeps it to the Nations.
     EventType.MESSAGE_POSTED: Audience.INTERNAL,
+    # An output's reviews are its Nation's deliberation; its decision and reasons are
+    # sent to the researcher (invariant 9).
+    EventType.OUTPUT_REVIEWED: Audience.INTERNAL,
+    EventType.OUTPUT_APPROVED: Audience.SENT,
+    EventType.OUTPUT_REFUSED: Audience.SENT,
 }
 
 _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
@@ -213,5 +228,9 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.OBLIGATION_ASSESSED,
         EventType.DESTRUCTION_ACKNOWLEDGED,
         EventType.ATTESTATION_DOWNLOADED,
+        EventType.OUTPUT_REVIEWED,
+        EventType.OUTPUT_APPROVED,
+        EventType.OUTPUT_REFUSED,
+        EventType.OUTPUT_DOWNLOADED,
     }
 )

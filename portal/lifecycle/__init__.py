@@ -1,1 +1,3 @@
-"""After activation: what the request's researcher owes each Nation (obligations)."""
+"""What follows a request's activation: what the researcher owes each Nation
+(obligations), the outputs reviewed before publication (outputs/), and the end of
+access (attestations)."""

@@ -65,6 +65,11 @@ class Action(enum.StrEnum):
     CLOSE = "close"
     ATTEST_DESTRUCTION = "attest_destruction"
     ACKNOWLEDGE_DESTRUCTION = "acknowledge_destruction"
+    # Outputs before publication (portal/workflow/outputs.py): the researcher submits;
+    # each asking Nation's stewards review and its representative decides.
+    SUBMIT_OUTPUT = "submit_output"
+    REVIEW_OUTPUT = "review_output"
+    DECIDE_OUTPUT = "decide_output"
 
     @property
     def scope(self) -> Scope:
@@ -97,6 +102,8 @@ _SCOPES = {
     Action.ASSESS_OBLIGATION: Scope.NATION,
     Action.WAIVE_OBLIGATION: Scope.NATION,
     Action.ACKNOWLEDGE_DESTRUCTION: Scope.NATION,
+    Action.REVIEW_OUTPUT: Scope.NATION,
+    Action.DECIDE_OUTPUT: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -134,6 +141,9 @@ _PHRASES = {
     Action.CLOSE: "end their access early",
     Action.ATTEST_DESTRUCTION: "attest the destruction of the data",
     Action.ACKNOWLEDGE_DESTRUCTION: "acknowledge a destruction attestation for it",
+    Action.SUBMIT_OUTPUT: "submit outputs for review before publication",
+    Action.REVIEW_OUTPUT: "review outputs before publication for it",
+    Action.DECIDE_OUTPUT: "approve or refuse the publication of outputs for it",
 }
 
 
@@ -173,6 +183,10 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PROFILE: frozenset({Role.REPRESENTATIVE}),
     Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
     Action.REVIEW: frozenset({Role.STEWARD}),
+    # An output's publication is decided like a request: reviewed by the Nation's
+    # stewards, approved or refused by its representative, for that Nation alone.
+    Action.REVIEW_OUTPUT: frozenset({Role.STEWARD}),
+    Action.DECIDE_OUTPUT: frozenset({Role.REPRESENTATIVE}),
     # A Nation's own discussion is its deliberation (invariant 9): its people alone.
     Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     # Its record holds its deliberations too: reading it makes one of its insiders
@@ -206,6 +220,8 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
     Action.ACKNOWLEDGE_DESTRUCTION: frozenset({NOT_OWN_REQUEST}),
+    Action.REVIEW_OUTPUT: frozenset({NOT_OWN_REQUEST}),
+    Action.DECIDE_OUTPUT: frozenset({NOT_OWN_REQUEST}),
 }
 
 # What a Nation's own people must always be able to do, in every Nation: no rule change,

@@ -97,7 +97,14 @@ def counted_reviews(session: Session, request: AccessRequest, nation: Nation) ->
 
 def tally(session: Session, request: AccessRequest, nation: Nation) -> ReviewTally:
     eligible = counting_steward_ids(session, request, nation)
-    reviews = [r for r in current_reviews(session, request, nation) if r.steward_id in eligible]
+    return tally_of(current_reviews(session, request, nation), eligible, nation)
+
+
+def tally_of(reviews, eligible: set[int], nation: Nation) -> ReviewTally:
+    """The Nation's quorum rule over any reviews with a ``steward_id``, a
+    ``recommendation`` and a ``conflict_of_interest``: a request's revision, or an
+    output before publication (portal/lifecycle/outputs/), counted the same way."""
+    reviews = [r for r in reviews if r.steward_id in eligible]
     counted = [r for r in reviews if _counts(r)]
     return ReviewTally(
         reachable=len(counted) + len(eligible - {r.steward_id for r in reviews}),

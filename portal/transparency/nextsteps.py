@@ -45,6 +45,10 @@ def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[
             )
         elif option.action == "sign":
             steps.append(f"You sign the agreement{_nation_words(option)} next.")
+        elif option.action == "review_output":
+            steps.append(f"You review an output before publication{_nation_words(option)}.")
+        elif option.action == "decide_output":
+            steps.append(f"You decide on an output's publication{_nation_words(option)}.")
     if reports := sum(option.action == "report_obligation" for option in options):
         noun = "obligation" if reports == 1 else "obligations"
         steps.append(f"You report on {reports} {noun} of this request (see Obligations).")

@@ -20,6 +20,7 @@ from portal.reviews.models import Decision, NationTrack, Recommendation, Review,
 from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
 from portal.transparency.nextsteps import next_steps
 from portal.transparency.obligations import ShownObligation, shown_obligations
+from portal.transparency.outputs import OutputSeen, outputs_seen
 from portal.transparency.privacy import ShownEvent, Sight, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
@@ -66,6 +67,8 @@ class RequestView:
 
     def obligation_offers(self, obligation_id: int) -> list[Option]:
         return [o for o in self.options if o.obligation == obligation_id]
+
+    outputs: list[OutputSeen] = field(default_factory=list)  # before publication
 
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
@@ -129,6 +132,7 @@ def overview(
         view.agreement = agreement_view.view(session, req)
     view.reasons = reasons(session, req, seen)
     view.obligations = shown_obligations(session, req, seen)
+    view.outputs = outputs_seen(session, user, req)
     view.next_steps = next_steps(
         req, tracks, view.options, researcher=seen.researcher, agreement=view.agreement
     )

@@ -171,3 +171,38 @@ class AcknowledgeDestruction(Command):
     nation: str | None = None
     outcome: str = ""  # acknowledged | more_needed
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitOutput(Command):
+    """Submit an output for review before publication (its researcher; active request).
+    ``content`` is the file's bytes; its type is read from them, not from ``filename``."""
+
+    name = "submit_output"
+    title: str = ""
+    venue: str = ""  # where it will be published
+    filename: str = ""
+    content: bytes = b""
+
+
+@dataclass(frozen=True)
+class ReviewOutput(Command):
+    """A designated steward's review of an output, for their Nation."""
+
+    name = "review_output"
+    output: int | None = None
+    nation: str | None = None
+    recommendation: str | None = None  # approve | refuse
+    comment: str = ""
+    conflict_of_interest: bool = False
+
+
+@dataclass(frozen=True)
+class DecideOutput(Command):
+    """A representative's decision on publishing an output, for their Nation."""
+
+    name = "decide_output"
+    output: int | None = None
+    nation: str | None = None
+    outcome: str = ""  # approve | refuse
+    reason: str = ""

@@ -17,7 +17,7 @@ from portal.requests.models import AccessRequest
 from portal.requests.service import nations_of
 from portal.workflow.commands import Command
 from portal.workflow.context import Context, refuse
-from portal.workflow.table import TRANSITIONS, NationArg, Transition
+from portal.workflow.table import TRANSITIONS, NationArg, Transition, transition_for
 
 PAST = {
     "edit": "edited",
@@ -39,6 +39,9 @@ PAST = {
     "close": "closed early",
     "attest_destruction": "attested",
     "acknowledge_destruction": "acknowledged",
+    "submit_output": "sent outputs for review",
+    "review_output": "the subject of output reviews",
+    "decide_output": "the subject of output decisions",
 }
 
 
@@ -97,9 +100,10 @@ def _offer(
     nation,
     *,
     seen: bool = False,
+    command: Command | None = None,
 ) -> Option | None:
     try:
-        return _option(session, actor, request, transition, nation, seen=seen)
+        return _option(session, actor, request, transition, nation, seen=seen, command=command)
     except (NotFound, Forbidden, Refused, ValidationError):
         return None
 
@@ -112,16 +116,18 @@ def _option(
     nation,
     *,
     seen: bool = False,
+    command: Command | None = None,
 ) -> Option:
     """The option, or the refusal (NotFound, Forbidden, Refused) that says why there is
     none. Nobody is offered a step on a request they may not see (perform() would not
-    find it): ``seen`` says the caller checked that already."""
+    find it): ``seen`` says the caller checked that already. ``command`` asks about one
+    object of the step (an output) rather than the table's probe."""
     if not seen and not may_view(session, actor, request):
         raise NotFound(f"no request {request.ref}")
     if transition.nation is NationArg.OBLIGATION:
         return _obligation_option(session, actor, request, transition, nation)
     ctx = Context(session, actor, request, nation)
-    command = transition.probe
+    command = command or transition.probe
     if transition.prepare is not None:
         transition.prepare(ctx, command)
         if ctx.nation != nation:  # that place is not this person's to sign
@@ -195,6 +201,15 @@ def may(
 ) -> Option | None:
     """The option to do ``name`` (for ``nation``) now, if ``actor`` has it."""
     return _offer(session, actor, request, _transition(name), nation)
+
+
+def may_do(
+    session: Session, actor: User, request: AccessRequest, command: Command, nation: Nation
+) -> Option | None:
+    """The option to do ``command`` (naming its object, e.g. an output) for ``nation``
+    now, if ``actor`` has it: who, the state and the step's guard, not its input."""
+    transition = transition_for(command)
+    return _offer(session, actor, request, transition, nation, command=command)
 
 
 def check(

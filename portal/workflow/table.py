@@ -15,7 +15,7 @@ from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, ending, messaging, obligations, signing
+from portal.workflow import deciding, drafting, ending, messaging, obligations, outputs, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -50,6 +50,10 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.CLOSE: frozenset({S.ACTIVE}),
     Action.ATTEST_DESTRUCTION: ending.ENDED_FROM,
     Action.ACKNOWLEDGE_DESTRUCTION: ending.ENDED_FROM,
+    # Outputs are the work done under an agreement in force (portal/workflow/outputs.py).
+    Action.SUBMIT_OUTPUT: frozenset({S.ACTIVE}),
+    Action.REVIEW_OUTPUT: frozenset({S.ACTIVE}),
+    Action.DECIDE_OUTPUT: frozenset({S.ACTIVE}),
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
@@ -170,6 +174,19 @@ TRANSITIONS: dict[type[Command], Transition] = {
             c.AcknowledgeDestruction, _fixed(Action.ACKNOWLEDGE_DESTRUCTION), ending.acknowledge,
             NationArg.REQUIRED, guard=ending.guard_acknowledge,
             validate=ending.validate_acknowledge, probe=c.AcknowledgeDestruction(),
+        ),
+        # Outputs before publication; offered while one waits for the Nation named.
+        Transition(
+            c.SubmitOutput, _fixed(Action.SUBMIT_OUTPUT), outputs.submit,
+            validate=outputs.validate_submit, probe=c.SubmitOutput(),
+        ),
+        Transition(
+            c.ReviewOutput, _fixed(Action.REVIEW_OUTPUT), outputs.review, NationArg.REQUIRED,
+            guard=outputs.guard_review, validate=outputs.validate_review, probe=c.ReviewOutput(),
+        ),
+        Transition(
+            c.DecideOutput, _fixed(Action.DECIDE_OUTPUT), outputs.decide, NationArg.REQUIRED,
+            guard=outputs.guard_decide, validate=outputs.validate_decide, probe=c.DecideOutput(),
         ),
     )
 }  # fmt: skip

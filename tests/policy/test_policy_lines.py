@@ -438,6 +438,50 @@ def _second_review(flow, ref: str) -> None:
     flow.do("cedar_steward2", "review", ref, "red-cedar")
 
 
+# --- outputs before publication (portal/workflow/outputs.py) --------------------------
+
+OUTPUT_CSV = b"Region,Count\nNorth,12\nSouth,30\n"
+
+
+def _latest_output(app) -> int:
+    from portal.lifecycle.outputs.models import ResearchOutput
+
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(func.max(ResearchOutput.id))).one()
+
+
+def _with_output(flow, reviews: tuple[str, ...] = ()) -> str:
+    ref = flow.active()
+    flow.do("researcher", "submit_output", ref, title="T", venue="V", content=OUTPUT_CSV)
+    output = _latest_output(flow.app)
+    for who in reviews:
+        flow.do(who, "review_output", ref, "red-cedar", output=output)
+    return ref
+
+
+def _output_step(who: str, action: str, button: str, **body) -> Observe:
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        output = _latest_output(env.app)
+        page = env.get(who, f"/requests/{ref}/outputs/{output}").get_data(as_text=True)
+        return {
+            "button": f"{button} for {CEDAR}" in page,
+            "allowed": env.offers(who, ref, action, "red-cedar"),
+            "acts": env.acts(who, ref, action, "red-cedar", output=output, **body),
+        }
+
+    return observe
+
+
+def _submit_output(env: Env, ref: str) -> dict[str, Any]:
+    return {
+        "link": env.link("researcher", ref, "Submit an output for review"),
+        "allowed": env.offers("researcher", ref, "submit_output"),
+        "acts": env.acts(
+            "researcher", ref, "submit_output", title="T", venue="V", content=OUTPUT_CSV
+        ),
+    }
+
+
 CASES: dict[str, Case] = {
     "p, researcher, *, close": Case(
         _ends("researcher", "close"),
@@ -605,6 +649,22 @@ CASES: dict[str, Case] = {
     ),
     "p, representative, *, vote_on_rules": Case(
         _answers, trigger=_admin_proposes, absent={"acts": "Forbidden"}, checker_refuses=True
+    ),
+    "p, researcher, *, submit_output": Case(
+        _submit_output, prepare=lambda flow: flow.active(), absent={"acts": "Forbidden"}
+    ),
+    # Without the grant, the required not_own_request on the action is unreachable.
+    "p, steward, *, review_output": Case(
+        _output_step("cedar_steward1", "review_output", "Review"),
+        prepare=_with_output,
+        absent={"acts": "Forbidden"},
+        checker_refuses=True,
+    ),
+    "p, representative, *, decide_output": Case(
+        _output_step("cedar_rep", "decide_output", "Decide"),
+        prepare=lambda flow: _with_output(flow, ("cedar_steward1", "cedar_steward2")),
+        absent={"acts": "Forbidden"},
+        checker_refuses=True,
     ),
 }
 

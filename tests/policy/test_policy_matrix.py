@@ -16,7 +16,7 @@ from portal.registry.service import get_nation
 MAY = {
     Role.RESEARCHER: {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
-        "message_nation", "read_rules", "report_obligation", "close",
+        "message_nation", "read_rules", "report_obligation", "close", "submit_output",
         "attest_destruction",
     },
     Role.COORDINATOR: {
@@ -29,12 +29,13 @@ MAY = {
     Role.STEWARD: {
         "view", "review", "view_record", "message_nation", "discuss", "read_rules",
         "assess_obligation", "view_deliveries", "retry_delivery", "acknowledge_destruction",
+        "review_output",
     },
     Role.REPRESENTATIVE: {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
         "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
         "vote_on_rules", "assess_obligation", "waive_obligation", "view_deliveries",
-        "retry_delivery", "acknowledge_destruction",
+        "retry_delivery", "acknowledge_destruction", "decide_output",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"

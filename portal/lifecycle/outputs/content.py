@@ -1,0 +1,72 @@
+"""What a submitted output is, read from its bytes, never from its name.
+
+A PDF starts with ``%PDF-``; anything else must be UTF-8 text without NUL characters;
+text whose lines parse as CSV with the same number of columns (two or more) is a CSV
+table. A name may only agree: a ``.csv`` name on a PDF, or a ``.pdf`` name on text, is
+refused rather than trusted.
+"""
+
+import csv
+import io
+from pathlib import PurePath
+
+from portal.errors import ValidationError
+
+PDF, CSV, TEXT = "application/pdf", "text/csv", "text/plain"
+MEDIA_TYPES = (PDF, CSV, TEXT)
+SUFFIXES = {PDF: "pdf", CSV: "csv", TEXT: "txt"}
+# What each name's suffix may hold (a CSV is text too). Other suffixes claim nothing.
+AGREES = {".pdf": {PDF}, ".csv": {CSV}, ".txt": {CSV, TEXT}}
+LABELS = {PDF: "a PDF", CSV: "a CSV table", TEXT: "plain text"}
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
+
+
+def is_csv(text: str) -> bool:
+    """Two or more rows, every one with the same number of columns, at least two."""
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), strict=True) if row]
+    except csv.Error:
+        return False
+    widths = {len(row) for row in rows}
+    return len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2
+
+
+def media_type(data: bytes, filename: str = "") -> str:
+    """The output's media type, or ValidationError naming ``file``."""
+    if not data:
+        raise ValidationError({"file": "The file is empty."})
+    if data.startswith(b"%PDF-"):
+        found = PDF
+    elif (text := _text(data)) is None:
+        raise ValidationError(
+            {"file": "Outputs are PDF, CSV or plain UTF-8 text: this file is none of them."}
+        )
+    else:
+        found = CSV if is_csv(text) else TEXT
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix in AGREES and found not in AGREES[suffix]:
+        message = f"The file is named {suffix} but its content is {LABELS[found]}."
+        if suffix == ".csv" and found == TEXT:
+            message += " A CSV table has the same number of columns on every row."
+        raise ValidationError({"file": message})
+    return found
+
+
+def size_words(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def safe_filename(filename: str) -> str:
+    """The name as a Content-Disposition header may carry it (printable ASCII, no quote)."""
+    return "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )

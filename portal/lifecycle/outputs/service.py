@@ -1,0 +1,129 @@
+"""Outputs and each asking Nation's part in them: who asks for review, what counts
+toward a Nation's quorum on an output, what the small-cell findings are. Shared by the
+workflow (portal/workflow/outputs.py) and what people read (portal/transparency/outputs.py).
+"""
+
+from sqlmodel import Session, select
+
+from portal.agreements.parties import approving_nations
+from portal.errors import NotFound
+from portal.lifecycle.outputs import content, smallcells
+from portal.lifecycle.outputs.models import (
+    OutputDecision,
+    OutputReview,
+    OutputStatus,
+    OutputTrack,
+    ResearchOutput,
+)
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.reviews.models import Decision, Outcome
+from portal.reviews.service import ReviewTally, counting_steward_ids, tally_of
+
+# The standard condition by which a Nation's decision asks to review outputs.
+REVIEW_CONDITIONS = frozenset({"community_output_review"})
+PROFILE, CONDITION = "profile", "condition"
+
+
+def _asked_by_condition(session: Session, request: AccessRequest, nation: Nation) -> bool:
+    decision = session.exec(
+        select(Decision)
+        .where(
+            Decision.request_id == request.id,
+            Decision.nation_id == nation.id,
+            Decision.outcome == Outcome.APPROVE,
+        )
+        .order_by(Decision.id.desc())
+    ).first()
+    codes = {c.get("code") for c in decision.conditions} if decision else set()
+    return bool(codes & REVIEW_CONDITIONS)
+
+
+def asking_nations(session: Session, request: AccessRequest) -> list[tuple[Nation, str]]:
+    """The Nations that review the request's outputs before publication, and why: their
+    profile asks it of every request, or their approval of this one attached it."""
+    asking = []
+    for nation in approving_nations(session, request):
+        if nation.output_review_required:
+            asking.append((nation, PROFILE))
+        elif _asked_by_condition(session, request, nation):
+            asking.append((nation, CONDITION))
+    return asking
+
+
+def findings(media_type: str, data: bytes, threshold: int) -> dict:
+    """What a Nation's reviewers read of a CSV's small cells (empty for other files)."""
+    if media_type != content.CSV:
+        return {}
+    return smallcells.find(data.decode("utf-8-sig"), threshold).as_dict()
+
+
+def outputs_of(session: Session, request: AccessRequest) -> list[ResearchOutput]:
+    query = select(ResearchOutput).where(ResearchOutput.request_id == request.id)
+    return list(session.exec(query.order_by(ResearchOutput.id)))
+
+
+def get_output(session: Session, request: AccessRequest, output_id: int | None) -> ResearchOutput:
+    """The request's output ``output_id`` (404 for another request's, or none)."""
+    output = session.get(ResearchOutput, output_id) if output_id is not None else None
+    if output is None or output.request_id != request.id:
+        raise NotFound(f"{request.ref} has no output {output_id}")
+    return output
+
+
+def tracks_of(session: Session, output: ResearchOutput) -> list[tuple[OutputTrack, Nation]]:
+    return list(
+        session.exec(
+            select(OutputTrack, Nation)
+            .join(Nation, OutputTrack.nation_id == Nation.id)
+            .where(OutputTrack.output_id == output.id)
+            .order_by(Nation.name)
+        )
+    )
+
+
+def track_for(session: Session, output: ResearchOutput, nation: Nation) -> OutputTrack | None:
+    return session.exec(
+        select(OutputTrack).where(
+            OutputTrack.output_id == output.id, OutputTrack.nation_id == nation.id
+        )
+    ).first()
+
+
+def reviews_of(session: Session, output: ResearchOutput, nation: Nation) -> list[OutputReview]:
+    return list(
+        session.exec(
+            select(OutputReview)
+            .where(OutputReview.output_id == output.id, OutputReview.nation_id == nation.id)
+            .order_by(OutputReview.id)
+        )
+    )
+
+
+def tally(
+    session: Session, request: AccessRequest, output: ResearchOutput, nation: Nation
+) -> ReviewTally:
+    """The Nation's quorum rule on the output: its designated stewards' reviews, a
+    declared conflict and the requesting side never counting (as for requests)."""
+    eligible = counting_steward_ids(session, request, nation)
+    return tally_of(reviews_of(session, output, nation), eligible, nation)
+
+
+def decision_for(session: Session, output: ResearchOutput, nation: Nation) -> OutputDecision | None:
+    return session.exec(
+        select(OutputDecision).where(
+            OutputDecision.output_id == output.id, OutputDecision.nation_id == nation.id
+        )
+    ).first()
+
+
+def open_for(session: Session, request: AccessRequest, nation: Nation) -> list[ResearchOutput]:
+    """The request's outputs in review whose review by ``nation`` is still open (one
+    Nation's refusal closes an output for every Nation, as for requests)."""
+    return [
+        output
+        for output in outputs_of(session, request)
+        if output.status == OutputStatus.IN_REVIEW
+        and (track := track_for(session, output, nation)) is not None
+        and track.status.is_open
+    ]

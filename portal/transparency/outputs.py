@@ -1,0 +1,123 @@
+"""What each person reads of a request's outputs before publication (invariant 9).
+
+Everyone who may see the request reads that an output exists, where it will be
+published and where each asking Nation's part stands. The small-cell findings are facts
+about the file, read by all of them too (the researcher fixes a table from them). A
+Nation's reviews of an output (who, what they recommend, why, conflicts) and its quorum
+are its own people's; its decision's reason is sent to the researcher as well. The file
+itself is read by the requesting side and the people of the request's Nations: a
+coordinator reads that it exists, not the file (404).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from portal.audit.events import EventType
+from portal.audit.service import record_event
+from portal.auth.models import User
+from portal.errors import NotFound
+from portal.lifecycle.outputs import content, store
+from portal.lifecycle.outputs import service as outputs
+from portal.lifecycle.outputs.models import OutputTrack, ResearchOutput
+from portal.registry.models import Nation
+from portal.requests.models import AccessRequest
+from portal.requests.service import nations_of
+from portal.reviews.service import ReviewTally
+from portal.transparency.privacy import Sight, sight
+
+
+@dataclass(frozen=True)
+class ReviewSeen:
+    steward: str
+    recommendation: str | None
+    conflict_of_interest: bool
+    comment: str
+
+
+@dataclass(frozen=True)
+class NationPart:
+    """One asking Nation's part, as the reader may read it."""
+
+    nation: Nation
+    track: OutputTrack
+    findings: dict[str, Any]
+    reason: str | None = None  # its decision's reason, to those it was sent to
+    tally: ReviewTally | None = None  # its own people only
+    reviews: list[ReviewSeen] = field(default_factory=list)  # its own people only
+
+
+@dataclass(frozen=True)
+class OutputSeen:
+    output: ResearchOutput
+    parts: list[NationPart]
+    may_download: bool
+
+    @property
+    def size_words(self) -> str:
+        return content.size_words(self.output.size)
+
+
+def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPart:
+    decision = outputs.decision_for(session, output, nation)
+    reason = decision.reason if decision and seen.reads_sent(nation) else None
+    if not seen.reads_deliberation(nation):
+        return NationPart(nation, track, track.findings, reason)
+    reviews = [
+        ReviewSeen(
+            session.get(User, r.steward_id).name,
+            r.recommendation.value if r.recommendation else None,
+            r.conflict_of_interest,
+            r.comment,
+        )
+        for r in outputs.reviews_of(session, output, nation)
+    ]
+    tally = outputs.tally(session, req, output, nation)
+    return NationPart(nation, track, track.findings, reason, tally, reviews)
+
+
+def _may_download(seen: Sight, viewer: User, req: AccessRequest) -> bool:
+    return req.involves(viewer.id, viewer.email) or bool(seen.insider_of)
+
+
+def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSeen:
+    parts = [
+        _part(session, seen, req, output, track, nation)
+        for track, nation in outputs.tracks_of(session, output)
+    ]
+    return OutputSeen(output, parts, _may_download(seen, viewer, req))
+
+
+def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[OutputSeen]:
+    """The request's outputs as ``viewer`` (who may see the request) reads them."""
+    found = outputs.outputs_of(session, req)
+    if not found:
+        return []
+    seen = sight(session, viewer, req)
+    return [_seen(session, seen, viewer, req, output) for output in found]
+
+
+def output_seen(session: Session, viewer: User, req: AccessRequest, output_id: int) -> OutputSeen:
+    output = outputs.get_output(session, req, output_id)
+    return _seen(session, sight(session, viewer, req), viewer, req, output)
+
+
+def download(
+    session: Session, viewer: User, req: AccessRequest, output_id: int
+) -> tuple[str, str, bytes]:
+    """(filename, media type, bytes) for one who may read the file (404 otherwise).
+    Each download is an event in the record of each Nation whose data the request uses."""
+    output = outputs.get_output(session, req, output_id)
+    if not _may_download(sight(session, viewer, req), viewer, req):
+        raise NotFound(f"{req.ref} has no output {output_id} you may read")
+    data = store.get(session, output.sha256)
+    record_event(
+        session,
+        action=EventType.OUTPUT_DOWNLOADED,
+        actor=viewer,
+        request=req,
+        nations=nations_of(session, req),
+        details={"output": output.id, "sha256": output.sha256},
+    )
+    return output.filename, output.media_type, data
