@@ -95,6 +95,10 @@ PAGES = {
     "admin.nations": ("admin", "/admin/nations", None),
     "admin.datasets": ("admin", "/admin/datasets", None),
     "admin.dataset": ("admin", "/admin/datasets/cedar-health", None),
+    "admin.dataset_endpoint": ("admin", "/admin/datasets/cedar-health", None),
+    "admin.jobs": ("admin", "/admin/jobs", None),
+    # A notice that does not exist: 404, nothing written.
+    "deliveries.retry": ("coordinator", "/deliveries", None),
     "proposals.new": ("admin", "/rules/proposals/new", None),
     # A proposed rule change the administrator made (proposal_change below).
     "proposals.vote": ("cedar_rep", "/rules/proposals/{proposal_id}", None),
@@ -124,6 +128,10 @@ API_WHO = {
     "submit_output": "researcher",
     "review_output": "cedar_steward1",
     "decide_output": "cedar_rep",
+    "close": "researcher",
+    "attest_destruction": "researcher",
+    "acknowledge_destruction": "cedar_rep",
+    "update_nation_profile": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
@@ -216,6 +224,7 @@ def post_url(
     values["output_id"] = latest_output_id(app)
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
+    values["delivery_id"] = "msg_none"
     if "obligation_id" in rule.arguments:
         values["obligation_id"] = obligation_of(app, ref)
     with app.test_request_context():

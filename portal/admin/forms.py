@@ -102,4 +102,5 @@ class EndpointForm(FlaskForm):
         "What to do",
         choices=options([("save", "Save"), ("rotate", "Make a new secret"), ("remove", "Remove")]),
         default="save",
+        invalid_choice_message="Choose to save, make a new secret or remove.",
     )

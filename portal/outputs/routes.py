@@ -5,7 +5,7 @@ to each Nation's own people only), and the forms of whoever may review or decide
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.db import get_session
+from portal.db import get_session, writes
 from portal.errors import NotFound, Refused, ValidationError
 from portal.lifecycle.outputs import content
 from portal.lifecycle.outputs import service as outputs
@@ -141,6 +141,7 @@ def decide(ref: str, output_id: int, nation_slug: str):
 
 @bp.route("/<ref>/outputs/<int:output_id>/file")
 @login_required
+@writes  # each download is an audit event
 def download(ref: str, output_id: int):
     filename, media_type, data = output_view.download(
         get_session(), current_user, load(ref), output_id
