@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
 from portal.paths import PRIVATE_FILE_MODE
@@ -154,6 +155,75 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return engine
 
 
+def _refuse_writes_when_reading(conn, _cursor, statement, _parameters, context, _many) -> None:
+    """A connection opened to read (READ_SNAPSHOT) never writes: on SQLite it holds no
+    write lock, so a write there could fail under load; say so at once instead."""
+    writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if writes and conn.get_execution_options().get(READ_SNAPSHOT):
+        raise RuntimeError(f"a read-only page or connection wrote: {statement[:80]}")
+
+
+event.listen(Engine, "before_cursor_execute", _refuse_writes_when_reading)
+
+
+READS_ONLY = "portal_reads_only"
+
+
+def reads_only(view: Callable) -> Callable:
+    """Mark a page that only reads: its GET runs in a read transaction (on SQLite, no
+    write lock, so it neither waits for nor holds up a transition such as a signature),
+    and any write in it fails loudly."""
+    setattr(view, READS_ONLY, True)
+    return view
+
+
+def _reading_page() -> bool:
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    return getattr(current_app.view_functions.get(request.endpoint), READS_ONLY, False)
+
+
+class TransactionCache:
+    """What a page reads again and again in one transaction (a request's tracks, a
+    Nation's stewards), kept in ``session.info`` under ``name``: forgotten when the
+    transaction ends, or as soon as the session holds a change to any of ``sources``
+    (the models the values are read from), before that change is flushed. The portal
+    writes these models through the ORM only, so no change escapes it."""
+
+    names: set[str] = set()
+
+    def __init__(self, name: str, sources: tuple[type, ...]) -> None:
+        self.name = name
+        self.sources = sources
+        TransactionCache.names.add(name)
+        event.listen(OrmSession, "before_flush", self._forget_on_change)
+        event.listen(OrmSession, "after_transaction_end", self._forget_at_end)
+
+    def _pending(self, session: OrmSession) -> bool:
+        changed = (*session.new, *session.deleted, *session.dirty)
+        return any(isinstance(item, self.sources) for item in changed)
+
+    def __call__(self, session: OrmSession) -> dict:
+        if self._pending(session):  # not flushed yet: read afresh (the query flushes it)
+            session.info.pop(self.name, None)
+        return session.info.setdefault(self.name, {})
+
+    def _forget_on_change(self, session: OrmSession, _context, _instances) -> None:
+        if self._pending(session):
+            session.info.pop(self.name, None)
+
+    def _forget_at_end(self, session: OrmSession, transaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(self.name, None)
+
+
+def forget_cached(session: OrmSession) -> None:
+    """Forget every TransactionCache of this transaction: a row just locked for a change
+    is read afresh, with what other transactions committed before the lock."""
+    for name in TransactionCache.names:
+        session.info.pop(name, None)
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = make_engine(app.config["DATABASE_URL"])
     app.after_request(_finish_request)
@@ -168,6 +238,8 @@ def get_session() -> Session:
     """The session of the current request (or app context), opened on first use."""
     if "db_session" not in g:
         g.db_session = Session(get_engine())
+        if _reading_page():
+            g.db_session.connection(execution_options={READ_SNAPSHOT: True})
     return g.db_session
 
 

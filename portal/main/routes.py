@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 from flask_login import current_user
 
-from portal.db import get_session
+from portal.db import get_session, reads_only
 from portal.policy.access import visible_requests
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
@@ -13,6 +13,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
+@reads_only
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")

@@ -3,7 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.db import get_session
+from portal.db import get_session, reads_only
 from portal.errors import Refused, ValidationError
 from portal.registry.service import list_datasets
 from portal.requests import fields as request_fields
@@ -122,6 +122,7 @@ def _after_save(req: AccessRequest):
 
 @bp.route("/<ref>")
 @login_required
+@reads_only
 def show(ref: str):
     req = load(ref)
     return render_template(
