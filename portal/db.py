@@ -200,6 +200,8 @@ class TransactionCache:
         event.listen(OrmSession, "after_transaction_end", self._forget_at_end)
 
     def _pending(self, session: OrmSession) -> bool:
+        if not (session._new or session._deleted or session.identity_map._modified):
+            return False  # nothing changed at all: the common case, asked many times a page
         changed = (*session.new, *session.deleted, *session.dirty)
         return any(isinstance(item, self.sources) for item in changed)
 
