@@ -19,11 +19,17 @@ def _request(session, ref: str) -> AccessRequest:
     return session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
 
 
+def _cedar(session, request):
+    return next(
+        nation for _track, nation in tracks_of(session, request) if nation.slug == "red-cedar"
+    )
+
+
 def test_a_review_added_in_the_transaction_is_counted_at_once(app, flow):
     ref = flow.to_review()
     with app.app_context(), session_scope() as session:
         request = _request(session, ref)
-        cedar = next(nation for _track, nation in tracks_of(session, request))
+        cedar = _cedar(session, request)
         assert current_reviews(session, request, cedar) == []  # read, and kept
         steward = flow.user(session, "cedar_steward1")
         session.add(
@@ -39,7 +45,7 @@ def test_locking_a_request_reads_what_committed_before_the_lock(app, flow):
     ref = flow.to_review()
     with app.app_context(), session_scope() as session:
         request = _request(session, ref)
-        cedar = next(nation for _track, nation in tracks_of(session, request))
+        cedar = _cedar(session, request)
         assert current_reviews(session, request, cedar) == []
         flow.do("cedar_steward1", "review", ref, "red-cedar")  # another transaction
         coordinator = flow.user(session, "coordinator")

@@ -126,14 +126,17 @@ def gunicorn(target: str, url: str, folder: Path, *extra: str) -> tuple[subproce
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            http.get(base + "/", timeout=10)
-            return process, base
-        except http.RequestException:
-            time.sleep(0.1)
-    stop(process)
-    raise RuntimeError(f"gunicorn for {target} did not answer; see {log.name}")
+    try:
+        for _ in range(300):
+            try:
+                http.get(base + "/", timeout=10)
+                return process, base
+            except http.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn for {target} did not answer; see {log.name}")
+    except BaseException:
+        stop(process)  # interrupted or not answering: leave no server behind
+        raise
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -146,13 +149,13 @@ def wrk(url: str, cookie: str | None, connections: int, seconds: float) -> dict:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT)
     command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s",
-               "-s", str(script), url]  # fmt: skip
+               "--timeout", "60s", "-s", str(script), url]  # fmt: skip
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     script.unlink()
     figures = json.loads(out.strip().splitlines()[-1])
-    assert figures["non2xx"] == 0 and figures["errors"] == 0, (url, figures)
+    assert figures["non2xx"] == 0 and figures["errors"] == 0, (url, figures)  # none times out
     figures["rps"] = figures["requests"] / figures["seconds"]
     return figures
 
