@@ -148,7 +148,7 @@ def wrk(url: str, cookie: str | None, connections: int, seconds: float) -> dict:
     """req/s and latency percentiles (ms) of ``url`` under wrk."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT)
-    command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s",
+    command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{round(seconds)}s",
                "--timeout", "60s", "-s", str(script), url]  # fmt: skip
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
