@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
 from portal.paths import PRIVATE_FILE_MODE
@@ -223,6 +224,49 @@ def with_view_mode(view: Callable, mode: str | None) -> Callable:
     if mode is not None:
         setattr(view, _VIEW_MODE, mode)
     return view
+
+
+class TransactionCache:
+    """What a page reads again and again in one transaction (a request's tracks, a
+    Nation's stewards), kept in ``session.info`` under ``name``: forgotten when the
+    transaction ends, or as soon as the session holds a change to any of ``sources``
+    (the models the values are read from), before that change is flushed. The portal
+    writes these models through the ORM only, so no change escapes it."""
+
+    names: set[str] = set()
+
+    def __init__(self, name: str, sources: tuple[type, ...]) -> None:
+        self.name = name
+        self.sources = sources
+        TransactionCache.names.add(name)
+        event.listen(OrmSession, "before_flush", self._forget_on_change)
+        event.listen(OrmSession, "after_transaction_end", self._forget_at_end)
+
+    def _pending(self, session: OrmSession) -> bool:
+        if not (session._new or session._deleted or session.identity_map._modified):
+            return False  # nothing changed at all: the common case, asked many times a page
+        changed = (*session.new, *session.deleted, *session.dirty)
+        return any(isinstance(item, self.sources) for item in changed)
+
+    def __call__(self, session: OrmSession) -> dict:
+        if self._pending(session):  # not flushed yet: read afresh (the query flushes it)
+            session.info.pop(self.name, None)
+        return session.info.setdefault(self.name, {})
+
+    def _forget_on_change(self, session: OrmSession, _context, _instances) -> None:
+        if self._pending(session):
+            session.info.pop(self.name, None)
+
+    def _forget_at_end(self, session: OrmSession, transaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(self.name, None)
+
+
+def forget_cached(session: OrmSession) -> None:
+    """Forget every TransactionCache of this transaction: a row just locked for a change
+    is read afresh, with what other transactions committed before the lock."""
+    for name in TransactionCache.names:
+        session.info.pop(name, None)
 
 
 def init_app(app: Flask) -> None:

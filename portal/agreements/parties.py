@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from portal.auth.models import Role, User
-from portal.auth.service import find_membership
 from portal.errors import ValidationError
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.reviews.models import TrackStatus
-from portal.reviews.service import tracks_of
+from portal.reviews.service import holder_ids, tracks_of
 
 RESEARCHER = "researcher"
 
@@ -48,7 +47,7 @@ def may_sign_for(session: Session, user: User, request: AccessRequest, party: Pa
     """The researcher signs for themself; any representative of a Nation for it."""
     if party.nation is None:
         return request.filed_by(user.id)
-    return find_membership(session, user, Role.REPRESENTATIVE, party.nation) is not None
+    return user.id in holder_ids(session, party.nation, Role.REPRESENTATIVE)
 
 
 def party_for(

@@ -30,7 +30,7 @@ from portal.agreements.settings import settings_for
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import TransactionCache, utcnow
 from portal.errors import NotFound, ServiceError
 from portal.policy.models import rules_version_in_force
 from portal.requests.models import AccessRequest
@@ -38,14 +38,26 @@ from portal.storage import service as storage
 
 PDF = "application/pdf"
 
+# Per transaction: a request page asks for the agreement and its signatures once for
+# every step it offers (signing, for each party) and again for the agreement's panel.
+_cache = TransactionCache("portal.agreements", (Agreement, AgreementSignature))
+
 
 def current(session: Session, request: AccessRequest) -> Agreement | None:
-    return session.exec(select(Agreement).where(Agreement.request_id == request.id)).first()
+    key = ("agreement", request.id)
+    if key in (cache := _cache(session)):
+        return cache[key]
+    found = session.exec(select(Agreement).where(Agreement.request_id == request.id)).first()
+    _cache(session)[key] = found  # after the query: its autoflush may empty the cache
+    return found
 
 
 def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSignature]:
-    query = select(AgreementSignature).where(AgreementSignature.agreement_id == agreement.id)
-    return list(session.exec(query.order_by(AgreementSignature.id)))
+    key = ("signatures", agreement.id)
+    if (found := _cache(session).get(key)) is None:
+        query = select(AgreementSignature).where(AgreementSignature.agreement_id == agreement.id)
+        found = _cache(session)[key] = list(session.exec(query.order_by(AgreementSignature.id)))
+    return list(found)
 
 
 def signed_parties(session: Session, agreement: Agreement | None) -> set[str]:

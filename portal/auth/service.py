@@ -13,7 +13,7 @@ from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
-from portal.db import utcnow
+from portal.db import TransactionCache, utcnow
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Nation
 
@@ -171,17 +171,24 @@ def find_membership(
     ).first()
 
 
+# Per transaction: every page asks a person's roles several times (the two-factor gate,
+# the navigation, who may read the rules).
+_roles = TransactionCache("portal.auth.roles", (RoleMembership,))
+
+
 def roles_of(session: Session, user: User) -> list[tuple[Role, Nation | None]]:
     """Every role ``user`` holds, portal-wide ones first, then by Nation name."""
-    rows = session.exec(
-        select(RoleMembership, Nation)
-        .join(Nation, RoleMembership.nation_id == Nation.id, isouter=True)
-        .where(RoleMembership.user_id == user.id)
-    ).all()
-    pairs = [(membership.role, nation) for membership, nation in rows]
-    return sorted(
-        pairs, key=lambda pair: (pair[1] is not None, pair[1].name if pair[1] else "", pair[0])
-    )
+    if (found := _roles(session).get(user.id)) is None:
+        rows = session.exec(
+            select(RoleMembership, Nation)
+            .join(Nation, RoleMembership.nation_id == Nation.id, isouter=True)
+            .where(RoleMembership.user_id == user.id)
+        ).all()
+        pairs = [(membership.role, nation) for membership, nation in rows]
+        found = _roles(session)[user.id] = sorted(
+            pairs, key=lambda pair: (pair[1] is not None, pair[1].name if pair[1] else "", pair[0])
+        )
+    return list(found)
 
 
 def _hash_token(token: str) -> str:

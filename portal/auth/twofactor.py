@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 
 from portal.audit.events import EventType
 from portal.audit.service import record_event
-from portal.auth.models import RecoveryCode, Role, RoleMembership, User
+from portal.auth.models import RecoveryCode, Role, User
 from portal.auth.passwords import verify_password
+from portal.auth.service import roles_of
 from portal.db import utcnow
 from portal.errors import Conflict, Forbidden, ValidationError
 
@@ -37,12 +38,7 @@ def two_factor_required(session: Session, user: User) -> bool:
     """Whether ``user`` must sign in with a second factor: anyone holding a role in
     TWO_FACTOR_ROLES, anywhere. The one place that decides it: the sign-in page, the
     gate that keeps such a person on the setup page, the account page and the API ask here."""
-    held = session.exec(
-        select(RoleMembership.id).where(
-            RoleMembership.user_id == user.id, RoleMembership.role.in_(TWO_FACTOR_ROLES)
-        )
-    ).first()
-    return held is not None
+    return any(role in TWO_FACTOR_ROLES for role, _nation in roles_of(session, user))
 
 
 def must_set_up(session: Session, user: User) -> bool:

@@ -16,19 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
+from portal.db import TransactionCache, forget_cached
 from portal.errors import Forbidden, NotFound
 from portal.policy.enforcer import LoadedPolicy
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import ROLE_REACH, WILDCARD, Action, Reach
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
-from portal.requests.service import REF_PATTERN
+from portal.requests.service import REF_PATTERN, nations_of
 from portal.reviews.models import NationTrack
+from portal.reviews.service import tracks_of
 
 
 @dataclass(frozen=True)
@@ -42,33 +42,9 @@ class Holding:
 
 
 # Per transaction, what the checks read again and again (a page asks available(), which
-# asks authorize() for every step): each person's holdings and each request's Nations.
-# Forgotten when the transaction ends or when a flush changes what they are read from.
-_CACHE = "portal.policy.access"
-_SOURCES = (RoleMembership, NationTrack, RequestDataset)
-
-
-def _pending(session: OrmSession) -> bool:
-    changed = (*session.new, *session.deleted, *session.dirty)
-    return any(isinstance(item, _SOURCES) for item in changed)
-
-
-def _cache(session: Session) -> dict:
-    if _pending(session):  # not flushed yet: read afresh (the query flushes it)
-        session.info.pop(_CACHE, None)
-    return session.info.setdefault(_CACHE, {})
-
-
-@event.listens_for(OrmSession, "before_flush")
-def _forget_on_change(session: OrmSession, _context, _instances) -> None:
-    if _pending(session):
-        session.info.pop(_CACHE, None)
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _forget_at_end(session: OrmSession, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_CACHE, None)
+# asks authorize() for every step): each person's holdings. (Each request's Nations and
+# tracks are kept by requests.service and reviews.service the same way.)
+_cache = TransactionCache("portal.policy.access", (RoleMembership,))
 
 
 def holdings(session: Session, user: User) -> list[Holding]:
@@ -98,27 +74,14 @@ def grants(policy: LoadedPolicy, holding: Holding, action: Action | str, domain:
 
 def current_nation_ids(session: Session, request: AccessRequest) -> set[int]:
     """The Nations whose data the request's current revision touches."""
-    key = ("current nations", request.id)
-    if (found := _cache(session).get(key)) is not None:
-        return found
-    touching = select(DatasetNation.nation_id).join(
-        RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id
-    )
-    found = set(session.exec(touching.where(RequestDataset.request_id == request.id)))
-    _cache(session)[key] = found
-    return found
+    return {nation.id for nation in nations_of(session, request)}
 
 
 def request_nation_ids(session: Session, request: AccessRequest) -> set[int]:
     """The Nations a request concerns: whose data it touches now, and any that took part
     (a Nation whose data a revision dropped keeps sight of its part: invariant 11)."""
-    key = ("nations", request.id)
-    if (found := _cache(session).get(key)) is not None:
-        return found
-    tracks = select(NationTrack.nation_id).where(NationTrack.request_id == request.id)
-    found = current_nation_ids(session, request) | set(session.exec(tracks))
-    _cache(session)[key] = found
-    return found
+    took_part = {track.nation_id for track, _ in tracks_of(session, request)}
+    return current_nation_ids(session, request) | took_part
 
 
 def reaches(holding: Holding, request: AccessRequest, nation_ids: set[int]) -> bool:
@@ -232,6 +195,7 @@ def get_visible(
     query = select(AccessRequest).where(AccessRequest.ref == ref, visible_clause(session, user))
     if for_update:
         query = query.with_for_update(of=AccessRequest)
+        forget_cached(session)  # read after the lock: what committed before it counts
     request = session.exec(query).first()
     if request is None:
         raise NotFound(f"no request {ref}")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import TransactionCache, utcnow
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import fields as request_fields
 from portal.requests.models import AccessRequest, RequestDataset, RequestRevision
@@ -77,21 +77,33 @@ def datasets_of(session: Session, request: AccessRequest) -> list[Dataset]:
     )
 
 
+# Per transaction: a page offering steps on many requests asks each one's Nations often.
+_cache = TransactionCache("portal.requests", (RequestDataset, DatasetNation))
+
+
 def nations_of(session: Session, request: AccessRequest) -> list[Nation]:
     """Every Nation whose data the request touches, by name."""
-    return list(
-        session.exec(
-            select(Nation)
-            .where(
-                Nation.id.in_(
-                    select(DatasetNation.nation_id)
-                    .join(RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id)
-                    .where(RequestDataset.request_id == request.id)
-                )
-            )
-            .order_by(Nation.name)
-        )
+    if (found := _cache(session).get(request.id)) is None:
+        found = preload_nations(session, [request])[request.id]
+    return list(found)
+
+
+def preload_nations(session: Session, requests: list[AccessRequest]) -> dict[int, list[Nation]]:
+    """Read the Nations of every one of ``requests`` in one query, kept for this
+    transaction; returns them, by request id."""
+    found: dict[int, list[Nation]] = {request.id: [] for request in requests}
+    rows = session.exec(
+        select(RequestDataset.request_id, Nation)
+        .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
+        .join(Nation, Nation.id == DatasetNation.nation_id)
+        .where(RequestDataset.request_id.in_(list(found)))
+        .order_by(Nation.name, Nation.id)
     )
+    for request_id, nation in rows:  # a Nation may hold several of the datasets
+        if nation not in found[request_id]:
+            found[request_id].append(nation)
+    _cache(session).update(found)  # after the query: its autoflush may empty the cache
+    return found
 
 
 def snapshot(session: Session, request: AccessRequest) -> dict[str, Any]:

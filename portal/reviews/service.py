@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from portal.auth.models import Role, RoleMembership, User
+from portal.db import TransactionCache
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.reviews.models import NationTrack, Recommendation, Review
@@ -39,41 +40,54 @@ class ReviewTally:
         return self.reachable < self.quorum
 
 
-def _holder_ids(session: Session, nation: Nation, role: Role) -> set[int]:
-    return set(
-        session.exec(
-            select(RoleMembership.user_id).where(
-                RoleMembership.nation_id == nation.id, RoleMembership.role == role
+# Per transaction: a page that offers steps on many requests (the home page's queues, a
+# request page's buttons) asks the same tracks, reviews and stewards again and again.
+_cache = TransactionCache(
+    "portal.reviews", (NationTrack, Review, RoleMembership, User, AccessRequest)
+)
+
+
+def holder_ids(session: Session, nation: Nation, role: Role) -> set[int]:
+    """Who holds ``role`` in ``nation`` (read once per transaction)."""
+    key = ("holders", nation.id, role)
+    if (found := _cache(session).get(key)) is None:
+        found = _cache(session)[key] = set(
+            session.exec(
+                select(RoleMembership.user_id).where(
+                    RoleMembership.nation_id == nation.id, RoleMembership.role == role
+                )
             )
         )
-    )
+    return set(found)
+
+
+def _emails(session: Session, user_ids: set[int]) -> list[tuple[int, str]]:
+    key = ("emails", frozenset(user_ids))
+    if (found := _cache(session).get(key)) is None:
+        found = _cache(session)[key] = list(
+            session.exec(select(User.id, User.email).where(User.id.in_(user_ids)))
+        )
+    return found
 
 
 def counting_steward_ids(session: Session, request: AccessRequest, nation: Nation) -> set[int]:
     """Whose reviews of ``request`` may count for ``nation``: its designated stewards,
     less its representatives (a decider's own review never makes its own quorum) and
     less anyone on the requesting side (invariant 10: designating them has no effect)."""
-    stewards = _holder_ids(session, nation, Role.STEWARD)
-    stewards -= _holder_ids(session, nation, Role.REPRESENTATIVE)
+    stewards = holder_ids(session, nation, Role.STEWARD)
+    stewards -= holder_ids(session, nation, Role.REPRESENTATIVE)
     if not stewards:
         return stewards
-    people = session.exec(select(User.id, User.email).where(User.id.in_(stewards)))
+    people = _emails(session, stewards)
     return {user_id for user_id, email in people if not request.involves(user_id, email)}
 
 
 def current_reviews(session: Session, request: AccessRequest, nation: Nation) -> list[Review]:
     """The reviews of the current revision for this Nation, oldest first."""
-    return list(
-        session.exec(
-            select(Review)
-            .where(
-                Review.request_id == request.id,
-                Review.nation_id == nation.id,
-                Review.revision == request.current_revision,
-            )
-            .order_by(Review.id)
-        )
-    )
+    key = ("reviews", request.id, request.current_revision)
+    if (found := _cache(session).get(key)) is None:
+        found = preload(session, [request])[key]
+    return [review for review in found if review.nation_id == nation.id]
 
 
 def _by_designated_stewards(
@@ -117,22 +131,42 @@ def tally_of(reviews, eligible: set[int], nation: Nation) -> ReviewTally:
 
 
 def tracks_of(session: Session, request: AccessRequest) -> list[tuple[NationTrack, Nation]]:
-    return list(
-        session.exec(
-            select(NationTrack, Nation)
-            .join(Nation, NationTrack.nation_id == Nation.id)
-            .where(NationTrack.request_id == request.id)
-            .order_by(Nation.name)
-        )
-    )
+    """The request's tracks and their Nations, by the Nation's name."""
+    if (found := _cache(session).get(("tracks", request.id))) is None:
+        found = preload(session, [request])[("tracks", request.id)]
+    return list(found)
 
 
 def track_for(session: Session, request: AccessRequest, nation: Nation) -> NationTrack | None:
-    return session.exec(
-        select(NationTrack).where(
-            NationTrack.request_id == request.id, NationTrack.nation_id == nation.id
-        )
-    ).first()
+    tracks = tracks_of(session, request)
+    return next((track for track, _ in tracks if track.nation_id == nation.id), None)
+
+
+def preload(session: Session, requests: list[AccessRequest]) -> dict:
+    """Read the tracks and the current revision's reviews of ``requests`` in two queries,
+    kept for this transaction: a page listing many requests then asks nothing more of
+    them. Returns what it read (the cache forgets it at once if changes are pending)."""
+    known = _cache(session)
+    ids = [request.id for request in requests if ("tracks", request.id) not in known]
+    if not ids:
+        return known
+    found: dict = {("tracks", request_id): [] for request_id in ids}
+    for track, nation in session.exec(
+        select(NationTrack, Nation)
+        .join(Nation, NationTrack.nation_id == Nation.id)
+        .where(NationTrack.request_id.in_(ids))
+        .order_by(Nation.name, NationTrack.id)
+    ):
+        found["tracks", track.request_id].append((track, nation))
+    revisions = {request.id: request.current_revision for request in requests if request.id in ids}
+    found.update({("reviews", i, revision): [] for i, revision in revisions.items()})
+    for review in session.exec(
+        select(Review).where(Review.request_id.in_(ids)).order_by(Review.id)
+    ):
+        if review.revision == revisions[review.request_id]:
+            found["reviews", review.request_id, review.revision].append(review)
+    _cache(session).update(found)  # after the queries: their autoflush may empty the cache
+    return found
 
 
 def has_reviewed(session: Session, request: AccessRequest, nation: Nation, user: User) -> bool:

@@ -19,8 +19,9 @@ from portal.policy.store import current_policy
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.service import preload_nations
 from portal.reviews.models import TrackStatus
-from portal.reviews.service import tally, track_for, tracks_of
+from portal.reviews.service import preload, tally, track_for, tracks_of
 from portal.workflow.offers import Option, offered
 from portal.workflow.table import ALLOWED_FROM
 
@@ -119,6 +120,8 @@ def queues_for(session: Session, user: User) -> list[Queue]:
         .order_by(AccessRequest.updated_at, AccessRequest.id)
         .limit(QUEUE_LIMIT * len(shown))
     ).all()
+    preload(session, candidates)
+    preload_nations(session, candidates)
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
@@ -153,6 +156,7 @@ def stalled_for(session: Session, user: User) -> list[Stalled]:
         .order_by(AccessRequest.updated_at, AccessRequest.id)
         .limit(QUEUE_LIMIT)
     ).all()
+    preload(session, candidates)
     found = []
     for request in candidates:
         nations = [
