@@ -282,8 +282,9 @@ What changed (ARCHITECTURE.md, "What a page reads"): each request's tracks, curr
 reviews and Nations, each Nation's stewards and representatives, an agreement and its
 signatures, and a person's roles are read once per transaction (`TransactionCache`), the
 home page's requests all at once (`preload`): 115 statements to 17, 61 to 35. The home
-and request pages read in a deferred transaction on SQLite (every GET, `portal/db.py`): they no longer
-wait for the write lock behind a signature, and two workers serve them side by side.
+and request pages read in a deferred transaction on SQLite (every GET, `portal/db.py`):
+they no longer wait for the write lock behind a signature, and two workers serve them
+side by side.
 
 Reading: the goal of 33% is not met. What is left is Python, not SQL (3–4% of the time at
 the cursor on SQLite): `available()` asked per request and step (the queues), a tally per
