@@ -25,9 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session
-
 from generate import insert  # COPY on PostgreSQL, where row-by-row costs minutes at 2M
+from sqlmodel import Session
 
 from portal import migrate
 from portal.audit.chain import event_hash
