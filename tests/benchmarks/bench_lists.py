@@ -174,9 +174,11 @@ def ask(size: Size, who: str, path: str) -> None:
         raise SystemExit(f"{who} {path}: {status}")
 
 
-def measure(sizes: list[Size], repeat: int) -> dict[str, list[list[float]]]:
+def measure(sizes: list[Size], repeat: int, only: str = "") -> dict[str, list[list[float]]]:
     found: dict[str, list[list[float]]] = {}
     for name in pages(sizes[0]):
+        if only and not name.startswith(tuple(only.split(","))):
+            continue
         times: list[list[float]] = [[] for _ in sizes]
         for number in range(repeat + WARM_UP):
             order = list(enumerate(sizes)) if number % 2 else list(reversed(list(enumerate(sizes))))
@@ -260,6 +262,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--memory", type=int, default=10_000, help="page requests (0: skip)")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
+    parser.add_argument(
+        "--only", default="", help="only the pages whose names start so (a comma between several)"
+    )
     args = parser.parse_args()
     urls = args.urls or [f"sqlite:///{Path.cwd() / f'bench-{n}.db'}" for n in args.sizes]
     for url, n in zip(urls, args.sizes, strict=True):
@@ -271,7 +276,7 @@ def main() -> None:
     version = ".".join(str(x) for x in dialect.server_version_info[:2])
     backend = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[dialect.name] + f" {version}"
     print(f"{backend}, load {os.getloadavg()[0]:.1f}", flush=True)
-    results = measure(sizes, args.repeat) if args.repeat else {}
+    results = measure(sizes, args.repeat, args.only) if args.repeat else {}
     memory_line = ""
     if args.memory:
         rss, peak = memory(sizes[-1], args.memory)
