@@ -42,7 +42,7 @@ GOAL_RATIO, GOAL_MB = 2.0, 300
 
 def people(app) -> dict[str, int]:
     """Whom each page is for: the first of each role (the representative and steward of
-    the Nation holding a tenth of the data), the researcher filing one request in 200,
+    the Nation whose data half the requests touch), the researcher filing one request in 200,
     and a steward of a small Nation."""
     first = sa.select(sa.func.min(RoleMembership.user_id))
     with app.app_context(), session_scope() as session:
@@ -129,7 +129,7 @@ def pages(size: Size) -> dict[str, tuple[str, str]]:
         "home, steward": ("steward", "/"),
         "home, representative": ("representative", "/"),
         "home, researcher (1 request in 200 is theirs)": ("researcher", "/"),
-        "Nation's record (the Nation with a tenth of the data)": (
+        "Nation's record (the Nation in half the requests)": (
             "representative",
             f"/nations/{n}/record",
         ),

@@ -181,7 +181,7 @@ def _registry_and_people(engine) -> World:
     with engine.begin() as connection:
         for table, table_rows in rows.tables.items():
             insert(connection, table, table_rows)
-    # Nation 1 holds a tenth of the data; the others share the rest.
+    # Nation 1's dataset is in about half the requests; the others share the rest.
     weights = [9 * NATIONS if n == 1 else 10 for n in range(1, NATIONS + 1)] + [5] * 10
     return World(
         researchers=researchers[1:],
