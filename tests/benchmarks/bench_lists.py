@@ -177,7 +177,7 @@ def ask(size: Size, who: str, path: str) -> None:
 def measure(sizes: list[Size], repeat: int, only: str = "") -> dict[str, list[list[float]]]:
     found: dict[str, list[list[float]]] = {}
     for name in pages(sizes[0]):
-        if only and not name.startswith(tuple(only.split(","))):
+        if only and not name.startswith(tuple(only.split(";"))):
             continue
         times: list[list[float]] = [[] for _ in sizes]
         for number in range(repeat + WARM_UP):
@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument("--memory", type=int, default=10_000, help="page requests (0: skip)")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
     parser.add_argument(
-        "--only", default="", help="only the pages whose names start so (a comma between several)"
+        "--only", default="", help="only the pages whose names start so (a ; between several)"
     )
     args = parser.parse_args()
     urls = args.urls or [f"sqlite:///{Path.cwd() / f'bench-{n}.db'}" for n in args.sizes]
