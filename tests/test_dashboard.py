@@ -259,3 +259,16 @@ def test_a_revocation_counts_under_the_revoking_nation_only(app, flow):
     nations = {row.nation.slug: row for row in view.nations}
     assert nations["blue-heron"].by_status.get(S.REVOKED) == 1
     assert S.REVOKED not in nations["red-cedar"].by_status, "Red Cedar did not revoke"
+
+
+def test_the_figures_are_kept_until_something_happens(app, known):
+    """Each worker keeps the figures it computed while the record's last event stays the
+    same (the clock pinned: the same minute); a new event shows in the next view."""
+    moment = utcnow()
+    with pinned_clock(moment):
+        first, again = view_as(app, known), view_as(app, known)
+        assert again is first, "nothing happened: the figures are kept"
+        known.do("researcher", "submit", known.draft(title="One more (fictional)"))
+        after = view_as(app, known)
+    assert dict(after.by_status)[S.SCREENING] == dict(first.by_status)[S.SCREENING] + 1
+    assert after.nations[0].nation.name  # the Nations are readable outside any session

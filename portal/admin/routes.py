@@ -53,8 +53,14 @@ def _status(*forms) -> int:
 @login_required
 def people():
     form = SearchForm(request.args)
-    rows = administration.people(get_session(), current_user, form.q.data or "")
-    return render_template("admin/people.html", form=form, rows=rows)
+    after = request.args.get("after")
+    try:
+        found = administration.people(get_session(), current_user, form.q.data or "", after)
+    except ValidationError as error:
+        return error_page(400, error.message)
+    return render_template(
+        "admin/people.html", form=form, rows=found.rows, next_cursor=found.next_cursor
+    )
 
 
 def _person_page(session: Session, user: User, role_form=None, active_form=None):

@@ -179,16 +179,30 @@ _roles = TransactionCache("portal.auth.roles", (RoleMembership,))
 def roles_of(session: Session, user: User) -> list[tuple[Role, Nation | None]]:
     """Every role ``user`` holds, portal-wide ones first, then by Nation name."""
     if (found := _roles(session).get(user.id)) is None:
-        rows = session.exec(
-            select(RoleMembership, Nation)
-            .join(Nation, RoleMembership.nation_id == Nation.id, isouter=True)
-            .where(RoleMembership.user_id == user.id)
-        ).all()
-        pairs = [(membership.role, nation) for membership, nation in rows]
-        found = _roles(session)[user.id] = sorted(
+        found = _roles(session)[user.id] = roles_of_each(session, [user])[user.id]
+    return list(found)
+
+
+def roles_of_each(
+    session: Session, users: list[User]
+) -> dict[int, list[tuple[Role, Nation | None]]]:
+    """``roles_of`` for many people in one query (a list of people reads them all at once)."""
+    found: dict[int, list[tuple[Role, Nation | None]]] = {user.id: [] for user in users}
+    if not found:
+        return found
+    rows = session.exec(
+        select(RoleMembership, Nation)
+        .join(Nation, RoleMembership.nation_id == Nation.id, isouter=True)
+        .where(RoleMembership.user_id.in_(list(found)))
+    )
+    for membership, nation in rows:
+        found[membership.user_id].append((membership.role, nation))
+    return {
+        user_id: sorted(
             pairs, key=lambda pair: (pair[1] is not None, pair[1].name if pair[1] else "", pair[0])
         )
-    return list(found)
+        for user_id, pairs in found.items()
+    }
 
 
 def _hash_token(token: str) -> str:
@@ -303,9 +317,16 @@ def hash_token(token: str) -> str:
     return _hash_token(token)
 
 
-def search_users(session: Session, query: str = "", limit: int = 200) -> list[User]:
-    """People whose name or e-mail address contains ``query`` (any case), by name."""
+def search_users(
+    session: Session, query: str = "", limit: int = 200, after: User | None = None
+) -> list[User]:
+    """People whose name or e-mail address contains ``query`` (any case), by name;
+    ``after`` a person of a previous page, those that come after them."""
     statement = select(User).order_by(User.name, User.id).limit(limit)
+    if after is not None:
+        statement = statement.where(
+            sa.or_(User.name > after.name, sa.and_(User.name == after.name, User.id > after.id))
+        )
     words = query.strip().lower()
     if words:
         pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

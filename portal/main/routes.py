@@ -1,13 +1,16 @@
 """The home page: each person's queues, stalled reviews, then every request they may see."""
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
 from portal.db import get_session
-from portal.policy.access import visible_requests
+from portal.errors import ValidationError
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
+from portal.requests.models import RequestStatus
 from portal.transparency import ending, obligations
+from portal.transparency.requestlist import request_list
+from portal.web import error_page
 from portal.workflow.queues import queues_for, stalled_for
 
 bp = Blueprint("main", __name__)
@@ -18,6 +21,12 @@ def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
     session = get_session()
+    try:  # the list of requests: ?status= filters it, ?after=<ref> goes on to older ones
+        listing = request_list(
+            session, current_user, request.args.get("status"), request.args.get("after")
+        )
+    except ValidationError as error:
+        return error_page(400, error.message)
     return render_template(
         "main/home.html",
         queues=queues_for(session, current_user),
@@ -25,7 +34,9 @@ def home():
         overdue=obligations.overdue_for(session, current_user),
         overdue_attestations=ending.overdue_for(session, current_user),
         may_create=authorize(session, current_user, Action.CREATE).allowed,
-        requests=visible_requests(session, current_user),
+        listing=listing,
+        requests=listing.requests,
+        statuses=list(RequestStatus),
     )
 
 

@@ -75,6 +75,8 @@ class AccessRequest(SQLModel, table=True):
             "retention_days IS NULL OR retention_days >= 1", name="retention_positive"
         ),
         sa.Index("ix_access_request_status_updated_at", "status", "updated_at"),
+        # Lists of requests, the most recently changed first (migration 0018).
+        sa.Index("ix_access_request_updated_at_id", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

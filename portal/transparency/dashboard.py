@@ -4,13 +4,16 @@ stage takes. Counts only: no Nation's reviews, decisions or conditions show here
 Drafts are not counted: they are the researcher's alone until submitted.
 """
 
+import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal.audit.models import AuditChainHead
 from portal.auth.models import User
+from portal.db import utcnow
 from portal.errors import ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
@@ -58,6 +61,32 @@ def dashboard(session: Session, user: User, window_days: int = DEFAULT_WINDOW) -
     if window_days not in WINDOWS:
         choices = ", ".join(str(days) for days in WINDOWS)
         raise ValidationError({"window": f"Choose a window of {choices} days."})
+    moment = _moment(session)
+    with _LOCK:
+        kept = _KEPT.get(window_days)
+    if kept is not None and kept[0] == moment:
+        return kept[1]
+    view = _compute(session, window_days)
+    with _LOCK:
+        _KEPT[window_days] = (moment, view)
+    return view
+
+
+# The figures count every submitted request and time the stages of every request in the
+# window, a cost that grows with the portal. They change only when something happens,
+# and whatever happens writes an audit event; so each worker keeps the figures it last
+# computed while the chain's last event stays the same and the window has not moved on
+# (the same minute). The figures hold counts only, the same for every reader.
+_KEPT: dict[int, tuple[tuple, Dashboard]] = {}
+_LOCK = threading.Lock()
+
+
+def _moment(session: Session) -> tuple:
+    last_event = session.exec(select(AuditChainHead.last_event_id)).first()
+    return last_event, utcnow().replace(second=0, microsecond=0)
+
+
+def _compute(session: Session, window_days: int) -> Dashboard:
     counts = dict(
         session.exec(
             select(AccessRequest.status, sa.func.count())
@@ -111,4 +140,6 @@ def nation_counts(session: Session) -> list[NationCounts]:
     for nation_id, row in rows.items():
         row.waiting_for_stewards = waiting[nation_id, TrackStatus.REVIEW]
         row.waiting_for_decision = waiting[nation_id, TrackStatus.DECISION]
-    return sorted(rows.values(), key=lambda row: row.nation.name)
+    # Copies of the Nations, bound to no session: the figures outlive this one.
+    found = [replace(row, nation=Nation.model_validate(row.nation)) for row in rows.values()]
+    return sorted(found, key=lambda row: row.nation.name)

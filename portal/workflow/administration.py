@@ -10,6 +10,7 @@ the record keeps who did what. Flush, never commit.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from portal.auth.service import (
     find_membership,
     grant_role,
     revoke_role,
-    roles_of,
+    roles_of_each,
     search_users,
     set_active,
 )
@@ -31,10 +32,29 @@ from portal.registry.models import Dataset, Framework, Nation
 PORTAL_ROLES = tuple(role for role in Role if role not in NATION_ROLES)
 
 
-def people(session: Session, actor: User, query: str = "") -> list[tuple[User, list]]:
-    """People whose name or e-mail address contains ``query``, with their roles."""
+PEOPLE_PAGE = 200
+
+
+@dataclass(frozen=True)
+class People:
+    rows: list[tuple[User, list]]  # each person and their roles
+    next_cursor: int | None  # the id of the person the next page goes on after
+
+
+def people(session: Session, actor: User, query: str = "", after: str | None = None) -> People:
+    """People whose name or e-mail address contains ``query``, with their roles, a page
+    at a time, by name; ``after`` the id of the last person of the previous page."""
     require(session, actor, Action.MANAGE_USERS)
-    return [(user, roles_of(session, user)) for user in search_users(session, query)]
+    last = None
+    if after:
+        last = session.get(User, int(after)) if after.isdigit() else None
+        if last is None:
+            raise ValidationError({"after": f"{after} is not a person's number."})
+    found = search_users(session, query, PEOPLE_PAGE + 1, after=last)
+    page = found[:PEOPLE_PAGE]
+    roles = roles_of_each(session, page)
+    more = len(found) > PEOPLE_PAGE
+    return People([(user, roles[user.id]) for user in page], page[-1].id if more else None)
 
 
 def person(session: Session, actor: User, user_id: int) -> User:

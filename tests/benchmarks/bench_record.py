@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from psycopg.types.json import Json
+from generate import insert  # COPY on PostgreSQL, where row-by-row costs minutes at 2M
 from sqlmodel import Session
 
 from portal import migrate
@@ -153,8 +153,8 @@ class Writer:
         self.add_requests(wanted - len(self.requests))
         for events, links in self.events(total - self.last_id, hot=1):
             with self.engine.begin() as connection:
-                insert(connection, AuditEvent.__table__, events)
-                insert(connection, AuditEventNation.__table__, links)
+                insert(connection, AuditEvent.__tablename__, events)
+                insert(connection, AuditEventNation.__tablename__, links)
         with self.engine.begin() as connection:
             connection.execute(
                 sa.update(AuditChainHead).values(
@@ -162,18 +162,6 @@ class Writer:
                 )
             )
             connection.exec_driver_sql("ANALYZE")  # planner statistics, as autovacuum would
-
-
-def insert(connection, table: sa.Table, rows: list[dict]) -> None:
-    """Plain INSERTs on SQLite; COPY on PostgreSQL, where row-by-row costs minutes at 2M."""
-    if connection.dialect.name != "postgresql":
-        connection.execute(sa.insert(table), rows)
-        return
-    names = list(rows[0])
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([Json(v) if isinstance(v, dict) else v for v in row.values()])
 
 
 def timed(
