@@ -12,20 +12,8 @@ from portal.auth.models import User
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of, nations_of
-from portal.reviews.models import Decision, Outcome
+from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params
-
-
-def _approval(session: Session, request: AccessRequest, nation: Nation) -> Decision:
-    return session.exec(
-        select(Decision)
-        .where(
-            Decision.request_id == request.id,
-            Decision.nation_id == nation.id,
-            Decision.outcome == Outcome.APPROVE,
-        )
-        .order_by(Decision.id.desc())
-    ).first()
 
 
 def term_days(request: AccessRequest, nations: list[Nation]) -> int:
@@ -41,7 +29,7 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
     all_nations = {n.id: n for n in nations_of(session, request)}
     rows = []
     for nation in nations:
-        decision = _approval(session, request, nation)
+        decision = standing_approval(session, request, nation)
         representative = session.get(User, decision.representative_id)
         params = condition_params(nation, request.storage_location)
         # A standard condition reads in another language from the text of the catalogue

@@ -10,7 +10,7 @@ from portal.auth.models import Role, RoleMembership, User
 from portal.db import TransactionCache
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.reviews.models import NationTrack, Recommendation, Review
+from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, Review
 
 
 @dataclass(frozen=True)
@@ -171,3 +171,17 @@ def preload(session: Session, requests: list[AccessRequest]) -> dict:
 
 def has_reviewed(session: Session, request: AccessRequest, nation: Nation, user: User) -> bool:
     return any(r.steward_id == user.id for r in current_reviews(session, request, nation))
+
+
+def standing_approval(session: Session, request: AccessRequest, nation: Nation) -> Decision | None:
+    """The Nation's latest approval of the request: the one whose conditions bind (the
+    agreement prints them, obligations and output reviews follow from them)."""
+    return session.exec(
+        select(Decision)
+        .where(
+            Decision.request_id == request.id,
+            Decision.nation_id == nation.id,
+            Decision.outcome == Outcome.APPROVE,
+        )
+        .order_by(Decision.id.desc())
+    ).first()

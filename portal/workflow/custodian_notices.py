@@ -18,22 +18,14 @@ from portal.notify.custodians import endpoint_of, enqueue
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of
-from portal.reviews.models import Decision, Outcome
+from portal.reviews.service import standing_approval
 
 CUSTOM = "custom"  # a Nation's own words in a decision: no code of the catalogue
 
 
 def _conditions(session: Session, request: AccessRequest, nation: Nation) -> list[dict[str, str]]:
     """The conditions of the Nation's (latest) approval: codes, or text for its own words."""
-    decision = session.exec(
-        select(Decision)
-        .where(
-            Decision.request_id == request.id,
-            Decision.nation_id == nation.id,
-            Decision.outcome == Outcome.APPROVE,
-        )
-        .order_by(Decision.id.desc())
-    ).first()
+    decision = standing_approval(session, request, nation)
     if decision is None:
         return []
     return [

@@ -14,7 +14,6 @@ row and a total column, so the recovery search does its full work.
 import argparse
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -25,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from portal.lifecycle.outputs.content import media_type  # noqa: E402
 from portal.lifecycle.outputs.smallcells import find  # noqa: E402
+
+from report import write_section  # noqa: E402
 
 TITLE = "## Outputs before publication"
 COLUMNS = 20
@@ -82,17 +83,6 @@ def report(results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    pattern = re.compile(rf"^{TITLE}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="BENCHMARKS.md untouched")
@@ -101,7 +91,7 @@ def main() -> None:
     section = report([measure(rows, 3 if rows >= 10_000 else 10) for rows in sizes])
     print(section)
     if not quick:
-        write_section(section)
+        write_section(TITLE, section)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from portal.policy.enforcer import (  # noqa: E402
 )
 from portal.policy.files import read_directory  # noqa: E402
 
+from report import write_section  # noqa: E402
+
 MODEL = ROOT / "policies" / "model.conf"
 ACTIONS = [
     "view", "create", "edit", "submit", "withdraw", "screen", "review", "approve",
@@ -328,17 +330,6 @@ across machines.
 """
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else HEADER
-    pattern = re.compile(r"^## Policy enforcement\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -355,7 +346,7 @@ def main() -> None:
     print()
     print(section)
     if not quick:
-        write_section(section)
+        write_section("## Policy enforcement", section, HEADER)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import logging
 import os
 import platform
 import pstats
-import re
 import signal
 import socket
 import subprocess
@@ -47,6 +46,7 @@ from portal.policy.sync import load_files  # noqa: E402
 
 from flows import PEOPLE, Flow  # noqa: E402
 from helpers import PASSWORD, csrf_token, seed_nations, seed_people  # noqa: E402
+from report import write_section  # noqa: E402
 
 SECTION = "## Signed-in page throughput"
 SECRET_KEY = "bench-throughput-secret"
@@ -370,17 +370,6 @@ def report(args, rounds, singles, pages, signing, loads) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    pattern = re.compile(rf"^{SECTION}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: SQLite)")
@@ -445,7 +434,7 @@ def main() -> None:
     section = report(args, rounds, singles, pages, signing, loads)
     print(section)
     if not args.quick:
-        write_section(section)
+        write_section(SECTION, section)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ from portal.lifecycle.outputs.models import (
 )
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.reviews.models import Decision, Outcome
-from portal.reviews.service import ReviewTally, counting_steward_ids, tally_of
+from portal.reviews.service import ReviewTally, counting_steward_ids, standing_approval, tally_of
 
 # The standard condition by which a Nation's decision asks to review outputs.
 REVIEW_CONDITIONS = frozenset({"community_output_review"})
@@ -26,15 +25,7 @@ PROFILE, CONDITION = "profile", "condition"
 
 
 def _asked_by_condition(session: Session, request: AccessRequest, nation: Nation) -> bool:
-    decision = session.exec(
-        select(Decision)
-        .where(
-            Decision.request_id == request.id,
-            Decision.nation_id == nation.id,
-            Decision.outcome == Outcome.APPROVE,
-        )
-        .order_by(Decision.id.desc())
-    ).first()
+    decision = standing_approval(session, request, nation)
     codes = {c.get("code") for c in decision.conditions} if decision else set()
     return bool(codes & REVIEW_CONDITIONS)
 
