@@ -596,6 +596,18 @@ ROUTES: dict[str, Rule | str] = {
     # is pinned in tests/lifecycle/test_obligations.py and test_obligation_pages.py.
     "lifecycle.report": signed_in(lambda p, c: 404),
     "lifecycle.assess": signed_in(lambda p, c: 404),
+    # The end of access: only once access began, which no request of this world has (409
+    # for those whose step it is); no attestation exists yet (404).
+    "lifecycle.close": signed_in(by_method(get=step("close", 200), post=step("close", 422))),
+    "lifecycle.attest": signed_in(
+        by_method(get=step("attest_destruction", 200), post=step("attest_destruction", 422))
+    ),
+    "lifecycle.answer": signed_in(
+        by_method(
+            get=step("acknowledge_destruction", 200), post=step("acknowledge_destruction", 422)
+        )
+    ),
+    "lifecycle.attestation_pdf": signed_in(lambda p, c: 404),
     "agreements.download": signed_in(agreement),
     "registry.profile": signed_in(
         by_method(get=own_nation({"representative": 200}), post=own_nation({"representative": 422}))
@@ -821,6 +833,9 @@ PAGE_BODIES = {
     "outputs.new": {"title": "", "venue": "", "intent": "submit"},
     "outputs.review": {"recommendation": "refuse", "comment": ""},
     "outputs.decide": {"outcome": "refuse", "reason": ""},
+    "lifecycle.close": {"reason": "x" * 5001},
+    "lifecycle.attest": {"what": "", "password": "not the password"},
+    "lifecycle.answer": {"outcome": "more_needed", "comment": ""},
 }
 NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {

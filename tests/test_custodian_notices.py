@@ -303,3 +303,41 @@ def test_portal_notices_deliver_sends_what_is_due(local_app, flow, runner, recei
     assert receiver.received[-1].verified
     again = runner.invoke(args=["notices", "deliver"])
     assert "0 delivered" in again.output and len(receiver.received) == 1
+
+
+def test_closing_early_sends_access_ended_and_the_last_acknowledgement_access_destroyed(
+    local_app, flow, runner, receiver
+):
+    from datetime import date
+
+    from portal.workflow.commands import AcknowledgeDestruction, AttestDestruction, Close
+
+    from helpers import PASSWORD
+
+    register(runner, receiver)
+    ref = activate(flow)
+    flow.perform("researcher", ref, Close(reason="Finished early (sentinel C3)"))
+    what = ("Every extract", "Secure erase", str(date.today()), "Robin (fictional)")
+    flow.perform("researcher", ref, AttestDestruction(*what, password=PASSWORD))
+    more = AcknowledgeDestruction("red-cedar", "more_needed", "The tapes too (sentinel C4)")
+    flow.perform("cedar_rep", ref, more)
+    flow.perform("researcher", ref, AttestDestruction(*what, password=PASSWORD))
+    for who, nation in (("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron")):
+        flow.perform(who, ref, AcknowledgeDestruction(nation, "acknowledged"))
+    assert flow.status(ref) == "closed"
+    assert sorted(d.event_type for d in deliveries(local_app)) == [
+        "access.destroyed",
+        "access.ended",
+        "access.started",
+    ]  # once each: asking for more and attesting again tell the custodians nothing
+    assert run_job(local_app, utcnow())["delivered"] == 3
+    assert all(r.verified for r in receiver.received)
+    destroyed = next(r for r in receiver.received if r.payload["type"] == "access.destroyed")
+    assert destroyed.payload["data"]["request"] == {
+        "ref": ref,
+        "title": destroyed.payload["data"]["request"]["title"],
+        "status": "closed",
+    }
+    text = "".join(r.raw for r in receiver.received)
+    for private in ("sentinel C3", "sentinel C4", "comment", "reason", "rep.cedar"):
+        assert private not in text

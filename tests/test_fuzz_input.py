@@ -10,6 +10,7 @@ well under a minute, the same way every time, on SQLite and on PostgreSQL."""
 
 import io
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -75,6 +76,11 @@ PAGES = {
         "/requests/{ref}/obligations/{obligation_id}/assess",
         "active",
     ),
+    # The end of access: an active request (close), one closed early (attest), one whose
+    # attestation waits for the Nations (answer).
+    "lifecycle.close": ("researcher", "/requests/{ref}/end/close", "active"),
+    "lifecycle.attest": ("researcher", "/requests/{ref}/end/attest", "ended"),
+    "lifecycle.answer": ("cedar_rep", "/requests/{ref}/end/answer/red-cedar", "attested"),
     "agreements.verify": (None, "/verify", None),
     "auth.sign_in_code": (None, "/sign-in", None),  # no password given first: back to it
     "auth.forgot_password": (None, "/forgot-password", None),
@@ -175,6 +181,17 @@ def ref_in(flow, state: str | None) -> str:
         ref = flow.approved(cedar_conditions=["return_or_destroy"])
         for signer in ("researcher", "cedar_rep", "heron_rep"):
             flow.do(signer, "sign", ref)
+        return ref
+    if state in ("ended", "attested"):
+        from portal.workflow.commands import AttestDestruction, Close
+
+        from helpers import PASSWORD
+
+        ref = flow.active()
+        flow.perform("researcher", ref, Close(reason="Finished early"))
+        if state == "attested":
+            what = ("Every extract", "Secure erase", str(date.today()), "Robin (fictional)")
+            flow.perform("researcher", ref, AttestDestruction(*what, password=PASSWORD))
         return ref
     if state == "output":
         from portal.workflow.commands import SubmitOutput
@@ -346,6 +363,7 @@ LEFT_EMPTY = {
     ),
     "admin.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
     "registry.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
+    "lifecycle.answer": ({"outcome": "", "comment": "Kept"}, "Choose an answer."),
     "registry.profile": (
         {"review_quorum": "", "min_approvals": "1", "small_cell_threshold": "5"},
         "Give the steward reviews needed as a whole number.",

@@ -1,7 +1,8 @@
-"""The forms of an obligation's pages: the researcher's report, the Nation's assessment."""
+"""The forms of an obligation's pages (the researcher's report, the Nation's assessment) and
+of the end of access (closing early, the attestation, a Nation's answer)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 MAX_TEXT = 5000
@@ -40,3 +41,48 @@ class AssessForm(FlaskForm):
     def __init__(self, outcomes: list[str] = (), *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.outcome.choices = [(o, OUTCOME_WORDS[o]) for o in outcomes]  # the page says which
+
+
+# The end of access (portal/workflow/ending.py checks every field; these keep the page's
+# limits and what was typed).
+ANSWER_WORDS = {
+    "acknowledged": "Acknowledged: the data's destruction is accepted",
+    "more_needed": "More needed: the researcher attests again",
+}
+
+
+class CloseForm(FlaskForm):
+    reason = TextAreaField(
+        "Why access ends early (optional)",
+        validators=[Length(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
+
+
+class AttestForm(FlaskForm):
+    what = TextAreaField(
+        "What was destroyed or returned", validators=[Length(max=MAX_TEXT)], render_kw={"rows": 3}
+    )
+    method = TextAreaField(
+        "How it was destroyed or returned",
+        validators=[Length(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
+    done_on = StringField("Done on", render_kw={"type": "date"})
+    done_by = StringField("Done by", validators=[Length(max=300)])
+    password = PasswordField("Your password (it signs the attestation)")
+
+
+class AnswerForm(FlaskForm):
+    outcome = RadioField(
+        "Your Nation's answer",
+        choices=list(ANSWER_WORDS.items()),
+        validate_choice=True,
+        validators=[InputRequired("Choose an answer.")],
+        invalid_choice_message="Choose an answer from the list.",
+    )
+    comment = TextAreaField(
+        "Comment (required when more is needed; only the researcher and your Nation read it)",
+        validators=[Length(max=MAX_TEXT)],
+        render_kw={"rows": 4},
+    )

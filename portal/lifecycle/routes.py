@@ -1,23 +1,31 @@
-"""The pages of an obligation: the researcher reports on it, the Nation owed it assesses
-it. Each builds a workflow command; a page opens when available() offers the step."""
+"""The pages of an obligation (the researcher reports on it, the Nation owed it assesses
+it) and of the end of access (closing early, the destruction attestation and its PDF,
+each Nation's answer). Each builds a workflow command; a page opens when available()
+offers the step."""
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.db import get_session
-from portal.errors import NotFound, Refused, ValidationError
+from portal.db import get_session, writes
+from portal.errors import NotFound, Refused, ServiceError, ValidationError
+from portal.lifecycle import downloads
 from portal.lifecycle import service as lifecycle
-from portal.lifecycle.forms import AssessForm, ReportForm
+from portal.lifecycle.attestations import PDF
+from portal.lifecycle.forms import AnswerForm, AssessForm, AttestForm, CloseForm, ReportForm
 from portal.lifecycle.models import Obligation
+from portal.policy.access import require_agreement_reader
 from portal.registry.models import Nation
+from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
+from portal.transparency.ending import end_of_access
 from portal.transparency.obligations import show
 from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
-from portal.web import attempt, load, refusal_status
+from portal.web import attempt, error_page, load, refusal_status
 from portal.workflow import AssessObligation, ReportObligation, check
+from portal.workflow.commands import AcknowledgeDestruction, AttestDestruction, Close
 from portal.workflow.obligations import outcomes_for
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/requests")
@@ -38,29 +46,39 @@ def _page(template: str, req, obligation, status: int = 200, **context):
     return render_template(template, req=req, view=view, shown=shown, **context), status
 
 
-def _step(template: str, ref: str, obligation_id: int, action: str, form, command_of, done: str):
+def _run(ref: str, page, option_of, form, command_of, done: str, anchor: str):
     """Like the review pages' steps: the form, or the step done and back to the request,
-    or the form again with what was typed and why it was refused."""
+    or the form again with what was typed and why it was refused. ``page(req, status,
+    **context)`` renders; ``option_of(req)`` raises the refusal when it is not offered."""
     req = load(ref)
-    obligation = _obligation(req, obligation_id)
     context = {"form": form}
     try:
-        context["option"] = check(get_session(), current_user, req, action, obligation=obligation)
+        context["option"] = option_of(req)
     except Refused as refusal:
-        return _page(template, req, obligation, 409, refusal=refusal, **context)
+        return page(req, 409, refusal=refusal, **context)
     if request.method == "GET":
-        return _page(template, req, obligation, **context)
+        return page(req, 200, **context)
     if not form.validate():
-        return _page(template, req, obligation, 422, **context)
+        return page(req, 422, **context)
     outcome = attempt(ref, command_of(form), form)
     if isinstance(outcome, ValidationError):
         form.form_errors += [m for n, m in outcome.errors.items() if not hasattr(form, n)]
-        return _page(template, load(ref), obligation, refusal_status(outcome), **context)
+        return page(load(ref), refusal_status(outcome), **context)
     if not isinstance(outcome, AccessRequest):
-        status = refusal_status(outcome)
-        return _page(template, load(ref), obligation, status, refusal=outcome, **context)
+        return page(load(ref), refusal_status(outcome), refusal=outcome, **context)
     flash(done, "info")
-    return redirect(url_for("requests.show", ref=ref, _anchor="obligations-h"))
+    return redirect(url_for("requests.show", ref=ref, _anchor=anchor))
+
+
+def _step(template: str, ref: str, obligation_id: int, action: str, form, command_of, done: str):
+    def page(req, status, **context):
+        return _page(template, req, _obligation(req, obligation_id), status, **context)
+
+    def option_of(req):
+        obligation = _obligation(req, obligation_id)
+        return check(get_session(), current_user, req, action, obligation=obligation)
+
+    return _run(ref, page, option_of, form, command_of, done, "obligations-h")
 
 
 @bp.route("/<ref>/obligations/<int:obligation_id>/report", methods=["GET", "POST"])
@@ -98,3 +116,75 @@ def assess(ref: str, obligation_id: int):
     return _step(
         "lifecycle/assess.html", ref, obligation_id, "assess_obligation", form, command, done
     )
+
+
+# The end of access (portal/workflow/ending.py): the researcher closes early and attests
+# the data's destruction; each Nation acknowledges it or asks for more.
+def _end_page(template: str, nation: Nation | None = None):
+    def page(req, status, **context):
+        session = get_session()
+        view = overview(session, current_user, req, with_timeline=False)
+        end = end_of_access(session, current_user, req)
+        body = render_template(template, req=req, view=view, end=end, nation=nation, **context)
+        return body, status
+
+    return page
+
+
+def _end_step(ref: str, template: str, action: str, form, command_of, done: str, nation=None):
+    def option_of(req):
+        return check(get_session(), current_user, req, action, nation)
+
+    page = _end_page(template, nation)
+    return _run(ref, page, option_of, form, command_of, done, "end-h")
+
+
+@bp.route("/<ref>/end/close", methods=["GET", "POST"])
+@login_required
+def close(ref: str):
+    done = "Access ended. Attest the data's destruction for the Nations."
+    command = lambda form: Close(reason=form.reason.data or "")  # noqa: E731
+    return _end_step(ref, "lifecycle/close.html", "close", CloseForm(), command, done)
+
+
+@bp.route("/<ref>/end/attest", methods=["GET", "POST"])
+@login_required
+def attest(ref: str):
+    def command(form: AttestForm) -> AttestDestruction:
+        fields = ("what", "method", "done_on", "done_by", "password")
+        return AttestDestruction(**{name: getattr(form, name).data or "" for name in fields})
+
+    done = "Your attestation is signed and with the Nations."
+    form = AttestForm()
+    return _end_step(ref, "lifecycle/attest.html", "attest_destruction", form, command, done)
+
+
+@bp.route("/<ref>/end/answer/<nation_slug>", methods=["GET", "POST"])
+@login_required
+def answer(ref: str, nation_slug: str):
+    nation = get_nation(get_session(), nation_slug)
+
+    def command(form: AnswerForm) -> AcknowledgeDestruction:
+        outcome, comment = form.outcome.data or "", form.comment.data or ""
+        return AcknowledgeDestruction(nation=nation.slug, outcome=outcome, comment=comment)
+
+    done = f"{nation.name}'s answer is recorded."
+    action = "acknowledge_destruction"
+    template = "lifecycle/answer.html"
+    return _end_step(ref, template, action, AnswerForm(), command, done, nation)
+
+
+@bp.route("/<ref>/attestation.pdf")
+@login_required
+@writes  # each download is an audit event
+def attestation_pdf(ref: str):
+    req = load(ref)
+    require_agreement_reader(get_session(), current_user, req)
+    try:
+        filename, data = downloads.download(get_session(), current_user, req)
+    except ServiceError as error:  # NotFound (none yet) or the stored file fails
+        if isinstance(error, NotFound):
+            abort(404)
+        return error_page(409, error.message)
+    disposition = f'inline; filename="{filename}"'
+    return Response(data, mimetype=PDF, headers={"Content-Disposition": disposition})

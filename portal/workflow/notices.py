@@ -5,7 +5,8 @@ portal-wide: coordinators) hear how it ends, never a Nation's deliberations
 (invariant 9). Messages go to the outbox in the transition's own transaction.
 
 Handlers name the notice (ctx.tell); perform() calls the function of that name here.
-When access starts or ends, the datasets' custodians are told too, by a signed notice
+When access starts or ends, and when every Nation acknowledged the data's destruction
+(``access.destroyed``), the datasets' custodians are told too, by a signed notice
 (portal/workflow/custodian_notices.py), queued here in the same transaction."""
 
 from sqlmodel import Session
@@ -131,9 +132,12 @@ def message_posted(session: Session, request: AccessRequest, thread: Thread, mes
     )
 
 
-# The end (workflow/ending.py). Custodian notices (access.destroyed) hook in at ``closed``.
+# The end (workflow/ending.py). When every Nation acknowledged the destruction, the
+# custodians hear ``access.destroyed``.
 def access_ended(session: Session, request: AccessRequest, nations: list[Nation], ending) -> None:
+    """Closed early: access ends as on expiry, for the custodians too."""
     queue(session, _everyone(session, request, nations), "access_ended", request)
+    tell_custodians(session, request, "access.ended")
 
 
 def destruction_attested(
@@ -156,3 +160,4 @@ def destruction_answered(
 
 def closed(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     queue(session, _everyone(session, request, nations), "closed", request)
+    tell_custodians(session, request, "access.destroyed")

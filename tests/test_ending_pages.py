@@ -1,0 +1,112 @@
+"""The end of access on the pages (issue 11, follow-up): the researcher ends access early
+and attests the data's destruction on forms of their own, the signed PDF downloads from
+the request page, each Nation answers on its page, and the last acknowledgement closes
+the request. A refused form keeps what was typed and writes nothing; a step not offered
+now is refused on its page."""
+
+import io
+from datetime import date
+
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from portal.audit.models import AuditChainHead
+from portal.db import session_scope
+from portal.models import metadata
+
+from flows import PEOPLE
+from helpers import PASSWORD, csrf_token, sign_in
+
+ATTEST = {
+    "what": "Every extract of cedar-health and heron-schools (sentinel W7)",
+    "method": "Secure erase of the project drive",
+    "done_on": str(date.today()),
+    "done_by": "Robin Researcher (fictional)",
+}
+
+
+def client_of(app, who: str):
+    client = app.test_client()
+    assert sign_in(client, PEOPLE[who][0]).status_code == 302
+    return client
+
+
+def post(client, path: str, **fields):
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    return client.post(path, data={**fields, "csrf_token": token})
+
+
+def snapshot(app) -> dict:
+    """Row counts of every table and the audit chain's head."""
+    with app.app_context(), session_scope() as session:
+        counts = {
+            table.name: session.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            for table in metadata.sorted_tables
+        }
+        head = session.get(AuditChainHead, 1)
+        return {**counts, "head": head.last_hash if head else None}
+
+
+def test_from_active_to_closed_on_the_pages(app, flow):
+    ref = flow.active()
+    researcher = client_of(app, "researcher")
+    page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
+    assert f"/requests/{ref}/end/close" in page and "/end/attest" not in page
+    # Not offered yet: attesting before access ended is refused on its page.
+    assert researcher.get(f"/requests/{ref}/end/attest").status_code == 409
+    cedar = client_of(app, "cedar_rep")
+    assert cedar.get(f"/requests/{ref}/end/close").status_code == 403  # the researcher's
+
+    done = post(researcher, f"/requests/{ref}/end/close", reason="Project finished early")
+    assert done.status_code == 302 and done.headers["Location"].endswith("#end-h")
+    assert flow.status(ref) == "active"
+    page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Access ended: destruction attestation due" in page
+    assert f"/requests/{ref}/end/attest" in page and "/end/close" not in page
+    assert researcher.get(f"/requests/{ref}/end/close").status_code == 409  # once
+
+    done = post(researcher, f"/requests/{ref}/end/attest", **ATTEST, password=PASSWORD)
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    pdf = researcher.get(f"/requests/{ref}/attestation.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Destruction attestation" in text and "sentinel W7" in text
+    assert researcher.get(f"/requests/{ref}/end/attest").status_code == 409  # with the Nations
+
+    for who, slug in (("cedar_rep", "red-cedar"), ("heron_steward", "blue-heron")):
+        client = client_of(app, who)
+        page = client.get(f"/requests/{ref}").get_data(as_text=True)
+        assert f"/requests/{ref}/end/answer/{slug}" in page, who
+        assert f"/requests/{ref}/attestation.pdf" in page, who
+        other = "blue-heron" if slug == "red-cedar" else "red-cedar"
+        assert client.get(f"/requests/{ref}/end/answer/{other}").status_code == 403
+        done = post(client, f"/requests/{ref}/end/answer/{slug}", outcome="acknowledged")
+        assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+        assert client.get(f"/requests/{ref}/end/answer/{slug}").status_code == 409
+    assert flow.status(ref) == "closed"
+    page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Closed: the data" in page and "/end/" not in page
+
+
+def test_a_refused_form_keeps_what_was_typed_and_writes_nothing(app, flow):
+    ref = flow.active()
+    researcher = client_of(app, "researcher")
+    post(researcher, f"/requests/{ref}/end/close", reason="Done")
+    before = snapshot(app)
+    typed = {**ATTEST, "done_on": "next tuesday"}
+    refused = post(researcher, f"/requests/{ref}/end/attest", **typed, password="wrong one")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Give the date it was done as YYYY-MM-DD." in text
+    assert "The password is not right; nothing was signed." in text
+    assert 'value="next tuesday"' in text and "sentinel W7" in text
+    assert 'value="wrong one"' not in text  # a password is never sent back
+    assert snapshot(app) == before
+
+    post(researcher, f"/requests/{ref}/end/attest", **ATTEST, password=PASSWORD)
+    cedar = client_of(app, "cedar_rep")
+    before = snapshot(app)
+    refused = post(cedar, f"/requests/{ref}/end/answer/red-cedar", outcome="more_needed")
+    assert refused.status_code == 422
+    assert "Say what more the Nation needs." in refused.get_data(as_text=True)
+    assert snapshot(app) == before
