@@ -7,7 +7,9 @@ Each Nation sets how many days its own steps may wait (its governance profile:
 none); screening waits for the coordinators, whose interval is the portal's
 (REMIND_SCREENING_DAYS), and the researcher's signature takes the shortest interval of
 the approving Nations. A step is reminded again at most once per interval while it
-still waits (the ``reminder`` rows). Reports and attestations join STEPS when they exist.
+still waits (the ``reminder`` rows). A destruction attestation past a Nation's due date
+(``overdue_attestations``) reminds the researcher, again every that many days (the
+shortest of the Nations it is overdue to) while it is still owed.
 """
 
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from portal.agreements import parties
 from portal.agreements import service as agreements
 from portal.audit.events import EventType
 from portal.audit.service import record_event
+from portal.lifecycle import attestations
 from portal.notify.models import Reminder
 from portal.notify.service import queue
 from portal.registry.models import Nation
@@ -33,6 +36,7 @@ STEP_WORDS = {
     "review": "the stewards' review",
     "decide": "a decision",
     "sign": "a signature on the agreement",
+    "attest_destruction": "the destruction attestation",
 }
 
 
@@ -96,6 +100,20 @@ def waiting_steps(session: Session, screening_days: int | None) -> list[Waiting]
     return found
 
 
+def overdue_attestations(session: Session, now: datetime) -> list[Waiting]:
+    """The researcher's destruction attestations past some Nation's due date, one per
+    request, waiting since access ended."""
+    days_of: dict[int, list[int]] = {}
+    for overdue in attestations.overdue_attestations(session, now.date()):
+        days_of.setdefault(overdue.request_id, []).append(overdue.nation.attestation_due_days)
+    found = []
+    for request_id, days in days_of.items():
+        request = session.get(AccessRequest, request_id)
+        ended_at = attestations.ending_of(session, request).ended_at
+        found.append(Waiting(request, "attest_destruction", None, ended_at, min(days)))
+    return found
+
+
 def _last_reminder(session: Session, waiting: Waiting) -> datetime | None:
     nation_id = waiting.nation.id if waiting.nation else None
     return session.exec(
@@ -149,8 +167,5 @@ def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
 def send_reminders(session: Session, now: datetime, config: dict) -> int:
     """Remind every step that has waited longer than its interval; how many were sent."""
     screening_days = config.get("REMIND_SCREENING_DAYS")
-    return sum(
-        remind(session, waiting, now)
-        for waiting in waiting_steps(session, screening_days)
-        if is_due(session, waiting, now)
-    )
+    waiting = waiting_steps(session, screening_days) + overdue_attestations(session, now)
+    return sum(remind(session, step, now) for step in waiting if is_due(session, step, now))

@@ -131,3 +131,35 @@ def test_a_nation_sets_its_reminder_intervals_through_the_api(app, flow):
     nation = done.get_json()
     assert (nation["remind_decision_days"], nation["remind_review_days"]) == (3, None)
     assert nation["remind_signature_days"] == 14 and nation["review_quorum"] == 2, "others kept"
+
+
+def test_an_overdue_destruction_attestation_reminds_the_researcher_once_per_interval(
+    app, active, flow, inbox
+):
+    from datetime import date
+
+    from portal.workflow.commands import AttestDestruction, Close
+
+    from helpers import PASSWORD
+
+    flow.perform("researcher", active.ref, Close(reason="Finished early"))
+    start = utcnow()
+
+    def remind(days: float) -> str:
+        return run_job(app, "reminders", start + timedelta(days=days))
+
+    assert remind(29) == "0 reminder(s) queued", "each Nation gives 30 days to attest"
+    assert remind(31) == "1 reminder(s) queued"
+    assert remind(31) == remind(45) == "0 reminder(s) queued", "at most once per interval"
+    assert remind(62) == "1 reminder(s) queued"
+    what = ("Every extract", "Secure erase", str(date.today()), "Robin (fictional)")
+    flow.perform("researcher", active.ref, AttestDestruction(*what, password=PASSWORD))
+    assert remind(100) == "0 reminder(s) queued", "attested: nothing is owed"
+    run_job(app, "deliver_mail")
+    assert reminders_to(inbox, "researcher") == [
+        f"Reminder: {active.ref} has waited {days} days for the destruction attestation"
+        for days in (31, 62)
+    ]
+    for who in ("cedar_rep", "heron_rep", "coordinator", "cedar_steward1"):
+        assert reminders_to(inbox, who) == [], who
+    assert flow.status(active.ref) == "active"  # a reminder never changes the state
