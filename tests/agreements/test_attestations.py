@@ -223,7 +223,7 @@ def test_a_nations_answer_is_its_own_and_the_researchers(app, flow, signed):
         assert [m.recipient for m in mail] == ["researcher@example.org"]
 
 
-def test_through_the_api_with_the_pdf_download(app, flow, signed):
+def test_through_the_api_with_the_pdf_download(app, flow, signed, tmp_path):
     ref = signed.ref
     api = Api(app)
     assert api.get("researcher", f"/requests/{ref}/attestation.pdf").status_code == 404
@@ -244,7 +244,7 @@ def test_through_the_api_with_the_pdf_download(app, flow, signed):
         assert done.status_code == 200, done.get_data(as_text=True)
     assert done.get_json()["status"] == "closed"
     if shutil.which("pdfsig"):
-        path = app.instance_path + "/attestation.pdf"
+        path = tmp_path / "attestation.pdf"  # the app's instance folder may not exist
         with open(path, "wb") as file:
             file.write(pdf.data)
         out = subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
