@@ -15,7 +15,8 @@ class AgreementStatus(enum.StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
-    VOID = "void"  # the request was refused or withdrawn before every party signed
+    VOID = "void"  # refused, withdrawn or ended before every party signed
+    SUPERSEDED = "superseded"  # a later edition took effect; this one is never edited
 
     @property
     def label(self) -> str:
@@ -23,12 +24,17 @@ class AgreementStatus(enum.StrEnum):
 
 
 class Agreement(SQLModel, table=True):
-    """The data-use agreement of one request (issued when every Nation approved)."""
+    """One edition of a request's data-use agreement, issued when every Nation approved
+    a revision: edition 1 as access begins, one more for each renewal or amendment."""
 
-    __table_args__ = (sa.CheckConstraint("term_end >= term_start", name="term_ordered"),)
+    __table_args__ = (
+        sa.CheckConstraint("term_end >= term_start", name="term_ordered"),
+        sa.UniqueConstraint("request_id", "edition"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="access_request.id", ondelete="CASCADE", unique=True)
+    request_id: int = Field(foreign_key="access_request.id", ondelete="CASCADE", index=True)
+    edition: int = Field(default=1)
     revision: int  # the request revision the Nations approved
     language: str = Field(default="en", max_length=8)  # the language of the signed text
     status: AgreementStatus = Field(
@@ -44,6 +50,8 @@ class Agreement(SQLModel, table=True):
     rules_version: int | None = Field(default=None)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the last party signed: access under this edition began (None: not yet).
+    effective_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AgreementVersion(SQLModel, table=True):

@@ -42,6 +42,26 @@ class RequestStatus(enum.StrEnum):
         return self in _ACCESS_ENDED
 
 
+class AmendmentPhase(enum.StrEnum):
+    """Where a renewal or amendment of an active request stands: the pipeline's own
+    states, walked again while access continues under the agreement in force."""
+
+    DRAFT = "draft"
+    SCREENING = "screening"
+    CHANGES_REQUESTED = "changes_requested"
+    UNDER_REVIEW = "under_review"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class AmendmentKind(enum.StrEnum):
+    RENEW = "renew"  # a fresh term from the new edition's issue
+    AMEND = "amend"  # the term end of the edition in force stays
+
+
 _APPROVED_BY_ALL = frozenset(
     {
         RequestStatus.AWAITING_SIGNATURES,
@@ -98,8 +118,25 @@ class AccessRequest(SQLModel, table=True):
     team: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     # 0 until first submitted; then the number of the latest revision.
     current_revision: int = Field(default=0)
+    # A renewal or amendment in progress on an active request (None: none). The
+    # request stays active; the amendment walks the pipeline in its own phase.
+    amendment: AmendmentPhase | None = Field(
+        default=None, sa_type=enum_type(AmendmentPhase, "amendment_phase")
+    )
+    amendment_kind: AmendmentKind | None = Field(
+        default=None, sa_type=enum_type(AmendmentKind, "amendment_kind")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def phase(self) -> RequestStatus:
+        """Where the pipeline's steps (edit, submit, screen, review, decide, sign, withdraw)
+        stand: the amendment's phase while one is open, else the status. The one place
+        the transition table reads it (portal/workflow/table.py)."""
+        if self.amendment is not None:
+            return RequestStatus(self.amendment.value)
+        return self.status
 
     def filed_by(self, user_id: int | None) -> bool:
         """Whether this is the person's own request (the one object check of ownership)."""
