@@ -60,6 +60,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "acknowledge_destruction": {"outcome": "acknowledged"},
     "review_output": {"recommendation": "approve"},
     "decide_output": {"outcome": "approve"},
+    "renew": {"reason": "Another year to finish the analysis."},
+    "amend": {"reason": "A new analyst joins the team."},
 }
 KINDS = {
     kind.name: kind
@@ -67,6 +69,7 @@ KINDS = {
         *(c.Submit, c.Withdraw, c.Screen, c.Review, c.Decide, c.Sign, c.Revoke, c.Message),
         *(c.Close, c.AttestDestruction, c.AcknowledgeDestruction),
         *(c.SubmitOutput, c.ReviewOutput, c.DecideOutput),
+        *(c.Renew, c.Amend),
     )
 }
 

@@ -6,12 +6,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from portal.agreements.clauses import agreement_clauses
+from portal.agreements.editions import signing_nations
 from portal.agreements.models import Agreement
-from portal.agreements.parties import approving_nations, parties_of
+from portal.agreements.parties import approved_now, parties_of_edition
 from portal.auth.models import User
-from portal.registry.models import DatasetNation, Nation
-from portal.requests.models import AccessRequest
-from portal.requests.service import datasets_of, nations_of
+from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.requests.models import AccessRequest, RequestRevision
 from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params
 
@@ -25,13 +25,20 @@ def term_days(request: AccessRequest, nations: list[Nation]) -> int:
 def document(session: Session, request: AccessRequest, agreement: Agreement) -> dict[str, Any]:
     """What the template prints: plain values, the same for every language."""
     researcher = session.get(User, request.researcher_id)
-    nations = approving_nations(session, request)
-    all_nations = {n.id: n for n in nations_of(session, request)}
+    # An edition's Nations: who approved its revision (at issue), who signed it after.
+    nations = (
+        approved_now(session, request)
+        if agreement.effective_at is None
+        else signing_nations(session, agreement)
+    )
+    # What the Nations approved: the revision's fields (a renewal's draft may be changing
+    # the request's own while this edition is in force).
+    fields = _revision_fields(session, request, agreement.revision)
     rows = []
     for nation in nations:
-        decision = standing_approval(session, request, nation)
+        decision = standing_approval(session, request, nation, agreement.revision)
         representative = session.get(User, decision.representative_id)
-        params = condition_params(nation, request.storage_location)
+        params = condition_params(nation, fields.get("storage_location", request.storage_location))
         # A standard condition reads in another language from the text of the catalogue
         # it was decided under, completed with the same values.
         catalogue = catalogue_of(session, decision.rules_version)
@@ -50,17 +57,19 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
             }
         )
     datasets = []
-    for dataset in datasets_of(session, request):
-        ids = session.exec(
-            select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
+    for dataset in _datasets(session, fields.get("datasets") or []):
+        names = session.exec(
+            select(Nation.name)
+            .join(DatasetNation, DatasetNation.nation_id == Nation.id)
+            .where(DatasetNation.dataset_id == dataset.id)
+            .order_by(Nation.name)
         ).all()
-        names = sorted(all_nations[i].name for i in ids if i in all_nations)
         datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
     return {
         "ref": request.ref,
-        "title": request.title,
-        "purpose": request.purpose,
-        "ethics_approval": request.ethics_approval,
+        "title": fields.get("title", request.title),
+        "purpose": fields.get("purpose", request.purpose),
+        "ethics_approval": fields.get("ethics_approval", request.ethics_approval),
         "revision": agreement.revision,
         "reading_copy": False,
         "signed_language": agreement.language,
@@ -68,13 +77,13 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         "term_start": agreement.term_start,
         "term_end": agreement.term_end,
         "term_days": (agreement.term_end - agreement.term_start).days,
-        "storage_location": request.storage_location,
+        "storage_location": fields.get("storage_location", request.storage_location),
         "researcher": {
             "name": researcher.name,
             "institution": researcher.institution,
             "email": researcher.email,
         },
-        "team": request.team,
+        "team": fields.get("team", request.team),
         "nations": rows,
         "datasets": datasets,
         "output_review": [n.name for n in nations if n.output_review_required],
@@ -82,6 +91,21 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         "parties": [
             {"field": p.field_name, "nation": p.nation.name if p.nation else None,
              "signer": researcher.name if p.nation is None else None}
-            for p in parties_of(session, request)
+            for p in parties_of_edition(session, request, agreement)
         ],
     }  # fmt: skip
+
+
+def _revision_fields(session: Session, request: AccessRequest, number: int) -> dict[str, Any]:
+    revision = session.exec(
+        select(RequestRevision).where(
+            RequestRevision.request_id == request.id, RequestRevision.number == number
+        )
+    ).first()
+    return dict(revision.fields) if revision is not None else {}
+
+
+def _datasets(session: Session, slugs: list[str]) -> list[Dataset]:
+    if not slugs:
+        return []
+    return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))

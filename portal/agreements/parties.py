@@ -1,10 +1,16 @@
 """Who signs an agreement: the researcher, and one representative for each Nation that
-approved (a later revocation does not unmake the approval: that Nation stays a party)."""
+approved (a later revocation does not unmake the approval: that Nation stays a party).
+
+Once an edition took effect, its parties are those who signed it: while a renewal or
+amendment is reviewed afresh (the tracks move again), access continues under the edition
+in force and with its Nations (``approving_nations``); the edition being signed is the
+current revision's approvers' (``approved_now``, ``parties_of``)."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from portal.agreements import editions
 from portal.auth.models import Role, User
 from portal.errors import ValidationError
 from portal.registry.models import Nation
@@ -32,14 +38,32 @@ class Party:
         return Role.RESEARCHER if self.nation is None else Role.REPRESENTATIVE
 
 
-def approving_nations(session: Session, request: AccessRequest) -> list[Nation]:
-    """The Nations that approved, revoked approvals included."""
+def approved_now(session: Session, request: AccessRequest) -> list[Nation]:
+    """The Nations whose track approved the current revision, revoked approvals included."""
     approved = (TrackStatus.APPROVED, TrackStatus.REVOKED)
     return [n for t, n in tracks_of(session, request) if t.status in approved]
 
 
+def approving_nations(session: Session, request: AccessRequest) -> list[Nation]:
+    """The Nations party to the access: those that signed the edition in force (or last
+    in force), else those that approved the current revision."""
+    agreement = editions.current(session, request)
+    if agreement is not None and agreement.effective_at is not None:
+        return editions.signing_nations(session, agreement)
+    return approved_now(session, request)
+
+
 def parties_of(session: Session, request: AccessRequest) -> list[Party]:
-    nations = approving_nations(session, request)
+    """The parties of the edition being signed (the current revision's approvers)."""
+    nations = approved_now(session, request)
+    return [Party(RESEARCHER, None)] + [Party(f"nation:{n.id}", n) for n in nations]
+
+
+def parties_of_edition(session: Session, request: AccessRequest, agreement) -> list[Party]:
+    """The parties of ``agreement``: who signed it once it took effect, else who signs it."""
+    if agreement.effective_at is None:
+        return parties_of(session, request)
+    nations = editions.signing_nations(session, agreement)
     return [Party(RESEARCHER, None)] + [Party(f"nation:{n.id}", n) for n in nations]
 
 

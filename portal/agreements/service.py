@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
-from portal.agreements import ca, render, signing
+from portal.agreements import ca, editions, render, signing
 from portal.agreements.document import document, term_days
 from portal.agreements.models import (
     Agreement,
@@ -25,7 +25,7 @@ from portal.agreements.models import (
     AgreementVersion,
     SignerCredential,
 )
-from portal.agreements.parties import Party, approving_nations
+from portal.agreements.parties import Party, approved_now, approving_nations
 from portal.agreements.settings import settings_for
 from portal.audit.events import EventType
 from portal.audit.service import record_event
@@ -33,7 +33,7 @@ from portal.auth.models import User
 from portal.db import TransactionCache, utcnow
 from portal.errors import NotFound, ServiceError
 from portal.policy.models import rules_version_in_force
-from portal.requests.models import AccessRequest
+from portal.requests.models import AccessRequest, AmendmentKind
 from portal.storage import service as storage
 
 PDF = "application/pdf"
@@ -43,13 +43,11 @@ PDF = "application/pdf"
 _cache = TransactionCache("portal.agreements", (Agreement, AgreementSignature))
 
 
-def current(session: Session, request: AccessRequest) -> Agreement | None:
-    key = ("agreement", request.id)
-    if key in (cache := _cache(session)):
-        return cache[key]
-    found = session.exec(select(Agreement).where(Agreement.request_id == request.id)).first()
-    _cache(session)[key] = found  # after the query: its autoflush may empty the cache
-    return found
+# Which edition is in force, which one waits for signatures (portal/agreements/editions.py).
+current = editions.current
+pending = editions.pending
+to_sign = editions.to_sign
+editions_of = editions.editions_of
 
 
 def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSignature]:
@@ -91,18 +89,26 @@ def issue(
     language: str = "en",
     rules_version: int | None = None,
 ) -> Agreement:
-    """Write the agreement of a request every Nation approved, ready for signature.
+    """Write the next edition of the agreement of a revision every Nation approved,
+    ready for signature: the first, or a renewal's or amendment's. A renewal runs a
+    fresh term from today; an amendment keeps the term end of the edition in force.
     The caller records the event (the workflow: in the last approval's)."""
-    if current(session, request) is not None:
+    found = editions_of(session, request)
+    in_force = current(session, request)
+    if found and (in_force is None or in_force.effective_at is None or pending(session, request)):
         raise ServiceError(f"{request.ref} has an agreement already.")
-    nations = approving_nations(session, request)
+    nations = approved_now(session, request)
     start = utcnow().date()
+    end = start + timedelta(days=term_days(request, nations))
+    if in_force is not None and request.amendment_kind == AmendmentKind.AMEND:
+        start, end = min(start, in_force.term_end), in_force.term_end
     agreement = Agreement(
         request_id=request.id,
+        edition=len(found) + 1,
         revision=request.current_revision,
         language=language,
         term_start=start,
-        term_end=start + timedelta(days=term_days(request, nations)),
+        term_end=end,
         sha256="",
         rules_version=rules_version or rules_version_in_force(session),
     )
@@ -248,26 +254,61 @@ def add_signature(
 
 
 def mark(session: Session, request: AccessRequest, status: AgreementStatus) -> None:
-    """Record that the agreement took effect, ended or never will (no-op without one)."""
+    """Record that the current edition took effect, ended or never will (no-op without
+    one). An edition that took effect is never void: it ends (expired, revoked) or is
+    superseded; a pending edition is voided with ``mark_edition``."""
     agreement = current(session, request)
-    if agreement is not None and agreement.status != status:
+    if agreement is None or (status is AgreementStatus.VOID and agreement.effective_at):
+        return
+    mark_edition(session, agreement, status)
+
+
+def mark_edition(session: Session, agreement: Agreement, status: AgreementStatus) -> None:
+    if agreement.status != status:
         agreement.status = status
         agreement.updated_at = utcnow()
         session.add(agreement)
         session.flush()
 
 
-def download(
-    session: Session, user: User, request: AccessRequest, language: str | None = None
-) -> tuple[str, bytes]:
-    """The agreement for someone who may see the request (the caller checked that):
-    the signed document, or a reading copy in the other language. Audited."""
+def take_effect(session: Session, request: AccessRequest, agreement: Agreement) -> Agreement | None:
+    """The last party signed ``agreement``: it is in force; the edition that was is
+    superseded (its PDF and versions stay as they are). Returns the superseded one."""
+    before = current(session, request)
+    agreement.effective_at = utcnow()
+    mark_edition(session, agreement, AgreementStatus.ACTIVE)
+    if before is not None and before.id != agreement.id and before.effective_at is not None:
+        mark_edition(session, before, AgreementStatus.SUPERSEDED)
+        return before
+    return None
+
+
+def edition(session: Session, request: AccessRequest, number: int | None) -> Agreement:
+    """The edition ``number`` (None: the current one); NotFound if there is none."""
     agreement = current(session, request)
+    if number is not None:
+        agreement = next((e for e in editions_of(session, request) if e.edition == number), None)
     if agreement is None:
-        raise NotFound(f"{request.ref} has no agreement")
+        raise NotFound(f"{request.ref} has no such agreement")
+    return agreement
+
+
+def download(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    language: str | None = None,
+    number: int | None = None,
+) -> tuple[str, bytes]:
+    """An edition of the agreement (None: the current one) for someone who may read it
+    (the caller checked that): the signed document, or for the current edition a
+    reading copy in the other language. Audited."""
+    agreement = edition(session, request, number)
     language = language or agreement.language
     if language not in render.LANGUAGES:
         raise NotFound(f"no agreement in {language!r}")
+    if language != agreement.language and agreement.id != current(session, request).id:
+        raise NotFound("a reading copy is made of the current edition only")
     if language == agreement.language:
         data, kind = stored_pdf(session, agreement), "signed document"
     else:
@@ -281,6 +322,7 @@ def download(
         request=request,
         nations=approving_nations(session, request),
         details={
+            "edition": agreement.edition,
             "version": agreement.version,
             "sha256": hashlib.sha256(data).hexdigest(),
             "language": language,
@@ -288,4 +330,5 @@ def download(
         },
     )
     suffix = "" if language == agreement.language else f"-{language}-reading-copy"
+    suffix = f"-edition-{agreement.edition}{suffix}" if agreement.edition > 1 else suffix
     return f"agreement-{request.ref}{suffix}.pdf", data

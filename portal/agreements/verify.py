@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal.agreements import ca, signing
 from portal.agreements.models import Agreement, AgreementSignature, AgreementVersion
-from portal.agreements.parties import parties_of
+from portal.agreements.parties import parties_of_edition
 from portal.agreements.settings import settings_for
 from portal.auth.models import User
 from portal.registry.models import Nation
@@ -106,5 +106,7 @@ def verify_pdf(session: Session, data: bytes) -> Verification:
     if agreement_id is not None:
         result.agreement = session.get(Agreement, agreement_id)
         result.request = session.get(AccessRequest, result.agreement.request_id)
-        result.expected_signatures = len(parties_of(session, result.request))
+        result.expected_signatures = len(
+            parties_of_edition(session, result.request, result.agreement)
+        )
     return result

@@ -37,6 +37,8 @@ BODIES: dict[type[Command], type[BaseModel]] = {
     c.SubmitOutput: bodies.SubmitOutputIn,
     c.ReviewOutput: bodies.ReviewOutputIn,
     c.DecideOutput: bodies.DecideOutputIn,
+    c.Renew: bodies.RenewIn,
+    c.Amend: bodies.AmendIn,
 }
 
 

@@ -170,6 +170,16 @@ class RevokeIn(Body):
     reason: Text
 
 
+class RenewIn(Body):
+    reason: Text = Field(description="What the renewal is for; everyone concerned reads it.")
+
+
+class AmendIn(Body):
+    reason: Text = Field(
+        description="What the amendment changes and why; everyone concerned reads it."
+    )
+
+
 class CloseIn(Body):
     reason: Text = Field(default="", description="Why access ends early (optional).")
 

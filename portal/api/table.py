@@ -162,6 +162,20 @@ ACTION_SUMMARIES = {
         "blocked_by output_quorum_met). The output is cleared once every asking Nation "
         "approved; one refusal refuses it, and the researcher reads the reasons.",
     ),
+    c.Renew: (
+        "Ask to renew your active request (its researcher; before the term ends)",
+        "Opens a renewal: the request stays active under the agreement in force while its "
+        "amendment (the request's amendment field) is a draft you edit with PATCH, then "
+        "submit, and the coordinator screens, every Nation concerned reviews and decides, "
+        "and every party signs a new edition with a fresh term. 409 while one is open "
+        "(amendment_in_progress) or once the term ended. Nothing renews by itself.",
+    ),
+    c.Amend: (
+        "Ask to amend your active request: team, methods, datasets... (its researcher)",
+        "Like renew, but the new edition keeps the term end of the one in force. A Nation "
+        "whose data is added joins; one whose data is dropped leaves. A refusal or your "
+        "withdrawal ends the amendment only: access goes on under the edition in force.",
+    ),
 }
 ENDPOINTS += [
     Endpoint(

@@ -54,6 +54,11 @@ class EventType(enum.StrEnum):
     OUTPUT_APPROVED = "output.approved"
     OUTPUT_REFUSED = "output.refused"
     OUTPUT_DOWNLOADED = "output.downloaded"
+    # Renewal and amendment (portal/workflow/amending.py): opened by the researcher, in
+    # force when the new edition's last party signs, or ended without effect.
+    AMENDMENT_OPENED = "amendment.opened"
+    AMENDMENT_IN_FORCE = "amendment.in_force"
+    AMENDMENT_ENDED = "amendment.ended"
     USER_CREATED = "user.created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105
@@ -136,6 +141,9 @@ _WORDS = {
     EventType.OUTPUT_APPROVED: "A Nation approved an output's publication",
     EventType.OUTPUT_REFUSED: "A Nation refused an output's publication",
     EventType.OUTPUT_DOWNLOADED: "Output downloaded",
+    EventType.AMENDMENT_OPENED: "Renewal or amendment opened by the researcher",
+    EventType.AMENDMENT_IN_FORCE: "New agreement edition in force: the previous one superseded",
+    EventType.AMENDMENT_ENDED: "Renewal or amendment ended without effect",
     EventType.USER_CREATED: "Login created",
     EventType.TOKEN_CREATED: "API token created",
     EventType.TOKEN_REVOKED: "API token revoked",
@@ -232,5 +240,9 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.OUTPUT_APPROVED,
         EventType.OUTPUT_REFUSED,
         EventType.OUTPUT_DOWNLOADED,
+        # Ended by a Nation's refusal or completed by its signature: who acted for the
+        # Nation is its own to know.
+        EventType.AMENDMENT_IN_FORCE,
+        EventType.AMENDMENT_ENDED,
     }
 )

@@ -70,6 +70,10 @@ class Action(enum.StrEnum):
     SUBMIT_OUTPUT = "submit_output"
     REVIEW_OUTPUT = "review_output"
     DECIDE_OUTPUT = "decide_output"
+    # Renewal and amendment of an active request (portal/workflow/amending.py): the
+    # researcher opens one; it is screened, reviewed and decided afresh like a revision.
+    RENEW = "renew"
+    AMEND = "amend"
 
     @property
     def scope(self) -> Scope:
@@ -144,6 +148,8 @@ _PHRASES = {
     Action.SUBMIT_OUTPUT: "submit outputs for review before publication",
     Action.REVIEW_OUTPUT: "review outputs before publication for it",
     Action.DECIDE_OUTPUT: "approve or refuse the publication of outputs for it",
+    Action.RENEW: "ask to renew their active requests",
+    Action.AMEND: "ask to amend their active requests",
 }
 
 

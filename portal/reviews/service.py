@@ -173,15 +173,18 @@ def has_reviewed(session: Session, request: AccessRequest, nation: Nation, user:
     return any(r.steward_id == user.id for r in current_reviews(session, request, nation))
 
 
-def standing_approval(session: Session, request: AccessRequest, nation: Nation) -> Decision | None:
+def standing_approval(
+    session: Session, request: AccessRequest, nation: Nation, revision: int | None = None
+) -> Decision | None:
     """The Nation's latest approval of the request: the one whose conditions bind (the
-    agreement prints them, obligations and output reviews follow from them)."""
-    return session.exec(
-        select(Decision)
-        .where(
-            Decision.request_id == request.id,
-            Decision.nation_id == nation.id,
-            Decision.outcome == Outcome.APPROVE,
-        )
-        .order_by(Decision.id.desc())
-    ).first()
+    agreement prints them, obligations and output reviews follow from them). With
+    ``revision``: its latest approval of that revision or an earlier one (the edition of
+    the agreement issued on it, while a later revision is reviewed or was refused)."""
+    query = select(Decision).where(
+        Decision.request_id == request.id,
+        Decision.nation_id == nation.id,
+        Decision.outcome == Outcome.APPROVE,
+    )
+    if revision is not None:
+        query = query.where(Decision.revision <= revision)
+    return session.exec(query.order_by(Decision.id.desc())).first()

@@ -206,3 +206,21 @@ class DecideOutput(Command):
     nation: str | None = None
     outcome: str = ""  # approve | refuse
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Renew(Command):
+    """Ask to renew an active request (its researcher): opens a renewal, edited then
+    submitted, screened, reviewed and decided afresh; its edition runs a fresh term."""
+
+    name = "renew"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Amend(Command):
+    """Ask to amend an active request (its researcher): the team, methods, datasets...
+    like a renewal, but its edition keeps the term end of the one in force."""
+
+    name = "amend"
+    reason: str = ""

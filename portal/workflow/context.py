@@ -11,8 +11,10 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import BlockingRule, Refused
 from portal.registry.models import Nation
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.reviews.models import NationTrack, TrackStatus
+
+AMENDMENT_PHASES = frozenset(phase.value for phase in AmendmentPhase)
 
 
 @dataclass
@@ -40,7 +42,15 @@ class Context:
         )
 
     def set_status(self, status: RequestStatus) -> None:
-        self.request.status = status
+        """Move the request on; while an amendment is open, the pipeline's steps move
+        the amendment's phase instead (the request stays active). The amendment's ends
+        are portal/workflow/amending.py's, which clears it before any other status."""
+        if self.request.amendment is not None:
+            if status.value not in AMENDMENT_PHASES:
+                raise AssertionError(f"{status} while an amendment is open: end it first")
+            self.request.amendment = AmendmentPhase(status.value)
+        else:
+            self.request.status = status
         self.request.updated_at = utcnow()
         self.session.add(self.request)
 

@@ -15,7 +15,7 @@ from portal.agreements import service as agreements
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.notify.custodians import endpoint_of, enqueue
-from portal.registry.models import DatasetNation, Nation
+from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of
 from portal.reviews.service import standing_approval
@@ -23,9 +23,12 @@ from portal.reviews.service import standing_approval
 CUSTOM = "custom"  # a Nation's own words in a decision: no code of the catalogue
 
 
-def _conditions(session: Session, request: AccessRequest, nation: Nation) -> list[dict[str, str]]:
-    """The conditions of the Nation's (latest) approval: codes, or text for its own words."""
-    decision = standing_approval(session, request, nation)
+def _conditions(
+    session: Session, request: AccessRequest, nation: Nation, revision: int | None
+) -> list[dict[str, str]]:
+    """The conditions of the Nation's approval of the edition in force: codes, or text
+    for its own words."""
+    decision = standing_approval(session, request, nation, revision)
     if decision is None:
         return []
     return [
@@ -47,6 +50,7 @@ def notice_data(session: Session, request: AccessRequest, dataset) -> dict[str, 
         "request": {"ref": request.ref, "title": request.title, "status": request.status.value},
         "researcher": {"name": researcher.name, "email": researcher.email},
         "dataset": {"slug": dataset.slug, "title": dataset.title},
+        "edition": agreement.edition if agreement else None,
         "term": {
             "start": agreement.term_start.isoformat() if agreement else None,
             "end": agreement.term_end.isoformat() if agreement else None,
@@ -56,20 +60,30 @@ def notice_data(session: Session, request: AccessRequest, dataset) -> dict[str, 
                 "slug": nation.slug,
                 "name": nation.name,
                 "holds_data_in_dataset": nation.id in holding,
-                "conditions": _conditions(session, request, nation),
+                "conditions": _conditions(
+                    session, request, nation, agreement.revision if agreement else None
+                ),
             }
             for nation in approving_nations(session, request)
         ],
     }
 
 
-def tell_custodians(session: Session, request: AccessRequest, event_type: str) -> int:
+def tell_custodians(
+    session: Session, request: AccessRequest, event_type: str, only: list[str] | None = None
+) -> int:
     """Queue ``event_type`` for the custodian of every dataset of the request that has
-    an endpoint; how many were queued."""
+    an endpoint (``only``: of these datasets, by slug, e.g. those an amendment dropped);
+    how many were queued."""
     queued = 0
-    for dataset in datasets_of(session, request):
+    chosen = datasets_of(session, request) if only is None else _by_slug(session, only)
+    for dataset in chosen:
         if endpoint_of(session, dataset.id) is not None:
             data = notice_data(session, request, dataset)
             enqueue(session, dataset.id, request.id, event_type, data)
             queued += 1
     return queued
+
+
+def _by_slug(session: Session, slugs: list[str]) -> list[Dataset]:
+    return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))

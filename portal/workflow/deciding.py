@@ -17,7 +17,7 @@ from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation
 from portal.reviews.models import Review as ReviewRow
 from portal.reviews.service import has_reviewed, tally, track_for
 from portal.reviews.terms import Catalogue, catalogue_in_force, condition_text, looks_like_code
-from portal.workflow import messaging
+from portal.workflow import amending, messaging
 from portal.workflow.commands import Decide, Review
 from portal.workflow.context import Context
 from portal.workflow.tracks import current_tracks
@@ -143,14 +143,16 @@ def decide(ctx: Context, command: Decide) -> None:
     kind = EventType.DECISION_APPROVED if approve else EventType.DECISION_REFUSED
     extra = {"agreement_sha256": agreement.sha256} if agreement else {}
     ctx.event(kind, [nation], reason=reason, conditions=decision.conditions, **extra)
-    if not approve:
+    if not approve and ctx.request.amendment is not None:
+        amending.end(ctx, "refused", reason, nation)  # access goes on under the edition in force
+    elif not approve:
         ctx.set_status(S.REFUSED)
         agreements.mark(ctx.session, request, AgreementStatus.VOID)
         ctx.tell("refused", nation=nation, reason=reason)
     elif everyone_approved:
         ctx.set_status(S.AWAITING_SIGNATURES)
         ctx.tell("all_approved")
-        ctx.tell("to_sign", nations=parties.approving_nations(ctx.session, request))
+        ctx.tell("to_sign", nations=parties.approved_now(ctx.session, request))
     else:
         ctx.tell("approved", nation=nation)
     ctx.session.flush()

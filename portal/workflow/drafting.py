@@ -15,7 +15,7 @@ from portal.policy.vocabulary import Action
 from portal.requests import fields as request_fields
 from portal.requests import service
 from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
-from portal.workflow import tracks
+from portal.workflow import amending, tracks
 from portal.workflow.commands import Edit, Screen, Submit, Withdraw
 from portal.workflow.context import Context
 
@@ -87,6 +87,9 @@ def validate_withdraw(ctx: Context, command: Withdraw) -> None:
 
 def withdraw(ctx: Context, command: Withdraw) -> None:
     reason = command.reason.strip()
+    if ctx.request.amendment is not None:  # the amendment ends; access goes on as it was
+        amending.end(ctx, "withdrawn", reason)
+        return
     ctx.set_status(S.WITHDRAWN)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.VOID)
     ctx.event(

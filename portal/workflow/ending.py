@@ -18,6 +18,7 @@ from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import attestations
 from portal.lifecycle.attestation_models import ACK_OUTCOMES
 from portal.requests.models import RequestStatus
+from portal.workflow import amending
 from portal.workflow.commands import AcknowledgeDestruction, AttestDestruction, Close
 from portal.workflow.context import Context
 
@@ -41,6 +42,7 @@ def validate_close(ctx: Context, command: Close) -> None:
 
 def close(ctx: Context, command: Close) -> None:
     """Access ends at once; the request becomes closed once the Nations acknowledge."""
+    amending.cancel(ctx, "closed")  # an amendment in progress ends with access
     ending = attestations.record_ending(ctx.session, ctx.request, "closed_early")
     nations = parties.approving_nations(ctx.session, ctx.request)
     ctx.event(EventType.REQUEST_ENDED, nations, reason=command.reason.strip())

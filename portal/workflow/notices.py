@@ -19,6 +19,7 @@ from portal.policy.access import holders_reaching
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.reviews.service import tracks_of
 from portal.workflow import messaging
 from portal.workflow.custodian_notices import tell_custodians
 from portal.workflow.offers import who_may
@@ -161,3 +162,35 @@ def destruction_answered(
 def closed(session: Session, request: AccessRequest, nations: list[Nation]) -> None:
     queue(session, _everyone(session, request, nations), "closed", request)
     tell_custodians(session, request, "access.destroyed")
+
+
+# Renewal and amendment (workflow/amending.py). The screening, reviews, decisions and
+# signatures of an amendment are mailed by the functions above, like a revision's.
+def access_changed(
+    session: Session, request: AccessRequest, nations: list[Nation], dropped: list[str]
+) -> None:
+    """A new edition is in force: everyone concerned, and the custodians, hear it; the
+    custodian of a dataset the new revision no longer uses hears that its access ended."""
+    queue(session, _everyone(session, request, nations), "access_changed", request)
+    tell_custodians(session, request, "access.changed")
+    if dropped:
+        tell_custodians(session, request, "access.ended", only=dropped)
+
+
+def amendment_ended(
+    session: Session,
+    request: AccessRequest,
+    outcome: str,
+    nation: Nation | None,
+    reason: str,
+    kind: str | None,
+) -> None:
+    """The researcher reads a refusing Nation's reasons; everyone else who took part
+    reads that the amendment ended, and how, never the reasons (invariant 9)."""
+    context = {"outcome": outcome, "nation": nation, "kind": kind}
+    queue(session, _researcher(session, request), "amendment_ended", request, **context,
+          reason=reason)  # fmt: skip
+    others = _followers(session, request)
+    for _track, taking_part in tracks_of(session, request):
+        others += _nation_people(session, request, taking_part)
+    queue(session, others, "amendment_ended", request, **context, reason="")

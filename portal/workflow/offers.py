@@ -42,6 +42,8 @@ PAST = {
     "submit_output": "sent outputs for review",
     "review_output": "the subject of output reviews",
     "decide_output": "the subject of output decisions",
+    "renew": "renewed",
+    "amend": "amended",
 }
 
 
@@ -69,13 +71,14 @@ def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecisi
         if forbidden := decision.forbidden_by:
             raise Forbidden(forbidden.message, [forbidden])
     allowed = transition.allowed_from(command)
-    if ctx.request.status not in allowed:
+    state = transition.state(command, ctx.request)
+    if state not in allowed:
         states = ", ".join(sorted(s.label.lower() for s in allowed))
         verb = PAST[action.value if action else "expire"]
+        what = "Its amendment" if state is not ctx.request.status else "This request"
         raise refuse(
             "state",
-            f"This request is {ctx.request.status.label.lower()}: it can be {verb} "
-            f"only when it is {states}.",
+            f"{what} is {state.label.lower()}: it can be {verb} only when it is {states}.",
         )
     if transition.guard is not None and (rule := transition.guard(ctx, command)) is not None:
         raise Refused(rule.message, [rule])

@@ -15,6 +15,7 @@ shortest of the Nations it is overdue to) while it is still owed.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.agreements import parties
@@ -25,7 +26,7 @@ from portal.lifecycle import attestations
 from portal.notify.models import Reminder
 from portal.notify.service import queue
 from portal.registry.models import Nation
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import tracks_of
 from portal.workflow.offers import who_may
@@ -66,7 +67,7 @@ def _waiting_for_the_nations(session: Session, request: AccessRequest) -> list[W
 
 
 def _waiting_for_signatures(session: Session, request: AccessRequest) -> list[Waiting]:
-    signed = agreements.signed_parties(session, agreements.current(session, request))
+    signed = agreements.signed_parties(session, agreements.to_sign(session, request))
     found = []
     for party in parties.parties_of(session, request):
         if party.key in signed:
@@ -84,16 +85,18 @@ def _waiting_for_signatures(session: Session, request: AccessRequest) -> list[Wa
 
 def waiting_steps(session: Session, screening_days: int | None) -> list[Waiting]:
     """Every step that waits now, on every request that waits for someone."""
+    waiting = [S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]
+    phases = [AmendmentPhase(s.value) for s in waiting]  # a renewal's steps wait alike
     requests = session.exec(
         select(AccessRequest)
-        .where(AccessRequest.status.in_([S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]))
+        .where(sa.or_(AccessRequest.status.in_(waiting), AccessRequest.amendment.in_(phases)))
         .order_by(AccessRequest.id)
     ).all()
     found = []
     for request in requests:
-        if request.status == S.SCREENING:
+        if request.phase == S.SCREENING:
             found.append(Waiting(request, "screen", None, request.updated_at, screening_days))
-        elif request.status == S.UNDER_REVIEW:
+        elif request.phase == S.UNDER_REVIEW:
             found += _waiting_for_the_nations(session, request)
         else:
             found += _waiting_for_signatures(session, request)

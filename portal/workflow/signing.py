@@ -22,6 +22,7 @@ from portal.lifecycle import service as lifecycle
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import track_for
+from portal.workflow import amending
 from portal.workflow.commands import Expire, Revoke, Sign
 from portal.workflow.context import Context
 
@@ -31,7 +32,7 @@ S = RequestStatus
 def resolve_party(ctx: Context, command: Sign) -> None:
     """Which party the person signs for: the researcher's place, or the named (or only
     unsigned) approving Nation they represent. Sets the Nation the policy is asked in."""
-    agreement = agreements.current(ctx.session, ctx.request)
+    agreement = agreements.to_sign(ctx.session, ctx.request)  # a pending edition first
     signed = agreements.signed_parties(ctx.session, agreement)
     party = None
     if agreement is not None:
@@ -87,9 +88,10 @@ def sign(ctx: Context, command: Sign) -> None:
     everyone = parties.parties_of(ctx.session, ctx.request)
     complete = {p.key for p in everyone} <= ctx.extra["signed"] | {party.key}
     obligations = []
-    if complete:
+    amended = complete and ctx.request.amendment is not None
+    if complete and not amended:
         ctx.set_status(S.ACTIVE)
-        agreements.mark(ctx.session, ctx.request, AgreementStatus.ACTIVE)
+        agreements.take_effect(ctx.session, ctx.request, agreement)
         # Every Nation's conditions become obligations as access begins, in this
         # transaction: access never starts without them.
         obligations = lifecycle.create_for(
@@ -104,16 +106,25 @@ def sign(ctx: Context, command: Sign) -> None:
         field=signature.field_name,
         sha256=signature.sha256_after,
         version=agreement.version,
+        edition=agreement.edition,
         activated=complete,
-        **({"obligations": len(obligations)} if complete else {}),
+        **({"obligations": len(obligations)} if complete and not amended else {}),
     )
-    if complete:
+    if amended:  # a renewal's or amendment's edition replaces the one in force
+        amending.take_effect(ctx, agreement)
+    elif complete:
         ctx.tell("active", nations=nations)
 
 
 def guard_revoke(ctx: Context, command: Revoke) -> BlockingRule | None:
+    """A Nation revokes its approval: one of the current revision's, or, while an
+    amendment is reviewed afresh, its part in the edition in force."""
     track = track_for(ctx.session, ctx.request, ctx.nation)
-    if track is None or track.status != TrackStatus.APPROVED:
+    if ctx.request.amendment is not None:  # a Nation joining refuses the amendment instead
+        holds = ctx.nation.id in {n.id for n in parties.approving_nations(ctx.session, ctx.request)}
+    else:
+        holds = track is not None and track.status == TrackStatus.APPROVED
+    if track is None or track.status == TrackStatus.REVOKED or not holds:
         message = f"{ctx.nation.name} has no approval on this request to revoke."
         return BlockingRule("state", message)
     return None
@@ -129,6 +140,7 @@ def revoke(ctx: Context, command: Revoke) -> None:
     was_active = ctx.request.status == S.ACTIVE  # access had started: its custodians hear
     if ctx.request.status is S.ACTIVE:  # data was released: its destruction is now due
         attestations.record_ending(ctx.session, ctx.request, "revoked")
+    amending.cancel(ctx, "revoked")  # an amendment in progress ends with access
     ctx.move_track(track_for(ctx.session, ctx.request, ctx.nation), TrackStatus.REVOKED)
     ctx.set_status(S.REVOKED)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.REVOKED)
@@ -151,6 +163,7 @@ def guard_expire(ctx: Context, command: Expire) -> BlockingRule | None:
 
 def expire(ctx: Context, command: Expire) -> None:
     agreement = ctx.extra["agreement"]
+    amending.cancel(ctx, "expired")  # nothing renews by itself: a pending edition is void
     ctx.set_status(S.EXPIRED)
     attestations.record_ending(ctx.session, ctx.request, "expired")
     agreements.mark(ctx.session, ctx.request, AgreementStatus.EXPIRED)
@@ -165,7 +178,11 @@ def due_for_expiry(session: Session, today: date) -> list[str]:
         session.exec(
             select(AccessRequest.ref)
             .join(Agreement, Agreement.request_id == AccessRequest.id)
-            .where(AccessRequest.status == S.ACTIVE, Agreement.term_end <= today)
+            .where(
+                AccessRequest.status == S.ACTIVE,
+                Agreement.status == AgreementStatus.ACTIVE,  # the edition in force
+                Agreement.term_end <= today,
+            )
             .order_by(AccessRequest.id)
         )
     )

@@ -13,9 +13,18 @@ from typing import Any
 
 from portal.errors import BlockingRule
 from portal.policy.vocabulary import Action
-from portal.requests.models import RequestStatus
+from portal.requests.models import AccessRequest, RequestStatus
+from portal.workflow import (
+    amending,
+    deciding,
+    drafting,
+    ending,
+    messaging,
+    obligations,
+    outputs,
+    signing,
+)
 from portal.workflow import commands as c
-from portal.workflow import deciding, drafting, ending, messaging, obligations, outputs, signing
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
 
@@ -54,9 +63,26 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.SUBMIT_OUTPUT: frozenset({S.ACTIVE}),
     Action.REVIEW_OUTPUT: frozenset({S.ACTIVE}),
     Action.DECIDE_OUTPUT: frozenset({S.ACTIVE}),
+    # Renewal and amendment open from active (one at a time: amending.guard_open).
+    Action.RENEW: frozenset({S.ACTIVE}),
+    Action.AMEND: frozenset({S.ACTIVE}),
 }
 # The system's own step (no policy action: nobody decides it).
 EXPIRE_FROM = frozenset({S.ACTIVE})
+# The pipeline's steps: while a renewal or amendment is open they walk it again, so they
+# look at its phase (request.phase); every other step looks at the request's status.
+PIPELINE = frozenset(
+    {
+        Action.EDIT,
+        Action.SUBMIT,
+        Action.WITHDRAW,
+        Action.SCREEN,
+        Action.REVIEW,
+        Action.APPROVE,
+        Action.REFUSE,
+        Action.SIGN,
+    }
+)
 
 
 class NationArg(Enum):
@@ -97,6 +123,10 @@ class Transition:
     def allowed_from(self, command: Command) -> frozenset[RequestStatus]:
         action = self.action(command)
         return EXPIRE_FROM if action is None else ALLOWED_FROM[action]
+
+    def state(self, command: Command, request: AccessRequest) -> RequestStatus:
+        """What the state check reads: the amendment's phase for the pipeline's steps."""
+        return request.phase if self.action(command) in PIPELINE else request.status
 
 
 def _fixed(action: Action) -> Callable[[Any], Action]:
@@ -176,6 +206,15 @@ TRANSITIONS: dict[type[Command], Transition] = {
             validate=ending.validate_acknowledge, probe=c.AcknowledgeDestruction(),
         ),
         # Outputs before publication; offered while one waits for the Nation named.
+        # Renewal and amendment: a new revision of the active request (amending.py).
+        Transition(
+            c.Renew, _fixed(Action.RENEW), amending.open_amendment, guard=amending.guard_open,
+            validate=amending.validate_open, probe=c.Renew(),
+        ),
+        Transition(
+            c.Amend, _fixed(Action.AMEND), amending.open_amendment, guard=amending.guard_open,
+            validate=amending.validate_open, probe=c.Amend(),
+        ),
         Transition(
             c.SubmitOutput, _fixed(Action.SUBMIT_OUTPUT), outputs.submit,
             validate=outputs.validate_submit, probe=c.SubmitOutput(),

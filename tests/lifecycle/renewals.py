@@ -1,0 +1,85 @@
+"""A third Nation, and the steps that renew or amend an active two-Nation request
+(tests/lifecycle/test_renewal*.py)."""
+
+from sqlmodel import select
+
+from portal.agreements import service as agreements
+from portal.agreements.models import Agreement
+from portal.audit.models import AuditEvent
+from portal.db import session_scope
+from portal.notify.models import OutboxMessage
+from portal.registry import service as registry
+from portal.requests.models import AccessRequest
+
+OWL = "grey-owl"
+OWL_PEOPLE = {
+    "owl_steward": ("s.owl@example.org", [("steward", OWL)]),
+    "owl_rep": ("rep.owl@example.org", [("representative", OWL)]),
+}
+SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
+
+
+def add_third_nation(app, make_user) -> None:
+    """Grey Owl (fictional), one steward's quorum, and its dataset owl-lands."""
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, OWL, "Grey Owl First Nation (fictional)", "OCAP")
+        registry.create_dataset(session, "owl-lands", "Owl lands", "Lands (fictional)", [OWL])
+    for email, roles in OWL_PEOPLE.values():
+        make_user(email, *roles)
+
+
+def who(name: str) -> str:
+    return OWL_PEOPLE[name][0] if name in OWL_PEOPLE else name
+
+
+def run(flow, ref: str, *steps) -> None:
+    """Each (person, action, nation, body) in turn, as the pages and the API would."""
+    for person, action, nation, body in steps:
+        flow.do(who(person), action, ref, nation, **body)
+
+
+def reviewed_afresh(flow, ref: str, *, heron: bool = True, owl: bool = False) -> None:
+    """Submitted, screened and reviewed to quorum by every Nation concerned."""
+    steps = [
+        ("researcher", "submit", None, {}),
+        ("coordinator", "screen", None, {}),
+        ("cedar_steward1", "review", "red-cedar", {}),
+        ("cedar_steward2", "review", "red-cedar", {}),
+    ]
+    if heron:
+        steps.append(("heron_steward", "review", "blue-heron", {}))
+    if owl:
+        steps.append(("owl_steward", "review", OWL, {}))
+    run(flow, ref, *steps)
+
+
+def request_of(session, ref: str) -> AccessRequest:
+    return session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+
+
+def editions(app, ref: str) -> list[Agreement]:
+    with app.app_context(), session_scope() as session:
+        found = agreements.editions_of(session, request_of(session, ref))
+        return [edition.model_copy() for edition in found]
+
+
+def amendment(app, ref: str) -> tuple[str, str | None, str | None]:
+    """The request's status, amendment phase and kind."""
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        phase = request.amendment.value if request.amendment else None
+        kind = request.amendment_kind.value if request.amendment_kind else None
+        return request.status.value, phase, kind
+
+
+def events(app, ref: str) -> list[AuditEvent]:
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        query = select(AuditEvent).where(AuditEvent.request_id == request.id)
+        return [e.model_copy() for e in session.exec(query.order_by(AuditEvent.id))]
+
+
+def mail_to(app, email: str) -> list[str]:
+    with app.app_context(), session_scope() as session:
+        query = select(OutboxMessage.subject).where(OutboxMessage.recipient == email)
+        return list(session.exec(query.order_by(OutboxMessage.id)))
