@@ -53,10 +53,12 @@ class VerifyForm(FlaskForm):
 @writes  # each download is an audit event
 def download(ref: str):
     req = load(ref)
-    require_agreement_reader(get_session(), current_user, req)
-    language = request.args.get("lang") or None
+    number = request.args.get("edition", type=int)  # an earlier or pending edition
     try:
-        filename, data = service.download(get_session(), current_user, req, language)
+        agreement = service.edition(get_session(), req, number) if number else None
+        require_agreement_reader(get_session(), current_user, req, agreement)
+        language = request.args.get("lang") or None
+        filename, data = service.download(get_session(), current_user, req, language, number)
     except NotFound:
         abort(404)
     except ServiceError as error:  # the stored file is missing or was changed

@@ -18,6 +18,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal.agreements import editions
+from portal.agreements.models import Agreement
 from portal.auth.models import Role, RoleMembership, User
 from portal.db import TransactionCache, forget_cached
 from portal.errors import Forbidden, NotFound
@@ -139,16 +141,33 @@ def may_view(session: Session, user: User, request: AccessRequest) -> bool:
     return any(reaches(holding, request, nation_ids) for holding in viewing)
 
 
-def may_read_agreement(session: Session, user: User, request: AccessRequest) -> bool:
-    """Whether ``user`` reads the request's agreement: as one who sees the request through
-    a role that reaches it now. A Nation whose data a revision dropped keeps sight of
-    the request, but is no party to its agreement (invariant 11)."""
-    nation_ids = current_nation_ids(session, request)
+def may_read_agreement(
+    session: Session, user: User, request: AccessRequest, agreement: Agreement | None = None
+) -> bool:
+    """Whether ``user`` reads the request's agreement (``agreement``: that edition; by
+    default the current one): as one who sees the request through a role that reaches
+    it for the edition's Nations. A Nation whose data a revision dropped keeps sight of
+    the request, but is no party to a later edition (invariant 11); it reads the ones it
+    signed."""
+    nation_ids = _edition_nation_ids(session, request, agreement)
     return any(reaches(holding, request, nation_ids) for holding in _viewing(session, user))
 
 
-def require_agreement_reader(session: Session, user: User, request: AccessRequest) -> None:
-    if not may_read_agreement(session, user, request):
+def _edition_nation_ids(
+    session: Session, request: AccessRequest, agreement: Agreement | None
+) -> set[int]:
+    """An edition's Nations: who signed it once it took effect, else (being signed, or
+    none yet) the Nations whose data the current revision touches."""
+    agreement = agreement or editions.current(session, request)
+    if agreement is not None and agreement.effective_at is not None:
+        return {nation.id for nation in editions.signing_nations(session, agreement)}
+    return current_nation_ids(session, request)
+
+
+def require_agreement_reader(
+    session: Session, user: User, request: AccessRequest, agreement: Agreement | None = None
+) -> None:
+    if not may_read_agreement(session, user, request, agreement):
         raise Forbidden(
             "The agreement is its parties': your Nation's part in this request ended when a "
             "revision dropped its data."

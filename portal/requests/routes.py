@@ -17,7 +17,7 @@ from portal.transparency.reasons import reasons
 from portal.transparency.timeline import request_timeline
 from portal.validation import event_cursor
 from portal.web import attempt, error_page, load, show_refusal
-from portal.workflow import Edit, Submit, Withdraw, check, create_draft
+from portal.workflow import Amend, Edit, Renew, Submit, Withdraw, check, create_draft
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -163,3 +163,27 @@ def withdraw(ref: str):
         return show_refusal(ref, outcome)
     flash("The request is withdrawn.", "info")
     return redirect(url_for("requests.show", ref=ref))
+
+
+# Renewal and amendment of an active request: the forms on the request page.
+OPENING = {"renew": Renew, "amend": Amend}
+
+
+@bp.route("/<ref>/<any(renew, amend):kind>", methods=["POST"])
+@login_required
+def open_amendment(ref: str, kind: str):
+    """Open a renewal or amendment, then edit it as a draft (the request stays active)."""
+    outcome = attempt(ref, OPENING[kind](reason=request.form.get("reason", "")))
+    if isinstance(outcome, ValidationError):  # the panel opens again, on the field
+        error = outcome.errors.get("reason")
+        field_ids = {"reason": f"{kind}-reason"}
+        return show_refusal(ref, outcome, amend_error=(kind, error), field_ids=field_ids)
+    if not isinstance(outcome, AccessRequest):
+        return show_refusal(ref, outcome)
+    what = "renewal" if kind == "renew" else "amendment"
+    flash(
+        f"The {what} is open: access continues under the agreement in force. Change what "
+        f"the {what} changes, then submit it for screening and the Nations' review.",
+        "info",
+    )
+    return redirect(url_for("requests.edit", ref=ref))

@@ -129,3 +129,12 @@ def changes_since_previous(session: Session, request: AccessRequest) -> list[tup
     if len(revisions) < 2:
         return []
     return request_fields.diff(revisions[-2].fields, revisions[-1].fields)
+
+
+def changes_since(session: Session, request: AccessRequest, number: int) -> list[tuple]:
+    """What the request's fields as they stand change from revision ``number`` (a
+    renewal's or amendment's changes to the revision the agreement in force was issued on)."""
+    found = [r for r in revisions_of(session, request) if r.number == number]
+    if not found:
+        return []
+    return request_fields.diff(found[0].fields, snapshot(session, request))

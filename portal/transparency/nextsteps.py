@@ -28,7 +28,7 @@ def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[
     if "submit" in actions:
         steps.append(
             "You revise the request and submit it again."
-            if req.status == S.CHANGES_REQUESTED
+            if req.phase == S.CHANGES_REQUESTED
             else "You complete the draft and submit it."
         )
     if "screen" in actions:
@@ -79,7 +79,8 @@ def _waiting_for_tracks(tracks: Sequence["TrackView"]) -> list[str]:
 def _waiting_for_signatures(agreement: AgreementView | None, researcher: bool) -> list[str]:
     if agreement is None:
         return ["Every Nation approved: the agreement is being prepared."]
-    missing = [line.party for line in agreement.parties if line.signature is None]
+    signing = agreement.pending or agreement  # a renewal's new edition, else the first
+    missing = [line.party for line in signing.parties if line.signature is None]
     names = [
         f"{p.nation.name}'s representative"
         if p.nation
@@ -119,10 +120,23 @@ def next_steps(
     """What the request waits for, the reader's own step first, in words read at a glance.
     ``researcher``: the reader filed the request (the steps that are theirs say "you")."""
     mine = your_steps(req, tracks, options)
-    if req.status == S.UNDER_REVIEW:
+    if req.phase == S.UNDER_REVIEW:
         return mine + _waiting_for_tracks(tracks)
-    if req.status == S.AWAITING_SIGNATURES:
+    if req.phase == S.AWAITING_SIGNATURES:
         return mine + _waiting_for_signatures(agreement, researcher)
     if mine:
         return mine
+    if req.amendment is not None:  # access continues while the amendment waits
+        return [_state_words(req, researcher, agreement), _amendment_words(req, researcher)]
     return [_state_words(req, researcher, agreement)]
+
+
+def _amendment_words(req: AccessRequest, researcher: bool) -> str:
+    who = "you" if researcher else "the researcher"
+    kind = "renewal" if req.amendment_kind and req.amendment_kind.value == "renew" else "amendment"
+    return {
+        S.DRAFT: f"A {kind} is being drafted: nothing changes until {who} submit"
+        f"{'' if researcher else 's'} it.",
+        S.SCREENING: f"Waiting for a coordinator to screen the {kind}.",
+        S.CHANGES_REQUESTED: f"Waiting for {who} to revise the {kind} and submit it again.",
+    }.get(req.phase, "")

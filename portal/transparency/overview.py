@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from portal.agreements import view as agreement_view
+from portal.agreements.editions import current as current_agreement
 from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
@@ -69,6 +70,9 @@ class RequestView:
         return [o for o in self.options if o.obligation == obligation_id]
 
     outputs: list[OutputSeen] = field(default_factory=list)  # before publication
+    # While a renewal or amendment is open: what it changes from the revision the
+    # agreement in force was issued on.
+    amendment_changes: list[tuple] = field(default_factory=list)
 
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
@@ -130,6 +134,8 @@ def overview(
     )
     if may_read_agreement(session, user, req):
         view.agreement = agreement_view.view(session, req)
+    if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
+        view.amendment_changes = service.changes_since(session, req, in_force.revision)
     view.reasons = reasons(session, req, seen)
     view.obligations = shown_obligations(session, req, seen)
     view.outputs = outputs_seen(session, user, req)

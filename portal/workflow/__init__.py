@@ -2,12 +2,14 @@
 available(). Pages, the API, the CLI, jobs and the tests all go through here."""
 
 from portal.workflow.commands import (
+    Amend,
     AssessObligation,
     Command,
     Decide,
     Edit,
     Expire,
     Message,
+    Renew,
     ReportObligation,
     Review,
     Revoke,
@@ -23,6 +25,7 @@ from portal.workflow.perform import perform, perform_ahead, works_ahead
 __all__ = [
     "RETURN_REASONS",
     "SCREEN_OUTCOMES",
+    "Amend",
     "AssessObligation",
     "Command",
     "Decide",
@@ -30,6 +33,7 @@ __all__ = [
     "Expire",
     "Message",
     "Option",
+    "Renew",
     "ReportObligation",
     "Review",
     "Revoke",

@@ -52,6 +52,7 @@ def test_who_may_download(app, flow, approved):
     assert downloads(app, approved) == [
         {
             "actor": PEOPLE[who][0],
+            "edition": 1,
             "version": 0,
             "sha256": digest,
             "language": "en",

@@ -5,13 +5,21 @@ never edited, still verifying. SQLite and PostgreSQL (TEST_DATABASE_URL)."""
 
 from datetime import date, timedelta
 
+from renewals import (
+    OWL,
+    SIGNERS,
+    add_third_nation,
+    amendment,
+    editions,
+    events,
+    reviewed_afresh,
+    run,
+)
+
 from portal.agreements.models import AgreementStatus
 from portal.agreements.verify import verify_pdf
 from portal.db import session_scope
 from portal.storage import service as storage
-
-from renewals import OWL, SIGNERS, add_third_nation, amendment, editions, events, reviewed_afresh
-from renewals import run
 
 CEDAR = ["aggregate_only"]
 
