@@ -56,8 +56,11 @@ def download(ref: str):
     number = request.args.get("edition", type=int)  # an earlier or pending edition
     try:
         agreement = service.edition(get_session(), req, number) if number else None
-        require_agreement_reader(get_session(), current_user, req, agreement)
-        language = request.args.get("lang") or None
+    except NotFound:
+        abort(404)
+    require_agreement_reader(get_session(), current_user, req, agreement)  # 403
+    language = request.args.get("lang") or None
+    try:
         filename, data = service.download(get_session(), current_user, req, language, number)
     except NotFound:
         abort(404)

@@ -66,19 +66,24 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
     return reads_first(handler) if works_ahead(kind) else handler
 
 
-def _pdf(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
+def _pdf(user: User, ref: str, download, edition: int | None = None) -> tuple[bytes, dict]:
     """A document of the agreement's readers, as a PDF (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
-    require_agreement_reader(session, user, req)
-    filename, data = download(session, user, req)
+    agreement = agreements.edition(session, req, edition) if edition else None
+    require_agreement_reader(session, user, req, agreement)
+    filename, data = (
+        download(session, user, req)
+        if edition is None
+        else download(session, user, req, number=edition)
+    )
     return data, {"Content-Disposition": f'inline; filename="{filename}"'}
 
 
 @writes  # each download is an audit event
-def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
-    """The current agreement."""
-    return _pdf(user, ref, agreements.download)
+def agreement_pdf(user: User, ref: str, query: bodies.EditionQuery) -> tuple[bytes, dict]:
+    """The agreement in force, or the edition asked for (a superseded or pending one)."""
+    return _pdf(user, ref, agreements.download, query.edition)
 
 
 @writes  # each download is an audit event

@@ -59,6 +59,12 @@ class PageQuery(Query):
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
+class EditionQuery(Query):
+    edition: int | None = Field(
+        default=None, ge=1, description="An edition of the agreement; omit for the one in force."
+    )
+
+
 class RequestListQuery(PageQuery):
     status: RequestStatus | None = Field(default=None, description="Only requests in this state.")
 

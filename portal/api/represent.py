@@ -149,6 +149,7 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         allowed_actions=[allowed(option) for option in view.options]
         + _messages(session, user, req),
         agreement=_agreement(session, req),
+        amendment=_amendment(req, view.amendment_changes),
         end=_end(session, user, req),
         obligations=[_obligation(shown) for shown in view.obligations],
         outputs=[_output(req, seen) for seen in view.outputs],
@@ -204,6 +205,13 @@ def _obligation(shown: ShownObligation) -> schemas.ObligationOut:
     )
 
 
+def _amendment(req: AccessRequest, changes: list[tuple]) -> schemas.AmendmentOut | None:
+    if req.amendment is None:
+        return None
+    changed = [name for name, *_ in changes]
+    return schemas.AmendmentOut(phase=req.amendment, kind=req.amendment_kind, changed=changed)
+
+
 def _end(session: Session, user: User, req: AccessRequest) -> dict | None:
     found = end_of_access(session, user, req)
     if found is not None and found["attestations"]:
@@ -216,8 +224,18 @@ def _agreement(session: Session, req: AccessRequest) -> dict | None:
     agreement = agreements.current(session, req)
     if agreement is None:
         return None
+    waiting = agreements.pending(session, req)
+    return {
+        # A renewal's or amendment's edition awaiting signatures (the one above binds).
+        "pending": _agreement_fields(session, req, waiting) if waiting else None,
+        **_agreement_fields(session, req, agreement),
+    }
+
+
+def _agreement_fields(session: Session, req: AccessRequest, agreement) -> dict:
     signatures = agreements.signatures_of(session, agreement)
     return {
+        "edition": agreement.edition,
         "status": agreement.status.value,
         "language": agreement.language,
         "version": agreement.version,
@@ -229,7 +247,8 @@ def _agreement(session: Session, req: AccessRequest) -> dict | None:
             {"party": sig.party, "role": sig.role, "signed_at": sig.signed_at.isoformat()}
             for sig in signatures
         ],
-        "pdf": f"{PREFIX}/requests/{req.ref}/agreement.pdf",
+        "pdf": f"{PREFIX}/requests/{req.ref}/agreement.pdf"
+        + (f"?edition={agreement.edition}" if agreement.edition > 1 else ""),
     }
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from portal.auth.models import Role
 from portal.registry.models import Framework
-from portal.requests.models import RequestStatus
+from portal.requests.models import AmendmentKind, AmendmentPhase, RequestStatus
 from portal.reviews.models import Outcome, Recommendation, TrackStatus
 
 
@@ -287,6 +287,14 @@ class OutputOut(Out):
     )
 
 
+class AmendmentOut(Out):
+    phase: AmendmentPhase
+    kind: AmendmentKind = Field(description="renew: a fresh term; amend: the term end stays.")
+    changed: list[str] = Field(
+        description="The fields it changes from the revision the agreement in force was issued on."
+    )
+
+
 class RequestOut(Out):
     ref: str
     status: RequestStatus
@@ -313,6 +321,12 @@ class RequestOut(Out):
     agreement: dict[str, Any] | None = Field(
         description="The data-use agreement once one exists, else null; its rules_version "
         "is the version of the governance rules it was issued under."
+    )
+    amendment: AmendmentOut | None = Field(
+        default=None,
+        description="A renewal or amendment in progress on the active request, else null: "
+        "its phase (the pipeline's states, walked again while access continues under the "
+        "agreement in force) and kind.",
     )
     obligations: list[ObligationOut] = Field(
         default_factory=list,

@@ -192,8 +192,10 @@ ENDPOINTS += [
     Endpoint(
         "GET", f"{REQUEST}/agreement.pdf", actions.agreement_pdf,
         "The current data-use agreement (the parties, the request's Nations, coordinators)",
-        None, media_type="application/pdf",
-        description="404 until every Nation approved and the agreement exists.",
+        None, media_type="application/pdf", query=b.EditionQuery,
+        description="404 until every Nation approved and the agreement exists. ?edition=N "
+        "serves an earlier (superseded) or pending edition to those who may read it: its "
+        "parties, and before it takes effect the current revision's Nations.",
     ),
     Endpoint(
         "GET", f"{REQUEST}/attestation.pdf", actions.attestation_pdf,

@@ -98,7 +98,7 @@ def end(ctx: Context, outcome: str, reason: str = "", nation=None) -> None:
     nations = parties.approving_nations(ctx.session, ctx.request)
     details = {"reason": reason} if outcome == "withdrawn" else {}
     ctx.event(EventType.AMENDMENT_ENDED, nations, what=kind, outcome=outcome, **details)
-    ctx.tell("amendment_ended", outcome=outcome, nation=nation, reason=reason, kind=kind)
+    ctx.tell("amendment_ended", outcome=outcome, nation=nation, reason=reason, what=kind)
 
 
 def cancel(ctx: Context, outcome: str) -> None:

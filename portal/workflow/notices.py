@@ -183,11 +183,11 @@ def amendment_ended(
     outcome: str,
     nation: Nation | None,
     reason: str,
-    kind: str | None,
+    what: str | None,
 ) -> None:
     """The researcher reads a refusing Nation's reasons; everyone else who took part
     reads that the amendment ended, and how, never the reasons (invariant 9)."""
-    context = {"outcome": outcome, "nation": nation, "kind": kind}
+    context = {"outcome": outcome, "nation": nation, "kind": what}
     queue(session, _researcher(session, request), "amendment_ended", request, **context,
           reason=reason)  # fmt: skip
     others = _followers(session, request)

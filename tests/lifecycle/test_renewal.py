@@ -3,8 +3,13 @@ screened, reviewed and decided afresh by every Nation concerned, while access co
 under the agreement in force; a new edition every party signs; the old one superseded,
 never edited, still verifying. SQLite and PostgreSQL (TEST_DATABASE_URL)."""
 
+import os
+import re
+import shutil
+import subprocess
 from datetime import date, timedelta
 
+import pytest
 from renewals import (
     OWL,
     SIGNERS,
@@ -12,53 +17,201 @@ from renewals import (
     amendment,
     editions,
     events,
+    mail_to,
+    request_of,
     reviewed_afresh,
     run,
+    who,
 )
+from sqlmodel import select
 
 from portal.agreements.models import AgreementStatus
 from portal.agreements.verify import verify_pdf
-from portal.db import session_scope
+from portal.db import session_scope, utcnow
+from portal.errors import Forbidden
+from portal.jobs.custodians import deliver_custodian_notices
+from portal.lifecycle.models import Obligation
 from portal.storage import service as storage
+from portal.workflow import Expire, perform
+
+from receivers import Receiver
 
 CEDAR = ["aggregate_only"]
+NEW_CEDAR = ["no_linkage"]
+ALL_THREE = ["cedar-health", "heron-schools", "owl-lands"]
+
+
+@pytest.fixture
+def receiver(app):
+    app.config["CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP"] = True
+    with Receiver() as running:
+        yield running
+
+
+def register(runner, receiver, slug: str) -> None:
+    result = runner.invoke(args=["datasets", "webhook", slug, "--url", receiver.url])
+    assert result.exit_code == 0, result.output
+    receiver.secret = re.search(r"(whsec_\S+)", result.output).group(1)
+
+
+def sign_all(flow, ref: str, *extra) -> None:
+    for person, nation in (*SIGNERS, *extra):
+        flow.do(who(person), "sign", ref, nation)
+
+
+def obligations(app, ref: str) -> list[tuple[str, str]]:
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        query = select(Obligation).where(Obligation.request_id == request.id)
+        return [(o.source, o.state.value) for o in session.exec(query.order_by(Obligation.id))]
 
 
 def test_a_renewal_adds_a_third_nation_which_decides_and_signs_the_new_edition(
-    app, flow, make_user
+    app, flow, make_user, runner, receiver, tmp_path
 ):
     add_third_nation(app, make_user)
+    register(runner, receiver, "cedar-health")
     ref = flow.active(cedar_conditions=CEDAR)
     [first] = editions(app, ref)
     assert flow.do("researcher", "renew", ref) == "active"
     assert amendment(app, ref) == ("active", "draft", "renew")
-    flow.edit("researcher", ref, datasets=["cedar-health", "heron-schools", "owl-lands"])
+    flow.edit("researcher", ref, datasets=ALL_THREE)
     reviewed_afresh(flow, ref, owl=True)
     assert amendment(app, ref) == ("active", "under_review", "renew")
     run(
         flow, ref,
-        ("cedar_rep", "decide", "red-cedar", {"conditions": ["no_linkage"]}),
+        ("cedar_rep", "decide", "red-cedar", {"conditions": NEW_CEDAR}),
         ("heron_rep", "decide", "blue-heron", {}),
         ("owl_rep", "decide", OWL, {}),
     )  # fmt: skip
     assert amendment(app, ref) == ("active", "awaiting_signatures", "renew")
     old, new = editions(app, ref)
-    assert (old.edition, old.status, new.edition, new.status) == (
-        1, AgreementStatus.ACTIVE, 2, AgreementStatus.AWAITING_SIGNATURES,
-    )  # fmt: skip
-    for person, nation in (*SIGNERS, ("owl_rep", OWL)):
-        flow.do("rep.owl@example.org" if person == "owl_rep" else person, "sign", ref, nation)
+    assert (old.status, new.status) == (AgreementStatus.ACTIVE, AgreementStatus.AWAITING_SIGNATURES)
+    sign_all(flow, ref, ("owl_rep", OWL))
+
     assert amendment(app, ref) == ("active", None, None)
     old, new = editions(app, ref)
+    assert (old.edition, new.edition) == (1, 2)
     assert old.status == AgreementStatus.SUPERSEDED and new.status == AgreementStatus.ACTIVE
     assert old.sha256 == first.sha256 and old.version == first.version == 3  # never edited
     assert new.version == 4 and new.revision == 2 and new.term_start == date.today()
     assert new.term_end == date.today() + timedelta(days=365)  # a renewal's fresh term
+    # The old agreement's obligation stays as it was; the new decision's is added.
+    assert obligations(app, ref) == [("aggregate_only", "open"), ("no_linkage", "open")]
     kinds = [e.action for e in events(app, ref)]
     assert kinds.count("amendment.opened") == 1 and kinds[-1] == "amendment.in_force"
+    assert events(app, ref)[-1].details["superseded"] == 1
     with app.app_context(), session_scope() as session:
         for edition, signatures in ((old, 3), (new, 4)):
             report = verify_pdf(session, storage.get(session, edition.sha256))
-            assert len(report.signatures) == signatures
             assert report.all_valid and not report.changed_after_signing
-            assert report.expected_signatures == signatures
+            assert len(report.signatures) == report.expected_signatures == signatures
+            assert report.agreement.edition == edition.edition
+        (tmp_path / "edition-2.pdf").write_bytes(storage.get(session, new.sha256))
+    report = pdfsig(tmp_path / "edition-2.pdf")
+    assert report.count("Signature Validation: Signature is Valid.") == 4, report
+    assert "Signature Field Name: Nation-grey-owl" in report
+
+    with app.app_context(), session_scope() as session:
+        assert deliver_custodian_notices(session, utcnow())["delivered"] == 2
+    assert [r.payload["type"] for r in receiver.received] == ["access.started", "access.changed"]
+    assert all(r.verified for r in receiver.received)
+    changed = receiver.received[-1].payload["data"]
+    assert changed["edition"] == 2 and changed["term"]["end"] == new.term_end.isoformat()
+    conditions = {n["slug"]: n["conditions"] for n in changed["nations"]}
+    assert conditions == {"red-cedar": [{"code": "no_linkage"}], "blue-heron": [], OWL: []}
+
+
+def test_an_amendment_that_drops_a_nation_lets_it_leave(app, flow, runner, receiver):
+    register(runner, receiver, "heron-schools")
+    ref = flow.active()
+    term_end = editions(app, ref)[0].term_end
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"])
+    reviewed_afresh(flow, ref, heron=False)
+    told = mail_to(app, "rep.heron@example.org")
+    assert any("no longer uses Blue Heron" in subject for subject in told)
+    kinds = [e.action for e in events(app, ref)]
+    assert "track.ended" in kinds
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    heron = signed_in_client(app, "rep.heron@example.org")
+    # Heron still reads the edition in force (it signed it), not the new one.
+    assert heron.get(f"/requests/{ref}/agreement.pdf").status_code == 200
+    assert heron.get(f"/requests/{ref}/agreement.pdf?edition=2").status_code == 403
+    with pytest.raises(Forbidden):  # no party to the new edition
+        flow.do("heron_rep", "sign", ref)
+    for person, nation in (("researcher", None), ("cedar_rep", "red-cedar")):
+        flow.do(person, "sign", ref, nation)
+    old, new = editions(app, ref)
+    assert new.status == AgreementStatus.ACTIVE and new.term_end == term_end  # amend: same end
+    assert heron.get(f"/requests/{ref}/agreement.pdf").status_code == 403
+    assert heron.get(f"/requests/{ref}/agreement.pdf?edition=1").status_code == 200
+    with app.app_context(), session_scope() as session:
+        deliver_custodian_notices(session, utcnow())
+    assert [r.payload["type"] for r in receiver.received] == ["access.started", "access.ended"]
+
+
+def pdfsig(path) -> str:
+    """poppler's report on the file's signatures (required in CI, skipped elsewhere)."""
+    if not shutil.which("pdfsig"):
+        if os.environ.get("CI"):
+            pytest.fail("pdfsig (poppler-utils) must be installed in CI")
+        pytest.skip("pdfsig (poppler-utils) is not installed")
+    done = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    return done.stdout + done.stderr
+
+
+def signed_in_client(app, email):
+    from helpers import sign_in
+
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
+def test_a_refusal_ends_the_amendment_only(app, flow):
+    ref = flow.active(cedar_conditions=CEDAR)
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"], title="A narrower study (fictional)")
+    reviewed_afresh(flow, ref, heron=False)
+    flow.do("cedar_rep", "decide", ref, "red-cedar", outcome="refuse", reason="Not this way.")
+    assert amendment(app, ref) == ("active", None, None)
+    [only] = editions(app, ref)
+    assert only.status == AgreementStatus.ACTIVE
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        assert request.title == "Wellbeing of children in care (fictional)"  # as in force
+        from portal.requests.service import datasets_of
+        from portal.reviews.service import tracks_of
+
+        assert [d.slug for d in datasets_of(session, request)] == ["cedar-health", "heron-schools"]
+        assert {n.slug: t.status.value for t, n in tracks_of(session, request)} == {
+            "red-cedar": "approved", "blue-heron": "approved",
+        }  # fmt: skip
+    ended = events(app, ref)[-1]
+    assert ended.action == "amendment.ended" and ended.details["outcome"] == "refused"
+    researcher = mail_to(app, "researcher@example.org")[-1]
+    assert "refused the amendment" in researcher or "ended without effect" in researcher
+    # The request is as it was: it can be amended again, and revoked.
+    assert flow.do("researcher", "amend", ref) == "active"
+    assert flow.do("heron_rep", "revoke", ref, "blue-heron") == "revoked"
+    assert amendment(app, ref) == ("revoked", None, None)
+
+
+def test_expiry_during_an_amendment_voids_the_pending_edition(app, flow):
+    ref = flow.active()
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    run(
+        flow,
+        ref,
+        ("cedar_rep", "decide", "red-cedar", {}),
+        ("heron_rep", "decide", "blue-heron", {}),
+    )
+    old, pending = editions(app, ref)
+    with app.app_context(), session_scope() as session:  # nothing renews by itself
+        perform(session, None, ref, Expire(today=old.term_end))
+    old, pending = editions(app, ref)
+    assert old.status == AgreementStatus.EXPIRED and pending.status == AgreementStatus.VOID
+    assert amendment(app, ref) == ("expired", None, None)
+    assert events(app, ref)[-2].details == {"what": "renew", "outcome": "expired"}
