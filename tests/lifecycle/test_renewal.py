@@ -143,6 +143,7 @@ def test_an_amendment_that_drops_a_nation_lets_it_leave(app, flow, runner, recei
     for person, nation in (("researcher", None), ("cedar_rep", "red-cedar")):
         flow.do(person, "sign", ref, nation)
     old, new = editions(app, ref)
+    assert old.status == AgreementStatus.SUPERSEDED
     assert new.status == AgreementStatus.ACTIVE and new.term_end == term_end  # amend: same end
     assert heron.get(f"/requests/{ref}/agreement.pdf").status_code == 403
     assert heron.get(f"/requests/{ref}/agreement.pdf?edition=1").status_code == 200
