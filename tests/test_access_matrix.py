@@ -410,6 +410,9 @@ STEPS: dict[str, tuple[Callable[[Person, Case], bool], set[str]]] = {
     "submit_output": (owner, set()),
     "review_output": (its_steward, set()),
     "decide_output": (its_representative, set()),
+    # Renewal and amendment: the researcher's, from an active request only.
+    "renew": (owner, set()),
+    "amend": (owner, set()),
     # The probe writes in the Nation's own discussion: its people, never the requesting side.
     "message": (
         lambda p, c: its_steward(p, c) or its_representative(p, c),
@@ -585,6 +588,7 @@ ROUTES: dict[str, Rule | str] = {
     "requests.timeline": signed_in(read),
     "requests.edit": signed_in(by_method(get=step("edit", 200), post=step("edit", 422))),
     "requests.withdraw": signed_in(step("withdraw", 422)),
+    "requests.open_amendment": signed_in(step("renew", 422)),  # renew and amend alike
     "reviews.screen": signed_in(by_method(get=step("screen", 200), post=step("screen", 422))),
     "reviews.review": signed_in(by_method(get=step("review", 200), post=step("review", 422))),
     "reviews.decide": signed_in(by_method(get=step("decide", 200), post=step("decide", 422))),
@@ -701,6 +705,8 @@ ROUTES: dict[str, Rule | str] = {
             "api.submit_output",
             "api.review_output",
             "api.decide_output",
+            "api.renew",
+            "api.amend",
             "api.get_rules",
             "api.list_rules_versions",
             "api.get_rules_version",
@@ -780,6 +786,8 @@ OPERATIONS: dict[str, Rule] = {
             "submit_output",
             "review_output",
             "decide_output",
+            "renew",
+            "amend",
         )
     },
     # There is no attestation before access ends: none of the four states has one.
@@ -804,6 +812,7 @@ PAGE_BODIES = {
     "requests.new": {"title": "A probe's draft"},  # valid: a researcher's draft is made
     "requests.edit": {"title": "Probe", "storage_location": "Atlantis"},
     "requests.withdraw": {"reason": ""},
+    "requests.open_amendment": {"reason": ""},
     "reviews.screen": {"outcome": "return", "comment": ""},
     "reviews.review": {"recommendation": "changes", "comment": ""},
     "reviews.decide": {"outcome": "refuse", "reason": ""},
@@ -866,6 +875,8 @@ API_BODIES = {
     f"POST {R}/actions/submit_output": {"title": "", "venue": "", "content_base64": ""},
     f"POST {R}/actions/review_output": {"output": 0, "recommendation": "refuse"},
     f"POST {R}/actions/decide_output": {"output": 0, "outcome": "refuse", "reason": ""},
+    f"POST {R}/actions/renew": {"reason": ""},
+    f"POST {R}/actions/amend": {"reason": ""},
     "POST /api/v1/rules/proposals": {"title": "", "changes": {}},
     f"POST {P}/votes": {"nation": "red-cedar", "vote": ""},
 }
@@ -910,6 +921,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "obligation_id": [("1", {})],
         "delivery_id": [(world.delivery_id, {})],
         "output_id": [("0", {})],  # no output: these requests are not active
+        "kind": [("renew", {}), ("amend", {})],  # a renewal or an amendment: the same rule
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:

@@ -113,6 +113,8 @@ PAGES = {
     "outputs.new": ("researcher", "/requests/{ref}/outputs/new", "output"),
     "outputs.review": ("cedar_steward1", "/requests/{ref}/outputs/{output_id}", "output"),
     "outputs.decide": ("cedar_rep", "/requests/{ref}/outputs/{output_id}", "output"),
+    # The Renew form on an active request's page (its Amend form posts the same fields).
+    "requests.open_amendment": ("researcher", "/requests/{ref}", "active"),
 }
 API_WHO = {
     "create_request": "researcher",
@@ -138,6 +140,8 @@ API_WHO = {
     "attest_destruction": "researcher",
     "acknowledge_destruction": "cedar_rep",
     "update_nation_profile": "cedar_rep",
+    "renew": "researcher",
+    "amend": "researcher",
 }
 API_STATE = {
     "screen": "screening",
@@ -147,6 +151,8 @@ API_STATE = {
     "submit_output": "output",
     "review_output": "output",
     "decide_output": "output",
+    "renew": "output",  # an active request
+    "amend": "output",
 }
 
 
@@ -242,6 +248,7 @@ def post_url(
     values |= {"user_id": user_id, "token_id": token_id, "dataset_slug": "cedar-health"}
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
     values["delivery_id"] = "msg_none"
+    values["kind"] = "renew"
     if "obligation_id" in rule.arguments:
         values["obligation_id"] = obligation_of(app, ref)
     with app.test_request_context():

@@ -482,7 +482,30 @@ def _submit_output(env: Env, ref: str) -> dict[str, Any]:
     }
 
 
+def _opens(action: str, button: str) -> Observe:
+    """Renewal or amendment: the form on the page, the API's offer, and the command."""
+
+    def observe(env: Env, ref: str) -> dict[str, Any]:
+        return {
+            "form": env.link("researcher", ref, button),
+            "allowed": env.offers("researcher", ref, action),
+            "acts": env.acts("researcher", ref, action),
+        }
+
+    return observe
+
+
 CASES: dict[str, Case] = {
+    "p, researcher, *, renew": Case(
+        _opens("renew", "Renew this request"),
+        prepare=lambda flow: flow.active(),
+        absent={"acts": "Forbidden"},
+    ),
+    "p, researcher, *, amend": Case(
+        _opens("amend", "Amend this request"),
+        prepare=lambda flow: flow.active(),
+        absent={"acts": "Forbidden"},
+    ),
     "p, researcher, *, close": Case(
         _ends("researcher", "close"),
         prepare=lambda flow: flow.active(),

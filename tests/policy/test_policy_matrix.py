@@ -17,7 +17,7 @@ MAY = {
     Role.RESEARCHER: {
         "view", "create", "edit", "submit", "withdraw", "sign", "message_coordinators",
         "message_nation", "read_rules", "report_obligation", "close", "submit_output",
-        "attest_destruction",
+        "attest_destruction", "renew", "amend",
     },
     Role.COORDINATOR: {
         "view", "screen", "view_dashboard", "message_coordinators", "read_rules",

@@ -1,0 +1,137 @@
+"""Renewal and amendment through the pages and the API, and when they are refused:
+only the researcher, only from an active request whose term runs, one at a time;
+a refusal writes nothing. SQLite and PostgreSQL (TEST_DATABASE_URL)."""
+
+import pytest
+from renewals import amendment, events
+from sqlmodel import func, select
+
+from portal.audit.models import AuditEvent
+from portal.db import session_scope
+from portal.errors import Forbidden, NotFound, Refused
+
+from apis import problem
+from helpers import csrf_token, sign_in
+
+REASON = "Another year to finish the analysis (fictional)."
+
+
+def client_of(app, email: str):
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
+def written(app) -> int:
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+def refusal(flow, who: str, action: str, ref: str) -> Refused | Forbidden:
+    before = written(flow.app)
+    with pytest.raises((Refused, Forbidden)) as raised:
+        flow.do(who, action, ref)
+    assert written(flow.app) == before, "a refused action writes nothing"
+    return raised.value
+
+
+@pytest.mark.parametrize("action", ["renew", "amend"])
+def test_only_an_active_request_with_none_open_is_renewed_or_amended(app, flow, action):
+    draft = flow.draft()
+    refused = refusal(flow, "researcher", action, draft)
+    assert [r.rule for r in refused.blocked_by] == ["state"]
+    assert refused.message.startswith("This request is draft:")
+    under_review = flow.to_review()
+    assert [r.rule for r in refusal(flow, "researcher", action, under_review).blocked_by] == [
+        "state"
+    ]
+    active = flow.active()
+    with pytest.raises(NotFound):  # another researcher may not know of it
+        flow.do("other_researcher", action, active)
+    assert isinstance(refusal(flow, "coordinator", action, active), Forbidden)
+    assert isinstance(refusal(flow, "cedar_rep", action, active), Forbidden)
+    assert flow.do("researcher", action, active) == "active"
+    again = refusal(flow, "researcher", "renew" if action == "amend" else "amend", active)
+    assert [r.rule for r in again.blocked_by] == ["amendment_in_progress"]
+    assert amendment(app, active)[1] == "draft"
+
+
+def test_closed_early_or_past_its_term_it_is_not_renewed(app, flow):
+    closed = flow.ended()
+    assert [r.rule for r in refusal(flow, "researcher", "renew", closed).blocked_by] == ["state"]
+    ref = flow.active()
+    from datetime import date
+
+    from renewals import request_of
+
+    from portal.agreements import service as agreements
+
+    with app.app_context(), session_scope() as session:  # the term ends today
+        agreement = agreements.current(session, request_of(session, ref))
+        agreement.term_start = agreement.term_end = date.today()
+        session.add(agreement)
+    assert [r.rule for r in refusal(flow, "researcher", "renew", ref).blocked_by] == ["term"]
+
+
+def test_renew_through_the_pages_then_edit_and_submit(app, flow):
+    ref = flow.active()
+    researcher = client_of(app, "researcher@example.org")
+    page = researcher.get(f"/requests/{ref}").text
+    assert "Renew this request" in page and "Amend this request" in page
+    token = csrf_token(page)
+    before = written(app)
+    empty = researcher.post(f"/requests/{ref}/renew", data={"csrf_token": token, "reason": " "})
+    assert empty.status_code == 422 and "Say what the renewal or amendment is for." in empty.text
+    assert 'href="#renew-reason"' in empty.text and written(app) == before
+    assert researcher.post(f"/requests/{ref}/renew", data={"reason": REASON}).status_code == 400
+    opened = researcher.post(f"/requests/{ref}/renew", data={"csrf_token": token, "reason": REASON})
+    assert opened.status_code == 302 and opened.headers["Location"] == f"/requests/{ref}/edit"
+    assert amendment(app, ref) == ("active", "draft", "renew")
+    assert events(app, ref)[-1].details == {"what": "renew", "reason": REASON}
+    edit = researcher.get(f"/requests/{ref}/edit")
+    assert edit.status_code == 200
+    shown = researcher.get(f"/requests/{ref}").text
+    assert "Renewal in progress" in shown and "Renew this request" not in shown
+    assert "Withdraw the renewal" in shown
+    # The coordinator is told nothing to do until the renewal is submitted.
+    coordinator = client_of(app, "coordinator@example.org").get(f"/requests/{ref}").text
+    assert "Screen this request" not in coordinator
+    flow.edit("researcher", ref, methods="Descriptive statistics, one more year (fictional).")
+    assert "What it changes" in researcher.get(f"/requests/{ref}").text
+    flow.do("researcher", "submit", ref)
+    assert amendment(app, ref) == ("active", "screening", "renew")
+    coordinator = client_of(app, "coordinator@example.org").get(f"/requests/{ref}").text
+    assert "Screen this request" in coordinator
+
+
+def test_amend_through_the_api(app, flow, api):
+    ref = flow.active()
+    allowed = {
+        a["action"] for a in api.get("researcher", f"/requests/{ref}").json["allowed_actions"]
+    }
+    assert {"renew", "amend", "close"} <= allowed and "edit" not in allowed
+    assert problem(api.act("researcher", ref, "amend", reason=""), 422)["errors"] == [
+        {"field": "reason", "message": "Say what the renewal or amendment is for."}
+    ]
+    body = api.act("researcher", ref, "amend", reason="A new analyst joins.").json
+    assert body["status"] == "active"
+    assert body["amendment"] == {"phase": "draft", "kind": "amend", "changed": []}
+    allowed = {a["action"] for a in body["allowed_actions"]}
+    assert {"edit", "submit", "withdraw"} <= allowed and not {"renew", "amend"} & allowed
+    team = [{"name": "Sam Analyst", "email": "sam@example.org", "role": "analyst"}]
+    patched = api.patch("researcher", f"/requests/{ref}", json={"team": team}).json
+    assert patched["amendment"]["changed"] == ["team"]
+    conflict = problem(api.act("researcher", ref, "renew", reason="x"), 409)
+    assert [b["rule"] for b in conflict["blocked_by"]] == ["amendment_in_progress"]
+    withdrawn = api.act("researcher", ref, "withdraw", reason="Not needed after all.").json
+    assert withdrawn["status"] == "active" and withdrawn["amendment"] is None
+    assert withdrawn["team"] == [
+        {"name": "Robin Researcher", "email": "robin@example.org", "role": "PI"}
+    ]  # the fields in force again
+    ended = events(app, ref)[-1]
+    assert ended.action == "amendment.ended"
+    assert ended.details == {
+        "what": "amend",
+        "outcome": "withdrawn",
+        "reason": "Not needed after all.",
+    }
