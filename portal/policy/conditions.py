@@ -208,11 +208,11 @@ def term_within_limit(facts: Facts) -> str | None:
 def screened(facts: Facts) -> str | None:
     """The request has passed the coordinator's screening."""
     request = _request(facts)
-    if request.status not in NOT_SCREENED:
+    if request.phase not in NOT_SCREENED:  # a renewal's or amendment's own screening
         return None
     return (
         "This request has not passed the coordinator's screening "
-        f"(it is {request.status.label.lower()})."
+        f"(it is {request.phase.label.lower()})."
     )
 
 

@@ -213,10 +213,11 @@ def _rows(
         d.representative_id for d in decisions.values()
     }
     people = {u.id: u for u in session.exec(select(User).where(User.id.in_(people_ids)))}
-    agreements = {
-        a.request_id: a
-        for a in session.exec(select(Agreement).where(Agreement.request_id.in_(ids)))
-    }
+    agreements: dict[int, Agreement] = {}  # each request's edition in force (editions.current)
+    query = select(Agreement).where(Agreement.request_id.in_(ids)).order_by(Agreement.edition)
+    for a in session.exec(query):
+        if a.request_id not in agreements or a.effective_at is not None:
+            agreements[a.request_id] = a
     revocations = _revocation_reasons(session, nation, ids)
     rows = []
     for request in requests:

@@ -13,6 +13,8 @@ renews by itself: expiry still comes at the term end of the edition in force.
 
 from datetime import date
 
+from sqlmodel import select
+
 from portal.agreements import editions, parties
 from portal.agreements import service as agreements
 from portal.agreements.models import Agreement, AgreementStatus
@@ -20,6 +22,7 @@ from portal.audit.events import EventType
 from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
+from portal.notify.models import ExpiryNotice
 from portal.requests import fields as request_fields
 from portal.requests import service
 from portal.requests.models import AmendmentKind, AmendmentPhase, RequestStatus
@@ -73,6 +76,8 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
     before = agreements.current(session, request)
     dropped = _datasets_dropped(ctx, before)
     superseded = agreements.take_effect(session, request, agreement)
+    if before is not None and before.term_end != agreement.term_end:
+        _forget_expiry_notices(ctx)
     kind = request.amendment_kind
     _clear(ctx)
     obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
@@ -153,3 +158,11 @@ def _datasets_dropped(ctx: Context, before: Agreement | None) -> list[str]:
     was = set(_revision_fields(ctx, before.revision).get("datasets") or [])
     now = {d.slug for d in service.datasets_of(ctx.session, ctx.request)}
     return sorted(was - now)
+
+
+def _forget_expiry_notices(ctx: Context) -> None:
+    """A new term: the notices sent about the old term's end (workflow/expiry_notices.py
+    sends each once) are forgotten, so the new term's are sent in their time."""
+    query = select(ExpiryNotice).where(ExpiryNotice.request_id == ctx.request.id)
+    for notice in ctx.session.exec(query):
+        ctx.session.delete(notice)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from portal.agreements import parties
-from portal.agreements.models import Agreement
+from portal.agreements.models import Agreement, AgreementStatus
 from portal.auth.models import User
 from portal.notify.models import ExpiryNotice
 from portal.notify.service import queue
@@ -33,6 +33,7 @@ def send_expiry_notices(session: Session, today: date) -> int:
         .join(Agreement, Agreement.request_id == AccessRequest.id)
         .where(
             AccessRequest.status == RequestStatus.ACTIVE,
+            Agreement.status == AgreementStatus.ACTIVE,  # the edition in force
             Agreement.term_end > today,
             Agreement.term_end <= today + timedelta(days=max(NOTICE_DAYS)),
         )

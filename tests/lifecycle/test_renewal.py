@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from renewals import (
@@ -27,7 +27,7 @@ from sqlmodel import select
 
 from portal.agreements.models import AgreementStatus
 from portal.agreements.verify import verify_pdf
-from portal.db import session_scope, utcnow
+from portal.db import pinned_clock, session_scope, utcnow
 from portal.errors import Forbidden
 from portal.jobs.custodians import deliver_custodian_notices
 from portal.lifecycle.models import Obligation
@@ -216,3 +216,30 @@ def test_expiry_during_an_amendment_voids_the_pending_edition(app, flow):
     assert old.status == AgreementStatus.EXPIRED and pending.status == AgreementStatus.VOID
     assert amendment(app, ref) == ("expired", None, None)
     assert events(app, ref)[-2].details == {"what": "renew", "outcome": "expired"}
+
+
+def test_the_renewed_term_has_its_own_expiry_notices_and_expiry(app, flow):
+    from portal.workflow.expiry_notices import send_expiry_notices
+    from portal.workflow.signing import due_for_expiry
+
+    ref = flow.active()
+    [old] = editions(app, ref)
+    with app.app_context(), session_scope() as session:
+        assert send_expiry_notices(session, old.term_end - timedelta(days=7)) == 1
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    later = datetime.combine(old.term_end - timedelta(days=30), time(12), tzinfo=UTC)
+    with pinned_clock(later):  # renewed a month before the term ends: issued then
+        run(
+            flow, ref,
+            ("cedar_rep", "decide", "red-cedar", {}),
+            ("heron_rep", "decide", "blue-heron", {}),
+        )  # fmt: skip
+    sign_all(flow, ref)
+    old, new = editions(app, ref)
+    assert new.term_start == later.date() and new.term_end == later.date() + timedelta(days=365)
+    with app.app_context(), session_scope() as session:
+        assert due_for_expiry(session, old.term_end) == []  # the superseded term is over
+        assert due_for_expiry(session, new.term_end) == [ref]
+        assert send_expiry_notices(session, old.term_end - timedelta(days=7)) == 0
+        assert send_expiry_notices(session, new.term_end - timedelta(days=7)) == 1
