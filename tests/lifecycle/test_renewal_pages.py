@@ -11,6 +11,7 @@ from portal.db import session_scope
 from portal.errors import Forbidden, NotFound, Refused
 
 from apis import problem
+from flows import COMPLETE
 from helpers import csrf_token, sign_in
 
 REASON = "Another year to finish the analysis (fictional)."
@@ -96,10 +97,20 @@ def test_renew_through_the_pages_then_edit_and_submit(app, flow):
     # The coordinator is told nothing to do until the renewal is submitted.
     coordinator = client_of(app, "coordinator@example.org").get(f"/requests/{ref}").text
     assert "Screen this request" not in coordinator
-    flow.edit("researcher", ref, methods="Descriptive statistics, one more year (fictional).")
-    assert "What it changes" in researcher.get(f"/requests/{ref}").text
-    flow.do("researcher", "submit", ref)
+    assert "Edit the renewal of" in edit.text
+    fields = {name: value for name, value in COMPLETE.items() if name not in ("team", "datasets")}
+    member = COMPLETE["team"][0]
+    form = {
+        **fields, "retention_days": "365", "datasets": COMPLETE["datasets"],
+        "methods": "Descriptive statistics, one more year (fictional).",
+        **{f"team-0-{key}": member[key] for key in ("name", "email", "role")},
+        "csrf_token": csrf_token(edit.text), "submit": "1",
+    }  # fmt: skip
+    saved = researcher.post(f"/requests/{ref}/edit", data=form)
+    assert saved.status_code == 302 and saved.headers["Location"] == f"/requests/{ref}"
     assert amendment(app, ref) == ("active", "screening", "renew")
+    shown = researcher.get(f"/requests/{ref}").text
+    assert "What it changes" in shown and "one more year" in shown
     coordinator = client_of(app, "coordinator@example.org").get(f"/requests/{ref}").text
     assert "Screen this request" in coordinator
 
