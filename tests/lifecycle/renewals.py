@@ -80,6 +80,13 @@ def events(app, ref: str) -> list[AuditEvent]:
 
 
 def mail_to(app, email: str) -> list[str]:
+    """The subjects of the mail to ``email``, oldest first."""
+    return [subject for subject, _body in mail_with_bodies(app, email)]
+
+
+def mail_with_bodies(app, email: str) -> list[tuple[str, str]]:
     with app.app_context(), session_scope() as session:
-        query = select(OutboxMessage.subject).where(OutboxMessage.recipient == email)
-        return list(session.exec(query.order_by(OutboxMessage.id)))
+        query = select(OutboxMessage.subject, OutboxMessage.body).where(
+            OutboxMessage.recipient == email
+        )
+        return [tuple(row) for row in session.exec(query.order_by(OutboxMessage.id))]

@@ -10,19 +10,6 @@ import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from renewals import (
-    OWL,
-    SIGNERS,
-    add_third_nation,
-    amendment,
-    editions,
-    events,
-    mail_to,
-    request_of,
-    reviewed_afresh,
-    run,
-    who,
-)
 from sqlmodel import select
 
 from portal.agreements.models import AgreementStatus
@@ -35,6 +22,20 @@ from portal.storage import service as storage
 from portal.workflow import Expire, perform
 
 from receivers import Receiver
+from renewals import (
+    OWL,
+    SIGNERS,
+    add_third_nation,
+    amendment,
+    editions,
+    events,
+    mail_to,
+    mail_with_bodies,
+    request_of,
+    reviewed_afresh,
+    run,
+    who,
+)
 
 CEDAR = ["aggregate_only"]
 NEW_CEDAR = ["no_linkage"]
@@ -191,8 +192,11 @@ def test_a_refusal_ends_the_amendment_only(app, flow):
         }  # fmt: skip
     ended = events(app, ref)[-1]
     assert ended.action == "amendment.ended" and ended.details["outcome"] == "refused"
-    researcher = mail_to(app, "researcher@example.org")[-1]
-    assert "refused the amendment" in researcher or "ended without effect" in researcher
+    subject = f"{ref}: the amendment ended without effect"
+    to_researcher = mail_with_bodies(app, "researcher@example.org")[-1]
+    assert to_researcher[0] == subject and "Not this way." in to_researcher[1]
+    to_heron = mail_with_bodies(app, "rep.heron@example.org")[-1]  # it took part: told
+    assert to_heron[0] == subject and "Not this way." not in to_heron[1]  # invariant 9
     # The request is as it was: it can be amended again, and revoked.
     assert flow.do("researcher", "amend", ref) == "active"
     assert flow.do("heron_rep", "revoke", ref, "blue-heron") == "revoked"

@@ -3,7 +3,6 @@ only the researcher, only from an active request whose term runs, one at a time;
 a refusal writes nothing. SQLite and PostgreSQL (TEST_DATABASE_URL)."""
 
 import pytest
-from renewals import amendment, events
 from sqlmodel import func, select
 
 from portal.audit.models import AuditEvent
@@ -13,6 +12,7 @@ from portal.errors import Forbidden, NotFound, Refused
 from apis import problem
 from flows import COMPLETE
 from helpers import csrf_token, sign_in
+from renewals import amendment, events
 
 REASON = "Another year to finish the analysis (fictional)."
 
@@ -63,9 +63,9 @@ def test_closed_early_or_past_its_term_it_is_not_renewed(app, flow):
     ref = flow.active()
     from datetime import date
 
-    from renewals import request_of
-
     from portal.agreements import service as agreements
+
+    from renewals import request_of
 
     with app.app_context(), session_scope() as session:  # the term ends today
         agreement = agreements.current(session, request_of(session, ref))
