@@ -15,6 +15,7 @@ from portal.auth.models import Role, User
 from portal.errors import ValidationError
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.requests.service import nations_of
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import holder_ids, tracks_of
 
@@ -51,6 +52,15 @@ def approving_nations(session: Session, request: AccessRequest) -> list[Nation]:
     if agreement is not None and agreement.effective_at is not None:
         return editions.signing_nations(session, agreement)
     return approved_now(session, request)
+
+
+def nations_concerned(session: Session, request: AccessRequest) -> list[Nation]:
+    """The Nations a command may name: whose data the request's fields touch, and the
+    parties of the access in force (while an amendment drafts a revision that drops a
+    Nation's data, that Nation still revokes, reviews outputs and talks for it)."""
+    found = nations_of(session, request)
+    known = {nation.id for nation in found}
+    return found + [n for n in approving_nations(session, request) if n.id not in known]
 
 
 def parties_of(session: Session, request: AccessRequest) -> list[Party]:

@@ -14,7 +14,6 @@ from portal.policy.access import holders_reaching, may_view
 from portal.policy.service import PolicyDecision, authorize
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.requests.service import nations_of
 from portal.workflow.commands import Command
 from portal.workflow.context import Context, refuse
 from portal.workflow.table import TRANSITIONS, NationArg, Transition, transition_for
@@ -92,7 +91,7 @@ def _candidates(session: Session, transition: Transition, request: AccessRequest
         return [party.nation for party in parties.parties_of(session, request)]
     if transition.nation is NationArg.OBLIGATION:
         return lifecycle.of_request(session, request)
-    return nations_of(session, request)
+    return parties.nations_concerned(session, request)
 
 
 def _offer(

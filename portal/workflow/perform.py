@@ -11,12 +11,12 @@ but the end of a term: silence is never consent.
 from sqlmodel import Session, select
 
 from portal import metrics
+from portal.agreements import parties
 from portal.auth.models import User
 from portal.errors import NotFound, ValidationError
 from portal.policy.access import get_visible
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.requests.service import nations_of
 from portal.workflow import notices
 from portal.workflow.commands import Command
 from portal.workflow.context import Context
@@ -113,7 +113,7 @@ def _nation(
         return None
     if not slug and transition.nation in (NationArg.PARTY, NationArg.OPTIONAL):
         return None
-    found = next((n for n in nations_of(session, request) if n.slug == slug), None)
+    found = next((n for n in parties.nations_concerned(session, request) if n.slug == slug), None)
     if found is None:
         raise ValidationError({"nation": "Name a Nation whose data this request touches."})
     return found

@@ -247,3 +247,26 @@ def test_the_renewed_term_has_its_own_expiry_notices_and_expiry(app, flow):
         assert due_for_expiry(session, new.term_end) == [ref]
         assert send_expiry_notices(session, old.term_end - timedelta(days=7)) == 0
         assert send_expiry_notices(session, new.term_end - timedelta(days=7)) == 1
+
+
+def test_a_nation_whose_data_the_draft_drops_still_revokes_at_once(app, flow):
+    from portal.workflow.offers import available
+
+    ref = flow.active()
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"])  # the draft drops Heron
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        offered = available(session, flow.user(session, "heron_rep"), request)
+        assert [(o.action, o.nation.slug) for o in offered] == [("revoke", "blue-heron")]
+    assert flow.do("heron_rep", "revoke", ref, "blue-heron") == "revoked"
+    assert amendment(app, ref) == ("revoked", None, None)
+    ended = [e for e in events(app, ref) if e.action == "amendment.ended"]
+    assert [e.details for e in ended] == [{"what": "amend", "outcome": "revoked"}]
+    [only] = editions(app, ref)
+    assert only.status == AgreementStatus.REVOKED
+    with app.app_context(), session_scope() as session:
+        from portal.requests.service import datasets_of
+
+        kept = [d.slug for d in datasets_of(session, request_of(session, ref))]
+        assert kept == ["cedar-health", "heron-schools"]  # the datasets access ended on
