@@ -23,7 +23,7 @@ from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.notify.models import ExpiryNotice
-from portal.requests import fields as request_fields
+from portal.registry.models import Dataset
 from portal.requests import service
 from portal.requests.models import AmendmentKind, AmendmentPhase, RequestStatus
 from portal.reviews.models import TrackStatus
@@ -123,10 +123,11 @@ def _restore(ctx: Context) -> str | None:
     if (waiting := agreements.pending(session, request)) is not None:
         agreements.mark_edition(session, waiting, AgreementStatus.VOID)
     in_force = agreements.current(session, request)
+    # As they were submitted (checked then): nothing here may refuse an end of access.
     values = _revision_fields(ctx, in_force.revision)
-    datasets = values.pop("datasets", None)
-    values, found = request_fields.clean(session, {**values, "datasets": datasets or []})
-    service.apply_fields(session, request, values, found)
+    slugs = values.pop("datasets", None) or []
+    found = session.exec(select(Dataset).where(Dataset.slug.in_(slugs))).all() if slugs else []
+    service.apply_fields(session, request, values, list(found))
     party_ids = {n.id for n in editions.signing_nations(session, in_force)}
     for track, nation in tracks_of(session, request):
         if track.status == TrackStatus.REVOKED:
