@@ -307,8 +307,9 @@ def download(
     language = language or agreement.language
     if language not in render.LANGUAGES:
         raise NotFound(f"no agreement in {language!r}")
-    if language != agreement.language and agreement.id != current(session, request).id:
-        raise NotFound("a reading copy is made of the current edition only")
+    readable = {e.id for e in (current(session, request), pending(session, request)) if e}
+    if language != agreement.language and agreement.id not in readable:
+        raise NotFound("a reading copy is made of the current or pending edition only")
     if language == agreement.language:
         data, kind = stored_pdf(session, agreement), "signed document"
     else:

@@ -132,8 +132,7 @@ def overview(
         options=available(session, user, req),
         rules_in_force=number_in_force(session),
     )
-    if may_read_agreement(session, user, req):
-        view.agreement = agreement_view.view(session, req)
+    view.agreement = _agreement_seen(session, user, req)
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
         view.amendment_changes = service.changes_since(session, req, in_force.revision)
     view.reasons = reasons(session, req, seen)
@@ -152,6 +151,19 @@ def overview(
         view.timeline = shown_events(session, latest[:LATEST_EVENTS], seen)
         view.timeline_continues = len(latest) > LATEST_EVENTS
     return view
+
+
+def _agreement_seen(session: Session, user: User, req: AccessRequest) -> AgreementView | None:
+    """The agreement as ``user`` may read it: the edition in force (and the pending one),
+    or, for a Nation joining through a renewal or amendment, the pending edition alone
+    (the one it signs)."""
+    if may_read_agreement(session, user, req):
+        return agreement_view.view(session, req)
+    shown = agreement_view.view(session, req)
+    waiting = shown.pending if shown is not None else None
+    if waiting is not None and may_read_agreement(session, user, req, waiting.agreement):
+        return waiting
+    return None
 
 
 def _dataset_nations(session: Session, datasets: list[Dataset]):

@@ -88,7 +88,16 @@ def test_a_renewal_adds_a_third_nation_which_decides_and_signs_the_new_edition(
     assert amendment(app, ref) == ("active", "awaiting_signatures", "renew")
     old, new = editions(app, ref)
     assert (old.status, new.status) == (AgreementStatus.ACTIVE, AgreementStatus.AWAITING_SIGNATURES)
+    owl = signed_in_client(app, "rep.owl@example.org")
+    page = owl.get(f"/requests/{ref}").text
+    assert "Data-use agreement, edition 2" in page and "Sign for Grey Owl" in page
+    cedar = signed_in_client(app, "rep.cedar@example.org").get(f"/requests/{ref}").text
+    assert "New edition 2: awaiting signatures" in cedar and "Sign edition 2 for Red" in cedar
+    assert owl.get(f"/requests/{ref}/agreement.pdf?edition=2").status_code == 200
+    assert owl.get(f"/requests/{ref}/agreement.pdf").status_code == 403  # no party to edition 1
     sign_all(flow, ref, ("owl_rep", OWL))
+    page = owl.get(f"/requests/{ref}").text
+    assert "Data-use agreement, edition 2" in page and "Superseded" in page
 
     assert amendment(app, ref) == ("active", None, None)
     old, new = editions(app, ref)
