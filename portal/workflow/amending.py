@@ -55,6 +55,8 @@ def validate_open(ctx: Context, command: Renew | Amend) -> None:
         raise ValidationError({"reason": "Say what the renewal or amendment is for."})
     if len(reason) > MAX_REASON:
         raise ValidationError({"reason": f"At most {MAX_REASON} characters."})
+    if "\x00" in reason:  # PostgreSQL cannot store it; nobody types it
+        raise ValidationError({"reason": "Must not contain NUL characters."})
 
 
 def open_amendment(ctx: Context, command: Renew | Amend) -> None:
