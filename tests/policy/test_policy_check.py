@@ -156,7 +156,7 @@ def test_the_command_passes_the_real_files(runner):
     result = runner.invoke(args=["policy", "check"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "Policy is valid: 56 permission lines for 5 roles, 16 condition"
+        "Policy is valid: 58 permission lines for 5 roles, 16 condition"
     )
 
 
@@ -192,7 +192,7 @@ def test_load_replaces_the_file_rows_and_bumps_the_version_only_on_change(app, r
     edit(copy, "conditions.csv", remove="p2, *, review, screened")
     result = runner.invoke(args=["policy", "load", "--policies", str(copy)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Loaded 71 policy lines from")
+    assert result.stdout.startswith("Loaded 73 policy lines from")
     assert version(app) == start + 1
     assert ("conditions.csv", "p2", "*", "review", "screened") in before
     assert set(rows(app)) == set(before) - {("conditions.csv", "p2", "*", "review", "screened")}
