@@ -17,7 +17,6 @@ from portal.requests.models import AccessRequest
 
 from browsers import needs_chromium, sign_in_as
 from helpers import PASSWORD
-from test_browser import assess_every_criterion  # noqa: F401  (the same walk's helpers)
 
 pytestmark = needs_chromium
 
