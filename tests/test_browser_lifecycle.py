@@ -16,9 +16,15 @@ from portal.jobs import worker
 from portal.requests.models import AccessRequest
 
 from browsers import needs_chromium, sign_in_as
-from helpers import PASSWORD
+from helpers import ON_POSTGRES, PASSWORD
 
-pytestmark = needs_chromium
+pytestmark = [
+    needs_chromium,
+    # Each step's workflow runs on PostgreSQL in its own tests (tests/lifecycle,
+    # test_output_pages, test_ending_pages, tests/jobs); the walk is the pages' and runs
+    # on the SQLite pass, which keeps CI within its time.
+    pytest.mark.skipif(ON_POSTGRES, reason="the pages' walk: run on the SQLite pass"),
+]
 
 CEDAR, HERON = "Red Cedar Nation (fictional)", "Blue Heron Métis (fictional)"
 YEARLY = "Report to the council every year (fictional)."
