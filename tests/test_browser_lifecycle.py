@@ -1,18 +1,22 @@
 """After the signature, in a real browser (issue 11's walk-through): a two-Nation request
 is signed on its page and becomes active; an output is refused, then a second one cleared;
-an obligation is reported and met; the worker expires access once the clock passes the
-term's end; the researcher attests the data's destruction and each Nation acknowledges
-it, which closes the request. Each person acts on their own pages, signed in as themself."""
+an obligation is reported and met; a renewal adds a third Nation's dataset, and that
+Nation reviews, decides and signs the new edition with the others; the worker expires
+access once the clock passes the term's end; the researcher attests the data's
+destruction and each Nation acknowledges it, which closes the request. Each person acts
+on their own pages, signed in as themself."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from rq import SimpleWorker
 from sqlmodel import select
+from test_browser import assess_every_criterion
 
 from portal.agreements import service as agreements
 from portal.db import session_scope
 from portal.jobs import worker
+from portal.registry import service as registry
 from portal.requests.models import AccessRequest
 
 from browsers import needs_chromium, sign_in_as
@@ -27,6 +31,8 @@ pytestmark = [
 ]
 
 CEDAR, HERON = "Red Cedar Nation (fictional)", "Blue Heron Métis (fictional)"
+KESTREL = "Green Kestrel (fictional)"
+KESTREL_STEWARD, KESTREL_REP = "s.kestrel@example.org", "rep.kestrel@example.org"
 YEARLY = "Report to the council every year (fictional)."
 TABLE = b"Region,Girls,Boys,Total\nNorth,12,3,15\nSouth,20,25,45\nTotal,32,28,60\n"
 SAFE_TABLE = b"Region,Children\nNorth,15\nSouth,45\nTotal,60\n"
@@ -90,7 +96,19 @@ def flow_output_status(page, live, url: str) -> str:
     return page.locator("main p", has_text="Status:").locator("strong").inner_text()
 
 
-def test_after_the_signature_through_the_pages(page, live_server, flow, redis_connection):
+@pytest.fixture
+def kestrel(app, make_user) -> None:
+    """A third fictional Nation, its dataset, steward and representative."""
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, "green-kestrel", KESTREL, "OCAP")
+        registry.create_dataset(
+            session, "kestrel-lands", "Kestrel lands", "Lands (fictional)", ["green-kestrel"]
+        )
+    make_user(KESTREL_STEWARD, ("steward", "green-kestrel"))
+    make_user(KESTREL_REP, ("representative", "green-kestrel"))
+
+
+def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel, redis_connection):
     live, app = live_server, live_server.app
     ref = flow.reviewed()
     flow.do(
@@ -177,6 +195,62 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, redis_co
         in section.locator("li", has_text=YEARLY).inner_text()
     )
 
+    # A renewal that adds Green Kestrel's dataset: every Nation concerned reviews and
+    # decides afresh, Green Kestrel joins, and every party signs the new edition.
+    before = term_end(app, ref)
+    as_person(page, live, "researcher@example.org", ref)
+    page.get_by_text("Renew this request").click()
+    page.locator("#renew-reason").fill("Two more years, with Green Kestrel's land records.")
+    page.get_by_role("button", name="Renew", exact=True).click()
+    page.get_by_role("heading", name="Renewal in progress").wait_for()
+    page.get_by_role("link", name="Edit and submit").click()
+    page.get_by_label("Kestrel lands").check()
+    page.get_by_role("button", name="Save and submit").click()
+    page.get_by_text("Submitted.").wait_for()
+    assert flow.status(ref) == "active", "access goes on while the Nations decide"
+    as_person(page, live, "coordinator@example.org", ref)
+    page.get_by_role("link", name="Screen this request").click()
+    page.get_by_label("Accept for the Nations' review").check()
+    page.get_by_role("button", name="Record screening").click()
+    page.locator(".flash-info").first.wait_for()
+    for steward, nation in (
+        ("s1.cedar@example.org", CEDAR),
+        ("s2.cedar@example.org", CEDAR),
+        ("s.heron@example.org", HERON),
+        (KESTREL_STEWARD, KESTREL),
+    ):
+        as_person(page, live, steward, ref)
+        page.get_by_role("link", name=f"Review for {nation}").click()
+        assess_every_criterion(page)
+        page.get_by_label("Approve", exact=True).check()
+        page.get_by_role("button", name="Record my review").click()
+        page.get_by_text("Your review is recorded.").wait_for()
+    for rep, nation in (
+        ("rep.cedar@example.org", CEDAR),
+        ("rep.heron@example.org", HERON),
+        (KESTREL_REP, KESTREL),
+    ):
+        as_person(page, live, rep, ref)
+        page.get_by_role("link", name=f"Decide for {nation}").click()
+        page.get_by_label("Approve", exact=True).check()
+        page.get_by_role("button", name=f"Record {nation}'s decision").click()
+        page.locator(".flash-info").first.wait_for()
+    for email in (
+        "researcher@example.org",
+        "rep.cedar@example.org",
+        "rep.heron@example.org",
+        KESTREL_REP,
+    ):
+        as_person(page, live, email, ref)
+        assert page.get_by_role("heading", name="New edition 2: awaiting signatures").count()
+        page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
+        page.get_by_role("button", name="Sign the agreement").click()
+        page.locator(".flash-info", has_text="Signed.").wait_for()
+    assert flow.status(ref) == "active" and term_end(app, ref) > before
+    editions = page.locator("ul.editions").inner_text()
+    assert "Edition 1" in editions and "Superseded" in editions
+    assert "Edition 2" in editions and "in force" in editions
+
     # Expiry by the worker, the clock moved forward: the day before the end, then the end.
     end = term_end(app, ref)
     worker.bind(app)
@@ -197,7 +271,11 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, redis_co
     page.get_by_label("Your password (it signs the attestation)").fill(PASSWORD)
     page.get_by_role("button", name="Sign the attestation").click()
     page.wait_for_url(f"{live.url}/requests/{ref}*")
-    for email, nation in (("rep.cedar@example.org", CEDAR), ("s.heron@example.org", HERON)):
+    for email, nation in (
+        ("rep.cedar@example.org", CEDAR),
+        ("s.heron@example.org", HERON),
+        (KESTREL_REP, KESTREL),
+    ):
         as_person(page, live, email, ref)
         page.get_by_role("link", name=f"Answer the attestation for {nation}").click()
         page.get_by_label("Acknowledged", exact=False).check()
