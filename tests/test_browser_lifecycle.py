@@ -202,8 +202,7 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
     page.get_by_text("Renew this request").click()
     page.locator("#renew-reason").fill("Two more years, with Green Kestrel's land records.")
     page.get_by_role("button", name="Renew", exact=True).click()
-    page.get_by_role("heading", name="Renewal in progress").wait_for()
-    page.get_by_role("link", name="Edit and submit").click()
+    page.get_by_text("The renewal is open: access continues").wait_for()  # on the edit page
     page.get_by_label("Kestrel lands").check()
     page.get_by_role("button", name="Save and submit").click()
     page.get_by_text("Submitted.").wait_for()
