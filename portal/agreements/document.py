@@ -13,7 +13,7 @@ from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of, nations_of
 from portal.reviews.service import standing_approval
-from portal.reviews.terms import catalogue_of, condition_params
+from portal.reviews.terms import catalogue_of, condition_params, term_of
 
 
 def term_days(request: AccessRequest, nations: list[Nation]) -> int:
@@ -33,16 +33,23 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         representative = session.get(User, decision.representative_id)
         params = condition_params(nation, request.storage_location)
         # A standard condition reads in another language from the text of the catalogue
-        # it was decided under, completed with the same values.
+        # it was decided under, completed with the same values; its term (the IRI in the
+        # agreement's ODRL) is that catalogue's too.
         catalogue = catalogue_of(session, decision.rules_version)
         conditions = [
-            {**c, "params": params, "template": catalogue[c["code"]]["text"]}
+            {
+                **c,
+                "params": params,
+                "template": catalogue[c["code"]]["text"],
+                "term": term_of(c["code"], catalogue[c["code"]]),
+            }
             if c.get("code") in catalogue
             else {**c, "params": None}
             for c in decision.conditions
         ]
         rows.append(
             {
+                "slug": nation.slug,
                 "name": nation.name,
                 "framework": nation.framework.value,
                 "representative": representative.name,
@@ -55,7 +62,16 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
             select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
         ).all()
         names = sorted(all_nations[i].name for i in ids if i in all_nations)
-        datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
+        slugs = sorted(all_nations[i].slug for i in ids if i in all_nations)
+        datasets.append(
+            {
+                "slug": dataset.slug,
+                "title": dataset.title,
+                "custodian": dataset.custodian,
+                "nations": names,
+                "nation_slugs": slugs,
+            }
+        )
     return {
         "ref": request.ref,
         "title": request.title,

@@ -10,18 +10,21 @@ French accents and the Cree, Ojibwe and Inuktitut syllabics (U+1400–167F).
 import gettext
 import io
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pycountry
+import pydyf
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from portal.agreements.clauses import OUTPUT_REVIEW
@@ -158,9 +161,39 @@ def _styles() -> tuple[FontConfiguration, CSS]:
     return fonts, sheet
 
 
-def render_pdf(document: dict[str, Any], language: str) -> bytes:
-    """The agreement in ``language``, as PDF bytes."""
-    return _write_pdf(render_html(document, language))
+@dataclass(frozen=True)
+class EmbeddedFile:
+    name: str
+    data: bytes = field(repr=False)
+    media_type: str
+    description: str
+    # How it relates to the document (ISO 32000-2, 7.11.3): "Supplement", a
+    # representation of its content that is easier to consume (here, by machines).
+    relationship: str = "Supplement"
+
+
+def _associate(attachment: EmbeddedFile) -> Callable[[Any, pydyf.PDF], None]:
+    """WeasyPrint's finisher: mark the embedded file as the document's associated file
+    (the catalog's /AF and the file's /AFRelationship, as PDF/A-3 does) with its media
+    type, without claiming PDF/A conformance for the whole document."""
+
+    def finish(_document: Any, pdf: pydyf.PDF) -> None:
+        specs = [o for o in pdf.objects if isinstance(o, dict) and o.get("Type") == "/Filespec"]
+        for spec in specs:
+            spec["AFRelationship"] = f"/{attachment.relationship}"
+            stream = pdf.objects[int(spec["EF"]["F"].split()[0])]
+            stream.extra["Subtype"] = "/" + attachment.media_type.replace("/", "#2f")
+        pdf.catalog["AF"] = pydyf.Array(spec.reference for spec in specs)
+
+    return finish
+
+
+def render_pdf(
+    document: dict[str, Any], language: str, attachment: EmbeddedFile | None = None
+) -> bytes:
+    """The agreement in ``language``, as PDF bytes, with ``attachment`` embedded as an
+    associated file (the machine-readable terms) so the signatures to come cover it."""
+    return _write_pdf(render_html(document, language), attachment)
 
 
 def render_template_pdf(template: str, document: dict[str, Any], language: str = "en") -> bytes:
@@ -170,10 +203,21 @@ def render_template_pdf(template: str, document: dict[str, Any], language: str =
     return _write_pdf(html)
 
 
-def _write_pdf(html: str) -> bytes:
+def _write_pdf(html: str, attachment: EmbeddedFile | None = None) -> bytes:
+    options: dict[str, Any] = {}
+    if attachment is not None:
+        options["attachments"] = [
+            Attachment(
+                string=attachment.data,
+                name=attachment.name,
+                description=attachment.description,
+                relationship=attachment.relationship,
+            )
+        ]
+        options["finisher"] = _associate(attachment)
     # WeasyPrint's font configuration is not safe to share between threads at once.
     with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()
         return HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFilesOnly()
-        ).write_pdf(stylesheets=[sheet], font_config=fonts)
+        ).write_pdf(stylesheets=[sheet], font_config=fonts, **options)

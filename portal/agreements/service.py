@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
-from portal.agreements import ca, render, signing
+from portal.agreements import ca, odrl, render, signing
 from portal.agreements.document import document, term_days
 from portal.agreements.models import (
     Agreement,
@@ -108,9 +108,22 @@ def issue(
     )
     session.add(agreement)
     session.flush()
-    pdf = render.render_pdf(document(session, request, agreement), language)
+    text = document(session, request, agreement)
+    pdf = render.render_pdf(text, language, terms_file(text, language))
     _add_version(session, agreement, pdf)
     return agreement
+
+
+def terms_file(text: dict, language: str) -> render.EmbeddedFile:
+    """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed."""
+    data = odrl.serialize(odrl.policy(text, language))
+    return render.EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)
+
+
+def signed_terms(session: Session, agreement: Agreement) -> bytes | None:
+    """The terms file embedded in the latest version (what every signature covers), or
+    None for an agreement issued before terms were embedded."""
+    return odrl.embedded(stored_pdf(session, agreement))
 
 
 def credential_for(
@@ -257,6 +270,42 @@ def mark(session: Session, request: AccessRequest, status: AgreementStatus) -> N
         session.flush()
 
 
+def download_terms(session: Session, user: User, request: AccessRequest) -> tuple[str, bytes]:
+    """The machine-readable terms for someone who may read the agreement (the caller
+    checked that), as embedded in its signed PDF. Audited like the PDF: it is the
+    agreement read by a machine."""
+    agreement = current(session, request)
+    data = signed_terms(session, agreement) if agreement is not None else None
+    if data is None:
+        raise NotFound(f"{request.ref} has no machine-readable terms")
+    _record_download(session, user, request, agreement, data, agreement.language, "terms")
+    return f"agreement-{request.ref}-terms.jsonld", data
+
+
+def _record_download(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    agreement: Agreement,
+    data: bytes,
+    language: str,
+    kind: str,
+) -> None:
+    record_event(
+        session,
+        action=EventType.AGREEMENT_DOWNLOADED,
+        actor=user,
+        request=request,
+        nations=approving_nations(session, request),
+        details={
+            "version": agreement.version,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "language": language,
+            "kind": kind,
+        },
+    )
+
+
 def download(
     session: Session, user: User, request: AccessRequest, language: str | None = None
 ) -> tuple[str, bytes]:
@@ -274,18 +323,6 @@ def download(
         text = {**document(session, request, agreement), "reading_copy": True}
         data = render.render_pdf(text, language)
         kind = "reading copy"
-    record_event(
-        session,
-        action=EventType.AGREEMENT_DOWNLOADED,
-        actor=user,
-        request=request,
-        nations=approving_nations(session, request),
-        details={
-            "version": agreement.version,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "language": language,
-            "kind": kind,
-        },
-    )
+    _record_download(session, user, request, agreement, data, language, kind)
     suffix = "" if language == agreement.language else f"-{language}-reading-copy"
     return f"agreement-{request.ref}{suffix}.pdf", data

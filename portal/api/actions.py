@@ -64,8 +64,8 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
     return reads_first(handler) if works_ahead(kind) else handler
 
 
-def _pdf(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
-    """A document of the agreement's readers, as a PDF (each download is an audit event)."""
+def _document(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
+    """A document of the agreement's readers (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
     require_agreement_reader(session, user, req)
@@ -76,13 +76,19 @@ def _pdf(user: User, ref: str, download) -> tuple[bytes, dict[str, str]]:
 @writes  # each download is an audit event
 def agreement_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The current agreement."""
-    return _pdf(user, ref, agreements.download)
+    return _document(user, ref, agreements.download)
+
+
+@writes  # each download is an audit event
+def agreement_terms(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
+    """The agreement's terms as ODRL in JSON-LD, the file embedded in the signed PDF."""
+    return _document(user, ref, agreements.download_terms)
 
 
 @writes  # each download is an audit event
 def attestation_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The latest signed destruction attestation."""
-    return _pdf(user, ref, downloads.download)
+    return _document(user, ref, downloads.download)
 
 
 @writes  # each download is an audit event

@@ -182,6 +182,18 @@ ENDPOINTS += [
         description="404 until every Nation approved and the agreement exists.",
     ),
     Endpoint(
+        "GET", f"{REQUEST}/agreement/terms", actions.agreement_terms,
+        "The agreement's terms for machines: a W3C ODRL 2.2 Agreement in JSON-LD "
+        "(whoever reads the agreement)",
+        None, media_type="application/ld+json",
+        description="The file embedded in the signed PDF (so every signature covers it): "
+        "the Nations (assigners), the researcher (assignee), a permission to use each "
+        "dataset within the term and storage location, and each Nation's conditions as "
+        "duties with their codes (a GA4GH DUO term where one fits, else a portal term). "
+        "404 until the agreement exists, or for one issued before its terms were embedded. "
+        "Each download is an audit event.",
+    ),
+    Endpoint(
         "GET", f"{REQUEST}/attestation.pdf", actions.attestation_pdf,
         "The latest signed destruction attestation (whoever reads the agreement)",
         None, media_type="application/pdf",
