@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from pyld import jsonld
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -221,3 +222,49 @@ def test_the_api_serves_the_signed_terms_to_the_agreements_readers(app, flow, ap
     assert api.client.get(f"/api/v1{path}").status_code == 401
     reviewed = flow.reviewed()
     problem(api.get("researcher", f"/requests/{reviewed}/agreement/terms"), 404)
+
+
+# The ODRL 2.2 context's definitions of the terms the policy uses, as the W3C's
+# http://www.w3.org/ns/odrl.jsonld gives them (the tests fetch nothing from outside).
+ODRL = "http://www.w3.org/ns/odrl/2/"
+ODRL_TERMS = {
+    "odrl": ODRL,
+    "uid": "@id",
+    **{name: f"odrl:{name}" for name in ("Agreement", "Party", "Permission", "Duty")},
+    **{name: f"odrl:{name}" for name in ("use", "dateTime", "spatial", "gteq", "lt", "eq")},
+    **{
+        name: {"@type": "@id", "@id": f"odrl:{name}"}
+        for name in ("profile", "assigner", "assignee", "target", "permission", "duty")
+    },
+    "constraint": {"@type": "@id", "@id": "odrl:constraint"},
+    **{name: {"@type": "@vocab", "@id": f"odrl:{name}"} for name in ("action", "leftOperand")},
+    "operator": {"@type": "@vocab", "@id": "odrl:operator"},
+    "rightOperand": "odrl:rightOperand",
+}
+
+
+def load_document(url, options=None):
+    assert url == "http://www.w3.org/ns/odrl.jsonld", url
+    return {"contextUrl": None, "documentUrl": url, "document": {"@context": ODRL_TERMS}}
+
+
+def test_the_terms_parse_as_json_ld_with_the_duo_iris(issued):
+    [policy] = jsonld.expand(terms_in(issued.signed), {"documentLoader": load_document})
+    assert policy["@type"] == [ODRL + "Agreement"]
+    assert policy["@id"] == f"urn:stewardship-portal:agreement:{issued.ref}:revision:1"
+    permissions = policy[ODRL + "permission"]
+    assert [p[ODRL + "action"] for p in permissions] == [[{"@id": ODRL + "use"}]] * 2
+
+    def codes(items) -> list[str]:
+        return [
+            code["@id"] for item in items for code in item.get("http://purl.org/dc/terms/type", [])
+        ]
+
+    cedar, heron = permissions
+    assert codes(heron[ODRL + "duty"]) == [DUO + "0000046"]
+    assert codes(cedar[ODRL + "duty"]) == [OWN + "community_output_review", OWN + "aggregate_only"]
+    assert codes(cedar[ODRL + "constraint"]) == [DUO + "0000025", DUO + "0000025", DUO + "0000022"]
+    assert {a["@id"] for d in heron[ODRL + "duty"] for a in d[ODRL + "action"]} == {
+        OWN + "meetCondition"
+    }
+    assert heron[ODRL + "assigner"] == [{"@id": HERON}]
