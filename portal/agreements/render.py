@@ -10,15 +10,12 @@ French accents and the Cree, Ojibwe and Inuktitut syllabics (U+1400–167F).
 import gettext
 import io
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pycountry
-import pydyf
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -29,6 +26,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from portal.agreements.clauses import OUTPUT_REVIEW
 from portal.agreements.gc_pause import collector_paused
+from portal.agreements.layout import EmbeddedFile, SignatureBox, associate, signature_boxes
 from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
 
@@ -161,38 +159,17 @@ def _styles() -> tuple[FontConfiguration, CSS]:
     return fonts, sheet
 
 
-@dataclass(frozen=True)
-class EmbeddedFile:
-    name: str
-    data: bytes = field(repr=False)
-    media_type: str
-    description: str
-    # How it relates to the document (ISO 32000-2, 7.11.3): "Supplement", a
-    # representation of its content that is easier to consume (here, by machines).
-    relationship: str = "Supplement"
+def render_pdf(document: dict[str, Any], language: str) -> bytes:
+    """The agreement in ``language``, as PDF bytes (a reading copy: nothing to sign)."""
+    return _write_pdf(render_html(document, language))[0]
 
 
-def _associate(attachment: EmbeddedFile) -> Callable[[Any, pydyf.PDF], None]:
-    """WeasyPrint's finisher: mark the embedded file as the document's associated file
-    (the catalog's /AF and the file's /AFRelationship, as PDF/A-3 does) with its media
-    type, without claiming PDF/A conformance for the whole document."""
-
-    def finish(_document: Any, pdf: pydyf.PDF) -> None:
-        specs = [o for o in pdf.objects if isinstance(o, dict) and o.get("Type") == "/Filespec"]
-        for spec in specs:
-            spec["AFRelationship"] = f"/{attachment.relationship}"
-            stream = pdf.objects[int(spec["EF"]["F"].split()[0])]
-            stream.extra["Subtype"] = "/" + attachment.media_type.replace("/", "#2f")
-        pdf.catalog["AF"] = pydyf.Array(spec.reference for spec in specs)
-
-    return finish
-
-
-def render_pdf(
-    document: dict[str, Any], language: str, attachment: EmbeddedFile | None = None
-) -> bytes:
-    """The agreement in ``language``, as PDF bytes, with ``attachment`` embedded as an
-    associated file (the machine-readable terms) so the signatures to come cover it."""
+def render_for_signing(
+    document: dict[str, Any], language: str, attachment: EmbeddedFile
+) -> tuple[bytes, dict[str, SignatureBox]]:
+    """The agreement to be signed: ``attachment`` (the machine-readable terms) embedded
+    as an associated file, so the signatures to come cover it, and where on which page
+    each party's signature is drawn (the template's ``signature-<field>`` boxes)."""
     return _write_pdf(render_html(document, language), attachment)
 
 
@@ -200,10 +177,12 @@ def render_template_pdf(template: str, document: dict[str, Any], language: str =
     """Another document of the portal's (a destruction attestation) printed like the
     agreement: same fonts, stylesheet and filters, from ``templates/<template>``."""
     html = environment(language).get_template(template).render(doc=document, lang=language)
-    return _write_pdf(html)
+    return _write_pdf(html)[0]
 
 
-def _write_pdf(html: str, attachment: EmbeddedFile | None = None) -> bytes:
+def _write_pdf(
+    html: str, attachment: EmbeddedFile | None = None
+) -> tuple[bytes, dict[str, SignatureBox]]:
     options: dict[str, Any] = {}
     if attachment is not None:
         options["attachments"] = [
@@ -214,10 +193,11 @@ def _write_pdf(html: str, attachment: EmbeddedFile | None = None) -> bytes:
                 relationship=attachment.relationship,
             )
         ]
-        options["finisher"] = _associate(attachment)
+        options["finisher"] = associate(attachment)
     # WeasyPrint's font configuration is not safe to share between threads at once.
     with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()
-        return HTML(
+        rendered = HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFilesOnly()
-        ).write_pdf(stylesheets=[sheet], font_config=fonts, **options)
+        ).render(stylesheets=[sheet], font_config=fonts)
+        return rendered.write_pdf(**options), signature_boxes(rendered)

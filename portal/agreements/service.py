@@ -16,8 +16,9 @@ from datetime import date, timedelta
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
-from portal.agreements import ca, odrl, render, signing
+from portal.agreements import appearance, ca, odrl, render, signing
 from portal.agreements.document import document, term_days
+from portal.agreements.layout import EmbeddedFile
 from portal.agreements.models import (
     Agreement,
     AgreementSignature,
@@ -109,15 +110,15 @@ def issue(
     session.add(agreement)
     session.flush()
     text = document(session, request, agreement)
-    pdf = render.render_pdf(text, language, terms_file(text, language))
-    _add_version(session, agreement, pdf)
+    pdf, boxes = render.render_for_signing(text, language, terms_file(text, language))
+    _add_version(session, agreement, appearance.add_fields(pdf, boxes))
     return agreement
 
 
-def terms_file(text: dict, language: str) -> render.EmbeddedFile:
+def terms_file(text: dict, language: str) -> EmbeddedFile:
     """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed."""
     data = odrl.serialize(odrl.policy(text, language))
-    return render.EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)
+    return EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)
 
 
 def signed_terms(session: Session, agreement: Agreement) -> bytes | None:

@@ -94,11 +94,16 @@ def flip(pdf: bytes, position: int) -> bytes:
     return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
 
 
+def need_poppler(tool: str) -> None:
+    """Skip without poppler's ``tool`` on a developer's machine; fail in CI."""
+    if not shutil.which(tool):
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} (poppler-utils) must be installed in CI")
+        pytest.skip(f"{tool} (poppler-utils) is not installed")
+
+
 def pdfsig(path, *options) -> str:
     """poppler's report on the signatures of the PDF at ``path``."""
-    if not shutil.which("pdfsig"):
-        if os.environ.get("CI"):
-            pytest.fail("pdfsig (poppler-utils) must be installed in CI")
-        pytest.skip("pdfsig (poppler-utils) is not installed")
+    need_poppler("pdfsig")
     done = subprocess.run(["pdfsig", *options, str(path)], capture_output=True, text=True)
     return done.stdout + done.stderr
