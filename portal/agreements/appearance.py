@@ -56,9 +56,12 @@ def _font_for(text: str) -> bytes:
     Cutting it first keeps this to a fraction of a second per signer."""
     font = TTFont(FONT)
     options = subset.Options()
-    options.layout_features = ["*"]  # shaping of the syllabics and accents
+    # Only what drawing a few lines needs: pyHanko cuts and writes the font again at
+    # each signature, and every table it keeps costs time there. The syllabics and
+    # accented letters are glyphs of their own in DejaVu Sans (no shaping needed).
+    options.layout_features = []
     options.hinting = False
-    options.drop_tables += ["FFTM"]  # FontForge's timestamps: nothing to draw with
+    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text + TIME_CHARACTERS)
     subsetter.subset(font)
