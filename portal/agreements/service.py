@@ -12,6 +12,7 @@ and every application host serves the same bytes.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
@@ -115,7 +116,7 @@ def issue(
     return agreement
 
 
-def terms_file(text: dict, language: str) -> EmbeddedFile:
+def terms_file(text: dict[str, Any], language: str) -> EmbeddedFile:
     """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed."""
     data = odrl.serialize(odrl.policy(text, language))
     return EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)

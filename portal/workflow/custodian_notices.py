@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from portal.agreements import service as agreements
+from portal.agreements.models import Agreement
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.notify.custodians import endpoint_of, enqueue
@@ -40,7 +41,7 @@ def _conditions(session: Session, request: AccessRequest, nation: Nation) -> lis
     ]
 
 
-def _terms(session: Session, agreement) -> dict[str, Any]:
+def _terms(session: Session, agreement: Agreement | None) -> dict[str, Any]:
     """The terms as signed: the JSON-LD object, and the digest of its bytes (which a
     custodian may compare with the file in the PDF); none before they were embedded."""
     data = agreements.signed_terms(session, agreement) if agreement is not None else None
