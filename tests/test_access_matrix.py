@@ -697,6 +697,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.report_obligation",
             "api.assess_obligation",
             "api.agreement_pdf",
+            "api.agreement_terms",
             "api.close",
             "api.attest_destruction",
             "api.acknowledge_destruction",
@@ -750,6 +751,7 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}/events": signed_in(read, anonymous=401),
     f"GET {R}/conversations": signed_in(read, anonymous=401),
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
+    f"GET {R}/agreement/terms": signed_in(agreement, anonymous=401),
     f"GET {R}/outputs/{{output_id}}/file": signed_in(lambda p, c: 404, anonymous=401),
     "GET /api/v1/rules": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions": signed_in(200, anonymous=401),
@@ -981,9 +983,17 @@ def api_cases(world: World) -> Iterator[Case]:
                 yield Case(key, method, concrete[len(PREFIX) :], state, nation, full)
 
 
-def leaks(person: Person, world: World, text: str) -> list[str]:
-    """What ``text`` shows that ``person`` may not read."""
-    forbidden = sorted(ALL_SECRETS - may_read(person))
+# The conditions each Nation attached are printed in the agreement (DESIGN.md,
+# "Agreements"), which all its readers read: its machine-readable terms hold them too,
+# and nothing else a Nation sent (its reasons) or kept (its deliberation).
+AGREEMENT_TERMS = f"GET {R}/agreement/terms"
+CONDITIONS = {s for n in TOUCHED for s in SENT[n] if "condition" in s}
+
+
+def leaks(person: Person, world: World, text: str, also: frozenset = frozenset()) -> list[str]:
+    """What ``text`` shows that ``person`` may not read (``also``: what this answer may
+    show every reader it is served to)."""
+    forbidden = sorted(ALL_SECRETS - may_read(person) - also)
     found = [f"{s!r}" for s in forbidden if s in text]
     unknown = [ref for state, ref in world.refs.items() if not person.sees(state)]
     return found + [f"request {ref} they may not know of" for ref in unknown if ref in text]
@@ -1009,7 +1019,8 @@ def check(person: Person, world: World, case: Case, expected: Expect, response, 
     if changed and not expected.writes:
         problems.append(f"{where}: answered {response.status_code} but changed something")
     if response.status_code < 300 and (text := text_of(response)) is not None:
-        problems += [f"{where}: shows {leak}" for leak in leaks(person, world, text)]
+        also = frozenset(CONDITIONS if case.key == AGREEMENT_TERMS else ())
+        problems += [f"{where}: shows {leak}" for leak in leaks(person, world, text, also)]
     return problems
 
 

@@ -4,12 +4,15 @@ the `standardwebhooks` library, survive its outage (retried with backoff, every 
 logged), give up after a day, and are sent again from the delivery log by those the
 policy lets; a Nation reads only the log of its own datasets."""
 
+import hashlib
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from portal.agreements import odrl
 from portal.agreements import service as agreements
 from portal.audit.models import AuditEvent
 from portal.db import session_scope, utcnow
@@ -111,6 +114,7 @@ def test_a_started_notice_survives_the_receivers_outage_and_verifies(
             "start": agreement.term_start.isoformat(),
             "end": agreement.term_end.isoformat(),
         }
+        stored_pdf = agreements.stored_pdf(session, agreement)
     cedar = next(n for n in data["nations"] if n["slug"] == "red-cedar")
     assert cedar["holds_data_in_dataset"] is True
     assert cedar["conditions"] == [
@@ -118,8 +122,20 @@ def test_a_started_notice_survives_the_receivers_outage_and_verifies(
         {"code": "aggregate_only"},
         {"text": "Share results with the Elders."},
     ]
+    # The machine-readable terms, inline: the file the signatures cover, byte for byte.
+    signed_terms = odrl.embedded(stored_pdf)
+    assert data["terms"] == json.loads(signed_terms)
+    assert data["terms_sha256"] == hashlib.sha256(signed_terms).hexdigest()
+    [permission] = [p for p in data["terms"]["permission"] if p["target"].endswith("cedar-health")]
+    assert [duty.get("code") for duty in permission["duty"]] == [
+        "portal:community_output_review",
+        "portal:aggregate_only",
+        None,
+    ]
     # No deliberation travels: no reviews, comments, reasons or names of a Nation's people.
-    text = receiver.received[-1].raw
+    # (The terms name things urn:stewardship-portal:...: the portal's name, no one's role.)
+    text = receiver.received[-1].raw.replace(odrl.PORTAL, "")
+    assert odrl.PORTAL == "urn:stewardship-portal:"
     for private in ("recommend", "comment", "reason", "s1.cedar", "rep.cedar", "steward"):
         assert private not in text
 

@@ -13,7 +13,7 @@ from portal.auth.models import User
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestRevision
 from portal.reviews.service import standing_approval
-from portal.reviews.terms import catalogue_of, condition_params
+from portal.reviews.terms import catalogue_of, condition_params, term_of
 
 
 def term_days(request: AccessRequest, nations: list[Nation]) -> int:
@@ -40,16 +40,23 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         representative = session.get(User, decision.representative_id)
         params = condition_params(nation, fields.get("storage_location", request.storage_location))
         # A standard condition reads in another language from the text of the catalogue
-        # it was decided under, completed with the same values.
+        # it was decided under, completed with the same values; its term (the IRI in the
+        # agreement's ODRL) is that catalogue's too.
         catalogue = catalogue_of(session, decision.rules_version)
         conditions = [
-            {**c, "params": params, "template": catalogue[c["code"]]["text"]}
+            {
+                **c,
+                "params": params,
+                "template": catalogue[c["code"]]["text"],
+                "term": term_of(c["code"], catalogue[c["code"]]),
+            }
             if c.get("code") in catalogue
             else {**c, "params": None}
             for c in decision.conditions
         ]
         rows.append(
             {
+                "slug": nation.slug,
                 "name": nation.name,
                 "framework": nation.framework.value,
                 "representative": representative.name,
@@ -58,13 +65,21 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         )
     datasets = []
     for dataset in _datasets(session, fields.get("datasets") or []):
-        names = session.exec(
-            select(Nation.name)
+        holders = session.exec(
+            select(Nation.name, Nation.slug)
             .join(DatasetNation, DatasetNation.nation_id == Nation.id)
             .where(DatasetNation.dataset_id == dataset.id)
             .order_by(Nation.name)
         ).all()
-        datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
+        datasets.append(
+            {
+                "slug": dataset.slug,
+                "title": dataset.title,
+                "custodian": dataset.custodian,
+                "nations": [name for name, _ in holders],
+                "nation_slugs": sorted(slug for _, slug in holders),
+            }
+        )
     return {
         "ref": request.ref,
         "title": fields.get("title", request.title),

@@ -21,11 +21,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from portal.agreements.clauses import OUTPUT_REVIEW
 from portal.agreements.gc_pause import collector_paused
+from portal.agreements.layout import EmbeddedFile, SignatureBox, associate, signature_boxes
 from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
 
@@ -159,21 +160,44 @@ def _styles() -> tuple[FontConfiguration, CSS]:
 
 
 def render_pdf(document: dict[str, Any], language: str) -> bytes:
-    """The agreement in ``language``, as PDF bytes."""
-    return _write_pdf(render_html(document, language))
+    """The agreement in ``language``, as PDF bytes (a reading copy: nothing to sign)."""
+    return _write_pdf(render_html(document, language))[0]
+
+
+def render_for_signing(
+    document: dict[str, Any], language: str, attachment: EmbeddedFile
+) -> tuple[bytes, dict[str, SignatureBox]]:
+    """The agreement to be signed: ``attachment`` (the machine-readable terms) embedded
+    as an associated file, so the signatures to come cover it, and where on which page
+    each party's signature is drawn (the template's ``signature-<field>`` boxes)."""
+    return _write_pdf(render_html(document, language), attachment)
 
 
 def render_template_pdf(template: str, document: dict[str, Any], language: str = "en") -> bytes:
     """Another document of the portal's (a destruction attestation) printed like the
     agreement: same fonts, stylesheet and filters, from ``templates/<template>``."""
     html = environment(language).get_template(template).render(doc=document, lang=language)
-    return _write_pdf(html)
+    return _write_pdf(html)[0]
 
 
-def _write_pdf(html: str) -> bytes:
+def _write_pdf(
+    html: str, attachment: EmbeddedFile | None = None
+) -> tuple[bytes, dict[str, SignatureBox]]:
+    options: dict[str, Any] = {}
+    if attachment is not None:
+        options["attachments"] = [
+            Attachment(
+                string=attachment.data,
+                name=attachment.name,
+                description=attachment.description,
+                relationship=attachment.relationship,
+            )
+        ]
+        options["finisher"] = associate(attachment)
     # WeasyPrint's font configuration is not safe to share between threads at once.
     with _RENDER_LOCK, collector_paused():
         fonts, sheet = _styles()
-        return HTML(
+        rendered = HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFilesOnly()
-        ).write_pdf(stylesheets=[sheet], font_config=fonts)
+        ).render(stylesheets=[sheet], font_config=fonts)
+        return rendered.write_pdf(**options), signature_boxes(rendered)

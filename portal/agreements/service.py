@@ -12,12 +12,14 @@ and every application host serves the same bytes.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
-from portal.agreements import ca, editions, render, signing
+from portal.agreements import appearance, ca, editions, odrl, render, signing
 from portal.agreements.document import document, term_days
+from portal.agreements.layout import EmbeddedFile
 from portal.agreements.models import (
     Agreement,
     AgreementSignature,
@@ -114,9 +116,22 @@ def issue(
     )
     session.add(agreement)
     session.flush()
-    pdf = render.render_pdf(document(session, request, agreement), language)
-    _add_version(session, agreement, pdf)
+    text = document(session, request, agreement)
+    pdf, boxes = render.render_for_signing(text, language, terms_file(text, language))
+    _add_version(session, agreement, appearance.add_fields(pdf, boxes))
     return agreement
+
+
+def terms_file(text: dict[str, Any], language: str) -> EmbeddedFile:
+    """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed."""
+    data = odrl.serialize(odrl.policy(text, language))
+    return EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)
+
+
+def signed_terms(session: Session, agreement: Agreement) -> bytes | None:
+    """The terms file embedded in the latest version (what every signature covers), or
+    None for an agreement issued before terms were embedded."""
+    return odrl.embedded(stored_pdf(session, agreement))
 
 
 def credential_for(
@@ -293,6 +308,46 @@ def edition(session: Session, request: AccessRequest, number: int | None) -> Agr
     return agreement
 
 
+def download_terms(
+    session: Session, user: User, request: AccessRequest, number: int | None = None
+) -> tuple[str, bytes]:
+    """The machine-readable terms of an edition (None: the current one) for someone who
+    may read it (the caller checked that), as embedded in its signed PDF. Audited like
+    the PDF: it is the agreement read by a machine."""
+    agreement = edition(session, request, number)
+    data = signed_terms(session, agreement)
+    if data is None:
+        raise NotFound(f"{request.ref} has no machine-readable terms")
+    _record_download(session, user, request, agreement, data, agreement.language, "terms")
+    suffix = f"-edition-{agreement.edition}" if agreement.edition > 1 else ""
+    return f"agreement-{request.ref}{suffix}-terms.jsonld", data
+
+
+def _record_download(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    agreement: Agreement,
+    data: bytes,
+    language: str,
+    kind: str,
+) -> None:
+    record_event(
+        session,
+        action=EventType.AGREEMENT_DOWNLOADED,
+        actor=user,
+        request=request,
+        nations=approving_nations(session, request),
+        details={
+            "edition": agreement.edition,
+            "version": agreement.version,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "language": language,
+            "kind": kind,
+        },
+    )
+
+
 def download(
     session: Session,
     user: User,
@@ -316,20 +371,7 @@ def download(
         text = {**document(session, request, agreement), "reading_copy": True}
         data = render.render_pdf(text, language)
         kind = "reading copy"
-    record_event(
-        session,
-        action=EventType.AGREEMENT_DOWNLOADED,
-        actor=user,
-        request=request,
-        nations=approving_nations(session, request),
-        details={
-            "edition": agreement.edition,
-            "version": agreement.version,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "language": language,
-            "kind": kind,
-        },
-    )
+    _record_download(session, user, request, agreement, data, language, kind)
     suffix = "" if language == agreement.language else f"-{language}-reading-copy"
     suffix = f"-edition-{agreement.edition}{suffix}" if agreement.edition > 1 else suffix
     return f"agreement-{request.ref}{suffix}.pdf", data

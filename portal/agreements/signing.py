@@ -25,6 +25,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from portal.agreements import appearance
 from portal.agreements.gc_pause import collector_paused
 
 # Room for the CMS signature: two EC certificates with long UTF-8 names fit in ~3 KB.
@@ -95,7 +96,8 @@ def _signer(credential: Credential) -> _LoadedKeySigner:
 
 
 def sign(pdf: bytes, field_name: str, credential: Credential, *, reason: str, name: str) -> bytes:
-    """``pdf`` with one more signature, in a new invisible field ``field_name``."""
+    """``pdf`` with one more signature in the field ``field_name``: the empty one the
+    agreement has for the party, drawn there (appearance.py), else a new invisible one."""
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
@@ -107,8 +109,14 @@ def sign(pdf: bytes, field_name: str, credential: Credential, *, reason: str, na
     with collector_paused():
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         # A fixed reservation spares pyHanko a trial signature to measure the size.
-        signers.PdfSigner(metadata, signer=_signer(credential)).sign_pdf(
-            writer, output=output, bytes_reserved=SIGNATURE_BYTES
+        values = appearance.stamp_values(credential.certificate)
+        signers.PdfSigner(
+            metadata, signer=_signer(credential), stamp_style=appearance.stamp(values)
+        ).sign_pdf(
+            writer,
+            output=output,
+            bytes_reserved=SIGNATURE_BYTES,
+            appearance_text_params=values,
         )
     return output.getvalue()
 

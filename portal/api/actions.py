@@ -66,8 +66,8 @@ def action(kind: type[Command]) -> Callable[..., schemas.RequestOut]:
     return reads_first(handler) if works_ahead(kind) else handler
 
 
-def _pdf(user: User, ref: str, download, edition: int | None = None) -> tuple[bytes, dict]:
-    """A document of the agreement's readers, as a PDF (each download is an audit event)."""
+def _document(user: User, ref: str, download, edition: int | None = None) -> tuple[bytes, dict]:
+    """A document of the agreement's readers (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
     agreement = agreements.edition(session, req, edition) if edition else None
@@ -83,13 +83,19 @@ def _pdf(user: User, ref: str, download, edition: int | None = None) -> tuple[by
 @writes  # each download is an audit event
 def agreement_pdf(user: User, ref: str, query: bodies.EditionQuery) -> tuple[bytes, dict]:
     """The agreement in force, or the edition asked for (a superseded or pending one)."""
-    return _pdf(user, ref, agreements.download, query.edition)
+    return _document(user, ref, agreements.download, query.edition)
+
+
+@writes  # each download is an audit event
+def agreement_terms(user: User, ref: str, query: bodies.EditionQuery) -> tuple[bytes, dict]:
+    """An edition's terms as ODRL in JSON-LD: the file embedded in its signed PDF."""
+    return _document(user, ref, agreements.download_terms, query.edition)
 
 
 @writes  # each download is an audit event
 def attestation_pdf(user: User, ref: str) -> tuple[bytes, dict[str, str]]:
     """The latest signed destruction attestation."""
-    return _pdf(user, ref, downloads.download)
+    return _document(user, ref, downloads.download)
 
 
 @writes  # each download is an audit event

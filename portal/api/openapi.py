@@ -92,7 +92,9 @@ def _operation(endpoint: Endpoint, refs: dict, defs: dict) -> dict[str, Any]:
     success_schema = (
         refs[(endpoint.response, "serialization")] if endpoint.response else {"type": "object"}
     )
-    if endpoint.media_type != "application/json":
+    if endpoint.media_type.endswith("+json"):  # JSON of another kind (JSON-LD)
+        success_schema = {"type": "object"}
+    elif endpoint.media_type != "application/json":
         success_schema = {"type": "string", "format": "binary"}
     operation: dict[str, Any] = {
         "operationId": endpoint.name,

@@ -198,6 +198,18 @@ ENDPOINTS += [
         "parties, and before it takes effect the current revision's Nations.",
     ),
     Endpoint(
+        "GET", f"{REQUEST}/agreement/terms", actions.agreement_terms,
+        "The agreement's terms for machines: a W3C ODRL 2.2 Agreement in JSON-LD "
+        "(whoever reads the agreement)",
+        None, media_type="application/ld+json", query=b.EditionQuery,
+        description="The file embedded in the signed PDF (so every signature covers it): "
+        "the Nations (assigners), the researcher (assignee), a permission to use each "
+        "dataset within the term and storage location, and each Nation's conditions as "
+        "duties with their codes (a GA4GH DUO term where one fits, else a portal term). "
+        "404 until the agreement exists, or for one issued before its terms were embedded. "
+        "?edition=N as for the PDF. Each download is an audit event.",
+    ),
+    Endpoint(
         "GET", f"{REQUEST}/attestation.pdf", actions.attestation_pdf,
         "The latest signed destruction attestation (whoever reads the agreement)",
         None, media_type="application/pdf",

@@ -19,7 +19,7 @@ from typing import Any
 from portal.agreements.clauses import OUTPUT_REVIEW
 from portal.lifecycle import due
 from portal.policy.files import Problem
-from portal.reviews.terms import NOT_A_CODE, PLACEHOLDERS, looks_like_code
+from portal.reviews.terms import NOT_A_CODE, PLACEHOLDERS, TERM, looks_like_code
 
 LABEL_MAX = 150  # a checkbox's label on the decision page; a clause's title
 TEXT_MAX = 1000
@@ -77,7 +77,17 @@ def check_catalogue(catalogue: dict[str, Any]) -> list[Problem]:
         if isinstance(entry.get("text"), str):
             problems += _placeholders(where, entry["text"])
         problems += _due(where, entry.get("due"))
+        problems += _term(where, entry.get("term"))
     return problems
+
+
+def _term(where: str, term: Any) -> list[Problem]:
+    """A term, if the entry has one, is what the agreement's ODRL names it by: a DUO
+    code's IRI or a portal term (portal/reviews/terms.py)."""
+    if term is None or (isinstance(term, str) and TERM.fullmatch(term)):
+        return []
+    message = "its term must be a DUO code's IRI (http://purl.obolibrary.org/obo/DUO_0000046)"
+    return [Problem(where, f"{message} or a portal term (urn:stewardship-portal:terms:code)")]
 
 
 def _due(where: str, spec: Any) -> list[Problem]:

@@ -3,15 +3,22 @@ portal/workflow/notices.py in the transition's transaction (access started, ende
 one per dataset of the request whose custodian registered an endpoint.
 
 A notice says who has access to which dataset, under which request, for which term and
-on which conditions (the catalogue's codes; a Nation's own words as text). It never
+on which conditions (the catalogue's codes; a Nation's own words as text), with the
+agreement's machine-readable terms (ODRL, portal/agreements/odrl.py) as embedded in
+the signed PDF, and their SHA-256. They go inline, not as a link: a custodian has no
+account to fetch them with, and they are a few kilobytes (the conditions' texts are
+bounded, portal/policy/standard_texts.py). It never
 carries a Nation's deliberations (invariant 9): no reviews, comments, reasons or names
 of the Nations' people."""
 
+import hashlib
+import json
 from typing import Any
 
 from sqlmodel import Session, select
 
 from portal.agreements import service as agreements
+from portal.agreements.models import Agreement
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.notify.custodians import endpoint_of, enqueue
@@ -35,6 +42,15 @@ def _conditions(
         {"text": c.get("text", "")} if c.get("code") in (None, "", CUSTOM) else {"code": c["code"]}
         for c in decision.conditions
     ]
+
+
+def _terms(session: Session, agreement: Agreement | None) -> dict[str, Any]:
+    """The terms as signed: the JSON-LD object, and the digest of its bytes (which a
+    custodian may compare with the file in the PDF); none before they were embedded."""
+    data = agreements.signed_terms(session, agreement) if agreement is not None else None
+    if data is None:
+        return {"terms": None, "terms_sha256": None}
+    return {"terms": json.loads(data), "terms_sha256": hashlib.sha256(data).hexdigest()}
 
 
 def notice_data(session: Session, request: AccessRequest, dataset) -> dict[str, Any]:
@@ -66,6 +82,7 @@ def notice_data(session: Session, request: AccessRequest, dataset) -> dict[str, 
             }
             for nation in approving_nations(session, request)
         ],
+        **_terms(session, agreement),
     }
 
 

@@ -2,8 +2,12 @@
 and ways to read back a stored agreement and its text."""
 
 import io
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 
+import pytest
 from cryptography import x509
 from pypdf import PdfReader
 from sqlmodel import select
@@ -17,7 +21,7 @@ from portal.requests.models import AccessRequest
 from portal.storage.models import StoredFile
 
 CEDAR_CONDITIONS = ["community_output_review", "aggregate_only", "Share results with the Elders."]
-HERON_CONDITIONS = ["Acknowledge the Métis Nation's knowledge keepers by name."]
+HERON_CONDITIONS = ["non_commercial", "Acknowledge the Métis Nation's knowledge keepers by name."]
 # The researcher of the shared agreement: Cree syllabics and French accents.
 RESEARCHER_NAME = "Émilie ᓀᐦᐃᔭᐍᐏᐣ"
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
@@ -88,3 +92,18 @@ def pdf_text(pdf: bytes) -> str:
 def flip(pdf: bytes, position: int) -> bytes:
     """``pdf`` with one bit of one byte changed."""
     return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
+
+
+def need_poppler(tool: str) -> None:
+    """Skip without poppler's ``tool`` on a developer's machine; fail in CI."""
+    if not shutil.which(tool):
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} (poppler-utils) must be installed in CI")
+        pytest.skip(f"{tool} (poppler-utils) is not installed")
+
+
+def pdfsig(path, *options) -> str:
+    """poppler's report on the signatures of the PDF at ``path``."""
+    need_poppler("pdfsig")
+    done = subprocess.run(["pdfsig", *options, str(path)], capture_output=True, text=True)
+    return done.stdout + done.stderr

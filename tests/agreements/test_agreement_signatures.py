@@ -18,7 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from portal.agreements import signing
 
-from agreement_kit import RESEARCHER_NAME, flip
+from agreement_kit import RESEARCHER_NAME, flip, pdfsig
 
 EXPECTED = [  # field, common name, title, organisation
     ("Researcher", RESEARCHER_NAME, "Researcher", "Université crie (fictional)"),
@@ -89,15 +89,6 @@ def test_a_foreign_ca_is_not_trusted(issued, tmp_path):
     for _signature, status in validate(issued.signed, other.certificate):
         assert status.intact and status.valid
         assert not status.trusted
-
-
-def pdfsig(path, *options) -> str:
-    if not shutil.which("pdfsig"):
-        if os.environ.get("CI"):
-            pytest.fail("pdfsig (poppler-utils) must be installed in CI")
-        pytest.skip("pdfsig (poppler-utils) is not installed")
-    done = subprocess.run(["pdfsig", *options, str(path)], capture_output=True, text=True)
-    return done.stdout + done.stderr
 
 
 def test_pdfsig_reports_every_signature_valid(issued, tmp_path):

@@ -24,8 +24,9 @@ from pathlib import Path
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from portal.agreements import ca, render, signing
+from portal.agreements import appearance, ca, render, signing
 from portal.agreements.clauses import STANDARD_CLAUSES
+from portal.agreements.layout import EmbeddedFile
 from portal.agreements.settings import AgreementSettings
 
 DOCUMENT = {
@@ -97,8 +98,13 @@ def main() -> int:
     def hello() -> bytes:
         return HTML(string="<p>Hello</p>").write_pdf()
 
+    # As issue() renders it: the terms embedded (a file of their usual size) and an
+    # empty signature field over each party's block, which each signature draws in.
+    terms = EmbeddedFile("terms.jsonld", b"{}" * 1500, "application/ld+json", "terms")
+
     def render_only() -> bytes:
-        return render.render_pdf(DOCUMENT, "en")
+        pdf, boxes = render.render_for_signing(DOCUMENT, "en", terms)
+        return appearance.add_fields(pdf, boxes)
 
     def sign_three(pdf: bytes) -> bytes:
         for field, credential in zip(fields, credentials, strict=False):
