@@ -36,15 +36,11 @@ def validate_submit(ctx: Context, command: SubmitOutput) -> None:
     filename = (command.filename or "").strip() or "output"
     if len(filename) > 255 or "\x00" in filename:
         errors["filename"] = "The file name must be at most 255 characters, without NUL."
-    limit = store.max_bytes(ctx.session)
-    if len(command.content) > limit:
-        size, most = content.size_words(len(command.content)), content.size_words(limit)
-        errors["file"] = f"The file is {size}; an output may be at most {most}."
-    elif "file" not in errors:
-        try:
-            ctx.extra["media_type"] = content.media_type(command.content, filename)
-        except ValidationError as error:
-            errors.update(error.errors)
+    try:
+        limit = store.max_bytes(ctx.session)
+        ctx.extra["media_type"] = content.checked(command.content, filename, limit)
+    except ValidationError as error:
+        errors.update(error.errors)
     if errors:
         raise ValidationError(errors)
     ctx.extra["filename"] = filename
