@@ -106,6 +106,7 @@ def report(ctx: Context, command: ReportObligation) -> None:
         text=text,
         **file,
     )
+    ctx.tell("obligation_reported", obligation=obligation, nation=ctx.extra["owed_to"])
 
 
 def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
@@ -145,3 +146,4 @@ def assess(ctx: Context, command: AssessObligation) -> None:
         state=obligation.state.value,
         next_due=obligation.next_due.isoformat() if obligation.next_due else None,
     )
+    ctx.tell("obligation_assessed", obligation=obligation, nation=ctx.nation)

@@ -83,6 +83,8 @@ def submit(ctx: Context, command: SubmitOutput) -> None:
         reviewed_by=[nation.slug for nation, _ in asking],
         cleared=output.status == OutputStatus.CLEARED,
     )
+    if asking:
+        ctx.tell("output_submitted", output=output, nations=[nation for nation, _ in asking])
 
 
 def _track(
@@ -159,6 +161,7 @@ def review(ctx: Context, command: ReviewOutput) -> None:
     tally = outputs.tally(ctx.session, ctx.request, output, nation)
     if track.status == T.REVIEW and tally.quorum_met:
         _move(ctx, track, T.DECISION)
+        ctx.tell("output_ready_for_decision", output=output, nation=nation)
 
 
 def guard_decide(ctx: Context, command: DecideOutput) -> BlockingRule | None:
@@ -211,6 +214,7 @@ def decide(ctx: Context, command: DecideOutput) -> None:
         _settle(ctx, output, OutputStatus.CLEARED)
     kind = EventType.OUTPUT_APPROVED if approve else EventType.OUTPUT_REFUSED
     ctx.event(kind, [nation], output=output.id, reason=reason, status=output.status.value)
+    ctx.tell("output_decided", output=output, nation=nation, outcome=command.outcome, reason=reason)
 
 
 def _move(ctx: Context, track: OutputTrack, status: T) -> None:
