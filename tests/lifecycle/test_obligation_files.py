@@ -74,6 +74,10 @@ def test_a_report_with_a_file_through_the_page_is_read_by_the_researcher_and_the
     for who in ("coordinator", "heron_rep", "heron_steward", "kestrel"):
         assert client_of(app, who).get(file_path).status_code == 404, who
         assert file_path not in client_of(app, who).get(f"/requests/{ref}").text, who
+    for who in ("coordinator", "heron_rep"):  # the event's details are the Nation's
+        timeline = client_of(app, who).get(f"/requests/{ref}/timeline").text
+        assert "reported on an obligation" in timeline, who
+        assert row.report_file_digest not in timeline, who
     other = owed.id(ref, "community_output_review")  # not reported: no file
     assert researcher.get(f"/requests/{ref}/obligations/{other}/file").status_code == 404
 
