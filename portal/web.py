@@ -327,3 +327,11 @@ def no_store(response: Response) -> Response:
     """A page with something shown once (a token, a link): never kept by a cache."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def uploaded(field) -> tuple[str, bytes]:
+    """A form's file field as (its name, its bytes); ("", b"") when none was chosen."""
+    upload = field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return "", b""
+    return upload.filename, upload.read()

@@ -600,6 +600,7 @@ ROUTES: dict[str, Rule | str] = {
     # is pinned in tests/lifecycle/test_obligations.py and test_obligation_pages.py.
     "lifecycle.report": signed_in(lambda p, c: 404),
     "lifecycle.assess": signed_in(lambda p, c: 404),
+    "lifecycle.report_file": signed_in(lambda p, c: 404),  # no obligation, so no report file
     # The end of access: only once access began, which no request of this world has (409
     # for those whose step it is); no attestation exists yet (404).
     "lifecycle.close": signed_in(by_method(get=step("close", 200), post=step("close", 422))),
@@ -703,6 +704,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.acknowledge_destruction",
             "api.attestation_pdf",
             "api.output_file",
+            "api.obligation_file",
             "api.submit_output",
             "api.review_output",
             "api.decide_output",
@@ -753,6 +755,7 @@ OPERATIONS: dict[str, Rule] = {
     f"GET {R}/agreement.pdf": signed_in(agreement, anonymous=401),
     f"GET {R}/agreement/terms": signed_in(agreement, anonymous=401),
     f"GET {R}/outputs/{{output_id}}/file": signed_in(lambda p, c: 404, anonymous=401),
+    f"GET {R}/obligations/{{obligation_id}}/file": signed_in(lambda p, c: 404, anonymous=401),
     "GET /api/v1/rules": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions": signed_in(200, anonymous=401),
     "GET /api/v1/rules/versions/{number}": signed_in(
@@ -959,7 +962,15 @@ def api_cases(world: World) -> Iterator[Case]:
     for method, path in api_operations(world):
         key = f"{method} {path}"
         states = STATES if "{ref}" in path else (None,)
-        known = {"ref", "number", "proposal_id", "slug", "delivery_id", "output_id"}
+        known = {
+            "ref",
+            "number",
+            "proposal_id",
+            "slug",
+            "delivery_id",
+            "output_id",
+            "obligation_id",
+        }
         unfilled = set(re.findall(r"\{(\w+)\}", path)) - known
         assert not unfilled, f"{key}: no values for {unfilled}"
         numbered = (
@@ -969,7 +980,7 @@ def api_cases(world: World) -> Iterator[Case]:
             concrete = filled.replace("{ref}", world.refs[state]) if state else filled
             concrete = concrete.replace("{proposal_id}", str(world.proposal_id))
             concrete = concrete.replace("{delivery_id}", world.delivery_id)
-            concrete = concrete.replace("{output_id}", "0")
+            concrete = concrete.replace("{output_id}", "0").replace("{obligation_id}", "1")
             body = API_BODIES.get(key) if method != "GET" else None
             action = path.rsplit("/", 1)[-1]
             if "{slug}" in path:  # a Nation's own: each Nation in turn, named in the path

@@ -135,7 +135,7 @@ SERVICES = [
      {"slug": "new-nation", "profile": {"framework": "OCAP", "review_quorum": 2,
       "min_approvals": 1, "residency": ["CA"], "max_term_days": None,
       "output_review_required": True, "small_cell_threshold": 5, "remind_review_days": 14,
-      "remind_decision_days": 14, "remind_signature_days": 14,
+      "remind_decision_days": 14, "remind_signature_days": 14, "remind_report_days": 14,
       "attestation_due_days": 30}}),
     (registered_dataset, "dataset.registered", ["blue-heron", "red-cedar"],
      {"slug": "new-data", "nations": ["blue-heron", "red-cedar"]}),

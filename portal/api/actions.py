@@ -15,6 +15,7 @@ from portal.errors import NotFound
 from portal.lifecycle import downloads
 from portal.lifecycle.outputs import content
 from portal.policy.access import get_visible, require_agreement_reader
+from portal.transparency import obligations
 from portal.transparency import outputs as output_view
 from portal.workflow import Command, perform, perform_ahead, works_ahead
 from portal.workflow import commands as c
@@ -113,3 +114,13 @@ def output_file(user: User, ref: str, output_id: str) -> tuple[bytes, dict[str, 
     return data, {
         "Content-Disposition": f'attachment; filename="{content.safe_filename(filename)}"'
     }
+
+
+def obligation_file(user: User, ref: str, obligation_id: str) -> tuple[bytes, dict[str, str]]:
+    """The file sent with an obligation's report (404 for whoever may not read it)."""
+    session = get_session()
+    req = get_visible(session, user, ref)
+    number = int(obligation_id) if obligation_id.isdecimal() and len(obligation_id) < 12 else 0
+    filename, media_type, data = obligations.report_file(session, user, req, number)
+    del media_type  # served as bytes, like an output's file
+    return data, {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -224,9 +224,27 @@ class MessageIn(Body):
     body: Text = Field(description=f"The message: not empty, at most {MAX_BODY} characters.")
 
 
+def _base64(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("base64", "Must be the file's bytes in base64") from None
+    return value
+
+
 class ReportObligationIn(Body):
     obligation: int = Field(description="The obligation's id (obligations[].id).")
     text: Text = Field(description="What was done to meet it; the Nation owed it reads it.")
+    filename: Text = Field(default="", examples=["minutes.pdf"])
+    content_base64: Annotated[str, AfterValidator(_base64)] = Field(
+        default="",
+        description="An optional file with the report, base64-encoded: a PDF, CSV or plain "
+        "UTF-8 text (told from the content), at most OUTPUT_MAX_BYTES.",
+    )
+
+    def command_fields(self) -> dict[str, Any]:
+        fields = self.model_dump(exclude={"content_base64"})
+        return {**fields, "content": base64.b64decode(self.content_base64)}
 
 
 class AssessObligationIn(Body):
@@ -242,14 +260,6 @@ class AssessObligationIn(Body):
     tell_researcher: bool = Field(
         default=False, description="Show the comment to the researcher with the outcome."
     )
-
-
-def _base64(value: str) -> str:
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise PydanticCustomError("base64", "Must be the file's bytes in base64") from None
-    return value
 
 
 class SubmitOutputIn(Body):
@@ -326,4 +336,9 @@ class ProfileIn(Body):
     )
     remind_signature_days: int | None = Field(
         default=None, description="Days the agreement waits for a signature; null: never."
+    )
+    remind_report_days: int | None = Field(
+        default=None,
+        description="Days an obligation's report is overdue before the researcher is "
+        "reminded; null: never.",
     )

@@ -151,7 +151,7 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         agreement=_agreement(session, req),
         amendment=_amendment(req, view.amendment_changes),
         end=_end(session, user, req),
-        obligations=[_obligation(shown) for shown in view.obligations],
+        obligations=[_obligation(shown, req.ref) for shown in view.obligations],
         outputs=[_output(req, seen) for seen in view.outputs],
     )
 
@@ -186,7 +186,7 @@ def _output(req: AccessRequest, seen: OutputSeen) -> schemas.OutputOut:
     )
 
 
-def _obligation(shown: ShownObligation) -> schemas.ObligationOut:
+def _obligation(shown: ShownObligation, ref: str) -> schemas.ObligationOut:
     """An obligation as the caller may read it (portal.transparency.obligations)."""
     item, reads = shown.obligation, shown.text is not None
     return schemas.ObligationOut(
@@ -200,6 +200,9 @@ def _obligation(shown: ShownObligation) -> schemas.ObligationOut:
         state=item.state.value,
         report=shown.report,
         reported_at=item.reported_at if reads else None,
+        report_file=f"{PREFIX}/requests/{ref}/obligations/{item.id}/file"
+        if shown.report_file
+        else None,
         assessment_comment=shown.comment,
         assessed_at=item.assessed_at,
     )

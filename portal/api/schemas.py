@@ -80,6 +80,10 @@ class NationOut(Out):
     remind_signature_days: int | None = Field(
         description="Days the agreement may wait for a signature before a reminder."
     )
+    remind_report_days: int | None = Field(
+        description="Days an obligation's report may be overdue before the researcher is "
+        "reminded (and again after as many days)."
+    )
     attestation_due_days: int = Field(
         description="Days after access ends within which the researcher attests destruction."
     )
@@ -167,6 +171,10 @@ class ObligationOut(Out):
         description="The researcher's latest report: for the researcher and the Nation."
     )
     reported_at: datetime | None
+    report_file: str | None = Field(
+        default=None,
+        description="The path of the file sent with the report, for those who read the report.",
+    )
     assessment_comment: str | None = Field(
         description="The Nation's comment: for its own people; for the researcher only "
         "when the Nation told them; else null."

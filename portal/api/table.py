@@ -120,7 +120,9 @@ ACTION_SUMMARIES = {
     ),
     c.ReportObligation: (
         "Report on an obligation of your active request (its researcher)",
-        "404 for an obligation not of this request; 409 once reported (until assessed).",
+        "404 for an obligation not of this request; 409 once reported (until assessed). "
+        "A file may come with the text, in base64 (content_base64), checked as an output's "
+        "(422 naming file); the obligation's report_file then links to it.",
     ),
     c.AssessObligation: (
         "Assess an obligation owed to your Nation: met, not_met, or waived (its stewards "
@@ -223,6 +225,13 @@ ENDPOINTS += [
         "in the request's outputs); 404 for whoever may not read it. Each download is an "
         "audit event.",
     ),
+    Endpoint(
+        "GET", f"{REQUEST}/obligations/{{obligation_id}}/file", actions.obligation_file,
+        "The file sent with an obligation's report (its researcher and the Nation owed it)",
+        None, media_type="application/octet-stream",
+        description="404 when the report came without a file, or for whoever may not read "
+        "the report (coordinators, other Nations).",
+    ),
 ]  # fmt: skip
 
 
@@ -300,9 +309,10 @@ ENDPOINTS += [
 
 def _limit_body() -> None:
     # The pages accept uploads up to MAX_CONTENT_LENGTH; the API's bodies are small, but
-    # for an output's, which carries its file in base64 (4 characters per 3 bytes).
+    # for an output's or a report's, which carry a file in base64 (4 characters per 3 bytes).
     limit = current_app.config["API_MAX_CONTENT_LENGTH"]
-    if request.endpoint == f"{bp.name}.{c.SubmitOutput.name}":
+    with_file = (c.SubmitOutput.name, c.ReportObligation.name)
+    if request.endpoint in {f"{bp.name}.{name}" for name in with_file}:
         limit += (
             current_app.config.get("OUTPUT_MAX_BYTES", output_store.DEFAULT_MAX_BYTES) * 4 // 3 + 4
         )

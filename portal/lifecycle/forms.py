@@ -2,8 +2,11 @@
 of the end of access (closing early, the attestation, a Nation's answer)."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
+
+from portal.web import uploaded
 
 MAX_TEXT = 5000
 OUTCOME_WORDS = {
@@ -22,6 +25,13 @@ class ReportForm(FlaskForm):
         ],
         render_kw={"rows": 6},
     )
+    file = FileField(
+        "A file with the report (optional): a PDF, a CSV table or plain text. After an "
+        "error, choose it again."
+    )
+
+    def content(self) -> tuple[str, bytes]:
+        return uploaded(self.file)
 
 
 class AssessForm(FlaskForm):

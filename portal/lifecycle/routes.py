@@ -20,6 +20,7 @@ from portal.registry.models import Nation
 from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
 from portal.transparency.ending import end_of_access
+from portal.transparency.obligations import report_file as obligation_file
 from portal.transparency.obligations import show
 from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
@@ -85,7 +86,8 @@ def _step(template: str, ref: str, obligation_id: int, action: str, form, comman
 @login_required
 def report(ref: str, obligation_id: int):
     def command(form: ReportForm) -> ReportObligation:
-        return ReportObligation(obligation_id, form.text.data or "")
+        filename, data = form.content()
+        return ReportObligation(obligation_id, form.text.data or "", filename, data)
 
     done = "Your report is recorded; the Nation owed it assesses it."
     return _step(
@@ -116,6 +118,17 @@ def assess(ref: str, obligation_id: int):
     return _step(
         "lifecycle/assess.html", ref, obligation_id, "assess_obligation", form, command, done
     )
+
+
+@bp.route("/<ref>/obligations/<int:obligation_id>/file")
+@login_required
+def report_file(ref: str, obligation_id: int):
+    """The file sent with a report: the researcher's and the owed Nation's (404 else)."""
+    filename, media_type, data = obligation_file(
+        get_session(), current_user, load(ref), obligation_id
+    )
+    disposition = f'attachment; filename="{filename}"'
+    return Response(data, mimetype=media_type, headers={"Content-Disposition": disposition})
 
 
 # The end of access (portal/workflow/ending.py): the researcher closes early and attests

@@ -142,7 +142,7 @@ def overdue(
     *,
     nations: list[Nation] | None = None,
     researcher_id: int | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
 ) -> list[Overdue]:
     """Obligations of active (or ended) requests past their due date and not reported, the longest
     overdue first: of ``nations`` (their own), of ``researcher_id``'s requests, or all
@@ -162,5 +162,7 @@ def overdue(
         query = query.where(Obligation.nation_id.in_([n.id for n in nations]))
     if researcher_id is not None:
         query = query.where(AccessRequest.researcher_id == researcher_id)
-    query = query.order_by(Obligation.next_due, Obligation.id).limit(limit)
+    query = query.order_by(Obligation.next_due, Obligation.id)
+    if limit is not None:  # a page shows so many; the reminders job reads them all
+        query = query.limit(limit)
     return [Overdue(o, r, n) for o, r, n in session.exec(query)]

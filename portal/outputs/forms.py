@@ -6,6 +6,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.requests.forms import options
+from portal.web import uploaded
 
 CHOICES = [("approve", "Approve publication"), ("refuse", "Refuse publication")]
 
@@ -16,10 +17,7 @@ class SubmitOutputForm(FlaskForm):
     file = FileField("The file: a PDF, a CSV table or plain text")
 
     def content(self) -> tuple[str, bytes]:
-        upload = self.file.data
-        if upload is None or not getattr(upload, "filename", ""):
-            return "", b""
-        return upload.filename, upload.read()
+        return uploaded(self.file)
 
 
 class OutputReviewForm(FlaskForm):

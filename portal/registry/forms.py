@@ -44,6 +44,11 @@ class ProfileForm(FlaskForm):
         "Give the days before a signature reminder as a whole number, or leave it empty.",
         required=False,
     )
+    remind_report_days = _whole_number(
+        "Remind the researcher when an obligation's report is this many days overdue",
+        "Give the days before a report reminder as a whole number, or leave it empty.",
+        required=False,
+    )
     output_review_required = BooleanField("The community reviews outputs before they are published")
     small_cell_threshold = _whole_number(
         "Small-cell threshold", "Give the small-cell threshold as a whole number."

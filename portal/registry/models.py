@@ -18,7 +18,12 @@ class Framework(enum.StrEnum):
 
 
 # Days a step may wait for the Nation before a reminder (portal/workflow/reminders.py).
-REMINDER_FIELDS = ("remind_review_days", "remind_decision_days", "remind_signature_days")
+REMINDER_FIELDS = (
+    "remind_review_days",
+    "remind_decision_days",
+    "remind_signature_days",
+    "remind_report_days",
+)
 
 
 class Nation(SQLModel, table=True):
@@ -56,6 +61,8 @@ class Nation(SQLModel, table=True):
     remind_review_days: int | None = Field(default=14)
     remind_decision_days: int | None = Field(default=14)
     remind_signature_days: int | None = Field(default=14)
+    # An obligation's report overdue to the Nation reminds the researcher (issue 11).
+    remind_report_days: int | None = Field(default=14)
     # Days after access ends within which the researcher must attest destruction.
     attestation_due_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

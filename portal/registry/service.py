@@ -168,6 +168,7 @@ def governance_profile(nation: Nation) -> dict[str, Any]:
         "remind_review_days": nation.remind_review_days,
         "remind_decision_days": nation.remind_decision_days,
         "remind_signature_days": nation.remind_signature_days,
+        "remind_report_days": nation.remind_report_days,
         "attestation_due_days": nation.attestation_due_days,
     }
 

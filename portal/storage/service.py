@@ -43,3 +43,9 @@ def get(session: Session, digest: str) -> bytes:
     if digest_of(data) != digest:
         raise ServiceError(f"The stored file {digest} was changed; it is not used.")
     return data
+
+
+def media_type_of(session: Session, digest: str) -> str | None:
+    """The media type a file was kept with (None if there is none), without its bytes."""
+    query = select(StoredFile.media_type).where(StoredFile.sha256 == digest)
+    return session.exec(query).first()

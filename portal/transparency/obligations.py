@@ -13,15 +13,18 @@ from datetime import date
 from sqlmodel import Session, select
 
 from portal.auth.models import User
+from portal.errors import NotFound
 from portal.lifecycle import due as dues
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
+from portal.lifecycle.outputs import content
 from portal.lifecycle.service import Overdue, overdue
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.transparency.privacy import Sight
+from portal.storage import service as storage
+from portal.transparency.privacy import Sight, sight
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ShownObligation:
     text: str | None  # None: not the reader's to read (what the Nation asked)
     report: str | None
     comment: str | None  # the Nation's assessment comment
+    report_file: bool = False  # a file came with the report, and the reader may read it
 
 
 def due_words(obligation: Obligation) -> str:
@@ -57,7 +61,26 @@ def show(obligation: Obligation, nation: Nation, seen: Sight, today: date) -> Sh
         obligation.text if sent else None,
         (obligation.report_text or None) if sent else None,
         (obligation.assessment_comment or None) if told else None,
+        sent and obligation.report_file_digest is not None,
     )
+
+
+def report_file(
+    session: Session, viewer: User, request: AccessRequest, obligation_id: int
+) -> tuple[str, str, bytes]:
+    """(filename, media type, bytes) of the file sent with an obligation's report, for
+    those who read the report: the researcher and the people of the Nation owed it.
+    Anyone else, like an obligation without a file, gets NotFound (404)."""
+    obligation = lifecycle.find(session, request, obligation_id, lock=False)
+    if obligation is None or obligation.report_file_digest is None:
+        raise NotFound(f"{request.ref} has no report file for obligation {obligation_id}")
+    nation = session.get(Nation, obligation.nation_id)
+    if not sight(session, viewer, request).reads_sent(nation):
+        raise NotFound(f"{request.ref} has no report file for obligation {obligation_id}")
+    digest = obligation.report_file_digest
+    media_type = storage.media_type_of(session, digest) or content.TEXT
+    name = f"{request.ref}-obligation-{obligation.id}.{content.SUFFIXES.get(media_type, 'txt')}"
+    return name, media_type, storage.get(session, digest)
 
 
 def shown_obligations(

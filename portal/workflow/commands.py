@@ -122,11 +122,14 @@ class Message(Command):
 
 @dataclass(frozen=True)
 class ReportObligation(Command):
-    """The researcher's report on one obligation of their active request."""
+    """The researcher's report on one obligation of their active request, with an
+    optional file (``content``: its bytes, typed from them, as an output's)."""
 
     name = "report_obligation"
     obligation: int | None = None
     text: str = ""
+    filename: str = ""
+    content: bytes = b""
 
 
 @dataclass(frozen=True)

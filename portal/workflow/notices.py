@@ -22,6 +22,13 @@ from portal.requests.models import AccessRequest
 from portal.reviews.service import tracks_of
 from portal.workflow import messaging
 from portal.workflow.custodian_notices import tell_custodians
+from portal.workflow.lifecycle_notices import (  # noqa: F401 (perform() finds them here)
+    obligation_assessed,
+    obligation_reported,
+    output_decided,
+    output_ready_for_decision,
+    output_submitted,
+)
 from portal.workflow.offers import who_may
 
 

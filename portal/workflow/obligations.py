@@ -9,6 +9,7 @@ from portal.auth.models import User
 from portal.errors import BlockingRule, NotFound, ValidationError
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
+from portal.lifecycle.outputs import content, store
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
@@ -68,21 +69,44 @@ def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None
 
 
 def validate_report(ctx: Context, command: ReportObligation) -> None:
+    errors: dict[str, str] = {}
     text = (command.text or "").strip()
     if not text:
-        raise ValidationError({"text": "Say what was done to meet the obligation."})
-    if len(text) > MAX_TEXT:
-        raise ValidationError({"text": f"At most {MAX_TEXT} characters."})
+        errors["text"] = "Say what was done to meet the obligation."
+    elif len(text) > MAX_TEXT:
+        errors["text"] = f"At most {MAX_TEXT} characters."
+    filename = (command.filename or "").strip()
+    if len(filename) > 255 or "\x00" in filename:
+        errors["filename"] = "The file name must be at most 255 characters, without NUL."
+    elif command.content:  # the file is optional; when sent, checked as outputs are
+        try:
+            limit = store.max_bytes(ctx.session)
+            kind = "a report's file"
+            ctx.extra["media_type"] = content.checked(command.content, filename, limit, kind)
+        except ValidationError as error:
+            errors.update(error.errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def report(ctx: Context, command: ReportObligation) -> None:
     obligation, text = ctx.extra["obligation"], command.text.strip()
-    lifecycle.report(obligation, text)
+    media_type, digest = ctx.extra.get("media_type"), None
+    if media_type:
+        digest = store.put(ctx.session, command.content, media_type)
+    lifecycle.report(obligation, text, digest)
     ctx.session.add(obligation)
     ctx.session.flush()
+    # The file's digest goes on the chain, so the record shows which bytes were sent.
+    file = {"file_sha256": digest, "file_media_type": media_type} if digest else {}
     ctx.event(
-        EventType.OBLIGATION_REPORTED, [ctx.extra["owed_to"]], obligation=obligation.id, text=text
+        EventType.OBLIGATION_REPORTED,
+        [ctx.extra["owed_to"]],
+        obligation=obligation.id,
+        text=text,
+        **file,
     )
+    ctx.tell("obligation_reported", obligation=obligation, nation=ctx.extra["owed_to"])
 
 
 def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
@@ -122,3 +146,4 @@ def assess(ctx: Context, command: AssessObligation) -> None:
         state=obligation.state.value,
         next_due=obligation.next_due.isoformat() if obligation.next_due else None,
     )
+    ctx.tell("obligation_assessed", obligation=obligation, nation=ctx.nation)

@@ -233,10 +233,17 @@ def _transition(name: str) -> Transition:
 
 
 def who_may(
-    session: Session, request: AccessRequest, name: str, nation: Nation | None = None
+    session: Session,
+    request: AccessRequest,
+    name: str,
+    nation: Nation | None = None,
+    *,
+    obligation=None,
 ) -> list[User]:
-    """The people who may do ``name`` (for ``nation``) on ``request`` now."""
+    """The people who may do ``name`` (for ``nation``, or on ``obligation``: a step on
+    obligations) on ``request`` now."""
     transition = _transition(name)
     asked = transition.action(transition.probe)
     people = holders_reaching(session, request, asked, nation)
-    return [person for person in people if _offer(session, person, request, transition, nation)]
+    target = nation if obligation is None else obligation
+    return [person for person in people if _offer(session, person, request, transition, target)]

@@ -36,15 +36,11 @@ def validate_submit(ctx: Context, command: SubmitOutput) -> None:
     filename = (command.filename or "").strip() or "output"
     if len(filename) > 255 or "\x00" in filename:
         errors["filename"] = "The file name must be at most 255 characters, without NUL."
-    limit = store.max_bytes(ctx.session)
-    if len(command.content) > limit:
-        size, most = content.size_words(len(command.content)), content.size_words(limit)
-        errors["file"] = f"The file is {size}; an output may be at most {most}."
-    elif "file" not in errors:
-        try:
-            ctx.extra["media_type"] = content.media_type(command.content, filename)
-        except ValidationError as error:
-            errors.update(error.errors)
+    try:
+        limit = store.max_bytes(ctx.session)
+        ctx.extra["media_type"] = content.checked(command.content, filename, limit)
+    except ValidationError as error:
+        errors.update(error.errors)
     if errors:
         raise ValidationError(errors)
     ctx.extra["filename"] = filename
@@ -87,6 +83,8 @@ def submit(ctx: Context, command: SubmitOutput) -> None:
         reviewed_by=[nation.slug for nation, _ in asking],
         cleared=output.status == OutputStatus.CLEARED,
     )
+    if asking:
+        ctx.tell("output_submitted", output=output, nations=[nation for nation, _ in asking])
 
 
 def _track(
@@ -163,6 +161,7 @@ def review(ctx: Context, command: ReviewOutput) -> None:
     tally = outputs.tally(ctx.session, ctx.request, output, nation)
     if track.status == T.REVIEW and tally.quorum_met:
         _move(ctx, track, T.DECISION)
+        ctx.tell("output_ready_for_decision", output=output, nation=nation)
 
 
 def guard_decide(ctx: Context, command: DecideOutput) -> BlockingRule | None:
@@ -215,6 +214,7 @@ def decide(ctx: Context, command: DecideOutput) -> None:
         _settle(ctx, output, OutputStatus.CLEARED)
     kind = EventType.OUTPUT_APPROVED if approve else EventType.OUTPUT_REFUSED
     ctx.event(kind, [nation], output=output.id, reason=reason, status=output.status.value)
+    ctx.tell("output_decided", output=output, nation=nation, outcome=command.outcome, reason=reason)
 
 
 def _move(ctx: Context, track: OutputTrack, status: T) -> None:

@@ -9,11 +9,13 @@ none); screening waits for the coordinators, whose interval is the portal's
 the approving Nations. A step is reminded again at most once per interval while it
 still waits (the ``reminder`` rows). A destruction attestation past a Nation's due date
 (``overdue_attestations``) reminds the researcher, again every that many days (the
-shortest of the Nations it is overdue to) while it is still owed.
+shortest of the Nations it is overdue to) while it is still owed. An obligation's
+report past its due date (``overdue_reports``) reminds the researcher, once per request
+and Nation owed, again every ``remind_report_days`` of that Nation while one is owed.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -23,6 +25,8 @@ from portal.agreements import service as agreements
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.lifecycle import attestations
+from portal.lifecycle import service as lifecycle
+from portal.lifecycle.models import Obligation
 from portal.notify.models import Reminder
 from portal.notify.service import queue
 from portal.registry.models import Nation
@@ -38,6 +42,7 @@ STEP_WORDS = {
     "decide": "a decision",
     "sign": "a signature on the agreement",
     "attest_destruction": "the destruction attestation",
+    "report_obligation": "your report on an obligation",
 }
 
 
@@ -51,6 +56,7 @@ class Waiting:
     nation: Nation | None
     since: datetime
     days: int | None
+    obligation: Obligation | None = None  # a report: the longest overdue of the Nation's
 
 
 def _waiting_for_the_nations(session: Session, request: AccessRequest) -> list[Waiting]:
@@ -117,6 +123,22 @@ def overdue_attestations(session: Session, now: datetime) -> list[Waiting]:
     return found
 
 
+def overdue_reports(session: Session, now: datetime) -> list[Waiting]:
+    """Obligations past their due date and not reported: one reminder per request and
+    Nation owed, waiting since the longest overdue one fell due, at the Nation's
+    ``remind_report_days``."""
+    found: dict[tuple[int, int], Waiting] = {}
+    for item in lifecycle.overdue(session, now.date(), limit=None):  # longest overdue first
+        key = (item.request.id, item.nation.id)
+        if key not in found:
+            since = datetime.combine(item.obligation.next_due, time(), tzinfo=UTC)
+            days = item.nation.remind_report_days
+            found[key] = Waiting(
+                item.request, "report_obligation", item.nation, since, days, item.obligation
+            )
+    return list(found.values())
+
+
 def _last_reminder(session: Session, waiting: Waiting) -> datetime | None:
     nation_id = waiting.nation.id if waiting.nation else None
     return session.exec(
@@ -141,12 +163,17 @@ def is_due(session: Session, waiting: Waiting, now: datetime) -> bool:
 
 def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
     """Mail whoever may take the step now; record it and audit it. False if no one may."""
-    people = who_may(session, waiting.request, waiting.step, waiting.nation)
+    if waiting.obligation is not None:  # the researcher's step on an obligation
+        people = who_may(session, waiting.request, waiting.step, obligation=waiting.obligation)
+    else:
+        people = who_may(session, waiting.request, waiting.step, waiting.nation)
     if not people:
         return False
     waited = (now - waiting.since).days
     words = STEP_WORDS[waiting.step]
     context = {"step": waiting.step, "step_words": words, "nation": waiting.nation}
+    if waiting.obligation is not None:
+        context["obligation"] = waiting.obligation
     queue(session, people, "reminder", waiting.request, waited=waited, **context)
     nation_id = waiting.nation.id if waiting.nation else None
     session.add(
@@ -170,5 +197,9 @@ def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
 def send_reminders(session: Session, now: datetime, config: dict) -> int:
     """Remind every step that has waited longer than its interval; how many were sent."""
     screening_days = config.get("REMIND_SCREENING_DAYS")
-    waiting = waiting_steps(session, screening_days) + overdue_attestations(session, now)
+    waiting = (
+        waiting_steps(session, screening_days)
+        + overdue_attestations(session, now)
+        + overdue_reports(session, now)
+    )
     return sum(remind(session, step, now) for step in waiting if is_due(session, step, now))

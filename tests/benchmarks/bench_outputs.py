@@ -12,6 +12,7 @@ row and a total column, so the recovery search does its full work.
 """
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -43,19 +44,22 @@ def table(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def timed(call, repeat: int) -> float:
-    times = []
+def timed(call, repeat: int) -> tuple[float, float]:
+    """The medians of the wall-clock and the CPU time (the machine's cores are shared,
+    so the CPU time says more of the code, the wall-clock more of what a person waits)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def measure(rows: int, repeat: int) -> tuple[int, int, float, float, int]:
+def measure(rows: int, repeat: int) -> tuple[int, int, float, tuple[float, float], int]:
     data = table(rows)
     text = data.decode()
-    typing = timed(lambda: media_type(data, "table.csv"), repeat)
+    typing, _ = timed(lambda: media_type(data, "table.csv"), repeat)
     finding = timed(lambda: find(text, 5), repeat)
     flagged = find(text, 5).flagged_count
     return rows, len(data), typing, finding, flagged
@@ -66,20 +70,29 @@ def report(results) -> str:
         TITLE,
         "",
         f"Measured by `python tests/benchmarks/bench_outputs.py` in one run on CPython "
-        f"{platform.python_version()}, {platform.machine()}.",
+        f"{platform.python_version()}, {platform.machine()}; load average (1 min) "
+        f"{os.getloadavg()[0]:.1f} after the run, on shared cores.",
         "",
         f"CSV tables of counts ({COLUMNS} columns, a total row and column), median of "
         "the runs: telling the type from the content, and finding the small cells "
         "(threshold 5) with the totals that would recover them, once per asking Nation.",
         "",
-        "| rows | size | type from content | small cells and totals | cells flagged |",
-        "|---:|---:|---:|---:|---:|",
+        "| rows | size | type from content | small cells and totals | (CPU time) | cells flagged |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
-    for rows, size, typing, finding, flagged in results:
+    for rows, size, typing, (finding, cpu), flagged in results:
         lines.append(
             f"| {rows:,} | {size / 1024 / 1024:.2f} MB | {typing * 1000:,.1f} ms "
-            f"| {finding * 1000:,.1f} ms | {flagged:,} |"
+            f"| {finding * 1000:,.1f} ms | {cpu * 1000:,.1f} ms | {flagged:,} |"
         )
+    lines += [
+        "",
+        "The small cells are read column by column (smallcells.py): whole columns convert "
+        "to numbers and compare in C, cells are sorted as integer keys, and a total line is "
+        "searched by narrowing candidates position by position. Before, cell by cell, the "
+        "same 100,000 rows took 29,419.5 ms (wall-clock, on a loaded machine) and, measured "
+        "side by side in one process, 5.5 to 5.8 s of CPU time against 3.0 to 3.3 s now.",
+    ]
     return "\n".join(lines) + "\n"
 
 

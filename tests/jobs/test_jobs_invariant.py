@@ -10,6 +10,8 @@ from portal.agreements.models import Agreement
 from portal.db import session_scope
 from portal.jobs.registry import JOBS
 from portal.jobs.runner import run_job
+from portal.lifecycle.models import Obligation
+from portal.notify.models import Reminder
 from portal.requests.models import AccessRequest
 from portal.reviews.models import Decision, NationTrack, Review
 
@@ -18,7 +20,7 @@ def snapshot(app) -> dict[str, tuple]:
     """Everything the jobs must leave alone, by table and row."""
     with app.app_context(), session_scope() as session:
         rows: dict[str, tuple] = {}
-        for model in (AccessRequest, NationTrack, Decision, Review, Agreement):
+        for model in (AccessRequest, NationTrack, Decision, Review, Agreement, Obligation):
             for row in session.exec(select(model)):  # every column, timestamps too
                 rows[f"{model.__name__} {row.id}"] = tuple(sorted(row.model_dump().items()))
         return rows
@@ -56,6 +58,9 @@ def every_state(flow) -> dict[str, str]:
     flow.do("researcher", "sign", refs["to_sign"])
     refs["revoked"] = flow.approved()
     flow.do("cedar_rep", "revoke", refs["revoked"], "red-cedar")
+    # Access began with obligations, then ended: each is due now, overdue at the jobs' time.
+    refs["owing"] = flow.active(cedar_conditions=["Report to the council (fictional)."])
+    flow.do("cedar_rep", "revoke", refs["owing"], "red-cedar")
     return refs
 
 
@@ -65,6 +70,7 @@ def test_no_job_moves_a_request_forward_only_expire_ends_a_finished_term(app, fl
         "draft": "draft", "screening": "screening", "returned": "changes_requested",
         "in_review": "under_review", "to_decide": "under_review", "refused": "refused",
         "withdrawn": "withdrawn", "to_sign": "awaiting_signatures", "revoked": "revoked",
+        "owing": "revoked",
     }  # fmt: skip
     assert {name: flow.status(ref) for name, ref in refs.items()} == expected_status
     changed_by = changes_by_job(app, active.moment(days_after_end=400))  # all terms over
@@ -75,6 +81,9 @@ def test_no_job_moves_a_request_forward_only_expire_ends_a_finished_term(app, fl
     assert changed_by == {name: expired if name == "expire_agreements" else set() for name in JOBS}
     assert flow.status(active.ref) == "expired"
     assert {name: flow.status(ref) for name, ref in refs.items()} == expected_status
+    with app.app_context(), session_scope() as session:  # the jobs met what they could send
+        steps = set(session.exec(select(Reminder.step)))
+    assert {"report_obligation", "attest_destruction", "screen"} <= steps
 
 
 def test_the_check_catches_a_job_that_would_approve(app, flow, monkeypatch):

@@ -46,7 +46,7 @@ def media_type(data: bytes, filename: str = "") -> str:
         found = PDF
     elif (text := _text(data)) is None:
         raise ValidationError(
-            {"file": "Outputs are PDF, CSV or plain UTF-8 text: this file is none of them."}
+            {"file": "The file must be a PDF, CSV or plain UTF-8 text: this one is none of them."}
         )
     else:
         found = CSV if is_csv(text) else TEXT
@@ -57,6 +57,16 @@ def media_type(data: bytes, filename: str = "") -> str:
             message += " A CSV table has the same number of columns on every row."
         raise ValidationError({"file": message})
     return found
+
+
+def checked(data: bytes, filename: str, limit: int, kind: str = "an output") -> str:
+    """The media type of a file the portal is asked to keep (an output, an obligation's
+    report): at most ``limit`` bytes, type from the content; else ValidationError naming
+    ``file``."""
+    if len(data) > limit:
+        size, most = size_words(len(data)), size_words(limit)
+        raise ValidationError({"file": f"The file is {size}; {kind} may be at most {most}."})
+    return media_type(data, filename)
 
 
 def size_words(size: int) -> str:
