@@ -13,7 +13,7 @@ from alembic import op
 
 revision: str = "0020"
 # 0019 (renewal and amendment) is on another branch: at the merge this becomes "0019".
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
