@@ -9,7 +9,9 @@ from portal.agreements.clauses import agreement_clauses
 from portal.agreements.models import Agreement
 from portal.agreements.parties import approving_nations, parties_of
 from portal.auth.models import User
+from portal.registry.labels import labels_of
 from portal.registry.models import DatasetNation, Nation
+from portal.registry.names import NAME_FIELDS
 from portal.requests.models import AccessRequest
 from portal.requests.service import datasets_of, nations_of
 from portal.reviews.service import standing_approval
@@ -44,18 +46,37 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         rows.append(
             {
                 "name": nation.name,
+                **{name: getattr(nation, name) for name in NAME_FIELDS},
                 "framework": nation.framework.value,
                 "representative": representative.name,
                 "conditions": conditions,
             }
         )
     datasets = []
-    for dataset in datasets_of(session, request):
+    requested = datasets_of(session, request)
+    # Each approving Nation's labels on the data become its clauses (section 5).
+    labels = labels_of(session, [d.id for d in requested])
+    for row, nation_id in zip(rows, [n.id for n in nations], strict=True):
+        row["labels"] = [
+            {"dataset": d.title, "name": label.name, "kind": label.kind,
+             "words": attached.wording or label.description, "hub_url": attached.hub_url}
+            for d in requested
+            for attached, label, nation in labels[d.id]
+            if nation.id == nation_id
+        ]  # fmt: skip
+    for dataset in requested:
         ids = session.exec(
             select(DatasetNation.nation_id).where(DatasetNation.dataset_id == dataset.id)
         ).all()
         names = sorted(all_nations[i].name for i in ids if i in all_nations)
-        datasets.append({"title": dataset.title, "custodian": dataset.custodian, "nations": names})
+        datasets.append(
+            {
+                "title": dataset.title,
+                **{name: getattr(dataset, name) for name in NAME_FIELDS},
+                "custodian": dataset.custodian,
+                "nations": names,
+            }
+        )
     return {
         "ref": request.ref,
         "title": request.title,
