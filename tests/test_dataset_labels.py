@@ -62,6 +62,7 @@ def test_a_label_is_checked_field_by_field():
     assert check_label("tk-seasonal", "w" * 2001, "")[0] == {
         "wording": "The community's wording must be at most 2000 characters."
     }
+    assert check_label("", "", "")[0] == {"code": "Choose a TK or BC Label or Notice."}
     assert check_label("tk-nothing", "", "")[0] == {
         "code": "'tk-nothing' is not a TK or BC Label or Notice: choose one from the list."
     }

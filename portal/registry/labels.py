@@ -156,7 +156,9 @@ MAX_HUB_URL = 500
 def check_label(code: str, wording: str, hub_url: str) -> tuple[dict[str, str], dict[str, str]]:
     """(errors by field, the values stripped) of a label as a Nation attaches it."""
     errors: dict[str, str] = {}
-    if label(code) is None:
+    if not code:
+        errors["code"] = "Choose a TK or BC Label or Notice."
+    elif label(code) is None:
         errors["code"] = (
             f"{code[:64]!r} is not a TK or BC Label or Notice: choose one from the list."
         )
