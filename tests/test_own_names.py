@@ -219,3 +219,21 @@ def test_registering_a_dataset_checks_its_names(app, nations):
     assert caught.value.errors == {
         "name_own_lang": "Give the language tag of the name (e.g. cr-Cans, iu-Cans, moh)."
     }
+
+
+def test_registering_a_nation_takes_its_names(app):
+    from portal.registry import service as registry
+
+    with app.app_context(), session_scope() as session:
+        names = {"name_fr": "Kestrel (fictive)", "name_own": CREE, "name_own_lang": "CR-CANS"}
+        nation = registry.create_nation(
+            session, "kestrel", "Kestrel (fictional)", "OCAP", names=names
+        )
+        assert (nation.name_fr, nation.name_own, nation.name_own_lang) == (
+            "Kestrel (fictive)", CREE, "cr-Cans",
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as caught:
+            registry.create_nation(
+                session, "other", "Other", "OCAP", names={"name_own_lang": "x y"}
+            )
+    assert set(caught.value.errors) == {"name_own_lang"}

@@ -111,10 +111,13 @@ def create_nation(
     max_term_days: int | None = None,
     output_review_required: bool = True,
     small_cell_threshold: int = 5,
+    names: dict[str, str] | None = None,
     actor: User | None = None,
 ) -> Nation:
-    """Register a Nation and its governance profile. ``actor``: who (None: the system)."""
+    """Register a Nation and its governance profile. ``actor``: who (None: the system);
+    ``names``: its name_fr, name_own and name_own_lang (portal/registry/names.py)."""
     errors: dict[str, str] = {}
+    own = check_names(errors, **{name: (names or {}).get(name, "") for name in NAME_FIELDS})
     try:
         check_slug(slug)
     except ValidationError as error:
@@ -143,6 +146,7 @@ def create_nation(
         max_term_days=max_term_days,
         output_review_required=output_review_required,
         small_cell_threshold=small_cell_threshold,
+        **own,
     )
     session.add(nation)
     session.flush()
