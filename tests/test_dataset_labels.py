@@ -121,6 +121,9 @@ def test_only_the_nations_own_representative_labels_its_data(
 
 def test_the_representative_attaches_changes_and_removes_on_the_page(app, flow, client):
     assert sign_in(client, "rep.cedar@example.org").status_code == 302
+    profile = client.get("/nations/red-cedar/profile").get_data(as_text=True)
+    assert '<a href="/datasets/cedar-health">Cedar health</a>' in profile
+    assert 'href="/datasets/heron-schools"' not in profile  # not its data
     page = client.get("/datasets/cedar-health").get_data(as_text=True)
     assert "Attach a label for Red Cedar Nation (fictional)" in page
     form = {

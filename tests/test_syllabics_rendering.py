@@ -41,7 +41,7 @@ def named(app, flow):
 
 def inked(image: Image.Image) -> int:
     """How many pixels are dark (drawn), in a grey copy of the image."""
-    return sum(1 for value in image.convert("L").getdata() if value < 128)
+    return sum(image.convert("L").histogram()[:128])
 
 
 def same(a: Image.Image, b: Image.Image) -> bool:

@@ -1,15 +1,18 @@
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from portal.registry.labels import KINDS, LABELS, MAX_HUB_URL, MAX_WORDING
 
 
-def _choices() -> dict[str, list[tuple[str, str]]]:
+def _choices() -> list[SelectChoice]:
     """The label set as grouped options: TK Labels, BC Labels, Notices."""
-    return {
-        kind + "s": [(code, found.name) for code, found in LABELS.items() if found.kind == kind]
+    return [
+        SelectChoice(code, found.name, optgroup=kind + "s")
         for kind in KINDS
-    }
+        for code, found in LABELS.items()
+        if found.kind == kind
+    ]
 
 
 class LabelForm(FlaskForm):
