@@ -70,12 +70,12 @@ class DatasetForm(FlaskForm):
         render_kw={"maxlength": 200},
     )
     description = TextAreaField("Description")
-    name_fr = StringField("Title in French", render_kw={"maxlength": 200})
+    name_fr = StringField("Its name in French", render_kw={"maxlength": 200})
     name_own = StringField(
-        "Title in the language of a Nation whose data it holds", render_kw={"maxlength": 200}
+        "Its name in the language of a Nation whose data it holds", render_kw={"maxlength": 200}
     )
     name_own_lang = StringField(
-        "Language tag of that title (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
+        "Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
         render_kw={"maxlength": 35, "autocapitalize": "none", "spellcheck": "false"},
     )
     nations = CheckboxesField(
