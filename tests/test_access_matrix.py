@@ -693,6 +693,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.list_datasets",
             "api.get_nation_rules",
             "api.update_nation_profile",
+            "api.put_nation_labels",
             "api.put_nation_rules",
             "api.preview_nation_rules",
             "api.list_requests",
