@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.auth import routes as auth_routes
     from portal.cli import register_commands
     from portal.conversations import routes as conversation_routes
+    from portal.datasets import routes as dataset_routes
     from portal.lifecycle import routes as lifecycle_routes
     from portal.main import routes as main_routes
     from portal.notify import routes as delivery_routes
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposal_routes.bp)
     app.register_blueprint(delivery_routes.bp)
     app.register_blueprint(output_routes.bp)
+    app.register_blueprint(dataset_routes.bp)
     throttle.init_app(app)  # wraps views of the blueprints above
     register_commands(app)
     return app

@@ -129,6 +129,20 @@ def users_reset_2fa(email: str) -> None:
 
 # --- registry -------------------------------------------------------------------------
 
+
+def own_names(command):
+    """--name-fr, --name-own and --name-own-lang: the names beside the English one."""
+    for flag, text in reversed(
+        (
+            ("--name-fr", "Its name in French."),
+            ("--name-own", "Its name in the Nation's own language and script."),
+            ("--name-own-lang", "That name's BCP 47 language tag (e.g. cr-Cans, moh)."),
+        )
+    ):
+        command = click.option(flag, default="", help=text)(command)
+    return command
+
+
 nations_cli = AppGroup("nations", help="Nations and communities, and their governance profiles.")
 
 
@@ -163,8 +177,11 @@ nations_cli = AppGroup("nations", help="Nations and communities, and their gover
     default=None,
     help="Longest term of an agreement, in days.",
 )
+@own_names
 @reports_failures
-def nations_create(slug, name, framework, quorum, min_approvals, residency, max_term_days) -> None:
+def nations_create(
+    slug, name, framework, quorum, min_approvals, residency, max_term_days, **names
+) -> None:
     """Register a Nation or community and its governance profile."""
     with session_scope() as session:
         nation = registry.create_nation(
@@ -176,6 +193,7 @@ def nations_create(slug, name, framework, quorum, min_approvals, residency, max_
             min_approvals=min_approvals,
             residency=residency,
             max_term_days=max_term_days,
+            names=names,
         )
         done = f"Registered {nation.name} ({nation.slug})."
     click.echo(done)
@@ -196,11 +214,14 @@ datasets_cli = AppGroup("datasets", help="Administrative datasets and whose data
     help="A Nation whose data it holds (repeat for several).",
 )
 @click.option("--description", default="")
+@own_names
 @reports_failures
-def datasets_create(slug, title, custodian, nations, description) -> None:
+def datasets_create(slug, title, custodian, nations, description, **names) -> None:
     """Register an administrative dataset and whose data it holds."""
     with session_scope() as session:
-        dataset = registry.create_dataset(session, slug, title, custodian, nations, description)
+        dataset = registry.create_dataset(
+            session, slug, title, custodian, nations, description, names=names
+        )
         done = f"Registered dataset {dataset.slug}."
     click.echo(done)
 

@@ -27,12 +27,17 @@ DEMO_TOTP_SECRET = "DEMOFICTIONALDEMOFICTIONALDEMO23"  # noqa: S105
 
 NATIONS = [
     dict(slug="kestrel-river", name="Kestrel River First Nation (fictional)", framework="OCAP",
-         review_quorum=2, min_approvals=1, residency=["CA"], max_term_days=1095),
+         review_quorum=2, min_approvals=1, residency=["CA"], max_term_days=1095,
+         # Its names in French and, invented too, in Cree syllabics (the pages' font).
+         names={"name_fr": "Première Nation de la rivière Kestrel (fictive)",
+                "name_own": "ᑫᐢᑐᕒᐁᓪ ᓯᐱᐩ", "name_own_lang": "cr-Cans"}),
     dict(slug="aspen-hollow", name="Aspen Hollow Métis Community (fictional)", framework="OCAS",
          review_quorum=1, min_approvals=1, residency=["CA"], max_term_days=730),
     dict(slug="northwind", name="Northwind Inuit Region (fictional)", framework="CARE",
          review_quorum=2, min_approvals=2, residency=["CA-NU"], max_term_days=365,
-         small_cell_threshold=10),
+         small_cell_threshold=10,
+         names={"name_fr": "Région inuite de Northwind (fictive)",
+                "name_own": "ᓄᑦᕗᐃᓐᑦ", "name_own_lang": "iu-Cans"}),
 ]  # fmt: skip
 
 DATASETS = [

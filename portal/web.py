@@ -24,6 +24,8 @@ from portal.errors import Conflict, Forbidden, NotFound, Refused, ServiceError, 
 from portal.policy.access import get_visible
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
+from portal.registry.labels import labels_of
+from portal.registry.names import names_html
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
 from portal.transparency.rulebook import may_read_rules
@@ -74,6 +76,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(action_words, "event_words")
     app.add_template_filter(waited, "waited")
     app.add_template_filter(recommendation_words, "recommendation_words")
+    app.add_template_filter(names_html, "names")  # a Nation's or dataset's names, one place
+    app.add_template_global(_labels_on, "labels_on")
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: error_page(404))
     app.register_error_handler(Forbidden, _forbidden)
@@ -335,3 +339,8 @@ def uploaded(field) -> tuple[str, bytes]:
     if upload is None or not getattr(upload, "filename", ""):
         return "", b""
     return upload.filename, upload.read()
+
+
+def _labels_on(datasets: list) -> dict[int, list]:
+    """The TK and BC Labels on these datasets (a request's), for the pages that list them."""
+    return labels_of(get_session(), [dataset.id for dataset in datasets])

@@ -544,6 +544,18 @@ def cedar_delivery(status: int) -> Rule:
     return lambda p, c: status if p.holds("coordinator") or "red-cedar" in p.nations() else 404
 
 
+def labels_of_cedar_health(status: int) -> Rule:
+    """A Nation's labels on cedar-health: ``status`` to Red Cedar's representatives, 404 to
+    another Nation's (its data is not there), 403 to everyone else."""
+
+    def rule(p: Person, c: Case) -> int:
+        if not p.holds("representative", c.nation):
+            return 403
+        return status if c.nation == "red-cedar" else 404
+
+    return rule
+
+
 API_ROUTE = "api"  # an API route of the URL map: walked as its OpenAPI operation
 READ_RECORD = {"steward": 200, "representative": 200}
 
@@ -643,6 +655,13 @@ ROUTES: dict[str, Rule | str] = {
     "admin.dataset": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.jobs": signed_in(by_method(get=admin(200), post=admin(422))),
     "admin.dataset_endpoint": signed_in(admin(422)),  # not an https:// address
+    # The datasets' pages: every signed-in person reads them and the labels on them.
+    "datasets.index": signed_in(200),
+    "datasets.show": signed_in(200),
+    # A Nation's labels: its representatives only (label_datasets); cedar-health holds
+    # Red Cedar's data alone, so Blue Heron's representative is told 404.
+    "datasets.attach": signed_in(labels_of_cedar_health(422)),
+    "datasets.remove": signed_in(labels_of_cedar_health(404)),  # no label attached
     # The rules in words: every role reads them (read_rules); a version never recorded
     # is not found (number: the first version, and one that does not exist).
     "rules.in_force": signed_in(200),
@@ -679,6 +698,7 @@ ROUTES: dict[str, Rule | str] = {
             "api.list_datasets",
             "api.get_nation_rules",
             "api.update_nation_profile",
+            "api.put_nation_labels",
             "api.put_nation_rules",
             "api.preview_nation_rules",
             "api.list_requests",
@@ -738,6 +758,11 @@ OPERATIONS: dict[str, Rule] = {
     "GET /api/v1/nations/{slug}/rules": signed_in(200, anonymous=401),
     # A Nation's governance profile: its representatives change it.
     "PATCH /api/v1/nations/{slug}/profile": signed_in(
+        own_nation({"representative": 422}), anonymous=401
+    ),
+    # A Nation's labels on a dataset: its representatives (label_datasets); the probe
+    # names a label that does not exist (or, for Blue Heron, a dataset not its own).
+    "PUT /api/v1/nations/{slug}/labels": signed_in(
         own_nation({"representative": 422}), anonymous=401
     ),
     "PUT /api/v1/nations/{slug}/rules": signed_in(
@@ -842,6 +867,7 @@ PAGE_BODIES = {
     "admin.dataset": {"title": "", "custodian": "Probe"},
     "admin.jobs": {"kind": "job", "item": ""},
     "admin.dataset_endpoint": {"url": "ftp://custodian.example/", "intent": "save"},
+    "datasets.attach": {"red-cedar-code": "no-such-label", "blue-heron-code": "no-such-label"},
     "proposals.new": {"title": "", "lines_add": "p2, *, review, ethics_approval_given"},
     "proposals.vote": {"nation": "red-cedar", "vote": ""},
     "outputs.new": {"title": "", "venue": "", "intent": "submit"},
@@ -855,6 +881,7 @@ NO_RULE = {"approve": [{"condition": "team_at_most", "params": {"count": 0}}]}
 API_BODIES = {
     "PUT /api/v1/nations/{slug}/rules": NO_RULE,
     "PATCH /api/v1/nations/{slug}/profile": {"remind_review_days": 0},
+    "PUT /api/v1/nations/{slug}/labels": {"dataset": "cedar-health", "labels": [{"code": "no"}]},
     "POST /api/v1/nations/{slug}/rules/preview": NO_RULE,
     "POST /api/v1/requests": {"title": "A probe's draft"},
     f"PATCH {R}": {"storage_location": "Atlantis"},
@@ -927,6 +954,7 @@ def page_cases(world: World) -> Iterator[Case]:
         "delivery_id": [(world.delivery_id, {})],
         "output_id": [("0", {})],  # no output: these requests are not active
         "kind": [("renew", {}), ("amend", {})],  # a renewal or an amendment: the same rule
+        "code": [("tk-attribution", {})],  # a label's code (none is attached)
     }
     for rule in page_rules(world.app):
         if ROUTES.get(rule.endpoint) == API_ROUTE:

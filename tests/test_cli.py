@@ -492,6 +492,14 @@ def test_users_token_refuses_an_unknown_user(app, runner):
             ),
             id="greedy-stops-at-next-option-mixed-and-deduplicated",
         ),
+        pytest.param(
+            [
+                *("--framework", "OCAP", "--name-fr", "Kestrel (fictive)"),
+                *("--name-own", "ᑫᐢᑐᕒᐁᓪ", "--name-own-lang", "cr-cans"),
+            ],
+            dict(name_fr="Kestrel (fictive)", name_own="ᑫᐢᑐᕒᐁᓪ", name_own_lang="cr-Cans"),
+            id="own-names",
+        ),
     ],
 )
 def test_nations_create(app, runner, options, expected):
@@ -509,6 +517,16 @@ def test_nations_create(app, runner, options, expected):
 
 
 NATION = ["nations", "create", "new-nation", "--name", "New Nation (fictional)"]
+
+
+def test_a_name_in_syllabics_needs_its_script_tag(app, runner):
+    result = runner.invoke(
+        args=[*NATION, "--framework", "OCAP", "--name-own", "ᑫᐢᑐᕒᐁᓪ", "--name-own-lang", "cr"]
+    )
+    assert result.exit_code == 1
+    assert "its tag names the script Cans (e.g. cr-Cans)" in result.stderr
+    with app.app_context(), session_scope() as session:
+        assert session.exec(select(Nation)).all() == []
 
 
 @pytest.mark.parametrize(

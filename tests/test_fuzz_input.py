@@ -103,6 +103,9 @@ PAGES = {
     "admin.dataset": ("admin", "/admin/datasets/cedar-health", None),
     "admin.dataset_endpoint": ("admin", "/admin/datasets/cedar-health", None),
     "admin.jobs": ("admin", "/admin/jobs", None),
+    # A Nation's labels on its dataset (remove: none attached, so 404 and nothing written).
+    "datasets.attach": ("cedar_rep", "/datasets/cedar-health", None),
+    "datasets.remove": ("cedar_rep", "/datasets/cedar-health", None),
     # A notice that does not exist: 404, nothing written.
     "deliveries.retry": ("coordinator", "/deliveries", None),
     "proposals.new": ("admin", "/rules/proposals/new", None),
@@ -142,6 +145,7 @@ API_WHO = {
     "update_nation_profile": "cedar_rep",
     "renew": "researcher",
     "amend": "researcher",
+    "put_nation_labels": "cedar_rep",
 }
 API_STATE = {
     "screen": "screening",
@@ -249,6 +253,7 @@ def post_url(
     values |= {"invitation_id": 999_999, "token": "not-an-invitation", "channel": "internal"}
     values["delivery_id"] = "msg_none"
     values["kind"] = "renew"
+    values["code"] = "tk-seasonal"
     if "obligation_id" in rule.arguments:
         values["obligation_id"] = obligation_of(app, ref)
     with app.test_request_context():
@@ -371,6 +376,7 @@ LEFT_EMPTY = {
     "admin.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
     "registry.invitations": ({"email": "new@example.org", "role": ""}, "Choose a role."),
     "lifecycle.answer": ({"outcome": "", "comment": "Kept"}, "Choose an answer."),
+    "datasets.attach": ({"red-cedar-code": ""}, "Choose a TK or BC Label or Notice."),
     "registry.profile": (
         {"review_quorum": "", "min_approvals": "1", "small_cell_threshold": "5"},
         "Give the steward reviews needed as a whole number.",

@@ -63,6 +63,7 @@ ADAPTER_PACKAGES = frozenset(
         "backup",  # the operator's backup and restore commands and the work behind them
         "cli",
         "clitools",
+        "datasets",  # the datasets' pages and the Nations' labels on them
         "demo",
         "gunicorn_conf",
         "jobs",

@@ -2,7 +2,7 @@
 researcher is reminded (issue 11)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 09:15:00
 """
 

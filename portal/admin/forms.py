@@ -3,6 +3,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired
 
 from portal.registry.models import Framework
+from portal.registry.names import NAME_FIELDS
 from portal.requests.forms import CheckboxesField, options
 
 PORTAL_ROLE_CHOICES = [
@@ -69,6 +70,14 @@ class DatasetForm(FlaskForm):
         render_kw={"maxlength": 200},
     )
     description = TextAreaField("Description")
+    name_fr = StringField("Its name in French", render_kw={"maxlength": 200})
+    name_own = StringField(
+        "Its name in the language of a Nation whose data it holds", render_kw={"maxlength": 200}
+    )
+    name_own_lang = StringField(
+        "Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
+        render_kw={"maxlength": 35, "autocapitalize": "none", "spellcheck": "false"},
+    )
     nations = CheckboxesField(
         "Whose data it holds",
         validators=[DataRequired("Name at least one Nation whose data the dataset holds.")],
@@ -104,3 +113,8 @@ class EndpointForm(FlaskForm):
         default="save",
         invalid_choice_message="Choose to save, make a new secret or remove.",
     )
+
+
+def own_names(form: DatasetForm) -> dict[str, str]:
+    """The dataset's names as the form sent them (portal/registry/names.py checks them)."""
+    return {name: form[name].data or "" for name in NAME_FIELDS}

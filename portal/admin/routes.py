@@ -17,6 +17,7 @@ from portal.admin.forms import (
     RevokeRoleForm,
     RoleForm,
     SearchForm,
+    own_names,
 )
 from portal.auth.forms import InvitationForm
 from portal.auth.models import User
@@ -27,6 +28,7 @@ from portal.jobs.runner import everything_failed, mark_retried
 from portal.notify.service import retry as retry_message
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
+from portal.registry.names import NAME_FIELDS
 from portal.registry.service import get_dataset, get_nation, nations_of
 from portal.requests.forms import options
 from portal.web import error_page, invitation_link, no_store, send_invitation
@@ -237,6 +239,7 @@ def datasets():
                 form.custodian.data,
                 form.nations.data,
                 form.description.data or "",
+                own_names(form),
             )
         except ValidationError as error:
             _errors_onto(form, error, "slug")
@@ -266,6 +269,7 @@ def dataset(dataset_slug: str):
                 custodian=form.custodian.data,
                 description=form.description.data or "",
                 nation_slugs=form.nations.data,
+                names=own_names(form),
             )
         except ValidationError as error:
             _errors_onto(form, error, "title")
@@ -367,6 +371,7 @@ def _dataset_form(session: Session, found, **kwargs) -> DatasetForm:
             "title": found.title,
             "custodian": found.custodian,
             "description": found.description,
+            **{name: getattr(found, name) for name in NAME_FIELDS},
             "nations": [n.slug for n in nations_of(session, found)],
         },
         **kwargs,

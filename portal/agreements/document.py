@@ -10,7 +10,9 @@ from portal.agreements.editions import signing_nations
 from portal.agreements.models import Agreement
 from portal.agreements.parties import approved_now, parties_of_edition
 from portal.auth.models import User
+from portal.registry.labels import labels_of
 from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.registry.names import NAME_FIELDS
 from portal.requests.models import AccessRequest, RequestRevision
 from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params, term_of
@@ -58,13 +60,25 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
             {
                 "slug": nation.slug,
                 "name": nation.name,
+                **{name: getattr(nation, name) for name in NAME_FIELDS},
                 "framework": nation.framework.value,
                 "representative": representative.name,
                 "conditions": conditions,
             }
         )
     datasets = []
-    for dataset in _datasets(session, fields.get("datasets") or []):
+    requested = _datasets(session, fields.get("datasets") or [])
+    # Each approving Nation's labels on the data become its clauses (section 5).
+    labels = labels_of(session, [d.id for d in requested])
+    for row, nation_id in zip(rows, [n.id for n in nations], strict=True):
+        row["labels"] = [
+            {"dataset": d.title, "name": label.name, "kind": label.kind,
+             "words": attached.wording or label.description, "hub_url": attached.hub_url}
+            for d in requested
+            for attached, label, nation in labels[d.id]
+            if nation.id == nation_id
+        ]  # fmt: skip
+    for dataset in requested:
         holders = session.exec(
             select(Nation.name, Nation.slug)
             .join(DatasetNation, DatasetNation.nation_id == Nation.id)
@@ -75,6 +89,7 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
             {
                 "slug": dataset.slug,
                 "title": dataset.title,
+                **{name: getattr(dataset, name) for name in NAME_FIELDS},
                 "custodian": dataset.custodian,
                 "nations": [name for name, _ in holders],
                 "nation_slugs": sorted(slug for _, slug in holders),

@@ -29,6 +29,7 @@ from portal.agreements.gc_pause import collector_paused
 from portal.agreements.layout import EmbeddedFile, SignatureBox, associate, signature_boxes
 from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
+from portal.registry.names import names_html
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
@@ -66,6 +67,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["condition"] = lambda condition: condition_in(condition, language)
     env.filters["words"] = lambda text: words_in(text, language)
     env.filters["clause"] = lambda clause, nations: clause_in(clause, nations, language)
+    env.filters["names"] = names_html  # the names as the pages write them (lang-marked)
     return env
 
 

@@ -321,6 +321,14 @@ class NationRulesIn(Body):
 class ProfileIn(Body):
     """A Nation's governance profile settings; PATCH changes only those sent."""
 
+    name_fr: Text = Field(default="", description="Its name in French; empty: none.")
+    name_own: Text = Field(
+        default="", description="Its name in its own language and script; empty: none."
+    )
+    name_own_lang: Text = Field(
+        default="", description="That name's BCP 47 language tag.", examples=["cr-Cans"]
+    )
+
     review_quorum: int = Field(default=1, description="Steward reviews needed before approval.")
     min_approvals: int = Field(default=1, description="Of those, reviews recommending approval.")
     residency: list[Text] = Field(default_factory=list, examples=[["CA", "CA-ON"]])
@@ -342,3 +350,16 @@ class ProfileIn(Body):
         description="Days an obligation's report is overdue before the researcher is "
         "reminded; null: never.",
     )
+
+
+class LabelIn(Body):
+    code: Text = Field(description="A label's code, e.g. tk-seasonal.", examples=["tk-seasonal"])
+    wording: Text = Field(default="", description="The community's own wording of it.")
+    hub_url: Text = Field(default="", description="Its Local Contexts Hub project (https).")
+
+
+class LabelsIn(Body):
+    """The Nation's whole set of labels on one dataset: the ones left out are removed."""
+
+    dataset: Text = Field(description="The dataset's slug.", examples=["cedar-health"])
+    labels: list[LabelIn] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from portal.api import PREFIX, schemas
 from portal.auth.models import User
 from portal.auth.service import roles_of
 from portal.registry.models import Dataset, Nation
+from portal.registry.names import NAME_FIELDS
 from portal.registry.service import governance_profile
 from portal.requests.models import AccessRequest
 from portal.transparency.conversations import ShownMessage
@@ -36,17 +37,27 @@ def me(session: Session, user: User) -> schemas.MeOut:
 
 
 def nation(item: Nation) -> schemas.NationOut:
-    return schemas.NationOut(slug=item.slug, name=item.name, **governance_profile(item))
+    names = {name: getattr(item, name) for name in NAME_FIELDS}
+    return schemas.NationOut(slug=item.slug, name=item.name, **names, **governance_profile(item))
 
 
-def dataset(item: Dataset, nations: list[Nation]) -> schemas.DatasetOut:
+def dataset(item: Dataset, nations: list[Nation], labels: list | None = None) -> schemas.DatasetOut:
+    """``labels``: its [(row, label, nation)] (registry.labels.labels_of)."""
     return schemas.DatasetOut(
         slug=item.slug,
         title=item.title,
+        **{name: getattr(item, name) for name in NAME_FIELDS},
         custodian=item.custodian,
         description=item.description,
         nations=[n.slug for n in nations],
-    )
+        labels=[
+            schemas.LabelOut(
+                nation=by.slug, code=label.code, name=label.name, kind=label.kind,
+                wording=row.wording, description=label.description, hub_url=row.hub_url,
+            )
+            for row, label, by in labels or []
+        ],
+    )  # fmt: skip
 
 
 def _person(session: Session, user_id: int) -> schemas.PersonOut:

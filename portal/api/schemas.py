@@ -64,6 +64,9 @@ class MeOut(Out):
 class NationOut(Out):
     slug: str
     name: str
+    name_fr: str = Field(description="Its name in French (empty: none given).")
+    name_own: str = Field(description="Its name in the Nation's own language and script.")
+    name_own_lang: str = Field(description="That name's BCP 47 language tag, e.g. cr-Cans.")
     framework: Framework
     review_quorum: int
     min_approvals: int
@@ -121,12 +124,29 @@ class PreviewOut(Out):
     items: list[PreviewRowOut]
 
 
+class LabelOut(Out):
+    nation: str = Field(description="The slug of the Nation that attached it.")
+    code: str = Field(description="The label's code, e.g. tk-seasonal, bc-provenance.")
+    name: str = Field(description="Its name, e.g. TK Seasonal.")
+    kind: str = Field(description="TK Label, BC Label or Notice.")
+    wording: str = Field(description="The community's own wording (empty: none given).")
+    description: str = Field(description="What the label means, in the portal's words.")
+    hub_url: str = Field(description="Its Local Contexts Hub project (empty: none).")
+
+
 class DatasetOut(Out):
     slug: str
     title: str
+    name_fr: str = Field(description="Its title in French (empty: none given).")
+    name_own: str = Field(description="Its title in a Nation's own language and script.")
+    name_own_lang: str = Field(description="That title's BCP 47 language tag, e.g. cr-Cans.")
     custodian: str
     description: str
     nations: list[str] = Field(description="Slugs of the Nations whose data it holds.")
+    labels: list[LabelOut] = Field(
+        description="The TK and BC Labels and Notices its Nations attached, each a clause "
+        "of the agreements on its data."
+    )
 
 
 class PersonOut(Out):

@@ -67,6 +67,16 @@ ENDPOINTS: list[Endpoint] = [
         s.PreviewOut, body=b.NationRulesIn, errors=(403,),
     ),
     Endpoint(
+        "PUT", "/nations/{slug}/labels", views.put_nation_labels,
+        "Set your Nation's TK and BC Labels and Notices on a dataset holding its data "
+        "(its representatives)",
+        s.DatasetOut, body=b.LabelsIn, errors=(403,),
+        description="The labels sent replace the Nation's on that dataset: each attached, "
+        "changed or removed is audited (dataset.labelled, dataset.label_removed). Each "
+        "becomes a clause, in the community's wording, of the agreements issued after. "
+        "422 names the field, e.g. labels.0.hub_url (https only) or dataset.",
+    ),
+    Endpoint(
         "GET", "/datasets", views.list_datasets, "Datasets and whose data they hold",
         s.DatasetList, query=b.PageQuery,
     ),

@@ -13,10 +13,12 @@ from portal.auth.models import User
 from portal.db import get_session
 from portal.policy.access import get_visible, visible_requests
 from portal.registry import service as registry
+from portal.registry.labels import labels_of
 from portal.transparency.conversations import shown_messages, summaries
 from portal.transparency.privacy import sight
 from portal.transparency.timeline import shown_events
 from portal.workflow import Edit, create_draft, perform
+from portal.workflow.labels import set_labels
 from portal.workflow.profiles import update_profile
 
 T = TypeVar("T")
@@ -53,11 +55,25 @@ def update_nation_profile(user: User, slug: str, body: bodies.ProfileIn) -> sche
 
 
 def list_datasets(user: User, query: bodies.PageQuery) -> schemas.DatasetList:
-    datasets = registry.list_datasets(get_session())  # ordered by title
+    session = get_session()
+    datasets = registry.list_datasets(session)  # ordered by title
     page, cursor = _page_in_memory("datasets", datasets, lambda d: [d[0].title, d[0].slug], query)
+    attached = labels_of(session, [d.id for d, _nations in page])
     return schemas.DatasetList(
-        items=[represent.dataset(d, nations) for d, nations in page], next_cursor=cursor
+        items=[represent.dataset(d, nations, attached[d.id]) for d, nations in page],
+        next_cursor=cursor,
     )
+
+
+def put_nation_labels(user: User, slug: str, body: bodies.LabelsIn) -> schemas.DatasetOut:
+    """The Nation's labels on a dataset holding its data become those sent (its
+    representatives: label_datasets); each change is audited."""
+    session = get_session()
+    nation = registry.get_nation(session, slug)
+    wanted = [label.model_dump() for label in body.labels]
+    dataset = set_labels(session, user, nation, body.dataset, wanted)
+    nations = registry.nations_of(session, dataset)
+    return represent.dataset(dataset, nations, labels_of(session, [dataset.id])[dataset.id])
 
 
 def list_requests(user: User, query: bodies.RequestListQuery) -> schemas.RequestList:

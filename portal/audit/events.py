@@ -77,6 +77,8 @@ class EventType(enum.StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
     DATASET_CHANGED = "dataset.changed"
+    DATASET_LABELLED = "dataset.labelled"
+    DATASET_LABEL_REMOVED = "dataset.label_removed"
     DELIVERY_RETRIED = "delivery.retried"
     INVITATION_SENT = "invitation.sent"
     INVITATION_ACCEPTED = "invitation.accepted"
@@ -162,6 +164,8 @@ _WORDS = {
     EventType.USER_DEACTIVATED: "Login deactivated",
     EventType.USER_REACTIVATED: "Login reactivated",
     EventType.DATASET_CHANGED: "Dataset changed",
+    EventType.DATASET_LABELLED: "A Nation attached a TK or BC Label or Notice to a dataset",
+    EventType.DATASET_LABEL_REMOVED: "A Nation removed a TK or BC Label or Notice from a dataset",
     EventType.DELIVERY_RETRIED: "A notice to a data custodian sent again",
     EventType.INVITATION_SENT: "Invitation sent",
     EventType.INVITATION_ACCEPTED: "Invitation accepted",

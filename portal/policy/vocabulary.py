@@ -74,6 +74,9 @@ class Action(enum.StrEnum):
     # researcher opens one; it is screened, reviewed and decided afresh like a revision.
     RENEW = "renew"
     AMEND = "amend"
+    # A Nation marks the datasets holding its data with Local Contexts TK and BC Labels
+    # and Notices, in its community's own words (portal/workflow/labels.py).
+    LABEL_DATASETS = "label_datasets"
 
     @property
     def scope(self) -> Scope:
@@ -108,6 +111,7 @@ _SCOPES = {
     Action.ACKNOWLEDGE_DESTRUCTION: Scope.NATION,
     Action.REVIEW_OUTPUT: Scope.NATION,
     Action.DECIDE_OUTPUT: Scope.NATION,
+    Action.LABEL_DATASETS: Scope.NATION,
 }
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
@@ -150,6 +154,7 @@ _PHRASES = {
     Action.DECIDE_OUTPUT: "approve or refuse the publication of outputs for it",
     Action.RENEW: "ask to renew their active requests",
     Action.AMEND: "ask to amend their active requests",
+    Action.LABEL_DATASETS: "attach TK and BC Labels and Notices to its datasets",
 }
 
 
@@ -210,6 +215,9 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.WAIVE_OBLIGATION: frozenset({Role.REPRESENTATIVE}),
     # Whether the data came back or was destroyed as agreed is the Nation's to say.
     Action.ACKNOWLEDGE_DESTRUCTION: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    # A Nation's labels speak for it (they become clauses of every agreement on its data):
+    # its representatives attach them, never a portal-wide role.
+    Action.LABEL_DATASETS: frozenset({Role.REPRESENTATIVE}),
 }
 
 # No one judges their own request (invariant 10): the researcher and its team never
@@ -244,6 +252,8 @@ REQUIRED_GRANTS: dict[Action, frozenset[Role]] = {
     Action.VIEW: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
     Action.INVITE_MEMBER: frozenset({Role.REPRESENTATIVE}),
     Action.DISCUSS: frozenset({Role.STEWARD, Role.REPRESENTATIVE}),
+    # ... and to say, with its TK and BC Labels, how its data is to be treated.
+    Action.LABEL_DATASETS: frozenset({Role.REPRESENTATIVE}),
 }
 
 # Actions that take no condition but the ones required above (invariant 2: refusal is

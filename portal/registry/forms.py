@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from portal.registry.models import REMINDER_FIELDS, Nation
+from portal.registry.names import NAME_FIELDS
 from portal.requests.forms import WholeNumberField
 
 
@@ -15,6 +16,12 @@ def _whole_number(label: str, message: str, required: bool = True) -> WholeNumbe
 
 
 class ProfileForm(FlaskForm):
+    name_fr = StringField("Its name in French", render_kw={"maxlength": 200})
+    name_own = StringField("Its name in its own language and script", render_kw={"maxlength": 200})
+    name_own_lang = StringField(
+        "Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
+        render_kw={"maxlength": 35, "autocapitalize": "none", "spellcheck": "false"},
+    )
     review_quorum = _whole_number(
         "Steward reviews needed before approval",
         "Give the steward reviews needed as a whole number.",
@@ -70,6 +77,7 @@ class ProfileForm(FlaskForm):
             "small_cell_threshold": nation.small_cell_threshold,
             **{name: getattr(nation, name) for name in REMINDER_FIELDS},
             "attestation_due_days": nation.attestation_due_days,
+            **{name: getattr(nation, name) for name in NAME_FIELDS},
         }
 
     def changes(self) -> dict:
@@ -78,6 +86,8 @@ class ProfileForm(FlaskForm):
             if self.attestation_due_days.data is None
             else {"attestation_due_days": self.attestation_due_days.data}
         )
+        # A name not sent at all (a form of before the names) stays; sent empty, it goes.
+        kept |= {name: self[name].data or "" for name in NAME_FIELDS if self[name].raw_data}
         return kept | {
             "review_quorum": self.review_quorum.data,
             "min_approvals": self.min_approvals.data,

@@ -44,6 +44,11 @@ class Nation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
+    # Its names beside the English one: French, and its own language and script with
+    # that language's BCP 47 tag (e.g. "cr-Cans"), which pages and PDFs mark it with.
+    name_fr: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    name_own: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    name_own_lang: str = Field(default="", max_length=35, sa_column_kwargs={"server_default": ""})
     framework: Framework = Field(sa_type=enum_type(Framework, "framework"))
     # How many designated stewards must review the current revision before approval.
     review_quorum: int = Field(default=1)
@@ -86,6 +91,29 @@ class Dataset(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     title: str = Field(max_length=200)
+    # Its title in French, and in the language and script of a Nation whose data it
+    # holds with that language's BCP 47 tag (e.g. "cr-Cans"), as for a Nation.
+    name_fr: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    name_own: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    name_own_lang: str = Field(default="", max_length=35, sa_column_kwargs={"server_default": ""})
     custodian: str = Field(max_length=200)
     description: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DatasetLabel(SQLModel, table=True):
+    """A Local Contexts TK or BC Label or Notice a Nation attached to a dataset holding its
+    data (portal/registry/labels.py: the label set), in its community's own wording."""
+
+    __tablename__ = "dataset_label"
+    __table_args__ = (sa.UniqueConstraint("dataset_id", "nation_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE", index=True)
+    nation_id: int = Field(foreign_key="nation.id", ondelete="RESTRICT")
+    code: str = Field(max_length=64)
+    wording: str = Field(default="", max_length=2000)
+    # The label's project on the Local Contexts Hub (https only); empty: none given.
+    hub_url: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,7 +24,7 @@ from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.forms import ProfileForm, RulesForm, StewardForm, rule_field, rules_form
 from portal.registry.models import Nation
-from portal.registry.service import get_nation
+from portal.registry.service import get_nation, list_datasets
 from portal.requests.forms import options
 from portal.transparency.rulewords import condition_words
 from portal.web import invitation_link, no_store, send_invitation
@@ -94,8 +94,10 @@ def _page(
         ]
         for action in nation_rules.NATION_RULE_ACTIONS
     }
+    datasets = [d for d, nations in list_datasets(session) if nation in nations]
     html = render_template(
         "registry/profile.html",
+        datasets=datasets,
         nation=nation,
         form=form,
         steward_form=steward_form,

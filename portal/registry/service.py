@@ -13,6 +13,7 @@ from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
+from portal.registry.names import NAME_FIELDS, check_names
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -110,10 +111,13 @@ def create_nation(
     max_term_days: int | None = None,
     output_review_required: bool = True,
     small_cell_threshold: int = 5,
+    names: dict[str, str] | None = None,
     actor: User | None = None,
 ) -> Nation:
-    """Register a Nation and its governance profile. ``actor``: who (None: the system)."""
+    """Register a Nation and its governance profile. ``actor``: who (None: the system);
+    ``names``: its name_fr, name_own and name_own_lang (portal/registry/names.py)."""
     errors: dict[str, str] = {}
+    own = check_names(errors, **{name: (names or {}).get(name, "") for name in NAME_FIELDS})
     try:
         check_slug(slug)
     except ValidationError as error:
@@ -142,6 +146,7 @@ def create_nation(
         max_term_days=max_term_days,
         output_review_required=output_review_required,
         small_cell_threshold=small_cell_threshold,
+        **own,
     )
     session.add(nation)
     session.flush()
@@ -181,10 +186,13 @@ def create_dataset(
     nation_slugs: Iterable[str],
     description: str = "",
     *,
+    names: dict[str, str] | None = None,
     actor: User | None = None,
 ) -> Dataset:
-    """Register a dataset and whose data it holds. ``actor``: who (None: the system)."""
+    """Register a dataset and whose data it holds. ``actor``: who (None: the system);
+    ``names``: its name_fr, name_own and name_own_lang (portal/registry/names.py)."""
     errors: dict[str, str] = {}
+    own = check_names(errors, **{name: (names or {}).get(name, "") for name in NAME_FIELDS})
     try:
         check_slug(slug)
     except ValidationError as error:
@@ -199,7 +207,7 @@ def create_dataset(
     nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
     if session.exec(select(Dataset.id).where(Dataset.slug == slug)).first() is not None:
         raise Conflict(f"a dataset with slug {slug!r} exists already")
-    dataset = Dataset(slug=slug, title=title, custodian=custodian, description=description)
+    dataset = Dataset(slug=slug, title=title, custodian=custodian, description=description, **own)
     session.add(dataset)
     session.flush()
     for nation in nations:
@@ -262,6 +270,7 @@ def update_dataset(
     custodian: str,
     description: str,
     nation_slugs: Iterable[str],
+    names: dict[str, str] | None = None,
     actor: User | None = None,
 ) -> dict[str, list]:
     """Correct a dataset's title, custodian, description and whose data it holds;
@@ -274,6 +283,8 @@ def update_dataset(
     title = validation.text(errors, "title", title, "title", max_length=200)
     custodian = validation.text(errors, "custodian", custodian, "custodian", max_length=200)
     description = (description or "").strip()
+    kept = {name: getattr(dataset, name) for name in NAME_FIELDS}  # None: unchanged
+    own = check_names(errors, **(kept | (names or {})))
     nation_slugs = list(dict.fromkeys(nation_slugs))
     if not nation_slugs:
         errors["nations"] = "Name at least one Nation whose data the dataset holds."
@@ -300,7 +311,8 @@ def update_dataset(
                 }
             )
     changes: dict[str, list] = {}
-    for name, new in (("title", title), ("custodian", custodian), ("description", description)):
+    fields = {"title": title, "custodian": custodian, "description": description, **own}
+    for name, new in fields.items():
         if getattr(dataset, name) != new:
             changes[name] = [getattr(dataset, name), new]
             setattr(dataset, name, new)

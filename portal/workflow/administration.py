@@ -124,10 +124,11 @@ def register_dataset(
     custodian: str,
     nation_slugs: Iterable[str],
     description: str = "",
+    names: dict[str, str] | None = None,
 ) -> Dataset:
     require(session, actor, Action.MANAGE_REGISTRY)
     return registry.create_dataset(
-        session, slug, title, custodian, nation_slugs, description, actor=actor
+        session, slug, title, custodian, nation_slugs, description, names=names, actor=actor
     )
 
 
@@ -140,6 +141,7 @@ def change_dataset(
     custodian: str,
     description: str,
     nation_slugs: Iterable[str],
+    names: dict[str, str] | None = None,
 ) -> dict:
     require(session, actor, Action.MANAGE_REGISTRY)
     return registry.update_dataset(
@@ -149,6 +151,7 @@ def change_dataset(
         custodian=custodian,
         description=description,
         nation_slugs=nation_slugs,
+        names=names,
         actor=actor,
     )
 

@@ -20,6 +20,7 @@ from portal.errors import Conflict, ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import REMINDER_FIELDS, Nation
+from portal.registry.names import NAME_FIELDS, check_names
 from portal.registry.service import check_profile
 
 LONGEST_REMINDER_DAYS = 365
@@ -32,6 +33,7 @@ PROFILE_FIELDS = (
     "small_cell_threshold",
     *REMINDER_FIELDS,
     "attestation_due_days",
+    *NAME_FIELDS,  # its names in French and in its own language: its own to give
 )
 _WHOLE_NUMBERS = ("review_quorum", "min_approvals", "small_cell_threshold", "attestation_due_days")
 MAX_ATTESTATION_DAYS = 365
@@ -64,6 +66,9 @@ def _check_types(changes: dict[str, Any]) -> dict[str, str]:
                 f"Must be a whole number of days from 1 to {LONGEST_REMINDER_DAYS}, "
                 "or empty for no reminders."
             )
+    for name in NAME_FIELDS:
+        if not isinstance(changes.get(name, ""), str):
+            errors[name] = "Must be text."
     codes = changes.get("residency", [])
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
         errors["residency"] = "Must be a list of ISO 3166 codes such as CA or CA-ON."
@@ -89,6 +94,7 @@ def update_profile(
         errors["attestation_due_days"] = (
             f"The days to attest destruction must be between 1 and {MAX_ATTESTATION_DAYS}."
         )
+    merged |= check_names(errors, *(merged[name] for name in NAME_FIELDS))
     if errors:
         raise ValidationError(errors)
     changed = {

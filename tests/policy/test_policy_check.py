@@ -59,6 +59,8 @@ BROKEN_LINES = [
     ("roles.csv", "p, admin, red-cedar, revoke", "only a representative may revoke"),
     ("roles.csv", "p, coordinator, *, review", "only a steward may review"),
     ("roles.csv", "p, steward, *, manage_profile", "only a representative may manage_profile"),
+    ("roles.csv", "p, admin, *, label_datasets", "only a representative may label_datasets"),
+    ("roles.csv", "p, steward, *, label_datasets", "only a representative may label_datasets"),
     ("conditions.csv", "p2, *, refuse, quorum_met", "refuse is always possible, so it takes no"),
 ]  # fmt: skip
 
@@ -156,7 +158,7 @@ def test_the_command_passes_the_real_files(runner):
     result = runner.invoke(args=["policy", "check"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "Policy is valid: 58 permission lines for 5 roles, 16 condition"
+        "Policy is valid: 59 permission lines for 5 roles, 16 condition"
     )
 
 
@@ -192,7 +194,7 @@ def test_load_replaces_the_file_rows_and_bumps_the_version_only_on_change(app, r
     edit(copy, "conditions.csv", remove="p2, *, review, screened")
     result = runner.invoke(args=["policy", "load", "--policies", str(copy)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Loaded 73 policy lines from")
+    assert result.stdout.startswith("Loaded 74 policy lines from")
     assert version(app) == start + 1
     assert ("conditions.csv", "p2", "*", "review", "screened") in before
     assert set(rows(app)) == set(before) - {("conditions.csv", "p2", "*", "review", "screened")}
@@ -229,6 +231,7 @@ def real_lines() -> list[tuple[str, tuple[str, ...]]]:
         "p, representative, *, invite_member",
         "p, representative, *, discuss",
         "p, steward, *, discuss",
+        "p, representative, *, label_datasets",
     ],
 )
 def test_no_change_takes_a_nations_own_powers_away(line):
@@ -260,8 +263,11 @@ def test_a_nations_record_is_read_by_its_own_people_only(role):
 
 @pytest.mark.parametrize(
     "action",
-    ["refuse", "revoke", "manage_profile", "view_record", "vote_on_rules", "view", "discuss"],
-)
+    [
+        "refuse", "revoke", "manage_profile", "view_record", "vote_on_rules", "view", "discuss",
+        "label_datasets",
+    ],
+)  # fmt: skip
 def test_a_right_every_nation_keeps_takes_no_condition(action):
     """A condition would take the right away as surely as removing its line: one that
     needs a request (quorum_met) fails wherever there is none."""

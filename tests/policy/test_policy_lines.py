@@ -24,9 +24,10 @@ from portal.policy.files import read_directory, read_file
 from portal.policy.models import Proposal
 from portal.policy.service import authorize
 from portal.policy.store import replace_file_rules
-from portal.registry.service import get_nation
+from portal.registry.service import get_dataset, get_nation
 from portal.requests.models import AccessRequest
 from portal.workflow import AssessObligation, Edit, ReportObligation, create_draft
+from portal.workflow.labels import attach_label
 from portal.workflow.proposals import Propose, VoteOnProposal, govern
 
 from apis import Api
@@ -200,6 +201,26 @@ def admin_line(who: str, action: str, path: str, nation: str | None = None) -> C
         return {**_nav(path)(who)(env, ref), "authorize": env.may(who, action, nation)}
 
     return Case(observe)
+
+
+def _label(env: Env, ref) -> dict[str, Any]:
+    """label_datasets: the dataset page's form for Red Cedar, and attaching a label."""
+    page = env.get("cedar_rep", "/datasets/cedar-health").get_data(as_text=True)
+    with env.app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == PEOPLE["cedar_rep"][0])).one()
+        dataset = get_dataset(session, "cedar-health")
+        try:
+            attach_label(
+                session, user, dataset, get_nation(session, "red-cedar"), code="tk-seasonal"
+            )
+            acts = "ok"
+        except ServiceError as error:
+            acts = type(error).__name__
+    return {
+        "form": "Attach a label for Red Cedar Nation (fictional)" in page,
+        "authorize": env.may("cedar_rep", "label_datasets", "red-cedar"),
+        "acts": acts,
+    }
 
 
 def _researcher_view(env: Env, ref: str) -> dict[str, Any]:
@@ -629,6 +650,9 @@ CASES: dict[str, Case] = {
         prepare=changes_asked_by_cedar,
         trigger=drop_cedar,
         checker_refuses=True,
+    ),
+    "p, representative, *, label_datasets": Case(
+        _label, absent={"acts": "Forbidden"}, checker_refuses=True
     ),
     "p, representative, *, invite_member": admin_line(
         "cedar_rep", "invite_member", "/nations/red-cedar/invitations", "red-cedar"

@@ -35,7 +35,7 @@ MAY = {
         "view", "approve", "refuse", "sign", "revoke", "manage_profile", "view_record",
         "invite_member", "message_nation", "discuss", "read_rules", "propose_rules",
         "vote_on_rules", "assess_obligation", "waive_obligation", "view_deliveries",
-        "retry_delivery", "acknowledge_destruction", "decide_output",
+        "retry_delivery", "acknowledge_destruction", "decide_output", "label_datasets",
     },
 }  # fmt: skip
 OWN, OTHER, PORTAL = "own Nation", "other Nation", "portal-wide"
