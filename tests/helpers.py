@@ -23,6 +23,26 @@ def admin_url(url: str) -> str:
 
 
 @contextmanager
+def emptied_redis(url: str) -> Iterator:
+    """The real Redis at ``url`` (a database number of the caller's own), emptied before
+    and after; the test skips when no Redis answers."""
+    import pytest
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    connection = Redis.from_url(url)
+    try:
+        connection.flushdb()
+    except RedisDown:
+        pytest.skip(f"no Redis at {url}")
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
+
+
+@contextmanager
 def scratch_postgres_database() -> Iterator[str]:
     """A PostgreSQL database of its own for one test, dropped afterwards."""
     name = f"portal_scratch_{uuid.uuid4().hex[:12]}"

@@ -20,7 +20,7 @@ from portal.registry import service as registry
 from portal.requests.models import AccessRequest
 
 from browsers import needs_chromium, sign_in_as
-from helpers import ON_POSTGRES, PASSWORD
+from helpers import ON_POSTGRES, PASSWORD, emptied_redis
 
 pytestmark = [
     needs_chromium,
@@ -33,6 +33,11 @@ pytestmark = [
 CEDAR, HERON = "Red Cedar Nation (fictional)", "Blue Heron Métis (fictional)"
 KESTREL = "Green Kestrel (fictional)"
 KESTREL_STEWARD, KESTREL_REP = "s.kestrel@example.org", "rep.kestrel@example.org"
+REPRESENTATIVES = (
+    ("rep.cedar@example.org", CEDAR),
+    ("rep.heron@example.org", HERON),
+    (KESTREL_REP, KESTREL),
+)
 YEARLY = "Report to the council every year (fictional)."
 TABLE = b"Region,Girls,Boys,Total\nNorth,12,3,15\nSouth,20,25,45\nTotal,32,28,60\n"
 SAFE_TABLE = b"Region,Children\nNorth,15\nSouth,45\nTotal,60\n"
@@ -41,16 +46,8 @@ REDIS_URL = "redis://127.0.0.1:6379/12"  # this module's own database number
 
 @pytest.fixture
 def redis_connection():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.flushdb()
-    except RedisDown:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    yield connection
-    connection.flushdb()
+    with emptied_redis(REDIS_URL) as connection:
+        yield connection
 
 
 def sign_out(page):
@@ -81,6 +78,12 @@ def submit_output(page, title: str, name: str, content: bytes) -> None:
     page.get_by_role("button", name="Submit for review").click()
     page.locator(".flash-info", has_text="The output is submitted.").wait_for()
     page.get_by_role("link", name=title).click()  # the request page lists it
+
+
+def sign_on_page(page) -> None:
+    page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
+    page.get_by_role("button", name="Sign the agreement").click()
+    page.locator(".flash-info", has_text="Signed.").wait_for()
 
 
 def review_output(page, recommendation: str, comment: str) -> None:
@@ -120,9 +123,7 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
     # Activation: every party signs on the request's page.
     for email in ("researcher@example.org", "rep.cedar@example.org", "rep.heron@example.org"):
         as_person(page, live, email, ref)
-        page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
-        page.get_by_role("button", name="Sign the agreement").click()
-        page.locator(".flash-info", has_text="Signed.").wait_for()
+        sign_on_page(page)
     assert flow.status(ref) == "active"
 
     # An output Red Cedar asked to review: its stewards and representative refuse it.
@@ -224,30 +225,21 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
         page.get_by_label("Approve", exact=True).check()
         page.get_by_role("button", name="Record my review").click()
         page.get_by_text("Your review is recorded.").wait_for()
-    for rep, nation in (
-        ("rep.cedar@example.org", CEDAR),
-        ("rep.heron@example.org", HERON),
-        (KESTREL_REP, KESTREL),
-    ):
+    for rep, nation in REPRESENTATIVES:
         as_person(page, live, rep, ref)
         page.get_by_role("link", name=f"Decide for {nation}").click()
         page.get_by_label("Approve", exact=True).check()
         page.get_by_role("button", name=f"Record {nation}'s decision").click()
         page.locator(".flash-info").first.wait_for()
-    for email in (
-        "researcher@example.org",
-        "rep.cedar@example.org",
-        "rep.heron@example.org",
-        KESTREL_REP,
-    ):
+    for email in ("researcher@example.org", *(rep for rep, _ in REPRESENTATIVES)):
         as_person(page, live, email, ref)
         # The parties to edition 1 read it beside edition 2; Green Kestrel, edition 2 alone.
         assert "edition 2" in page.locator("section.agreement").inner_text().lower()
-        page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
-        page.get_by_role("button", name="Sign the agreement").click()
-        page.locator(".flash-info", has_text="Signed.").wait_for()
+        sign_on_page(page)
     assert flow.status(ref) == "active"
     assert term_end(app, ref) >= before, "a renewal's term runs afresh from its issue"
+    latest = page.locator("ol.timeline").inner_text()
+    assert "New agreement edition in force: the previous one superseded" in latest
     editions = page.locator("ul.editions").inner_text()
     assert "Edition 1" in editions and "Superseded" in editions
     assert "Edition 2" in editions and "in force" in editions
@@ -283,5 +275,6 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
         page.get_by_role("button", name="Record the answer").click()
         page.wait_for_url(f"{live.url}/requests/{ref}*")
     assert flow.status(ref) == "closed"
-    timeline = page.locator("ol.timeline").inner_text()
-    assert "Closed" in timeline or "closed" in timeline
+    latest = page.locator("ol.timeline").inner_text()  # the request page's latest events
+    assert "Expired at the end of the agreement's term" in latest
+    assert "Closed: every Nation acknowledged the destruction attestation" in latest

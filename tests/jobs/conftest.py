@@ -16,7 +16,7 @@ from portal.agreements import service as agreements
 from portal.db import session_scope
 from portal.requests.models import AccessRequest
 
-from helpers import PASSWORD
+from helpers import PASSWORD, emptied_redis
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/14"  # helper E's own database number
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
@@ -50,17 +50,8 @@ def active(app, flow) -> Active:
 
 @pytest.fixture
 def redis_connection():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    connection = Redis.from_url(REDIS_TEST_URL)
-    try:
-        connection.flushdb()
-    except RedisDown:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    yield connection
-    connection.flushdb()
-    connection.close()
+    with emptied_redis(REDIS_TEST_URL) as connection:
+        yield connection
 
 
 class Inbox(test_notify.Inbox):
