@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from portal.agreements import service as agreements
 from portal.auth.models import User
+from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.policy.access import grants, holdings, visible_clause
 from portal.policy.service import authorize
@@ -122,6 +124,10 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     ).all()
     preload(session, candidates)
     preload_nations(session, candidates)
+    # What the signing and obligation steps ask of each request, read at once.
+    agreements.preload(session, [r for r in candidates if r.status in ALLOWED_FROM[Action.SIGN]])
+    bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
+    lifecycle.preload(session, [r for r in candidates if r.status in bound])
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
