@@ -125,9 +125,10 @@ def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, 
     return found
 
 
-def stage_events_of(session: Session, request_ids: list[int]) -> dict[int, list[StageEvent]]:
-    """The stage events of each of ``request_ids``, oldest first (a decision's with the
-    deciding Nation)."""
+def stage_events_of(session: Session, request_ids: list[int] | None) -> dict[int, list[StageEvent]]:
+    """The stage events of each of ``request_ids`` (of every request: None), oldest
+    first (a decision's with the deciding Nation)."""
+    among = AuditEvent.request_id.in_(request_ids) if request_ids is not None else sa.true()
     rows = session.exec(
         select(
             AuditEvent.request_id,
@@ -142,7 +143,7 @@ def stage_events_of(session: Session, request_ids: list[int]) -> dict[int, list[
                 AuditEvent.action.in_((E.DECISION_APPROVED, E.DECISION_REFUSED)),
             ),
         )
-        .where(AuditEvent.request_id.in_(request_ids), AuditEvent.action.in_(STAGE_ACTIONS))
+        .where(among, AuditEvent.action.in_(STAGE_ACTIONS))
         .order_by(AuditEvent.request_id, AuditEvent.id)
     )
     found: dict[int, list[StageEvent]] = {}
