@@ -9,6 +9,8 @@ import pytest
 from portal.charts import bar_chart
 from portal.db import pinned_clock, session_scope, utcnow
 from portal.requests.models import RequestStatus
+from portal.transparency import figures
+from portal.transparency.dashboard import _KEPT as dashboard_views
 from portal.transparency.dashboard import dashboard
 from portal.transparency.stages import (
     StageEvent,
@@ -272,3 +274,35 @@ def test_the_figures_are_kept_until_something_happens(app, known):
         after = view_as(app, known)
     assert dict(after.by_status)[S.SCREENING] == dict(first.by_status)[S.SCREENING] + 1
     assert after.nations[0].nation.name  # the Nations are readable outside any session
+
+
+def _figures(view):
+    nations = {
+        row.nation.slug: (row.by_status, row.waiting_for_stewards, row.waiting_for_decision)
+        for row in view.nations
+    }
+    stages = [(s.stage.key, s.samples, s.median, s.p90) for s in view.stages]
+    return view.by_status, nations, view.requests_in_window, stages
+
+
+def test_the_figures_kept_up_to_date_by_events_are_those_counted_afresh(app, known):
+    """The view made from what changed since the last one (figures.py) equals the view
+    made by reading every request again, after each kind of change."""
+    before = _figures(view_as(app, known))
+    ref = known.approved(title="Signed and revoked later (fictional)")
+    for who in ("researcher", "cedar_rep", "heron_rep"):
+        known.do(who, "sign", ref)
+    known.do("heron_rep", "revoke", ref, "blue-heron")
+    known.do("researcher", "submit", known.draft(title="Submitted later (fictional)"))
+    known.to_review(title="Under review later (fictional)")
+    kept = _figures(view_as(app, known))
+    figures.forget()
+    dashboard_views.clear()
+    afresh = _figures(view_as(app, known))
+    assert kept == afresh
+    assert kept != before
+    by_status = dict(kept[0])
+    assert by_status[S.REVOKED] == 1 and by_status[S.SCREENING] == 2
+    assert by_status[S.UNDER_REVIEW] == 2
+    assert kept[1]["blue-heron"][0].get(S.REVOKED) == 1
+    assert kept[1]["red-cedar"][0].get(S.REVOKED) is None, "Red Cedar did not revoke"

@@ -1,14 +1,17 @@
 """The home page lists what each person may see, and nothing else."""
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
 from portal.auth.models import User
-from portal.db import session_scope
+from portal.db import pinned_clock, session_scope, utcnow
 from portal.policy.access import visible_requests
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.workflow import create_draft
 
+from flows import PEOPLE
 from helpers import sign_in
 
 
@@ -92,3 +95,19 @@ def test_the_welcome_page_for_visitors(client):
     html = client.get("/").get_data(as_text=True)
     assert "Sign in" in html and "Nations" in html
     assert AccessRequest.__tablename__ not in html
+
+
+def test_overdue_attestations_show_to_the_nations_and_coordinators_never_the_researcher(app, flow):
+    """Flagged on the home pages of who reads the Nation's record, and of coordinators;
+    the researcher's home does not ask (they see it on the request)."""
+    ref = flow.active()
+    with pinned_clock(utcnow() - timedelta(days=400)):  # past every Nation's due days
+        flow.do("researcher", "close", ref, reason="Project finished early (fictional)")
+    pages = {}
+    for who in ("researcher", "coordinator", "cedar_rep"):
+        client = app.test_client()
+        sign_in(client, PEOPLE[who][0])
+        pages[who] = client.get("/").get_data(as_text=True)
+    for who in ("coordinator", "cedar_rep"):
+        assert "Destruction attestations overdue" in pages[who] and ref in pages[who], who
+    assert "Destruction attestations overdue" not in pages["researcher"]

@@ -52,6 +52,25 @@ to_sign = editions.to_sign
 editions_of = editions.editions_of
 
 
+def preload(session: Session, requests: list[AccessRequest]) -> None:
+    """Read the agreements of ``requests`` and their signatures in two queries, kept for
+    this transaction: a page offering signing on many requests asks nothing more."""
+    ids = [r.id for r in requests if ("agreement", r.id) not in _cache(session)]
+    if not ids:
+        return
+    found: dict = {("agreement", request_id): None for request_id in ids}
+    agreements = list(session.exec(select(Agreement).where(Agreement.request_id.in_(ids))))
+    found.update({("agreement", a.request_id): a for a in agreements})
+    found.update({("signatures", a.id): [] for a in agreements})
+    if agreements:
+        query = select(AgreementSignature).where(
+            AgreementSignature.agreement_id.in_([a.id for a in agreements])
+        )
+        for signature in session.exec(query.order_by(AgreementSignature.id)):
+            found["signatures", signature.agreement_id].append(signature)
+    _cache(session).update(found)  # after the queries: their autoflush may empty the cache
+
+
 def signatures_of(session: Session, agreement: Agreement) -> list[AgreementSignature]:
     key = ("signatures", agreement.id)
     if (found := _cache(session).get(key)) is None:

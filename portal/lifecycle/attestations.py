@@ -200,12 +200,21 @@ def overdue_attestations(session: Session, today: date) -> list[Overdue]:
     """Every (request, Nation) whose attestation is past due: access ended more than
     the Nation's days ago and the researcher owes one (none yet, or more asked for).
     For the periodic reminders and the home pages; nothing here sends anything."""
-    rows = session.exec(
-        select(AccessRequest, AccessEnding)
-        .join(AccessEnding, AccessEnding.request_id == AccessRequest.id)
-        .where(AccessRequest.status != RequestStatus.CLOSED)
-        .order_by(AccessEnding.ended_at, AccessRequest.id)
+    # The endings first, then their requests: joined, SQLite walked every request to
+    # find the few that ended.
+    endings = session.exec(
+        select(AccessEnding).order_by(AccessEnding.ended_at, AccessEnding.request_id)
     ).all()
+    ended = [ending.request_id for ending in endings]
+    requests = {
+        request.id: request
+        for request in session.exec(
+            select(AccessRequest).where(
+                AccessRequest.id.in_(ended), AccessRequest.status != RequestStatus.CLOSED
+            )
+        )
+    }
+    rows = [(requests[e.request_id], e) for e in endings if e.request_id in requests]
     found = []
     for request, ending in rows:
         if not attestation_awaited(session, request):

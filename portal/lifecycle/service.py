@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from portal.db import utcnow
+from portal.db import TransactionCache, utcnow
 from portal.lifecycle import due as dues
 from portal.lifecycle.models import DueEvent, DueKind, Obligation, ObligationState
 from portal.registry.models import Nation
@@ -77,9 +77,28 @@ def _approvals(session: Session, request: AccessRequest) -> list[Decision]:
     return [d for d in latest.values() if d.outcome == Outcome.APPROVE]
 
 
+# Per transaction: the home page's obligation queues ask each active request's
+# obligations once per step they offer (report, assess, waive).
+_cache = TransactionCache("portal.lifecycle.obligations", (Obligation,))
+
+
 def of_request(session: Session, request: AccessRequest) -> list[Obligation]:
-    query = select(Obligation).where(Obligation.request_id == request.id)
-    return list(session.exec(query.order_by(Obligation.nation_id, Obligation.id)))
+    if (found := _cache(session).get(request.id)) is None:
+        found = preload(session, [request])[request.id]
+    return list(found)
+
+
+def preload(session: Session, requests: list[AccessRequest]) -> dict[int, list[Obligation]]:
+    """The obligations of every one of ``requests`` in one query, kept for this
+    transaction (by the Nation, then as made); returns them by request id."""
+    found: dict[int, list[Obligation]] = {request.id: [] for request in requests}
+    if not found:
+        return found
+    query = select(Obligation).where(Obligation.request_id.in_(list(found)))
+    for obligation in session.exec(query.order_by(Obligation.nation_id, Obligation.id)):
+        found[obligation.request_id].append(obligation)
+    _cache(session).update(found)  # after the query: its autoflush may empty the cache
+    return found
 
 
 def find(

@@ -61,9 +61,36 @@ def holder_ids(session: Session, nation: Nation, role: Role) -> set[int]:
     return set(found)
 
 
+def preload_holders(session: Session, nations: list[Nation]) -> None:
+    """Read the stewards and representatives of ``nations``, and their e-mail addresses,
+    in two queries kept for this transaction (a page tallying many requests' reviews)."""
+    roles = (Role.STEWARD, Role.REPRESENTATIVE)
+    wanted = {n.id for n in nations} - {k[1] for k in _cache(session) if k[0] == "holders"}
+    if not wanted:
+        return
+    found: dict = {("holders", nation_id, role): set() for nation_id in wanted for role in roles}
+    rows = session.exec(
+        select(RoleMembership.nation_id, RoleMembership.role, RoleMembership.user_id).where(
+            RoleMembership.nation_id.in_(sorted(wanted)), RoleMembership.role.in_(roles)
+        )
+    )
+    for nation_id, role, user_id in rows:
+        found["holders", nation_id, role].add(user_id)
+    people = set().union(*found.values())
+    emails = list(session.exec(select(User.id, User.email).where(User.id.in_(people))))
+    _cache(session).update(found)  # after the queries: their autoflush may empty the cache
+    _cache(session)["email of", None] = {
+        **_cache(session).get(("email of", None), {}),
+        **dict(emails),
+    }
+
+
 def _emails(session: Session, user_ids: set[int]) -> list[tuple[int, str]]:
     key = ("emails", frozenset(user_ids))
-    if (found := _cache(session).get(key)) is None:
+    known = _cache(session).get(("email of", None), {})
+    if (found := _cache(session).get(key)) is None and user_ids <= known.keys():
+        found = _cache(session)[key] = [(user_id, known[user_id]) for user_id in user_ids]
+    if found is None:
         found = _cache(session)[key] = list(
             session.exec(select(User.id, User.email).where(User.id.in_(user_ids)))
         )

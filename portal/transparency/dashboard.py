@@ -5,10 +5,10 @@ Drafts are not counted: they are the researcher's alone until submitted.
 """
 
 import threading
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.audit.models import AuditChainHead
@@ -17,10 +17,11 @@ from portal.db import utcnow
 from portal.errors import ValidationError
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
-from portal.registry.models import DatasetNation, Nation
-from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
-from portal.reviews.models import NationTrack, TrackStatus
-from portal.transparency.stages import StageSummary, stage_times
+from portal.registry.models import Nation
+from portal.requests.models import RequestStatus
+from portal.reviews.models import TrackStatus
+from portal.transparency import figures
+from portal.transparency.stages import StageSummary, summaries
 
 WINDOWS = (30, 90, 365, 1095)  # days a dashboard may look back over
 DEFAULT_WINDOW = 365
@@ -62,84 +63,59 @@ def dashboard(session: Session, user: User, window_days: int = DEFAULT_WINDOW) -
         choices = ", ".join(str(days) for days in WINDOWS)
         raise ValidationError({"window": f"Choose a window of {choices} days."})
     moment = _moment(session)
+    key = (figures.database_of(session), window_days)
     with _LOCK:
-        kept = _KEPT.get(window_days)
+        kept = _KEPT.get(key)
     if kept is not None and kept[0] == moment:
         return kept[1]
     view = _compute(session, window_days)
     with _LOCK:
-        _KEPT[window_days] = (moment, view)
+        _KEPT[key] = (moment, view)
     return view
 
 
-# The figures count every submitted request and time the stages of every request in the
-# window, a cost that grows with the portal. They change only when something happens,
-# and whatever happens writes an audit event; so each worker keeps the figures it last
-# computed while the chain's last event stays the same and the window has not moved on
-# (the same minute). The figures hold counts only, the same for every reader.
-_KEPT: dict[int, tuple[tuple, Dashboard]] = {}
+# The figures change only when something happens, and whatever happens writes an audit
+# event: each worker keeps the view it last made of a database while the chain's last
+# event stays the same and the window has not moved on (the same minute). Making a view
+# costs what changed since the last one (transparency/figures.py). The figures hold
+# counts only, the same for every reader.
+_KEPT: dict[tuple[str, int], tuple[tuple, Dashboard]] = {}
 _LOCK = threading.Lock()
 
 
 def _moment(session: Session) -> tuple:
-    last_event = session.exec(select(AuditChainHead.last_event_id)).first()
-    return last_event, utcnow().replace(second=0, microsecond=0)
+    last_event = session.exec(select(AuditChainHead.last_event_id, AuditChainHead.last_hash))
+    return tuple(last_event.first() or ()), utcnow().replace(second=0, microsecond=0)
 
 
 def _compute(session: Session, window_days: int) -> Dashboard:
-    counts = dict(
-        session.exec(
-            select(AccessRequest.status, sa.func.count())
-            .where(AccessRequest.status != RequestStatus.DRAFT)
-            .group_by(AccessRequest.status)
-        ).all()
-    )
-    in_window, stages = stage_times(session, window_days)
+    store = figures.store_for(session)
+    nations = list(session.exec(select(Nation)))
+    since = utcnow() - timedelta(days=window_days)
+    with store.lock:
+        counts = +store.counts  # a copy, without the keys that fell to zero
+        in_window, found = store.durations_since(since)
     return Dashboard(
         window_days=window_days,
-        by_status=[(status, counts.get(status, 0)) for status in COUNTED],
-        nations=nation_counts(session),
+        by_status=[(status, counts.get(("status", status), 0)) for status in COUNTED],
+        nations=nation_counts(nations, counts),
         requests_in_window=in_window,
-        stages=stages,
+        stages=summaries(found),
     )
 
 
-def nation_counts(session: Session) -> list[NationCounts]:
+def nation_counts(nations: list[Nation], counts: Counter) -> list[NationCounts]:
     """For every Nation: the submitted requests touching its data, by status, and
     those under review that wait for its stewards or its representative. A revoked
-    request counts under the Nation that revoked it only: the others did not."""
-    rows = {nation.id: NationCounts(nation) for nation in session.exec(select(Nation))}
-    requests = sa.func.count(sa.distinct(AccessRequest.id))  # once, however many datasets
-    touching = session.exec(
-        select(DatasetNation.nation_id, AccessRequest.status, requests)
-        .join(RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id)
-        .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
-        .where(AccessRequest.status.not_in([RequestStatus.DRAFT, RequestStatus.REVOKED]))
-        .group_by(DatasetNation.nation_id, AccessRequest.status)
-    )
-    for nation_id, status, count in touching:
-        rows[nation_id].by_status[status] = count
-    for nation_id, count in session.exec(
-        select(NationTrack.nation_id, sa.func.count())
-        .join(AccessRequest, AccessRequest.id == NationTrack.request_id)
-        .where(
-            AccessRequest.status == RequestStatus.REVOKED,
-            NationTrack.status == TrackStatus.REVOKED,
-        )
-        .group_by(NationTrack.nation_id)
-    ):
-        rows[nation_id].by_status[RequestStatus.REVOKED] = count
-    waiting: dict[tuple[int, TrackStatus], int] = defaultdict(int)
-    for nation_id, track_status, count in session.exec(
-        select(NationTrack.nation_id, NationTrack.status, sa.func.count())
-        .join(AccessRequest, AccessRequest.id == NationTrack.request_id)
-        .where(AccessRequest.status == RequestStatus.UNDER_REVIEW)
-        .group_by(NationTrack.nation_id, NationTrack.status)
-    ):
-        waiting[nation_id, track_status] = count
+    request counts under the Nation that revoked it only: the others did not.
+    (``counts``: what figures.counted adds up over every submitted request.)"""
+    rows = {nation.id: NationCounts(nation) for nation in nations}
+    for key, count in counts.items():
+        if key[0] == "nation" and key[1] in rows:
+            rows[key[1]].by_status[key[2]] = count
     for nation_id, row in rows.items():
-        row.waiting_for_stewards = waiting[nation_id, TrackStatus.REVIEW]
-        row.waiting_for_decision = waiting[nation_id, TrackStatus.DECISION]
+        row.waiting_for_stewards = counts.get(("waiting", nation_id, TrackStatus.REVIEW), 0)
+        row.waiting_for_decision = counts.get(("waiting", nation_id, TrackStatus.DECISION), 0)
     # Copies of the Nations, bound to no session: the figures outlive this one.
     found = [replace(row, nation=Nation.model_validate(row.nation)) for row in rows.values()]
     return sorted(found, key=lambda row: row.nation.name)

@@ -11,7 +11,9 @@ from sqlmodel import Session
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.lifecycle import attestations
+from portal.policy.access import grants, holdings
 from portal.policy.service import authorize
+from portal.policy.store import current_policy
 from portal.policy.vocabulary import Action
 from portal.requests.models import AccessRequest
 from portal.transparency.privacy import sight
@@ -64,9 +66,17 @@ def overdue_for(
     Nation whose record they read, and every one for who follows all requests (the
     coordinators' dashboard). Never the researcher's own: they see theirs on the request."""
     follows_all = authorize(session, viewer, Action.VIEW_DASHBOARD).allowed
+    if not follows_all and not _reads_a_record(session, viewer):
+        return []  # nothing to flag: spare reading every ended request (a researcher's home)
     found = []
     for item in attestations.overdue_attestations(session, today or date.today()):
         own = authorize(session, viewer, Action.VIEW_RECORD, nation=item.nation).allowed
         if follows_all or own:
             found.append(item)
     return found
+
+
+def _reads_a_record(session: Session, viewer: User) -> bool:
+    """Whether the policy grants ``viewer`` a Nation's record anywhere they hold a role."""
+    policy = current_policy(session)
+    return any(grants(policy, h, Action.VIEW_RECORD, h.domain) for h in holdings(session, viewer))

@@ -8,15 +8,14 @@ every stage event they have had since. A stage still under way has no duration y
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType as E
 from portal.audit.models import AuditEvent, AuditEventNation
-from portal.db import utcnow
-from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
+from portal.requests.models import RequestStatus
 
 
 @dataclass(frozen=True)
@@ -126,21 +125,17 @@ def durations(events: Iterable[StageEvent], status: RequestStatus) -> dict[str, 
     return found
 
 
-def stage_times(session: Session, window_days: int) -> tuple[int, list[StageSummary]]:
-    """(how many requests the window holds, each stage's median and 90th percentile)."""
-    since = utcnow() - timedelta(days=window_days)
-    in_window = select(RequestRevision.request_id).where(
-        RequestRevision.number == 1, RequestRevision.submitted_at >= since
-    )
+def stage_events_of(session: Session, request_ids: list[int] | None) -> dict[int, list[StageEvent]]:
+    """The stage events of each of ``request_ids`` (of every request: None), oldest
+    first (a decision's with the deciding Nation)."""
+    among = AuditEvent.request_id.in_(request_ids) if request_ids is not None else sa.true()
     rows = session.exec(
         select(
             AuditEvent.request_id,
-            AccessRequest.status,
             AuditEvent.action,
             AuditEvent.occurred_at,
             AuditEventNation.nation_id,
         )
-        .join(AccessRequest, AccessRequest.id == AuditEvent.request_id)
         .outerjoin(
             AuditEventNation,
             sa.and_(
@@ -148,23 +143,22 @@ def stage_times(session: Session, window_days: int) -> tuple[int, list[StageSumm
                 AuditEvent.action.in_((E.DECISION_APPROVED, E.DECISION_REFUSED)),
             ),
         )
-        .where(AuditEvent.request_id.in_(in_window), AuditEvent.action.in_(STAGE_ACTIONS))
+        .where(among, AuditEvent.action.in_(STAGE_ACTIONS))
         .order_by(AuditEvent.request_id, AuditEvent.id)
     )
-    per_request: dict[int, tuple[RequestStatus, list[StageEvent]]] = {}
-    for request_id, status, action, at, nation_id in rows:
-        per_request.setdefault(request_id, (status, []))[1].append(
-            StageEvent(action, at, nation_id)
-        )
-    found: dict[str, list[float]] = {stage.key: [] for stage in STAGES}
-    for status, events in per_request.values():
-        for key, values in durations(events, status).items():
-            found[key] += values
-    summaries = [
+    found: dict[int, list[StageEvent]] = {}
+    for request_id, action, at, nation_id in rows:
+        found.setdefault(request_id, []).append(StageEvent(action, at, nation_id))
+    return found
+
+
+def summaries(found: dict[str, list[float]]) -> list[StageSummary]:
+    """Each stage's median and 90th percentile over its durations (seconds)."""
+    ordered = {key: sorted(values) for key, values in found.items()}  # sorted again: O(n)
+    return [
         StageSummary(stage, len(values), percentile(values, 0.5), percentile(values, 0.9))
-        for stage, values in ((stage, found[stage.key]) for stage in STAGES)
+        for stage, values in ((stage, ordered[stage.key]) for stage in STAGES)
     ]
-    return len(per_request), summaries
 
 
 def format_duration(seconds: float | None) -> str:

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from portal.agreements import service as agreements
 from portal.auth.models import User
+from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.policy.access import grants, holdings, visible_clause
 from portal.policy.service import authorize
@@ -21,7 +23,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.requests.service import preload_nations
 from portal.reviews.models import TrackStatus
-from portal.reviews.service import preload, tally, track_for, tracks_of
+from portal.reviews.service import preload, preload_holders, tally, track_for, tracks_of
 from portal.workflow.offers import Option, offered
 from portal.workflow.table import ALLOWED_FROM
 
@@ -103,6 +105,14 @@ def _waits_since(
     return track.updated_at if spec.key in {"review", "decide"} else request.updated_at
 
 
+def _preload(session: Session, requests: list[AccessRequest]) -> None:
+    """The requests' tracks and reviews, and their Nations' stewards and representatives
+    (whose reviews count, who signs), each read once for the page."""
+    preload(session, requests)
+    nations = {nation.id: nation for r in requests for _, nation in tracks_of(session, r)}
+    preload_holders(session, list(nations.values()))
+
+
 def queues_for(session: Session, user: User) -> list[Queue]:
     policy = current_policy(session)
     held = holdings(session, user)
@@ -120,8 +130,12 @@ def queues_for(session: Session, user: User) -> list[Queue]:
         .order_by(AccessRequest.updated_at, AccessRequest.id)
         .limit(QUEUE_LIMIT * len(shown))
     ).all()
-    preload(session, candidates)
+    _preload(session, candidates)
     preload_nations(session, candidates)
+    # What the signing and obligation steps ask of each request, read at once.
+    agreements.preload(session, [r for r in candidates if r.status in ALLOWED_FROM[Action.SIGN]])
+    bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
+    lifecycle.preload(session, [r for r in candidates if r.status in bound])
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
@@ -156,7 +170,7 @@ def stalled_for(session: Session, user: User) -> list[Stalled]:
         .order_by(AccessRequest.updated_at, AccessRequest.id)
         .limit(QUEUE_LIMIT)
     ).all()
-    preload(session, candidates)
+    _preload(session, candidates)
     found = []
     for request in candidates:
         nations = [

@@ -1,29 +1,32 @@
-"""The yardstick of bench_throughput.py: a bare Flask + SQLModel app, one route doing one
+"""The yardstick of bench_throughput.py: a bare Flask + SQLAlchemy app, one route doing one
 simple query on the portal's database, served by gunicorn with the portal's settings:
 
     DATABASE_URL=... gunicorn -c python:portal.gunicorn_conf --chdir tests/benchmarks bare_flask:app
+
+The table is described on a MetaData of its own: the portal's settings import the portal
+(its jobs, post_worker_init), whose models define "nation" on SQLModel's metadata, and a
+second definition there stopped the workers from booting.
 """
 
 import os
 
+import sqlalchemy as sa
 from flask import Flask
-from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-
-class Nation(SQLModel, table=True):
-    """The portal's nation table, read as a bare app would: no portal code involved."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    slug: str
-    name: str
-
-
-engine = create_engine(os.environ["DATABASE_URL"])
+nation = sa.Table(
+    "nation",
+    sa.MetaData(),  # not the portal's: no portal code involved
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String),
+    sa.Column("name", sa.String),
+)
+engine = sa.create_engine(os.environ["DATABASE_URL"])
 app = Flask(__name__)
+app.config["REDIS_URL"] = "redis://not-used"  # the portal's jobs are no concern of this app
 
 
 @app.get("/")
 def one_nation() -> str:
-    with Session(engine) as session:
-        nation = session.exec(select(Nation).where(Nation.slug == "red-cedar")).one()
-        return f"<p>{nation.name}</p>"
+    with engine.connect() as connection:
+        query = sa.select(nation.c.name).where(nation.c.slug == "red-cedar")
+        return f"<p>{connection.execute(query).scalar_one()}</p>"

@@ -34,6 +34,7 @@ from portal import create_app
 from portal.auth import service as auth
 from portal.auth.models import RoleMembership, User
 from portal.db import get_engine, session_scope, utcnow
+from portal.requests.models import AccessRequest
 from portal.transparency.dashboard import _KEPT as dashboard_figures
 
 WARM_UP = 2
@@ -55,6 +56,15 @@ def people(app) -> dict[str, int]:
             found[role] = session.exec(held).scalar()
         small = first.where(RoleMembership.role == "steward", RoleMembership.nation_id == 2)
         found["small steward"] = session.exec(small).scalar()
+        # A researcher with as many requests at either size: their home page is theirs.
+        five = (
+            sa.select(AccessRequest.researcher_id)
+            .group_by(AccessRequest.researcher_id)
+            .having(sa.func.count() == 5)
+            .order_by(AccessRequest.researcher_id)
+            .limit(1)
+        )
+        found["researcher with 5"] = session.exec(five).scalar()
     return found
 
 
@@ -129,6 +139,7 @@ def pages(size: Size) -> dict[str, tuple[str, str]]:
         "home, steward": ("steward", "/"),
         "home, representative": ("representative", "/"),
         "home, researcher (1 request in 200 is theirs)": ("researcher", "/"),
+        "home, a researcher with 5 requests at either size": ("researcher with 5", "/"),
         "Nation's record (the Nation in half the requests)": (
             "representative",
             f"/nations/{n}/record",

@@ -1,4 +1,4 @@
-"""Benchmark: a signed-in page's throughput against a bare Flask + SQLModel route's, both
+"""Benchmark: a signed-in page's throughput against a bare Flask + SQLAlchemy route's, both
 under gunicorn in the same run (goal: at least 33%), what the page costs and where, and
 the page's p95 while agreements are being signed (goal: at most 2x idle). Writes the
 "Signed-in page throughput" section of BENCHMARKS.md.
@@ -326,7 +326,7 @@ def report(args, rounds, singles, pages, signing, loads) -> str:
         f"{platform.python_version()}; gunicorn with portal/gunicorn_conf.py, 2 sync workers "
         f"each; wrk, {args.connections} connections, {args.seconds:g} s a turn; load average "
         f"(1 min) {loads[0]} before, {loads[1]} after, on 2 shared cores.", "",
-        "**Throughput**, the portal's pages and the bare Flask + SQLModel route "
+        "**Throughput**, the portal's pages and the bare Flask + SQLAlchemy route "
         "(tests/benchmarks/bare_flask.py: one query) in turns; ratio = page ÷ bare of the "
         "same turn:", "",
         "| turn | page | page req/s | bare req/s | ratio |",

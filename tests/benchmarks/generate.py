@@ -276,7 +276,9 @@ def _after_bulk(engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if engine.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
-                if "id" in table.c and table.c.id.autoincrement is not False:
+                # Integer keys only (a text id, as custodian_delivery's, has no sequence).
+                column = table.c.get("id")
+                if column is not None and isinstance(column.type, sa.Integer):
                     name = table.name  # our own tables' names, not input
                     sequence = f"pg_get_serial_sequence('{name}', 'id')"
                     connection.exec_driver_sql(
