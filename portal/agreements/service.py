@@ -53,15 +53,11 @@ editions_of = editions.editions_of
 
 
 def preload(session: Session, requests: list[AccessRequest]) -> None:
-    """Read the agreements of ``requests`` and their signatures in two queries, kept for
-    this transaction: a page offering signing on many requests asks nothing more."""
-    ids = [r.id for r in requests if ("agreement", r.id) not in _cache(session)]
-    if not ids:
-        return
-    found: dict = {("agreement", request_id): None for request_id in ids}
-    agreements = list(session.exec(select(Agreement).where(Agreement.request_id.in_(ids))))
-    found.update({("agreement", a.request_id): a for a in agreements})
-    found.update({("signatures", a.id): [] for a in agreements})
+    """Read the agreements of ``requests`` (every edition) and their signatures in two
+    queries, kept for this transaction: a page offering signing on many requests asks
+    nothing more."""
+    agreements = editions.preload(session, [r.id for r in requests])
+    found: dict = {("signatures", a.id): [] for a in agreements}
     if agreements:
         query = select(AgreementSignature).where(
             AgreementSignature.agreement_id.in_([a.id for a in agreements])

@@ -9,6 +9,7 @@ remove the policy line and the queue goes with the button and the mail.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.agreements import service as agreements
@@ -20,12 +21,12 @@ from portal.policy.service import authorize
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.requests.service import preload_nations
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import preload, preload_holders, tally, track_for, tracks_of
 from portal.workflow.offers import Option, offered
-from portal.workflow.table import ALLOWED_FROM
+from portal.workflow.table import ALLOWED_FROM, PIPELINE
 
 # How many requests a queue reads at most (the oldest first: they have waited longest).
 QUEUE_LIMIT = 100
@@ -105,6 +106,20 @@ def _waits_since(
     return track.updated_at if spec.key in {"review", "decide"} else request.updated_at
 
 
+def _state(spec: QueueSpec, request: AccessRequest) -> RequestStatus:
+    """What a queue's step looks at, as the transition table reads it (Transition.state):
+    the amendment's phase for the pipeline's steps, else the status."""
+    return request.phase if spec.policy_action in PIPELINE else request.status
+
+
+def _phases(spec: QueueSpec) -> set[AmendmentPhase]:
+    """The amendment phases a pipeline queue's states name (an amendment has no end)."""
+    return {AmendmentPhase(s.value) for s in spec.statuses if s.value in AMENDMENT_PHASES}
+
+
+AMENDMENT_PHASES = frozenset(phase.value for phase in AmendmentPhase)
+
+
 def _preload(session: Session, requests: list[AccessRequest]) -> None:
     """The requests' tracks and reviews, and their Nations' stewards and representatives
     (whose reviews count, who signs), each read once for the page."""
@@ -124,23 +139,31 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     if not shown:
         return []
     statuses = set().union(*(spec.statuses for spec in shown))
+    # An active request's renewal or amendment walks the pipeline in its own phase.
+    phases = {p for spec in shown if spec.policy_action in PIPELINE for p in _phases(spec)}
     candidates = session.exec(
         select(AccessRequest)
-        .where(visible_clause(session, user), AccessRequest.status.in_(sorted(statuses)))
+        .where(
+            visible_clause(session, user),
+            sa.or_(
+                AccessRequest.status.in_(sorted(statuses)),
+                AccessRequest.amendment.in_(sorted(phases)),
+            ),
+        )
         .order_by(AccessRequest.updated_at, AccessRequest.id)
         .limit(QUEUE_LIMIT * len(shown))
     ).all()
     _preload(session, candidates)
     preload_nations(session, candidates)
     # What the signing and obligation steps ask of each request, read at once.
-    agreements.preload(session, [r for r in candidates if r.status in ALLOWED_FROM[Action.SIGN]])
+    agreements.preload(session, [r for r in candidates if r.phase in ALLOWED_FROM[Action.SIGN]])
     bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
     lifecycle.preload(session, [r for r in candidates if r.status in bound])
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
         for request in candidates:
-            if request.status not in spec.statuses or len(queue.items) >= QUEUE_LIMIT:
+            if _state(spec, request) not in spec.statuses or len(queue.items) >= QUEUE_LIMIT:
                 continue
             options = offered(session, user, request, spec.action)
             since = [(o, _waits_since(session, spec, request, o)) for o in options]

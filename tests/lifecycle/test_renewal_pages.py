@@ -146,3 +146,33 @@ def test_amend_through_the_api(app, flow, api):
         "outcome": "withdrawn",
         "reason": "Not needed after all.",
     }
+
+
+def queue_of(app, email: str, key: str) -> str:
+    """The home page's queue ``key`` as ``email`` reads it ("" when it is not shown)."""
+    home = client_of(app, email).get("/").text
+    start = home.find(f'id="queue-{key}"')
+    return "" if start < 0 else home[start : home.find("</section>", start)]
+
+
+def test_an_amendment_waits_in_the_queues_of_whoever_acts_on_it_next(app, flow):
+    """The queues read the amendment's phase, as the transition table does: an active
+    request's renewal waits for screening, review, decision and signatures like any."""
+    ref = flow.active()
+    assert ref not in queue_of(app, "coordinator@example.org", "screen")
+    flow.do("researcher", "renew", ref, reason=REASON)
+    assert ref in queue_of(app, "researcher@example.org", "yours"), "its draft is theirs"
+    flow.do("researcher", "submit", ref)
+    assert ref in queue_of(app, "coordinator@example.org", "screen")
+    flow.do("coordinator", "screen", ref)
+    assert ref not in queue_of(app, "coordinator@example.org", "screen")
+    assert ref in queue_of(app, "s.heron@example.org", "review")
+    flow.do("heron_steward", "review", ref, "blue-heron")
+    assert ref not in queue_of(app, "s.heron@example.org", "review")
+    assert ref in queue_of(app, "rep.heron@example.org", "decide")
+    for who in ("cedar_steward1", "cedar_steward2"):
+        flow.do(who, "review", ref, "red-cedar")
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    assert ref in queue_of(app, "researcher@example.org", "sign")
+    assert ref in queue_of(app, "rep.cedar@example.org", "sign")
