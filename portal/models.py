@@ -8,6 +8,7 @@ from portal.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
+    ReadingCopy,
     SignerCredential,
 )
 from portal.audit.models import AuditChainHead, AuditEvent, AuditEventNation
@@ -99,6 +100,7 @@ __all__ = [
     "PasswordResetToken",
     "PolicyRule",
     "PolicyVersion",
+    "ReadingCopy",
     "Recommendation",
     "RecoveryCode",
     "Reminder",

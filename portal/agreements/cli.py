@@ -49,6 +49,11 @@ def agreements_verify(pdf: Path) -> None:
             verdict = "valid" if report.intact and report.valid and report.trusted else "INVALID"
             who = f"{line.signer_name} ({report.title})"
             lines.append(f"signature {report.field_name}: {who} {verdict}")
+        if result.reading_copy is not None:
+            lines.append(
+                f"reading copy of agreement {result.request.ref}, not a signed document "
+                f"(edition {result.agreement.edition} was signed in {result.agreement.language})"
+            )
         issued = result.issued_here and result.all_valid
         if issued:
             lines.append(f"issued by this portal: version {result.version.number}")

@@ -69,6 +69,20 @@ class AgreementVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ReadingCopy(SQLModel, table=True):
+    """A reading copy the portal made of an edition in another language: no signature,
+    binding no one. Kept by its SHA-256 so /verify can name it for what it is rather
+    than as a document the portal never issued."""
+
+    __tablename__ = "reading_copy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", ondelete="CASCADE", index=True)
+    sha256: str = Field(max_length=64, unique=True)
+    language: str = Field(max_length=8)
+    made_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AgreementSignature(SQLModel, table=True):
     """A party's signature. ``party`` is "researcher" or "nation:<id>": one each, ever."""
 

@@ -25,6 +25,7 @@ from portal.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
+    ReadingCopy,
     SignerCredential,
 )
 from portal.agreements.parties import Party, approved_now, approving_nations
@@ -363,6 +364,15 @@ def _record_download(
     )
 
 
+def _keep_reading_copy(session: Session, agreement: Agreement, data: bytes, language: str) -> None:
+    """Remember a reading copy's digest (not its bytes: it is made again on demand), so
+    /verify can say what it is."""
+    digest = hashlib.sha256(data).hexdigest()
+    if session.exec(select(ReadingCopy.id).where(ReadingCopy.sha256 == digest)).first() is None:
+        session.add(ReadingCopy(agreement_id=agreement.id, sha256=digest, language=language))
+        session.flush()
+
+
 def download(
     session: Session,
     user: User,
@@ -386,6 +396,7 @@ def download(
         text = {**document(session, request, agreement), "reading_copy": True}
         data = render.render_pdf(text, language)
         kind = "reading copy"
+        _keep_reading_copy(session, agreement, data, language)
     _record_download(session, user, request, agreement, data, language, kind)
     suffix = "" if language == agreement.language else f"-{language}-reading-copy"
     suffix = f"-edition-{agreement.edition}{suffix}" if agreement.edition > 1 else suffix

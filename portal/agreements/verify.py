@@ -9,7 +9,12 @@ from datetime import date
 from sqlmodel import Session, select
 
 from portal.agreements import ca, signing
-from portal.agreements.models import Agreement, AgreementSignature, AgreementVersion
+from portal.agreements.models import (
+    Agreement,
+    AgreementSignature,
+    AgreementVersion,
+    ReadingCopy,
+)
 from portal.agreements.parties import parties_of_edition
 from portal.agreements.settings import settings_for
 from portal.auth.models import User
@@ -31,6 +36,7 @@ class Verification:
     readable: bool = True
     uncheckable: str | None = None  # why its signatures could not be checked, if so
     version: AgreementVersion | None = None  # an exact match of a stored version
+    reading_copy: ReadingCopy | None = None  # a reading copy the portal made: no signature
     agreement: Agreement | None = None
     request: AccessRequest | None = None
     signatures: list[SignatureLine] = field(default_factory=list)
@@ -100,6 +106,11 @@ def verify_pdf(session: Session, data: bytes) -> Verification:
             )
         )
     agreement_id = result.version.agreement_id if result.version else None
+    if agreement_id is None and not result.signatures:
+        result.reading_copy = session.exec(
+            select(ReadingCopy).where(ReadingCopy.sha256 == result.sha256)
+        ).first()
+        agreement_id = result.reading_copy.agreement_id if result.reading_copy else None
     if agreement_id is None:
         recorded_ids = {line.recorded.agreement_id for line in result.signatures if line.recorded}
         agreement_id = recorded_ids.pop() if len(recorded_ids) == 1 else None
