@@ -36,7 +36,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from portal.agreements import service as agreements
+from portal.agreements import downloads as agreement_downloads
 from portal.agreements.models import AgreementSignature
 from portal.audit.models import AuditEvent
 from portal.auth import service as auth
@@ -265,7 +265,7 @@ def _build_requests(flow: Flow) -> dict[str, str]:
     with flow.app.app_context(), session_scope() as session:
         request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
         for who in ("cedar_steward2", "heron_steward"):
-            agreements.download(session, flow.user(session, who), request)
+            agreement_downloads.download(session, flow.user(session, who), request)
     return refs
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from portal.agreements import service as agreements
+from portal.agreements import downloads as agreement_downloads
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.db import session_scope
 from portal.notify.models import OutboxMessage
@@ -172,7 +172,7 @@ def _deliberate(flow: Flow) -> str:
     assert flow.status(ref) == "awaiting_signatures"
     with flow.app.app_context(), session_scope() as session:  # read it, an audited event
         request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
-        agreements.download(session, flow.user(session, "heron_steward"), request)
+        agreement_downloads.download(session, flow.user(session, "heron_steward"), request)
     return ref
 
 

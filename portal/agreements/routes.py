@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, PasswordField
 
-from portal.agreements import render, service
+from portal.agreements import downloads, render
 from portal.agreements.verify import verify_pdf
 from portal.db import get_session, reads_first, writes
 from portal.errors import NotFound, ServiceError
@@ -55,13 +55,13 @@ def download(ref: str):
     req = load(ref)
     number = request.args.get("edition", type=int)  # an earlier or pending edition
     try:
-        agreement = service.edition(get_session(), req, number) if number else None
+        agreement = downloads.edition(get_session(), req, number) if number else None
     except NotFound:
         abort(404)
     require_agreement_reader(get_session(), current_user, req, agreement)  # 403
     language = request.args.get("lang") or None
     try:
-        filename, data = service.download(get_session(), current_user, req, language, number)
+        filename, data = downloads.download(get_session(), current_user, req, language, number)
     except NotFound:
         abort(404)
     except ServiceError as error:  # the stored file is missing or was changed

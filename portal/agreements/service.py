@@ -9,7 +9,6 @@ versions and the audit record name, so a changed file is noticed before anyone s
 and every application host serves the same bytes.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -25,16 +24,13 @@ from portal.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    ReadingCopy,
     SignerCredential,
 )
-from portal.agreements.parties import Party, approved_now, approving_nations
+from portal.agreements.parties import Party, approved_now
 from portal.agreements.settings import settings_for
-from portal.audit.events import EventType
-from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.db import TransactionCache, utcnow
-from portal.errors import NotFound, ServiceError
+from portal.errors import ServiceError
 from portal.policy.models import rules_version_in_force
 from portal.requests.models import AccessRequest, AmendmentKind
 from portal.storage import service as storage
@@ -312,92 +308,3 @@ def take_effect(session: Session, request: AccessRequest, agreement: Agreement) 
         mark_edition(session, before, AgreementStatus.SUPERSEDED)
         return before
     return None
-
-
-def edition(session: Session, request: AccessRequest, number: int | None) -> Agreement:
-    """The edition ``number`` (None: the current one); NotFound if there is none."""
-    agreement = current(session, request)
-    if number is not None:
-        agreement = next((e for e in editions_of(session, request) if e.edition == number), None)
-    if agreement is None:
-        raise NotFound(f"{request.ref} has no such agreement")
-    return agreement
-
-
-def download_terms(
-    session: Session, user: User, request: AccessRequest, number: int | None = None
-) -> tuple[str, bytes]:
-    """The machine-readable terms of an edition (None: the current one) for someone who
-    may read it (the caller checked that), as embedded in its signed PDF. Audited like
-    the PDF: it is the agreement read by a machine."""
-    agreement = edition(session, request, number)
-    data = signed_terms(session, agreement)
-    if data is None:
-        raise NotFound(f"{request.ref} has no machine-readable terms")
-    _record_download(session, user, request, agreement, data, agreement.language, "terms")
-    suffix = f"-edition-{agreement.edition}" if agreement.edition > 1 else ""
-    return f"agreement-{request.ref}{suffix}-terms.jsonld", data
-
-
-def _record_download(
-    session: Session,
-    user: User,
-    request: AccessRequest,
-    agreement: Agreement,
-    data: bytes,
-    language: str,
-    kind: str,
-) -> None:
-    record_event(
-        session,
-        action=EventType.AGREEMENT_DOWNLOADED,
-        actor=user,
-        request=request,
-        nations=approving_nations(session, request),
-        details={
-            "edition": agreement.edition,
-            "version": agreement.version,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "language": language,
-            "kind": kind,
-        },
-    )
-
-
-def _keep_reading_copy(session: Session, agreement: Agreement, data: bytes, language: str) -> None:
-    """Remember a reading copy's digest (not its bytes: it is made again on demand), so
-    /verify can say what it is."""
-    digest = hashlib.sha256(data).hexdigest()
-    if session.exec(select(ReadingCopy.id).where(ReadingCopy.sha256 == digest)).first() is None:
-        session.add(ReadingCopy(agreement_id=agreement.id, sha256=digest, language=language))
-        session.flush()
-
-
-def download(
-    session: Session,
-    user: User,
-    request: AccessRequest,
-    language: str | None = None,
-    number: int | None = None,
-) -> tuple[str, bytes]:
-    """An edition of the agreement (None: the current one) for someone who may read it
-    (the caller checked that): the signed document, or for the current edition a
-    reading copy in the other language. Audited."""
-    agreement = edition(session, request, number)
-    language = language or agreement.language
-    if language not in render.LANGUAGES:
-        raise NotFound(f"no agreement in {language!r}")
-    readable = {e.id for e in (current(session, request), pending(session, request)) if e}
-    if language != agreement.language and agreement.id not in readable:
-        raise NotFound("a reading copy is made of the current or pending edition only")
-    if language == agreement.language:
-        data, kind = stored_pdf(session, agreement), "signed document"
-    else:
-        text = {**document(session, request, agreement), "reading_copy": True}
-        data = render.render_pdf(text, language)
-        kind = "reading copy"
-        _keep_reading_copy(session, agreement, data, language)
-    _record_download(session, user, request, agreement, data, language, kind)
-    suffix = "" if language == agreement.language else f"-{language}-reading-copy"
-    suffix = f"-edition-{agreement.edition}{suffix}" if agreement.edition > 1 else suffix
-    return f"agreement-{request.ref}{suffix}.pdf", data

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from portal.agreements import service as agreements
+from portal.agreements import downloads as agreement_downloads
 from portal.api import bodies, represent, schemas
 from portal.auth.models import User
 from portal.db import get_session, reads_first, start_writing, writes
@@ -71,7 +71,7 @@ def _document(user: User, ref: str, download, edition: int | None = None) -> tup
     """A document of the agreement's readers (each download is an audit event)."""
     session = get_session()
     req = get_visible(session, user, ref)
-    agreement = agreements.edition(session, req, edition) if edition else None
+    agreement = agreement_downloads.edition(session, req, edition) if edition else None
     require_agreement_reader(session, user, req, agreement)
     filename, data = (
         download(session, user, req)
@@ -84,13 +84,13 @@ def _document(user: User, ref: str, download, edition: int | None = None) -> tup
 @writes  # each download is an audit event
 def agreement_pdf(user: User, ref: str, query: bodies.EditionQuery) -> tuple[bytes, dict]:
     """The agreement in force, or the edition asked for (a superseded or pending one)."""
-    return _document(user, ref, agreements.download, query.edition)
+    return _document(user, ref, agreement_downloads.download, query.edition)
 
 
 @writes  # each download is an audit event
 def agreement_terms(user: User, ref: str, query: bodies.EditionQuery) -> tuple[bytes, dict]:
     """An edition's terms as ODRL in JSON-LD: the file embedded in its signed PDF."""
-    return _document(user, ref, agreements.download_terms, query.edition)
+    return _document(user, ref, agreement_downloads.download_terms, query.edition)
 
 
 @writes  # each download is an audit event

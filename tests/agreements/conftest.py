@@ -16,6 +16,7 @@ from cryptography import x509
 from sqlmodel import select
 
 from portal import create_app, migrate
+from portal.agreements import downloads as agreement_downloads
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementVersion
 from portal.db import session_scope
@@ -83,7 +84,7 @@ def _issue(database_url: str, instance) -> Issued:
             ).all()
             versions = [storage.get(session, row.sha256) for row in rows]
             reader = flow.user(session, "researcher")
-            _name, french = agreements.download(session, reader, request, "fr")
+            _name, french = agreement_downloads.download(session, reader, request, "fr")
             term = (agreement.term_start, agreement.term_end)
         return Issued(ref, versions, french, ca_certificate(app), *term)
     finally:

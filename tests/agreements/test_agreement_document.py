@@ -12,8 +12,8 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 from sqlmodel import select
 
+from portal.agreements import downloads as agreement_downloads
 from portal.agreements import render
-from portal.agreements import service as agreements
 from portal.agreements.clauses import STANDARD_CLAUSES
 from portal.agreements.document import term_days
 from portal.db import session_scope
@@ -178,7 +178,9 @@ def test_the_reading_copy_download_is_named_and_audited(app, flow, approved):
 
     with app.app_context(), session_scope() as session:
         request = request_of(session, approved)
-        name, pdf = agreements.download(session, flow.user(session, "heron_rep"), request, "fr")
+        name, pdf = agreement_downloads.download(
+            session, flow.user(session, "heron_rep"), request, "fr"
+        )
         event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         action, details = event.action, event.details
     assert name == f"agreement-{approved}-fr-reading-copy.pdf"

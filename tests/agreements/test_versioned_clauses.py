@@ -6,6 +6,7 @@ change may hold is bounded so that every agreement comes out whole."""
 
 import pytest
 
+from portal.agreements import downloads as agreement_downloads
 from portal.agreements import render
 from portal.agreements import service as agreements
 from portal.agreements.clauses import OUTPUT_REVIEW, STANDARD_CLAUSES, agreement_clauses
@@ -36,7 +37,9 @@ def issued(app, ref: str) -> tuple[int | None, str]:
 def french(app, flow, ref: str) -> str:
     with app.app_context(), session_scope() as session:
         reader = flow.user(session, "researcher")
-        return pdf_text(agreements.download(session, reader, request_of(session, ref), "fr")[1])
+        return pdf_text(
+            agreement_downloads.download(session, reader, request_of(session, ref), "fr")[1]
+        )
 
 
 @pytest.fixture
