@@ -280,7 +280,8 @@ def test_an_invited_representative_sets_a_password_and_two_factor(page, live_ser
     page.get_by_role("heading", name="Two-factor sign-in is on").wait_for()
     assert page.locator(".recovery-codes li").count() == 10
     page.get_by_role("link", name="I have kept them: go on").click()
-    assert page.locator(".role-badge", has_text="Representative · Green Kestrel").is_visible()
+    # Wait for the page the link opens: is_visible() alone reads the page still leaving.
+    page.locator(".role-badge", has_text="Representative · Green Kestrel").wait_for()
     sign_out(page)
 
     # Next time the password alone is not enough.

@@ -185,7 +185,7 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
     page.wait_for_url(f"{live.url}/requests/{ref}*")
     as_person(page, live, "s1.cedar@example.org", ref)
     page.get_by_role("link", name=f"Assess it for {CEDAR}").click()
-    assert page.get_by_text("Presented to council (fictional).").is_visible()
+    page.get_by_text("Presented to council (fictional).").wait_for()  # the page the link opens
     page.get_by_label("Met", exact=True).check()
     page.get_by_role("button", name="Record the assessment").click()
     page.wait_for_url(f"{live.url}/requests/{ref}*")
