@@ -3,9 +3,9 @@ governance page, sees the preview list the request in flight it would block, sav
 and that request's approval is blocked with the condition named (issue 16)."""
 
 from apis import Api
-from browsers import needs_chromium, sign_in_as
+from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, on_the_sqlite_pass]
 
 TEAM = [
     {"name": "Robin Researcher", "email": "robin@example.org", "role": "PI"},

@@ -2,10 +2,10 @@
 Nation, a majority of the member Nations' representatives approve it and it is shown
 applied; another proposal is stopped by one Nation's objection."""
 
-from browsers import needs_chromium, sign_in_as
+from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as
 from governing import add_members, rep
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, on_the_sqlite_pass]
 
 
 def answer(page, live, email: str, path: str, choice: str, comment: str = "") -> None:
