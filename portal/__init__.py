@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     except ServiceError as error:
         raise RuntimeError(f"PORTAL_CA_KEY and PORTAL_CA_CERT: {error.message}") from None
 
-    from portal import api, db, ops, throttle, web
+    from portal import api, db, i18n, ops, throttle, web
     from portal.admin import routes as admin_routes
     from portal.agreements import routes as agreement_routes
     from portal.auth import routes as auth_routes
@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     ops.init_app(app)  # first: the request id and the request's log line wrap every hook
     db.init_app(app)
+    i18n.init_app(app)
     agreement_settings.configure(db.get_engine(app), app.config)
     web.init_app(app)
     policy_web.init_app(app)

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -22,6 +23,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.auth.service import check_password_rules, find_user, normalise_email
 from portal.db import utcnow
 from portal.errors import NotFound, ValidationError
+from portal.i18n import LANGUAGES
 from portal.notify.service import queue, render
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -182,6 +184,15 @@ def change_password(session: Session, user: User, current: str, new_password: st
         session, action=EventType.PASSWORD_CHANGED, actor=user, details={"user": user.email}
     )
     return user.session_version
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """The language the portal speaks to ``user`` from now on, on pages and in mail."""
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose English or French.")})
+    user.language = language
+    session.add(user)
+    session.flush()
 
 
 def _set_password(session: Session, user: User, new_password: str) -> None:

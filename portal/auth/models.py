@@ -49,6 +49,9 @@ class User(UserMixin, SQLModel, table=True):
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The last time step whose code was accepted: a code is good once (RFC 6238, 5.2).
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The language the portal speaks to this person, on pages and in mail (portal/i18n.py):
+    # "en" or "fr"; empty until chosen, when the browser's preference is followed.
+    language: str | None = Field(default=None, max_length=8)
 
     @property
     def is_active(self) -> bool:  # flask-login asks this before letting anyone in

@@ -131,7 +131,7 @@ def _private(page, status: int = 200):
     return response
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: never send someone elsewhere after signing in."""
     # A control character (a CR or LF above all) would break the Location header or
     # smuggle one in; "//host" and "/\\host" are other sites to a browser.
@@ -157,7 +157,7 @@ def sign_in():
             form.password.errors.append(SIGN_IN_FAILED)
             form.password.data = ""
             return render_template("auth/sign_in.html", form=form), 401
-        target = _safe_next(request.args.get("next"))
+        target = safe_next(request.args.get("next"))
         if user.two_factor_enabled:  # the session starts only once the code is right
             session.clear()
             session[PENDING_SIGN_IN] = {

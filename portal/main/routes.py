@@ -1,8 +1,20 @@
 """The home page: each person's queues, stalled reviews, then every request they may see."""
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_login import current_user
 
+from portal import i18n
+from portal.auth import accounts
+from portal.auth.routes import safe_next
 from portal.db import get_session
 from portal.errors import ValidationError
 from portal.policy.service import authorize
@@ -46,3 +58,17 @@ def favicon() -> Response:
     return send_from_directory(
         current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
     )
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The language switch on every page: a signed-in person's setting, else a cookie;
+    then back to the page it was used on."""
+    language = request.form.get("language", "")
+    if language not in i18n.LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        accounts.set_language(get_session(), current_user._get_current_object(), language)
+    response = redirect(safe_next(request.form.get("next")))
+    i18n.remember_choice(response, language)
+    return response

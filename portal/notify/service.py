@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from portal import metrics
 from portal.auth.models import User
 from portal.db import after_commit, utcnow
+from portal.i18n import language_of, speaking
 from portal.notify.models import OutboxMessage
 from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
@@ -73,7 +74,8 @@ def queue(
         if user.email in seen or not user.is_active:
             continue
         seen.add(user.email)
-        subject, body = render(template, user=user, request=request, **context)
+        with speaking(language_of(user)):
+            subject, body = render(template, user=user, request=request, **context)
         message = OutboxMessage(
             recipient=one_line(user.email),
             subject=subject,
