@@ -2,6 +2,8 @@
 signed-in person's roles in the layout, and the one way a page performs a workflow
 command and shows its refusal."""
 
+from urllib.parse import urlsplit
+
 from flask import (
     Flask,
     Response,
@@ -344,3 +346,15 @@ def uploaded(field) -> tuple[str, bytes]:
 def _labels_on(datasets: list) -> dict[int, list]:
     """The TK and BC Labels on these datasets (a request's), for the pages that list them."""
     return labels_of(get_session(), [dataset.id for dataset in datasets])
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never send someone elsewhere after signing in."""
+    # A control character (a CR or LF above all) would break the Location header or
+    # smuggle one in; "//host" and "/\\host" are other sites to a browser.
+    if not target or not target.isprintable() or " " in target or "\\" in target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.home")
+    return target

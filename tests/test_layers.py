@@ -53,7 +53,20 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 # The modules and packages directly under portal/ that are neither adapters nor one of
 # the layered packages: settings, the engine and sessions, errors, small helpers.
 BASE = frozenset(
-    {"charts", "config", "db", "errors", "logs", "metrics", "migrate", "paths", "pdf", "validation"}
+    {
+        "charts",
+        "config",
+        "db",
+        "errors",
+        "i18n",
+        "logs",
+        "metrics",
+        "migrate",
+        "paths",
+        "pdf",
+        "translations",  # the catalogues and the build hook that compiles them
+        "validation",
+    }
 )
 PACKAGES = frozenset(LAYERS) - {"base", "data", "adapters"}
 ADAPTER_PACKAGES = frozenset(

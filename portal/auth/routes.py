@@ -5,8 +5,6 @@ moment of sign-in; ``load_user`` refuses a session whose version moved on (signe
 new password, deactivated) or that is older than SESSION_ABSOLUTE_LIFETIME.
 """
 
-from urllib.parse import urlsplit
-
 import segno
 from flask import (
     Blueprint,
@@ -39,7 +37,7 @@ from portal.auth.forms import (
 from portal.auth.models import User
 from portal.db import commit_despite_error, get_session, session_scope, utcnow, writes
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ValidationError
-from portal.web import error_page, no_store
+from portal.web import error_page, no_store, safe_next
 from portal.workflow import invitations
 from portal.workflow.invitations import InvitationUnusable
 
@@ -129,18 +127,6 @@ def _private(page, status: int = 200):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: never send someone elsewhere after signing in."""
-    # A control character (a CR or LF above all) would break the Location header or
-    # smuggle one in; "//host" and "/\\host" are other sites to a browser.
-    if not target or not target.isprintable() or " " in target or "\\" in target:
-        return url_for("main.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.home")
-    return target
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -14,7 +14,6 @@ from flask_login import current_user
 
 from portal import i18n
 from portal.auth import accounts
-from portal.auth.routes import safe_next
 from portal.db import get_session
 from portal.errors import ValidationError
 from portal.policy.service import authorize
@@ -22,7 +21,7 @@ from portal.policy.vocabulary import Action
 from portal.requests.models import RequestStatus
 from portal.transparency import ending, obligations
 from portal.transparency.requestlist import request_list
-from portal.web import error_page
+from portal.web import error_page, safe_next
 from portal.workflow.queues import queues_for, stalled_for
 
 bp = Blueprint("main", __name__)
