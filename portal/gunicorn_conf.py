@@ -53,10 +53,14 @@ def on_starting(server) -> None:
 
 def post_worker_init(worker) -> None:
     """Without REDIS_URL each worker runs the periodic jobs in a thread; a lease row per
-    job lets one of them at a time run it (portal/jobs/inline.py)."""
+    job lets one of them at a time run it (portal/jobs/inline.py). Each worker also
+    counts the dashboard's figures in a thread as it starts: the first count of a large
+    database takes longer than a request may (portal/transparency/figures.py)."""
     from portal.jobs import inline
+    from portal.transparency import figures
 
     inline.start(worker.wsgi)
+    figures.fill_in_background(worker.wsgi)
 
 
 def child_exit(server, worker) -> None:

@@ -53,6 +53,7 @@ ERROR_TEXTS = {
         "Too many attempts",
         "There were too many attempts from here or for this account. Wait a while, then try again.",
     ),
+    503: ("Not ready yet", "This page is not ready yet. Try again in a minute."),
     500: (
         "Something went wrong",
         "The portal hit an error; nothing you did was saved. Try again, "

@@ -2,6 +2,7 @@
 on requests whose every event happened at a known time (the clock pinned)."""
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -306,3 +307,47 @@ def test_the_figures_kept_up_to_date_by_events_are_those_counted_afresh(app, kno
     assert by_status[S.UNDER_REVIEW] == 2
     assert kept[1]["blue-heron"][0].get(S.REVOKED) == 1
     assert kept[1]["red-cedar"][0].get(S.REVOKED) is None, "Red Cedar did not revoke"
+
+
+def test_a_worker_counts_the_figures_as_it_starts(app, known):
+    """gunicorn's post_worker_init starts the first count in a thread: once it is done the
+    store is filled with what a page would count, and a view reads it as it is."""
+    figures.forget()
+    dashboard_views.clear()
+    figures.fill_in_background(app).join(timeout=60)
+    with app.app_context(), session_scope() as session:
+        store = figures._STORES[figures.database_of(session)]
+    assert store.filled
+    counted_at_start = +store.counts
+    view = view_as(app, known)
+    assert list(figures._STORES.values()) == [store], "the page used the store counted at start"
+    for status, count in view.by_status:
+        assert counted_at_start.get(("status", status), 0) == count
+    assert dict(view.by_status)[S.SCREENING] == 1
+
+
+def test_while_the_first_count_runs_the_dashboard_says_so_and_waits_for_nothing(app, client, known):
+    """A page asked while another thread makes the first count answers at once, 503 with
+    Retry-After, instead of waiting past gunicorn's timeout; once counted, it shows."""
+    figures.forget()
+    dashboard_views.clear()
+    with app.app_context(), session_scope() as session:
+        key = figures.database_of(session)
+    store = figures._STORES.setdefault(key, figures.Store())
+    sign_in(client, PEOPLE["coordinator"][0])
+    counting, asked = threading.Event(), threading.Event()
+
+    def count():  # the worker's thread, holding the store while it counts (at most 10 s)
+        with store.lock:
+            counting.set()
+            asked.wait(timeout=10)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    counting.wait()
+    answer = client.get("/dashboard")  # a page that waited would get the figures, late
+    asked.set()
+    counter.join()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+    assert "being counted" in answer.text
+    assert client.get("/dashboard").status_code == 200

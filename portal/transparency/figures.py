@@ -12,6 +12,7 @@ emptied database) or a dataset changed (its Nations decide whose counts a reques
 """
 
 import bisect
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ S = RequestStatus
 # Events after which every request is read again: a dataset's Nations changed.
 RELOAD_ON = frozenset({EventType.DATASET_CHANGED.value, EventType.DATASET_REGISTERED.value})
 CHUNK = 2_000  # requests read per query
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,10 @@ class Store:
     days: dict[date, Day] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def filled(self) -> bool:
+        return self.last_event[0] >= 0
+
     def put(self, request_id: int, facts: RequestFacts | None) -> None:
         if (old := self.facts.pop(request_id, None)) is not None:
             self.counts.subtract(old.keys)
@@ -123,13 +129,45 @@ _STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
+class NotReady(Exception):
+    """The figures are being counted for the first time, by another thread."""
+
+
 def store_for(session: Session) -> Store:
-    """This database's store, brought up to date (callers hold ``store.lock`` to read it)."""
+    """This database's store, brought up to date (callers hold ``store.lock`` to read it).
+
+    A first count at 100,000 requests takes longer than a web request may (gunicorn ends
+    a worker silent for a minute), so a worker makes it in the background as it starts
+    (``fill_in_background``): while that runs, a caller gets NotReady instead of a wait.
+    Once filled, a refresh reads only what changed, and callers wait for each other."""
     with _STORES_LOCK:
         store = _STORES.setdefault(database_of(session), Store())
-    with store.lock:
+    if not store.lock.acquire(blocking=store.filled):
+        raise NotReady
+    try:
         _refresh(session, store)
+    finally:
+        store.lock.release()
     return store
+
+
+def fill_in_background(app) -> threading.Thread:
+    """Count the figures of ``app``'s database in a thread of this process (a worker, as
+    it starts), reading in a snapshot that takes no write lock."""
+    from portal.db import READER_KEY
+
+    def fill() -> None:
+        try:
+            with app.app_context(), Session(app.extensions[READER_KEY]) as session:
+                store_for(session)
+        except NotReady:  # a page began the count first: it is being made
+            pass
+        except Exception:  # the database is away: the first view counts instead
+            log.exception("the dashboard's figures could not be counted at start")
+
+    thread = threading.Thread(target=fill, name="portal-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def database_of(session: Session) -> str:

@@ -2,6 +2,7 @@
 coordinators' dashboard. A request's timeline page is in portal/requests/routes.py."""
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.charts import bar_chart
@@ -12,7 +13,7 @@ from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
-from portal.transparency import exports, record
+from portal.transparency import exports, figures, record
 from portal.transparency.dashboard import DEFAULT_WINDOW, WINDOWS, dashboard
 from portal.transparency.stages import format_duration
 from portal.validation import event_cursor
@@ -94,6 +95,15 @@ def coordinator_dashboard():
         view = dashboard(get_session(), current_user, days)
     except ValidationError as error:
         return error_page(400, error.message)
+    except figures.NotReady:  # a worker that just started is counting them
+        page, status = error_page(
+            503,
+            _(
+                "The dashboard's figures are being counted: this part of the portal has "
+                "just started. Try again in a minute."
+            ),
+        )
+        return page, status, {"Retry-After": "30"}
     status_chart = bar_chart(
         "Requests by status",
         [(status.label, [(count, str(count))]) for status, count in view.by_status],
