@@ -4,7 +4,7 @@ for an app, and signing a person in through the pages (with their two-factor cod
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -68,13 +68,21 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def sign_in_as(page: Page, live: Live, email: str, password: str = PASSWORD) -> None:
+def sign_in_as(
+    page: Page,
+    live: Live,
+    email: str,
+    password: str = PASSWORD,
+    words: Callable[[str], str] = str,
+) -> None:
+    """Sign in through the pages; ``words`` gives the page's words for the English ones
+    (the French walk passes the catalogue's)."""
     page.goto(f"{live.url}/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(words("E-mail address")).fill(email)
+    page.get_by_label(words("Password"), exact=True).fill(password)
+    page.get_by_role("button", name=words("Sign in")).click()
     page.wait_for_url(lambda url: not url.endswith("/sign-in"))
     if "/sign-in/code" in page.url:  # representatives and admins: two-factor sign-in
-        page.get_by_label("Code").fill(totp_code(live.app, email))
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label(words("Code")).fill(totp_code(live.app, email))
+        page.get_by_role("button", name=words("Sign in")).click()
     page.locator(".who-name").wait_for(state="attached")
