@@ -30,9 +30,9 @@ def source_messages() -> dict[str, str]:
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        for text in message if isinstance(message, tuple) else (message,):
-            if text:
-                found.setdefault(text, f"{filename}:{lineno}")
+        text = message[0] if isinstance(message, tuple) else message  # a plural: its singular
+        if text:
+            found.setdefault(text, f"{filename}:{lineno}")
     return found
 
 
