@@ -1,8 +1,10 @@
 """Notifications: queued in the outbox with the change, delivered through a real SMTP
 server afterwards, kept when the server is down, each message on its own."""
 
+import re
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -243,3 +245,212 @@ def test_each_message_is_recorded_as_sent_right_after_it_is_sent(
     monkeypatch.setattr(service, "_as_email", real)
     assert send(app) == (1, 0)
     assert subjects_received(inbox) == ["one", "two"], "the first one is not sent again"
+
+
+# --- mail speaks its recipient's language ------------------------------------------------
+
+
+def test_one_queue_writes_to_each_recipient_in_their_own_language(app, people):
+    with app.test_request_context(), session_scope() as session:
+        ada = session.exec(select(User).where(User.email == "ada@example.org")).one()
+        grace = session.exec(select(User).where(User.email == "grace@example.org")).one()
+        ada.language, grace.language = "fr", "en"
+        request = AccessRequest(ref="R-2026-0001", title="Santé des aînés", current_revision=2)
+        messages = queue(session, [ada, grace], "submitted", request)
+        french, english = ((m.recipient, m.subject, m.body) for m in messages)
+    (to_ada, subject_ada, body_ada), (to_grace, subject_grace, body_grace) = french, english
+    assert to_ada == "ada@example.org" and to_grace == "grace@example.org"
+    assert subject_ada == "Votre demande R-2026-0001 a été soumise"
+    assert body_ada.startswith("Bonjour Ada Lovelace,\n\n")
+    assert "Votre demande « Santé des aînés » (révision 2) a été soumise." in body_ada
+    assert "--\nPortail d’intendance des données. Vous recevez ce message" in body_ada
+    assert subject_grace == "Your request R-2026-0001 was submitted"
+    assert body_grace.startswith("Hello Grace Hopper,\n\n")
+    assert 'Your request "Santé des aînés" (revision 2) was submitted.' in body_grace
+    assert "--\nStewardship Portal. You receive this" in body_grace
+
+
+def test_french_mail_arrives_intact_over_smtp(app, people, smtp_server):
+    import email
+    from email import policy
+
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    with app.test_request_context(), session_scope() as session:
+        ada = session.exec(select(User).where(User.email == "ada@example.org")).one()
+        ada.language = "fr"
+        request = AccessRequest(ref="R-2026-0002", title="Écoles élémentaires")
+        [queued] = queue(session, [ada], "withdrawn", request, reason="Fin du financement.")
+        subject, body = queued.subject, queued.body
+    assert send(app) == (1, 0)
+    [envelope] = inbox.messages
+    received = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert received["Subject"] == subject == "La demande R-2026-0002 a été retirée"
+    assert received.get_content_charset() == "utf-8"
+    assert received.get_content().replace("\r\n", "\n") == body  # the wire ends lines in CRLF
+    assert "La chercheuse ou le chercheur a retiré « Écoles élémentaires » : " in body
+    assert "Portail d’intendance des données" in received.get_content()
+
+
+# Every mail template, with a context such as its callers give it (one case per branch
+# of the template): in French, no sentence of the English survives.
+
+
+def _ns(**values):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**values)
+
+
+def _mail_cases():
+    from datetime import UTC, date, datetime
+
+    from portal.workflow.drafting import RETURN_REASONS
+    from portal.workflow.reminders import STEP_WORDS
+
+    cedar = _ns(name="Nation Wolastoqey", slug="wolastoqey")
+    river = _ns(name="Nation Mi’gmaq", slug="migmaq")
+    user = _ns(name="Ada Lovelace", email="ada@example.org", language=None)
+    request = _ns(ref="R-2026-0007", title="Diabète chez les aînés", current_revision=2, id=7)
+    amending = _ns(**{**vars(request), "amendment": object()})
+    plain = _ns(**{**vars(request), "amendment": None})
+    base = {"user": user, "request": request}
+
+    def output(status):
+        return _ns(id=4, title="Tableau 3", venue="CMAJ", status=_ns(value=status))
+
+    def obligation(state):
+        return _ns(id=5, next_due=date(2027, 1, 15), state=_ns(value=state))
+
+    def proposal(status):
+        return _ns(id=3, title="Quorum à trois", status=_ns(value=status), applied_version=4)
+
+    thread = _ns(channel=_ns(value="nation"), nation=cedar)
+    invitation = _ns(
+        email="nouveau@example.org", expires_at=datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
+    )
+    cases = {
+        "accepted": {"nations": [cedar, river]},
+        "access_changed": {},
+        "access_ended": {},
+        "active": {},
+        "all_approved": {},
+        "approved": {"nation": cedar},
+        "changes_requested": {"nation": cedar, "comment": "Précisez l’échantillon."},
+        "closed": {},
+        "expired": {},
+        "message_posted": {"thread": thread, "title": "Échantillon", "author": "Grace Hopper"},
+        "obligation_reported": {"nation": cedar, "obligation": obligation("reported")},
+        "output_to_decide": {"nation": cedar, "output": output("in_review")},
+        "output_to_review": {"nation": cedar, "output": output("in_review")},
+        "password_changed": {},
+        "password_reset": {"link": "http://localhost:5000/auth/reset/abc"},
+        "returned": {"reason": RETURN_REASONS["clarification"], "comment": "Précisez."},
+        "submitted": {},
+        "to_acknowledge": {"nation": cedar},
+        "to_decide": {"nation": cedar},
+        "to_review": {"nation": cedar},
+        "to_screen": {},
+        "to_sign": {"nation": cedar},
+        "withdrawn": {"reason": "Fin du financement."},
+        "invitation": {
+            "invitation": invitation,
+            "inviter": _ns(name="Grace Hopper"),
+            "role_words": "a coordinator",
+            "link": "http://localhost:5000/auth/invitation/abc",
+        },
+    }
+    for kind in ("renew", "amend"):
+        for outcome, reason in (("refused", "Hors mandat."), ("refused", ""), ("withdrawn", "")):
+            cases[f"amendment_ended-{kind}-{outcome}-{bool(reason)}"] = {
+                "nation": cedar, "kind": kind, "outcome": outcome, "reason": reason
+            }  # fmt: skip
+    for outcome in ("acknowledged", "more"):
+        comment = "Joindre le certificat." if outcome == "more" else ""
+        cases[f"destruction_answered-{outcome}"] = {
+            "nation": cedar, "outcome": outcome, "comment": comment
+        }  # fmt: skip
+    for state in ("waived", "not_met", "open", "met"):
+        cases[f"obligation_assessed-{state}"] = {
+            "nation": cedar, "obligation": obligation(state), "comment": "Merci."
+        }  # fmt: skip
+    for outcome, status in (
+        ("approve", "cleared"),
+        ("approve", "in_review"),
+        ("refuse", "refused"),
+    ):
+        cases[f"output_decided-{outcome}-{status}"] = {
+            "nation": cedar, "outcome": outcome, "output": output(status), "reason": "Cellules."
+        }  # fmt: skip
+    for status in ("applied", "rejected"):
+        cases[f"proposal_closed-{status}"] = {"proposal": proposal(status), "request": None}
+    for who, proposer, nation in (
+        ("representative", _ns(name="Grace Hopper"), cedar),
+        ("coordinator", _ns(name="Grace Hopper"), None),
+        ("operator", None, None),
+    ):
+        cases[f"proposal_made-{who}"] = {
+            "proposal": proposal("open"), "proposer": proposer, "nation": nation, "request": None
+        }  # fmt: skip
+    for name in ("refused", "revoked"):
+        for reason in ("Données sensibles.", ""):
+            cases[f"{name}-{bool(reason)}"] = {"nation": cedar, "reason": reason}
+    for step, nation in (
+        ("screen", None),
+        ("review", cedar),
+        ("decide", cedar),
+        ("sign", cedar),
+        ("report_obligation", cedar),
+        ("attest_destruction", None),
+    ):
+        cases[f"reminder-{step}"] = {
+            "step": step, "step_words": STEP_WORDS[step], "nation": nation, "waited": 9,
+            "obligation": obligation("open"),
+        }  # fmt: skip
+    for days, nations in ((1, [cedar, river]), (30, [])):
+        cases[f"term_ending-{days}"] = {
+            "days": days, "term_end": date(2027, 1, 31), "nations": nations
+        }  # fmt: skip
+    cases["track_ended-amending"] = {"nation": cedar, "request": amending}
+    cases["track_ended-first"] = {"nation": cedar, "request": plain}
+    return {name: {**base, **context} for name, context in cases.items()}
+
+
+MAIL_CASES = _mail_cases()
+MAIL_TEMPLATES = sorted(
+    path.stem for path in (Path(service.__file__).parents[2] / "templates" / "mail").glob("*.txt")
+)
+# Words of the English that no French sentence holds (links and addresses taken out).
+ENGLISH = re.compile(
+    r"\b(the|and|of|your|you|is|was|has|for|with|this|it|to|by|are|not|in|request|hello)\b",
+    re.IGNORECASE,
+)
+LINKS = re.compile(r"https?://\S+|\S+@\S+")
+
+
+def test_every_mail_template_has_a_case():
+    assert {name.partition("-")[0] for name in MAIL_CASES} == {
+        name for name in MAIL_TEMPLATES if not name.startswith("_")
+    }
+
+
+@pytest.mark.parametrize("case", sorted(MAIL_CASES))
+def test_every_mail_template_speaks_french(app, case):
+    from portal.i18n import speaking
+
+    template, context = case.partition("-")[0], MAIL_CASES[case]
+    with app.test_request_context():
+        with speaking("en"):
+            english = service.render(template, **context)
+        with speaking("fr"):
+            french = service.render(template, **context)
+    subject, body = french
+    assert body.startswith("Bonjour") and "Portail d’intendance des données" in body
+    assert "\n" not in subject
+    left = ENGLISH.findall(LINKS.sub(" ", f"{subject}\n{body}"))
+    assert not left, f"English left in the French of {case}: {left}\n{subject}\n{body}"
+    sentences = {
+        line for line in f"{english[0]}\n{english[1]}".splitlines() if ENGLISH.search(line)
+    }
+    assert sentences, "the English version is English"
+    assert not sentences & set(f"{subject}\n{body}".splitlines())
