@@ -192,3 +192,36 @@ def test_an_administrator_still_never_decides(app, flow, admin):
     with app.app_context(), session_scope() as session:
         assert session.exec(select(Nation).where(Nation.slug == "red-cedar")).one()
     assert flow.status(ref) == "awaiting_signatures"
+
+
+FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
+
+
+def test_the_datasets_page_and_a_governance_profile_speak_french(app, flow, admin):
+    page = admin.get("/admin/datasets", headers=FRENCH).text
+    assert '<html lang="fr-CA">' in page
+    assert '<h2 id="register-h">Inscrire un jeu de données</h2>' in page
+    assert "Jeux de données inscrits" in page and "Dépositaire (qui le détient)" in page
+    assert "Register the dataset" not in page
+    # A service's refusal speaks French too; the English one stays for an English page.
+    bad = admin.post(
+        "/admin/datasets",
+        data={
+            "slug": "Not A Slug",
+            "title": "T",
+            "custodian": "C",
+            "nations": ["red-cedar"],
+            "csrf_token": csrf_token(page),
+        },
+        headers=FRENCH,
+    )
+    assert bad.status_code == 422 and "n’est pas un identifiant valide" in bad.text
+    rep = app.test_client()
+    sign_in(rep, "rep.cedar@example.org")
+    profile = rep.get("/nations/red-cedar/profile", headers=FRENCH).text
+    assert "Profil de gouvernance : Red Cedar Nation (fictional)" in profile
+    assert "Paramètres du profil" in profile and "Enregistrer les règles" in profile
+    assert "Examens d’intendants requis avant l’approbation" in profile  # a lazy label
+    assert "Save the profile settings" not in profile
+    english = rep.get("/nations/red-cedar/profile", headers={"Accept-Language": "en"}).text
+    assert "Save the profile settings" in english

@@ -193,6 +193,21 @@ def test_others_read_the_labels_but_get_no_form_and_403(app, flow, client, who):
     assert [row[1] for row in label_rows(app)] == ["tk-seasonal"]
 
 
+def test_a_label_is_shown_in_french_and_kept_in_english(app, flow, client):
+    attach(app, "cedar_rep", "cedar-health", "red-cedar")
+    sign_in(client, PEOPLE["cedar_rep"][0])
+    french = {"Accept-Language": "fr"}
+    page = client.get("/datasets/cedar-health", headers=french).get_data(as_text=True)
+    assert re.search(r'data-label="tk-seasonal">\s*<strong>TK Saisonnier</strong>', page)
+    assert "(Étiquette TK, Red Cedar Nation (fictional))" in page
+    assert "qu’à certains moments de l’année" in page  # its meaning, no wording given
+    assert '<optgroup label="Étiquettes BC">' in page and "Retirer TK Saisonnier" in page
+    index = client.get("/datasets", headers=french).get_data(as_text=True)
+    assert "Jeux de données inscrits" in index and "<td>TK Saisonnier</td>" in index
+    # The set itself stays English: the agreement and the API read it.
+    assert LABELS["tk-seasonal"].name == "TK Seasonal"
+
+
 def fields(response) -> set[str]:
     return {error["field"] for error in response.get_json()["errors"]}
 

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired
@@ -7,9 +8,9 @@ from portal.registry.names import NAME_FIELDS
 from portal.requests.forms import CheckboxesField, options
 
 PORTAL_ROLE_CHOICES = [
-    ("researcher", "Researcher"),
-    ("coordinator", "Coordinator"),
-    ("admin", "Admin"),
+    ("researcher", _l("Researcher")),
+    ("coordinator", _l("Coordinator")),
+    ("admin", _l("Admin")),
 ]
 
 
@@ -17,78 +18,80 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = StringField("Name or e-mail address contains")
+    q = StringField(_l("Name or e-mail address contains"))
 
 
 class RoleForm(FlaskForm):
     role = SelectField(
-        "Portal-wide role",
+        _l("Portal-wide role"),
         choices=options(PORTAL_ROLE_CHOICES),
-        invalid_choice_message="Choose a portal-wide role.",
+        invalid_choice_message=_l("Choose a portal-wide role."),
     )
 
 
 class RevokeRoleForm(FlaskForm):
-    role = StringField("Role", validators=[DataRequired("Name the role to take away.")])
+    role = StringField(_l("Role"), validators=[DataRequired(_l("Name the role to take away."))])
 
 
 class ActiveForm(FlaskForm):
     action = StringField(
-        "Action",
+        _l("Action"),
         validators=[
-            DataRequired("Say whether to deactivate or reactivate."),
-            AnyOf(["deactivate", "reactivate"], "Deactivate or reactivate."),
+            DataRequired(_l("Say whether to deactivate or reactivate.")),
+            AnyOf(["deactivate", "reactivate"], _l("Deactivate or reactivate.")),
         ],
     )
 
 
 class NationForm(FlaskForm):
     slug = StringField(
-        "Short name in links (slug)",
-        validators=[DataRequired("Give the Nation's slug, e.g. red-cedar.")],
+        _l("Short name in links (slug)"),
+        validators=[DataRequired(_l("Give the Nation's slug, e.g. red-cedar."))],
         render_kw={"maxlength": 64},
     )
     name = StringField(
-        "Name", validators=[DataRequired("Give the Nation's name.")], render_kw={"maxlength": 200}
+        _l("Name"),
+        validators=[DataRequired(_l("Give the Nation's name."))],
+        render_kw={"maxlength": 200},
     )
     framework = SelectField(
-        "Data-governance framework",
+        _l("Data-governance framework"),
         choices=options((f.value, f.value) for f in Framework),
-        invalid_choice_message="Choose a data-governance framework.",
+        invalid_choice_message=_l("Choose a data-governance framework."),
     )
 
 
 class DatasetForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[DataRequired("Give the dataset's title.")],
+        _l("Title"),
+        validators=[DataRequired(_l("Give the dataset's title."))],
         render_kw={"maxlength": 200},
     )
     custodian = StringField(
-        "Custodian (who holds it)",
-        validators=[DataRequired("Name the custodian.")],
+        _l("Custodian (who holds it)"),
+        validators=[DataRequired(_l("Name the custodian."))],
         render_kw={"maxlength": 200},
     )
-    description = TextAreaField("Description")
-    name_fr = StringField("Its name in French", render_kw={"maxlength": 200})
+    description = TextAreaField(_l("Description"))
+    name_fr = StringField(_l("Its name in French"), render_kw={"maxlength": 200})
     name_own = StringField(
-        "Its name in the language of a Nation whose data it holds", render_kw={"maxlength": 200}
+        _l("Its name in the language of a Nation whose data it holds"), render_kw={"maxlength": 200}
     )
     name_own_lang = StringField(
-        "Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
+        _l("Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)"),
         render_kw={"maxlength": 35, "autocapitalize": "none", "spellcheck": "false"},
     )
     nations = CheckboxesField(
-        "Whose data it holds",
-        validators=[DataRequired("Name at least one Nation whose data the dataset holds.")],
-        invalid_choice_message="Choose the Nations from the list.",
+        _l("Whose data it holds"),
+        validators=[DataRequired(_l("Name at least one Nation whose data the dataset holds."))],
+        invalid_choice_message=_l("Choose the Nations from the list."),
     )
 
 
 class NewDatasetForm(DatasetForm):
     slug = StringField(
-        "Short name in links (slug)",
-        validators=[DataRequired("Give the dataset's slug, e.g. cedar-health.")],
+        _l("Short name in links (slug)"),
+        validators=[DataRequired(_l("Give the dataset's slug, e.g. cedar-health."))],
         render_kw={"maxlength": 64},
     )
 
@@ -97,21 +100,26 @@ class RetryForm(FlaskForm):
     """Run a failed job, or send a failed message, again (the button carries its id)."""
 
     kind = StringField(
-        "What",
-        validators=[DataRequired("Say what to retry."), AnyOf(["job", "mail"], "job or mail")],
+        _l("What"),
+        validators=[
+            DataRequired(_l("Say what to retry.")),
+            AnyOf(["job", "mail"], _l("job or mail")),
+        ],
     )
-    item = IntegerField("Which", validators=[DataRequired("Say which one to retry.")])
+    item = IntegerField(_l("Which"), validators=[DataRequired(_l("Say which one to retry."))])
 
 
 class EndpointForm(FlaskForm):
     """Where the dataset's custodian receives its signed notices (the service checks it)."""
 
-    url = StringField("Endpoint address (https://)")
+    url = StringField(_l("Endpoint address (https://)"))
     intent = SelectField(
-        "What to do",
-        choices=options([("save", "Save"), ("rotate", "Make a new secret"), ("remove", "Remove")]),
+        _l("What to do"),
+        choices=options(
+            [("save", _l("Save")), ("rotate", _l("Make a new secret")), ("remove", _l("Remove"))]
+        ),
         default="save",
-        invalid_choice_message="Choose to save, make a new secret or remove.",
+        invalid_choice_message=_l("Choose to save, make a new secret or remove."),
     )
 
 

@@ -3,6 +3,7 @@ registry (Nations, datasets). Every step asks the policy (manage_users, invite,
 manage_registry) in portal/workflow; nothing here looks at a role's name."""
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import Session
 
@@ -98,9 +99,8 @@ def grant(user_id: int):
         except ValidationError as error:
             _errors_onto(form, error, "role")
         else:
-            label = dict(PORTAL_ROLE_CHOICES)[form.role.data].lower()
-            message = f"{user.name} is now {'an' if label[0] in 'aeiou' else 'a'} {label}."
-            flash(message if granted else f"{user.name} holds that role already.", "success")
+            message = _now_a(form.role.data, user.name) if granted else None
+            flash(message or _("%(name)s holds that role already.", name=user.name), "success")
             return redirect(url_for("admin.person", user_id=user.id))
     return _person_page(session, user, role_form=form)
 
@@ -117,12 +117,32 @@ def revoke_role(user_id: int):
         except ValidationError as error:
             return error_page(422, error.errors.get("role", error.message))
         except NotFound:
-            return error_page(404, f"{user.name} does not hold that role.")
+            return error_page(404, _("%(name)s does not hold that role.", name=user.name))
         except Conflict as error:
             return error_page(409, error.message)
-        flash(f"{user.name} is no longer a {form.role.data}.", "success")
+        flash(_no_longer_a(form.role.data, user.name), "success")
         return redirect(url_for("admin.person", user_id=user.id))
-    return error_page(422, "Name the role to take away.")
+    return error_page(422, _("Name the role to take away."))
+
+
+def _now_a(role: str, name: str) -> str:
+    """The flash of a portal-wide role granted, one sentence per role (for the grammar)."""
+    if role == "researcher":
+        return _("%(name)s is now a researcher.", name=name)
+    if role == "coordinator":
+        return _("%(name)s is now a coordinator.", name=name)
+    return _("%(name)s is now an admin.", name=name)
+
+
+def _no_longer_a(role: str, name: str) -> str:
+    """The flash of a portal-wide role taken away, one sentence per role."""
+    if role == "researcher":
+        return _("%(name)s is no longer a researcher.", name=name)
+    if role == "coordinator":
+        return _("%(name)s is no longer a coordinator.", name=name)
+    if role == "admin":
+        return _("%(name)s is no longer a admin.", name=name)
+    return _("%(name)s is no longer a %(role)s.", name=name, role=role)
 
 
 @bp.route("/people/<int:user_id>/active", methods=["POST"])
@@ -138,8 +158,13 @@ def set_active(user_id: int):
         except Conflict as error:
             form.action.errors = [error.message]
         else:
-            state = "active again" if active else "deactivated: they can no longer sign in"
-            flash(f"{user.name}'s login is {state}.", "success")
+            if active:
+                message = _("%(name)s's login is active again.", name=user.name)
+            else:
+                message = _(
+                    "%(name)s's login is deactivated: they can no longer sign in.", name=user.name
+                )
+            flash(message, "success")
             return redirect(url_for("admin.person", user_id=user.id))
     return _person_page(session, user, active_form=form)
 
@@ -150,10 +175,10 @@ def set_active(user_id: int):
 def _invite_form(session: Session, **kwargs) -> InvitationForm:
     form = InvitationForm(**kwargs)
     form.role.choices = options(
-        [*PORTAL_ROLE_CHOICES, ("representative", "Representative (a Nation's first)")]
+        [*PORTAL_ROLE_CHOICES, ("representative", _("Representative (a Nation's first)"))]
     )
     form.nation.choices = options(
-        [("", "— none: a portal-wide role —")]
+        [("", _("— none: a portal-wide role —"))]
         + [(n.slug, n.name) for n in invitations.nations_without_representative(session)]
     )
     return form
@@ -182,7 +207,7 @@ def invitations_page():
             try:
                 nation = get_nation(session, form.nation.data)
             except NotFound:
-                form.nation.errors = ["No such Nation."]
+                form.nation.errors = [_("No such Nation.")]
         if not form.nation.errors and (token := send_invitation(form, nation)):
             fresh = _invite_form(session, formdata=None)
             return _invitations_page(session, fresh, invitation_link(token))
@@ -209,8 +234,11 @@ def nations():
             form.slug.errors = [*form.slug.errors, error.message]
         else:
             flash(
-                f"{nation.name} is registered. Its governance profile is its own: invite its "
-                "first representative, who sets it.",
+                _(
+                    "%(nation)s is registered. Its governance profile is its own: invite its "
+                    "first representative, who sets it.",
+                    nation=nation.name,
+                ),
                 "success",
             )
             return redirect(url_for("admin.nations"))
@@ -246,7 +274,7 @@ def datasets():
         except Conflict as error:
             form.slug.errors = [*form.slug.errors, error.message]
         else:
-            flash(f"The dataset “{dataset.title}” is registered.", "success")
+            flash(_("The dataset “%(title)s” is registered.", title=dataset.title), "success")
             return redirect(url_for("admin.datasets"))
     page = render_template("admin/datasets.html", form=form, rows=rows)
     return page, _status(form)
@@ -274,7 +302,7 @@ def dataset(dataset_slug: str):
         except ValidationError as error:
             _errors_onto(form, error, "title")
         else:
-            flash("Dataset saved." if changed else "Nothing changed.", "success")
+            flash(_("Dataset saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("admin.dataset", dataset_slug=found.slug))
     return _dataset_page(session, found, form)
 
@@ -298,13 +326,19 @@ def jobs():
             message = retry_message(session, form.item.data)
             if message is None:
                 raise NotFound(f"no failed message {form.item.data}")
-            flash(f"The message to {message.recipient} waits in the outbox again.", "success")
+            flash(
+                _(
+                    "The message to %(recipient)s waits in the outbox again.",
+                    recipient=message.recipient,
+                ),
+                "success",
+            )
         else:
             failed = mark_retried(session, form.item.data)
             if failed is None:
                 raise NotFound(f"no failed job {form.item.data}")
             _run_again(failed.name)
-            flash(f"The job {failed.name} runs again shortly.", "success")
+            flash(_("The job %(job)s runs again shortly.", job=failed.name), "success")
         return redirect(url_for("admin.jobs"))
     failed, messages = everything_failed(session)
     return render_template("admin/jobs.html", failed=failed, messages=messages, form=form)
@@ -352,7 +386,7 @@ def dataset_endpoint(dataset_slug: str):
         try:
             if form.intent.data == "remove":
                 deliveries.remove_endpoint(session, current_user, found)
-                flash("Its custodian receives no more notices.", "success")
+                flash(_("Its custodian receives no more notices."), "success")
                 return redirect(url_for("admin.dataset", dataset_slug=found.slug))
             rotate = form.intent.data == "rotate"
             _endpoint, secret = deliveries.register_endpoint(
@@ -361,7 +395,7 @@ def dataset_endpoint(dataset_slug: str):
         except ValidationError as error:
             _errors_onto(form, error, "url")
         else:
-            flash("The endpoint is saved.", "success")
+            flash(_("The endpoint is saved."), "success")
     return _dataset_page(session, found, _dataset_form(session, found, formdata=None), form, secret)
 
 

@@ -1,14 +1,15 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from portal.registry.labels import KINDS, LABELS, MAX_HUB_URL, MAX_WORDING
+from portal.registry.labels import KIND_GROUPS, KINDS, LABELS, MAX_HUB_URL, MAX_WORDING
 
 
 def _choices() -> list[SelectChoice]:
     """The label set as grouped options: TK Labels, BC Labels, Notices."""
     return [
-        SelectChoice(code, found.name, optgroup=kind + "s")
+        SelectChoice(code, _l(found.name), optgroup=KIND_GROUPS[kind])
         for kind in KINDS
         for code, found in LABELS.items()
         if found.kind == kind
@@ -18,12 +19,12 @@ def _choices() -> list[SelectChoice]:
 class LabelForm(FlaskForm):
     """A label the Nation attaches (the service checks each field and names it)."""
 
-    code = SelectField("Label or Notice", choices=_choices(), validate_choice=False)
+    code = SelectField(_l("Label or Notice"), choices=_choices(), validate_choice=False)
     wording = TextAreaField(
-        "Your community's own wording of it", render_kw={"maxlength": MAX_WORDING, "rows": 3}
+        _l("Your community's own wording of it"), render_kw={"maxlength": MAX_WORDING, "rows": 3}
     )
     hub_url = StringField(
-        "Its project on the Local Contexts Hub (https://, optional)",
+        _l("Its project on the Local Contexts Hub (https://, optional)"),
         render_kw={"maxlength": MAX_HUB_URL, "inputmode": "url"},
     )
 

@@ -3,6 +3,7 @@ the labels its Nations attached; a Nation's representatives attach and remove it
 (portal/workflow/labels.py asks the policy: `label_datasets`)."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import Session
 
@@ -73,8 +74,13 @@ def attach(dataset_slug: str, nation_slug: str):
             for name, message in error.errors.items():
                 form[name].errors = [*form[name].errors, message]
         else:
-            name = LABELS[form.code.data].name
-            flash(f"{name} saved for {nation.name}." if changed else "Nothing changed.", "success")
+            name = LABELS[form.code.data].shown_name
+            flash(
+                _("%(label)s saved for %(nation)s.", label=name, nation=nation.name)
+                if changed
+                else _("Nothing changed."),
+                "success",
+            )
             return redirect(
                 url_for("datasets.show", dataset_slug=dataset.slug, _anchor="labels-heading")
             )
@@ -87,5 +93,6 @@ def remove(dataset_slug: str, nation_slug: str, code: str):
     session = get_session()
     dataset, nation = get_dataset(session, dataset_slug), get_nation(session, nation_slug)
     labels.remove_label(session, current_user, dataset, nation, code)  # CSRF: CSRFProtect
-    flash(f"{LABELS[code].name} removed for {nation.name}.", "success")
+    name = LABELS[code].shown_name
+    flash(_("%(label)s removed for %(nation)s.", label=name, nation=nation.name), "success")
     return redirect(url_for("datasets.show", dataset_slug=dataset.slug, _anchor="labels-heading"))

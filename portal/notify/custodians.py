@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.db import utcnow
@@ -30,12 +31,14 @@ def check_url(url: str, allow_local_http: bool) -> str:
     except ValueError:
         parts, host = None, None
     if parts is None or not host or len(url) > 500 or parts.username or parts.password:
-        raise ValidationError({"url": "Give the endpoint's full address, e.g. https://host/path."})
+        raise ValidationError(
+            {"url": _("Give the endpoint's full address, e.g. https://host/path.")}
+        )
     if parts.scheme == "https":
         return url
     if parts.scheme == "http" and allow_local_http and host in LOCAL_HOSTS:
         return url
-    raise ValidationError({"url": "The endpoint must be an https:// address."})
+    raise ValidationError({"url": _("The endpoint must be an https:// address.")})
 
 
 def endpoint_of(session: Session, dataset_id: int) -> CustodianEndpoint | None:

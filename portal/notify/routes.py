@@ -3,6 +3,7 @@ Nation's stewards and representatives those about the datasets holding its data,
 they may send one again (portal/workflow/deliveries.py asks the policy)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth.forms import ConfirmForm
@@ -47,12 +48,12 @@ def retry(delivery_id: str):
     session = get_session()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash("The form expired; try again.", "error")
+        flash(_("The form expired; try again."), "error")
     else:
         try:
             deliveries.retry(session, current_user, delivery_id)
         except Refused as refusal:
             flash(refusal.message, "error")
         else:
-            flash("The notice is queued again: it is sent within the minute.", "success")
+            flash(_("The notice is queued again: it is sent within the minute."), "success")
     return redirect(url_for("deliveries.show", delivery_id=delivery_id))

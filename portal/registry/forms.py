@@ -1,5 +1,6 @@
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Optional
@@ -16,53 +17,57 @@ def _whole_number(label: str, message: str, required: bool = True) -> WholeNumbe
 
 
 class ProfileForm(FlaskForm):
-    name_fr = StringField("Its name in French", render_kw={"maxlength": 200})
-    name_own = StringField("Its name in its own language and script", render_kw={"maxlength": 200})
+    name_fr = StringField(_l("Its name in French"), render_kw={"maxlength": 200})
+    name_own = StringField(
+        _l("Its name in its own language and script"), render_kw={"maxlength": 200}
+    )
     name_own_lang = StringField(
-        "Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)",
+        _l("Language tag of that name (BCP 47, e.g. cr-Cans, iu-Cans, moh)"),
         render_kw={"maxlength": 35, "autocapitalize": "none", "spellcheck": "false"},
     )
     review_quorum = _whole_number(
-        "Steward reviews needed before approval",
-        "Give the steward reviews needed as a whole number.",
+        _l("Steward reviews needed before approval"),
+        _l("Give the steward reviews needed as a whole number."),
     )
     min_approvals = _whole_number(
-        "Of those, reviews that must recommend approval",
-        "Give the reviews that must recommend approval as a whole number.",
+        _l("Of those, reviews that must recommend approval"),
+        _l("Give the reviews that must recommend approval as a whole number."),
     )
-    residency = StringField("Where the data may be stored")
+    residency = StringField(_l("Where the data may be stored"))
     max_term_days = _whole_number(
-        "Longest term of an agreement, in days",
-        "Give the longest term as a whole number of days, or leave it empty.",
+        _l("Longest term of an agreement, in days"),
+        _l("Give the longest term as a whole number of days, or leave it empty."),
         required=False,
     )
     remind_review_days = _whole_number(
-        "Remind the stewards when a review has waited this many days",
-        "Give the days before a review reminder as a whole number, or leave it empty.",
+        _l("Remind the stewards when a review has waited this many days"),
+        _l("Give the days before a review reminder as a whole number, or leave it empty."),
         required=False,
     )
     remind_decision_days = _whole_number(
-        "Remind the representatives when a decision has waited this many days",
-        "Give the days before a decision reminder as a whole number, or leave it empty.",
+        _l("Remind the representatives when a decision has waited this many days"),
+        _l("Give the days before a decision reminder as a whole number, or leave it empty."),
         required=False,
     )
     remind_signature_days = _whole_number(
-        "Remind the signers when the agreement has waited this many days for a signature",
-        "Give the days before a signature reminder as a whole number, or leave it empty.",
+        _l("Remind the signers when the agreement has waited this many days for a signature"),
+        _l("Give the days before a signature reminder as a whole number, or leave it empty."),
         required=False,
     )
     remind_report_days = _whole_number(
-        "Remind the researcher when an obligation's report is this many days overdue",
-        "Give the days before a report reminder as a whole number, or leave it empty.",
+        _l("Remind the researcher when an obligation's report is this many days overdue"),
+        _l("Give the days before a report reminder as a whole number, or leave it empty."),
         required=False,
     )
-    output_review_required = BooleanField("The community reviews outputs before they are published")
+    output_review_required = BooleanField(
+        _l("The community reviews outputs before they are published")
+    )
     small_cell_threshold = _whole_number(
-        "Small-cell threshold", "Give the small-cell threshold as a whole number."
+        _l("Small-cell threshold"), _l("Give the small-cell threshold as a whole number.")
     )
     attestation_due_days = _whole_number(
-        "Days after access ends to attest the data's destruction",
-        "Give the days to attest destruction as a whole number.",
+        _l("Days after access ends to attest the data's destruction"),
+        _l("Give the days to attest destruction as a whole number."),
         required=False,  # left out or empty: unchanged
     )
 
@@ -101,8 +106,8 @@ class ProfileForm(FlaskForm):
 
 class StewardForm(FlaskForm):
     email = EmailField(
-        "E-mail address of the person to designate",
-        validators=[InputRequired("Give the e-mail address of the person's login.")],
+        _l("E-mail address of the person to designate"),
+        validators=[InputRequired(_l("Give the e-mail address of the person's login."))],
     )
 
 

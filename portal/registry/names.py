@@ -9,6 +9,7 @@ is what pages put in lang="..." and what the stylesheets choose the syllabics fo
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from portal import validation
@@ -67,19 +68,22 @@ def check_names(errors: dict[str, str], name_fr: str, name_own: str, name_own_la
     )
     tag = (name_own_lang or "").strip()
     if tag and not is_language_tag(tag):
-        errors["name_own_lang"] = (
-            f"{tag[:40]!r} is not a BCP 47 language tag: give the language and, for "
-            "syllabics, the script, e.g. cr-Cans, iu-Cans or moh."
+        errors["name_own_lang"] = _(
+            "%(tag)s is not a BCP 47 language tag: give the language and, for "
+            "syllabics, the script, e.g. cr-Cans, iu-Cans or moh.",
+            tag=repr(tag[:40]),
         )
     elif name_own and not tag:
-        errors["name_own_lang"] = "Give the language tag of the name (e.g. cr-Cans, iu-Cans, moh)."
+        errors["name_own_lang"] = _(
+            "Give the language tag of the name (e.g. cr-Cans, iu-Cans, moh)."
+        )
     elif tag and not name_own:
-        errors["name_own"] = "Give the name in the Nation's own language, or no language tag."
+        errors["name_own"] = _("Give the name in the Nation's own language, or no language tag.")
     elif _SYLLABICS.search(name_own) and "cans" not in tag.lower().split("-"):
         # Pages and PDFs choose the syllabics font and screen readers the voice by the tag.
-        errors["name_own_lang"] = (
-            f"The name is written in syllabics: its tag names the script Cans (e.g. "
-            f"{tag.split('-')[0].lower()}-Cans)."
+        errors["name_own_lang"] = _(
+            "The name is written in syllabics: its tag names the script Cans (e.g. %(tag)s).",
+            tag=tag.split("-")[0].lower() + "-Cans",
         )
     if "name_own_lang" not in errors and tag:
         tag = canonical_tag(tag)

@@ -10,6 +10,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import Session
 
@@ -124,7 +125,7 @@ def profile(slug: str):
             for name, message in error.errors.items():
                 getattr(form, name).errors.append(message)
         else:
-            flash("Profile saved." if changed else "Nothing changed.", "success")
+            flash(_("Profile saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("registry.profile", slug=slug))
     return _page(session, nation, form, StewardForm(prefix="steward", formdata=None))
 
@@ -161,8 +162,13 @@ def rules(slug: str):
 
 def _saved(version, nation: Nation) -> str:
     if version is None:
-        return "Nothing changed."
-    return f"{nation.name}'s rules saved (rules version {version.number}): {version.summary}"
+        return _("Nothing changed.")
+    return _(
+        "%(nation)s's rules saved (rules version %(number)s): %(summary)s",
+        nation=nation.name,
+        number=version.number,
+        summary=version.summary,
+    )
 
 
 @bp.route("/<slug>/stewards", methods=["POST"])
@@ -181,7 +187,10 @@ def designate(slug: str):
         except Conflict as error:
             steward_form.email.errors.append(error.message)
         else:
-            flash(f"{user.name} is now a steward of {nation.name}.", "success")
+            flash(
+                _("%(name)s is now a steward of %(nation)s.", name=user.name, nation=nation.name),
+                "success",
+            )
             return redirect(url_for("registry.profile", slug=slug))
     form = ProfileForm(data=ProfileForm.data_of(nation), formdata=None)
     return _page(session, nation, form, steward_form)
@@ -200,7 +209,10 @@ def remove(slug: str, user_id: int):
     if request.method == "GET":
         return render_template("registry/remove_steward.html", nation=nation, person=user)
     profiles.remove_steward(session, current_user, nation, user)
-    flash(f"{user.name} is no longer a steward of {nation.name}.", "success")
+    flash(
+        _("%(name)s is no longer a steward of %(nation)s.", name=user.name, nation=nation.name),
+        "success",
+    )
     return redirect(url_for("registry.profile", slug=slug))
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pycountry
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal import validation
@@ -22,7 +23,15 @@ SLUG_RULE = "lower-case letters, digits and hyphens, starting and ending with a 
 
 def check_slug(slug: str, field: str = "slug") -> str:
     if not SLUG_PATTERN.fullmatch(slug):
-        raise ValidationError({field: f"{slug!r} is not a valid slug: use {SLUG_RULE}."})
+        raise ValidationError(
+            {
+                field: _(
+                    "%(slug)s is not a valid slug: use lower-case letters, digits and hyphens, "
+                    "starting and ending with a letter or digit.",
+                    slug=repr(slug),
+                )
+            }
+        )
     return slug
 
 
@@ -32,7 +41,12 @@ def jurisdiction_code(code: str) -> str:
     if pycountry.countries.get(alpha_2=normalised) or pycountry.subdivisions.get(code=normalised):
         return normalised
     raise ValidationError(
-        {"residency": f"{code!r} is not an ISO 3166 country or subdivision code (e.g. CA, CA-ON)."}
+        {
+            "residency": _(
+                "%(code)s is not an ISO 3166 country or subdivision code (e.g. CA, CA-ON).",
+                code=repr(code),
+            )
+        }
     )
 
 
@@ -53,22 +67,22 @@ def check_profile(
     """The rules of a governance profile: (errors by field, residency codes normalised)."""
     errors: dict[str, str] = {}
     if review_quorum < 1:
-        errors["review_quorum"] = "The review quorum must be at least 1."
+        errors["review_quorum"] = _("The review quorum must be at least 1.")
     elif review_quorum > MAX_QUORUM:
-        errors["review_quorum"] = f"The review quorum can be at most {MAX_QUORUM}."
+        errors["review_quorum"] = _("The review quorum can be at most %(max)s.", max=MAX_QUORUM)
     if not 0 <= min_approvals <= min(max(review_quorum, 0), MAX_QUORUM):
-        errors["min_approvals"] = "Minimum approvals must be between 0 and the review quorum."
+        errors["min_approvals"] = _("Minimum approvals must be between 0 and the review quorum.")
     if max_term_days is not None and max_term_days < 1:
-        errors["max_term_days"] = "The maximum term must be at least 1 day."
+        errors["max_term_days"] = _("The maximum term must be at least 1 day.")
     elif max_term_days is not None and max_term_days > MAX_TERM_DAYS:
-        errors["max_term_days"] = (
-            f"The maximum term can be at most {MAX_TERM_DAYS} days (100 years)."
+        errors["max_term_days"] = _(
+            "The maximum term can be at most %(max)s days (100 years).", max=MAX_TERM_DAYS
         )
     if small_cell_threshold < 0:
-        errors["small_cell_threshold"] = "The small-cell threshold cannot be negative."
+        errors["small_cell_threshold"] = _("The small-cell threshold cannot be negative.")
     elif small_cell_threshold > MAX_SMALL_CELL:
-        errors["small_cell_threshold"] = (
-            f"The small-cell threshold can be at most {MAX_SMALL_CELL}."
+        errors["small_cell_threshold"] = _(
+            "The small-cell threshold can be at most %(max)s.", max=MAX_SMALL_CELL
         )
     codes: list[str] = []
     bad: list[str] = []
@@ -80,8 +94,9 @@ def check_profile(
             errors |= error.errors
     if len(bad) > 1:
         listed = ", ".join(repr(code) for code in bad)
-        errors["residency"] = (
-            f"{listed} are not ISO 3166 country or subdivision codes (e.g. CA, CA-ON)."
+        errors["residency"] = _(
+            "%(codes)s are not ISO 3166 country or subdivision codes (e.g. CA, CA-ON).",
+            codes=listed,
         )
     return errors, list(dict.fromkeys(codes))
 
@@ -127,7 +142,11 @@ def create_nation(
         framework = Framework(framework)
     except ValueError:
         choices = ", ".join(f.value for f in Framework)
-        errors["framework"] = f"{framework!r} is not a framework: choose one of {choices}."
+        errors["framework"] = _(
+            "%(framework)s is not a framework: choose one of %(choices)s.",
+            framework=repr(framework),
+            choices=choices,
+        )
     profile_errors, codes = check_profile(
         review_quorum, min_approvals, residency, max_term_days, small_cell_threshold
     )
@@ -135,7 +154,7 @@ def create_nation(
     if errors:
         raise ValidationError(errors)
     if session.exec(select(Nation.id).where(Nation.slug == slug)).first() is not None:
-        raise Conflict(f"a Nation with slug {slug!r} exists already")
+        raise Conflict(_("a Nation with slug %(slug)s exists already", slug=repr(slug)))
     nation = Nation(
         slug=slug,
         name=name,
@@ -201,12 +220,12 @@ def create_dataset(
     custodian = validation.text(errors, "custodian", custodian, "custodian", max_length=200)
     nation_slugs = list(dict.fromkeys(nation_slugs))
     if not nation_slugs:
-        errors["nations"] = "Name at least one Nation whose data the dataset holds."
+        errors["nations"] = _("Name at least one Nation whose data the dataset holds.")
     if errors:
         raise ValidationError(errors)
     nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
     if session.exec(select(Dataset.id).where(Dataset.slug == slug)).first() is not None:
-        raise Conflict(f"a dataset with slug {slug!r} exists already")
+        raise Conflict(_("a dataset with slug %(slug)s exists already", slug=repr(slug)))
     dataset = Dataset(slug=slug, title=title, custodian=custodian, description=description, **own)
     session.add(dataset)
     session.flush()
@@ -287,7 +306,7 @@ def update_dataset(
     own = check_names(errors, **(kept | (names or {})))
     nation_slugs = list(dict.fromkeys(nation_slugs))
     if not nation_slugs:
-        errors["nations"] = "Name at least one Nation whose data the dataset holds."
+        errors["nations"] = _("Name at least one Nation whose data the dataset holds.")
     if errors:
         raise ValidationError(errors)
     nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
@@ -306,8 +325,11 @@ def update_dataset(
             names = ", ".join(n.name for n in before if n.id in dropped)
             raise ValidationError(
                 {
-                    "nations": f"Submitted requests already use this dataset, so {names} "
-                    "stays on it: the Nation's part in them is its own."
+                    "nations": _(
+                        "Submitted requests already use this dataset, so %(names)s "
+                        "stays on it: the Nation's part in them is its own.",
+                        names=names,
+                    )
                 }
             )
     changes: dict[str, list] = {}
