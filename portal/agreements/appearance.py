@@ -101,7 +101,7 @@ class _CutFontFile(CIDFontType2):
 class _CutFontEngine(GlyphAccumulator):
     """pyHanko's OpenType engine over a font already cut to the stamp's characters.
     pyHanko would cut it again to the glyphs drawn and write it anew at each signature
-    (fontTools: two thirds of a signature's drawing); the same outlines, widths and
+    (fontTools: most of the time drawing a signature took); the same outlines, widths and
     glyph ids are embedded either way, the cut font only keeping a few digits unused.
     Nothing is shared between signatures but the immutable bytes, so threads are safe."""
 
