@@ -16,9 +16,9 @@ from cryptography.x509.oid import NameOID
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
-from pyhanko.pdf_utils import layout
+from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.api import FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.font.opentype import CIDFontType2, GlyphAccumulator, _read_ps_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields
@@ -33,6 +33,8 @@ STAMP_TEXT = "Signed by %(signer)s\n%(title)s\n%(organisation)s\n%(ts)s"
 TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 TIME_CHARACTERS = "0123456789-: UTC"
 FONT_SIZE = 8
+# The layout tables (and FontForge's timestamp): the stamp needs no shaping, see _font_for.
+UNNEEDED_TABLES = ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
 
 
 def add_fields(pdf: bytes, boxes: dict[str, SignatureBox]) -> bytes:
@@ -48,20 +50,29 @@ def add_fields(pdf: bytes, boxes: dict[str, SignatureBox]) -> bytes:
     return output.getvalue()
 
 
+@lru_cache(maxsize=1)
+def _dejavu() -> bytes:
+    return FONT.read_bytes()
+
+
 @lru_cache(maxsize=128)
 def _font_for(text: str) -> bytes:
     """DejaVu Sans cut to the characters of ``text`` (and the time's) and scaled to
     1000 units per em: pyHanko writes glyph widths in the font's own units, which PDF
     reads as thousandths of an em, so DejaVu's 2048 units would be drawn twice as wide.
-    Cutting it first keeps this to a fraction of a second per signer."""
-    font = TTFont(FONT)
+    Made once per signer (cached); each signature embeds these bytes as they are."""
+    font = TTFont(io.BytesIO(_dejavu()))
+    # Only what drawing a few lines needs. The syllabics and accented letters are
+    # glyphs of their own in DejaVu Sans (no shaping needed), so the layout tables go;
+    # deleted before subsetting, since fontTools' subsetter otherwise parses GSUB and
+    # GPOS in full even when told to drop them (two thirds of the cut's time).
+    for tag in UNNEEDED_TABLES:
+        if tag in font:
+            del font[tag]
     options = subset.Options()
-    # Only what drawing a few lines needs: pyHanko cuts and writes the font again at
-    # each signature, and every table it keeps costs time there. The syllabics and
-    # accented letters are glyphs of their own in DejaVu Sans (no shaping needed).
     options.layout_features = []
     options.hinting = False
-    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
+    options.drop_tables += UNNEEDED_TABLES
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text + TIME_CHARACTERS)
     subsetter.subset(font)
@@ -71,15 +82,45 @@ def _font_for(text: str) -> bytes:
     return data.getvalue()
 
 
+class _CutFontFile(CIDFontType2):
+    """The font program embedded as ``_font_for`` made it, instead of fontTools writing
+    the parsed font out again (the costliest step of drawing a signature)."""
+
+    def __init__(self, engine: GlyphAccumulator, cut: bytes) -> None:
+        super().__init__(engine.tt, _read_ps_name(engine.tt), engine.subset_prefix)
+        self.cut = cut
+
+    def set_font_file(self, writer) -> generic.IndirectObject:
+        stream = generic.StreamObject(stream_data=self.cut)
+        stream.compress()
+        reference = writer.add_object(stream)
+        self._font_descriptor[generic.NameObject("/FontFile2")] = reference
+        return reference
+
+
+class _CutFontEngine(GlyphAccumulator):
+    """pyHanko's OpenType engine over a font already cut to the stamp's characters.
+    pyHanko would cut it again to the glyphs drawn and write it anew at each signature
+    (fontTools: most of the time drawing a signature took); the same outlines, widths and
+    glyph ids are embedded either way, the cut font only keeping a few digits unused.
+    Nothing is shared between signatures but the immutable bytes, so threads are safe."""
+
+    def __init__(self, writer, cut: bytes, obj_stream=None) -> None:
+        super().__init__(writer, io.BytesIO(cut), FONT_SIZE, obj_stream=obj_stream)
+        self.cidfont_obj = _CutFontFile(self, cut)
+
+    def _extract_subset(self, options=None) -> None:
+        """Already cut (``_font_for``)."""
+
+
 class _StampFont(FontEngineFactory):
-    """pyHanko's OpenType engine over the font cut for one signer's stamp."""
+    """The engine for one signer's stamp."""
 
     def __init__(self, text: str) -> None:
         self.text = text
 
     def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:
-        font = io.BytesIO(_font_for(self.text))
-        return GlyphAccumulator(writer, font, FONT_SIZE, obj_stream=obj_stream)
+        return _CutFontEngine(writer, _font_for(self.text), obj_stream=obj_stream)
 
 
 def stamp(values: dict[str, str]) -> TextStampStyle:

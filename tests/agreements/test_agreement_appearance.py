@@ -4,12 +4,14 @@ agreement's own font (syllabics included), so a printed signed copy shows it."""
 
 import io
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from portal.agreements import signing
+from portal.agreements import appearance, ca, signing
+from portal.agreements.settings import AgreementSettings
 
 from agreement_kit import RESEARCHER_NAME, need_poppler
 
@@ -105,3 +107,26 @@ def test_a_printed_signed_copy_shows_the_signatures(issued, tmp_path):
     for name, field in widgets(issued.signed).items():
         assert dark_pixels(before, field["/Rect"]) == 0, name
         assert dark_pixels(after, field["/Rect"]) > 200, name
+
+
+def test_signatures_drawn_at_once_in_threads_each_show_their_signer(issued, tmp_path):
+    """The portal may sign in several threads of one process: the font cut for each
+    signer is made once and shared (appearance._font_for), and every signature drawn
+    at the same time shows its own signer and holds."""
+    authority = ca.authority(AgreementSettings(instance_path=tmp_path, secret="threads"))
+    names = ["ᐊᓂᔑᓈᐯ Thread", "Zoé Fil", "ᐊᓂᔑᓈᐯ Thread", "Zoé Fil"]
+    credentials = []
+    for name in names:
+        key, certificate = ca.issue(authority, ca.signer_name(name, "Org", "Role", "t@x.org"))
+        credentials.append(signing.Credential(key, certificate, authority.certificate))
+    appearance._font_for.cache_clear()  # so the threads make the cuts at the same time
+
+    def sign(credential) -> bytes:
+        return signing.sign(issued.versions[0], "Researcher", credential, reason="r", name="n")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        signed = list(pool.map(sign, credentials))
+    for pdf, name in zip(signed, names, strict=True):
+        [report] = signing.read_signatures(pdf, authority.certificate)
+        assert (report.signer, report.intact, report.valid, report.trusted) == (name, *[True] * 3)
+        assert f"Signed by {name}" in pdftotext(pdf).splitlines()

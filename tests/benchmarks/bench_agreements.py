@@ -47,12 +47,12 @@ DOCUMENT = {
     "team": [{"name": "Robin Researcher", "role": "PI", "email": "robin@example.org"}],
     "nations": [
         {"name": "Blue Heron Métis (fictional)", "framework": "OCAS",
-         "representative": "ᓀᐦᐃᔭᐍᐏᐣ Representative", "conditions": []},
+         "representative": "ᓀᐦᐃᔭᐍᐏᐣ Representative", "conditions": [], "labels": []},
         {"name": "Red Cedar Nation (fictional)", "framework": "OCAP",
          "representative": "Riley Representative",
          "conditions": [{"code": "custom", "text": "Share results with the Elders first."},
                         {"code": "aggregate_only", "text": "Only aggregate results; cells "
-                         "below 5 are suppressed.", "params": None}]},
+                         "below 5 are suppressed.", "params": None}], "labels": []},
     ],
     "datasets": [{"title": "Cedar health", "custodian": "Health (fictional)",
                   "nations": ["Red Cedar Nation (fictional)"]},
