@@ -247,3 +247,20 @@ def test_the_forms_follow_each_output_and_the_nations_record_lists_the_steps(app
     record = signed_in(app, "rep.heron@example.org").get("/nations/blue-heron/record").text
     assert "Output submitted for review before publication" in record
     assert "Steward review of an output recorded" in record
+
+
+def test_an_outputs_page_speaks_french_to_a_french_reader(app, flow):
+    ref = flow.active()
+    flow.perform("researcher", ref, c.SubmitOutput("T", "V", "t.csv", CSV))
+    path = f"/requests/{ref}/outputs/{latest_output(app)}"
+    steward = signed_in(app, "s.heron@example.org")
+    steward.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA,fr;q=0.9"
+    page = steward.get(path).text
+    assert '<html lang="fr-CA">' in page
+    assert "État : <strong>En examen</strong>" in page
+    assert "Examiner pour Blue Heron" in page and "Enregistrer l’examen" in page
+    assert "Approuver la publication" in page  # the form's choices
+    assert "la seule petite cellule de la ligne « North », qui a un total" in page
+    assert "Review for" not in page and "In review" not in page
+    request_page = steward.get(f"/requests/{ref}").text
+    assert "Extrants avant publication" in request_page

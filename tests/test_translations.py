@@ -43,10 +43,11 @@ def french_catalogue():
 
 def test_every_message_has_its_french():
     catalog = french_catalogue()
-    translated = {
-        message.id if isinstance(message.id, str) else message.id[0]: message
+    translated = {  # a plural message: its singular and its plural both
+        text: message
         for message in catalog
         if message.id and not message.fuzzy and all(_strings(message))
+        for text in (message.id if isinstance(message.id, tuple) else (message.id,))
     }
     missing = {text: where for text, where in source_messages().items() if text not in translated}
     assert not missing, "without French in messages.po:\n" + "\n".join(

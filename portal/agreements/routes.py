@@ -11,6 +11,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
@@ -27,23 +29,23 @@ from portal.workflow import Sign
 
 bp = Blueprint("agreements", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-STORED_FILE_FAILS = (
+STORED_FILE_FAILS = _l(
     "The stored agreement file fails its integrity check, so it is not served; "
     "an administrator has been told. Nothing was recorded."
 )
 
 
 class SignForm(FlaskForm):
-    password = PasswordField("Your password, to confirm it is you")
+    password = PasswordField(_l("Your password, to confirm it is you"))
     nation = HiddenField()
 
 
 class VerifyForm(FlaskForm):
     document = FileField(
-        "The agreement (PDF)",
+        _l("The agreement (PDF)"),
         validators=[
-            FileRequired("Choose a PDF file."),
-            FileSize(MAX_UPLOAD_BYTES, message="The file is larger than 10 MB."),
+            FileRequired(_l("Choose a PDF file.")),
+            FileSize(MAX_UPLOAD_BYTES, message=_l("The file is larger than 10 MB.")),
         ],
     )
 
@@ -88,9 +90,9 @@ def sign(ref: str):
         return show_refusal(ref, outcome, sign_error=outcome)
     done = outcome.status == RequestStatus.ACTIVE
     flash(
-        "Signed. Every party has signed: access is active."
+        _("Signed. Every party has signed: access is active.")
         if done
-        else "Signed. The agreement waits for the other parties.",
+        else _("Signed. The agreement waits for the other parties."),
         "info",
     )
     return redirect(url_for("requests.show", ref=ref))

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.agreements import appearance, ca, editions, odrl, render, signing
@@ -82,7 +83,8 @@ def stored_pdf(session: Session, agreement: Agreement) -> bytes:
     try:
         return storage.get(session, agreement.sha256)
     except ServiceError as error:
-        raise ServiceError(f"The agreement's file cannot be used: {error.message}") from None
+        message = _("The agreement's file cannot be used: %(why)s", why=error.message)
+        raise ServiceError(message) from None
 
 
 def _add_version(session: Session, agreement: Agreement, pdf: bytes) -> AgreementVersion:
@@ -110,7 +112,7 @@ def issue(
     found = editions_of(session, request)
     in_force = current(session, request)
     if found and (in_force is None or in_force.effective_at is None or pending(session, request)):
-        raise ServiceError(f"{request.ref} has an agreement already.")
+        raise ServiceError(_("%(ref)s has an agreement already.", ref=request.ref))
     nations = approved_now(session, request)
     start = utcnow().date()
     end = start + timedelta(days=term_days(request, nations))
@@ -259,7 +261,7 @@ def add_signature(
     signature row; the caller records the event."""
     signed = signed or sign_document(session, user, request, agreement, party)
     if not still_current(agreement, signed) or signed.party != party.key:
-        raise ServiceError("The agreement changed after it was signed; nothing was stored.")
+        raise ServiceError(_("The agreement changed after it was signed; nothing was stored."))
     row = signed.credential
     session.add(row)
     session.flush()

@@ -43,6 +43,30 @@ class Verification:
     expected_signatures: int = 0
 
     @property
+    def uncheckable_words(self) -> str | None:
+        """Why the signatures could not be checked, in the language spoken now (the
+        command line and the status code read ``uncheckable``, in English)."""
+        from flask_babel import gettext as _
+
+        if self.uncheckable is None:
+            return None
+        words = {
+            signing.TOO_MANY: lambda: _(
+                "The document has too many signature fields to check (more than %(most)s); "
+                "no agreement of this portal has that many.",
+                most=signing.MAX_SIGNATURE_FIELDS,
+            ),
+            signing.TOO_SLOW: lambda: _(
+                "The document's signatures took too long to check, so they were not checked."
+            ),
+            signing.MALFORMED: lambda: _(
+                "One of the document's signatures is malformed, so it could not be checked."
+            ),
+        }
+        found = words.get(self.uncheckable)
+        return found() if found else self.uncheckable
+
+    @property
     def issued_here(self) -> bool:
         """The file is byte for byte a version the portal stored."""
         return self.version is not None

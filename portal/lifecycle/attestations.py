@@ -29,12 +29,7 @@ from portal.requests.models import AccessRequest, RequestStatus
 from portal.storage import service as storage
 
 PDF = "application/pdf"
-TEMPLATE = "lifecycle/attestation.html"
-END_WORDS = {
-    "revoked": "a Nation revoked it",
-    "expired": "the agreement's term ended",
-    "closed_early": "the researcher closed it early",
-}
+TEMPLATE = "lifecycle/attestation.html"  # it says why access ended (END_REASONS) in words
 
 
 def ending_of(session: Session, request: AccessRequest) -> AccessEnding | None:
@@ -133,7 +128,7 @@ def make(
         "number": number,
         "made_on": date.today(),
         "ended_on": ending.ended_at.date(),
-        "end_words": END_WORDS[ending.reason],
+        "end_reason": ending.reason,
         "nations": [n.name for n in approving_nations(session, request)],
         "researcher": user,
     }
@@ -160,10 +155,13 @@ def make(
 
 
 def stored_pdf(session: Session, attestation: DestructionAttestation) -> bytes:
+    from flask_babel import gettext as _
+
     try:
         return storage.get(session, attestation.sha256)
     except ServiceError as error:
-        raise ServiceError(f"The attestation's file cannot be used: {error.message}") from None
+        message = _("The attestation's file cannot be used: %(why)s", why=error.message)
+        raise ServiceError(message) from None
 
 
 def answer(

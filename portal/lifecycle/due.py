@@ -11,7 +11,6 @@ from portal.lifecycle.models import DueEvent, DueKind
 MAX_MONTHS = 120
 DEFAULT = DueEvent.AT_END.value  # a condition with no due of its own: at the end
 _PERIOD = re.compile(r"every\s+(\d{1,3})\s+months?", re.IGNORECASE)
-HINT = 'a date (2027-06-30), "every 12 months", "before_publication" or "at_end"'
 
 
 @dataclass(frozen=True)
@@ -23,15 +22,22 @@ class Due:
 
     @property
     def words(self) -> str:
+        """When it falls due, in the language spoken now (the API's: English)."""
+        from flask_babel import gettext as _
+
         if self.kind is DueKind.DATE:
-            return f"by {self.on.isoformat()}"
+            return _("by %(date)s", date=self.on.isoformat())
         if self.kind is DueKind.PERIOD:
-            return f"every {self.months} months"
-        return "before publication" if self.event is DueEvent.BEFORE_PUBLICATION else "at the end"
+            return _("every %(months)s months", months=self.months)
+        if self.event is DueEvent.BEFORE_PUBLICATION:
+            return _("before publication")
+        return _("at the end")
 
 
 def parse(spec: str) -> Due:
     """The due ``spec`` names; ValueError (saying what is allowed) if it names none."""
+    from flask_babel import gettext as _
+
     text = " ".join(str(spec).split()).lower().replace(" ", "_")
     for event in DueEvent:
         if text == event.value:
@@ -40,11 +46,16 @@ def parse(spec: str) -> Due:
         months = int(match.group(1))
         if 1 <= months <= MAX_MONTHS:
             return Due(DueKind.PERIOD, months=months)
-        raise ValueError(f"A period is 1 to {MAX_MONTHS} months.")
+        raise ValueError(_("A period is 1 to %(most)s months.", most=MAX_MONTHS))
     try:
         return Due(DueKind.DATE, on=date.fromisoformat(text))
     except ValueError:
-        raise ValueError(f"{spec!r} is no due: give {HINT}.") from None
+        message = _(
+            '%(spec)s is no due: give a date (2027-06-30), "every 12 months", '
+            '"before_publication" or "at_end".',
+            spec=repr(spec),
+        )
+        raise ValueError(message) from None
 
 
 def add_months(day: date, months: int) -> date:

@@ -1,6 +1,7 @@
 """The forms of an obligation's pages (the researcher's report, the Nation's assessment) and
 of the end of access (closing early, the attestation, a Nation's answer)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
@@ -10,24 +11,26 @@ from portal.web import uploaded
 
 MAX_TEXT = 5000
 OUTCOME_WORDS = {
-    "met": "Met",
-    "not_met": "Not met: the researcher reports again",
-    "waived": "Waived: the Nation lets it go",
+    "met": _l("Met"),
+    "not_met": _l("Not met: the researcher reports again"),
+    "waived": _l("Waived: the Nation lets it go"),
 }
 
 
 class ReportForm(FlaskForm):
     text = TextAreaField(
-        "What was done to meet it (the Nation owed it reads this)",
+        _l("What was done to meet it (the Nation owed it reads this)"),
         validators=[
-            InputRequired("Say what was done to meet the obligation."),
+            InputRequired(_l("Say what was done to meet the obligation.")),
             Length(max=MAX_TEXT),
         ],
         render_kw={"rows": 6},
     )
     file = FileField(
-        "A file with the report (optional): a PDF, a CSV table or plain text. After an "
-        "error, choose it again."
+        _l(
+            "A file with the report (optional): a PDF, a CSV table or plain text. After an "
+            "error, choose it again."
+        )
     )
 
     def content(self) -> tuple[str, bytes]:
@@ -36,17 +39,17 @@ class ReportForm(FlaskForm):
 
 class AssessForm(FlaskForm):
     outcome = RadioField(
-        "Outcome",
+        _l("Outcome"),
         validate_choice=True,
-        validators=[InputRequired("Choose an outcome.")],
-        invalid_choice_message="Choose an outcome from the list.",
+        validators=[InputRequired(_l("Choose an outcome."))],
+        invalid_choice_message=_l("Choose an outcome from the list."),
     )
     comment = TextAreaField(
-        "Comment (your Nation's own unless you tell the researcher; required but for met)",
+        _l("Comment (your Nation's own unless you tell the researcher; required but for met)"),
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 4},
     )
-    tell_researcher = BooleanField("Show this comment to the researcher with the outcome")
+    tell_researcher = BooleanField(_l("Show this comment to the researcher with the outcome"))
 
     def __init__(self, outcomes: list[str] = (), *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -56,14 +59,14 @@ class AssessForm(FlaskForm):
 # The end of access (portal/workflow/ending.py checks every field; these keep the page's
 # limits and what was typed).
 ANSWER_WORDS = {
-    "acknowledged": "Acknowledged: the data's destruction is accepted",
-    "more_needed": "More needed: the researcher attests again",
+    "acknowledged": _l("Acknowledged: the data's destruction is accepted"),
+    "more_needed": _l("More needed: the researcher attests again"),
 }
 
 
 class CloseForm(FlaskForm):
     reason = TextAreaField(
-        "Why access ends early (optional)",
+        _l("Why access ends early (optional)"),
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 3},
     )
@@ -71,28 +74,30 @@ class CloseForm(FlaskForm):
 
 class AttestForm(FlaskForm):
     what = TextAreaField(
-        "What was destroyed or returned", validators=[Length(max=MAX_TEXT)], render_kw={"rows": 3}
-    )
-    method = TextAreaField(
-        "How it was destroyed or returned",
+        _l("What was destroyed or returned"),
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 3},
     )
-    done_on = StringField("Done on", render_kw={"type": "date"})
-    done_by = StringField("Done by", validators=[Length(max=300)])
-    password = PasswordField("Your password (it signs the attestation)")
+    method = TextAreaField(
+        _l("How it was destroyed or returned"),
+        validators=[Length(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
+    done_on = StringField(_l("Done on"), render_kw={"type": "date"})
+    done_by = StringField(_l("Done by"), validators=[Length(max=300)])
+    password = PasswordField(_l("Your password (it signs the attestation)"))
 
 
 class AnswerForm(FlaskForm):
     outcome = RadioField(
-        "Your Nation's answer",
+        _l("Your Nation's answer"),
         choices=list(ANSWER_WORDS.items()),
         validate_choice=True,
-        validators=[InputRequired("Choose an answer.")],
-        invalid_choice_message="Choose an answer from the list.",
+        validators=[InputRequired(_l("Choose an answer."))],
+        invalid_choice_message=_l("Choose an answer from the list."),
     )
     comment = TextAreaField(
-        "Comment (required when more is needed; only the researcher and your Nation read it)",
+        _l("Comment (required when more is needed; only the researcher and your Nation read it)"),
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 4},
     )

@@ -19,7 +19,16 @@ class ObligationState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """The state in words, in the language spoken now."""
+        from flask_babel import gettext as _
+
+        return {
+            ObligationState.OPEN: lambda: _("Open"),
+            ObligationState.REPORTED: lambda: _("Reported"),
+            ObligationState.MET: lambda: _("Met"),
+            ObligationState.NOT_MET: lambda: _("Not met"),
+            ObligationState.WAIVED: lambda: _("Waived"),
+        }[self]()
 
     @property
     def owes_report(self) -> bool:

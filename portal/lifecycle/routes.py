@@ -6,6 +6,7 @@ offers the step."""
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import get_session, writes
@@ -89,7 +90,7 @@ def report(ref: str, obligation_id: int):
         filename, data = form.content()
         return ReportObligation(obligation_id, form.text.data or "", filename, data)
 
-    done = "Your report is recorded; the Nation owed it assesses it."
+    done = _("Your report is recorded; the Nation owed it assesses it.")
     return _step(
         "lifecycle/report.html",
         ref,
@@ -113,7 +114,7 @@ def assess(ref: str, obligation_id: int):
             bool(form.tell_researcher.data),
         )  # fmt: skip
 
-    done = "The assessment is recorded."
+    done = _("The assessment is recorded.")
     form = AssessForm(outcomes)
     return _step(
         "lifecycle/assess.html", ref, obligation_id, "assess_obligation", form, command, done
@@ -155,7 +156,7 @@ def _end_step(ref: str, template: str, action: str, form, command_of, done: str,
 @bp.route("/<ref>/end/close", methods=["GET", "POST"])
 @login_required
 def close(ref: str):
-    done = "Access ended. Attest the data's destruction for the Nations."
+    done = _("Access ended. Attest the data's destruction for the Nations.")
     command = lambda form: Close(reason=form.reason.data or "")  # noqa: E731
     return _end_step(ref, "lifecycle/close.html", "close", CloseForm(), command, done)
 
@@ -167,7 +168,7 @@ def attest(ref: str):
         fields = ("what", "method", "done_on", "done_by", "password")
         return AttestDestruction(**{name: getattr(form, name).data or "" for name in fields})
 
-    done = "Your attestation is signed and with the Nations."
+    done = _("Your attestation is signed and with the Nations.")
     form = AttestForm()
     return _end_step(ref, "lifecycle/attest.html", "attest_destruction", form, command, done)
 
@@ -181,7 +182,7 @@ def answer(ref: str, nation_slug: str):
         outcome, comment = form.outcome.data or "", form.comment.data or ""
         return AcknowledgeDestruction(nation=nation.slug, outcome=outcome, comment=comment)
 
-    done = f"{nation.name}'s answer is recorded."
+    done = _("%(nation)s's answer is recorded.", nation=nation.name)
     action = "acknowledge_destruction"
     template = "lifecycle/answer.html"
     return _end_step(ref, template, action, AnswerForm(), command, done, nation)

@@ -3,6 +3,7 @@ a CSV's small cells); the output's page shows its findings, its Nations' parts (
 to each Nation's own people only), and the forms of whoever may review or decide."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import get_session, writes
@@ -65,7 +66,7 @@ def new(ref: str):
     if not isinstance(outcome, AccessRequest):
         status = refusal_status(outcome)
         return render_template("outputs/new.html", refusal=outcome, **page), status
-    flash("The output is submitted.", "info")
+    flash(_("The output is submitted."), "info")
     return redirect(url_for("requests.show", ref=ref) + "#outputs-h")
 
 
@@ -107,7 +108,7 @@ def _act(ref: str, output_id: int, form, command, **forms):
         return show_refusal(ref, outcome)
     if isinstance(outcome, ValidationError):
         return _show(ref, output_id, refusal_status(outcome), refusal=outcome, **forms)
-    flash("Recorded.", "info")
+    flash(_("Recorded."), "info")
     return redirect(url_for("outputs.show", ref=ref, output_id=output_id))
 
 

@@ -82,3 +82,23 @@ def test_a_short_last_byte_range_gets_a_clear_answer(app, issued):
         assert "Valid: made with a key this portal certified" not in page or (
             page.count("Valid: made with a key this portal certified") < 3
         )
+
+
+def test_the_page_and_its_verdicts_speak_french_to_a_french_reader(app, issued):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA,fr;q=0.9"
+    page = client.get("/verify").get_data(as_text=True)
+    assert "Téléversez un PDF pour savoir si ce portail l’a émis" in page
+    unreadable = verify(client, b"not a PDF at all").get_data(as_text=True)
+    assert "Ce n’est pas un PDF que ce portail peut lire." in unreadable
+    hostile = verify(client, with_fields_pointing_at_one_signature(issued.signed, 40))
+    assert hostile.status_code == 422
+    assert "Ce document n’a pas pu être vérifié." in hostile.get_data(as_text=True)
+    assert "trop de champs de signature pour être vérifié (plus de 32)" in hostile.get_data(
+        as_text=True
+    )
+    # Signed elsewhere (another portal's database and authority): not this portal's.
+    foreign = verify(client, issued.signed).get_data(as_text=True)
+    assert "<strong>Non émis par ce portail</strong>, ou modifié" in foreign
+    assert "Pas faite avec une clé certifiée par ce portail" in foreign
+    assert "Not issued by this portal" not in foreign

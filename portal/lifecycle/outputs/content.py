@@ -10,6 +10,11 @@ import csv
 import io
 from pathlib import PurePath
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from portal.errors import ValidationError
 
 PDF, CSV, TEXT = "application/pdf", "text/csv", "text/plain"
@@ -17,7 +22,7 @@ MEDIA_TYPES = (PDF, CSV, TEXT)
 SUFFIXES = {PDF: "pdf", CSV: "csv", TEXT: "txt"}
 # What each name's suffix may hold (a CSV is text too). Other suffixes claim nothing.
 AGREES = {".pdf": {PDF}, ".csv": {CSV}, ".txt": {CSV, TEXT}}
-LABELS = {PDF: "a PDF", CSV: "a CSV table", TEXT: "plain text"}
+LABELS = {PDF: _l("a PDF"), CSV: _l("a CSV table"), TEXT: _l("plain text")}
 
 
 def _text(data: bytes) -> str | None:
@@ -41,38 +46,73 @@ def is_csv(text: str) -> bool:
 def media_type(data: bytes, filename: str = "") -> str:
     """The output's media type, or ValidationError naming ``file``."""
     if not data:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": _("The file is empty.")})
     if data.startswith(b"%PDF-"):
         found = PDF
     elif (text := _text(data)) is None:
         raise ValidationError(
-            {"file": "The file must be a PDF, CSV or plain UTF-8 text: this one is none of them."}
+            {
+                "file": _(
+                    "The file must be a PDF, CSV or plain UTF-8 text: this one is none of them."
+                )
+            }
         )
     else:
         found = CSV if is_csv(text) else TEXT
     suffix = PurePath(filename or "").suffix.lower()
     if suffix in AGREES and found not in AGREES[suffix]:
-        message = f"The file is named {suffix} but its content is {LABELS[found]}."
         if suffix == ".csv" and found == TEXT:
-            message += " A CSV table has the same number of columns on every row."
+            message = _(
+                "The file is named %(suffix)s but its content is %(found)s. "
+                "A CSV table has the same number of columns on every row.",
+                suffix=suffix,
+                found=LABELS[found],
+            )
+        else:
+            message = _(
+                "The file is named %(suffix)s but its content is %(found)s.",
+                suffix=suffix,
+                found=LABELS[found],
+            )
         raise ValidationError({"file": message})
     return found
 
 
-def checked(data: bytes, filename: str, limit: int, kind: str = "an output") -> str:
+def checked(data: bytes, filename: str, limit: int, kind: str | None = None) -> str:
     """The media type of a file the portal is asked to keep (an output, an obligation's
     report): at most ``limit`` bytes, type from the content; else ValidationError naming
-    ``file``."""
+    ``file``. ``kind`` names what the file is (default: "an output")."""
     if len(data) > limit:
         size, most = size_words(len(data)), size_words(limit)
-        raise ValidationError({"file": f"The file is {size}; {kind} may be at most {most}."})
+        if kind is None:
+            message = _(
+                "The file is %(size)s; an output may be at most %(most)s.", size=size, most=most
+            )
+        else:
+            message = _(
+                "The file is %(size)s; %(kind)s may be at most %(most)s.",
+                size=size,
+                kind=kind,
+                most=most,
+            )
+        raise ValidationError({"file": message})
     return media_type(data, filename)
 
 
 def size_words(size: int) -> str:
+    """The size in words, in the language spoken now (1.5 MB, 1,5 Mo)."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+        return _("%(size)s MB", size=_decimal(size / (1024 * 1024), "0.0"))
+    if size >= 1024:
+        return _("%(size)s KB", size=_decimal(size / 1024, "0"))
+    return _("%(size)s bytes", size=size)
+
+
+def _decimal(value: float, pattern: str) -> str:
+    locale = get_locale()
+    if locale is None:  # outside a request and an application: as the API writes it
+        return f"{value:.{pattern.count('0') - 1}f}"
+    return format_decimal(value, pattern, locale=locale)
 
 
 def safe_filename(filename: str) -> str:

@@ -17,11 +17,14 @@ class OutputStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The status in words, in the language spoken now."""
+        from flask_babel import gettext as _
+
         return {
-            OutputStatus.IN_REVIEW: "In review",
-            OutputStatus.CLEARED: "Cleared for publication",
-            OutputStatus.REFUSED: "Publication refused",
-        }[self]
+            OutputStatus.IN_REVIEW: lambda: _("In review"),
+            OutputStatus.CLEARED: lambda: _("Cleared for publication"),
+            OutputStatus.REFUSED: lambda: _("Publication refused"),
+        }[self]()
 
 
 class OutputTrackStatus(enum.StrEnum):
@@ -36,12 +39,15 @@ class OutputTrackStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The Nation's part in words, in the language spoken now."""
+        from flask_babel import gettext as _
+
         return {
-            OutputTrackStatus.REVIEW: "Its stewards are reviewing",
-            OutputTrackStatus.DECISION: "Waiting for its representative's decision",
-            OutputTrackStatus.APPROVED: "Approved publication",
-            OutputTrackStatus.REFUSED: "Refused publication",
-        }[self]
+            OutputTrackStatus.REVIEW: lambda: _("Its stewards are reviewing"),
+            OutputTrackStatus.DECISION: lambda: _("Waiting for its representative's decision"),
+            OutputTrackStatus.APPROVED: lambda: _("Approved publication"),
+            OutputTrackStatus.REFUSED: lambda: _("Refused publication"),
+        }[self]()
 
 
 class OutputRecommendation(enum.StrEnum):
