@@ -306,3 +306,19 @@ def test_the_figures_kept_up_to_date_by_events_are_those_counted_afresh(app, kno
     assert by_status[S.UNDER_REVIEW] == 2
     assert kept[1]["blue-heron"][0].get(S.REVOKED) == 1
     assert kept[1]["red-cedar"][0].get(S.REVOKED) is None, "Red Cedar did not revoke"
+
+
+def test_the_page_speaks_french_with_french_figures(client, known):
+    sign_in(client, PEOPLE["coordinator"][0])
+    page = client.get("/dashboard", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="fr-CA"' in page
+    assert "<h1>Tableau de bord</h1>" in page
+    assert "Demandes par Nation" in page and "Temps passé à chaque étape" in page
+    # The stages, their definitions and durations, in French (a decimal comma).
+    assert re.search(r'<th scope="row">Examen préalable</th><td>3</td><td>24,0 heures</td>', page)
+    assert "De la première soumission à l’issue" in page
+    assert "6,5 jours" in page and "6.5 days" not in page
+    assert "demandes soumises pour la première fois au cours des 365 derniers jours" in page
+    assert "Médiane" in page and "Median" not in page

@@ -2,6 +2,7 @@
 coordinators' dashboard. A request's timeline page is in portal/requests/routes.py."""
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.charts import bar_chart
@@ -95,13 +96,13 @@ def coordinator_dashboard():
     except ValidationError as error:
         return error_page(400, error.message)
     status_chart = bar_chart(
-        "Requests by status",
+        _("Requests by status"),
         [(status.label, [(count, str(count))]) for status, count in view.by_status],
-        [("count", "Requests")],
+        [("count", _("Requests"))],
     )
     timed = [summary for summary in view.stages if summary.samples]
     stage_chart = bar_chart(
-        "Time spent in each stage",
+        _("Time spent in each stage"),
         [
             (
                 summary.stage.name,
@@ -112,7 +113,7 @@ def coordinator_dashboard():
             )
             for summary in timed
         ],
-        [("median", "Median"), ("p90", "90th percentile")],
+        [("median", _("Median")), ("p90", _("90th percentile"))],
     )
     return render_template(
         "transparency/dashboard.html",
