@@ -10,6 +10,8 @@ its share of the largest value.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -51,7 +53,7 @@ def bar_chart(
             f"{legend} {text}" if len(series) > 1 else text
             for (_, legend), (_, text) in zip(series, values, strict=True)
         )
-        described.append(f"{label}: {shown}")
+        described.append(_("%(label)s: %(figures)s", label=label, figures=shown))
     return BarChart(
         title=title, description="; ".join(described) + ".", rows=laid_out, series=series
     )

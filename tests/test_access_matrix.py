@@ -563,6 +563,8 @@ READ_RECORD = {"steward": 200, "representative": 200}
 ROUTES: dict[str, Rule | str] = {
     "main.home": by_method(get=200),
     "main.favicon": lambda p, c: 200,  # the icon, for everyone
+    # The language switch, for everyone: a cookie, or a signed-in person's own setting.
+    "main.choose_language": lambda p, c: 302 if p.anonymous else Expect(302, writes=True),
     # What operators' machines ask, with no sign-in (portal/ops.py): alive, ready (the
     # world is migrated and its rules loaded), and the metrics, which are not there
     # without a token configured (tests/test_metrics.py reads them with one).
@@ -826,6 +828,8 @@ OPERATIONS: dict[str, Rule] = {
 
 # Probe bodies: the shape each route takes, with a value its own check refuses.
 PAGE_BODIES = {
+    # back to the sign-in page: the probe's anonymous redirects must lead there
+    "main.choose_language": {"language": "fr", "next": "/sign-in"},
     "auth.sign_in": {"email": "nobody@example.org", "password": "not the password"},
     "auth.tokens": {"name": ""},
     "auth.sign_in_code": {"code": "123456"},

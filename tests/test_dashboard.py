@@ -351,3 +351,19 @@ def test_while_the_first_count_runs_the_dashboard_says_so_and_waits_for_nothing(
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
     assert "being counted" in answer.text
     assert client.get("/dashboard").status_code == 200
+
+
+def test_the_page_speaks_french_with_french_figures(client, known):
+    sign_in(client, PEOPLE["coordinator"][0])
+    page = client.get("/dashboard", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="fr-CA"' in page
+    assert "<h1>Tableau de bord</h1>" in page
+    assert "Demandes par Nation" in page and "Temps passé à chaque étape" in page
+    # The stages, their definitions and durations, in French (a decimal comma).
+    assert re.search(r'<th scope="row">Examen préalable</th><td>3</td><td>24,0 heures</td>', page)
+    assert "De la première soumission à l’issue" in page
+    assert "6,5 jours" in page and "6.5 days" not in page
+    assert "demandes soumises pour la première fois au cours des 365 derniers jours" in page
+    assert "Médiane" in page and "Median" not in page

@@ -78,6 +78,20 @@ def test_a_proposal_made_on_the_page_is_read_in_words_and_applied_by_a_majority(
         assert kind in record.text, kind
 
 
+def test_a_proposal_and_the_rules_history_speak_french(app, members):
+    proposal_id = propose(app, ADMIN, NO_WITHDRAW)
+    cedar = signed_in(app, rep("red-cedar"))
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = cedar.get(f"/rules/proposals/{proposal_id}", headers=french).text
+    assert f"Modification proposée nº {proposal_id}" in page
+    assert "Les réponses des Nations membres" in page and "Pas de réponse" in page
+    assert "Donner la réponse de votre Nation" in page and "Approuver la modification" in page
+    listing = cedar.get("/rules/proposals", headers=french).text
+    assert "Modifications des règles de l’ensemble du portail" in listing
+    history = cedar.get("/rules/history", headers=french).text
+    assert "Historique des règles" in history and "Chargées à l’installation" in history
+
+
 def test_a_vote_with_errors_comes_back_and_others_are_refused(app, members):
     proposal_id = propose(app, ADMIN, NO_WITHDRAW)
     path = f"/rules/proposals/{proposal_id}"

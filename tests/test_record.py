@@ -98,6 +98,22 @@ def test_the_record_shows_only_the_nations_own_part_of_each_request(client, flow
     assert draft not in page, "drafts are the researcher's alone"
 
 
+def test_the_record_speaks_french(client, flow):
+    shared = decided_request(flow)
+    sign_in(client, PEOPLE["cedar_steward1"][0])
+    page = client.get(
+        f"/nations/{CEDAR}/record", headers={"Accept-Language": "fr-CA,fr;q=0.9"}
+    ).get_data(as_text=True)
+    assert '<html lang="fr-CA"' in page
+    assert "Registre : " in page and "Télécharger les demandes en PDF" in page
+    assert shared in page and "Cedar-only condition text" in page, "user data stays as written"
+    assert "(révision 1)" in page and "(revision 1)" not in page
+    # The audit events, in words: what happened and the table's headings.
+    assert "Événements consignés qui concernent" in page
+    assert "<td>Soumise</td>" in page and "<td>Submitted</td>" not in page
+    assert '<th scope="col">Ce qui s’est passé</th>' in page
+
+
 def test_the_events_are_the_nations_own_newest_first(app, client, flow):
     ref = decided_request(flow)
     sign_in(client, PEOPLE["heron_rep"][0])

@@ -137,6 +137,23 @@ def test_the_pdf_holds_the_requests_and_their_conditions(client, decided):
     assert PdfReader(io.BytesIO(data)).metadata.title == "Record of Red Cedar Nation (fictional)"
 
 
+def test_the_pdf_made_in_french_reads_french(client, decided):
+    sign_in(client, PEOPLE["cedar_rep"][0])
+    data = client.get(
+        f"/nations/{CEDAR}/record.pdf", headers={"Accept-Language": "fr-CA,fr;q=0.9"}
+    ).get_data()
+    text = pdf_text(data)
+    assert "Registre de Red Cedar Nation (fictional)" in text
+    assert "Chercheur" in text and "Stockage et conservation" in text and "Examinée par" in text
+    assert "2 demandes." in text and "Refusée" in text
+    assert "Researcher" not in text and "Reviewed by" not in text
+    # What people wrote stays as they wrote it.
+    assert "Wellbeing study (fictional)" in text and "Not a benefit" in text
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == "Registre de Red Cedar Nation (fictional)"
+    assert reader.trailer["/Root"]["/Lang"] == "fr-CA"
+
+
 def test_each_download_is_an_event_in_the_nations_own_record(app, client, decided):
     sign_in(client, PEOPLE["cedar_steward2"][0])
     client.get(f"/nations/{CEDAR}/record.csv")

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 
@@ -15,19 +16,19 @@ def _lines(text: str | None) -> list[list[str]]:
 
 
 class ProposalForm(FlaskForm):
-    title = StringField("What the change is, in a few words")
-    explanation = TextAreaField("Why the member Nations should approve it")
-    nation = SelectField("You propose it", choices=[], validate_choice=False)
-    lines_add = TextAreaField("Policy lines to add")
-    lines_remove = TextAreaField("Policy lines to remove")
-    condition_code = StringField("Code of the standard condition")
-    condition_label = StringField("Its label")
-    condition_text = TextAreaField("Its text")
-    condition_remove = BooleanField("Remove this standard condition")
-    clause_code = StringField("Code of the agreement's standard clause")
-    clause_title = StringField("Its title")
-    clause_text = TextAreaField("Its text")
-    clause_text_if_none = TextAreaField("Its text when no Nation asks for it (if it has one)")
+    title = StringField(_l("What the change is, in a few words"))
+    explanation = TextAreaField(_l("Why the member Nations should approve it"))
+    nation = SelectField(_l("You propose it"), choices=[], validate_choice=False)
+    lines_add = TextAreaField(_l("Policy lines to add"))
+    lines_remove = TextAreaField(_l("Policy lines to remove"))
+    condition_code = StringField(_l("Code of the standard condition"))
+    condition_label = StringField(_l("Its label"))
+    condition_text = TextAreaField(_l("Its text"))
+    condition_remove = BooleanField(_l("Remove this standard condition"))
+    clause_code = StringField(_l("Code of the agreement's standard clause"))
+    clause_title = StringField(_l("Its title"))
+    clause_text = TextAreaField(_l("Its text"))
+    clause_text_if_none = TextAreaField(_l("Its text when no Nation asks for it (if it has one)"))
 
     # Where each part of the service's errors is shown.
     FIELD_OF = {"title": "title", "explanation": "explanation", "nation": "nation"}
@@ -66,8 +67,8 @@ class ProposalForm(FlaskForm):
         }
         for name, message in errors.items():
             if name == "changes" and not self.changes():
-                message = (
-                    "Give at least one change: a policy line, a standard condition or a clause."
+                message = str(
+                    _l("Give at least one change: a policy line, a standard condition or a clause.")
                 )
             if (field := where.get(name)) is not None:
                 field.errors = [*field.errors, message]
@@ -76,13 +77,16 @@ class ProposalForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    nation = SelectField("You answer for", choices=[], validate_choice=False)
+    nation = SelectField(_l("You answer for"), choices=[], validate_choice=False)
     vote = RadioField(
-        "Your Nation's answer",
-        choices=[(Vote.APPROVE.value, "Approve the change"), (Vote.OBJECT.value, "Object to it")],
+        _l("Your Nation's answer"),
+        choices=[
+            (Vote.APPROVE.value, _l("Approve the change")),
+            (Vote.OBJECT.value, _l("Object to it")),
+        ],
         validate_choice=False,  # the workflow checks the answer (after who may give it)
     )
-    comment = TextAreaField("Comment (optional)")
+    comment = TextAreaField(_l("Comment (optional)"))
 
 
 class WithdrawForm(FlaskForm):

@@ -3,10 +3,13 @@ member Nations' answers, answering for a Nation and withdrawing. Who may do what
 the workflow's (portal/workflow/proposals.py) and the policy's to say."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.db import get_session
 from portal.errors import Forbidden, Refused, ValidationError
+from portal.policy.models import ProposalStatus
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.proposals.forms import ProposalForm, VoteForm, WithdrawForm
@@ -22,6 +25,13 @@ from portal.workflow.proposals import (
 )
 
 bp = Blueprint("proposals", __name__, url_prefix="/rules/proposals")
+# A proposal's state as a flash message says it ("The proposal is applied.").
+STATUS_WORDS = {
+    ProposalStatus.OPEN: _l("open"),
+    ProposalStatus.APPLIED: _l("applied"),
+    ProposalStatus.REJECTED: _l("rejected"),
+    ProposalStatus.WITHDRAWN: _l("withdrawn"),
+}
 
 
 @bp.before_request
@@ -45,10 +55,10 @@ def _speaking_for() -> list[tuple[str, str]]:
     session = get_session()
     choices = []
     if authorize(session, current_user, Action.PROPOSE_RULES).allowed:
-        choices.append(("", "Portal-wide, as an administrator"))
+        choices.append(("", _("Portal-wide, as an administrator")))
     for nation in list_nations(session):
         if authorize(session, current_user, Action.PROPOSE_RULES, nation=nation).allowed:
-            choices.append((nation.slug, f"For {nation.name}"))
+            choices.append((nation.slug, _("For %(nation)s", nation=nation.name)))
     return choices
 
 
@@ -57,7 +67,9 @@ def _speaking_for() -> list[tuple[str, str]]:
 def new():
     choices = _speaking_for()
     if not choices:
-        raise Forbidden("Only an administrator or a Nation's representative may propose a change.")
+        raise Forbidden(
+            _("Only an administrator or a Nation's representative may propose a change.")
+        )
     form = ProposalForm()
     form.nation.choices = choices
     if form.validate_on_submit():
@@ -74,7 +86,10 @@ def new():
         except Refused as refusal:
             form.form_errors.append(refusal.message)
         else:
-            flash("Your proposal is made: the member Nations' representatives are told.", "success")
+            flash(
+                _("Your proposal is made: the member Nations' representatives are told."),
+                "success",
+            )
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     status = 422 if form.is_submitted() else 200
     return render_template("proposals/new.html", form=form), status
@@ -119,7 +134,11 @@ def vote(proposal_id: int):
         return _page(proposal_id, form, refusal.message)
     else:
         flash(
-            f"Your Nation's answer is recorded. The proposal is {proposal.status.value}.", "success"
+            _(
+                "Your Nation's answer is recorded. The proposal is %(status)s.",
+                status=STATUS_WORDS.get(proposal.status, proposal.status.value),
+            ),
+            "success",
         )
         return redirect(url_for("proposals.show", proposal_id=proposal_id))
     return _page(proposal_id, form)
@@ -132,5 +151,5 @@ def withdraw(proposal_id: int):
         govern(get_session(), current_user, WithdrawProposal(proposal_id))
     except Refused as refusal:
         return _page(proposal_id, refusal=refusal.message)
-    flash("Your proposal is withdrawn. It stays on the record.", "success")
+    flash(_("Your proposal is withdrawn. It stays on the record."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id))

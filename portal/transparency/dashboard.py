@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.models import AuditChainHead
@@ -61,7 +62,9 @@ def dashboard(session: Session, user: User, window_days: int = DEFAULT_WINDOW) -
     require(session, user, Action.VIEW_DASHBOARD)
     if window_days not in WINDOWS:
         choices = ", ".join(str(days) for days in WINDOWS)
-        raise ValidationError({"window": f"Choose a window of {choices} days."})
+        raise ValidationError(
+            {"window": _("Choose a window of %(choices)s days.", choices=choices)}
+        )
     moment = _moment(session)
     key = (figures.database_of(session), window_days)
     with _LOCK:

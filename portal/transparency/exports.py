@@ -10,6 +10,8 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from portal.audit.events import EventType
@@ -18,7 +20,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import ValidationError
 from portal.registry.models import Nation
-from portal.reviews.models import Outcome, Review
+from portal.reviews.models import Outcome, Recommendation, Review
 from portal.transparency.record import RecordRow, all_rows, require_reader
 
 DOWNLOAD_ACTION = EventType.NATION_RECORD_DOWNLOADED
@@ -26,6 +28,12 @@ FORMATS = ("csv", "pdf")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
 # such cells get a leading apostrophe, which spreadsheets show as plain text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A steward's recommendation as the record's downloads write it, in one word.
+RECOMMENDATION_WORDS = {
+    Recommendation.APPROVE: _l("approve"),
+    Recommendation.REFUSE: _l("refuse"),
+    Recommendation.CHANGES: _l("changes"),
+}
 
 
 @dataclass
@@ -39,7 +47,7 @@ class RecordDocument:
 def export_record(session: Session, user: User, nation: Nation, form: str) -> RecordDocument:
     """The whole record, for a download in ``form``; records the download."""
     if form not in FORMATS:
-        raise ValidationError({"format": "Choose csv or pdf."})
+        raise ValidationError({"format": _("Choose csv or pdf.")})
     require_reader(session, user, nation)
     rows = list(all_rows(session, nation, reader=user))
     record_event(
@@ -53,10 +61,15 @@ def export_record(session: Session, user: User, nation: Nation, form: str) -> Re
 
 
 def review_text(review: Review, steward: User) -> str:
-    said = review.recommendation
+    said = RECOMMENDATION_WORDS.get(review.recommendation, review.recommendation)
     if review.conflict_of_interest:
-        said = "declared a conflict of interest"
-    return f"{steward.name} ({said}, revision {review.revision})"
+        said = _("declared a conflict of interest")
+    return _(
+        "%(steward)s (%(said)s, revision %(revision)s)",
+        steward=steward.name,
+        said=said,
+        revision=review.revision,
+    )
 
 
 def conditions_of(row: RecordRow) -> list[dict]:
@@ -66,7 +79,7 @@ def conditions_of(row: RecordRow) -> list[dict]:
 def decision_text(row: RecordRow) -> str:
     if row.decision is None:
         return ""
-    return "Approved" if row.decision.outcome == Outcome.APPROVE else "Refused"
+    return _("Approved") if row.decision.outcome == Outcome.APPROVE else _("Refused")
 
 
 CSV_COLUMNS = (

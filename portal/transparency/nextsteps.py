@@ -5,6 +5,8 @@ so the words follow the policy like the buttons; the rest follows each Nation's 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
 from portal.agreements.view import AgreementView
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
@@ -16,8 +18,8 @@ if TYPE_CHECKING:  # the overview builds the track views and hands them here
 S = RequestStatus
 
 
-def _nation_words(option: Option) -> str:
-    return f" for {option.nation.name}" if option.nation else ""
+def _nation(option: Option) -> str | None:
+    return option.nation.name if option.nation else None
 
 
 def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[Option]):
@@ -27,31 +29,64 @@ def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[
     steps = []
     if "submit" in actions:
         steps.append(
-            "You revise the request and submit it again."
+            _("You revise the request and submit it again.")
             if req.phase == S.CHANGES_REQUESTED
-            else "You complete the draft and submit it."
+            else _("You complete the draft and submit it.")
         )
     if "screen" in actions:
         steps.append(
-            "You screen this request next: accept it for the Nations' review, "
-            "or return it to the researcher with what to change."
+            _(
+                "You screen this request next: accept it for the Nations' review, "
+                "or return it to the researcher with what to change."
+            )
         )
     for option in options:
         if option.action == "review":
-            steps.append(f"You review this request{_nation_words(option)} next.")
+            steps.append(
+                _("You review this request for %(nation)s next.", nation=_nation(option))
+                if option.nation
+                else _("You review this request next.")
+            )
         elif option.action == "decide" and option.nation and option.nation.id in deciding:
             steps.append(
-                f"You decide{_nation_words(option)} next: its stewards reached the quorum."
+                _(
+                    "You decide for %(nation)s next: its stewards reached the quorum.",
+                    nation=option.nation.name,
+                )
             )
         elif option.action == "sign":
-            steps.append(f"You sign the agreement{_nation_words(option)} next.")
+            steps.append(
+                _("You sign the agreement for %(nation)s next.", nation=_nation(option))
+                if option.nation
+                else _("You sign the agreement next.")
+            )
         elif option.action == "review_output":
-            steps.append(f"You review an output before publication{_nation_words(option)}.")
+            steps.append(
+                _(
+                    "You review an output before publication for %(nation)s.",
+                    nation=_nation(option),
+                )
+                if option.nation
+                else _("You review an output before publication.")
+            )
         elif option.action == "decide_output":
-            steps.append(f"You decide on an output's publication{_nation_words(option)}.")
+            steps.append(
+                _(
+                    "You decide on an output's publication for %(nation)s.",
+                    nation=_nation(option),
+                )
+                if option.nation
+                else _("You decide on an output's publication.")
+            )
     if reports := sum(option.action == "report_obligation" for option in options):
-        noun = "obligation" if reports == 1 else "obligations"
-        steps.append(f"You report on {reports} {noun} of this request (see Obligations).")
+        steps.append(
+            _("You report on 1 obligation of this request (see Obligations).")
+            if reports == 1
+            else _(
+                "You report on %(count)s obligations of this request (see Obligations).",
+                count=reports,
+            )
+        )
     return steps
 
 
@@ -61,52 +96,87 @@ def _waiting_for_tracks(tracks: Sequence["TrackView"]) -> list[str]:
         name, status = view.nation.name, view.track.status
         if status == TrackStatus.REVIEW and view.stalled:
             steps.append(
-                f"{name} cannot reach its quorum with its eligible stewards: its "
-                "representative designates another steward."
+                _(
+                    "%(nation)s cannot reach its quorum with its eligible stewards: its "
+                    "representative designates another steward.",
+                    nation=name,
+                )
             )
         elif status == TrackStatus.REVIEW and (missing := view.tally.reviews_missing):
-            plural = "review" if missing == 1 else "reviews"
-            steps.append(f"Waiting for {missing} more {name} steward {plural}.")
+            steps.append(
+                _("Waiting for 1 more %(nation)s steward review.", nation=name)
+                if missing == 1
+                else _(
+                    "Waiting for %(count)s more %(nation)s steward reviews.",
+                    count=missing,
+                    nation=name,
+                )
+            )
         elif status.is_open:
-            steps.append(f"Waiting for {name}'s representative to decide.")
+            steps.append(_("Waiting for %(nation)s's representative to decide.", nation=name))
         elif status == TrackStatus.APPROVED:
-            steps.append(f"{name} approved.")
+            steps.append(_("%(nation)s approved.", nation=name))
         elif status == TrackStatus.ENDED:
-            steps.append(f"{name}'s part ended: the current revision no longer uses its data.")
+            steps.append(
+                _(
+                    "%(nation)s's part ended: the current revision no longer uses its data.",
+                    nation=name,
+                )
+            )
     return steps
 
 
 def _waiting_for_signatures(agreement: AgreementView | None, researcher: bool) -> list[str]:
     if agreement is None:
-        return ["Every Nation approved: the agreement is being prepared."]
+        return [_("Every Nation approved: the agreement is being prepared.")]
     signing = agreement.pending or agreement  # a renewal's new edition, else the first
     missing = [line.party for line in signing.parties if line.signature is None]
     names = [
-        f"{p.nation.name}'s representative"
+        _("%(nation)s's representative", nation=p.nation.name)
         if p.nation
-        else ("you" if researcher else "the researcher")
+        else (_("you") if researcher else _("the researcher"))
         for p in missing
     ]
-    return [f"Every Nation approved. Waiting for signatures from: {', '.join(names)}."]
+    return [
+        _("Every Nation approved. Waiting for signatures from: %(names)s.", names=", ".join(names))
+    ]
 
 
 def _state_words(req: AccessRequest, researcher: bool, agreement: AgreementView | None) -> str:
-    who = "you" if researcher else "the researcher"
     end = agreement.agreement.term_end.isoformat() if agreement else None
+    status = req.status
+    if status == S.DRAFT:
+        return (
+            _("A draft: nothing happens until you submit it.")
+            if researcher
+            else _("A draft: nothing happens until the researcher submits it.")
+        )
+    if status == S.SCREENING:
+        return _("Waiting for a coordinator to screen the request.")
+    if status == S.CHANGES_REQUESTED:
+        return (
+            _("Waiting for you to revise the request and submit it again.")
+            if researcher
+            else _("Waiting for the researcher to revise the request and submit it again.")
+        )
+    if status == S.ACTIVE:
+        if end:
+            return _("Access is active under the signed agreement until %(day)s.", day=end)
+        return _("Access is active under the signed agreement.")
+    if status == S.REFUSED:
+        return (
+            _("Refused. You may file a new request without the refusing Nation's data.")
+            if researcher
+            else _(
+                "Refused. The researcher may file a new request without the refusing Nation's data."
+            )
+        )
     return {
-        S.DRAFT: f"A draft: nothing happens until {who} submit{'' if researcher else 's'} it.",
-        S.SCREENING: "Waiting for a coordinator to screen the request.",
-        S.CHANGES_REQUESTED: f"Waiting for {who} to revise the request and submit it again.",
-        S.ACTIVE: f"Access is active under the signed agreement{f' until {end}' if end else ''}.",
-        S.REFUSED: (
-            f"Refused. {who.capitalize()} may file a new request without the refusing "
-            "Nation's data."
-        ),
-        S.WITHDRAWN: "Withdrawn by the researcher: nothing more happens.",
-        S.REVOKED: "Revoked: access ended at once.",
-        S.EXPIRED: "Expired at the end of its term.",
-        S.CLOSED: "Closed; the data was returned or destroyed.",
-    }.get(req.status, "")
+        S.WITHDRAWN: _("Withdrawn by the researcher: nothing more happens."),
+        S.REVOKED: _("Revoked: access ended at once."),
+        S.EXPIRED: _("Expired at the end of its term."),
+        S.CLOSED: _("Closed; the data was returned or destroyed."),
+    }.get(status, "")
 
 
 def next_steps(
@@ -132,11 +202,37 @@ def next_steps(
 
 
 def _amendment_words(req: AccessRequest, researcher: bool) -> str:
-    who = "you" if researcher else "the researcher"
-    kind = "renewal" if req.amendment_kind and req.amendment_kind.value == "renew" else "amendment"
-    return {
-        S.DRAFT: f"A {kind} is being drafted: nothing changes until {who} submit"
-        f"{'' if researcher else 's'} it.",
-        S.SCREENING: f"Waiting for a coordinator to screen the {kind}.",
-        S.CHANGES_REQUESTED: f"Waiting for {who} to revise the {kind} and submit it again.",
-    }.get(req.phase, "")
+    renewal = bool(req.amendment_kind and req.amendment_kind.value == "renew")
+    if req.phase == S.DRAFT:
+        if renewal:
+            return (
+                _("A renewal is being drafted: nothing changes until you submit it.")
+                if researcher
+                else _(
+                    "A renewal is being drafted: nothing changes until the researcher submits it."
+                )
+            )
+        return (
+            _("A amendment is being drafted: nothing changes until you submit it.")
+            if researcher
+            else _("A amendment is being drafted: nothing changes until the researcher submits it.")
+        )
+    if req.phase == S.SCREENING:
+        return (
+            _("Waiting for a coordinator to screen the renewal.")
+            if renewal
+            else _("Waiting for a coordinator to screen the amendment.")
+        )
+    if req.phase == S.CHANGES_REQUESTED:
+        if renewal:
+            return (
+                _("Waiting for you to revise the renewal and submit it again.")
+                if researcher
+                else _("Waiting for the researcher to revise the renewal and submit it again.")
+            )
+        return (
+            _("Waiting for you to revise the amendment and submit it again.")
+            if researcher
+            else _("Waiting for the researcher to revise the amendment and submit it again.")
+        )
+    return ""

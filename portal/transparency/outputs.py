@@ -12,6 +12,7 @@ coordinator reads that it exists, not the file (404).
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from portal.audit.events import EventType
@@ -110,7 +111,9 @@ def download(
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
     if not _may_download(sight(session, viewer, req), viewer, req):
-        raise NotFound(f"{req.ref} has no output {output_id} you may read")
+        raise NotFound(
+            _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
+        )
     data = store.get(session, output.sha256)
     record_event(
         session,

@@ -16,6 +16,7 @@ as the Nation's to anyone but the Nation's own people.
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import Audience, EventType
@@ -117,7 +118,7 @@ def show_event(
     # A step taken for several Nations at once (a download) names its actor only to
     # those who belong to every one of them: the actor acted for one, unknown which.
     insider = bool(nation_ids) and seen.insider_of.issuperset(nation_ids)
-    for_nations = ", ".join(nation_names) or "a Nation"
+    for_nations = ", ".join(nation_names) or _("a Nation")
     if not seen.reads(audience, nation_ids):
         details = {k: event.details[k] for k in OPEN_DETAILS if k in (event.details or {})}
         return ShownEvent(event, for_nations, details, True)
@@ -133,7 +134,7 @@ def _show_message(
     details = event.details or {}
     nation_id = next(iter(nation_ids), None)
     if (details.get("channel"), nation_id) not in seen.threads:
-        return ShownEvent(event, ", ".join(nation_names) or "a participant", {}, True)
+        return ShownEvent(event, ", ".join(nation_names) or _("a participant"), {}, True)
     if not seen.names_writer(bool(details.get("as_nation")), nation_id, event.actor_id):
         return ShownEvent(event, ", ".join(nation_names), details, False)
     return ShownEvent(event, label, details, False)

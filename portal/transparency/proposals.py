@@ -6,6 +6,7 @@ The pages and the API both read it from here."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.auth.models import User
@@ -101,7 +102,7 @@ def view(session: Session, reader: User, proposal: Proposal) -> ProposalView:
     approvals = sum(a.vote == Vote.APPROVE for a in shown)
     return ProposalView(
         proposal=proposal,
-        proposer=proposer.name if proposer else "The portal's operator",
+        proposer=proposer.name if proposer else _("The portal's operator"),
         for_nation=session.get(Nation, proposal.nation_id) if proposal.nation_id else None,
         lines=changed,
         entries=_entries(proposal, rules_of(session, proposal.base_version)),

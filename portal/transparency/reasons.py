@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -19,11 +21,11 @@ from portal.workflow.drafting import RETURN_REASONS
 
 E = EventType
 HEADINGS = {
-    E.REQUEST_RETURNED: "Returned to the researcher at screening",
-    E.REQUEST_CHANGES_REQUESTED: "Changes asked",
-    E.DECISION_REFUSED: "Refused",
-    E.REQUEST_REVOKED: "Access revoked",
-    E.REQUEST_WITHDRAWN: "Withdrawn",
+    E.REQUEST_RETURNED: _l("Returned to the researcher at screening"),
+    E.REQUEST_CHANGES_REQUESTED: _l("Changes asked"),
+    E.DECISION_REFUSED: _l("Refused"),
+    E.REQUEST_REVOKED: _l("Access revoked"),
+    E.REQUEST_WITHDRAWN: _l("Withdrawn"),
 }
 # The detail that carries what was said, for each kind.
 SAID_IN = {E.REQUEST_RETURNED: "comment", E.REQUEST_CHANGES_REQUESTED: "comment"}
@@ -57,9 +59,9 @@ def _since_last_submission(session: Session, request: AccessRequest):
 
 def _by(kind: EventType, nations: list[str]) -> str:
     if kind == E.REQUEST_RETURNED:
-        return "a coordinator"
+        return _("a coordinator")
     if kind == E.REQUEST_WITHDRAWN:
-        return "the researcher"
+        return _("the researcher")
     return ", ".join(nations)
 
 
@@ -69,9 +71,10 @@ def reasons(session: Session, request: AccessRequest, seen: Sight) -> list[Reaso
     for entry in entries_for(session, _since_last_submission(session, request), seen):
         kind = EventType(entry.event.action)
         details = {} if entry.withheld else entry.event.details or {}
-        heading = HEADINGS[kind]
+        heading = str(HEADINGS[kind])
         if kind == E.REQUEST_RETURNED and details.get("reason") in RETURN_REASONS:
-            heading = f"{heading}: {RETURN_REASONS[details['reason']].lower()}"
+            why = str(RETURN_REASONS[details["reason"]]).lower()
+            heading = _("%(heading)s: %(reason)s", heading=heading, reason=why)
         text = str(details.get(SAID_IN.get(kind, "reason")) or "")
         found.append(Reason(heading, _by(kind, entry.nations), text, entry.event.occurred_at))
     return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.agreements.models import Agreement
@@ -54,7 +55,7 @@ class RecordRow:
 
     @property
     def nation_status(self) -> str:
-        return self.track.status.words if self.track else "not yet screened"
+        return self.track.status.words if self.track else _("not yet screened")
 
 
 @dataclass
@@ -91,7 +92,13 @@ def _cursor_id(session: Session, nation: Nation, ref: str) -> int:
         select(AccessRequest.id).where(AccessRequest.ref == ref, _touches(nation))
     ).first()
     if found is None:
-        raise ValidationError({"after": f"{ref} is not a request in {nation.name}'s record."})
+        raise ValidationError(
+            {
+                "after": _(
+                    "%(ref)s is not a request in %(nation)s's record.", ref=ref, nation=nation.name
+                )
+            }
+        )
     return found
 
 

@@ -4,6 +4,7 @@ before (named by its reference), so a deep page costs what the first does."""
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from portal.auth.models import User
@@ -37,13 +38,15 @@ def request_list(
             wanted = RequestStatus(status)
         except ValueError:
             names = ", ".join(s.value for s in RequestStatus)
-            raise ValidationError({"status": f"choose one of {names}."}) from None
+            raise ValidationError({"status": _("choose one of %(names)s.", names=names)}) from None
     before = None
     if after:
         try:
             last = get_visible(session, user, after)
         except NotFound:
-            raise ValidationError({"after": f"{after} is not a request you may see."}) from None
+            raise ValidationError(
+                {"after": _("%(ref)s is not a request you may see.", ref=after)}
+            ) from None
         before = (last.updated_at, last.id)
     found = visible_requests(session, user, wanted, size + 1, before)
     page = found[:size]

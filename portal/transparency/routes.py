@@ -105,13 +105,13 @@ def coordinator_dashboard():
         )
         return page, status, {"Retry-After": "30"}
     status_chart = bar_chart(
-        "Requests by status",
+        _("Requests by status"),
         [(status.label, [(count, str(count))]) for status, count in view.by_status],
-        [("count", "Requests")],
+        [("count", _("Requests"))],
     )
     timed = [summary for summary in view.stages if summary.samples]
     stage_chart = bar_chart(
-        "Time spent in each stage",
+        _("Time spent in each stage"),
         [
             (
                 summary.stage.name,
@@ -122,7 +122,7 @@ def coordinator_dashboard():
             )
             for summary in timed
         ],
-        [("median", "Median"), ("p90", "90th percentile")],
+        [("median", _("Median")), ("p90", _("90th percentile"))],
     )
     return render_template(
         "transparency/dashboard.html",

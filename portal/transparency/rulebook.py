@@ -7,6 +7,7 @@ them here. Who may read them is the policy's (``read_rules``)."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.auth.models import User
@@ -92,11 +93,11 @@ def origin_of(session: Session, version: RulesVersion) -> Origin:
         _name(session, Nation, version.nation_id),
     )
     if version.origin is RulesOrigin.NATION:
-        return Origin(version.origin, f"{nation}'s own rules", person, nation)
+        return Origin(version.origin, _("%(nation)s's own rules", nation=nation), person, nation)
     if version.origin is RulesOrigin.LOAD:
-        return Origin(version.origin, "Loaded at installation", person, nation)
+        return Origin(version.origin, _("Loaded at installation"), person, nation)
     proposal = session.get(Proposal, version.proposal_id) if version.proposal_id else None
-    words = "A proposal approved by member Nations"
+    words = _("A proposal approved by member Nations")
     if proposal is None:
         return Origin(version.origin, words, person, nation)
     approving = session.exec(
@@ -178,7 +179,7 @@ def version_page(
     differs in the rules in force. NotFound for a number never recorded."""
     rules = rules_of(session, number) if 0 < number <= LARGEST_NUMBER else None
     if rules is None:
-        raise NotFound("There is no such version of the rules.")
+        raise NotFound(_("There is no such version of the rules."))
     names = nation_names(session)
     previous = rules_of(session, number - 1)
     since = None if previous is None else describe_changes(

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType as E
@@ -21,34 +24,42 @@ from portal.requests.models import RequestStatus
 @dataclass(frozen=True)
 class Stage:
     key: str
-    name: str
+    name: str  # in the language spoken now (a lazy string)
     definition: str  # where it starts and ends, in words
 
 
 STAGES = (
     Stage(
         "screening",
-        "Screening",
-        "From a submission (or a resubmission) to the coordinator's screening: "
-        "accepted for the Nations' review, or returned to the researcher.",
+        _l("Screening"),
+        _l(
+            "From a submission (or a resubmission) to the coordinator's screening: "
+            "accepted for the Nations' review, or returned to the researcher."
+        ),
     ),
     Stage(
         "revision",
-        "Revision by the researcher",
-        "From a return at screening, or a steward's request for changes, "
-        "to the researcher's next submission.",
+        _l("Revision by the researcher"),
+        _l(
+            "From a return at screening, or a steward's request for changes, "
+            "to the researcher's next submission."
+        ),
     ),
     Stage(
         "nation",
-        "A Nation's review and decision",
-        "From acceptance at screening to that Nation's decision (approval or refusal), "
-        "counted once for each Nation on each accepted revision.",
+        _l("A Nation's review and decision"),
+        _l(
+            "From acceptance at screening to that Nation's decision (approval or refusal), "
+            "counted once for each Nation on each accepted revision."
+        ),
     ),
     Stage(
         "outcome",
-        "Submission to outcome",
-        "From the first submission to the outcome: the approval that completed every "
-        "Nation's approval, or the refusal.",
+        _l("Submission to outcome"),
+        _l(
+            "From the first submission to the outcome: the approval that completed every "
+            "Nation's approval, or the refusal."
+        ),
     ),
 )
 STAGE_ACTIONS = (
@@ -166,7 +177,12 @@ def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 3600:
-        return f"{round(seconds / 60)} min"
+        return _("%(minutes)s min", minutes=round(seconds / 60))
     if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{seconds / 86400:.1f} days"
+        return _("%(hours)s hours", hours=_tenths(seconds / 3600))
+    return _("%(days)s days", days=_tenths(seconds / 86400))
+
+
+def _tenths(value: float) -> str:
+    """A number with one decimal, written as the language spoken writes it (1.5, 1,5)."""
+    return format_decimal(round(value, 1), "0.0")

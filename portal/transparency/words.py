@@ -4,24 +4,27 @@ from datetime import datetime
 from typing import Any
 
 from babel.dates import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.audit.events import EventType
 from portal.audit.models import AuditEvent
 from portal.db import utcnow
+from portal.i18n import LOCALES, current_language
 from portal.reviews.models import Recommendation
 
 # Details shown, in this order, with their labels; anything else is left out of the
 # summary (a page shows what a person needs, the chain keeps everything).
 DETAIL_LABELS = {
-    "revision": "revision",
-    "recommendation": "recommendation",
-    "conflict_of_interest": "conflict of interest declared",
-    "reason": "reason",
-    "comment": "comment",
-    "role": "role",
-    "user": "person",
-    "format": "format",
-    "body": "message",
+    "revision": _l("revision"),
+    "recommendation": _l("recommendation"),
+    "conflict_of_interest": _l("conflict of interest declared"),
+    "reason": _l("reason"),
+    "comment": _l("comment"),
+    "role": _l("role"),
+    "user": _l("person"),
+    "format": _l("format"),
+    "body": _l("message"),
 }
 
 
@@ -41,7 +44,12 @@ def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
     details = details or {}
     if action == EventType.NATION_PROFILE_CHANGED:
         return [
-            f"{name.replace('_', ' ')}: {_value(change[0])} → {_value(change[1])}"
+            _(
+                "%(field)s: %(before)s → %(after)s",
+                field=name.replace("_", " "),
+                before=_value(change[0]),
+                after=_value(change[1]),
+            )
             for name, change in sorted(details.items())
             if isinstance(change, list) and len(change) == 2
         ]
@@ -52,8 +60,13 @@ def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
             continue
         if key == "recommendation":
             value = recommendation_words(value)
-        lines.append(label if value is True else f"{label}: {_value(value)}")
-    lines += [f"condition: {c.get('text', '')}" for c in details.get("conditions") or []]
+        label = str(label)
+        lines.append(
+            label if value is True else _("%(label)s: %(value)s", label=label, value=_value(value))
+        )
+    lines += [
+        _("condition: %(text)s", text=c.get("text", "")) for c in details.get("conditions") or []
+    ]
     return lines
 
 
@@ -69,13 +82,13 @@ def waited(since: datetime, now: datetime | None = None) -> str:
     """How long something has waited, as a person says it: "3 days", "2 hours"."""
     elapsed = (now or utcnow()) - since
     if elapsed.total_seconds() < 60:
-        return "less than a minute"
-    return format_timedelta(elapsed, threshold=1.5, locale="en_CA")
+        return _("less than a minute")
+    return format_timedelta(elapsed, threshold=1.5, locale=LOCALES[current_language()])
 
 
 def _value(value: Any) -> str:
     if value in (None, "", []):
-        return "none"
+        return _("none")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
