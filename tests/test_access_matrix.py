@@ -563,6 +563,8 @@ READ_RECORD = {"steward": 200, "representative": 200}
 ROUTES: dict[str, Rule | str] = {
     "main.home": by_method(get=200),
     "main.favicon": lambda p, c: 200,  # the icon, for everyone
+    # The language switch, for everyone: the probe names no language, which is refused.
+    "main.choose_language": lambda p, c: 400,
     # What operators' machines ask, with no sign-in (portal/ops.py): alive, ready (the
     # world is migrated and its rules loaded), and the metrics, which are not there
     # without a token configured (tests/test_metrics.py reads them with one).

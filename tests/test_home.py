@@ -80,7 +80,7 @@ def test_the_layout_is_accessible(client):
     assert 'class="skip-link" href="#main"' in html
     assert '<main id="main"' in html and "<header" in html and "<footer" in html
     assert '<label for="email">' in html and '<label for="password">' in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-CA">' in html
 
 
 def test_the_layout_names_the_person_and_their_roles(client, nations, make_user):
