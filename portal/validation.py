@@ -2,9 +2,26 @@
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from portal.errors import ValidationError
 
 _EVENT_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²"
+
+# The fields' names the services give ``text``, in the language spoken (a label not
+# listed here is shown as given).
+LABELS = {
+    "name": _l("name"),
+    "institution": _l("institution"),
+    "token name": _l("token name"),
+    "title": _l("title"),
+    "custodian": _l("custodian"),
+    "French name": _l("French name"),
+    "name in the Nation's own language": _l("name in the Nation's own language"),
+    "community's wording": _l("community's wording"),
+    "place of publication": _l("place of publication"),
+}
 
 
 def text(
@@ -18,10 +35,13 @@ def text(
 ) -> str:
     """``value`` stripped; records in ``errors`` when it is empty (if required) or too long."""
     value = (value or "").strip()
+    shown = str(LABELS.get(label, label))
     if required and not value:
-        errors[field] = f"The {label} is empty."
+        errors[field] = _("The %(label)s is empty.", label=shown)
     elif len(value) > max_length:
-        errors[field] = f"The {label} must be at most {max_length} characters."
+        errors[field] = _(
+            "The %(label)s must be at most %(count)s characters.", label=shown, count=max_length
+        )
     return value
 
 
@@ -31,5 +51,7 @@ def event_cursor(field: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
     if not _EVENT_NUMBER.fullmatch(value):
-        raise ValidationError({field: f"{field} must be an event number such as 1234."})
+        raise ValidationError(
+            {field: _("%(field)s must be an event number such as 1234.", field=field)}
+        )
     return int(value)

@@ -14,6 +14,9 @@ from flask import (
     url_for,
 )
 from flask import session as cookie_session
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -43,28 +46,35 @@ CONTENT_SECURITY_POLICY = (
 )
 
 ERROR_TEXTS = {
-    400: ("Bad request", "The portal could not understand what was sent."),
-    409: ("Cannot be done now", "This cannot be done in the state things are in."),
-    403: ("Not allowed", "Your roles do not allow this."),
-    404: ("Not found", "There is nothing here, or nothing you may see."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    413: ("Too large", "What was sent is larger than the portal accepts."),
+    400: (_l("Bad request"), _l("The portal could not understand what was sent.")),
+    409: (_l("Cannot be done now"), _l("This cannot be done in the state things are in.")),
+    403: (_l("Not allowed"), _l("Your roles do not allow this.")),
+    404: (_l("Not found"), _l("There is nothing here, or nothing you may see.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What was sent is larger than the portal accepts.")),
     429: (
-        "Too many attempts",
-        "There were too many attempts from here or for this account. Wait a while, then try again.",
+        _l("Too many attempts"),
+        _l(
+            "There were too many attempts from here or for this account. "
+            "Wait a while, then try again."
+        ),
     ),
     503: ("Not ready yet", "This page is not ready yet. Try again in a minute."),
     500: (
-        "Something went wrong",
-        "The portal hit an error; nothing you did was saved. Try again, "
-        "and tell the portal's administrators if it happens again.",
+        _l("Something went wrong"),
+        _l(
+            "The portal hit an error; nothing you did was saved. Try again, "
+            "and tell the portal's administrators if it happens again."
+        ),
     ),
 }
 # What to do about it, in words true for whoever reads the page (a coordinator is never
 # told to ask a coordinator): who gives roles is the same for everyone.
 ERROR_ADVICE = {
-    403: "The portal's administrators give portal-wide roles, and each Nation's "
-    "representatives give its own roles. If you think yours should allow this, ask them.",
+    403: _l(
+        "The portal's administrators give portal-wide roles, and each Nation's "
+        "representatives give its own roles. If you think yours should allow this, ask them."
+    ),
 }
 
 
@@ -93,7 +103,7 @@ def _remember_client_address() -> None:
     client_address_var.set(request.remote_addr)
 
 
-NUL_REFUSED = (
+NUL_REFUSED = _l(
     "What was sent contains a NUL character, which no field of the portal accepts. "
     "Nothing was saved; remove it and send it again."
 )
@@ -110,7 +120,7 @@ def _refuse_nul_bytes():
     if request.mimetype in FORM_TYPES:
         values += [*request.form.keys(), *request.form.values()]
     if any("\x00" in value for value in values):
-        return error_page(400, NUL_REFUSED)
+        return error_page(400, str(NUL_REFUSED))
     return None
 
 
@@ -220,8 +230,8 @@ def form_problems(*forms) -> list[tuple[str | None, str]]:
             if field.type == "CSRFTokenField":
                 continue  # a bad token never reaches the page: CSRFProtect answers 400
             anchor = f"{field.id}-0" if field.type in OPTION_LISTS else field.id
-            problems += [(anchor, m) for m in field.errors if isinstance(m, str)]
-        problems += [(None, message) for message in form.form_errors]
+            problems += [(anchor, str(m)) for m in field.errors if isinstance(m, str | LazyString)]
+        problems += [(None, str(message)) for message in form.form_errors]
     return problems
 
 
@@ -229,7 +239,11 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500])
     advice = ERROR_ADVICE.get(status)
     return render_template(
-        "errors/error.html", status=status, title=title, text=detail or text, advice=advice
+        "errors/error.html",
+        status=status,
+        title=str(title),
+        text=str(detail or text),
+        advice=str(advice) if advice else None,
     ), status
 
 
@@ -278,8 +292,10 @@ def show_refusal(ref: str, refusal: ServiceError, **context):
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     return error_page(
         400,
-        "The form could not be accepted: it expired or did not come from this site. "
-        "Go back, reload the page and send it again.",
+        _(
+            "The form could not be accepted: it expired or did not come from this site. "
+            "Go back, reload the page and send it again."
+        ),
     )
 
 

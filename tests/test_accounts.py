@@ -320,3 +320,49 @@ def test_signing_an_agreement_asks_the_new_password(app, flow):
     with pytest.raises(ValidationError):
         flow.do("researcher", "sign", ref, password=PASSWORD)
     assert flow.do("researcher", "sign", ref, password=NEW_PASSWORD) == "awaiting_signatures"
+
+
+# --- the language of the account's pages ---------------------------------------------------
+
+
+def test_the_account_page_shows_and_changes_the_persons_language(app, make_user):
+    user_id = make_user("ada@example.org", "researcher", name="Ada Lovelace")
+    client = app.test_client()
+    sign_in(client, "ada@example.org")
+    page = client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    section = page[page.index('id="language-h"') :]
+    assert "The portal speaks to you in <strong>English</strong>" in section
+    assert re.search(r'<option value="en" lang="en" selected>English</option>', section)
+    assert 'name="next" value="/account"' in section
+
+    answer = client.post(
+        "/language", data={"language": "fr", "next": "/account", "csrf_token": csrf_token(page)}
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/account"
+    with app.app_context(), session_scope() as session:
+        assert session.get(User, user_id).language == "fr"
+    # The setting holds whatever the browser says; the page and its form speak French.
+    french = client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h1>Votre compte</h1>" in french
+    assert "Le portail s’adresse à vous en <strong>Français</strong>" in french
+    assert re.search(r'<option value="fr" lang="fr" selected>Français</option>', french)
+    assert "Mot de passe actuel" in french  # a form's label (lazy_gettext)
+    assert "Authentification à deux facteurs" in french
+
+
+def test_the_sign_in_pages_and_their_errors_speak_french(app, client, make_user):
+    make_user("ada@example.org", "researcher")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = client.get("/sign-in", headers=french).get_data(as_text=True)
+    assert "Mot de passe oublié?" in page and "Adresse courriel" in page
+    empty = client.post("/sign-in", headers=french, data={"csrf_token": csrf_token(page)})
+    assert "Indiquez votre adresse courriel." in empty.get_data(as_text=True)
+    wrong = client.post(
+        "/sign-in",
+        headers=french,
+        data={"email": "ada@example.org", "password": "not it", "csrf_token": csrf_token(page)},
+    )
+    assert wrong.status_code == 401
+    assert "ne correspondent à aucun compte actif" in wrong.get_data(as_text=True)
+    missing = client.get("/no-such-page", headers=french)
+    assert missing.status_code == 404 and "Introuvable" in missing.get_data(as_text=True)

@@ -177,7 +177,7 @@ def change_password(session: Session, user: User, current: str, new_password: st
     """Change ``user``'s password, given the current one; every session of theirs ends.
     Returns the new session version, for the caller's own session to keep."""
     if not verify_password(user.password_hash, current or ""):
-        raise ValidationError({"current_password": "That is not your current password."})
+        raise ValidationError({"current_password": _("That is not your current password.")})
     check_password_rules(new_password)
     _set_password(session, user, new_password)
     record_event(

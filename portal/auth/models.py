@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlmodel import Field, SQLModel
 
@@ -24,8 +25,17 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        """The role's name on a page, in the language spoken (Researcher, Steward...)."""
+        return str(_ROLE_LABELS.get(self.value, self.value.capitalize()))
 
+
+_ROLE_LABELS = {
+    "researcher": _l("Researcher"),
+    "coordinator": _l("Coordinator"),
+    "admin": _l("Admin"),
+    "steward": _l("Steward"),
+    "representative": _l("Representative"),
+}
 
 NATION_ROLES = frozenset({Role.STEWARD, Role.REPRESENTATIVE})
 

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from portal.auth import accounts, service, twofactor
@@ -41,19 +42,27 @@ from portal.web import error_page, no_store, safe_next
 from portal.workflow import invitations
 from portal.workflow.invitations import InvitationUnusable
 
+
+def N_(message: str) -> str:
+    """A message kept in English here and translated where it is shown (``_(X)``):
+    marked so the catalogue has it; tests compare the English."""
+    return message
+
+
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
-login_manager.login_message = "Sign in to see this page."
+login_manager.login_message = N_("Sign in to see this page.")
 login_manager.login_message_category = "info"
+login_manager.localize_callback = _  # flask-login flashes login_message through it
 
-SIGN_IN_FAILED = "That e-mail address and password do not match an active account."
-RESET_SENT = (
+SIGN_IN_FAILED = N_("That e-mail address and password do not match an active account.")
+RESET_SENT = N_(
     "If that address belongs to an active login, a link to set a new password is on its way. "
     "It works once, for one hour."
 )
 
-CODE_FAILED = "That code does not match. Use the newest code of your app, or a recovery code."
+CODE_FAILED = N_("That code does not match. Use the newest code of your app, or a recovery code.")
 
 # What a session holds beside flask-login's "_user_id".
 SESSION_VERSION = "session_version"
@@ -140,7 +149,7 @@ def sign_in():
         user = service.authenticate(get_session(), form.email.data, form.password.data)
         if user is None:
             _record_failure(form.email.data, "password")
-            form.password.errors.append(SIGN_IN_FAILED)
+            form.password.errors.append(_(SIGN_IN_FAILED))
             form.password.data = ""
             return render_template("auth/sign_in.html", form=form), 401
         target = safe_next(request.args.get("next"))
@@ -184,20 +193,20 @@ def sign_in_code():
     user, pending = _pending_user()
     if user is None:
         session.pop(PENDING_SIGN_IN, None)
-        flash("Sign in again: give your e-mail address and password first.", "info")
+        flash(_("Sign in again: give your e-mail address and password first."), "info")
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
         method = twofactor.check_code(get_session(), user, form.code.data)
         if method is None:
             _record_failure(user.email, "code")
-            form.code.errors.append(CODE_FAILED)
+            form.code.errors.append(_(CODE_FAILED))
             form.code.data = ""
             return render_template("auth/sign_in_code.html", form=form), 401
         _establish(user, method)
         if method == twofactor.RECOVERY:
             left = twofactor.remaining_recovery_codes(get_session(), user)
-            flash(f"You used a recovery code: {left} are left.", "info")
+            flash(_("You used a recovery code: %(left)s are left.", left=left), "info")
         return redirect(pending["next"])
     return render_template("auth/sign_in_code.html", form=form)
 
@@ -209,7 +218,7 @@ def sign_out():
     accounts.sign_out(get_session(), current_user)
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("auth.sign_in"))
 
 
@@ -244,7 +253,7 @@ def reset_password(token: str):
             return _private(render_template("auth/reset_password.html", form=form), 422)
         logout_user()
         session.clear()
-        flash("Your new password is set, and every session of yours has ended. Sign in.", "info")
+        flash(_("Your new password is set, and every session of yours has ended. Sign in."), "info")
         return redirect(url_for("auth.sign_in"))
     status = 422 if request.method == "POST" else 200
     return _private(render_template("auth/reset_password.html", form=form), status)
@@ -321,7 +330,7 @@ def disable_two_factor():
     except ValidationError as error:
         form.password.errors = [error.errors.get("password", error.message)]
         return _account_page(status=422, disable_form=form)
-    flash("Two-factor sign-in is off: your password alone signs you in.", "info")
+    flash(_("Two-factor sign-in is off: your password alone signs you in."), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -347,7 +356,7 @@ def change_password():
             field.errors = [message]
         return _account_page(form, 422)
     session[SESSION_VERSION] = version  # this session goes on; every other one has ended
-    flash("Your password is changed. Every other session of yours has ended.", "info")
+    flash(_("Your password is changed. Every other session of yours has ended."), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -357,7 +366,7 @@ def end_other_sessions():
     if not ConfirmForm().validate():
         abort(400)
     session[SESSION_VERSION] = accounts.end_other_sessions(get_session(), current_user)
-    flash("Every other session of yours has ended: only this one is signed in.", "info")
+    flash(_("Every other session of yours has ended: only this one is signed in."), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -403,13 +412,13 @@ def revoke_token(token_id: int):
         record = service.revoke_api_token(get_session(), current_user, token_id)
     except NotFound:
         abort(404)
-    flash(f"The token “{record.name}” is revoked: it no longer works.", "info")
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=record.name), "info")
     return redirect(url_for("auth.tokens"))
 
 
 # --- invitations: the link a person was mailed, and withdrawing one --------------------
 
-INVALID_LINK = (
+INVALID_LINK = N_(
     "This invitation link is not valid. Check that the whole link was copied from the "
     "message, or ask the person who invited you for a new one."
 )
@@ -448,7 +457,7 @@ def invitation(token: str):
         found = invitations.find(session, token)
         invitations.check_usable(found)
     except NotFound:
-        return error_page(404, INVALID_LINK)
+        return error_page(404, _(INVALID_LINK))
     except InvitationUnusable as refusal:
         return _unusable(found.id, refusal)
     if current_user.is_authenticated:
@@ -462,7 +471,7 @@ def invitation(token: str):
         except Refused as refusal:
             return _invitation_page(found, form, 409, refusal=refusal.message)
         words = invitations.role_words(found.role, invitations.nation_of(session, found))
-        flash(f"Invitation accepted: you are now {words}.", "success")
+        flash(_("Invitation accepted: you are now %(role)s.", role=words), "success")
         return redirect(url_for("main.home"))
     if service.find_user(session, found.email) is not None:
         return _invitation_page(found, None, 200 if request.method == "GET" else 409, sign_in=True)
@@ -479,7 +488,10 @@ def invitation(token: str):
             return _invitation_page(found, form, 409, refusal=refusal.message)
         else:
             flash(
-                "Your login is ready. Sign in with your e-mail address and the password you chose.",
+                _(
+                    "Your login is ready. Sign in with your e-mail address and the password "
+                    "you chose."
+                ),
                 "success",
             )
             return redirect(url_for("auth.sign_in", email=found.email))
@@ -499,7 +511,10 @@ def revoke_invitation(invitation_id: int):
         abort(404)
     except Refused as refusal:
         return error_page(409, refusal.message)
-    flash(f"The invitation to {revoked.email} is revoked: its link no longer works.", "info")
+    flash(
+        _("The invitation to %(email)s is revoked: its link no longer works.", email=revoked.email),
+        "info",
+    )
     nation = invitations.nation_of(session, revoked)
     if revoked.authority == "invite_member" and nation is not None:
         return redirect(url_for("registry.invitations", slug=nation.slug))

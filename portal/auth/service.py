@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal import validation
@@ -30,10 +31,15 @@ def normalise_email(email: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if not password:
-        raise ValidationError({"password": "The password is empty."})
+        raise ValidationError({"password": _("The password is empty.")})
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            {"password": f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."}
+            {
+                "password": _(
+                    "The password must be at least %(count)s characters long.",
+                    count=MIN_PASSWORD_LENGTH,
+                )
+            }
         )
 
 
@@ -67,7 +73,7 @@ def create_user(
         raise ValidationError(errors)
     check_password_rules(password)
     if find_user(session, email) is not None:
-        raise Conflict(f"a user with e-mail address {email!r} exists already")
+        raise Conflict(_("a user with e-mail address %(email)s exists already", email=repr(email)))
     user = User(
         email=email,
         name=name,
@@ -150,9 +156,11 @@ def _role_changed(
 def _check_role_scope(role: Role | str, nation: Nation | None) -> Role:
     role = Role(role)
     if role in NATION_ROLES and nation is None:
-        raise ValidationError({"nation": f"A {role} acts for one Nation: name it."})
+        raise ValidationError({"nation": _("A %(role)s acts for one Nation: name it.", role=role)})
     if role not in NATION_ROLES and nation is not None:
-        raise ValidationError({"nation": f"A {role} acts portal-wide, not for one Nation."})
+        raise ValidationError(
+            {"nation": _("A %(role)s acts portal-wide, not for one Nation.", role=role)}
+        )
     return role
 
 

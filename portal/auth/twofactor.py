@@ -9,6 +9,7 @@ import hmac
 import secrets
 
 import pyotp
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -53,7 +54,7 @@ def begin_setup(session: Session, user: User) -> str:
     """The secret to enrol in an authenticator app: made once and kept until a first
     code confirms it (so reloading the page shows the same one)."""
     if user.two_factor_enabled:
-        raise Conflict("two-factor sign-in is set up already")
+        raise Conflict(_("two-factor sign-in is set up already"))
     if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()
         session.add(user)
@@ -70,10 +71,10 @@ def confirm_setup(session: Session, user: User, code: str) -> list[str]:
     """Turn two-factor sign-in on once a code from the app matches; returns the ten
     recovery codes, shown once (only their hashes are kept)."""
     if user.two_factor_enabled:
-        raise Conflict("two-factor sign-in is set up already")
+        raise Conflict(_("two-factor sign-in is set up already"))
     if not user.totp_secret or not _accept_totp(session, user, code):
         raise ValidationError(
-            {"code": "That code does not match: check the app's clock and try the newest code."}
+            {"code": _("That code does not match: check the app's clock and try the newest code.")}
         )
     user.totp_enabled_at = utcnow()
     session.add(user)
@@ -103,9 +104,9 @@ def enable_with_secret(session: Session, user: User, secret: str) -> None:
 def disable(session: Session, user: User, password: str) -> None:
     """Turn it off (only for people who need not have it), given the password."""
     if two_factor_required(session, user):
-        raise Forbidden("your roles require two-factor sign-in: it stays on")
+        raise Forbidden(_("your roles require two-factor sign-in: it stays on"))
     if not verify_password(user.password_hash, password or ""):
-        raise ValidationError({"password": "That is not your password."})
+        raise ValidationError({"password": _("That is not your password.")})
     _clear(session, user)
     record_event(
         session, action=EventType.TWO_FACTOR_DISABLED, actor=user, details={"user": user.email}
@@ -215,7 +216,7 @@ def _new_recovery_codes(session: Session, user: User) -> list[str]:
     for old in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         session.delete(old)
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
+    for _n in range(RECOVERY_CODE_COUNT):
         compact = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
         session.add(RecoveryCode(user_id=user.id, code_hash=_hash_code(compact)))
         codes.append("-".join(compact[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)))

@@ -1,5 +1,8 @@
 """The form of a conversation's page. It parses; the workflow checks the message."""
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
@@ -7,5 +10,8 @@ from portal.conversations.models import MAX_BODY
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Your message", render_kw={"rows": 5})
-    hint = f"At most {MAX_BODY:,} characters."
+    body = TextAreaField(_l("Your message"), render_kw={"rows": 5})
+
+    @property
+    def hint(self) -> str:
+        return _("At most %(count)s characters.", count=format_number(MAX_BODY))

@@ -4,6 +4,7 @@ workflow's ``message`` command, as the API and the CLI build it."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask import request as http_request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.conversations import service as conversations
@@ -46,7 +47,7 @@ def thread(ref: str, channel: str, nation_slug: str | None):
     outcome = attempt(ref, Message(channel, nation_slug, form.body.data or ""), form)
     if not isinstance(outcome, AccessRequest):
         return page(refusal_status(outcome), outcome)
-    flash("Your message is posted.", "info")
+    flash(_("Your message is posted."), "info")
     return redirect(
         url_for("conversations.thread", ref=ref, channel=channel, nation_slug=nation_slug)
     )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.auth.models import User
@@ -90,7 +91,7 @@ def tallies(session: Session, request: AccessRequest) -> dict[tuple[Channel, int
 def title(thread: Thread) -> str:
     """The thread's name, as every reader of it reads it."""
     if thread.channel is Channel.COORDINATORS:
-        return "The researcher and the coordinators"
+        return _("The researcher and the coordinators")
     if thread.channel is Channel.NATION:
-        return f"The researcher and {thread.nation.name}"
-    return f"{thread.nation.name}: its own discussion"
+        return _("The researcher and %(nation)s", nation=thread.nation.name)
+    return _("%(nation)s: its own discussion", nation=thread.nation.name)

@@ -8,6 +8,8 @@ an over-generous line cannot make a coordinator decide for a Nation.
 
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 from portal.auth.models import Role
 
 # The domain of portal-wide roles, and of policy lines that apply in every Nation.
@@ -84,8 +86,9 @@ class Action(enum.StrEnum):
 
     @property
     def phrase(self) -> str:
-        """What the action is, completing "Only a coordinator may ..."."""
-        return _PHRASES[self]
+        """What the action is, completing "Only a coordinator may ...", in the language
+        spoken (English for the API and outside a request)."""
+        return str(_PHRASES[self])
 
 
 _SCOPES = {
@@ -116,45 +119,47 @@ _SCOPES = {
 
 # "for it" is the Nation named in the sentence ("a representative of X may approve for it").
 _PHRASES = {
-    Action.VIEW: "view requests",
-    Action.CREATE: "create requests",
-    Action.EDIT: "edit requests",
-    Action.SUBMIT: "submit requests",
-    Action.WITHDRAW: "withdraw requests",
-    Action.SCREEN: "screen requests",
-    Action.REVIEW: "review for it",
-    Action.APPROVE: "approve for it",
-    Action.REFUSE: "refuse for it",
-    Action.SIGN: "sign agreements",
-    Action.REVOKE: "revoke access for it",
-    Action.MANAGE_PROFILE: "manage its governance profile",
-    Action.VIEW_RECORD: "read its record",
-    Action.VIEW_DASHBOARD: "see the coordinators' dashboard",
-    Action.MANAGE_REGISTRY: "manage the registry",
-    Action.MANAGE_USERS: "manage users",
-    Action.INVITE: "invite people to the portal",
-    Action.INVITE_MEMBER: "invite its stewards and representatives",
-    Action.MESSAGE_COORDINATORS: "take part in the researcher's conversation with the coordinators",
-    Action.MESSAGE_NATION: "take part in the researcher's conversation with it",
-    Action.DISCUSS: "take part in its own discussion of a request",
-    Action.READ_RULES: "read the rules in force and their history",
-    Action.PROPOSE_RULES: "propose changes to the portal-wide rules",
-    Action.VOTE_ON_RULES: "answer proposed changes to the portal-wide rules for it",
-    Action.MANAGE_JOBS: "see and retry the background jobs and mail that failed",
-    Action.REPORT_OBLIGATION: "report on the obligations of their requests",
-    Action.ASSESS_OBLIGATION: "assess the obligations owed to it",
-    Action.WAIVE_OBLIGATION: "waive an obligation owed to it",
-    Action.VIEW_DELIVERIES: "read the log of notices to data custodians",
-    Action.RETRY_DELIVERY: "send a notice to a data custodian again",
-    Action.CLOSE: "end their access early",
-    Action.ATTEST_DESTRUCTION: "attest the destruction of the data",
-    Action.ACKNOWLEDGE_DESTRUCTION: "acknowledge a destruction attestation for it",
-    Action.SUBMIT_OUTPUT: "submit outputs for review before publication",
-    Action.REVIEW_OUTPUT: "review outputs before publication for it",
-    Action.DECIDE_OUTPUT: "approve or refuse the publication of outputs for it",
-    Action.RENEW: "ask to renew their active requests",
-    Action.AMEND: "ask to amend their active requests",
-    Action.LABEL_DATASETS: "attach TK and BC Labels and Notices to its datasets",
+    Action.VIEW: _l("view requests"),
+    Action.CREATE: _l("create requests"),
+    Action.EDIT: _l("edit requests"),
+    Action.SUBMIT: _l("submit requests"),
+    Action.WITHDRAW: _l("withdraw requests"),
+    Action.SCREEN: _l("screen requests"),
+    Action.REVIEW: _l("review for it"),
+    Action.APPROVE: _l("approve for it"),
+    Action.REFUSE: _l("refuse for it"),
+    Action.SIGN: _l("sign agreements"),
+    Action.REVOKE: _l("revoke access for it"),
+    Action.MANAGE_PROFILE: _l("manage its governance profile"),
+    Action.VIEW_RECORD: _l("read its record"),
+    Action.VIEW_DASHBOARD: _l("see the coordinators' dashboard"),
+    Action.MANAGE_REGISTRY: _l("manage the registry"),
+    Action.MANAGE_USERS: _l("manage users"),
+    Action.INVITE: _l("invite people to the portal"),
+    Action.INVITE_MEMBER: _l("invite its stewards and representatives"),
+    Action.MESSAGE_COORDINATORS: _l(
+        "take part in the researcher's conversation with the coordinators"
+    ),
+    Action.MESSAGE_NATION: _l("take part in the researcher's conversation with it"),
+    Action.DISCUSS: _l("take part in its own discussion of a request"),
+    Action.READ_RULES: _l("read the rules in force and their history"),
+    Action.PROPOSE_RULES: _l("propose changes to the portal-wide rules"),
+    Action.VOTE_ON_RULES: _l("answer proposed changes to the portal-wide rules for it"),
+    Action.MANAGE_JOBS: _l("see and retry the background jobs and mail that failed"),
+    Action.REPORT_OBLIGATION: _l("report on the obligations of their requests"),
+    Action.ASSESS_OBLIGATION: _l("assess the obligations owed to it"),
+    Action.WAIVE_OBLIGATION: _l("waive an obligation owed to it"),
+    Action.VIEW_DELIVERIES: _l("read the log of notices to data custodians"),
+    Action.RETRY_DELIVERY: _l("send a notice to a data custodian again"),
+    Action.CLOSE: _l("end their access early"),
+    Action.ATTEST_DESTRUCTION: _l("attest the destruction of the data"),
+    Action.ACKNOWLEDGE_DESTRUCTION: _l("acknowledge a destruction attestation for it"),
+    Action.SUBMIT_OUTPUT: _l("submit outputs for review before publication"),
+    Action.REVIEW_OUTPUT: _l("review outputs before publication for it"),
+    Action.DECIDE_OUTPUT: _l("approve or refuse the publication of outputs for it"),
+    Action.RENEW: _l("ask to renew their active requests"),
+    Action.AMEND: _l("ask to amend their active requests"),
+    Action.LABEL_DATASETS: _l("attach TK and BC Labels and Notices to its datasets"),
 }
 
 
