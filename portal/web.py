@@ -59,7 +59,7 @@ ERROR_TEXTS = {
             "Wait a while, then try again."
         ),
     ),
-    503: ("Not ready yet", "This page is not ready yet. Try again in a minute."),
+    503: (_l("Not ready yet"), _l("This page is not ready yet. Try again in a minute.")),
     500: (
         _l("Something went wrong"),
         _l(
