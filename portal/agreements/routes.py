@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
@@ -62,6 +63,15 @@ def download(ref: str):
     language = request.args.get("lang") or None
     try:
         filename, data = downloads.download(get_session(), current_user, req, language, number)
+    except downloads.NoReadingCopy:
+        return error_page(
+            404,
+            _(
+                "Agreement %(ref)s is signed in English and French side by side: it has no "
+                "reading copy. Read the signed agreement on the request's page.",
+                ref=req.ref,
+            ),
+        )
     except NotFound:
         abort(404)
     except ServiceError as error:  # the stored file is missing or was changed
