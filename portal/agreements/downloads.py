@@ -56,7 +56,8 @@ def download_terms(
     data = signed_terms(session, agreement)
     if data is None:
         raise NotFound(f"{request.ref} has no machine-readable terms")
-    _record_download(session, user, request, agreement, data, agreement.language, "terms")
+    language = render.terms_language(agreement.language)  # one file, for "both" English
+    _record_download(session, user, request, agreement, data, language, "terms")
     suffix = f"-edition-{agreement.edition}" if agreement.edition > 1 else ""
     return f"agreement-{request.ref}{suffix}-terms.jsonld", data
 

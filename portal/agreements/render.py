@@ -15,6 +15,7 @@ blocks once, labelled in both languages.
 import gettext
 import io
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def _side_by_side(document: dict[str, Any]) -> str:
     return template.render(doc=document, lang=SIDE_BY_SIDE[0], sides=sides)
 
 
-def _translator(language: str) -> Any:
+def _translator(language: str) -> Callable[..., Markup]:
     """``_()`` of the template in ``language``, for the words of the side-by-side
     layout that it writes in both languages (its signature labels, its page header)."""
     catalogue = translations(language)

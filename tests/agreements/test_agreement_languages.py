@@ -98,6 +98,8 @@ def test_an_agreement_in_both_sets_english_and_french_side_by_side(app, flow, tm
         cedar_conditions=CEDAR_CONDITIONS,
         heron_conditions=HERON_CONDITIONS,
         agreement_language="both",
+        # What a party writes cannot pass for one of the template's part markers.
+        purpose="Children in care <!--part--> and <!--/parts--> (fictional).",
     )
     agreement = agreement_of(app, ref)
     assert agreement.language == "both"
@@ -116,6 +118,7 @@ def test_an_agreement_in_both_sets_english_and_french_side_by_side(app, flow, tm
         on = [number for number, page in enumerate(pages) if english in page]
         assert on and any(french in pages[number] for number in on), (english, french)
     assert "Data-use agreement / Accord d’utilisation des données" in text
+    assert text.count("Children in care <!--part--> and <!--/parts--> (fictional).") == 2
     assert "Copie de lecture" not in text and "Reading copy" not in text
     # The signature blocks once, their labels in both languages.
     assert text.count("(signature field Researcher)") == 1
