@@ -1,6 +1,8 @@
 """The workflow's pages: forms keep what was typed, refusals explain themselves and
 change nothing, and people reach only what their roles allow."""
 
+from html import unescape
+
 import pytest
 from sqlmodel import select
 
@@ -218,3 +220,32 @@ def test_a_nul_character_is_refused_not_a_server_error(client, flow):
     response = client.post("/requests/new", data=form_data(page, title="bad\x00title"))
     # Refused for every form at once, before the page reads it (portal/web.py).
     assert response.status_code == 400 and "contains a NUL character" in response.text
+
+
+def test_the_language_of_the_agreement_is_chosen_kept_and_shown(client, flow):
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    assert "Language of the agreement" in page
+    assert 'value="en" checked' in page or 'checked id="agreement_language-0"' in page
+    # A form with errors comes back with the language as chosen.
+    data = form_data(page, title="Kept", retention_days="soon", agreement_language="both")
+    response = client.post("/requests/new", data=data)
+    assert response.status_code == 422
+    assert 'checked id="agreement_language-2"' in response.text or (
+        'value="both" checked' in response.text
+    )
+    # A value the form does not offer is refused in words, nothing written.
+    data = form_data(page, title="Kept", agreement_language="klingon")
+    response = client.post("/requests/new", data=data)
+    assert response.status_code == 422
+    assert "Must be one of 'en', 'fr', 'both'." in unescape(response.text)
+    # Saved, the request page shows it to whoever reads the request.
+    data = form_data(page, title="In French", agreement_language="fr")
+    saved = client.post("/requests/new", data=data)
+    assert saved.status_code == 302
+    with flow.app.app_context(), session_scope() as session:
+        (draft,) = session.exec(select(AccessRequest)).all()
+        assert draft.agreement_language == "fr"
+        ref = draft.ref
+    shown = client.get(f"/requests/{ref}").text
+    assert "Language of the agreement</dt><dd>French</dd>" in shown

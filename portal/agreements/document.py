@@ -13,6 +13,7 @@ from portal.auth.models import User
 from portal.registry.labels import labels_of
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.registry.names import NAME_FIELDS
+from portal.requests.fields import agreement_language
 from portal.requests.models import AccessRequest, RequestRevision
 from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params, term_of
@@ -22,6 +23,13 @@ def term_days(request: AccessRequest, nations: list[Nation]) -> int:
     """The retention asked for, capped by the shortest maximum term of the Nations."""
     limits = [n.max_term_days for n in nations if n.max_term_days]
     return min([request.retention_days or 365, *limits])
+
+
+def language_asked(session: Session, request: AccessRequest) -> str:
+    """The language the revision the Nations approved asks the agreement in: "en", "fr"
+    or "both" (a revision from before the choice existed: English)."""
+    fields = _revision_fields(session, request, request.current_revision)
+    return agreement_language(fields or {"agreement_language": request.agreement_language})
 
 
 def document(session: Session, request: AccessRequest, agreement: Agreement) -> dict[str, Any]:

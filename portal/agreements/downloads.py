@@ -24,6 +24,18 @@ from portal.errors import NotFound
 from portal.requests.models import AccessRequest
 
 
+class NoReadingCopy(NotFound):
+    """An agreement signed in English and French side by side: every reader reads it in
+    their language as it was signed, so no reading copy is made of it."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(
+            f"Agreement {ref} is signed in English and French side by side: "
+            "it has no reading copy; read the signed agreement."
+        )
+        self.ref = ref
+
+
 def edition(session: Session, request: AccessRequest, number: int | None) -> Agreement:
     """The edition ``number`` (None: the current one); NotFound if there is none."""
     agreement = current(session, request)
@@ -44,7 +56,8 @@ def download_terms(
     data = signed_terms(session, agreement)
     if data is None:
         raise NotFound(f"{request.ref} has no machine-readable terms")
-    _record_download(session, user, request, agreement, data, agreement.language, "terms")
+    language = render.terms_language(agreement.language)  # one file, for "both" English
+    _record_download(session, user, request, agreement, data, language, "terms")
     suffix = f"-edition-{agreement.edition}" if agreement.edition > 1 else ""
     return f"agreement-{request.ref}{suffix}-terms.jsonld", data
 
@@ -92,11 +105,13 @@ def download(
 ) -> tuple[str, bytes]:
     """An edition of the agreement (None: the current one) for someone who may read it
     (the caller checked that): the signed document, or for the current edition a
-    reading copy in the other language. Audited."""
+    reading copy in the other language (none of one signed in both). Audited."""
     agreement = edition(session, request, number)
     language = language or agreement.language
-    if language not in render.LANGUAGES:
+    if language != agreement.language and language not in render.LANGUAGES:
         raise NotFound(f"no agreement in {language!r}")
+    if language != agreement.language and agreement.language == render.BOTH:
+        raise NoReadingCopy(request.ref)
     readable = {e.id for e in (current(session, request), pending(session, request)) if e}
     if language != agreement.language and agreement.id not in readable:
         raise NotFound("a reading copy is made of the current or pending edition only")

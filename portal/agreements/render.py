@@ -5,11 +5,17 @@ files in portal/agreements/locale/, read with Babel, no build step). WeasyPrint
 fetches nothing but the portal's own static files (StaticFilesOnly): the fonts and
 the stylesheet. The font is DejaVu Sans, shipped in portal/static/fonts/, which has
 French accents and the Cree, Ojibwe and Inuktitut syllabics (U+1400–167F).
+
+An agreement is signed in English, in French, or in both side by side ("both"): the
+template's text rendered in each language, cut into the same parts (the template's
+part markers) and set in pairs, English left and French right, with the signature
+blocks once, labelled in both languages.
 """
 
 import gettext
 import io
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,8 +36,16 @@ from portal.agreements.layout import EmbeddedFile, SignatureBox, associate, sign
 from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
 from portal.registry.names import names_html
+from portal.requests.fields import AGREEMENT_LANGUAGES
 
-LANGUAGES = {"en": "English", "fr": "Français"}
+LANGUAGES = {"en": "English", "fr": "Français"}  # the template's languages
+BOTH = "both"
+SIDE_BY_SIDE = ("en", "fr")  # "both": English left, French right
+# What an agreement may be signed in: the choices a request offers (requests/fields.py).
+SIGNED_LANGUAGES = tuple(AGREEMENT_LANGUAGES)
+PARTS = ("<!--parts-->", "<!--/parts-->")  # the text set side by side, and where it is cut
+PART = "<!--part-->"
+SIGNING = ("<!--signing-->", "<!--/signing-->")  # the signatures' heading, also paired
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = "agreements/agreement.html"
@@ -139,10 +153,59 @@ def css_counters(text: str) -> Markup:
     return Markup(" ".join(pieces))  # noqa: S704 - quoted pieces and counter() names only
 
 
+def languages_of(language: str) -> tuple[str, ...]:
+    """The template languages an agreement signed in ``language`` is written in."""
+    return SIDE_BY_SIDE if language == BOTH else (language,)
+
+
+def terms_language(language: str) -> str:
+    """The language of the embedded terms (one file): English for "both"."""
+    return languages_of(language)[0]
+
+
 def render_html(document: dict[str, Any], language: str) -> str:
+    if language == BOTH:
+        return _side_by_side(document)
     if language not in LANGUAGES:
         raise ValueError(f"no agreement template in {language!r}")
-    return environment(language).get_template(TEMPLATE).render(doc=document, lang=language)
+    template = environment(language).get_template(TEMPLATE)
+    return template.render(doc=document, lang=language, sides=None)
+
+
+def _between(html: str, markers: tuple[str, str]) -> str:
+    start, end = markers
+    return html[html.index(start) + len(start) : html.index(end)]
+
+
+def _side_by_side(document: dict[str, Any]) -> str:
+    """The agreement in English and French side by side, from the same template: each
+    language's text cut into its parts, the parts paired. Every part comes from the
+    same template over the same values, so both languages have as many; the markers
+    are the template's own (what a party wrote is escaped, so cannot forge one)."""
+    halves = [render_html(document, language) for language in SIDE_BY_SIDE]
+    parts = [_between(html, PARTS).split(PART)[1:] for html in halves]
+    if len({len(found) for found in parts}) != 1:
+        raise ValueError("the languages of the agreement do not have the same parts")
+    french = _translator(SIDE_BY_SIDE[1])
+    sides = {
+        "parts": [tuple(Markup(part) for part in pair) for pair in zip(*parts, strict=True)],  # noqa: S704 - the template's own output, escaped there
+        "signing": [Markup(_between(html, SIGNING)) for html in halves],  # noqa: S704 - as above
+        "french": french,
+    }
+    template = environment(SIDE_BY_SIDE[0]).get_template(TEMPLATE)
+    return template.render(doc=document, lang=SIDE_BY_SIDE[0], sides=sides)
+
+
+def _translator(language: str) -> Callable[..., Markup]:
+    """``_()`` of the template in ``language``, for the words of the side-by-side
+    layout that it writes in both languages (its signature labels, its page header)."""
+    catalogue = translations(language)
+
+    def translate(message: str, **variables: Any) -> Markup:
+        # As Jinja's own newstyle gettext: the catalogue's text is markup, values escaped.
+        return Markup(catalogue.gettext(message)) % variables  # noqa: S704 - the catalogue's text
+
+    return translate
 
 
 _RENDER_LOCK = threading.Lock()

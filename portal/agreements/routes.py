@@ -64,6 +64,15 @@ def download(ref: str):
     language = request.args.get("lang") or None
     try:
         filename, data = downloads.download(get_session(), current_user, req, language, number)
+    except downloads.NoReadingCopy:
+        return error_page(
+            404,
+            _(
+                "Agreement %(ref)s is signed in English and French side by side: it has no "
+                "reading copy. Read the signed agreement on the request's page.",
+                ref=req.ref,
+            ),
+        )
     except NotFound:
         abort(404)
     except ServiceError as error:  # the stored file is missing or was changed

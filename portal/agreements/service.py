@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.agreements import appearance, ca, editions, odrl, render, signing
-from portal.agreements.document import document, term_days
+from portal.agreements.document import document, language_asked, term_days
 from portal.agreements.layout import EmbeddedFile
 from portal.agreements.models import (
     Agreement,
@@ -102,13 +102,18 @@ def _add_version(session: Session, agreement: Agreement, pdf: bytes) -> Agreemen
 def issue(
     session: Session,
     request: AccessRequest,
-    language: str = "en",
+    language: str | None = None,
     rules_version: int | None = None,
 ) -> Agreement:
     """Write the next edition of the agreement of a revision every Nation approved,
     ready for signature: the first, or a renewal's or amendment's. A renewal runs a
     fresh term from today; an amendment keeps the term end of the edition in force.
-    The caller records the event (the workflow: in the last approval's)."""
+    It is in the language the revision asks (``language``, when given, overrides it:
+    "en", "fr" or "both"). The caller records the event (the workflow: in the last
+    approval's)."""
+    language = language or language_asked(session, request)
+    if language not in render.SIGNED_LANGUAGES:
+        raise ServiceError(f"No agreement can be issued in {language!r}.")
     found = editions_of(session, request)
     in_force = current(session, request)
     if found and (in_force is None or in_force.effective_at is None or pending(session, request)):
@@ -131,13 +136,15 @@ def issue(
     session.add(agreement)
     session.flush()
     text = document(session, request, agreement)
-    pdf, boxes = render.render_for_signing(text, language, terms_file(text, language))
+    terms = terms_file(text, render.terms_language(language))
+    pdf, boxes = render.render_for_signing(text, language, terms)
     _add_version(session, agreement, appearance.add_fields(pdf, boxes))
     return agreement
 
 
 def terms_file(text: dict[str, Any], language: str) -> EmbeddedFile:
-    """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed."""
+    """The machine-readable terms (ODRL) of the agreement ``text`` says, to embed, their
+    words in ``language`` (which their dct:language names)."""
     data = odrl.serialize(odrl.policy(text, language))
     return EmbeddedFile(odrl.FILENAME, data, odrl.MEDIA_TYPE, odrl.DESCRIPTION)
 

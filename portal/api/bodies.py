@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from portal.conversations.models import MAX_BODY, Channel
+from portal.requests.fields import AGREEMENT_LANGUAGES, DEFAULT_AGREEMENT_LANGUAGE
 from portal.requests.models import RequestStatus
 from portal.reviews.models import Outcome, Recommendation
 from portal.workflow.drafting import RETURN_REASONS, SCREEN_OUTCOMES
@@ -100,6 +101,12 @@ class DraftIn(Body):
         default=None, description="Days; null clears it.", examples=[365]
     )
     team: list[TeamMemberIn] = Field(default_factory=list)
+    agreement_language: Literal[tuple(AGREEMENT_LANGUAGES)] = Field(  # type: ignore[valid-type]
+        default=DEFAULT_AGREEMENT_LANGUAGE,
+        description="The language of the agreement every party signs: en (English), fr "
+        "(French) or both (English and French side by side). The Nations see it.",
+        examples=["fr"],
+    )
 
 
 class SubmitIn(Body):

@@ -340,6 +340,9 @@ class RequestOut(Out):
     storage_location: str
     retention_days: int | None
     team: list[TeamMemberOut]
+    agreement_language: str = Field(
+        description="The language of the agreement asked for: en, fr or both (side by side)."
+    )
     nations: list[str] = Field(description="Slugs of every Nation whose data it touches.")
     tracks: list[TrackOut]
     next_steps: list[str]

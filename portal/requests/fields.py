@@ -22,6 +22,7 @@ LABELS = {
     "storage_location": "Storage location",
     "retention_days": "Retention (days)",
     "team": "Team",
+    "agreement_language": "Language of the agreement",
 }
 TEXT_FIELDS = (
     "title",
@@ -35,6 +36,12 @@ TEXT_LIMITS = {"title": 300, "ethics_approval": 500}
 TEXT_LIMIT = 20_000
 TEAM_KEYS = ("name", "email", "role")
 MAX_RETENTION_DAYS = 36_500
+# The language the agreement is issued and signed in, as the researcher chooses it (the
+# Nations see the choice before they decide): "both" sets English and French side by side.
+AGREEMENT_LANGUAGES = {"en": "English", "fr": "French", "both": "English and French side by side"}
+DEFAULT_AGREEMENT_LANGUAGE = "en"
+# What a revision submitted before a field existed holds for it.
+DEFAULTS = {"agreement_language": DEFAULT_AGREEMENT_LANGUAGE}
 
 
 def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Dataset] | None]:
@@ -80,6 +87,14 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
             errors["retention_days"] = f"Must be between 1 and {MAX_RETENTION_DAYS} days."
         else:
             values["retention_days"] = days
+    if "agreement_language" in fields:
+        language = fields["agreement_language"]
+        if language not in AGREEMENT_LANGUAGES:
+            errors["agreement_language"] = (
+                f"Must be one of {', '.join(repr(code) for code in AGREEMENT_LANGUAGES)}."
+            )
+        else:
+            values["agreement_language"] = language
     if "team" in fields:
         try:
             values["team"] = _clean_team(fields["team"])
@@ -135,6 +150,12 @@ def _find_datasets(session: Session, slugs: Any) -> list[Dataset]:
     return [found[slug] for slug in dict.fromkeys(slugs)]
 
 
+def nothing_typed(values: dict[str, Any]) -> bool:
+    """Whether clean ``values`` hold nothing but empty fields and defaults (a choice
+    left as the form offers it is nothing typed)."""
+    return not any(value for name, value in values.items() if value != DEFAULTS.get(name))
+
+
 def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
     """What a complete request still lacks, field by field."""
     errors = {}
@@ -158,7 +179,16 @@ def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """Fields that differ between two snapshots: (field, label, before, after)."""
     return [
-        (name, label, before.get(name), after.get(name))
+        (name, label, _value(before, name), _value(after, name))
         for name, label in LABELS.items()
-        if before.get(name) != after.get(name)
+        if _value(before, name) != _value(after, name)
     ]
+
+
+def _value(snapshot: dict[str, Any], name: str) -> Any:
+    return snapshot.get(name, DEFAULTS.get(name))
+
+
+def agreement_language(snapshot: dict[str, Any]) -> str:
+    """The language a revision (or the request's fields) asks the agreement in."""
+    return _value(snapshot, "agreement_language")

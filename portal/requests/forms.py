@@ -1,12 +1,14 @@
 """Web forms for drafting a request. They only parse what was typed; the rules
 (what is valid, what submission needs) are in fields.py and the workflow."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
     FormField,
     IntegerField,
+    RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -15,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from portal.requests.fields import LABELS
+from portal.requests.fields import AGREEMENT_LANGUAGES, DEFAULT_AGREEMENT_LANGUAGE, LABELS
 
 TEAM_ROWS = 3  # empty rows offered for new team members (the page works without JavaScript)
 
@@ -45,6 +47,14 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+# fields.AGREEMENT_LANGUAGES as the form words them, in the language of the page.
+LANGUAGE_WORDS = {
+    "en": _l("English"),
+    "fr": _l("French"),
+    "both": _l("English and French side by side"),
+}
+
+
 class TeamMemberForm(Form):  # a plain Form: the outer FlaskForm carries the CSRF token
     name = StringField("Name")
     email = StringField("E-mail address")
@@ -67,6 +77,14 @@ class DraftForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
     team = FieldList(FormField(TeamMemberForm), label=LABELS["team"], min_entries=TEAM_ROWS)
+    # A value outside fields.AGREEMENT_LANGUAGES is the service's to refuse
+    # (validate_choice=False), in the same words as the API's.
+    agreement_language = RadioField(
+        _l("Language of the agreement"),
+        choices=options((code, LANGUAGE_WORDS[code]) for code in AGREEMENT_LANGUAGES),
+        default=DEFAULT_AGREEMENT_LANGUAGE,
+        validate_choice=False,
+    )
 
     def values(self) -> dict:
         """What was typed, in the shape the service takes."""
@@ -80,6 +98,7 @@ class DraftForm(FlaskForm):
             "ethics_approval": self.ethics_approval.data or "",
             "storage_location": self.storage_location.data or "",
             "retention_days": self.retention_days.data,
+            "agreement_language": self.agreement_language.data or DEFAULT_AGREEMENT_LANGUAGE,
             # A row the browser did not send reads as None: treat it as empty.
             "team": [
                 {key: value or "" for key, value in entry.data.items()}
@@ -108,4 +127,8 @@ HINTS = {
     "ethics_approval": "The research ethics board and its approval reference.",
     "storage_location": "Where the data will be held: an ISO 3166 code such as CA or CA-ON.",
     "retention_days": "How long the data will be kept, in days.",
+    "agreement_language": _l(
+        "The language every party signs the agreement in. The Nations see your choice "
+        "before they decide."
+    ),
 }

@@ -85,6 +85,7 @@ REQUEST_FIELDS = (
     "storage_location",
     "retention_days",
     "team",
+    "agreement_language",
 )
 
 
@@ -116,6 +117,8 @@ class AccessRequest(SQLModel, table=True):
     retention_days: int | None = Field(default=None)
     # [{name, email, role}]
     team: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    # "en", "fr" or "both" (side by side): the language of the agreement (fields.py).
+    agreement_language: str = Field(default="en", max_length=8)
     # 0 until first submitted; then the number of the latest revision.
     current_revision: int = Field(default=0)
     # A renewal or amendment in progress on an active request (None: none). The

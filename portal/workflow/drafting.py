@@ -35,7 +35,7 @@ def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> 
     A draft with nothing in it is refused: it would only be an untitled stray."""
     require(session, researcher, Action.CREATE)
     values, datasets = request_fields.clean(session, fields)
-    if not datasets and not any(values.values()):
+    if not datasets and request_fields.nothing_typed(values):
         raise ValidationError({"title": EMPTY_DRAFT})
     request = service.new_draft(session, researcher, values, datasets)
     record_event(session, action=EventType.REQUEST_CREATED, actor=researcher, request=request)
