@@ -48,6 +48,7 @@ HOSTILE_TEXT = st.one_of(
 PAGES = {
     "auth.sign_in": (None, "/sign-in", None),
     "auth.sign_out": ("researcher", "/", None),
+    "main.choose_language": ("researcher", "/account", None),
     "auth.tokens": ("researcher", "/account/tokens", None),
     "auth.revoke_token": ("researcher", "/account/tokens", None),
     "registry.profile": ("cedar_rep", "/nations/red-cedar/profile", None),
