@@ -114,6 +114,29 @@ def test_a_nations_own_rules_stand_under_its_name(flow):
     assert "@" not in said  # names, never e-mail addresses
 
 
+def test_the_rules_page_says_each_line_in_french(flow):
+    """A grant and a condition read as French sentences, with no English frame left."""
+    heron_sets_a_rule(flow)
+    client = flow.app.test_client()
+    assert sign_in(client, PEOPLE["researcher"][0]).status_code == 302
+    said = text(client.get("/rules", headers={"Accept-Language": "fr"}))
+    assert "Un intendant peut faire l’examen pour sa Nation." in said
+    assert "Un représentant peut gérer le profil de gouvernance propre à sa Nation." in said
+    assert "Une chercheuse ou un chercheur peut soumettre des demandes." in said
+    assert (
+        "Dans toutes les Nations, « faire l’examen » exige : "
+        "La demande a franchi l’examen préalable du coordonnateur." in said
+    )
+    assert (
+        f"Pour {HERON}, « approuver » exige : "
+        "La demande indique son approbation éthique (le comité et la référence)." in said
+    )
+    # The lines in words (the clauses' own texts are the rules' data, as they were written).
+    lines = said[said.index("Ce que chaque rôle peut faire") : said.index("Conditions types")]
+    for english in (" may ", "in every Nation", "In every Nation", " needs: ", "their Nation"):
+        assert english not in lines, english
+
+
 @pytest.mark.parametrize("who", sorted(PEOPLE))
 def test_every_role_reads_the_rules_and_finds_them_in_the_menu(flow, who):
     client = flow.app.test_client()

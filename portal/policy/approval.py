@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal import config
 from portal.errors import ServiceError
@@ -28,7 +30,7 @@ _NEEDED = {
     "two_thirds": lambda members: -(-2 * members // 3),  # at least two thirds
     "all": lambda members: members,
 }
-_WORDS = {"majority": "more than half", "two_thirds": "two thirds", "all": "every one"}
+_WORDS = {"majority": _l("more than half"), "two_thirds": _l("two thirds"), "all": _l("every one")}
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,24 @@ class ApprovalRule:
         return Outcome.WAITING
 
     def words(self, members: int) -> str:
-        """ "3 of 5 member Nations must approve; none may object"."""
-        text = f"{self.needed(members)} of {members} member Nations must approve"
+        """ "3 of 5 member Nations must approve (more than half); one objection rejects the
+        change", in the language spoken."""
+        needed = self.needed(members)
         if self.approval != "majority" or members > 2:
-            text += f" ({_WORDS[self.approval]})"
+            text = _(
+                "%(needed)s of %(members)s member Nations must approve (%(share)s)",
+                needed=needed,
+                members=members,
+                share=str(_WORDS[self.approval]),
+            )
+        else:
+            text = _(
+                "%(needed)s of %(members)s member Nations must approve",
+                needed=needed,
+                members=members,
+            )
         if self.objection_stops:
-            text += "; one objection rejects the change"
+            text = _("%(rule)s; one objection rejects the change", rule=text)
         return text
 
 

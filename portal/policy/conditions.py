@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlmodel import Session, func, select
 
 from portal.auth.models import User
@@ -39,11 +42,12 @@ class Signature:
 
     name: str
     parameters: tuple[Parameter, ...]
-    sentence: str  # with a {placeholder} per parameter
+    sentence: str  # with a {placeholder} per parameter (lazy: in the language spoken)
 
     def words(self, params: Params | None = None) -> str:
-        """The rule in a sentence, with the values given (or the defaults)."""
-        return self.sentence.format(**values(self.parameters, params or {}))
+        """The rule in a sentence, in the language spoken, with the values given (or the
+        defaults)."""
+        return str(self.sentence).format(**values(self.parameters, params or {}))
 
 
 SIGNATURES: dict[str, Signature] = {}
@@ -97,7 +101,7 @@ class MissingFact(Exception):
 
 
 def condition(
-    name: str, *parameters: Parameter, sentence: str = ""
+    name: str, *parameters: Parameter, sentence: object = ""
 ) -> Callable[[Callable[..., str | None]], Condition]:
     """Register ``check`` (facts, **parameters -> message when it fails, else None) under
     ``name``, with the parameters it takes and the sentence that says its rule (by
@@ -124,40 +128,53 @@ def condition(
 
 def _nation(facts: Facts) -> Nation:
     if facts.nation is None:
-        raise MissingFact("This rule is a Nation's, but no Nation was named.")
+        raise MissingFact(_("This rule is a Nation's, but no Nation was named."))
     return facts.nation
 
 
 def _request(facts: Facts) -> AccessRequest:
     if facts.request is None:
-        raise MissingFact("There is no request to check this rule against.")
+        raise MissingFact(_("There is no request to check this rule against."))
     return facts.request
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-@condition("quorum_met")
+@condition(
+    "quorum_met",
+    sentence=_l(
+        "The Nation's review quorum of designated, unconflicted stewards on this revision."
+    ),
+)
 def quorum_met(facts: Facts) -> str | None:
     """The Nation's review quorum of designated, unconflicted stewards on this revision."""
-    nation, _ = _nation(facts), _request(facts)
+    nation, _asked = _nation(facts), _request(facts)
     recorded = len(facts.counted_reviews)
     if recorded >= nation.review_quorum:
         return None
-    needed = _plural(nation.review_quorum, "steward review")
-    return f"{nation.name} requires {needed} of this revision; {recorded} recorded."
+    return ngettext(
+        "%(nation)s requires %(num)s steward review of this revision; %(recorded)s recorded.",
+        "%(nation)s requires %(num)s steward reviews of this revision; %(recorded)s recorded.",
+        nation.review_quorum,
+        nation=nation.name,
+        recorded=recorded,
+    )
 
 
-@condition("min_approvals_met")
+@condition("min_approvals_met", sentence=_l("Enough of the counted reviews recommend approval."))
 def min_approvals_met(facts: Facts) -> str | None:
     """Enough of the counted reviews recommend approval."""
-    nation, _ = _nation(facts), _request(facts)
+    nation, _asked = _nation(facts), _request(facts)
     approvals = sum(r.recommendation == Recommendation.APPROVE for r in facts.counted_reviews)
     if approvals >= nation.min_approvals:
         return None
-    needed = _plural(nation.min_approvals, "steward recommendation")
-    return f"{nation.name} requires {needed} to approve this revision; {approvals} recorded."
+    return ngettext(
+        "%(nation)s requires %(num)s steward recommendation to approve this revision; "
+        "%(approvals)s recorded.",
+        "%(nation)s requires %(num)s steward recommendations to approve this revision; "
+        "%(approvals)s recorded.",
+        nation.min_approvals,
+        nation=nation.name,
+        approvals=approvals,
+    )
 
 
 def within(location: str, jurisdiction: str) -> bool:
@@ -165,66 +182,93 @@ def within(location: str, jurisdiction: str) -> bool:
     return location == jurisdiction or location.startswith(jurisdiction + "-")
 
 
-@condition("storage_in_jurisdiction")
+@condition(
+    "storage_in_jurisdiction",
+    sentence=_l("The declared storage location lies within one of the Nation's residency codes."),
+)
 def storage_in_jurisdiction(facts: Facts) -> str | None:
     """The declared storage location lies within one of the Nation's residency codes."""
     nation, request = _nation(facts), _request(facts)
     if not nation.residency:
         return None
-    allowed = " or ".join(nation.residency)
+    allowed = nation.residency[0]
+    for code in nation.residency[1:]:
+        allowed = _("%(items)s or %(last)s", items=allowed, last=code)
     if not request.storage_location:
-        return (
-            f"{nation.name} requires the data to be stored in {allowed}; "
-            "this request does not say where it will be stored."
+        return _(
+            "%(nation)s requires the data to be stored in %(allowed)s; "
+            "this request does not say where it will be stored.",
+            nation=nation.name,
+            allowed=allowed,
         )
     if any(within(request.storage_location, code) for code in nation.residency):
         return None
-    return (
-        f"{nation.name} requires the data to be stored in {allowed}; "
-        f"this request would store it in {request.storage_location}."
+    return _(
+        "%(nation)s requires the data to be stored in %(allowed)s; "
+        "this request would store it in %(location)s.",
+        nation=nation.name,
+        allowed=allowed,
+        location=request.storage_location,
     )
 
 
-@condition("term_within_limit")
+@condition(
+    "term_within_limit",
+    sentence=_l("The declared retention is no longer than the Nation's maximum term."),
+)
 def term_within_limit(facts: Facts) -> str | None:
     """The declared retention is no longer than the Nation's maximum term."""
     nation, request = _nation(facts), _request(facts)
     if nation.max_term_days is None:
         return None
     if request.retention_days is None:
-        return (
-            f"{nation.name} allows a term of at most {nation.max_term_days} days; "
-            "this request does not say how long the data will be kept."
+        return _(
+            "%(nation)s allows a term of at most %(days)s days; "
+            "this request does not say how long the data will be kept.",
+            nation=nation.name,
+            days=nation.max_term_days,
         )
     if request.retention_days <= nation.max_term_days:
         return None
-    return (
-        f"{nation.name} allows a term of at most {nation.max_term_days} days; "
-        f"this request asks for {request.retention_days}."
+    return _(
+        "%(nation)s allows a term of at most %(days)s days; this request asks for %(asked)s.",
+        nation=nation.name,
+        days=nation.max_term_days,
+        asked=request.retention_days,
     )
 
 
-@condition("screened")
+@condition("screened", sentence=_l("The request has passed the coordinator's screening."))
 def screened(facts: Facts) -> str | None:
     """The request has passed the coordinator's screening."""
     request = _request(facts)
     if request.phase not in NOT_SCREENED:  # a renewal's or amendment's own screening
         return None
-    return (
-        "This request has not passed the coordinator's screening "
-        f"(it is {request.phase.label.lower()})."
+    return _(
+        "This request has not passed the coordinator's screening (it is %(phase)s).",
+        phase=request.phase.label.lower(),
     )
 
 
-@condition("ethics_approval_given")
+@condition(
+    "ethics_approval_given",
+    sentence=_l("The request names its ethics approval (the board and the reference)."),
+)
 def ethics_approval_given(facts: Facts) -> str | None:
     """The request names its ethics approval (the board and the reference)."""
     if _request(facts).ethics_approval.strip():
         return None
-    return "The request names no ethics approval: give the ethics board and its reference."
+    return _("The request names no ethics approval: give the ethics board and its reference.")
 
 
-@condition(NOT_OWN_REQUEST)
+@condition(
+    NOT_OWN_REQUEST,
+    sentence=_l(
+        "No one judges their own request: its researcher and team members never review, "
+        "decide or sign for a Nation on it, nor read its own discussion of it, whatever "
+        "roles they hold (invariant 10)."
+    ),
+)
 def not_own_request(facts: Facts) -> str | None:
     """No one judges their own request: its researcher and team members never review,
     decide or sign for a Nation on it, nor read its own discussion of it, whatever roles
@@ -234,10 +278,11 @@ def not_own_request(facts: Facts) -> str | None:
         return None
     if not request.involves(facts.user.id, facts.user.email):
         return None
-    return (
+    return _(
         "You are on the requesting side of this request (its researcher or on its team): "
-        f"you cannot review, decide or sign for {facts.nation.name} on it, "
-        "nor take part in its own discussion of it."
+        "you cannot review, decide or sign for %(nation)s on it, "
+        "nor take part in its own discussion of it.",
+        nation=facts.nation.name,
     )
 
 
@@ -248,81 +293,99 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _described(facts: Facts, field: str, what: str, min_words: int) -> str | None:
+def _described(facts: Facts, field: str, what: object, min_words: int) -> str | None:
     nation, request = _nation(facts), _request(facts)
     written = _words(getattr(request, field))
     if written >= min_words:
         return None
-    return (
-        f"{nation.name} requires {what} described in at least {_plural(min_words, 'word')}; "
-        f"this request gives {written}."
+    return ngettext(
+        "%(nation)s requires %(what)s described in at least %(num)s word; "
+        "this request gives %(written)s.",
+        "%(nation)s requires %(what)s described in at least %(num)s words; "
+        "this request gives %(written)s.",
+        min_words,
+        nation=nation.name,
+        what=str(what),
+        written=written,
     )
 
 
-MIN_WORDS = Parameter("min_words", "Fewest words", minimum=1, default=50)
+MIN_WORDS = Parameter("min_words", _l("Fewest words"), minimum=1, default=50)
 
 
 @condition(
     "community_benefit_described",
     MIN_WORDS,
-    sentence="The request describes its benefit to the community in at least {min_words} words.",
+    sentence=_l(
+        "The request describes its benefit to the community in at least {min_words} words."
+    ),
 )
 def community_benefit_described(facts: Facts, min_words: int) -> str | None:
-    return _described(facts, "community_benefit", "the benefit to the community", min_words)
+    return _described(facts, "community_benefit", _l("the benefit to the community"), min_words)
 
 
 @condition(
     "harm_assessment_described",
     MIN_WORDS,
-    sentence="The request assesses its possible harms in at least {min_words} words.",
+    sentence=_l("The request assesses its possible harms in at least {min_words} words."),
 )
 def harm_assessment_described(facts: Facts, min_words: int) -> str | None:
-    return _described(facts, "harm_assessment", "the possible harms", min_words)
+    return _described(facts, "harm_assessment", _l("the possible harms"), min_words)
 
 
 @condition(
     "team_at_most",
-    Parameter("count", "Most team members", minimum=1, default=5),
-    sentence="The request names at most {count} team members who will handle the data.",
+    Parameter("count", _l("Most team members"), minimum=1, default=5),
+    sentence=_l("The request names at most {count} team members who will handle the data."),
 )
 def team_at_most(facts: Facts, count: int) -> str | None:
     nation, request = _nation(facts), _request(facts)
     named = len(request.team or [])
     if named <= count:
         return None
-    return (
-        f"{nation.name} allows at most {_plural(count, 'team member')} on a request; "
-        f"this request names {named}."
+    return ngettext(
+        "%(nation)s allows at most %(num)s team member on a request; this request names %(named)s.",
+        "%(nation)s allows at most %(num)s team members on a request; "
+        "this request names %(named)s.",
+        count,
+        nation=nation.name,
+        named=named,
     )
 
 
 @condition(
     "datasets_at_most",
-    Parameter("count", "Most datasets", minimum=1, default=3),
-    sentence="The request asks for at most {count} of the Nation's datasets.",
+    Parameter("count", _l("Most datasets"), minimum=1, default=3),
+    sentence=_l("The request asks for at most {count} of the Nation's datasets."),
 )
 def datasets_at_most(facts: Facts, count: int) -> str | None:
-    nation, _ = _nation(facts), _request(facts)
+    nation, _asked = _nation(facts), _request(facts)
     asked = facts.nations_datasets
     if asked <= count:
         return None
-    return (
-        f"{nation.name} allows at most {count} of its datasets in one request; "
-        f"this request asks for {asked}."
+    return _(
+        "%(nation)s allows at most %(count)s of its datasets in one request; "
+        "this request asks for %(asked)s.",
+        nation=nation.name,
+        count=count,
+        asked=asked,
     )
 
 
 @condition(
     "recommendations_unanimous",
-    sentence="Every counted steward review of this revision recommends approval.",
+    sentence=_l("Every counted steward review of this revision recommends approval."),
 )
 def recommendations_unanimous(facts: Facts) -> str | None:
-    nation, _ = _nation(facts), _request(facts)
+    nation, _asked = _nation(facts), _request(facts)
     dissent = sum(r.recommendation != Recommendation.APPROVE for r in facts.counted_reviews)
     if dissent == 0:
         return None
-    reviews = _plural(dissent, "counted steward review")
-    return (
-        f"{nation.name} requires every steward review of this revision to recommend approval; "
-        f"{reviews} recommend{'s' if dissent == 1 else ''} otherwise."
+    return ngettext(
+        "%(nation)s requires every steward review of this revision to recommend approval; "
+        "%(num)s counted steward review recommends otherwise.",
+        "%(nation)s requires every steward review of this revision to recommend approval; "
+        "%(num)s counted steward reviews recommend otherwise.",
+        dissent,
+        nation=nation.name,
     )

@@ -16,6 +16,7 @@ is not on the requesting side (invariant 10).
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from portal.auth.models import NATION_ROLES, Role, User
@@ -74,28 +75,48 @@ def _action(action: Action | str, nation: Nation | None) -> Action:
     return action
 
 
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
+def _holder(role: Role, nation: Nation | None) -> str:
+    """Someone who holds ``role`` (of ``nation``, for a role held in a Nation)."""
+    if role is Role.STEWARD and nation is not None:
+        return _("a steward of %(nation)s", nation=nation.name)
+    if role is Role.REPRESENTATIVE and nation is not None:
+        return _("a representative of %(nation)s", nation=nation.name)
+    if role is Role.RESEARCHER:
+        return _("a researcher")
+    if role is Role.COORDINATOR:
+        return _("a coordinator")
+    if role is Role.ADMIN:
+        return _("an admin")
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 
 
 def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+    if len(items) == 1:
+        return items[0]
+    return _("%(items)s or %(last)s", items=", ".join(items[:-1]), last=items[-1])
 
 
 def role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) -> BlockingRule:
     """Which roles could do it here, said in a sentence."""
     domain = nation.slug if nation else WILDCARD
-    granted = {Role(role) for role, _ in policy.grants_in(domain, action)}
+    granted = {Role(role) for role, _role in policy.grants_in(domain, action)}
     holders = [
-        f"a {role} of {nation.name}" if role in NATION_ROLES else f"{_article(role)} {role}"
+        _holder(role, nation)
         for role in Role
         if role in granted and (nation is not None or role not in NATION_ROLES)
     ]
-    if not holders:
-        where = f" for {nation.name}" if nation else ""
-        message = f"No one may {action.value.replace('_', ' ')}{where} under the current policy."
+    if not holders and nation is not None:
+        message = _(
+            "No one may %(action)s for %(nation)s under the current policy.",
+            action=action.name_words,
+            nation=nation.name,
+        )
+    elif not holders:
+        message = _("No one may %(action)s under the current policy.", action=action.name_words)
     else:
-        message = f"Only {_join(holders)} may {action.phrase}."
+        message = _(
+            "Only %(holders)s may %(phrase)s.", holders=_join(holders), phrase=action.phrase
+        )
     return BlockingRule(rule="role", message=message)
 
 
@@ -106,7 +127,7 @@ def _conditions(policy: LoadedPolicy, domain: str, action: Action) -> list[Named
     named = policy.conditions_for(domain, action)
     if action in UNCONDITIONAL_ACTIONS:  # only what every such action must need
         named = [(name, params) for name, params in named if name in required]
-    present = {name for name, _ in named}
+    present = {name for name, _params in named}
     return named + [(name, {}) for name in sorted(required - present)]
 
 
@@ -114,11 +135,11 @@ def _reach_refusal(acting: list[Holding], request: AccessRequest) -> BlockingRul
     """Why none of the roles that grant the action reaches this request."""
     reach = {ROLE_REACH[holding.role] for holding in acting}
     if Reach.OWN in reach:
-        message = "Only the researcher who filed this request may do this."
+        message = _("Only the researcher who filed this request may do this.")
     elif request.status == RequestStatus.DRAFT:
-        message = "A draft is its researcher's alone until it is submitted."
+        message = _("A draft is its researcher's alone until it is submitted.")
     else:
-        message = "This request does not touch the data of the Nation you act for."
+        message = _("This request does not touch the data of the Nation you act for.")
     return BlockingRule(rule="role", message=message)
 
 
@@ -139,7 +160,7 @@ def authorize(
     "not you", such as not_own_request)."""
     action = _action(action, nation)
     if not user.active:
-        return PolicyDecision(False, [BlockingRule("account", "This account is deactivated.")])
+        return PolicyDecision(False, [BlockingRule("account", _("This account is deactivated."))])
     policy = current_policy(session)
     domain = nation.slug if nation else WILDCARD
     acting = [h for h in holdings(session, user) if grants(policy, h, action, domain)]
@@ -160,9 +181,10 @@ def authorize(
     for name, params in _conditions(policy, domain, action):
         check = CONDITIONS.get(name)
         if check is None:  # a row the portal cannot evaluate never lets anything through
-            message = (
-                f"The governance rule {name!r} is not known to this portal; "
-                "an administrator should run `portal policy check`."
+            message = _(
+                "The governance rule %(name)s is not known to this portal; "
+                "an administrator should run `portal policy check`.",
+                name=repr(name),
             )
             blocked.append(BlockingRule(rule=name, message=message))
         elif (rule := check(facts, params)) is not None:

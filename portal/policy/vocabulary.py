@@ -9,6 +9,7 @@ an over-generous line cannot make a coordinator decide for a Nation.
 import enum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from portal.auth.models import Role
 
@@ -90,6 +91,19 @@ class Action(enum.StrEnum):
         spoken (English for the API and outside a request)."""
         return str(_PHRASES[self])
 
+    def phrase_for(self, nation: str) -> str:
+        """The phrase with the Nation it is done for named where it says "it" ("review
+        for Red Cedar", "manage their Nation's governance profile"): ``nation`` is a
+        Nation's name or words such as "their Nation", in the language spoken."""
+        named = _NATION_PHRASES.get(self)
+        return str(named) % {"nation": nation} if named is not None else self.phrase
+
+    @property
+    def name_words(self) -> str:
+        """The action's name as a verb ("approve", "review output"), in the language
+        spoken: the name a policy line gives it, said in words."""
+        return action_name(self.value)
+
 
 _SCOPES = {
     Action.REVIEW: Scope.NATION,
@@ -161,6 +175,74 @@ _PHRASES = {
     Action.AMEND: _l("ask to amend their active requests"),
     Action.LABEL_DATASETS: _l("attach TK and BC Labels and Notices to its datasets"),
 }
+
+# The same phrases with the Nation named: "%(nation)s" is a Nation's name, "their Nation"
+# or "a Nation" (portal/transparency/rulewords.py says a policy line with them).
+_NATION_PHRASES = {
+    Action.REVIEW: _l("review for %(nation)s"),
+    Action.APPROVE: _l("approve for %(nation)s"),
+    Action.REFUSE: _l("refuse for %(nation)s"),
+    Action.REVOKE: _l("revoke access for %(nation)s"),
+    Action.MANAGE_PROFILE: _l("manage %(nation)s's governance profile"),
+    Action.VIEW_RECORD: _l("read %(nation)s's record"),
+    Action.INVITE_MEMBER: _l("invite %(nation)s's stewards and representatives"),
+    Action.MESSAGE_NATION: _l("take part in the researcher's conversation with %(nation)s"),
+    Action.DISCUSS: _l("take part in %(nation)s's own discussion of a request"),
+    Action.VOTE_ON_RULES: _l("answer proposed changes to the portal-wide rules for %(nation)s"),
+    Action.ASSESS_OBLIGATION: _l("assess the obligations owed to %(nation)s"),
+    Action.WAIVE_OBLIGATION: _l("waive an obligation owed to %(nation)s"),
+    Action.ACKNOWLEDGE_DESTRUCTION: _l("acknowledge a destruction attestation for %(nation)s"),
+    Action.REVIEW_OUTPUT: _l("review outputs before publication for %(nation)s"),
+    Action.DECIDE_OUTPUT: _l("approve or refuse the publication of outputs for %(nation)s"),
+    Action.LABEL_DATASETS: _l("attach TK and BC Labels and Notices to %(nation)s's datasets"),
+}
+
+
+def action_name(name: str) -> str:
+    """A policy line's action (``approve``, ``review_output``) as a verb, in the language
+    spoken; an action this portal does not know, as it is written."""
+    names = {
+        Action.VIEW: pgettext("policy action", "view"),
+        Action.CREATE: pgettext("policy action", "create"),
+        Action.EDIT: pgettext("policy action", "edit"),
+        Action.SUBMIT: pgettext("policy action", "submit"),
+        Action.WITHDRAW: pgettext("policy action", "withdraw"),
+        Action.SCREEN: pgettext("policy action", "screen"),
+        Action.REVIEW: pgettext("policy action", "review"),
+        Action.APPROVE: pgettext("policy action", "approve"),
+        Action.REFUSE: pgettext("policy action", "refuse"),
+        Action.SIGN: pgettext("policy action", "sign"),
+        Action.REVOKE: pgettext("policy action", "revoke"),
+        Action.MANAGE_PROFILE: pgettext("policy action", "manage profile"),
+        Action.VIEW_RECORD: pgettext("policy action", "view record"),
+        Action.VIEW_DASHBOARD: pgettext("policy action", "view dashboard"),
+        Action.MANAGE_REGISTRY: pgettext("policy action", "manage registry"),
+        Action.MANAGE_USERS: pgettext("policy action", "manage users"),
+        Action.INVITE: pgettext("policy action", "invite"),
+        Action.INVITE_MEMBER: pgettext("policy action", "invite member"),
+        Action.MESSAGE_COORDINATORS: pgettext("policy action", "message coordinators"),
+        Action.MESSAGE_NATION: pgettext("policy action", "message nation"),
+        Action.DISCUSS: pgettext("policy action", "discuss"),
+        Action.READ_RULES: pgettext("policy action", "read rules"),
+        Action.PROPOSE_RULES: pgettext("policy action", "propose rules"),
+        Action.VOTE_ON_RULES: pgettext("policy action", "vote on rules"),
+        Action.MANAGE_JOBS: pgettext("policy action", "manage jobs"),
+        Action.REPORT_OBLIGATION: pgettext("policy action", "report obligation"),
+        Action.ASSESS_OBLIGATION: pgettext("policy action", "assess obligation"),
+        Action.WAIVE_OBLIGATION: pgettext("policy action", "waive obligation"),
+        Action.VIEW_DELIVERIES: pgettext("policy action", "view deliveries"),
+        Action.RETRY_DELIVERY: pgettext("policy action", "retry delivery"),
+        Action.CLOSE: pgettext("policy action", "close"),
+        Action.ATTEST_DESTRUCTION: pgettext("policy action", "attest destruction"),
+        Action.ACKNOWLEDGE_DESTRUCTION: pgettext("policy action", "acknowledge destruction"),
+        Action.SUBMIT_OUTPUT: pgettext("policy action", "submit output"),
+        Action.REVIEW_OUTPUT: pgettext("policy action", "review output"),
+        Action.DECIDE_OUTPUT: pgettext("policy action", "decide output"),
+        Action.RENEW: pgettext("policy action", "renew"),
+        Action.AMEND: pgettext("policy action", "amend"),
+        Action.LABEL_DATASETS: pgettext("policy action", "label datasets"),
+    }
+    return names.get(name) or name.replace("_", " ")
 
 
 class Reach(enum.Enum):

@@ -200,3 +200,25 @@ def test_a_line_with_parameters_reads_in_words():
     assert condition_words("quorum_met").startswith("The Nation's review quorum")
     assert condition_words("full_moon") == "the rule 'full_moon' (not known to this portal)"
     assert "at least 80 words" in condition_words("harm_assessment_described", {"min_words": 80})
+
+
+def test_a_condition_and_its_refusal_speak_french(app):
+    """The rule in words and what it says when it fails, in the language spoken (the API
+    and the command line, outside a French page, keep the English above)."""
+    from flask_babel import force_locale
+
+    from portal.transparency.rulewords import explain_line
+
+    with app.test_request_context(), force_locale("fr_CA"):
+        assert explain_line(["p2", "*", "approve", "team_at_most", "count=2"], {}) == (
+            "Dans toutes les Nations, « approuver » exige : "
+            "La demande nomme au plus 2 membres de l’équipe qui manipuleront les données."
+        )
+        refusal = check("team_at_most", {"count": "1"}, team=["a", "b"])
+        assert refusal.message == (
+            f"{NATION_NAME} permet au plus 1 membre de l’équipe par demande; "
+            "cette demande en nomme 2."
+        )
+    assert check("team_at_most", {"count": "1"}, team=["a", "b"]).message.startswith(
+        f"{NATION_NAME} allows at most 1 team member"
+    )
