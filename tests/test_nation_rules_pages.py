@@ -162,3 +162,22 @@ def test_an_unknown_nation_is_not_found(api):
     assert api.get("cedar_rep", "/nations/no-such-nation/rules").status_code == 404
     put = api.call("cedar_rep", "PUT", "/nations/no-such-nation/rules", json={"approve": []})
     assert put.status_code == 404
+
+
+def test_rules_saved_in_french_keep_an_english_summary(app, flow):
+    """The version's summary is stored and read by everyone: it is written in English
+    whatever the representative's pages speak, never half in French."""
+    from sqlmodel import select
+
+    from portal.policy.models import RulesVersion
+
+    client = signed_in(app, "cedar_rep")
+    client.set_cookie("language", "fr")
+    fields = {"approve-team_at_most": "y", "approve-team_at_most-count": "1"}
+    assert post_rules(client, "save", **fields).status_code == 302
+    with app.app_context(), session_scope() as session:
+        summary = session.exec(
+            select(RulesVersion.summary).order_by(RulesVersion.number.desc())
+        ).first()
+    assert summary.startswith("Red Cedar Nation (fictional) set its own rules: review:")
+    assert "approve needs: The request names at most 1 team members" in summary

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from portal.auth.models import User
 from portal.errors import ValidationError
+from portal.i18n import speaking
 from portal.policy import parameters
 from portal.policy.conditions import CONDITIONS, SIGNATURES, Facts
 from portal.policy.models import RulesOrigin, RulesVersion
@@ -142,11 +143,15 @@ def changes_for(session: Session, nation: Nation, rules: RuleSet) -> dict:
 
 
 def describe(rules: RuleSet) -> str:
-    """The rules in a sentence, for the version's summary and the flash."""
+    """The rules in a sentence, for the version's summary and the flash. In English,
+    whoever saves them: the summary is stored and read by everyone."""
     parts = []
-    for action, chosen in rules.items():
-        words = "; ".join(SIGNATURES[name].words(params) for name, params in chosen)
-        parts.append(f"{action.value} needs: {words}" if words else f"{action.value}: nothing more")
+    with speaking("en"):
+        for action, chosen in rules.items():
+            words = "; ".join(str(SIGNATURES[name].words(params)) for name, params in chosen)
+            parts.append(
+                f"{action.value} needs: {words}" if words else f"{action.value}: nothing more"
+            )
     return ". ".join(parts)
 
 
