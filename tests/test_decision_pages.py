@@ -172,7 +172,7 @@ def test_each_criterion_must_be_answered_and_the_representative_reads_the_answer
     client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
     sign_in(client, "rep.cedar@example.org")
     decide = client.get(f"/requests/{ref}/decide/red-cedar").text
-    group_harm = CRITERIA["group_harm"]
+    group_harm = str(CRITERIA["group_harm"])
     assert f"{group_harm}: a concern" in decide and f"{CRITERIA['method']}: met" in decide
     client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
     sign_in(client, "rep.heron@example.org")  # another Nation's representative

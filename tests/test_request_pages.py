@@ -249,3 +249,24 @@ def test_the_language_of_the_agreement_is_chosen_kept_and_shown(client, flow):
         ref = draft.ref
     shown = client.get(f"/requests/{ref}").text
     assert "Language of the agreement</dt><dd>French</dd>" in shown
+
+
+def test_the_request_page_and_the_review_page_speak_french(client, flow):
+    """A French browser reads the request page and the steward's review page in French:
+    headings, the status, the form's labels; the request's own words stay as typed."""
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    ref = flow.to_review()
+    sign_in(client, "s1.cedar@example.org")
+    page = client.get(f"/requests/{ref}", headers=french).text
+    assert '<html lang="fr-CA">' in page
+    assert "La suite" in page and "Ce que vous pouvez faire" in page
+    assert "La participation de chaque Nation" in page and "Derniers événements" in page
+    assert "En cours d’examen" in page, "the status, in French"
+    assert "What happens next" not in page and "Latest events" not in page
+    review = client.get(f"/requests/{ref}/review/red-cedar", headers=french).text
+    assert "Examen au nom de" in review and "Critères" in review
+    assert "Recommandation" in review and "Consigner mon examen" in review
+    assert "Solidité de la méthode" in review, "a criterion, in French"
+    assert "Record my review" not in review
+    # The same pages in English, as before.
+    assert "What happens next" in client.get(f"/requests/{ref}").text

@@ -5,24 +5,27 @@ every field (README.md, "API")."""
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.errors import ValidationError
 from portal.registry.models import Dataset
 from portal.registry.service import SLUG_PATTERN, jurisdiction_code
 
+# Lazy: each is read in the language of the page that shows it.
 LABELS = {
-    "title": "Title",
-    "purpose": "Purpose",
-    "datasets": "Datasets",
-    "methods": "Methods",
-    "community_benefit": "Benefit to the community",
-    "harm_assessment": "Harm assessment",
-    "ethics_approval": "Ethics approval",
-    "storage_location": "Storage location",
-    "retention_days": "Retention (days)",
-    "team": "Team",
-    "agreement_language": "Language of the agreement",
+    "title": _l("Title"),
+    "purpose": _l("Purpose"),
+    "datasets": _l("Datasets"),
+    "methods": _l("Methods"),
+    "community_benefit": _l("Benefit to the community"),
+    "harm_assessment": _l("Harm assessment"),
+    "ethics_approval": _l("Ethics approval"),
+    "storage_location": _l("Storage location"),
+    "retention_days": _l("Retention (days)"),
+    "team": _l("Team"),
+    "agreement_language": _l("Language of the agreement"),
 }
 TEXT_FIELDS = (
     "title",
@@ -52,24 +55,24 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
     values: dict[str, Any] = {}
     unknown = set(fields) - set(LABELS)
     for name in sorted(unknown):
-        errors[name] = "Not a field of a request."
+        errors[name] = _("Not a field of a request.")
     for name in TEXT_FIELDS:
         if name not in fields:
             continue
         value = fields[name]
         limit = TEXT_LIMITS.get(name, TEXT_LIMIT)
         if not isinstance(value, str):
-            errors[name] = "Must be text."
+            errors[name] = _("Must be text.")
         elif "\x00" in value:  # PostgreSQL cannot store it; nobody types it
-            errors[name] = "Must not contain NUL characters."
+            errors[name] = _("Must not contain NUL characters.")
         elif len(value.strip()) > limit:
-            errors[name] = f"Must be at most {limit} characters."
+            errors[name] = _("Must be at most %(limit)s characters.", limit=limit)
         else:
             values[name] = value.strip()
     if "storage_location" in fields:
         location = fields["storage_location"]
         if not isinstance(location, str):
-            errors["storage_location"] = "Must be an ISO 3166 code such as CA or CA-ON."
+            errors["storage_location"] = _("Must be an ISO 3166 code such as CA or CA-ON.")
         elif not location.strip():
             values["storage_location"] = ""
         else:
@@ -82,16 +85,19 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
         if days is None or days == "":
             values["retention_days"] = None
         elif isinstance(days, bool) or not isinstance(days, int):
-            errors["retention_days"] = "Must be a whole number of days."
+            errors["retention_days"] = _("Must be a whole number of days.")
         elif not 1 <= days <= MAX_RETENTION_DAYS:
-            errors["retention_days"] = f"Must be between 1 and {MAX_RETENTION_DAYS} days."
+            errors["retention_days"] = _(
+                "Must be between 1 and %(most)s days.", most=MAX_RETENTION_DAYS
+            )
         else:
             values["retention_days"] = days
     if "agreement_language" in fields:
         language = fields["agreement_language"]
         if language not in AGREEMENT_LANGUAGES:
-            errors["agreement_language"] = (
-                f"Must be one of {', '.join(repr(code) for code in AGREEMENT_LANGUAGES)}."
+            errors["agreement_language"] = _(
+                "Must be one of %(choices)s.",
+                choices=", ".join(repr(code) for code in AGREEMENT_LANGUAGES),
             )
         else:
             values["agreement_language"] = language
@@ -112,7 +118,7 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
 
 
 def _clean_team(team: Any) -> list[dict[str, str]]:
-    shape = "Must be a list of members, each with a name, an e-mail address and a role."
+    shape = _("Must be a list of members, each with a name, an e-mail address and a role.")
     if not isinstance(team, list):
         raise ValidationError({"team": shape})
     members = []
@@ -131,7 +137,13 @@ def _clean_team(team: Any) -> list[dict[str, str]]:
                 ).normalized
             except EmailNotValidError:
                 raise ValidationError(
-                    {"team": f"Member {number}: {entry['email']!r} is not an e-mail address."}
+                    {
+                        "team": _(
+                            "Member %(number)s: %(email)s is not an e-mail address.",
+                            number=number,
+                            email=repr(entry["email"]),
+                        )
+                    }
                 ) from None
         members.append(entry)
     return members
@@ -139,14 +151,16 @@ def _clean_team(team: Any) -> list[dict[str, str]]:
 
 def _find_datasets(session: Session, slugs: Any) -> list[Dataset]:
     if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
-        raise ValidationError({"datasets": "Must be a list of dataset slugs."})
+        raise ValidationError({"datasets": _("Must be a list of dataset slugs.")})
     # Only well-formed slugs are looked up: anything else is simply unknown.
     wellformed = [slug for slug in slugs if SLUG_PATTERN.fullmatch(slug)]
     query = select(Dataset).where(Dataset.slug.in_(wellformed))
     found = {d.slug: d for d in session.exec(query)}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
-        raise ValidationError({"datasets": f"Unknown dataset: {', '.join(unknown)}."})
+        raise ValidationError(
+            {"datasets": _("Unknown dataset: %(slugs)s.", slugs=", ".join(unknown))}
+        )
     return [found[slug] for slug in dict.fromkeys(slugs)]
 
 
@@ -161,18 +175,18 @@ def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
     errors = {}
     for name in TEXT_FIELDS:
         if not snapshot.get(name):
-            errors[name] = f"{LABELS[name]} is required before submitting."
+            errors[name] = _("%(field)s is required before submitting.", field=LABELS[name])
     if not snapshot.get("datasets"):
-        errors["datasets"] = "Choose at least one dataset."
+        errors["datasets"] = _("Choose at least one dataset.")
     if not snapshot.get("storage_location"):
-        errors["storage_location"] = "Say where the data will be held (e.g. CA or CA-ON)."
+        errors["storage_location"] = _("Say where the data will be held (e.g. CA or CA-ON).")
     if not snapshot.get("retention_days"):
-        errors["retention_days"] = "Say how many days the data will be kept."
+        errors["retention_days"] = _("Say how many days the data will be kept.")
     team = snapshot.get("team") or []
     if not team:
-        errors["team"] = "Name at least one team member."
+        errors["team"] = _("Name at least one team member.")
     elif any(not all(member.get(key) for key in TEAM_KEYS) for member in team):
-        errors["team"] = "Every team member needs a name, an e-mail address and a role."
+        errors["team"] = _("Every team member needs a name, an e-mail address and a role.")
     return errors
 
 

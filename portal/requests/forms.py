@@ -1,6 +1,7 @@
 """Web forms for drafting a request. They only parse what was typed; the rules
 (what is valid, what submission needs) are in fields.py and the workflow."""
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -39,7 +40,22 @@ class WholeNumberField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(self.invalid) from None
+            raise ValueError(str(self.invalid)) from None
+
+
+class SpokenForm(FlaskForm):
+    """A form whose messages are lazy (read in the language of the page): once
+    validated, each field's errors are plain text, as the pages' error summary
+    (portal.web.form_problems) and the services expect."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.errors, list):
+                field.errors = [
+                    str(error) if isinstance(error, LazyString) else error for error in field.errors
+                ]
+        return valid
 
 
 class CheckboxesField(SelectMultipleField):
@@ -56,12 +72,12 @@ LANGUAGE_WORDS = {
 
 
 class TeamMemberForm(Form):  # a plain Form: the outer FlaskForm carries the CSRF token
-    name = StringField("Name")
-    email = StringField("E-mail address")
-    role = StringField("Role on the project")
+    name = StringField(_l("Name"))
+    email = StringField(_l("E-mail address"))
+    role = StringField(_l("Role on the project"))
 
 
-class DraftForm(FlaskForm):
+class DraftForm(SpokenForm):
     title = StringField(LABELS["title"])
     purpose = TextAreaField(LABELS["purpose"], render_kw={"rows": 5})
     datasets = CheckboxesField(LABELS["datasets"], choices=[], validate_choice=False)
@@ -72,7 +88,7 @@ class DraftForm(FlaskForm):
     storage_location = StringField(LABELS["storage_location"])
     retention_days = WholeNumberField(
         LABELS["retention_days"],
-        invalid="Give the retention as a whole number of days.",
+        invalid=_l("Give the retention as a whole number of days."),
         validators=[Optional()],
         render_kw={"inputmode": "numeric"},
     )
@@ -119,14 +135,16 @@ class DraftForm(FlaskForm):
 
 
 HINTS = {
-    "purpose": "What the data will be used for, and the questions it answers.",
-    "datasets": "The Nations whose data each dataset holds review your request.",
-    "methods": "How the data will be analysed; why public tables are not enough.",
-    "community_benefit": "How the Nations and their members benefit.",
-    "harm_assessment": "Risks to individuals and to the communities, including deficit framing.",
-    "ethics_approval": "The research ethics board and its approval reference.",
-    "storage_location": "Where the data will be held: an ISO 3166 code such as CA or CA-ON.",
-    "retention_days": "How long the data will be kept, in days.",
+    "purpose": _l("What the data will be used for, and the questions it answers."),
+    "datasets": _l("The Nations whose data each dataset holds review your request."),
+    "methods": _l("How the data will be analysed; why public tables are not enough."),
+    "community_benefit": _l("How the Nations and their members benefit."),
+    "harm_assessment": _l(
+        "Risks to individuals and to the communities, including deficit framing."
+    ),
+    "ethics_approval": _l("The research ethics board and its approval reference."),
+    "storage_location": _l("Where the data will be held: an ISO 3166 code such as CA or CA-ON."),
+    "retention_days": _l("How long the data will be kept, in days."),
     "agreement_language": _l(
         "The language every party signs the agreement in. The Nations see your choice "
         "before they decide."

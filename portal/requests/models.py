@@ -5,9 +5,26 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
 from portal.db import UTCDateTime, enum_type, utcnow
+
+# Each state in words, read in the language spoken when it is shown (English in the API,
+# in the CLI and in jobs).
+_STATE_LABELS = {
+    "draft": _l("Draft"),
+    "screening": _l("Screening"),
+    "changes_requested": _l("Changes requested"),
+    "under_review": _l("Under review"),
+    "awaiting_signatures": _l("Awaiting signatures"),
+    "active": _l("Active"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "revoked": _l("Revoked"),
+    "expired": _l("Expired"),
+    "closed": _l("Closed"),
+}
 
 
 class RequestStatus(enum.StrEnum):
@@ -25,7 +42,7 @@ class RequestStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(_STATE_LABELS[self.value])
 
     @property
     def submitted(self) -> bool:
@@ -54,7 +71,7 @@ class AmendmentPhase(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(_STATE_LABELS[self.value])
 
 
 class AmendmentKind(enum.StrEnum):

@@ -1,6 +1,7 @@
 """Pages for drafting, submitting and withdrawing a request, and the request page."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import get_session
@@ -106,18 +107,22 @@ def _after_save(req: AccessRequest):
     way the browser is sent on (redirect after POST): reloading the page it lands on
     never posts the form, and so never makes a second draft."""
     if "submit" not in request.form:
-        flash("Draft saved.", "info")
+        flash(_("Draft saved."), "info")
         return redirect(url_for("requests.show", ref=req.ref))
     outcome = attempt(req.ref, Submit())
     if isinstance(outcome, ValidationError):
         flash(
-            "Your draft is saved, but it cannot be submitted yet: see the fields marked.", "error"
+            _("Your draft is saved, but it cannot be submitted yet: see the fields marked."),
+            "error",
         )
         return redirect(url_for("requests.edit", ref=req.ref, **{SHOW_GAPS: 1}))
     if not isinstance(outcome, AccessRequest):
-        flash(f"Your draft is saved, but it was not submitted: {outcome.message}", "error")
+        flash(
+            _("Your draft is saved, but it was not submitted: %(why)s", why=outcome.message),
+            "error",
+        )
         return redirect(url_for("requests.edit", ref=req.ref))
-    flash("Submitted. A coordinator screens your request next.", "info")
+    flash(_("Submitted. A coordinator screens your request next."), "info")
     return redirect(url_for("requests.show", ref=req.ref))
 
 
@@ -161,7 +166,7 @@ def withdraw(ref: str):
         return show_refusal(ref, outcome, withdraw_error=error, field_ids=WITHDRAW_FIELD_IDS)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome)
-    flash("The request is withdrawn.", "info")
+    flash(_("The request is withdrawn."), "info")
     return redirect(url_for("requests.show", ref=ref))
 
 
@@ -180,10 +185,15 @@ def open_amendment(ref: str, kind: str):
         return show_refusal(ref, outcome, amend_error=(kind, error), field_ids=field_ids)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome)
-    what = "renewal" if kind == "renew" else "amendment"
-    flash(
-        f"The {what} is open: access continues under the agreement in force. Change what "
-        f"the {what} changes, then submit it for screening and the Nations' review.",
-        "info",
-    )
+    if kind == "renew":
+        opened = _(
+            "The renewal is open: access continues under the agreement in force. Change what "
+            "the renewal changes, then submit it for screening and the Nations' review."
+        )
+    else:
+        opened = _(
+            "The amendment is open: access continues under the agreement in force. Change what "
+            "the amendment changes, then submit it for screening and the Nations' review."
+        )
+    flash(opened, "info")
     return redirect(url_for("requests.edit", ref=ref))

@@ -1,72 +1,78 @@
 """Forms for screening, reviewing and deciding. They parse; the workflow decides."""
 
-from flask_wtf import FlaskForm
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from portal.requests.forms import CheckboxesField, options
-from portal.reviews.terms import Catalogue, default_catalogue
+from portal.requests.forms import CheckboxesField, SpokenForm, options
+from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
 CRITERIA = {
-    "reasonable_need": "Reasonable need: the question cannot be answered with public tables",
-    "benefit": "Benefit to the Nation and its members",
-    "individual_harm": "Risk of harm to individuals (re-identification, disclosure)",
-    "group_harm": "Risk of group harm, stigma or deficit framing of the community",
-    "method": "Soundness of the method",
-    "ethics": "Ethics approval in place",
-    "commercial": "Free of commercial use",
+    "reasonable_need": _l("Reasonable need: the question cannot be answered with public tables"),
+    "benefit": _l("Benefit to the Nation and its members"),
+    "individual_harm": _l("Risk of harm to individuals (re-identification, disclosure)"),
+    "group_harm": _l("Risk of group harm, stigma or deficit framing of the community"),
+    "method": _l("Soundness of the method"),
+    "ethics": _l("Ethics approval in place"),
+    "commercial": _l("Free of commercial use"),
 }
 RECOMMENDATIONS = [
-    ("approve", "Approve"),
-    ("changes", "Ask the researcher for changes"),
-    ("refuse", "Refuse"),
+    ("approve", _l("Approve")),
+    ("changes", _l("Ask the researcher for changes")),
+    ("refuse", _l("Refuse")),
 ]
-ASSESSMENTS = [("met", "Met"), ("concern", "Concern"), ("unclear", "Unclear")]
+ASSESSMENTS = [("met", _l("Met")), ("concern", _l("Concern")), ("unclear", _l("Unclear"))]
 # How an assessment reads in a sentence ("Benefit to the Nation: a concern").
-ASSESSMENT_WORDS = {"met": "met", "concern": "a concern", "unclear": "unclear"}
+ASSESSMENT_WORDS = {"met": _l("met"), "concern": _l("a concern"), "unclear": _l("unclear")}
 
 
-class ScreenForm(FlaskForm):
+class ScreenForm(SpokenForm):
     outcome = RadioField(
-        "Outcome",
+        _l("Outcome"),
         choices=options(
-            [("accept", "Accept for the Nations' review"), ("return", "Return to the researcher")]
+            [
+                ("accept", _l("Accept for the Nations' review")),
+                ("return", _l("Return to the researcher")),
+            ]
         ),
-        invalid_choice_message="Choose an outcome: accept the request or return it.",
+        invalid_choice_message=_l("Choose an outcome: accept the request or return it."),
     )
     reason = SelectField(
-        "Reason for returning",
+        _l("Reason for returning"),
         choices=options(RETURN_REASONS.items()),
         validate_choice=False,  # asked only when returning: validate_reason
     )
-    comment = TextAreaField("Comment to the researcher", render_kw={"rows": 4})
+    comment = TextAreaField(_l("Comment to the researcher"), render_kw={"rows": 4})
 
     def validate_reason(self, field) -> None:
         if self.outcome.data == "return" and field.data not in RETURN_REASONS:
-            raise ValidationError("Choose a reason for returning.")
+            raise ValidationError(_("Choose a reason for returning."))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(SpokenForm):
     conflict_of_interest = BooleanField(
-        "I have a conflict of interest and will not recommend (I do not count toward quorum)"
+        _l("I have a conflict of interest and will not recommend (I do not count toward quorum)")
     )
     recommendation = RadioField(
-        "Recommendation",
+        _l("Recommendation"),
         choices=options(RECOMMENDATIONS),
         validate_choice=False,  # none when declaring a conflict: validate_recommendation
     )
-    comment = TextAreaField("Comment", render_kw={"rows": 5})
+    comment = TextAreaField(_l("Comment"), render_kw={"rows": 5})
     tell_researcher = BooleanField(
-        "When asking for changes, also write this comment to the researcher in your "
-        "Nation's conversation with them (as the Nation)",
+        _l(
+            "When asking for changes, also write this comment to the researcher in your "
+            "Nation's conversation with them (as the Nation)"
+        ),
         default=True,
     )
 
     def validate_recommendation(self, field) -> None:
         if not self.conflict_of_interest.data and field.data not in dict(RECOMMENDATIONS):
-            raise ValidationError("Choose a recommendation.")
+            raise ValidationError(_("Choose a recommendation."))
 
     def criteria(self) -> dict[str, str]:
         answers = {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}
@@ -81,7 +87,9 @@ def _assessed(label: str):
         if form.conflict_of_interest.data and not field.data:
             return
         if field.data not in dict(ASSESSMENTS):
-            raise ValidationError(f"Assess “{label}”: met, a concern or unclear.")
+            raise ValidationError(
+                _("Assess “%(criterion)s”: met, a concern or unclear.", criterion=label)
+            )
 
     return check
 
@@ -92,7 +100,7 @@ for _key, _label in CRITERIA.items():
         f"criterion_{_key}",
         SelectField(
             _label,
-            choices=options([("", "Choose an assessment"), *ASSESSMENTS]),
+            choices=options([("", _l("Choose an assessment")), *ASSESSMENTS]),
             validate_choice=False,  # _assessed says which criterion, in words
             validators=[_assessed(_label)],
         ),
@@ -103,27 +111,29 @@ for _key, _label in CRITERIA.items():
 DUE_MARKER = "| due:"
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SpokenForm):
     outcome = RadioField(
-        "Decision",
-        choices=options([("approve", "Approve"), ("refuse", "Refuse")]),
-        invalid_choice_message="Choose a decision: approve or refuse.",
+        _l("Decision"),
+        choices=options([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),
+        invalid_choice_message=_l("Choose a decision: approve or refuse."),
     )
     standard_conditions = CheckboxesField(
-        "Standard conditions",
+        _l("Standard conditions"),
         choices=[],  # the catalogue in force, given by the page (__init__)
-        invalid_choice_message="Choose standard conditions from the list.",
+        invalid_choice_message=_l("Choose standard conditions from the list."),
     )
     custom_conditions = TextAreaField(
-        "Other conditions, one per line (end a line with | due: every 12 months, a date "
-        "such as 2027-06-30, before_publication or at_end; else it is due at the end)",
+        _l(
+            "Other conditions, one per line (end a line with | due: every 12 months, a date "
+            "such as 2027-06-30, before_publication or at_end; else it is due at the end)"
+        ),
         render_kw={"rows": 4},
     )
     reason = TextAreaField(
-        "Reason (required to refuse; shown to the researcher)", render_kw={"rows": 4}
+        _l("Reason (required to refuse; shown to the researcher)"), render_kw={"rows": 4}
     )
     confirm_refusal = BooleanField(
-        "I understand that refusing now ends the request, though my Nation approved it before"
+        _l("I understand that refusing now ends the request, though my Nation approved it before")
     )
     # Set by the page: the Nation approved already, so a refusal needs confirming.
     after_approval = False
@@ -133,12 +143,12 @@ class DecisionForm(FlaskForm):
         super().__init__(**kwargs)
         catalogue = default_catalogue() if catalogue is None else catalogue
         self.standard_conditions.choices = options(
-            (code, entry["label"]) for code, entry in catalogue.items()
+            (code, shown(entry["label"])) for code, entry in catalogue.items()
         )
 
     def validate_confirm_refusal(self, field) -> None:
         if self.after_approval and self.outcome.data == "refuse" and not field.data:
-            raise ValidationError("Confirm the refusal: the request ends at once.")
+            raise ValidationError(_("Confirm the refusal: the request ends at once."))
 
     def _custom(self) -> list[tuple[str, str | None]]:
         """Each line of the Nation's own words, and the due it names after "| due:"."""
@@ -159,14 +169,16 @@ class DecisionForm(FlaskForm):
         return {text: due for text, due in self._custom() if due is not None}
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(SpokenForm):
     reason = TextAreaField(
-        "Reason (the researcher reads it)",
-        validators=[InputRequired("Give the reason for revoking.")],
+        _l("Reason (the researcher reads it)"),
+        validators=[InputRequired(_l("Give the reason for revoking."))],
         render_kw={"rows": 4},
     )
     confirm = BooleanField(
-        "I understand that access ends at once and cannot be restored: a new request "
-        "would be needed.",
-        validators=[DataRequired("Confirm that access ends at once.")],
+        _l(
+            "I understand that access ends at once and cannot be restored: a new request "
+            "would be needed."
+        ),
+        validators=[DataRequired(_l("Confirm that access ends at once."))],
     )

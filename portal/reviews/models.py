@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlmodel import Field, SQLModel
 
 from portal.db import UTCDateTime, enum_type, utcnow
@@ -24,12 +25,12 @@ class TrackStatus(enum.StrEnum):
     def words(self) -> str:
         """Where the Nation's part stands, in words."""
         return {
-            TrackStatus.REVIEW: "its stewards are reviewing",
-            TrackStatus.DECISION: "waiting for its representative's decision",
-            TrackStatus.APPROVED: "approved",
-            TrackStatus.REFUSED: "refused",
-            TrackStatus.REVOKED: "revoked",
-            TrackStatus.ENDED: "ended: a revision dropped its data",
+            TrackStatus.REVIEW: _("its stewards are reviewing"),
+            TrackStatus.DECISION: _("waiting for its representative's decision"),
+            TrackStatus.APPROVED: _("approved"),
+            TrackStatus.REFUSED: _("refused"),
+            TrackStatus.REVOKED: _("revoked"),
+            TrackStatus.ENDED: _("ended: a revision dropped its data"),
         }[self]
 
     @property
@@ -50,9 +51,9 @@ class Recommendation(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            Recommendation.APPROVE: "recommends approval",
-            Recommendation.REFUSE: "recommends refusal",
-            Recommendation.CHANGES: "asks for changes",
+            Recommendation.APPROVE: _("recommends approval"),
+            Recommendation.REFUSE: _("recommends refusal"),
+            Recommendation.CHANGES: _("asks for changes"),
         }[self]
 
 
@@ -62,7 +63,7 @@ class Outcome(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return "Approved" if self is Outcome.APPROVE else "Refused"
+        return _("Approved") if self is Outcome.APPROVE else _("Refused")
 
 
 class NationTrack(SQLModel, table=True):

@@ -3,6 +3,7 @@
 person may open is what available() offers them."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import get_session
@@ -30,7 +31,7 @@ def _nation(slug: str) -> Nation:
     try:
         return get_nation(get_session(), slug)
     except NotFound:
-        raise NotFound(f"no Nation {slug!r}") from None
+        raise NotFound(_("no Nation %(slug)s", slug=repr(slug))) from None
 
 
 def _page(template: str, req, status: int = 200, **context):
@@ -71,7 +72,8 @@ def screen(ref: str):
     def command(form: ScreenForm) -> Screen:
         return Screen(form.outcome.data, form.comment.data or "", form.reason.data)
 
-    return _step("reviews/screen.html", ref, "screen", ScreenForm(), command, "Screening recorded.")
+    done = _("Screening recorded.")
+    return _step("reviews/screen.html", ref, "screen", ScreenForm(), command, done)
 
 
 @bp.route("/<ref>/review/<nation_slug>", methods=["GET", "POST"])
@@ -87,7 +89,7 @@ def review(ref: str, nation_slug: str):
             tell_researcher=form.tell_researcher.data,
         )  # fmt: skip
 
-    done = "Your review is recorded."
+    done = _("Your review is recorded.")
     return _step("reviews/review.html", ref, "review", ReviewForm(), command, done, nation)
 
 
@@ -103,7 +105,7 @@ def decide(ref: str, nation_slug: str):
 
     form = DecisionForm(catalogue_in_force(get_session()))
     form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES
-    done = f"{nation.name}'s decision is recorded."
+    done = _("%(nation)s's decision is recorded.", nation=nation.name)
     return _step("reviews/decide.html", ref, "decide", form, command, done, nation)
 
 
@@ -117,5 +119,5 @@ def revoke(ref: str, nation_slug: str):
     def command(form: RevokeForm) -> Revoke:
         return Revoke(nation=nation.slug, reason=form.reason.data or "")
 
-    done = f"Revoked for {nation.name}: access has ended."
+    done = _("Revoked for %(nation)s: access has ended.", nation=nation.name)
     return _step("reviews/revoke.html", ref, "revoke", RevokeForm(), command, done, nation)

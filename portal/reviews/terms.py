@@ -11,6 +11,7 @@ below is only its first seed.
 
 import re
 
+from flask_babel import gettext
 from sqlmodel import Session
 
 from portal.policy import models as rules
@@ -18,48 +19,65 @@ from portal.registry.models import Nation
 
 Catalogue = dict[str, dict[str, str]]
 
+
+def N_(text: str) -> str:
+    """Marks a text for the French catalogue without translating it here: the seed is
+    stored as it is, and a page translates it (gettext) when it shows it unchanged."""
+    return text
+
+
+def shown(text: str) -> str:
+    """A catalogue entry's label or text in the language spoken now: the seed's words
+    have their French; words the members changed are shown as they wrote them."""
+    return gettext(text) if text else text
+
+
 STANDARD_CONDITIONS: dict[str, tuple[str, str]] = {
     "community_output_review": (
-        "Outputs reviewed by the community before publication",
-        "Outputs are reviewed by {nation} before publication.",
+        N_("Outputs reviewed by the community before publication"),
+        N_("Outputs are reviewed by {nation} before publication."),
     ),
     "aggregate_only": (
-        "Aggregate results only, small cells suppressed",
-        "Only aggregate results are released; cells below {threshold} are suppressed.",
+        N_("Aggregate results only, small cells suppressed"),
+        N_("Only aggregate results are released; cells below {threshold} are suppressed."),
     ),
     "no_linkage": (
-        "No linkage with other data without a new request",
-        "The data is not linked with other data without a new request.",
+        N_("No linkage with other data without a new request"),
+        N_("The data is not linked with other data without a new request."),
     ),
     "data_stays_in_location": (
-        "Data stays in the approved location",
-        "The data stays in the approved location ({location}).",
+        N_("Data stays in the approved location"),
+        N_("The data stays in the approved location ({location})."),
     ),
     "acknowledge_ownership": (
-        "The Nation is acknowledged as owner",
-        "{nation} is acknowledged as the owner of its data in every output.",
+        N_("The Nation is acknowledged as owner"),
+        N_("{nation} is acknowledged as the owner of its data in every output."),
     ),
     "return_or_destroy": (
-        "Return or destruction at the end",
-        "The data is returned or destroyed at the end of the term, with an attestation.",
+        N_("Return or destruction at the end"),
+        N_("The data is returned or destroyed at the end of the term, with an attestation."),
     ),
     "non_commercial": (
-        "Non-commercial use only",
-        "The data and what is learned from it are used for no commercial purpose.",
+        N_("Non-commercial use only"),
+        N_("The data and what is learned from it are used for no commercial purpose."),
     ),
     "ethics_approval_kept": (
-        "Ethics approval kept for the whole term",
-        "The research keeps a valid ethics approval for the whole term, and {nation} is told "
-        "at once if it lapses.",
+        N_("Ethics approval kept for the whole term"),
+        N_(
+            "The research keeps a valid ethics approval for the whole term, and {nation} is told "
+            "at once if it lapses."
+        ),
     ),
     "named_users_only": (
-        "Only the named team uses the data",
-        "Only the researcher and the team members named in this agreement use the data.",
+        N_("Only the named team uses the data"),
+        N_("Only the researcher and the team members named in this agreement use the data."),
     ),
     "collective_consent": (
-        "Collective consent for any new use",
-        "Any use beyond this agreement needs the collective consent of {nation}, given "
-        "through its own governance.",
+        N_("Collective consent for any new use"),
+        N_(
+            "Any use beyond this agreement needs the collective consent of {nation}, given "
+            "through its own governance."
+        ),
     ),
 }
 # The IRI of each standard condition. DUO's where its definition is the condition's

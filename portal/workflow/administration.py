@@ -12,6 +12,7 @@ the record keeps who did what. Flush, never commit.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from portal.auth.models import NATION_ROLES, Role, User
@@ -49,7 +50,7 @@ def people(session: Session, actor: User, query: str = "", after: str | None = N
     if after:
         last = session.get(User, int(after)) if after.isdigit() else None
         if last is None:
-            raise ValidationError({"after": f"{after} is not a person's number."})
+            raise ValidationError({"after": _("%(after)s is not a person's number.", after=after)})
     found = search_users(session, query, PEOPLE_PAGE + 1, after=last)
     page = found[:PEOPLE_PAGE]
     roles = roles_of_each(session, page)
@@ -61,7 +62,7 @@ def person(session: Session, actor: User, user_id: int) -> User:
     require(session, actor, Action.MANAGE_USERS)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such person")
+        raise NotFound(_("no such person"))
     return user
 
 
@@ -73,8 +74,10 @@ def _portal_role(role: str) -> Role:
     if found not in PORTAL_ROLES:
         raise ValidationError(
             {
-                "role": "Choose researcher, coordinator or admin: a Nation's stewards and "
-                "representatives are the Nation's to choose."
+                "role": _(
+                    "Choose researcher, coordinator or admin: a Nation's stewards and "
+                    "representatives are the Nation's to choose."
+                )
             }
         )
     return found
@@ -95,7 +98,7 @@ def revoke_portal_role(session: Session, actor: User, user: User, role: str) -> 
     require(session, actor, Action.MANAGE_USERS)
     role = _portal_role(role)
     if user.id == actor.id and role == Role.ADMIN:
-        raise Conflict("You cannot take away your own administrator role: ask another one.")
+        raise Conflict(_("You cannot take away your own administrator role: ask another one."))
     revoke_role(session, user, role, actor=actor)
 
 
@@ -103,7 +106,7 @@ def set_person_active(session: Session, actor: User, user: User, active: bool) -
     """Deactivate or reactivate a login; returns whether anything changed."""
     require(session, actor, Action.MANAGE_USERS)
     if user.id == actor.id and not active:
-        raise Conflict("You cannot deactivate your own login: ask another administrator.")
+        raise Conflict(_("You cannot deactivate your own login: ask another administrator."))
     return set_active(session, user, active, actor=actor)
 
 

@@ -13,6 +13,7 @@ renews by itself: expiry still comes at the term end of the edition in force.
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from portal.agreements import editions, parties
@@ -38,25 +39,28 @@ def guard_open(ctx: Context, command: Renew | Amend) -> BlockingRule | None:
     """One at a time, before the term ends, while access lasts."""
     request = ctx.request
     if request.amendment is not None:
-        kind = "renewal" if request.amendment_kind == AmendmentKind.RENEW else "amendment"
-        message = f"A {kind} of this request is in progress ({request.amendment.label.lower()})."
+        phase = request.amendment.label.lower()
+        if request.amendment_kind == AmendmentKind.RENEW:
+            message = _("A renewal of this request is in progress (%(phase)s).", phase=phase)
+        else:
+            message = _("An amendment of this request is in progress (%(phase)s).", phase=phase)
         return BlockingRule("amendment_in_progress", message)
     if attestations.ending_of(ctx.session, request) is not None:
-        return BlockingRule("state", "Access has ended: a new request is needed.")
+        return BlockingRule("state", _("Access has ended: a new request is needed."))
     agreement = agreements.current(ctx.session, request)
     if agreement is None or agreement.term_end <= date.today():
-        return BlockingRule("term", "The agreement's term has ended: it cannot be renewed.")
+        return BlockingRule("term", _("The agreement's term has ended: it cannot be renewed."))
     return None
 
 
 def validate_open(ctx: Context, command: Renew | Amend) -> None:
     reason = command.reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say what the renewal or amendment is for."})
+        raise ValidationError({"reason": _("Say what the renewal or amendment is for.")})
     if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": f"At most {MAX_REASON} characters."})
+        raise ValidationError({"reason": _("At most %(limit)s characters.", limit=MAX_REASON)})
     if "\x00" in reason:  # PostgreSQL cannot store it; nobody types it
-        raise ValidationError({"reason": "Must not contain NUL characters."})
+        raise ValidationError({"reason": _("Must not contain NUL characters.")})
 
 
 def open_amendment(ctx: Context, command: Renew | Amend) -> None:

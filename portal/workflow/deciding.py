@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from portal.agreements import parties
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementStatus
@@ -30,9 +32,13 @@ REFUSABLE_TRACKS = frozenset({TrackStatus.REVIEW, TrackStatus.DECISION, TrackSta
 def guard_review(ctx: Context, command: Review) -> BlockingRule | None:
     track = track_for(ctx.session, ctx.request, ctx.nation)
     if track is None or not track.status.is_open:
-        return BlockingRule("state", f"{ctx.nation.name} has already decided on this request.")
+        return BlockingRule(
+            "state", _("%(nation)s has already decided on this request.", nation=ctx.nation.name)
+        )
     if has_reviewed(ctx.session, ctx.request, ctx.nation, ctx.actor):
-        message = f"You have already reviewed revision {ctx.request.current_revision}."
+        message = _(
+            "You have already reviewed revision %(number)s.", number=ctx.request.current_revision
+        )
         return BlockingRule("one_review_per_steward", message)
     return None
 
@@ -41,13 +47,13 @@ def validate_review(ctx: Context, command: Review) -> None:
     if command.conflict_of_interest:
         return
     if command.recommendation not in {r.value for r in Recommendation}:
-        raise ValidationError({"recommendation": "Choose approve, refuse or changes."})
+        raise ValidationError({"recommendation": _("Choose approve, refuse or changes.")})
     if command.recommendation in ("refuse", "changes") and not command.comment.strip():
-        raise ValidationError({"comment": "Explain the recommendation in the comment."})
+        raise ValidationError({"comment": _("Explain the recommendation in the comment.")})
     if _tells_researcher(command) and not messaging.may_read(
         ctx.session, ctx.actor, ctx.request, Thread(Channel.NATION, ctx.nation)
     ):
-        message = f"You may not write to the researcher for {ctx.nation.name}."
+        message = _("You may not write to the researcher for %(nation)s.", nation=ctx.nation.name)
         raise ValidationError({"tell_researcher": message})
 
 
@@ -94,16 +100,24 @@ def review(ctx: Context, command: Review) -> None:
 def guard_decide(ctx: Context, command: Decide) -> BlockingRule | None:
     track = track_for(ctx.session, ctx.request, ctx.nation)
     if command.outcome == "approve" and (track is None or not track.status.is_open):
-        return BlockingRule("state", f"{ctx.nation.name} has already decided on this revision.")
+        return BlockingRule(
+            "state", _("%(nation)s has already decided on this revision.", nation=ctx.nation.name)
+        )
     if track is not None and track.status not in REFUSABLE_TRACKS:
-        message = f"{ctx.nation.name}'s part is {track.status.label.lower()}: nothing to decide."
+        message = _(
+            "%(nation)s's part is %(state)s: nothing to decide.",
+            nation=ctx.nation.name,
+            state=track.status.label.lower(),
+        )
         return BlockingRule("state", message)
     return None
 
 
 def validate_decide(ctx: Context, command: Decide) -> None:
     if command.outcome == "refuse" and not command.reason.strip():
-        raise ValidationError({"reason": "Give the reason for refusing; the researcher sees it."})
+        raise ValidationError(
+            {"reason": _("Give the reason for refusing; the researcher sees it.")}
+        )
     catalogue = catalogue_in_force(ctx.session)
     chosen = _conditions(command.conditions, ctx.nation, ctx.request, catalogue)
     ctx.extra["conditions"] = _with_dues(chosen, command.conditions, command.dues or {})
@@ -162,11 +176,17 @@ def _with_dues(chosen: list[dict], items: Any, dues: Any) -> list[dict]:
     """Each condition's due, where the representative gave one (keyed by the condition
     as given): it becomes the obligation's due when access begins (portal/lifecycle)."""
     if not isinstance(dues, dict):
-        raise ValidationError({"dues": "Give each condition's due by the condition."})
+        raise ValidationError({"dues": _("Give each condition's due by the condition.")})
     given = [item.strip() for item in items or ()]
     for key, spec in dues.items():
         if not isinstance(key, str) or key.strip() not in given:
-            raise ValidationError({"dues": f"{key!r} is not one of the conditions given."})
+            raise ValidationError(
+                {
+                    "dues": _(
+                        "%(condition)s is not one of the conditions given.", condition=repr(key)
+                    )
+                }
+            )
         try:
             due_of.parse(spec)
         except (ValueError, TypeError) as error:
@@ -187,13 +207,13 @@ def _conditions(
     chosen = []
     for item in items or ():
         if not isinstance(item, str) or not item.strip():
-            raise ValidationError({"conditions": "Each condition is a code or a sentence."})
+            raise ValidationError({"conditions": _("Each condition is a code or a sentence.")})
         item = item.strip()
         if item in catalogue:
             text = condition_text(catalogue[item]["text"], nation, request.storage_location)
             chosen.append({"code": item, "text": text})
         elif "_" in item and looks_like_code(item):  # "no_linkage"; a plain word is a sentence
-            message = f"{item} is not a standard condition of the rules in force."
+            message = _("%(code)s is not a standard condition of the rules in force.", code=item)
             raise ValidationError({"conditions": message})
         else:
             chosen.append({"code": "custom", "text": item})

@@ -10,6 +10,7 @@ data, so one Nation moving its endpoint would redirect the notices about the oth
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -141,7 +142,7 @@ def delivery(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
     """One delivery with its attempts: 404 unless ``actor`` may read it."""
     found = session.get(CustodianDelivery, delivery_id) if delivery_id else None
     if found is None or not _may(session, actor, Action.VIEW_DELIVERIES, found):
-        raise NotFound("no such delivery")
+        raise NotFound(_("no such delivery"))
     dataset = session.get(Dataset, found.dataset_id)
     request = session.get(AccessRequest, found.request_id) if found.request_id else None
     attempts = webhooks.attempts_of(session, [found.id])[found.id]
@@ -162,7 +163,7 @@ def retry(session: Session, actor: User, delivery_id: str) -> DeliveryRow:
     if not _may(session, actor, Action.RETRY_DELIVERY, row.delivery):
         require(session, actor, Action.RETRY_DELIVERY)  # raises: the policy's words
     if row.delivery.status is D.DELIVERED:
-        message = "This notice was delivered already."
+        message = _("This notice was delivered already.")
         raise Refused(message, [BlockingRule("state", message)])
     webhooks.retry(session, row.delivery, utcnow())
     record_event(

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from portal.agreements import service as agreements
@@ -22,12 +24,12 @@ from portal.workflow.context import Context
 S = RequestStatus
 SCREEN_OUTCOMES = ("accept", "return")
 RETURN_REASONS = {
-    "clarification": "Clarification needed",
-    "outside_mandate": "Outside the portal's mandate",
+    "clarification": _l("Clarification needed"),
+    "outside_mandate": _l("Outside the portal's mandate"),
 }
 
 
-EMPTY_DRAFT = "Nothing was typed, so there is no draft to save: give at least a title."
+EMPTY_DRAFT = _l("Nothing was typed, so there is no draft to save: give at least a title.")
 
 
 def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> AccessRequest:
@@ -36,7 +38,7 @@ def create_draft(session: Session, researcher: User, fields: dict[str, Any]) -> 
     require(session, researcher, Action.CREATE)
     values, datasets = request_fields.clean(session, fields)
     if not datasets and request_fields.nothing_typed(values):
-        raise ValidationError({"title": EMPTY_DRAFT})
+        raise ValidationError({"title": str(EMPTY_DRAFT)})
     request = service.new_draft(session, researcher, values, datasets)
     record_event(session, action=EventType.REQUEST_CREATED, actor=researcher, request=request)
     return request
@@ -56,7 +58,7 @@ def edit(ctx: Context, command: Edit) -> None:
 def validate_submit(ctx: Context, command: Submit) -> None:
     fields = service.snapshot(ctx.session, ctx.request)
     if missing := request_fields.missing_for_submission(fields):
-        summary = "The request is not complete: " + "; ".join(missing.values())
+        summary = _("The request is not complete: %(gaps)s", gaps="; ".join(missing.values()))
         raise ValidationError(missing, summary)
     ctx.extra["fields"] = fields
 
@@ -82,7 +84,7 @@ def submit(ctx: Context, command: Submit) -> None:
 
 def validate_withdraw(ctx: Context, command: Withdraw) -> None:
     if not command.reason.strip():
-        raise ValidationError({"reason": "Say why the request is withdrawn."})
+        raise ValidationError({"reason": _("Say why the request is withdrawn.")})
 
 
 def withdraw(ctx: Context, command: Withdraw) -> None:
@@ -100,12 +102,12 @@ def withdraw(ctx: Context, command: Withdraw) -> None:
 
 def validate_screen(ctx: Context, command: Screen) -> None:
     if command.outcome not in SCREEN_OUTCOMES:
-        raise ValidationError({"outcome": "Choose accept or return."})
+        raise ValidationError({"outcome": _("Choose accept or return.")})
     if command.outcome == "return":
         if (command.reason or "clarification") not in RETURN_REASONS:
-            raise ValidationError({"reason": "Choose clarification or outside_mandate."})
+            raise ValidationError({"reason": _("Choose clarification or outside_mandate.")})
         if not command.comment.strip():
-            raise ValidationError({"comment": "Tell the researcher what to change or why."})
+            raise ValidationError({"comment": _("Tell the researcher what to change or why.")})
 
 
 def screen(ctx: Context, command: Screen) -> None:

@@ -11,6 +11,8 @@ The notices named here (ctx.tell) are where custodian notices hook in:
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from portal.agreements import parties
 from portal.audit.events import EventType
 from portal.auth.passwords import verify_password
@@ -31,13 +33,15 @@ MAX_WHO = 300
 
 def guard_close(ctx: Context, command: Close) -> BlockingRule | None:
     if attestations.ending_of(ctx.session, ctx.request) is not None:
-        return BlockingRule("state", "Access has ended already; a destruction attestation is due.")
+        return BlockingRule(
+            "state", _("Access has ended already; a destruction attestation is due.")
+        )
     return None
 
 
 def validate_close(ctx: Context, command: Close) -> None:
     if len(command.reason) > MAX_TEXT:
-        raise ValidationError({"reason": f"At most {MAX_TEXT} characters."})
+        raise ValidationError({"reason": _("At most %(limit)s characters.", limit=MAX_TEXT)})
 
 
 def close(ctx: Context, command: Close) -> None:
@@ -51,37 +55,42 @@ def close(ctx: Context, command: Close) -> None:
 
 def guard_attest(ctx: Context, command: AttestDestruction) -> BlockingRule | None:
     if attestations.ending_of(ctx.session, ctx.request) is None:
-        return BlockingRule("state", "Access has not ended: there is nothing to attest yet.")
+        return BlockingRule("state", _("Access has not ended: there is nothing to attest yet."))
     if not attestations.attestation_awaited(ctx.session, ctx.request):
-        message = "The attestation is with the Nations; a new one is due only if one asks for more."
+        message = _(
+            "The attestation is with the Nations; a new one is due only if one asks for more."
+        )
         return BlockingRule("attestation_not_due", message)
     return None
 
 
-def _text(errors: dict, name: str, value: str, label: str, limit: int = MAX_TEXT) -> str:
+def _text(errors: dict, name: str, value: str, missing: str, limit: int = MAX_TEXT) -> str:
+    """``missing``: what to say when the field is empty."""
     value = (value or "").strip()
     if not value:
-        errors[name] = f"Say {label}."
+        errors[name] = missing
     elif len(value) > limit:
-        errors[name] = f"At most {limit} characters."
+        errors[name] = _("At most %(limit)s characters.", limit=limit)
     return value
 
 
 def validate_attest(ctx: Context, command: AttestDestruction) -> None:
     errors: dict[str, str] = {}
     fields = {
-        "what": _text(errors, "what", command.what, "what was destroyed or returned"),
-        "method": _text(errors, "method", command.method, "how it was destroyed or returned"),
-        "done_by": _text(errors, "done_by", command.done_by, "who did it", MAX_WHO),
+        "what": _text(errors, "what", command.what, _("Say what was destroyed or returned.")),
+        "method": _text(
+            errors, "method", command.method, _("Say how it was destroyed or returned.")
+        ),
+        "done_by": _text(errors, "done_by", command.done_by, _("Say who did it."), MAX_WHO),
     }
     try:
         fields["done_on"] = date.fromisoformat((command.done_on or "").strip())
         if fields["done_on"] > date.today():
-            errors["done_on"] = "The date cannot be in the future."
+            errors["done_on"] = _("The date cannot be in the future.")
     except ValueError:
-        errors["done_on"] = "Give the date it was done as YYYY-MM-DD."
+        errors["done_on"] = _("Give the date it was done as YYYY-MM-DD.")
     if not verify_password(ctx.actor.password_hash, command.password or ""):
-        errors["password"] = "The password is not right; nothing was signed."  # noqa: S105
+        errors["password"] = _("The password is not right; nothing was signed.")
     if errors:
         raise ValidationError(errors)
     ctx.extra["fields"] = fields
@@ -103,7 +112,9 @@ def attest(ctx: Context, command: AttestDestruction) -> None:
 def guard_acknowledge(ctx: Context, command: AcknowledgeDestruction) -> BlockingRule | None:
     found = attestations.awaiting_answer(ctx.session, ctx.request, ctx.nation)
     if found is None:
-        message = f"No destruction attestation awaits an answer from {ctx.nation.name}."
+        message = _(
+            "No destruction attestation awaits an answer from %(nation)s.", nation=ctx.nation.name
+        )
         return BlockingRule("state", message)
     ctx.extra["attestation"] = found
     return None
@@ -111,11 +122,11 @@ def guard_acknowledge(ctx: Context, command: AcknowledgeDestruction) -> Blocking
 
 def validate_acknowledge(ctx: Context, command: AcknowledgeDestruction) -> None:
     if command.outcome not in ACK_OUTCOMES:
-        raise ValidationError({"outcome": "Answer acknowledged or more_needed."})
+        raise ValidationError({"outcome": _("Answer acknowledged or more_needed.")})
     if command.outcome == "more_needed" and not command.comment.strip():
-        raise ValidationError({"comment": "Say what more the Nation needs."})
+        raise ValidationError({"comment": _("Say what more the Nation needs.")})
     if len(command.comment) > MAX_TEXT:
-        raise ValidationError({"comment": f"At most {MAX_TEXT} characters."})
+        raise ValidationError({"comment": _("At most %(limit)s characters.", limit=MAX_TEXT)})
 
 
 def acknowledge(ctx: Context, command: AcknowledgeDestruction) -> None:

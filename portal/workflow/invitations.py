@@ -21,6 +21,8 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -47,25 +49,47 @@ MEMBER_ROLES = (Role.STEWARD, Role.REPRESENTATIVE)
 
 # Why a link no longer works, as its page says it.
 UNUSABLE = {
-    "expired": "This invitation has expired. Ask the person who invited you for a new one.",
-    "accepted": "This invitation has been used already: each link works once. "
-    "If it was you, sign in.",
-    "revoked": "This invitation was withdrawn by the people who sent it.",
+    "expired": _l("This invitation has expired. Ask the person who invited you for a new one."),
+    "accepted": _l(
+        "This invitation has been used already: each link works once. If it was you, sign in."
+    ),
+    "revoked": _l("This invitation was withdrawn by the people who sent it."),
 }
+# An invitation's state, in a sentence ("it is expired").
+STATE_WORDS = {"expired": _l("expired"), "accepted": _l("accepted"), "revoked": _l("revoked")}
 
 
 class InvitationUnusable(ServiceError):
     """The link is known but no longer works: expired, used or revoked."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(UNUSABLE[reason])
+        super().__init__(str(UNUSABLE[reason]))
         self.reason = reason
 
 
 def role_words(role: Role, nation: Nation | None) -> str:
     """ "a coordinator", "a steward of Red Cedar Nation"."""
-    article = "an" if role.value[0] in "aeiou" else "a"
-    return f"{article} {role.value} of {nation.name}" if nation else f"{article} {role.value}"
+    if nation is None:
+        return {
+            Role.RESEARCHER: _("a researcher"),
+            Role.COORDINATOR: _("a coordinator"),
+            Role.ADMIN: _("an admin"),
+            Role.STEWARD: _("a steward"),
+            Role.REPRESENTATIVE: _("a representative"),
+        }[role]
+    return {
+        Role.RESEARCHER: _("a researcher of %(nation)s", nation=nation.name),
+        Role.COORDINATOR: _("a coordinator of %(nation)s", nation=nation.name),
+        Role.ADMIN: _("an admin of %(nation)s", nation=nation.name),
+        Role.STEWARD: _("a steward of %(nation)s", nation=nation.name),
+        Role.REPRESENTATIVE: _("a representative of %(nation)s", nation=nation.name),
+    }[role]
+
+
+def _capital(role: Role) -> str:
+    """ "A coordinator": the role's words at the head of a sentence."""
+    words = role_words(role, None)
+    return words[:1].upper() + words[1:]
 
 
 def _has_representative(session: Session, nation: Nation) -> bool:
@@ -81,25 +105,34 @@ def authority_for(session: Session, actor: User, role: Role | str, nation: Natio
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationError({"role": "Choose a role."}) from None
+        raise ValidationError({"role": _("Choose a role.")}) from None
     if role not in NATION_ROLES:
         if nation is not None:
-            raise ValidationError({"nation": f"A {role} acts portal-wide, not for one Nation."})
+            raise ValidationError(
+                {"nation": _("%(role)s acts portal-wide, not for one Nation.", role=_capital(role))}
+            )
         require(session, actor, Action.INVITE)
         return Action.INVITE
     if nation is None:
-        raise ValidationError({"nation": f"A {role} acts for one Nation: choose it."})
+        raise ValidationError(
+            {"nation": _("%(role)s acts for one Nation: choose it.", role=_capital(role))}
+        )
     if authorize(session, actor, Action.INVITE_MEMBER, nation=nation).allowed:
         return Action.INVITE_MEMBER
     if role == Role.REPRESENTATIVE and authorize(session, actor, Action.INVITE).allowed:
         # The first representative only: after that, the Nation's own choose (invariant 1).
         if _has_representative(session, nation):
             raise Refused(
-                f"{nation.name} has a representative: its own representatives invite the others."
+                _(
+                    "%(nation)s has a representative: its own representatives invite the others.",
+                    nation=nation.name,
+                )
             )
         return Action.INVITE
     if role == Role.STEWARD and authorize(session, actor, Action.INVITE).allowed:
-        raise Forbidden(f"Only a representative of {nation.name} may invite its stewards.")
+        raise Forbidden(
+            _("Only a representative of %(nation)s may invite its stewards.", nation=nation.name)
+        )
     require(session, actor, Action.INVITE_MEMBER, nation=nation)
     raise AssertionError("unreachable: require() refused")  # pragma: no cover
 
@@ -120,7 +153,14 @@ def invite(
     address = normalise_email(email)
     existing = find_user(session, address)
     if existing is not None and find_membership(session, existing, role, nation) is not None:
-        raise Conflict(f"{existing.name} ({address}) is {role_words(role, nation)} already.")
+        raise Conflict(
+            _(
+                "%(name)s (%(address)s) is %(role)s already.",
+                name=existing.name,
+                address=address,
+                role=role_words(role, nation),
+            )
+        )
     in_nation = (
         Invitation.nation_id == nation.id if nation is not None else Invitation.nation_id.is_(None)
     )
@@ -137,8 +177,12 @@ def invite(
     ).first()
     if waiting is not None:
         raise Conflict(
-            f"{address} is invited as {role_words(role, nation)} already: revoke that "
-            "invitation to send a new one."
+            _(
+                "%(address)s is invited as %(role)s already: revoke that "
+                "invitation to send a new one.",
+                address=address,
+                role=role_words(role, nation),
+            )
         )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -231,8 +275,11 @@ def _still_authorised(session: Session, invitation: Invitation, nation: Nation |
         authority_for(session, inviter, invitation.role, nation)
     except (Forbidden, Refused) as refusal:
         raise Refused(
-            "The person who invited you may no longer offer this role, so the invitation "
-            f"grants nothing ({refusal.message}) Ask for a new invitation."
+            _(
+                "The person who invited you may no longer offer this role, so the invitation "
+                "grants nothing (%(why)s) Ask for a new invitation.",
+                why=refusal.message,
+            )
         ) from None
 
 
@@ -253,7 +300,7 @@ def accept_as_new(session: Session, token: str, name: str, password: str) -> Use
     invitation = find(session, token, lock=True)
     check_usable(invitation)
     if find_user(session, invitation.email) is not None:
-        raise Conflict("A login uses this e-mail address already: sign in to accept.")
+        raise Conflict(_("A login uses this e-mail address already: sign in to accept."))
     nation = nation_of(session, invitation)
     _still_authorised(session, invitation, nation)
     user = create_user(session, invitation.email, name, password)
@@ -267,11 +314,13 @@ def accept_as(session: Session, user: User, token: str) -> Invitation:
     check_usable(invitation)
     if user.email != invitation.email:
         raise Forbidden(
-            "This invitation is addressed to another e-mail address than your login's. "
-            "Sign out, then open the link again."
+            _(
+                "This invitation is addressed to another e-mail address than your login's. "
+                "Sign out, then open the link again."
+            )
         )
     if not user.active:
-        raise Forbidden("This account is deactivated.")
+        raise Forbidden(_("This account is deactivated."))
     nation = nation_of(session, invitation)
     _still_authorised(session, invitation, nation)
     _accept(session, invitation, user, nation)
@@ -297,7 +346,9 @@ def revoke(session: Session, actor: User, invitation_id: int) -> Invitation:
     _may_manage(session, actor, invitation, nation)
     state = invitation.state(utcnow())
     if state != "pending":
-        raise Refused(f"This invitation cannot be revoked: it is {state}.")
+        raise Refused(
+            _("This invitation cannot be revoked: it is %(state)s.", state=STATE_WORDS[state])
+        )
     invitation.revoked_at = utcnow()
     invitation.revoked_by_id = actor.id
     session.add(invitation)

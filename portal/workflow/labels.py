@@ -7,6 +7,7 @@ is an audit event in the Nation's record. A label becomes a clause of the agreem
 issued after it (portal/agreements/document.py): one already issued keeps what it said.
 """
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -25,7 +26,9 @@ def require_labelling(session: Session, actor: User, dataset: Dataset, nation: N
     """403 unless ``actor`` may label for the Nation; 404 if the dataset holds none of its data."""
     require(session, actor, Action.LABEL_DATASETS, nation=nation)
     if nation.id not in {n.id for n in nations_of(session, dataset)}:
-        raise NotFound(f"{dataset.title} holds no data of {nation.name}")
+        raise NotFound(
+            _("%(dataset)s holds no data of %(nation)s", dataset=dataset.title, nation=nation.name)
+        )
 
 
 def _attached(session: Session, dataset: Dataset, nation: Nation, code: str) -> DatasetLabel | None:
@@ -89,7 +92,14 @@ def remove_label(
     require_labelling(session, actor, dataset, nation)
     row = _attached(session, dataset, nation, code)
     if row is None:
-        raise NotFound(f"{nation.name} has no label {code[:64]!r} on {dataset.title}")
+        raise NotFound(
+            _(
+                "%(nation)s has no label %(code)s on %(dataset)s",
+                nation=nation.name,
+                code=repr(code[:64]),
+                dataset=dataset.title,
+            )
+        )
     session.delete(row)
     session.flush()
     _event(session, actor, EventType.DATASET_LABEL_REMOVED, dataset, nation, code, {})

@@ -7,6 +7,7 @@ own discussion, never read by anyone on the requesting side: not_own_request). W
 read a thread is who may write in it: the same grant, asked of the policy. A message
 never changes the request's state."""
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -43,21 +44,27 @@ def prepare(ctx: Context, command: Message) -> None:
         channel = Channel(command.channel)
     except ValueError:
         known = ", ".join(c.value for c in Channel)
-        raise ValidationError({"channel": f"Name the thread: one of {known}."}) from None
+        raise ValidationError(
+            {"channel": _("Name the thread: one of %(known)s.", known=known)}
+        ) from None
     if channel.per_nation and ctx.nation is None:
-        raise ValidationError({"nation": "Name the Nation whose thread this is."})
+        raise ValidationError({"nation": _("Name the Nation whose thread this is.")})
     if not channel.per_nation and ctx.nation is not None:
-        raise ValidationError({"nation": "The coordinators' thread is no Nation's: name none."})
+        raise ValidationError({"nation": _("The coordinators' thread is no Nation's: name none.")})
 
 
 def validate(ctx: Context, command: Message) -> None:
     body = command.body.strip()
     if not body:
-        raise ValidationError({"body": "Write the message: it is empty."})
+        raise ValidationError({"body": _("Write the message: it is empty.")})
     if len(body) > MAX_BODY:
-        raise ValidationError(
-            {"body": f"A message is at most {MAX_BODY:,} characters; this one has {len(body):,}."}
+        limit, length = f"{MAX_BODY:,}", f"{len(body):,}"
+        message = _(
+            "A message is at most %(limit)s characters; this one has %(length)s.",
+            limit=limit,
+            length=length,
         )
+        raise ValidationError({"body": message})
 
 
 def message(ctx: Context, command: Message) -> None:

@@ -11,6 +11,7 @@ nor let anyone else decide for it (invariant 1). Flush, never commit.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.auth.models import User
@@ -50,8 +51,8 @@ LineValues = tuple[str, ...]
 
 def _not_conditional(action: str) -> str:
     if action == Action.REFUSE:
-        return "Refusal is always possible: a Nation cannot make it conditional (invariant 2)."
-    return "A Nation sets its own conditions only for review and approval."
+        return _("Refusal is always possible: a Nation cannot make it conditional (invariant 2).")
+    return _("A Nation sets its own conditions only for review and approval.")
 
 
 def own_lines(lines: Sequence[LineValues], nation: Nation) -> list[LineValues]:
@@ -100,12 +101,21 @@ def check_rules(session: Session, rules: Mapping[str, Sequence[Chosen]]) -> Rule
         for name, params in chosen:
             field = f"{action.value}.{name}"
             if name not in allowed:
-                errors[field] = (
-                    f"{name!r} is not a condition a Nation may add to {action.value}"
-                    + (" (every Nation needs it already)." if name in SIGNATURES else ".")
-                )
+                words = {"name": repr(name), "action": action.value}
+                if name in SIGNATURES:
+                    errors[field] = _(
+                        "%(name)s is not a condition a Nation may add to %(action)s "
+                        "(every Nation needs it already).",
+                        **words,
+                    )
+                else:
+                    errors[field] = _(
+                        "%(name)s is not a condition a Nation may add to %(action)s.", **words
+                    )
             elif any(name == seen for seen, _ in checked[action]):
-                errors[field] = f"{name} is chosen twice for {action.value}."
+                errors[field] = _(
+                    "%(name)s is chosen twice for %(action)s.", name=name, action=action.value
+                )
             elif found := parameters.problems(SIGNATURES[name].parameters, params):
                 errors.update({f"{field}.{key}": message for key, message in found.items()})
             else:
@@ -197,8 +207,8 @@ class PreviewRow:
     @property
     def effect(self) -> str:
         if self.blocks:
-            return "would block"
-        return "would unblock" if not self.after else "would remove one of its obstacles"
+            return _("would block")
+        return _("would unblock") if not self.after else _("would remove one of its obstacles")
 
     @property
     def why(self) -> list[str]:

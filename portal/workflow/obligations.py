@@ -2,6 +2,7 @@
 (met, not met) and its representative may waive it. Neither step touches a decision, a
 track or the request's status: an obligation never changes a decision by itself."""
 
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from portal.audit.events import EventType
@@ -53,7 +54,13 @@ def prepare(ctx: Context, command: ReportObligation | AssessObligation) -> None:
     acts for the Nation owed it, which the policy is then asked about."""
     obligation = lifecycle.find(ctx.session, ctx.request, command.obligation)
     if obligation is None:
-        raise NotFound(f"no obligation {command.obligation} on request {ctx.request.ref}")
+        raise NotFound(
+            _(
+                "no obligation %(number)s on request %(ref)s",
+                number=command.obligation,
+                ref=ctx.request.ref,
+            )
+        )
     ctx.extra["obligation"] = obligation
     ctx.extra["owed_to"] = ctx.session.get(Nation, obligation.nation_id)
     if isinstance(command, AssessObligation):
@@ -63,7 +70,10 @@ def prepare(ctx: Context, command: ReportObligation | AssessObligation) -> None:
 def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None:
     obligation = ctx.extra["obligation"]
     if not obligation.state.owes_report:
-        message = f"This obligation is {obligation.state.label.lower()}: nothing to report now."
+        message = _(
+            "This obligation is %(state)s: nothing to report now.",
+            state=obligation.state.label.lower(),
+        )
         return BlockingRule("state", message)
     return None
 
@@ -72,12 +82,12 @@ def validate_report(ctx: Context, command: ReportObligation) -> None:
     errors: dict[str, str] = {}
     text = (command.text or "").strip()
     if not text:
-        errors["text"] = "Say what was done to meet the obligation."
+        errors["text"] = _("Say what was done to meet the obligation.")
     elif len(text) > MAX_TEXT:
-        errors["text"] = f"At most {MAX_TEXT} characters."
+        errors["text"] = _("At most %(limit)s characters.", limit=MAX_TEXT)
     filename = (command.filename or "").strip()
     if len(filename) > 255 or "\x00" in filename:
-        errors["filename"] = "The file name must be at most 255 characters, without NUL."
+        errors["filename"] = _("The file name must be at most 255 characters, without NUL.")
     elif command.content:  # the file is optional; when sent, checked as outputs are
         try:
             limit = store.max_bytes(ctx.session)
@@ -113,21 +123,23 @@ def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None
     state = ctx.extra["obligation"].state
     if command.outcome == "waived":
         if state in (ObligationState.MET, ObligationState.WAIVED):
-            return BlockingRule("state", f"This obligation is {state.label.lower()} already.")
+            return BlockingRule(
+                "state", _("This obligation is %(state)s already.", state=state.label.lower())
+            )
     elif state != ObligationState.REPORTED:
-        message = "Nothing is reported on this obligation yet: it can be waived, not assessed."
+        message = _("Nothing is reported on this obligation yet: it can be waived, not assessed.")
         return BlockingRule("state", message)
     return None
 
 
 def validate_assess(ctx: Context, command: AssessObligation) -> None:
     if command.outcome not in OUTCOMES:
-        raise ValidationError({"outcome": "Choose met, not_met or waived."})
+        raise ValidationError({"outcome": _("Choose met, not_met or waived.")})
     comment = (command.comment or "").strip()
     if command.outcome != "met" and not comment:
-        raise ValidationError({"comment": "Say why: the Nation's record keeps it."})
+        raise ValidationError({"comment": _("Say why: the Nation's record keeps it.")})
     if len(comment) > MAX_TEXT:
-        raise ValidationError({"comment": f"At most {MAX_TEXT} characters."})
+        raise ValidationError({"comment": _("At most %(limit)s characters.", limit=MAX_TEXT)})
 
 
 def assess(ctx: Context, command: AssessObligation) -> None:

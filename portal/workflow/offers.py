@@ -4,6 +4,8 @@ page's queues, the API's ``allowed_actions`` and who is mailed to act next."""
 
 from dataclasses import dataclass, field, replace
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from portal.agreements import parties
@@ -19,30 +21,30 @@ from portal.workflow.context import Context, refuse
 from portal.workflow.table import TRANSITIONS, NationArg, Transition, transition_for
 
 PAST = {
-    "edit": "edited",
-    "submit": "submitted",
-    "withdraw": "withdrawn",
-    "screen": "screened",
-    "review": "reviewed",
-    "approve": "approved",
-    "refuse": "refused",
-    "sign": "signed",
-    "revoke": "revoked",
-    "expire": "expired",
-    "message_coordinators": "discussed",
-    "message_nation": "discussed",
-    "discuss": "discussed",
-    "report_obligation": "reported on",
-    "assess_obligation": "assessed",
-    "waive_obligation": "waived",
-    "close": "closed early",
-    "attest_destruction": "attested",
-    "acknowledge_destruction": "acknowledged",
-    "submit_output": "sent outputs for review",
-    "review_output": "the subject of output reviews",
-    "decide_output": "the subject of output decisions",
-    "renew": "renewed",
-    "amend": "amended",
+    "edit": _l("edited"),
+    "submit": _l("submitted"),
+    "withdraw": _l("withdrawn"),
+    "screen": _l("screened"),
+    "review": _l("reviewed"),
+    "approve": _l("approved"),
+    "refuse": _l("refused"),
+    "sign": _l("signed"),
+    "revoke": _l("revoked"),
+    "expire": _l("expired"),
+    "message_coordinators": _l("discussed"),
+    "message_nation": _l("discussed"),
+    "discuss": _l("discussed"),
+    "report_obligation": _l("reported on"),
+    "assess_obligation": _l("assessed"),
+    "waive_obligation": _l("waived"),
+    "close": _l("closed early"),
+    "attest_destruction": _l("attested"),
+    "acknowledge_destruction": _l("acknowledged"),
+    "submit_output": _l("sent outputs for review"),
+    "review_output": _l("the subject of output reviews"),
+    "decide_output": _l("the subject of output decisions"),
+    "renew": _l("renewed"),
+    "amend": _l("amended"),
 }
 
 
@@ -63,7 +65,7 @@ def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecisi
     action = transition.action(command)
     if action is None:
         if ctx.actor is not None:
-            raise Forbidden("Only the portal itself ends access at the end of the term.")
+            raise Forbidden(_("Only the portal itself ends access at the end of the term."))
         decision = PolicyDecision(True)
     else:
         decision = authorize(ctx.session, ctx.actor, action, nation=ctx.nation, request=ctx.request)
@@ -74,11 +76,17 @@ def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecisi
     if state not in allowed:
         states = ", ".join(sorted(s.label.lower() for s in allowed))
         verb = PAST[action.value if action else "expire"]
-        what = "Its amendment" if state is not ctx.request.status else "This request"
-        raise refuse(
-            "state",
-            f"{what} is {state.label.lower()}: it can be {verb} only when it is {states}.",
-        )
+        words = {"state": state.label.lower(), "verb": verb, "states": states}
+        if state is not ctx.request.status:
+            message = _(
+                "Its amendment is %(state)s: it can be %(verb)s only when it is %(states)s.",
+                **words,
+            )
+        else:
+            message = _(
+                "This request is %(state)s: it can be %(verb)s only when it is %(states)s.", **words
+            )
+        raise refuse("state", message)
     if transition.guard is not None and (rule := transition.guard(ctx, command)) is not None:
         raise Refused(rule.message, [rule])
     return decision
@@ -125,7 +133,7 @@ def _option(
     find it): ``seen`` says the caller checked that already. ``command`` asks about one
     object of the step (an output) rather than the table's probe."""
     if not seen and not may_view(session, actor, request):
-        raise NotFound(f"no request {request.ref}")
+        raise NotFound(_("no request %(ref)s", ref=request.ref))
     if transition.nation is NationArg.OBLIGATION:
         return _obligation_option(session, actor, request, transition, nation)
     ctx = Context(session, actor, request, nation)
@@ -133,7 +141,7 @@ def _option(
     if transition.prepare is not None:
         transition.prepare(ctx, command)
         if ctx.nation != nation:  # that place is not this person's to sign
-            raise Forbidden("You do not sign for that party.")
+            raise Forbidden(_("You do not sign for that party."))
     decision = gate(ctx, transition, command)
     blocked = list(decision.blocked_by)
     if transition.preview is not None:  # what still blocks the fuller step (approval)

@@ -4,6 +4,8 @@ requesting side excluded) and its representative approves or refuses its publica
 with reasons. Each Nation decides alone; the output is cleared when every asking Nation
 approved, refused when one refused, and cleared at once when none asked."""
 
+from flask_babel import gettext as _
+
 from portal import validation
 from portal.audit.events import EventType
 from portal.db import utcnow
@@ -35,7 +37,7 @@ def validate_submit(ctx: Context, command: SubmitOutput) -> None:
     )
     filename = (command.filename or "").strip() or "output"
     if len(filename) > 255 or "\x00" in filename:
-        errors["filename"] = "The file name must be at most 255 characters, without NUL."
+        errors["filename"] = _("The file name must be at most 255 characters, without NUL.")
     try:
         limit = store.max_bytes(ctx.session)
         ctx.extra["media_type"] = content.checked(command.content, filename, limit)
@@ -96,16 +98,22 @@ def _track(
     if output_id is None:
         waiting = outputs.open_for(ctx.session, ctx.request, nation)
         if not waiting:
-            return None, BlockingRule("state", f"No output waits for {nation.name}.")
+            return None, BlockingRule(
+                "state", _("No output waits for %(nation)s.", nation=nation.name)
+            )
         return None, None
     output = outputs.get_output(ctx.session, ctx.request, output_id)
     ctx.extra["output"] = output
     track = outputs.track_for(ctx.session, output, nation)
     if track is None:
-        return output, BlockingRule("state", f"{nation.name} did not ask to review this output.")
+        return output, BlockingRule(
+            "state", _("%(nation)s did not ask to review this output.", nation=nation.name)
+        )
     ctx.extra["track"] = track
     if output.status != OutputStatus.IN_REVIEW or not track.status.is_open:
-        return output, BlockingRule("state", f"This output is {output.status.label.lower()}.")
+        return output, BlockingRule(
+            "state", _("This output is %(state)s.", state=output.status.label.lower())
+        )
     return output, None
 
 
@@ -116,25 +124,25 @@ def guard_review(ctx: Context, command: ReviewOutput) -> BlockingRule | None:
     if any(
         r.steward_id == ctx.actor.id for r in outputs.reviews_of(ctx.session, output, ctx.nation)
     ):
-        return BlockingRule("one_review_per_steward", "You have already reviewed this output.")
+        return BlockingRule("one_review_per_steward", _("You have already reviewed this output."))
     return None
 
 
 def _named(command) -> None:
     if command.output is None:
-        raise ValidationError({"output": "Name the output (its id)."})
+        raise ValidationError({"output": _("Name the output (its id).")})
 
 
 def validate_review(ctx: Context, command: ReviewOutput) -> None:
     _named(command)
     if "\x00" in command.comment:
-        raise ValidationError({"comment": "The comment must not contain NUL characters."})
+        raise ValidationError({"comment": _("The comment must not contain NUL characters.")})
     if command.conflict_of_interest:
         return
     if command.recommendation not in CHOICES:
-        raise ValidationError({"recommendation": "Choose approve or refuse."})
+        raise ValidationError({"recommendation": _("Choose approve or refuse.")})
     if command.recommendation == OutputRecommendation.REFUSE and not command.comment.strip():
-        raise ValidationError({"comment": "Explain the recommendation in the comment."})
+        raise ValidationError({"comment": _("Explain the recommendation in the comment.")})
 
 
 def review(ctx: Context, command: ReviewOutput) -> None:
@@ -170,15 +178,20 @@ def guard_decide(ctx: Context, command: DecideOutput) -> BlockingRule | None:
         return blocked
     tally, name = outputs.tally(ctx.session, ctx.request, output, ctx.nation), ctx.nation.name
     if not tally.quorum_met:
-        message = (
-            f"{name} requires {tally.quorum} steward reviews of this output; "
-            f"{tally.counted} recorded."
+        message = _(
+            "%(nation)s requires %(quorum)s steward reviews of this output; %(counted)s recorded.",
+            nation=name,
+            quorum=tally.quorum,
+            counted=tally.counted,
         )
         return BlockingRule("output_quorum_met", message)
     if tally.approvals < tally.min_approvals:
-        message = (
-            f"{name} requires {tally.min_approvals} steward recommendations to approve "
-            f"this output; {tally.approvals} recorded."
+        message = _(
+            "%(nation)s requires %(needed)s steward recommendations to approve "
+            "this output; %(approvals)s recorded.",
+            nation=name,
+            needed=tally.min_approvals,
+            approvals=tally.approvals,
         )
         return BlockingRule("output_min_approvals_met", message)
     return None
@@ -187,11 +200,13 @@ def guard_decide(ctx: Context, command: DecideOutput) -> BlockingRule | None:
 def validate_decide(ctx: Context, command: DecideOutput) -> None:
     _named(command)
     if command.outcome not in {o.value for o in OutputOutcome}:
-        raise ValidationError({"outcome": "Choose approve or refuse."})
+        raise ValidationError({"outcome": _("Choose approve or refuse.")})
     if "\x00" in command.reason:
-        raise ValidationError({"reason": "The reason must not contain NUL characters."})
+        raise ValidationError({"reason": _("The reason must not contain NUL characters.")})
     if command.outcome == OutputOutcome.REFUSE and not command.reason.strip():
-        raise ValidationError({"reason": "Give the reason for refusing; the researcher sees it."})
+        raise ValidationError(
+            {"reason": _("Give the reason for refusing; the researcher sees it.")}
+        )
 
 
 def decide(ctx: Context, command: DecideOutput) -> None:

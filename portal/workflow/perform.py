@@ -8,6 +8,7 @@ which go to the outbox in the same transaction. Nothing happens because time pas
 but the end of a term: silence is never consent.
 """
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal import metrics
@@ -98,7 +99,7 @@ def _load(session: Session, actor: User | None, ref: str, lock: bool) -> AccessR
     query = query.with_for_update() if lock else query
     request = session.exec(query).first()
     if request is None:
-        raise NotFound(f"no request {ref}")
+        raise NotFound(_("no request %(ref)s", ref=ref))
     return request
 
 
@@ -115,5 +116,5 @@ def _nation(
         return None
     found = next((n for n in parties.nations_concerned(session, request) if n.slug == slug), None)
     if found is None:
-        raise ValidationError({"nation": "Name a Nation whose data this request touches."})
+        raise ValidationError({"nation": _("Name a Nation whose data this request touches.")})
     return found

@@ -8,6 +8,7 @@ request in every worker; steward changes bump the policy version (auth.service).
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -41,20 +42,22 @@ MAX_ATTESTATION_DAYS = 365
 
 def _check_types(changes: dict[str, Any]) -> dict[str, str]:
     errors = {
-        name: "Not a governance profile setting." for name in changes if name not in PROFILE_FIELDS
+        name: _("Not a governance profile setting.")
+        for name in changes
+        if name not in PROFILE_FIELDS
     }
     for name in _WHOLE_NUMBERS:
         if name in changes and (
             isinstance(changes[name], bool) or not isinstance(changes[name], int)
         ):
-            errors[name] = "Must be a whole number."
+            errors[name] = _("Must be a whole number.")
     days = changes.get("max_term_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
-        errors["max_term_days"] = "Must be a whole number of days, or empty for no limit."
+        errors["max_term_days"] = _("Must be a whole number of days, or empty for no limit.")
     if "output_review_required" in changes and not isinstance(
         changes["output_review_required"], bool
     ):
-        errors["output_review_required"] = "Must be yes or no."
+        errors["output_review_required"] = _("Must be yes or no.")
     for name in REMINDER_FIELDS:
         days = changes.get(name)
         if days is not None and (
@@ -62,16 +65,16 @@ def _check_types(changes: dict[str, Any]) -> dict[str, str]:
             or not isinstance(days, int)
             or not 1 <= days <= LONGEST_REMINDER_DAYS
         ):
-            errors[name] = (
-                f"Must be a whole number of days from 1 to {LONGEST_REMINDER_DAYS}, "
-                "or empty for no reminders."
+            errors[name] = _(
+                "Must be a whole number of days from 1 to %(most)s, or empty for no reminders.",
+                most=LONGEST_REMINDER_DAYS,
             )
     for name in NAME_FIELDS:
         if not isinstance(changes.get(name, ""), str):
-            errors[name] = "Must be text."
+            errors[name] = _("Must be text.")
     codes = changes.get("residency", [])
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
-        errors["residency"] = "Must be a list of ISO 3166 codes such as CA or CA-ON."
+        errors["residency"] = _("Must be a list of ISO 3166 codes such as CA or CA-ON.")
     return errors
 
 
@@ -91,8 +94,9 @@ def update_profile(
         merged["small_cell_threshold"],
     )
     if not 1 <= merged["attestation_due_days"] <= MAX_ATTESTATION_DAYS:
-        errors["attestation_due_days"] = (
-            f"The days to attest destruction must be between 1 and {MAX_ATTESTATION_DAYS}."
+        errors["attestation_due_days"] = _(
+            "The days to attest destruction must be between 1 and %(most)s.",
+            most=MAX_ATTESTATION_DAYS,
         )
     merged |= check_names(errors, *(merged[name] for name in NAME_FIELDS))
     if errors:
@@ -126,10 +130,17 @@ def designate_steward(session: Session, actor: User, nation: Nation, email: str)
     user = find_user(session, address)
     if user is None or not user.active:
         raise ValidationError(
-            {"email": f"No active account uses {address}: the person needs a login first."}
+            {
+                "email": _(
+                    "No active account uses %(address)s: the person needs a login first.",
+                    address=address,
+                )
+            }
         )
     if find_membership(session, user, Role.STEWARD, nation) is not None:
-        raise Conflict(f"{user.name} is already a steward of {nation.name}.")
+        raise Conflict(
+            _("%(name)s is already a steward of %(nation)s.", name=user.name, nation=nation.name)
+        )
     grant_role(session, user, Role.STEWARD, nation, actor=actor)  # audited as role.granted
     return user
 

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.audit.events import EventType
@@ -82,20 +84,20 @@ def govern(session: Session, actor: User, command: GovernanceCommand) -> Proposa
 def _nation(session: Session, slug: str | None, *, required: bool) -> Nation | None:
     if not slug:
         if required:
-            raise ValidationError({"nation": "Name the member Nation you answer for."})
+            raise ValidationError({"nation": _("Name the member Nation you answer for.")})
         return None
     nation = session.exec(select(Nation).where(Nation.slug == slug)).first()
     if nation is None:
-        raise ValidationError({"nation": f"{slug!r} is no registered Nation."})
+        raise ValidationError({"nation": _("%(slug)s is no registered Nation.", slug=repr(slug))})
     return nation
 
 
 def _text(errors: dict[str, str], name: str, value: str, limit: int, *, required: bool) -> str:
     value = (value or "").strip() if isinstance(value, str) else ""
     if required and not value:
-        errors[name] = "Say what the change is, in a few words."
+        errors[name] = _("Say what the change is, in a few words.")
     elif len(value) > limit:
-        errors[name] = f"At most {limit} characters."
+        errors[name] = _("At most %(limit)s characters.", limit=limit)
     return value
 
 
@@ -104,7 +106,7 @@ def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     require(session, actor, Action.PROPOSE_RULES, nation=nation)
     if not electorate(session):
         raise Refused(
-            "No member Nation has a representative yet: there is no one to approve a change."
+            _("No member Nation has a representative yet: there is no one to approve a change.")
         )
     errors: dict[str, str] = {}
     title = _text(errors, "title", command.title, MAX_TITLE, required=True)
@@ -121,17 +123,22 @@ LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value
 def find(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
     """The proposal (locked, so that answers to it are counted one after another)."""
     if not 0 < proposal_id <= LARGEST_ID:  # beyond the column's range: none such
-        raise NotFound("no such proposal")
+        raise NotFound(_("no such proposal"))
     query = select(Proposal).where(Proposal.id == proposal_id)
     proposal = session.exec(query.with_for_update() if lock else query).first()
     if proposal is None:
-        raise NotFound("no such proposal")
+        raise NotFound(_("no such proposal"))
     return proposal
+
+
+# A closed proposal's state, in a sentence ("This proposal is applied").
+STATUS_WORDS = {"applied": _l("applied"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn")}
 
 
 def _still_open(proposal: Proposal) -> None:
     if proposal.status != ProposalStatus.OPEN:
-        raise Refused(f"This proposal is {proposal.status.value}: it takes no more answers.")
+        words = STATUS_WORDS.get(proposal.status.value, proposal.status.value)
+        raise Refused(_("This proposal is %(state)s: it takes no more answers.", state=words))
 
 
 def answers(session: Session, proposal: Proposal) -> list[ProposalVote]:
@@ -146,18 +153,24 @@ def _vote(session: Session, actor: User, command: VoteOnProposal) -> Proposal:
     _still_open(proposal)
     errors: dict[str, str] = {}
     if command.vote not in {vote.value for vote in Vote}:
-        errors["vote"] = "Choose approve or object."
+        errors["vote"] = _("Choose approve or object.")
     comment = _text(errors, "comment", command.comment, MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     if nation.id not in proposal.electorate:
         raise Refused(
-            f"{nation.name} had no representative when this change was proposed, so it does "
-            "not answer this proposal; it answers those made from now on."
+            _(
+                "%(nation)s had no representative when this change was proposed, so it does "
+                "not answer this proposal; it answers those made from now on.",
+                nation=nation.name,
+            )
         )
     if any(answer.nation_id == nation.id for answer in answers(session, proposal)):
         raise Refused(
-            f"{nation.name} has answered this proposal already: each Nation answers once."
+            _(
+                "%(nation)s has answered this proposal already: each Nation answers once.",
+                nation=nation.name,
+            )
         )
     vote = Vote(command.vote)
     answer = ProposalVote(
@@ -194,7 +207,7 @@ def _settle(session: Session, proposal: Proposal) -> None:
         except RulesInvalid as invalid:
             raise Refused(_no_longer_fits(invalid.problems)) from None
         if version is None:
-            raise Refused(_no_longer_fits(["the rules in force say it already"]))
+            raise Refused(_no_longer_fits([_("the rules in force say it already")]))
         proposal.status, proposal.applied_version = ProposalStatus.APPLIED, version.number
     else:
         proposal.status = ProposalStatus.REJECTED
@@ -206,10 +219,11 @@ def _settle(session: Session, proposal: Proposal) -> None:
 
 
 def _no_longer_fits(problems: list[str]) -> str:
-    return (
+    return _(
         "Another change to the rules came first, so this proposal no longer fits the rules "
-        f"in force ({'; '.join(problems)}). Nothing was recorded: its proposer should "
-        "withdraw it and propose the change again."
+        "in force (%(problems)s). Nothing was recorded: its proposer should "
+        "withdraw it and propose the change again.",
+        problems="; ".join(problems),
     )
 
 
@@ -224,7 +238,7 @@ def _withdraw(session: Session, actor: User, command: WithdrawProposal) -> Propo
     if proposal.proposer_id is None:  # the operator's (a load): whoever proposes portal-wide
         require(session, actor, Action.PROPOSE_RULES)
     elif proposal.proposer_id != actor.id:
-        raise Forbidden("Only the person who proposed this change may withdraw it.")
+        raise Forbidden(_("Only the person who proposed this change may withdraw it."))
     _still_open(proposal)
     proposal.status, proposal.closed_at = ProposalStatus.WITHDRAWN, utcnow()
     session.add(proposal)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.agreements import service as agreements
@@ -64,23 +65,23 @@ class Queue:
 S = RequestStatus
 QUEUES = (
     QueueSpec(
-        "yours", "Your drafts and requests returned to you", "submit", Action.SUBMIT,
+        "yours", _l("Your drafts and requests returned to you"), "submit", Action.SUBMIT,
         ALLOWED_FROM[Action.SUBMIT],
     ),
-    QueueSpec("screen", "To screen", "screen", Action.SCREEN, ALLOWED_FROM[Action.SCREEN]),
-    QueueSpec("review", "To review", "review", Action.REVIEW, ALLOWED_FROM[Action.REVIEW]),
+    QueueSpec("screen", _l("To screen"), "screen", Action.SCREEN, ALLOWED_FROM[Action.SCREEN]),
+    QueueSpec("review", _l("To review"), "review", Action.REVIEW, ALLOWED_FROM[Action.REVIEW]),
     # Deciding is offered to whoever may refuse (refusal is always open); it waits for
     # them once the stewards reached the quorum, while approval is possible.
-    QueueSpec("decide", "To decide", "decide", Action.REFUSE, ALLOWED_FROM[Action.APPROVE]),
-    QueueSpec("sign", "To sign", "sign", Action.SIGN, ALLOWED_FROM[Action.SIGN]),
+    QueueSpec("decide", _l("To decide"), "decide", Action.REFUSE, ALLOWED_FROM[Action.APPROVE]),
+    QueueSpec("sign", _l("To sign"), "sign", Action.SIGN, ALLOWED_FROM[Action.SIGN]),
     # Obligations: the researcher's open ones to report on; the Nation's people's reports
     # to assess (waiving an unreported one is offered on the request, not queued).
     QueueSpec(
-        "report", "Obligations to report on", "report_obligation", Action.REPORT_OBLIGATION,
+        "report", _l("Obligations to report on"), "report_obligation", Action.REPORT_OBLIGATION,
         ALLOWED_FROM[Action.REPORT_OBLIGATION],
     ),
     QueueSpec(
-        "assess", "Obligation reports to assess", "assess_obligation", Action.ASSESS_OBLIGATION,
+        "assess", _l("Obligation reports to assess"), "assess_obligation", Action.ASSESS_OBLIGATION,
         ALLOWED_FROM[Action.ASSESS_OBLIGATION],
     ),
 )  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from portal.agreements import parties
@@ -37,12 +38,12 @@ from portal.workflow.offers import who_may
 
 S = RequestStatus
 STEP_WORDS = {
-    "screen": "screening",
-    "review": "the stewards' review",
-    "decide": "a decision",
-    "sign": "a signature on the agreement",
-    "attest_destruction": "the destruction attestation",
-    "report_obligation": "your report on an obligation",
+    "screen": _l("screening"),
+    "review": _l("the stewards' review"),
+    "decide": _l("a decision"),
+    "sign": _l("a signature on the agreement"),
+    "attest_destruction": _l("the destruction attestation"),
+    "report_obligation": _l("your report on an obligation"),
 }
 
 

@@ -9,6 +9,7 @@ refuses the signature, writing nothing, if the agreement changed since
 from dataclasses import replace
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.agreements import parties
@@ -44,10 +45,19 @@ def resolve_party(ctx: Context, command: Sign) -> None:
 def guard_sign(ctx: Context, command: Sign) -> BlockingRule | None:
     party = ctx.extra["party"]
     if party is None:
-        raise Forbidden("Only the researcher and a representative of each approving Nation sign.")
+        raise Forbidden(
+            _("Only the researcher and a representative of each approving Nation sign.")
+        )
     if party.key in ctx.extra["signed"]:
-        who = "the researcher" if party.nation is None else party.nation.name
-        message = f"The agreement is signed for {who} already; each party signs once."
+        if party.nation is None:
+            message = _(
+                "The agreement is signed for the researcher already; each party signs once."
+            )
+        else:
+            message = _(
+                "The agreement is signed for %(nation)s already; each party signs once.",
+                nation=party.nation.name,
+            )
         return BlockingRule("one_signature_per_party", message)
     signed = command.signed
     if signed is not None and not (
@@ -55,7 +65,7 @@ def guard_sign(ctx: Context, command: Sign) -> BlockingRule | None:
         and signed.party == party.key
         and signed.signer_id == ctx.actor.id
     ):
-        message = (
+        message = _(
             "The agreement changed while you were signing it (another party signed, or "
             "it was reissued); nothing was signed. Read it again and sign the new version."
         )
@@ -67,7 +77,7 @@ def validate_sign(ctx: Context, command: Sign) -> None:
     if command.signed is not None and command.signed.signer_id == ctx.actor.id:
         return  # sign_ahead asked for the password before it signed (argon2 is slow too)
     if not verify_password(ctx.actor.password_hash, command.password or ""):
-        raise ValidationError({"password": "The password is not right; nothing was signed."})
+        raise ValidationError({"password": _("The password is not right; nothing was signed.")})
 
 
 def sign_ahead(ctx: Context, command: Sign) -> Sign:
@@ -125,14 +135,14 @@ def guard_revoke(ctx: Context, command: Revoke) -> BlockingRule | None:
     else:
         holds = track is not None and track.status == TrackStatus.APPROVED
     if track is None or track.status == TrackStatus.REVOKED or not holds:
-        message = f"{ctx.nation.name} has no approval on this request to revoke."
+        message = _("%(nation)s has no approval on this request to revoke.", nation=ctx.nation.name)
         return BlockingRule("state", message)
     return None
 
 
 def validate_revoke(ctx: Context, command: Revoke) -> None:
     if not command.reason.strip():
-        raise ValidationError({"reason": "Give the reason for revoking."})
+        raise ValidationError({"reason": _("Give the reason for revoking.")})
 
 
 def revoke(ctx: Context, command: Revoke) -> None:
@@ -154,9 +164,11 @@ def guard_expire(ctx: Context, command: Expire) -> BlockingRule | None:
     """Time only ever ends access; it never grants it (invariant 3)."""
     agreement = agreements.current(ctx.session, ctx.request)
     if agreement is None:
-        return BlockingRule("state", "Only an active request with an agreement expires.")
+        return BlockingRule("state", _("Only an active request with an agreement expires."))
     if agreement.term_end > command.today:
-        return BlockingRule("term", f"The agreement runs until {agreement.term_end}.")
+        return BlockingRule(
+            "term", _("The agreement runs until %(date)s.", date=agreement.term_end)
+        )
     ctx.extra["agreement"] = agreement
     return None
 
