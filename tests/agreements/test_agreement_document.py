@@ -119,9 +119,9 @@ def test_header_and_footer_on_every_page(issued):
 def test_french_reading_copy_of_a_signed_agreement(issued):
     pdf = issued.french
     french = pdf_text(pdf)
-    assert "Accord d’utilisation des données" in french
-    assert "Copie de lecture. L’accord signé est la version en anglais" in french
-    assert "Le présent accord est conclu entre :" in french
+    assert "Entente d’utilisation des données" in french
+    assert "Copie de lecture. L’entente signée est la version en anglais" in french
+    assert "La présente entente est conclue entre :" in french
     assert "représentée par rep.cedar" in french
     place = "Ontario, Canada (CA-ON)"
     assert f"Lieu de conservation, que les données ne quittent pas : {place}." in french

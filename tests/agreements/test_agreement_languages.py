@@ -82,8 +82,8 @@ def test_an_agreement_asked_in_french_is_issued_and_signed_in_french(app, flow, 
         assert report.count("Certificate is Trusted.") == len(SIGNERS), report
 
     text = pdftotext(signed)
-    assert "Accord d’utilisation des données" in text
-    assert "Le présent accord est conclu entre :" in text
+    assert "Entente d’utilisation des données" in text
+    assert "La présente entente est conclue entre :" in text
     assert "Copie de lecture" not in text, "the signed text, not a reading copy"
     assert [clause for clause in CLAUSES_FR if clause not in text] == []
     assert "The data is used only" not in text and "This agreement is made between" not in text
@@ -138,7 +138,7 @@ def test_an_agreement_in_both_sets_english_and_french_side_by_side(app, flow, tm
         english, french = " ".join(english.split()[:2]), " ".join(french.split()[:2])
         on = [number for number, page in enumerate(pages) if english in page]
         assert on and any(french in pages[number] for number in on), (english, french)
-    assert "Data-use agreement / Accord d’utilisation des données" in text
+    assert "Data-use agreement / Entente d’utilisation des données" in text
     assert text.count("Children in care <!--part--> and <!--/parts--> (fictional).") == 2
     assert "Copie de lecture" not in text and "Reading copy" not in text
     # The signature blocks once, their labels in both languages.
