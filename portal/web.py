@@ -28,7 +28,7 @@ from portal.db import get_session, start_writing
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ServiceError, ValidationError
 from portal.policy.access import get_visible
 from portal.policy.service import authorize
-from portal.policy.vocabulary import Action
+from portal.policy.vocabulary import Action, action_name
 from portal.registry.labels import labels_of
 from portal.registry.names import names_html
 from portal.requests.models import AccessRequest
@@ -91,6 +91,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(recommendation_words, "recommendation_words")
     app.add_template_filter(names_html, "names")  # a Nation's or dataset's names, one place
     app.add_template_global(_labels_on, "labels_on")
+    app.add_template_global(action_name, "action_name")  # a policy action as a verb
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: error_page(404))
     app.register_error_handler(Forbidden, _forbidden)

@@ -135,6 +135,10 @@ def test_the_rules_page_says_each_line_in_french(flow):
     lines = said[said.index("Ce que chaque rôle peut faire") : said.index("Conditions types")]
     for english in (" may ", "in every Nation", "In every Nation", " needs: ", "their Nation"):
         assert english not in lines, english
+    # The catalogue's and the clauses' seed words in French; the actions named in French.
+    assert "Only the named team uses the data" not in said
+    assert "No re-identification." not in said and "Aucune réidentification." in said
+    assert "Faire l’examen" in said and "Review\n" not in said
 
 
 @pytest.mark.parametrize("who", sorted(PEOPLE))

@@ -5,6 +5,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
 from portal.db import UTCDateTime, enum_type, utcnow
@@ -20,7 +21,18 @@ class AgreementStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(_AGREEMENT_LABELS[self.value])
+
+
+# Lazy: each is read in the language of the page that shows it.
+_AGREEMENT_LABELS = {
+    "awaiting_signatures": _l("Awaiting signatures"),
+    "active": _l("Active"),
+    "revoked": _l("Revoked"),
+    "expired": _l("Expired"),
+    "void": _l("Void"),
+    "superseded": _l("Superseded"),
+}
 
 
 class Agreement(SQLModel, table=True):

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
 from portal.db import UTCDateTime, enum_type, utcnow
@@ -93,7 +94,16 @@ class ProposalStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return str(_PROPOSAL_LABELS[self.value])
+
+
+# Lazy: each is read in the language of the page that shows it.
+_PROPOSAL_LABELS = {
+    "open": _l("Open"),
+    "applied": _l("Applied"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
 
 
 class Proposal(SQLModel, table=True):

@@ -10,14 +10,17 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
+from portal.agreements.render import words_in
 from portal.auth.models import User
 from portal.auth.service import roles_of
 from portal.errors import Forbidden, NotFound
+from portal.i18n import current_language
 from portal.policy.models import Proposal, ProposalVote, RulesOrigin, RulesVersion, Vote
 from portal.policy.service import authorize
 from portal.policy.versions import Rules, changes_between, is_nations_own, rules_of
 from portal.policy.vocabulary import WILDCARD, Action
 from portal.registry.models import Nation
+from portal.reviews.terms import shown
 from portal.transparency.rulediff import ChangeRow, describe_changes
 from portal.transparency.rulewords import explain_line
 
@@ -146,10 +149,12 @@ def version_line(session: Session, number: int) -> VersionLine | None:
 
 def rulebook(session: Session, rules: Rules) -> Rulebook:
     names = nation_names(session)
+    language = current_language()
     book = Rulebook(
         rules, version_line(session, rules.number), {}, {}, {}, [],
-        [(entry["label"], entry["text"]) for entry in rules.catalogue.values()],
-        [(clause["title"], clause["text"]) for clause in rules.clauses],
+        # The seed's words in the language spoken; words the members changed as written.
+        [(shown(entry["label"]), shown(entry["text"])) for entry in rules.catalogue.values()],
+        [(words_in(c["title"], language), words_in(c["text"], language)) for c in rules.clauses],
     )  # fmt: skip
     for line in rules.lines:
         words = explain_line(line, names)
