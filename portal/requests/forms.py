@@ -1,7 +1,6 @@
 """Web forms for drafting a request. They only parse what was typed; the rules
 (what is valid, what submission needs) are in fields.py and the workflow."""
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -43,21 +42,6 @@ class WholeNumberField(IntegerField):
             raise ValueError(str(self.invalid)) from None
 
 
-class SpokenForm(FlaskForm):
-    """A form whose messages are lazy (read in the language of the page): once
-    validated, each field's errors are plain text, as the pages' error summary
-    (portal.web.form_problems) and the services expect."""
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            if isinstance(field.errors, list):
-                field.errors = [
-                    str(error) if isinstance(error, LazyString) else error for error in field.errors
-                ]
-        return valid
-
-
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -77,7 +61,7 @@ class TeamMemberForm(Form):  # a plain Form: the outer FlaskForm carries the CSR
     role = StringField(_l("Role on the project"))
 
 
-class DraftForm(SpokenForm):
+class DraftForm(FlaskForm):
     title = StringField(LABELS["title"])
     purpose = TextAreaField(LABELS["purpose"], render_kw={"rows": 5})
     datasets = CheckboxesField(LABELS["datasets"], choices=[], validate_choice=False)

@@ -2,10 +2,11 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from portal.requests.forms import CheckboxesField, SpokenForm, options
+from portal.requests.forms import CheckboxesField, options
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.workflow.drafting import RETURN_REASONS
 
@@ -29,7 +30,7 @@ ASSESSMENTS = [("met", _l("Met")), ("concern", _l("Concern")), ("unclear", _l("U
 ASSESSMENT_WORDS = {"met": _l("met"), "concern": _l("a concern"), "unclear": _l("unclear")}
 
 
-class ScreenForm(SpokenForm):
+class ScreenForm(FlaskForm):
     outcome = RadioField(
         _l("Outcome"),
         choices=options(
@@ -52,7 +53,7 @@ class ScreenForm(SpokenForm):
             raise ValidationError(_("Choose a reason for returning."))
 
 
-class ReviewForm(SpokenForm):
+class ReviewForm(FlaskForm):
     conflict_of_interest = BooleanField(
         _l("I have a conflict of interest and will not recommend (I do not count toward quorum)")
     )
@@ -111,7 +112,7 @@ for _key, _label in CRITERIA.items():
 DUE_MARKER = "| due:"
 
 
-class DecisionForm(SpokenForm):
+class DecisionForm(FlaskForm):
     outcome = RadioField(
         _l("Decision"),
         choices=options([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),
@@ -169,7 +170,7 @@ class DecisionForm(SpokenForm):
         return {text: due for text, due in self._custom() if due is not None}
 
 
-class RevokeForm(SpokenForm):
+class RevokeForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (the researcher reads it)"),
         validators=[InputRequired(_l("Give the reason for revoking."))],
