@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, Response, has_request_context, request
-from flask_babel import Babel, force_locale, format_date, format_datetime, get_locale
+from flask_babel import Babel, force_locale, format_date, get_locale
 from flask_login import current_user
 
 # The languages a person may choose, by the code kept in their setting and the cookie,
@@ -43,7 +43,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(language_tag, "language_tag")
     app.add_template_global(LANGUAGES, "languages")
     app.add_template_filter(day, "day")
-    app.add_template_filter(moment, "moment")
 
 
 def _select_locale() -> str:
@@ -99,8 +98,3 @@ def remember_choice(response: Response, language: str) -> None:
 def day(value) -> str:
     """A date in the language spoken now (3 déc. 2026, Dec 3, 2026)."""
     return format_date(value, "medium") if value else ""
-
-
-def moment(value) -> str:
-    """A date and time (UTC) in the language spoken now."""
-    return format_datetime(value, "medium") if value else ""
