@@ -15,6 +15,7 @@ from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.registry.names import NAME_FIELDS
 from portal.requests.fields import agreement_language
 from portal.requests.models import AccessRequest, RequestRevision
+from portal.reviews.models import Decision
 from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params, term_of
 
@@ -32,12 +33,17 @@ def language_asked(session: Session, request: AccessRequest) -> str:
     return agreement_language(fields or {"agreement_language": request.agreement_language})
 
 
-def document(session: Session, request: AccessRequest, agreement: Agreement) -> dict[str, Any]:
-    """What the template prints: plain values, the same for every language."""
+def document(
+    session: Session, request: AccessRequest, agreement: Agreement, approval: Decision | None = None
+) -> dict[str, Any]:
+    """What the template prints: plain values, the same for every language. With
+    ``approval`` (not stored): as it will read once that approval is written (the
+    agreement rendered ahead of the last approval, service.draft)."""
     researcher = session.get(User, request.researcher_id)
+    also = approval.nation_id if approval is not None else None
     # An edition's Nations: who approved its revision (at issue), who signed it after.
     nations = (
-        approved_now(session, request)
+        approved_now(session, request, also)
         if agreement.effective_at is None
         else signing_nations(session, agreement)
     )
@@ -46,7 +52,11 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
     fields = _revision_fields(session, request, agreement.revision)
     rows = []
     for nation in nations:
-        decision = standing_approval(session, request, nation, agreement.revision)
+        decision = (
+            approval
+            if nation.id == also
+            else standing_approval(session, request, nation, agreement.revision)
+        )
         representative = session.get(User, decision.representative_id)
         params = condition_params(nation, fields.get("storage_location", request.storage_location))
         # A standard condition reads in another language from the text of the catalogue
@@ -129,7 +139,7 @@ def document(session: Session, request: AccessRequest, agreement: Agreement) -> 
         "parties": [
             {"field": p.field_name, "nation": p.nation.name if p.nation else None,
              "signer": researcher.name if p.nation is None else None}
-            for p in parties_of_edition(session, request, agreement)
+            for p in parties_of_edition(session, request, agreement, also)
         ],
     }  # fmt: skip
 

@@ -39,10 +39,12 @@ class Party:
         return Role.RESEARCHER if self.nation is None else Role.REPRESENTATIVE
 
 
-def approved_now(session: Session, request: AccessRequest) -> list[Nation]:
-    """The Nations whose track approved the current revision, revoked approvals included."""
+def approved_now(session: Session, request: AccessRequest, also: int | None = None) -> list[Nation]:
+    """The Nations whose track approved the current revision, revoked approvals included;
+    with ``also``, that Nation's too (the approval being made, not yet written: the
+    agreement rendered ahead of it, portal/agreements/service.draft)."""
     approved = (TrackStatus.APPROVED, TrackStatus.REVOKED)
-    return [n for t, n in tracks_of(session, request) if t.status in approved]
+    return [n for t, n in tracks_of(session, request) if t.status in approved or n.id == also]
 
 
 def approving_nations(session: Session, request: AccessRequest) -> list[Nation]:
@@ -63,16 +65,19 @@ def nations_concerned(session: Session, request: AccessRequest) -> list[Nation]:
     return found + [n for n in approving_nations(session, request) if n.id not in known]
 
 
-def parties_of(session: Session, request: AccessRequest) -> list[Party]:
-    """The parties of the edition being signed (the current revision's approvers)."""
-    nations = approved_now(session, request)
+def parties_of(session: Session, request: AccessRequest, also: int | None = None) -> list[Party]:
+    """The parties of the edition being signed (the current revision's approvers, with
+    ``also`` as in approved_now)."""
+    nations = approved_now(session, request, also)
     return [Party(RESEARCHER, None)] + [Party(f"nation:{n.id}", n) for n in nations]
 
 
-def parties_of_edition(session: Session, request: AccessRequest, agreement) -> list[Party]:
+def parties_of_edition(
+    session: Session, request: AccessRequest, agreement, also: int | None = None
+) -> list[Party]:
     """The parties of ``agreement``: who signed it once it took effect, else who signs it."""
     if agreement.effective_at is None:
-        return parties_of(session, request)
+        return parties_of(session, request, also)
     nations = editions.signing_nations(session, agreement)
     return [Party(RESEARCHER, None)] + [Party(f"nation:{n.id}", n) for n in nations]
 

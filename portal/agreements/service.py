@@ -34,6 +34,7 @@ from portal.db import TransactionCache, utcnow
 from portal.errors import ServiceError
 from portal.policy.models import rules_version_in_force
 from portal.requests.models import AccessRequest, AmendmentKind
+from portal.reviews.models import Decision
 from portal.storage import service as storage
 
 PDF = "application/pdf"
@@ -104,13 +105,16 @@ def issue(
     request: AccessRequest,
     language: str | None = None,
     rules_version: int | None = None,
+    drafted: "DraftedEdition | None" = None,
 ) -> Agreement:
     """Write the next edition of the agreement of a revision every Nation approved,
     ready for signature: the first, or a renewal's or amendment's. A renewal runs a
     fresh term from today; an amendment keeps the term end of the edition in force.
     It is in the language the revision asks (``language``, when given, overrides it:
-    "en", "fr" or "both"). The caller records the event (the workflow: in the last
-    approval's)."""
+    "en", "fr" or "both"). ``drafted``: the edition rendered before the write
+    transaction (``draft``), whose PDF is kept only if it says exactly what this one
+    does; else (anything changed since) the PDF is rendered here. The caller records
+    the event (the workflow: in the last approval's)."""
     language = language or language_asked(session, request)
     if language not in render.SIGNED_LANGUAGES:
         raise ServiceError(f"No agreement can be issued in {language!r}.")
@@ -118,14 +122,61 @@ def issue(
     in_force = current(session, request)
     if found and (in_force is None or in_force.effective_at is None or pending(session, request)):
         raise ServiceError(_("%(ref)s has an agreement already.", ref=request.ref))
-    nations = approved_now(session, request)
+    agreement = _next_edition(session, request, language, rules_version)
+    session.add(agreement)
+    session.flush()
+    text = document(session, request, agreement)
+    if drafted is not None and drafted.says(text, language):
+        pdf = drafted.pdf
+    else:
+        pdf = _render_edition(text, language)
+    _add_version(session, agreement, pdf)
+    return agreement
+
+
+@dataclass(frozen=True)
+class DraftedEdition:
+    """An edition rendered before the write transaction (rendering is slow): what it
+    says, in which language, and its PDF, ready for signature."""
+
+    text: dict[str, Any] = field(repr=False)
+    language: str
+    pdf: bytes = field(repr=False)
+
+    def says(self, text: dict[str, Any], language: str) -> bool:
+        """Whether this PDF is the one ``text`` in ``language`` renders: the PDF is made
+        from those two alone."""
+        return self.language == language and self.text == text
+
+
+def draft(session: Session, request: AccessRequest, approval: Decision) -> DraftedEdition:
+    """The edition ``issue`` will write once ``approval`` (a Decision, not stored: the
+    last Nation's) is, rendered now and writing nothing: the slow part, which the
+    workflow runs before its write transaction (workflow.perform_ahead)."""
+    language = language_asked(session, request)
+    agreement = _next_edition(session, request, language, approval.rules_version, approval)
+    text = document(session, request, agreement, approval)
+    return DraftedEdition(text, language, _render_edition(text, language))
+
+
+def _next_edition(
+    session: Session,
+    request: AccessRequest,
+    language: str,
+    rules_version: int | None,
+    approval: Decision | None = None,
+) -> Agreement:
+    """The next edition's row, not added to the session: its number, revision, language
+    and term (the Nations' shortest maximum, ``approval``'s Nation counted)."""
+    in_force = current(session, request)
+    nations = approved_now(session, request, approval.nation_id if approval else None)
     start = utcnow().date()
     end = start + timedelta(days=term_days(request, nations))
     if in_force is not None and request.amendment_kind == AmendmentKind.AMEND:
         start, end = min(start, in_force.term_end), in_force.term_end
-    agreement = Agreement(
+    return Agreement(
         request_id=request.id,
-        edition=len(found) + 1,
+        edition=len(editions_of(session, request)) + 1,
         revision=request.current_revision,
         language=language,
         term_start=start,
@@ -133,13 +184,14 @@ def issue(
         sha256="",
         rules_version=rules_version or rules_version_in_force(session),
     )
-    session.add(agreement)
-    session.flush()
-    text = document(session, request, agreement)
+
+
+def _render_edition(text: dict[str, Any], language: str) -> bytes:
+    """The PDF of an edition: ``text`` in ``language``, its terms embedded, with an
+    empty signature field for each party."""
     terms = terms_file(text, render.terms_language(language))
     pdf, boxes = render.render_for_signing(text, language, terms)
-    _add_version(session, agreement, appearance.add_fields(pdf, boxes))
-    return agreement
+    return appearance.add_fields(pdf, boxes)
 
 
 def terms_file(text: dict[str, Any], language: str) -> EmbeddedFile:

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.db import get_session
+from portal.db import get_session, reads_first
 from portal.errors import NotFound, Refused, ValidationError
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
@@ -95,6 +95,7 @@ def review(ref: str, nation_slug: str):
 
 @bp.route("/<ref>/decide/<nation_slug>", methods=["GET", "POST"])
 @login_required
+@reads_first  # the last approval renders the agreement outside the write lock (attempt())
 def decide(ref: str, nation_slug: str):
     nation = _nation(nation_slug)
 

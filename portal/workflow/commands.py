@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from portal.agreements.service import SignedDocument
+    from portal.agreements.service import DraftedEdition, SignedDocument
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class Decide(Command):
     # When each condition falls due (portal/lifecycle/due.py), keyed by the condition as
     # given; those left out take their standard condition's default, else "at_end".
     dues: dict[str, str] = field(default_factory=dict)
+    # The agreement the last approval issues, rendered before the write transaction
+    # (perform_ahead), never sent by anyone: the API and the pages build it without.
+    drafted: "DraftedEdition | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

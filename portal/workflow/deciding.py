@@ -1,5 +1,6 @@
 """Each Nation's own steps: its stewards review, its representative decides."""
 
+from dataclasses import replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -123,20 +124,41 @@ def validate_decide(ctx: Context, command: Decide) -> None:
     ctx.extra["conditions"] = _with_dues(chosen, command.conditions, command.dues or {})
 
 
-def decide(ctx: Context, command: Decide) -> None:
-    request, nation, reason = ctx.request, ctx.nation, command.reason.strip()
+def _decision(ctx: Context, command: Decide) -> Decision:
+    """The decision ``command`` makes, not stored yet."""
     approve = command.outcome == "approve"
-    decision = Decision(
-        request_id=request.id,
-        nation_id=nation.id,
-        revision=request.current_revision,
+    return Decision(
+        request_id=ctx.request.id,
+        nation_id=ctx.nation.id,
+        revision=ctx.request.current_revision,
         representative_id=ctx.actor.id,
         outcome=Outcome(command.outcome),
-        reason=reason,
+        reason=command.reason.strip(),
         conditions=ctx.extra["conditions"] if approve else [],
         # The version of the enforcer that judged it (this transaction's), not a newer one.
         rules_version=current_policy(ctx.session).rules_version,
     )
+
+
+def draft_ahead(ctx: Context, command: Decide) -> Decide:
+    """The last approval issues the agreement, and rendering it is slow (WeasyPrint):
+    rendered here, from what the adapter read outside the write transaction, and
+    carried in the command. issue() keeps that PDF only if the edition it writes says
+    exactly the same; otherwise (anything changed meanwhile) it renders afresh."""
+    last = command.outcome == "approve" and all(
+        t.status == TrackStatus.APPROVED or n.id == ctx.nation.id for t, n in current_tracks(ctx)
+    )
+    if not last:
+        return command
+    return replace(
+        command, drafted=agreements.draft(ctx.session, ctx.request, _decision(ctx, command))
+    )
+
+
+def decide(ctx: Context, command: Decide) -> None:
+    request, nation, reason = ctx.request, ctx.nation, command.reason.strip()
+    approve = command.outcome == "approve"
+    decision = _decision(ctx, command)
     ctx.session.add(decision)
     track = track_for(ctx.session, request, nation) or NationTrack(
         request_id=request.id,
@@ -150,7 +172,9 @@ def decide(ctx: Context, command: Decide) -> None:
     # The agreement is written in the same transaction as the last approval; its
     # digest goes into that approval's event (one event per transition).
     agreement = (
-        agreements.issue(ctx.session, request, rules_version=decision.rules_version)
+        agreements.issue(
+            ctx.session, request, rules_version=decision.rules_version, drafted=command.drafted
+        )
         if everyone_approved
         else None
     )

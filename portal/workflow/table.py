@@ -164,6 +164,7 @@ TRANSITIONS: dict[type[Command], Transition] = {
             c.Decide, _decision, deciding.decide, NationArg.REQUIRED,
             guard=deciding.guard_decide, validate=deciding.validate_decide,
             probe=c.Decide(outcome="refuse"), preview=c.Decide(outcome="approve"),
+            ahead=deciding.draft_ahead,
         ),
         Transition(
             c.Sign, _fixed(Action.SIGN), signing.sign, NationArg.PARTY,
