@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from helpers import ON_POSTGRES, PASSWORD, totp_code
+from helpers import PASSWORD, sqlite_pass_only, totp_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -22,11 +22,8 @@ needs_chromium = pytest.mark.skipif(
     reason="Chromium is not installed (apt-get install chromium); CI requires it",
 )
 
-# Mark a walk through the pages with this too: what a page shows depends on no database,
-# each step's workflow has PostgreSQL tests of its own, and CI keeps its time.
-on_the_sqlite_pass = pytest.mark.skipif(
-    ON_POSTGRES, reason="the pages in a browser: walked on the SQLite pass"
-)
+# Mark a walk through the pages with this too: what a page shows depends on no database.
+on_the_sqlite_pass = sqlite_pass_only("the pages in a browser")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

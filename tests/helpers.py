@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -15,6 +16,14 @@ PASSWORD = "correct horse battery"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def sqlite_pass_only(what: str) -> pytest.MarkDecorator:
+    """Mark tests of ``what`` whose outcome no database changes (a template rendered,
+    a font embedded, a catalogue, pure functions): CI runs them once, on its SQLite
+    pass, which keeps its PostgreSQL pass (the longer one) short. Whatever the
+    workflow writes has PostgreSQL tests of its own."""
+    return pytest.mark.skipif(ON_POSTGRES, reason=f"{what}: run on the SQLite pass")
 
 
 def admin_url(url: str) -> str:

@@ -17,7 +17,7 @@ from portal.notify.models import OutboxMessage
 from portal.notify.service import deliver, queue
 from portal.requests.models import AccessRequest
 
-from helpers import ON_POSTGRES
+from helpers import sqlite_pass_only
 
 
 class Inbox:
@@ -436,9 +436,8 @@ def test_every_mail_template_has_a_case():
     }
 
 
-# What a template renders depends on no database: the cases run on the SQLite pass, which
-# keeps CI within its time (the PostgreSQL pass sends French mail above, over SMTP).
-@pytest.mark.skipif(ON_POSTGRES, reason="mail templates rendered on the SQLite pass")
+# The PostgreSQL pass sends French mail above, over SMTP.
+@sqlite_pass_only("mail templates rendered")
 @pytest.mark.parametrize("case", sorted(MAIL_CASES))
 def test_every_mail_template_speaks_french(app, case):
     from portal.i18n import speaking

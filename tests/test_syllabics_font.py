@@ -11,6 +11,10 @@ from fontTools.ttLib import TTFont
 
 from portal.pdf import STATIC_DIR
 
+from helpers import sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the syllabics font")
+
 FONT_DIR = STATIC_DIR / "fonts" / "noto-sans-canadian-aboriginal"
 FILES = sorted(FONT_DIR.glob("*.woff2"))
 BLOCKS = (range(0x1400, 0x1680), range(0x18B0, 0x1900))

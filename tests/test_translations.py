@@ -14,7 +14,9 @@ from babel.messages.pofile import read_po
 
 from portal import i18n
 
-from helpers import PASSWORD, csrf_token, sign_in
+from helpers import PASSWORD, csrf_token, sign_in, sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the catalogue and the language spoken")
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "portal" / "translations" / "fr_CA" / "LC_MESSAGES" / "messages.po"

@@ -14,6 +14,9 @@ from portal.agreements import appearance, ca, signing
 from portal.agreements.settings import AgreementSettings
 
 from agreement_kit import RESEARCHER_NAME, need_poppler
+from helpers import sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the signatures' appearance")
 
 FIELDS = ["Researcher", "Nation-blue-heron", "Nation-red-cedar"]  # the parties' order
 STAMPS = {

@@ -15,6 +15,9 @@ from weasyprint import HTML
 from portal.pdf import STATIC_DIR, RefusedURL, StaticFilesOnly
 
 from agreement_kit import RESEARCHER_NAME
+from helpers import sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the fonts in the agreement")
 
 SHIPPED_FONT = STATIC_DIR / "fonts" / "DejaVuSans.ttf"
 

@@ -8,7 +8,9 @@ import time
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from helpers import csrf_token
+from helpers import csrf_token, sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the verification page on hostile files")
 
 
 def verify(client, data: bytes):

@@ -11,6 +11,9 @@ from portal.api.bodies import DraftIn
 from portal.requests.fields import LABELS
 
 from apis import Api
+from helpers import sqlite_pass_only
+
+pytestmark = sqlite_pass_only("the OpenAPI document")
 
 # README.md, "API". (sign and agreement.pdf come with the agreements.)
 CONTRACT_OPERATIONS = [
