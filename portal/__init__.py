@@ -51,12 +51,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.requests import routes as request_routes
     from portal.reviews import routes as review_routes
     from portal.rules import routes as rules_routes
+    from portal.storage import service as storage
     from portal.transparency import routes as transparency_routes
 
     ops.init_app(app)  # first: the request id and the request's log line wrap every hook
     db.init_app(app)
     i18n.init_app(app)
     agreement_settings.configure(db.get_engine(app), app.config)
+    storage.configure(db.get_engine(app), app.config)  # the database, or a bucket
     web.init_app(app)
     policy_web.init_app(app)
     auth_routes.init_app(app)

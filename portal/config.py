@@ -19,6 +19,10 @@
 | LOG_FORMAT        | json (default unless debugging) or text                     |
 | REMIND_SCREENING_DAYS | days a request may wait for screening before a reminder (7; 0: none) |
 | PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP | "1": custodians' endpoints may be http://localhost |
+| STORAGE_S3_BUCKET | keep new files in this S3-compatible bucket (else in the database) |
+| STORAGE_S3_PREFIX | the start of every object's name (e.g. "portal/"; default none) |
+| STORAGE_S3_ENDPOINT_URL | another S3-compatible server (MinIO, Ceph), else AWS    |
+| STORAGE_S3_REGION | the bucket's region (else AWS_REGION, ~/.aws/config)        |
 """
 
 import os
@@ -94,7 +98,18 @@ def from_environment() -> dict:
         "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),
         # The largest output a researcher may submit for review before publication.
         "OUTPUT_MAX_BYTES": _whole_number("PORTAL_OUTPUT_MAX_BYTES", 10 * 1024 * 1024),
+        # Files (agreements, outputs, attestations) in an S3-compatible bucket, with its
+        # credentials from the AWS chain (portal/storage/s3.py); unset: in the database.
+        **{name: os.environ.get(name) or None for name in STORAGE_S3},
     }
+
+
+STORAGE_S3 = (
+    "STORAGE_S3_BUCKET",
+    "STORAGE_S3_PREFIX",
+    "STORAGE_S3_ENDPOINT_URL",
+    "STORAGE_S3_REGION",
+)
 
 
 # The member Nations govern the portal-wide rules (portal/policy/approval.py): how many

@@ -20,6 +20,9 @@ from portal.paths import PRIVATE_FILE_MODE, private_dir
 FORMAT = "stewardship-portal-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# database/: the database; instance/: the instance folder's files; stored/: the files
+# kept in an S3-compatible bucket, each named by its SHA-256 (service.py).
+FOLDERS = frozenset({"database", "instance", "stored"})
 CHUNK = 1024 * 1024
 
 
@@ -149,5 +152,5 @@ def _safe(name: str) -> bool:
         not path.is_absolute()
         and ".." not in path.parts
         and len(path.parts) >= 2
-        and path.parts[0] in {"database", "instance"}
+        and path.parts[0] in FOLDERS
     )

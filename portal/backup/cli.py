@@ -9,10 +9,17 @@ from flask.cli import with_appcontext
 from portal.backup import service
 from portal.clitools import reports_failures
 from portal.db import get_engine
+from portal.storage import s3
 
 
 def _settings() -> tuple[str, Path]:
     return current_app.config["DATABASE_URL"], Path(current_app.config["INSTANCE_PATH"])
+
+
+def _store() -> s3.ObjectStore | None:
+    """The S3-compatible bucket the portal keeps files in (STORAGE_S3_*), if any."""
+    settings = s3.settings_from(current_app.config)
+    return s3.ObjectStore(settings) if settings is not None else None
 
 
 @click.command("backup")
@@ -20,9 +27,10 @@ def _settings() -> tuple[str, Path]:
 @with_appcontext
 @reports_failures
 def backup(file: Path) -> None:
-    """Write the database (agreements included) and the instance folder's files (the CA
-    key) to FILE, a gzip tar readable by its owner alone. The portal may go on running."""
-    manifest = service.backup(*_settings(), file)
+    """Write the database (agreements included), the files kept in the S3-compatible
+    bucket if one is configured, and the instance folder's files (the CA key) to FILE, a
+    gzip tar readable by its owner alone. The portal may go on running."""
+    manifest = service.backup(*_settings(), file, _store())
     head = manifest["audit_chain_head"]
     click.echo(
         f"Backed up to {file}: the database and {len(manifest['members']) - 1} files, audit "
@@ -38,9 +46,10 @@ def backup(file: Path) -> None:
 @reports_failures
 def restore(file: Path, force: bool) -> None:
     """Check FILE whole, then restore its database and instance files (stop the portal
-    first). Exits 1 unless the audit chain is intact and ends where the backup's did."""
+    first), and its stored files into the configured bucket (else into the database).
+    Exits 1 unless the audit chain is intact and ends where the backup's did."""
     get_engine().dispose()  # this command's own connections must not outlive the old file
-    restored = service.restore(*_settings(), file, force=force)
+    restored = service.restore(*_settings(), file, force=force, store=_store())
     click.echo(
         f"Restored {file}: {restored.events} events, chain intact, head event "
         f"{restored.last_event_id} {restored.last_hash}."

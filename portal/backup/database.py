@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from portal.audit.models import GENESIS_HASH, AuditChainHead
 from portal.backup.archive import BackupError, open_partial
 from portal.paths import PRIVATE_FILE_MODE, private_dir
+from portal.storage.models import StoredFile
 
 SQLITE_MEMBER = "database/portal.sqlite3"
 POSTGRES_MEMBER = "database/portal.dump"
@@ -37,6 +38,8 @@ class DatabaseState:
     revision: str | None  # Alembic's, None before the first migration
     last_event_id: int  # the audit chain head: 0 and GENESIS_HASH for an empty record
     last_hash: str
+    # The stored files whose bytes are in the S3-compatible bucket, not in their rows.
+    in_bucket: tuple[str, ...] = ()
 
 
 def kind_of(url: str) -> str:
@@ -59,9 +62,13 @@ def state_of(connection: Connection) -> DatabaseState:
     head = None
     if AuditChainHead.__tablename__ in tables:
         head = connection.execute(sa.select(AuditChainHead.__table__)).first()
+    in_bucket: tuple[str, ...] = ()
+    if StoredFile.__tablename__ in tables:
+        query = sa.select(StoredFile.sha256).where(StoredFile.data.is_(None))
+        in_bucket = tuple(connection.execute(query.order_by(StoredFile.sha256)).scalars())
     if head is None:
-        return DatabaseState(revision, 0, GENESIS_HASH)
-    return DatabaseState(revision, head.last_event_id, head.last_hash)
+        return DatabaseState(revision, 0, GENESIS_HASH, in_bucket)
+    return DatabaseState(revision, head.last_event_id, head.last_hash, in_bucket)
 
 
 def is_empty(url: str) -> bool:

@@ -17,10 +17,11 @@ from alembic.util import CommandError
 
 from portal import migrate
 from portal.audit.verify import verify_chain
-from portal.backup import archive, database
+from portal.backup import archive, database, objects
 from portal.backup.archive import BackupError
 from portal.db import make_engine, utcnow
 from portal.paths import private_dir
+from portal.storage import s3
 
 INSTANCE = "instance"
 # Agreements were files here before migration 0012 put them in the database: a backup
@@ -43,8 +44,11 @@ class Restored:
         return self.revision != self.head_revision
 
 
-def backup(database_url: str, instance: Path, target: Path) -> dict:
-    """Write the backup file ``target``; its manifest."""
+def backup(
+    database_url: str, instance: Path, target: Path, store: s3.ObjectStore | None = None
+) -> dict:
+    """Write the backup file ``target``; its manifest. ``store``: the bucket the files
+    whose rows hold no bytes are read from (objects.py)."""
     target, instance = target.resolve(), instance.resolve()
     if target.is_relative_to(instance):
         raise BackupError("write the backup outside the instance folder it copies")
@@ -54,6 +58,7 @@ def backup(database_url: str, instance: Path, target: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".portal-backup-") as folder:
         staging = Path(folder)
         state = database.dump(database_url, staging / database.member_for(kind))
+        objects.copy_out(state.in_bucket, store, staging / objects.FOLDER)
         left_out = _database_files(database_url) | {instance / OLD_AGREEMENTS}
         _copy_tree(instance, staging / INSTANCE, skip=left_out)
         manifest = {
@@ -70,8 +75,16 @@ def backup(database_url: str, instance: Path, target: Path) -> dict:
     return manifest
 
 
-def restore(database_url: str, instance: Path, source: Path, *, force: bool = False) -> Restored:
-    """Check ``source`` whole, then restore its database and instance files."""
+def restore(
+    database_url: str,
+    instance: Path,
+    source: Path,
+    *,
+    force: bool = False,
+    store: s3.ObjectStore | None = None,
+) -> Restored:
+    """Check ``source`` whole, then restore its database and instance files, and the
+    stored files it holds into ``store`` (or, without one, their rows: objects.py)."""
     kind = database.kind_of(database_url)
     with tempfile.TemporaryDirectory(prefix=".portal-restore-") as folder:
         staging = Path(folder)
@@ -80,6 +93,7 @@ def restore(database_url: str, instance: Path, source: Path, *, force: bool = Fa
             raise BackupError(f"the backup is of a {manifest.get('database')} database, not {kind}")
         if database.member_for(kind) not in manifest["members"]:
             raise BackupError("the backup holds no database")
+        stored = objects.members(manifest)
         head_revision = _check_revision(database_url, manifest.get("alembic_revision"))
         if not force and not database.is_empty(database_url):
             raise BackupError(
@@ -88,6 +102,9 @@ def restore(database_url: str, instance: Path, source: Path, *, force: bool = Fa
             )
         database.load(database_url, staging / database.member_for(kind))
         _copy_tree(staging / INSTANCE, instance.resolve())
+        objects.put_back(
+            database_url, {digest: staging / name for digest, name in stored.items()}, store
+        )
     return _check_restored(database_url, manifest, head_revision)
 
 

@@ -1,1 +1,2 @@
-"""Shared file storage: files kept in the database by their SHA-256 (see service.py)."""
+"""Shared file storage: files kept by their SHA-256 in the database, or in an
+S3-compatible bucket when one is configured (see service.py and s3.py)."""
