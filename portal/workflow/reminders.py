@@ -14,6 +14,7 @@ report past its due date (``overdue_reports``) reminds the researcher, once per 
 and Nation owed, again every ``remind_report_days`` of that Nation while one is owed.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -25,6 +26,7 @@ from portal.agreements import parties
 from portal.agreements import service as agreements
 from portal.audit.events import EventType
 from portal.audit.service import record_event
+from portal.db import forget_cached
 from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
@@ -33,10 +35,11 @@ from portal.notify.service import queue
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.reviews.models import TrackStatus
-from portal.reviews.service import tracks_of
+from portal.reviews.service import preload, tracks_of
 from portal.workflow.offers import who_may
 
 S = RequestStatus
+CHUNK = 500  # waiting requests read at a time
 STEP_WORDS = {
     "screen": _l("screening"),
     "review": _l("the stewards' review"),
@@ -90,24 +93,42 @@ def _waiting_for_signatures(session: Session, request: AccessRequest) -> list[Wa
     return found
 
 
-def waiting_steps(session: Session, screening_days: int | None) -> list[Waiting]:
-    """Every step that waits now, on every request that waits for someone."""
+def waiting_steps(session: Session, screening_days: int | None) -> Iterator[Waiting]:
+    """Every step that waits now, on every request that waits for someone, by request.
+
+    A large portal has tens of thousands of such requests: they are read CHUNK at a time,
+    each chunk's tracks and reviews in two queries, and what was read for a chunk is let
+    go before the next (the caller reminds the steps as they come). Read all at once,
+    with their tracks and reviews kept for the transaction, they held over 200 MB in the
+    worker that ran the job at 100,000 requests (BENCHMARKS.md, "Memory per worker")."""
     waiting = [S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]
     phases = [AmendmentPhase(s.value) for s in waiting]  # a renewal's steps wait alike
-    requests = session.exec(
-        select(AccessRequest)
+    ids = session.exec(
+        select(AccessRequest.id)
         .where(sa.or_(AccessRequest.status.in_(waiting), AccessRequest.amendment.in_(phases)))
         .order_by(AccessRequest.id)
     ).all()
-    found = []
-    for request in requests:
-        if request.phase == S.SCREENING:
-            found.append(Waiting(request, "screen", None, request.updated_at, screening_days))
-        elif request.phase == S.UNDER_REVIEW:
-            found += _waiting_for_the_nations(session, request)
-        else:
-            found += _waiting_for_signatures(session, request)
-    return found
+    for start in range(0, len(ids), CHUNK):
+        requests = session.exec(
+            select(AccessRequest)
+            .where(AccessRequest.id.in_(ids[start : start + CHUNK]))
+            .order_by(AccessRequest.id)
+        ).all()
+        preload(session, [r for r in requests if r.phase == S.UNDER_REVIEW])
+        for request in requests:
+            yield from _waiting_on(session, request, screening_days)
+        del requests
+        forget_cached(session)  # the chunk's tracks and reviews: read again if asked
+
+
+def _waiting_on(
+    session: Session, request: AccessRequest, screening_days: int | None
+) -> list[Waiting]:
+    if request.phase == S.SCREENING:
+        return [Waiting(request, "screen", None, request.updated_at, screening_days)]
+    if request.phase == S.UNDER_REVIEW:
+        return _waiting_for_the_nations(session, request)
+    return _waiting_for_signatures(session, request)
 
 
 def overdue_attestations(session: Session, now: datetime) -> list[Waiting]:
@@ -197,10 +218,12 @@ def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
 
 def send_reminders(session: Session, now: datetime, config: dict) -> int:
     """Remind every step that has waited longer than its interval; how many were sent."""
-    screening_days = config.get("REMIND_SCREENING_DAYS")
-    waiting = (
-        waiting_steps(session, screening_days)
-        + overdue_attestations(session, now)
-        + overdue_reports(session, now)
-    )
+    waiting = _every_step(session, now, config.get("REMIND_SCREENING_DAYS"))
     return sum(remind(session, step, now) for step in waiting if is_due(session, step, now))
+
+
+def _every_step(session: Session, now: datetime, screening_days: int | None) -> Iterator[Waiting]:
+    """The waiting steps as they are read, reminded one by one: never all held at once."""
+    yield from waiting_steps(session, screening_days)
+    yield from overdue_attestations(session, now)
+    yield from overdue_reports(session, now)

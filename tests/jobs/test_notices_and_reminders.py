@@ -4,12 +4,14 @@ set per Nation on its governance page. Mail goes through a real SMTP server."""
 
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from portal.audit.models import AuditEvent
-from portal.db import session_scope, utcnow
+from portal.db import get_engine, session_scope, utcnow
 from portal.jobs.runner import run_job
 from portal.registry.models import Nation
+from portal.workflow.reminders import waiting_steps
 
 from flows import PEOPLE
 from helpers import csrf_token, sign_in
@@ -163,3 +165,32 @@ def test_an_overdue_destruction_attestation_reminds_the_researcher_once_per_inte
     for who in ("cedar_rep", "heron_rep", "coordinator", "cedar_steward1"):
         assert reminders_to(inbox, who) == [], who
     assert flow.status(active.ref) == "active"  # a reminder never changes the state
+
+
+def test_the_reminders_scan_reads_many_waiting_requests_in_as_many_statements_as_one(app, flow):
+    """A large portal has tens of thousands of waiting requests: the scan reads them a
+    chunk at a time, each chunk's tracks and reviews in two statements, never two per
+    request, and lets each chunk go before the next (BENCHMARKS.md, "Memory per worker")."""
+
+    def statements_of_the_scan() -> tuple[int, int]:
+        seen: list[str] = []
+
+        def note(_connection, _cursor, statement, *_args) -> None:
+            seen.append(statement)
+
+        engine = get_engine(app)
+        with app.app_context(), session_scope() as session:
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                steps = list(waiting_steps(session, app.config.get("REMIND_SCREENING_DAYS")))
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+        return len(steps), len(seen)
+
+    flow.to_review()
+    steps_of_one, statements_of_one = statements_of_the_scan()
+    flow.to_review()
+    flow.to_review()
+    steps_of_three, statements_of_three = statements_of_the_scan()
+    assert steps_of_three == 3 * steps_of_one == 6  # each Nation's review, of each request
+    assert statements_of_three == statements_of_one
