@@ -17,10 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, render_template_string
+from flask import current_app, g, has_request_context
+from jinja2 import Environment, Template
 from sqlmodel import Session, select
 
 from portal import metrics
@@ -107,14 +109,23 @@ def link(endpoint: str, _anchor: str | None = None, **values) -> str:
 def _render(name: str, **context) -> tuple[str, str]:
     """The subject (the template's first line) and the body (the rest), rendered apart,
     so a line break inside a value (a title) never moves text from one to the other."""
-    environment = current_app.jinja_env
-    source, _filename, _uptodate = environment.loader.get_source(environment, name)
-    first, _, rest = source.partition("\n")
-    # Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt).
+    app = current_app._get_current_object()
+    source, _filename, _uptodate = app.jinja_env.loader.get_source(app.jinja_env, name)
     # A template handed its own ``link`` (an invitation's, made once) keeps it.
     context = {"link": link, **context}
+    app.update_template_context(context)  # what render_template adds (``_``, config)
+    subject, body = (part.render(context) for part in _compiled(app.jinja_env, source))
+    return subject, body
+
+
+@lru_cache(maxsize=256)
+def _compiled(environment: Environment, source: str) -> tuple[Template, Template]:
+    """A mail template's subject line and body, compiled once for each text of it: a job
+    sends thousands of messages from a few templates, and compiling is most of the cost.
+    Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt)."""
+    first, _, rest = source.partition("\n")
     subject, body = (
-        render_template_string("{% autoescape false %}" + part + "{% endautoescape %}", **context)
+        environment.from_string("{% autoescape false %}" + part + "{% endautoescape %}")
         for part in (first, rest)
     )
     return subject, body
