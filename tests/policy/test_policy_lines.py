@@ -32,7 +32,12 @@ from portal.workflow.proposals import Propose, VoteOnProposal, govern
 
 from apis import Api
 from flows import COMPLETE, PEOPLE, command
-from helpers import sign_in
+from helpers import sign_in, sqlite_pass_only
+
+# What a line reaches is the policy's wiring, the same on either database; the SQL that
+# reads the policy (who sees which request) runs on PostgreSQL in test_access_matrix.py
+# and test_policy_access.py. This is CI's longest module: run it once.
+pytestmark = sqlite_pass_only("each policy line's reach")
 
 ROLES_CSV = resource_dir("policies") / "roles.csv"
 CEDAR = "Red Cedar Nation (fictional)"
