@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context
-from jinja2 import Environment, Template
+from flask import Flask, current_app, g, has_request_context
+from jinja2 import Template
 from sqlmodel import Session, select
 
 from portal import metrics
@@ -34,6 +33,7 @@ from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
 
 MAX_ATTEMPTS = 10
+COMPILED_MAIL = "portal.compiled_mail"  # app.extensions' key for the compiled templates
 SMTP_TIMEOUT_SECONDS = 10
 # Every character that ends a line for Python's str.splitlines() (and so for the mail
 # library's header check) or is otherwise a control character.
@@ -114,21 +114,23 @@ def _render(name: str, **context) -> tuple[str, str]:
     # A template handed its own ``link`` (an invitation's, made once) keeps it.
     context = {"link": link, **context}
     app.update_template_context(context)  # what render_template adds (``_``, config)
-    subject, body = (part.render(context) for part in _compiled(app.jinja_env, source))
+    subject, body = (part.render(context) for part in _compiled(app, source))
     return subject, body
 
 
-@lru_cache(maxsize=256)
-def _compiled(environment: Environment, source: str) -> tuple[Template, Template]:
-    """A mail template's subject line and body, compiled once for each text of it: a job
-    sends thousands of messages from a few templates, and compiling is most of the cost.
+def _compiled(app: Flask, source: str) -> tuple[Template, Template]:
+    """A mail template's subject line and body, compiled once for each text of it and
+    kept with the app (``app.extensions``, so they go when the app goes): a job sends
+    thousands of messages from a few templates, and compiling is most of the cost.
     Mail is plain text: nothing in it is HTML-escaped (as render_template does for .txt)."""
-    first, _, rest = source.partition("\n")
-    subject, body = (
-        environment.from_string("{% autoescape false %}" + part + "{% endautoescape %}")
-        for part in (first, rest)
-    )
-    return subject, body
+    kept = app.extensions.setdefault(COMPILED_MAIL, {})
+    if source not in kept:
+        first, _, rest = source.partition("\n")
+        kept[source] = tuple(
+            app.jinja_env.from_string("{% autoescape false %}" + part + "{% endautoescape %}")
+            for part in (first, rest)
+        )
+    return kept[source]
 
 
 def _as_email(message: OutboxMessage, sender: str) -> EmailMessage:
