@@ -15,6 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlmodel import select
 from test_backup import agreement_sha256, chain_head, manifest_of, signed_request
+from test_storage import DATA, get, put
 
 from portal import create_app, migrate
 from portal.db import session_scope
@@ -29,7 +30,6 @@ from helpers import module_database, race, sign_in, sqlite_pass_only
 # the SQLite pass. The backup (pg_dump's snapshot) and the migration run on both.
 the_bucket_alone = sqlite_pass_only("the bucket's reads and writes")
 
-DATA = b"%PDF-1.7\n% a fictional output of Red Cedar Nation (fictional)\n"
 PREFIX = "portal/files/"
 NO_BUCKET = {"STORAGE_S3_BUCKET": None, "STORAGE_S3_ENDPOINT_URL": None}
 
@@ -133,16 +133,6 @@ def database_app(database_url, instance_path):
     app = make_app(database_url, instance_path, NO_BUCKET)
     yield app
     app.extensions["portal.db"].dispose()
-
-
-def put(app, data: bytes = DATA, media_type: str = "application/pdf") -> str:
-    with app.app_context(), session_scope() as session:
-        return storage.put(session, data, media_type)
-
-
-def get(app, digest: str) -> bytes:
-    with app.app_context(), session_scope() as session:
-        return storage.get(session, digest)
 
 
 def rows(app) -> dict[str, StoredFile]:
@@ -312,9 +302,7 @@ def test_a_backup_holds_the_bucket_s_files_and_restores_them_into_a_bucket(
         assert chain_head(restored_app) == chain_head(app)
         assert new_bucket.objects() == objects
         assert all(row.data is None for row in rows(restored_app).values())
-        served = agreement_served(restored_app, ref)
-        assert served.status_code == 200
-        assert digest_of(served.data) == agreement_sha256(app, ref)
+        assert_serves_the_agreement(restored_app, app, ref)
     finally:
         restored_app.extensions["portal.db"].dispose()
 
@@ -328,9 +316,7 @@ def test_without_a_bucket_a_restore_puts_the_files_into_their_rows(
     restored_app = restored(fresh_database_url, tmp_path, NO_BUCKET, archive)
     try:
         assert {name: bytes(row.data) for name, row in rows(restored_app).items()} == objects
-        served = agreement_served(restored_app, ref)
-        assert served.status_code == 200
-        assert digest_of(served.data) == agreement_sha256(app, ref)
+        assert_serves_the_agreement(restored_app, app, ref)
     finally:
         restored_app.extensions["portal.db"].dispose()
 
@@ -386,3 +372,10 @@ def test_the_downgrade_copies_the_bucket_s_files_back_into_their_rows(
     }
     migrate.upgrade(own_database_url)
     app.extensions["portal.db"].dispose()
+
+
+def assert_serves_the_agreement(restored_app, app, ref: str) -> None:
+    """The restored portal serves the agreement the backed-up one held."""
+    served = agreement_served(restored_app, ref)
+    assert served.status_code == 200
+    assert digest_of(served.data) == agreement_sha256(app, ref)
