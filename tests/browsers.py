@@ -65,6 +65,14 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def sign_out(page: Page, words: Callable[[str], str] = str) -> None:
+    """Sign out through the header's button, and wait for the signed-out page: a
+    page.goto() while the sign-out still posts would cancel it (seen under CI's load)."""
+    button = page.get_by_role("button", name=words("Sign out"))
+    button.click()
+    button.wait_for(state="detached")
+
+
 def sign_in_as(
     page: Page,
     live: Live,

@@ -3,8 +3,8 @@ migrated once per run with Alembic and reset for every test; the app; its client
 and helpers to make people and sign them in."""
 
 import os
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,17 +12,13 @@ import pytest
 # Set before the portal is imported (the hasher is built at import).
 os.environ.setdefault("PORTAL_PASSWORD_HASH_PROFILE", "CHEAPEST")
 
+import routes_compiled_once
+import seeds
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from portal import create_app, migrate
 from portal.auth import service as auth
-from portal.db import make_engine, session_scope
-from portal.models import metadata
-from portal.paths import resource_dir
-from portal.policy.files import read_directory
-from portal.policy.store import replace_file_rules
-from portal.policy.versions import first_rules_version
+from portal.db import session_scope
 from portal.registry import service as registry
 
 from helpers import (
@@ -34,6 +30,8 @@ from helpers import (
     seed_nations,
 )
 
+routes_compiled_once.install()
+
 
 @pytest.fixture
 def fresh_database_url(tmp_path) -> Iterator[str]:
@@ -43,21 +41,6 @@ def fresh_database_url(tmp_path) -> Iterator[str]:
             yield url
     else:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
-
-
-def load_policies(url: str) -> None:
-    """Put policies/ into the database as `portal policy load` does, less its audit
-    event: every test starts with the real rules and an empty record."""
-    engine = make_engine(url)
-    lines, problems = read_directory(resource_dir("policies"))
-    assert problems == [], problems
-    try:
-        with Session(engine) as session:
-            replace_file_rules(session, [(ln.source, ln.ptype, list(ln.values)) for ln in lines])
-            session.add(first_rules_version([(ln.ptype, *ln.values) for ln in lines]))
-            session.commit()
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -73,36 +56,35 @@ def migrated_template(tmp_path_factory) -> str:
         return TEST_DATABASE_URL
     path = tmp_path_factory.mktemp("template") / "portal.db"
     migrate.upgrade(f"sqlite:///{path}")
-    load_policies(f"sqlite:///{path}")
+    seeds.load_policies(f"sqlite:///{path}")
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def seeded_states(migrated_template, tmp_path_factory):
+    """The states tests start from (tests/seeds.py), each seeded once per run."""
+    folder = tmp_path_factory.mktemp("seeds")
+    if not ON_POSTGRES:
+        yield seeds.SqliteStates.make(Path(migrated_template), folder)
+        return
+    states = seeds.PostgresStates.make(migrated_template, folder)
+    yield states
+    states.dispose()
+
+
+SEEDED = pytest.StashKey[str]()  # the state a test's database started from
+
+
 @pytest.fixture
-def database_url(migrated_template, tmp_path) -> str:
-    """A migrated database for one test: empty but for the policies/ lines."""
+def database_url(request, seeded_states, migrated_template, tmp_path) -> str:
+    """A migrated database for one test, with the policies/ lines, and the Nations and
+    people already there if the test asks for the ``nations`` or ``flow`` fixture."""
+    state = seeds.state_for(request.fixturenames)
+    request.node.stash[SEEDED] = state
     if ON_POSTGRES:
-        engine = sa.create_engine(migrated_template)
-        with engine.begin() as connection:
-            # The audit tables refuse DELETE (migration 0003). Replica mode skips
-            # ordinary triggers, foreign keys' included, for this one transaction: a
-            # superuser's test reset, which no code path of the portal can do. DELETE,
-            # not TRUNCATE: a few rows a table cost nothing to delete, while TRUNCATE
-            # pays for every table (0.4 s a test, some ten minutes a run).
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(table.delete())
-            sequences = connection.exec_driver_sql(
-                "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
-            ).scalars()
-            restart = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
-            if restart:  # the ids each test sees start at 1, as after RESTART IDENTITY
-                connection.exec_driver_sql(f"SELECT {restart}")
-        engine.dispose()
-        load_policies(migrated_template)
+        seeded_states.restore(state)
         return migrated_template
-    path = tmp_path / "portal.db"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite:///{path}"
+    return seeded_states.copy(state, tmp_path / "portal.db")
 
 
 @pytest.fixture
@@ -167,18 +149,23 @@ def make_user(app):
 
 
 @pytest.fixture
-def nations(app):
-    """Two fictional Nations and three datasets: one each, and one shared."""
+def nations(request, app):
+    """Two fictional Nations and three datasets: one each, and one shared (seeded
+    already, unless this test's database_url is one of its own)."""
+    if request.node.stash.get(SEEDED, "policies") in ("nations", "people"):
+        return seeds.NATIONS
     return seed_nations(app)
 
 
 @pytest.fixture
-def flow(app, nations, make_user):
-    """Every role of the workflow, for two fictional Nations (see tests/flows.py)."""
+def flow(request, app, nations, make_user):
+    """Every role of the workflow, for two fictional Nations (see tests/flows.py): the
+    people are seeded already, unless this test's database_url is one of its own."""
     from flows import PEOPLE, Flow
 
-    for email, roles in PEOPLE.values():
-        make_user(email, *roles)
+    if request.node.stash.get(SEEDED, "policies") != "people":
+        for email, roles in PEOPLE.values():
+            make_user(email, *roles)
     return Flow(app)
 
 

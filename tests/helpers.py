@@ -208,14 +208,9 @@ def module_database(template: str, folder) -> Iterator[str]:
     of the migrated SQLite template, or a scratch PostgreSQL database)."""
     import shutil
 
-    from sqlmodel import Session
+    from seeds import load_policies
 
     from portal import migrate
-    from portal.db import make_engine
-    from portal.paths import resource_dir
-    from portal.policy.files import read_directory
-    from portal.policy.store import replace_file_rules
-    from portal.policy.versions import first_rules_version
 
     if not ON_POSTGRES:
         shutil.copyfile(template, folder / "portal.db")
@@ -223,16 +218,7 @@ def module_database(template: str, folder) -> Iterator[str]:
         return
     with scratch_postgres_database() as url:
         migrate.upgrade(url)
-        engine = make_engine(url)
-        lines, problems = read_directory(resource_dir("policies"))
-        assert problems == [], problems
-        with Session(engine) as session:
-            rows = [(ln.source, ln.ptype, list(ln.values)) for ln in lines]
-            replace_file_rules(session, rows)
-            # Version 1 of the rules, as the SQLite template (conftest.load_policies) has it.
-            session.add(first_rules_version([(ln.ptype, *ln.values) for ln in lines]))
-            session.commit()
-        engine.dispose()
+        load_policies(url)
         yield url
 
 

@@ -4,14 +4,10 @@ Nations' decisions, signed in as each role in turn."""
 
 import re
 
-from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as
+from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as, sign_out
 from helpers import PASSWORD
 
 pytestmark = [needs_chromium, on_the_sqlite_pass]
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
 
 
 def open_request(page, base, ref):

@@ -22,7 +22,7 @@ from portal.i18n import TRANSLATIONS_DIR
 from portal.notify.models import OutboxMessage
 from portal.requests.models import AccessRequest
 
-from browsers import chromium, needs_chromium, on_the_sqlite_pass, sign_in_as
+from browsers import chromium, needs_chromium, on_the_sqlite_pass, sign_in_as, sign_out
 from helpers import PASSWORD
 
 pytestmark = [needs_chromium, on_the_sqlite_pass]
@@ -54,13 +54,9 @@ def is_french(page) -> None:
     assert page.locator("html").get_attribute("lang") == "fr-CA"
 
 
-def sign_out(page):
-    page.get_by_role("button", name=fr("Sign out")).click()
-
-
 def as_person(page, live, email: str, ref: str | None = None) -> None:
     if page.get_by_role("button", name=fr("Sign out")).count():
-        sign_out(page)
+        sign_out(page, words=fr)
     sign_in_as(page, live, email, words=fr)
     is_french(page)
     if ref:
@@ -104,7 +100,7 @@ def test_the_main_journey_in_french(french_page, live_server, flow):
 
     # The coordinator's browser asks for English: she chooses French with the switch,
     # which becomes her setting.
-    sign_out(page)
+    sign_out(page, words=fr)
     english = page.context.browser.new_context(locale="en-CA").new_page()
     sign_in_as(english, live_server, "coordinator@example.org")
     english.get_by_role("button", name="Français").click()

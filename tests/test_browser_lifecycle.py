@@ -19,7 +19,7 @@ from portal.jobs import worker
 from portal.registry import service as registry
 from portal.requests.models import AccessRequest
 
-from browsers import needs_chromium, sign_in_as
+from browsers import needs_chromium, sign_in_as, sign_out
 from helpers import ON_POSTGRES, PASSWORD, emptied_redis
 
 pytestmark = [
@@ -48,10 +48,6 @@ REDIS_URL = "redis://127.0.0.1:6379/12"  # this module's own database number
 def redis_connection():
     with emptied_redis(REDIS_URL) as connection:
         yield connection
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
 
 
 def as_person(page, live, email: str, ref: str) -> None:

@@ -2,7 +2,7 @@
 Nation, a majority of the member Nations' representatives approve it and it is shown
 applied; another proposal is stopped by one Nation's objection."""
 
-from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as
+from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as, sign_out
 from governing import add_members, rep
 
 pytestmark = [needs_chromium, on_the_sqlite_pass]
@@ -15,10 +15,6 @@ def answer(page, live, email: str, path: str, choice: str, comment: str = "") ->
     page.get_by_label("Comment (optional)").fill(comment)
     page.get_by_role("button", name="Give your Nation's answer").click()
     page.get_by_text("Your Nation's answer is recorded.").wait_for()
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
 
 
 def test_a_change_applied_by_a_majority_and_another_stopped_by_an_objection(
