@@ -43,6 +43,12 @@ def state_for(fixturenames: list[str]) -> str:
     return "policies"
 
 
+def holds(started_from: str, state: str) -> bool:
+    """Whether a database that started from ``started_from`` holds what ``state`` seeds
+    (each state holds the ones before it)."""
+    return STATES.index(started_from) >= STATES.index(state)
+
+
 def load_policies(url: str) -> None:
     """Put policies/ into the database as `portal policy load` does, less its audit
     event: every test starts with the real rules and an empty record."""
@@ -79,6 +85,16 @@ def _seed(url: str, folder: Path, state: str) -> None:
         app.extensions["portal.db"].dispose()
 
 
+def _delete_every_row(connection: sa.Connection) -> None:
+    """The audit tables refuse DELETE (migration 0003): replica mode skips ordinary
+    triggers, foreign keys' included, for this one transaction, a superuser's test reset
+    that no code path of the portal can do. DELETE, not TRUNCATE: a few rows a table cost
+    nothing to delete, while TRUNCATE pays for every table (0.4 s a test)."""
+    connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    for table in reversed(metadata.sorted_tables):
+        connection.execute(table.delete())
+
+
 @dataclass
 class SqliteStates:
     files: dict[str, Path]
@@ -110,7 +126,8 @@ class PostgresStates:
         states = cls(sa.create_engine(url), {}, {})
         for state in STATES:
             if state == "policies":
-                states.empty()
+                with states.engine.begin() as connection:
+                    _delete_every_row(connection)
                 load_policies(url)
             else:
                 _seed(url, folder, state)
@@ -137,24 +154,11 @@ class PostgresStates:
                 ).all()
             )
 
-    def empty(self, connection: sa.Connection | None = None) -> None:
-        """Delete every row. The audit tables refuse DELETE (migration 0003): replica mode
-        skips ordinary triggers, foreign keys' included, for this one transaction, a
-        superuser's test reset that no code path of the portal can do. DELETE, not
-        TRUNCATE: a few rows a table cost nothing to delete, while TRUNCATE pays for
-        every table (0.4 s a test)."""
-        if connection is None:
-            with self.engine.begin() as connection:
-                return self.empty(connection)
-        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(table.delete())
-
     def restore(self, state: str) -> None:
         """The test database as ``state`` left it, its ids going on from there."""
         schema = f"seed_{state}"
         with self.engine.begin() as connection:
-            self.empty(connection)
+            _delete_every_row(connection)
             for name in self.tables[state]:
                 copy = f'INSERT INTO "{name}" SELECT * FROM {schema}."{name}"'  # noqa: S608
                 connection.exec_driver_sql(copy)
