@@ -55,8 +55,6 @@ def is_french(page) -> None:
 
 
 def as_person(page, live, email: str, ref: str | None = None) -> None:
-    if page.get_by_role("button", name=fr("Sign out")).count():
-        sign_out(page, words=fr)
     sign_in_as(page, live, email, words=fr)
     is_french(page)
     if ref:
