@@ -255,14 +255,21 @@ def _rows(
 def _revocation_reasons(session: Session, nation: Nation, ids: list[int]) -> dict[int, str]:
     """The reason of each revocation the Nation made, by request: its own revocation
     events (a revocation concerns the revoking Nation alone, so another Nation's
-    reason never reaches this record)."""
+    reason never reaches this record).
+
+    The page's requests' events are read along the (request_id, id) index, each asked
+    whether it concerns the Nation: joined to the Nation's events instead, SQLite walked
+    every event of the Nation (263 ms at 100,000 requests against 2 ms at 1,000)."""
+    concerns_nation = (
+        select(AuditEventNation.event_id)
+        .where(AuditEventNation.event_id == AuditEvent.id, AuditEventNation.nation_id == nation.id)
+        .exists()
+    )
     found = session.exec(
-        select(AuditEvent.request_id, AuditEvent.details)
-        .join(AuditEventNation, AuditEventNation.event_id == AuditEvent.id)
-        .where(
-            AuditEventNation.nation_id == nation.id,
-            AuditEvent.action == EventType.REQUEST_REVOKED,
+        select(AuditEvent.request_id, AuditEvent.details).where(
             AuditEvent.request_id.in_(ids),
+            AuditEvent.action == EventType.REQUEST_REVOKED,
+            concerns_nation,
         )
     )
     return {request_id: details.get("reason", "") for request_id, details in found}
