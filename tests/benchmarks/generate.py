@@ -254,11 +254,19 @@ def insert(connection, name: str, rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(sa.insert(table), rows)
         return
-    names = list(rows[0])
+    # COPY does not apply the models' Python-side defaults (as INSERT through SQLAlchemy
+    # does): the columns a row leaves out get theirs here (e.g. agreement.edition).
+    defaults = {
+        column.name: column.default.arg
+        for column in table.columns
+        if column.name not in rows[0] and column.default is not None and column.default.is_scalar
+    }
+    names = [*rows[0], *defaults]
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_copy_value(name, key, value) for key, value in row.items()])
+            values = {**row, **defaults}
+            copy.write_row([_copy_value(name, key, value) for key, value in values.items()])
 
 
 def _copy_value(table: str, column: str, value):
