@@ -11,6 +11,8 @@ from portal.db import session_scope, utcnow
 from portal.notify.models import OutboxMessage
 from portal.requests.models import AccessRequest
 from portal.reviews.models import NationTrack
+from portal.workflow.commands import Withdraw
+from portal.workflow.queues import QUEUE_SHOWN
 
 from flows import PEOPLE
 from helpers import sign_in
@@ -42,6 +44,13 @@ def age(app, ref: str, days: int) -> None:
         session.add(request)
 
 
+def panel_of(page: str, element_id: str) -> str:
+    """The queue panel ``element_id`` (a div, up to the next panel)."""
+    start = page.index(f'id="{element_id}"')
+    end = page.find('<div class="panel"', start)
+    return page[start : end if end != -1 else page.index("</section>", start)]
+
+
 def mail_to(app, who: str, ref: str) -> list[tuple[str, str]]:
     """The subject and body of each message queued for ``who`` about ``ref``."""
     with app.app_context(), session_scope() as session:
@@ -63,6 +72,25 @@ def test_a_queue_says_for_whom_and_how_long_each_step_has_waited(app, client, fl
     queue = queue[: queue.index("</div>")]
     assert ref in queue and f"for {CEDAR}" in queue
     assert re.search(r"waiting <time[^>]*>4 days</time>", queue), queue
+
+
+def test_a_queue_shows_those_that_waited_longest_and_says_when_more_wait(app, client, flow):
+    """A queue lists QUEUE_SHOWN requests, the longest waiting first, and says when more
+    wait; the list of requests below has every one."""
+    refs = [flow.draft(title=f"Draft {number}") for number in range(QUEUE_SHOWN + 1)]
+    for days, ref in enumerate(reversed(refs)):  # the first draft has waited longest
+        age(app, ref, days)
+    queue = panel_of(page_of(client, "researcher", "/"), "queue-yours")
+    shown = re.findall(r'<span class="ref">(R-[0-9A-Z-]+)</span>', queue)
+    assert shown == refs[:QUEUE_SHOWN]  # the newest draft waits beyond the page's part
+    assert f'<span class="count">{QUEUE_SHOWN}+</span>' in queue
+    assert f"More wait: these are the {QUEUE_SHOWN} that have waited longest." in queue
+
+    # As many as are shown: no "more".
+    flow.perform("researcher", refs[-1], Withdraw(reason="No longer needed"))
+    queue = panel_of(page_of(client, "researcher", "/"), "queue-yours")
+    assert len(re.findall(r'<span class="ref">(R-[0-9A-Z-]+)</span>', queue)) == QUEUE_SHOWN
+    assert f'<span class="count">{QUEUE_SHOWN}</span>' in queue and "More wait" not in queue
 
 
 def test_the_to_sign_queue_and_the_next_step_address_the_signer(app, client, flow):

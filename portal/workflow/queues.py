@@ -29,8 +29,13 @@ from portal.reviews.service import preload, preload_holders, tally, track_for, t
 from portal.workflow.offers import Option, offered
 from portal.workflow.table import ALLOWED_FROM, PIPELINE
 
-# How many requests a queue reads at most (the oldest first: they have waited longest).
-QUEUE_LIMIT = 100
+# How many requests a queue shows (those that have waited longest); the page says when
+# more wait. The page reads no more than it can show, so it costs the same for a person
+# with five requests waiting as for one with five hundred.
+QUEUE_SHOWN = 20
+# How many candidates are read per queue: some are not this person's step (a review
+# already given, a Nation they do not act for) and take no place in the queue.
+READ_PER_QUEUE = 3 * QUEUE_SHOWN
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Queue:
     key: str
     title: str
     items: list[Waiting] = field(default_factory=list)
+    more: bool = False  # more wait than the QUEUE_SHOWN listed (or may: reading stopped)
 
     @property
     def requests(self) -> list[AccessRequest]:
@@ -152,8 +158,9 @@ def queues_for(session: Session, user: User) -> list[Queue]:
             ),
         )
         .order_by(AccessRequest.updated_at, AccessRequest.id)
-        .limit(QUEUE_LIMIT * len(shown))
+        .limit(READ_PER_QUEUE * len(shown))
     ).all()
+    read_all = len(candidates) < READ_PER_QUEUE * len(shown)
     _preload(session, candidates)
     preload_nations(session, candidates)
     # What the signing and obligation steps ask of each request, read at once.
@@ -164,14 +171,18 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     for spec in shown:
         queue = Queue(spec.key, spec.title)
         for request in candidates:
-            if _state(spec, request) not in spec.statuses or len(queue.items) >= QUEUE_LIMIT:
+            if _state(spec, request) not in spec.statuses:
                 continue
             options = offered(session, user, request, spec.action)
             since = [(o, _waits_since(session, spec, request, o)) for o in options]
             if waiting := [(option, moment) for option, moment in since if moment]:
+                if len(queue.items) == QUEUE_SHOWN:
+                    queue.more = True
+                    break
                 nations = [option.nation for option, _ in waiting if option.nation]
                 first = min(moment for _, moment in waiting)
                 queue.items.append(Waiting(request, first, nations))
+        queue.more = queue.more or (len(queue.items) == QUEUE_SHOWN and not read_all)
         queue.items.sort(key=lambda item: item.since)  # the longest wait first
         queues.append(queue)
     return queues
@@ -192,7 +203,7 @@ def stalled_for(session: Session, user: User) -> list[Stalled]:
         select(AccessRequest)
         .where(visible_clause(session, user), AccessRequest.status == S.UNDER_REVIEW)
         .order_by(AccessRequest.updated_at, AccessRequest.id)
-        .limit(QUEUE_LIMIT)
+        .limit(READ_PER_QUEUE)
     ).all()
     _preload(session, candidates)
     found = []
