@@ -23,6 +23,7 @@ from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.errors import ValidationError
 from portal.lifecycle.service import Overdue, overdue
+from portal.policy.access import concerns_nation
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
@@ -70,21 +71,9 @@ def require_reader(session: Session, user: User, nation: Nation) -> None:
 
 
 def _touches(nation: Nation) -> sa.ColumnElement[bool]:
-    """The request asks for a dataset that holds the Nation's data, or the Nation took
-    part in it (a revision that dropped its data keeps it in the record), and it was
-    submitted (drafts are the researcher's alone)."""
-    asks = (
-        select(RequestDataset.request_id)
-        .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
-        .where(RequestDataset.request_id == AccessRequest.id, DatasetNation.nation_id == nation.id)
-        .exists()
-    )
-    took_part = (
-        select(NationTrack.id)
-        .where(NationTrack.request_id == AccessRequest.id, NationTrack.nation_id == nation.id)
-        .exists()
-    )
-    return sa.and_(AccessRequest.status != S.DRAFT, sa.or_(asks, took_part))
+    """The request concerns the Nation (access.concerns_nation) and was submitted
+    (drafts are the researcher's alone)."""
+    return sa.and_(AccessRequest.status != S.DRAFT, concerns_nation(nation.id))
 
 
 def _cursor_id(session: Session, nation: Nation, ref: str) -> int:
