@@ -18,6 +18,7 @@
 | PORTAL_METRICS_TOKEN | the bearer token /metrics asks for (none: /metrics is 404)    |
 | LOG_FORMAT        | json (default unless debugging) or text                     |
 | REMIND_SCREENING_DAYS | days a request may wait for screening before a reminder (7; 0: none) |
+| PORTAL_JOB_BATCH  | items the reminders and expiry jobs commit at a time (200; 0: all) |
 | PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP | "1": custodians' endpoints may be http://localhost |
 | STORAGE_S3_BUCKET | keep new files in this S3-compatible bucket (else in the database) |
 | STORAGE_S3_PREFIX | the start of every object's name (e.g. "portal/"; default none) |
@@ -93,6 +94,9 @@ def from_environment() -> dict:
         # Days a request may wait for screening before the coordinators are reminded
         # (portal/workflow/reminders.py); 0: no reminders.
         "REMIND_SCREENING_DAYS": _whole_number("REMIND_SCREENING_DAYS", 7),
+        # How many items the reminders and expiry jobs handle per transaction
+        # (portal/jobs/batches.py); 0: each run in one transaction.
+        "JOB_BATCH": _whole_number("PORTAL_JOB_BATCH", 200),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
         # Custodians' endpoints are HTTPS; plain HTTP to this machine only if this says so.
         "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),

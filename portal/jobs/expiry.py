@@ -1,7 +1,8 @@
 """The daily expiry job: end access for every active request whose term is over.
 
 Time only ever ends access; it never grants it (invariant 3). Each request is its own
-command through perform(), as the system (no person decides it).
+command through perform(), as the system (no person decides it), committed a batch at a
+time (portal/jobs/batches.py).
 """
 
 from datetime import date
@@ -9,6 +10,7 @@ from datetime import date
 from sqlmodel import Session
 
 from portal import metrics
+from portal.jobs.batches import in_batches
 from portal.workflow import Expire, perform
 from portal.workflow.signing import due_for_expiry
 
@@ -19,7 +21,7 @@ def expire_due(session: Session, today: date) -> list[str]:
     try:
         refs = [
             perform(session, None, ref, Expire(today=today)).ref
-            for ref in due_for_expiry(session, today)
+            for ref in in_batches(session, due_for_expiry(session, today))
         ]
     except Exception:
         metrics.count_job("expiry", "failed")

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlmodel import Session
 
+from portal.jobs.batches import in_batches
 from portal.jobs.custodians import deliver_custodian_notices
 from portal.jobs.expiry import expire_due
 from portal.notify.service import deliver
+from portal.workflow import reminders
 from portal.workflow.expiry_notices import send_expiry_notices
-from portal.workflow.reminders import send_reminders
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def _custodian_notices(session: Session, now: datetime) -> str:
 
 
 def _reminders(session: Session, now: datetime) -> str:
-    return f"{send_reminders(session, now, current_app.config)} reminder(s) queued"
+    steps = reminders.every_step(session, now, current_app.config.get("REMIND_SCREENING_DAYS"))
+    sent = sum(reminders.remind_if_due(session, step, now) for step in in_batches(session, steps))
+    return f"{sent} reminder(s) queued"
 
 
 JOBS: dict[str, Job] = {

@@ -216,14 +216,14 @@ def remind(session: Session, waiting: Waiting, now: datetime) -> bool:
     return True
 
 
-def send_reminders(session: Session, now: datetime, config: dict) -> int:
-    """Remind every step that has waited longer than its interval; how many were sent."""
-    waiting = _every_step(session, now, config.get("REMIND_SCREENING_DAYS"))
-    return sum(remind(session, step, now) for step in waiting if is_due(session, step, now))
+def remind_if_due(session: Session, waiting: Waiting, now: datetime) -> bool:
+    """Remind the step if it has waited longer than its interval; whether it was."""
+    return is_due(session, waiting, now) and remind(session, waiting, now)
 
 
-def _every_step(session: Session, now: datetime, screening_days: int | None) -> Iterator[Waiting]:
-    """The waiting steps as they are read, reminded one by one: never all held at once."""
+def every_step(session: Session, now: datetime, screening_days: int | None) -> Iterator[Waiting]:
+    """Every step that waits, as it is read, to be reminded one by one (the reminders
+    job, portal/jobs/registry.py, commits a batch at a time): never all held at once."""
     yield from waiting_steps(session, screening_days)
     yield from overdue_attestations(session, now)
     yield from overdue_reports(session, now)

@@ -1,0 +1,30 @@
+"""A long job's work in batches, each committed: the job's own transaction cadence.
+
+A job that walks a large portal (every waiting step, every term that ended) would
+otherwise hold, for its whole run, the audit chain's head, which every workflow action
+waits for, and on SQLite the write lock, which every writer waits for. Each item such
+a job handles stands on its own (a reminder and its record; an expiry, a command through
+perform()), so committing after every batch loses nothing: a failure rolls back the
+batch in hand only, and the next run finds what is left still to do.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from flask import current_app
+from sqlmodel import Session
+
+BATCH = 200  # items a job handles in one transaction (the JOB_BATCH setting)
+Item = TypeVar("Item")
+
+
+def in_batches(session: Session, items: Iterable[Item], size: int | None = None) -> Iterator[Item]:
+    """``items``, one by one, the session committed after each ``size`` of them have been
+    handled (JOB_BATCH, else BATCH; 0: none, the whole run in one transaction). The
+    caller handles an item before asking for the next: that is when a batch ends."""
+    if size is None:
+        size = current_app.config.get("JOB_BATCH", BATCH)
+    for number, item in enumerate(items, 1):
+        yield item
+        if size and number % size == 0:
+            session.commit()
