@@ -1,6 +1,7 @@
 """The coordinators' dashboard: counts by status and by Nation, and stage durations,
 on requests whose every event happened at a known time (the clock pinned)."""
 
+import gc
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -367,3 +368,23 @@ def test_the_page_speaks_french_with_french_figures(client, known):
     assert "6,5 jours" in page and "6.5 days" not in page
     assert "demandes soumises pour la première fois au cours des 365 derniers jours" in page
     assert "Médiane" in page and "Median" not in page
+
+
+def test_a_large_store_is_left_out_of_the_cyclic_collector(app, known, monkeypatch):
+    """At FREEZE_ABOVE requests or more, the first count freezes what is alive (the
+    store's half a million objects at 100,000 requests) so the collector's full passes
+    no longer walk it; a smaller portal's count freezes nothing."""
+
+    def frozen_by_a_first_count() -> int:
+        figures.forget()
+        dashboard_views.clear()
+        before = gc.get_freeze_count()
+        view_as(app, known)
+        return gc.get_freeze_count() - before
+
+    try:
+        assert frozen_by_a_first_count() == 0  # a few requests, far below the threshold
+        monkeypatch.setattr(figures, "FREEZE_ABOVE", 1)
+        assert frozen_by_a_first_count() > 0
+    finally:
+        gc.unfreeze()
