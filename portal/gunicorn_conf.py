@@ -55,10 +55,14 @@ def post_worker_init(worker) -> None:
     """Without REDIS_URL each worker runs the periodic jobs in a thread; a lease row per
     job lets one of them at a time run it (portal/jobs/inline.py). Each worker also
     counts the dashboard's figures in a thread as it starts: the first count of a large
-    database takes longer than a request may (portal/transparency/figures.py)."""
+    database takes longer than a request may (portal/transparency/figures.py). What the
+    worker has loaded by then stays for its life: left out of the collector's passes
+    (portal/longlived.py)."""
+    from portal import longlived
     from portal.jobs import inline
     from portal.transparency import figures
 
+    longlived.freeze()  # the modules and the app, kept for the worker's life
     inline.start(worker.wsgi)
     figures.fill_in_background(worker.wsgi)
 

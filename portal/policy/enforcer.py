@@ -128,6 +128,7 @@ class LoadedPolicy:
     # The rules version its lines are (portal/policy/versions.py): what a decision made
     # under this enforcer records.
     rules_version: int | None = None
+    lines: int = 0  # how many policy lines it was built from
     # (domain, action) -> (condition name, its parameters), in file order
     conditions: dict[tuple[str, str], list[Named]] = field(default_factory=dict)
     # action -> [(role, domain)] of the p lines that grant it
@@ -146,7 +147,9 @@ class LoadedPolicy:
     ) -> "LoadedPolicy":
         enforcer = NationEnforcer(model_path, lines)
         enforcer.warm_up()
-        loaded = cls(version=version, enforcer=enforcer, rules_version=rules_version)
+        loaded = cls(
+            version=version, enforcer=enforcer, rules_version=rules_version, lines=len(lines)
+        )
         for ptype, values in lines:
             if ptype == "p2" and len(values) in (P2_REQUIRED, P2_REQUIRED + 1):
                 domain, action, name, *params = values

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from portal import longlived
 from portal.auth.models import RoleMembership
 from portal.db import engine_of, utcnow
 from portal.paths import resource_dir
@@ -100,6 +101,11 @@ def build(session: Session) -> LoadedPolicy:
     return LoadedPolicy.build(model_path(), read_lines(session), version, rules_version)
 
 
+# A policy of at least this many lines (roles held, mostly) is left out of the cyclic
+# collector once built (portal/longlived.py).
+FREEZE_ABOVE = 5_000
+
+
 class PolicyStore:
     """One worker's enforcer for one database."""
 
@@ -130,6 +136,8 @@ class PolicyStore:
             if self._loaded is None or self._loaded.version != version:
                 self._loaded = build(session)
                 self.builds += 1
+                if self._loaded.lines >= FREEZE_ABOVE:
+                    longlived.freeze()  # the role graph: 100,000 objects at 10,000 people
 
 
 _stores: "weakref.WeakKeyDictionary[Engine, PolicyStore]" = weakref.WeakKeyDictionary()

@@ -12,7 +12,6 @@ emptied database) or a dataset changed (its Nations decide whose counts a reques
 """
 
 import bisect
-import gc
 import logging
 import threading
 from collections import Counter
@@ -22,6 +21,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from portal import longlived
 from portal.agreements.gc_pause import collector_paused
 from portal.audit.events import EventType
 from portal.audit.models import AuditChainHead, AuditEvent
@@ -34,7 +34,7 @@ S = RequestStatus
 # Events after which every request is read again: a dataset's Nations changed.
 RELOAD_ON = frozenset({EventType.DATASET_CHANGED.value, EventType.DATASET_REGISTERED.value})
 CHUNK = 2_000  # requests read per query
-# A store of at least this many requests is left out of the cyclic collector (_freeze).
+# A store of at least this many requests is left out of the cyclic collector (longlived).
 FREEZE_ABOVE = 10_000
 log = logging.getLogger(__name__)
 
@@ -216,19 +216,7 @@ def _reload(session: Session, store: Store, head: tuple[int, str]) -> None:
         _read(session, store, sorted(ids))
     store.last_event = head
     if len(ids) >= FREEZE_ABOVE:
-        _freeze()
-
-
-def _freeze() -> None:
-    """Leave what is alive now, the store first, out of the cyclic collector's passes.
-
-    At 100,000 requests the store is half a million objects that live as long as the
-    worker, and each full pass of the collector walked them all: about 175 ms, on three
-    page requests in sixty (BENCHMARKS.md, "List pages at scale"). Reference counting
-    still frees them when a reload replaces them (they hold no cycles). Garbage is
-    collected first, so none of it is frozen with them."""
-    gc.collect()
-    gc.freeze()
+        longlived.freeze()  # half a million objects at 100,000 requests
 
 
 def _read(session: Session, store: Store, request_ids: list[int]) -> None:

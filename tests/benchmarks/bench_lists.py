@@ -30,7 +30,7 @@ os.environ.setdefault("PORTAL_PASSWORD_HASH_PROFILE", "CHEAPEST")
 
 from generate import fill
 
-from portal import create_app
+from portal import create_app, longlived
 from portal.auth import service as auth
 from portal.auth.models import RoleMembership, User
 from portal.db import get_engine, session_scope, utcnow
@@ -283,6 +283,7 @@ def main() -> None:
         made = "filled" if fill(url, n) else "reused"
         print(f"{made} {n:,} requests in {time.perf_counter() - started:.0f} s", flush=True)
     sizes = [Size(url, Path(tempfile.mkdtemp())) for url in urls]
+    longlived.freeze()  # as each gunicorn worker does once the app is loaded
     dialect = get_engine(sizes[0].app).dialect
     version = ".".join(str(x) for x in dialect.server_version_info[:2])
     backend = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[dialect.name] + f" {version}"
