@@ -1,12 +1,14 @@
 """The home page lists what each person may see, and nothing else."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from portal.auth.models import User
-from portal.db import pinned_clock, session_scope, utcnow
+from portal.db import get_engine, pinned_clock, session_scope, utcnow
+from portal.lifecycle import attestations
 from portal.policy.access import visible_requests
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.workflow import create_draft
@@ -95,6 +97,42 @@ def test_the_welcome_page_for_visitors(client):
     html = client.get("/").get_data(as_text=True)
     assert "Sign in" in html and "Nations" in html
     assert AccessRequest.__tablename__ not in html
+
+
+def test_overdue_attestations_read_many_ended_requests_in_as_many_statements_as_one(app, flow):
+    """A large portal has thousands of ended requests: their attestations, the Nations'
+    answers and the parties are read at once, never a few statements per request."""
+
+    def end_one() -> str:
+        ref = flow.active()
+        with pinned_clock(utcnow() - timedelta(days=400)):  # past every Nation's due days
+            flow.do("researcher", "close", ref, reason="Project finished early (fictional)")
+        return ref
+
+    def overdue_and_statements() -> tuple[list[tuple[str, str]], int]:
+        seen: list[str] = []
+
+        def note(_connection, _cursor, statement, *_args) -> None:
+            seen.append(statement)
+
+        engine = get_engine(app)
+        with app.app_context(), session_scope() as session:
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                found = attestations.overdue_attestations(session, date.today())
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+            return sorted((o.ref, o.nation.slug) for o in found), len(seen)
+
+    first = end_one()
+    overdue_of_one, statements_of_one = overdue_and_statements()
+    assert overdue_of_one == [(first, "blue-heron"), (first, "red-cedar")]
+    others = [end_one(), end_one()]
+    overdue_of_three, statements_of_three = overdue_and_statements()
+    assert overdue_of_three == sorted(
+        (ref, slug) for ref in [first, *others] for slug in ("blue-heron", "red-cedar")
+    )
+    assert statements_of_three == statements_of_one
 
 
 def test_overdue_attestations_show_to_the_nations_and_coordinators_never_the_researcher(app, flow):

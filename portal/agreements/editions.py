@@ -73,15 +73,22 @@ def to_sign(session: Session, request: AccessRequest) -> Agreement | None:
 def signing_nations(session: Session, agreement: Agreement) -> list[Nation]:
     """The Nations that signed ``agreement``, by name: the parties of an edition that
     took effect (a Nation whose data a later revision dropped stays one of its)."""
-    key = ("signing_nations", agreement.id)
-    if (found := _cache(session).get(key)) is None:
-        found = list(
-            session.exec(
-                select(Nation)
-                .join(AgreementSignature, AgreementSignature.nation_id == Nation.id)
-                .where(AgreementSignature.agreement_id == agreement.id)
-                .order_by(Nation.name, Nation.id)
-            )
-        )
-        _cache(session)[key] = found
-    return list(found)
+    preload_signing_nations(session, [agreement])
+    return list(_cache(session)["signing_nations", agreement.id])
+
+
+def preload_signing_nations(session: Session, agreements: list[Agreement]) -> None:
+    """The signing Nations of ``agreements`` in one query, kept for this transaction (the
+    home pages' overdue attestations ask for every ended request's)."""
+    ids = [a.id for a in agreements if ("signing_nations", a.id) not in _cache(session)]
+    if not ids:
+        return
+    found: dict = {("signing_nations", i): [] for i in ids}
+    for agreement_id, nation in session.exec(
+        select(AgreementSignature.agreement_id, Nation)
+        .join(Nation, AgreementSignature.nation_id == Nation.id)
+        .where(AgreementSignature.agreement_id.in_(ids))
+        .order_by(Nation.name, Nation.id)
+    ):
+        found["signing_nations", agreement_id].append(nation)
+    _cache(session).update(found)  # after the query: its autoflush may empty the cache

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from portal.agreements import render, signing
+from portal.agreements import editions, render, signing
 from portal.agreements import service as agreements
 from portal.agreements.parties import RESEARCHER, Party, approving_nations
 from portal.auth.models import User
@@ -87,11 +87,19 @@ def attestation_awaited(session: Session, request: AccessRequest) -> bool:
     yet or a Nation asked for more since the latest."""
     if request.status is RequestStatus.CLOSED or ending_of(session, request) is None:
         return False
-    newest = latest(session, request)
+    return _owed(latest(session, request), last_answers(session, request))
+
+
+def _owed(
+    newest: DestructionAttestation | None, answers: dict[int, DestructionAcknowledgement]
+) -> bool:
+    """Of a request whose access ended: none made yet, or a Nation asked for more since
+    the latest (``answers``: each Nation's latest answer)."""
     if newest is None:
         return True
-    answers = last_answers(session, request).values()
-    return any(a.outcome == "more_needed" and a.attestation_id == newest.id for a in answers)
+    return any(
+        a.outcome == "more_needed" and a.attestation_id == newest.id for a in answers.values()
+    )
 
 
 def awaiting_answer(
@@ -213,13 +221,43 @@ def overdue_attestations(session: Session, today: date) -> list[Overdue]:
         )
     }
     rows = [(requests[e.request_id], e) for e in endings if e.request_id in requests]
+    newest, answers_of_each = _latest_and_answers(session, [request.id for request, _ in rows])
+    owing = [
+        (request, ending)
+        for request, ending in rows
+        if _owed(newest.get(request.id), answers_of_each.get(request.id, {}))
+    ]
+    # Their parties, read at once: the editions, their signatures, the signing Nations.
+    agreements.preload(session, [request for request, _ in owing])
+    in_force = [editions.current(session, request) for request, _ in owing]
+    editions.preload_signing_nations(session, [a for a in in_force if a is not None])
     found = []
-    for request, ending in rows:
-        if not attestation_awaited(session, request):
-            continue
-        answers = last_answers(session, request)
+    for request, ending in owing:
+        answers = answers_of_each.get(request.id, {})
         for nation in approving_nations(session, request):
             done = nation.id in answers and answers[nation.id].outcome == "acknowledged"
             if not done and due_on(ending, nation) < today:
                 found.append(Overdue(request.ref, request.id, nation, due_on(ending, nation)))
     return found
+
+
+def _latest_and_answers(
+    session: Session, request_ids: list[int], chunk: int = 2_000
+) -> tuple[dict[int, DestructionAttestation], dict[int, dict[int, DestructionAcknowledgement]]]:
+    """Of many requests at once (``latest`` and ``last_answers`` of each): the newest
+    attestation by request, and each Nation's latest answer by request and Nation."""
+    newest: dict[int, DestructionAttestation] = {}
+    answers: dict[int, dict[int, DestructionAcknowledgement]] = {}
+    for start in range(0, len(request_ids), chunk):
+        ids = request_ids[start : start + chunk]
+        made = select(DestructionAttestation).where(DestructionAttestation.request_id.in_(ids))
+        for attestation in session.exec(made.order_by(DestructionAttestation.number)):
+            newest[attestation.request_id] = attestation  # the last (highest number) wins
+        for request_id, answer in session.exec(
+            select(DestructionAttestation.request_id, DestructionAcknowledgement)
+            .join(DestructionAttestation)
+            .where(DestructionAttestation.request_id.in_(ids))
+            .order_by(DestructionAcknowledgement.id)
+        ):
+            answers.setdefault(request_id, {})[answer.nation_id] = answer  # the last wins
+    return newest, answers
