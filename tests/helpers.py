@@ -244,3 +244,23 @@ def module_app(template: str, folder, **config) -> Iterator:
             yield app
         finally:
             app.extensions["portal.db"].dispose()
+
+
+def statements_during(app, call) -> list[str]:
+    """The SQL the app's engine ran while ``call`` ran."""
+    from sqlalchemy import event
+
+    from portal.db import get_engine
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen

@@ -6,14 +6,13 @@ import json
 import logging
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from portal import create_app, logs, migrate
 from portal.audit.models import AuditEvent
 from portal.db import get_engine, session_scope
 
-from helpers import csrf_token, sign_in
+from helpers import csrf_token, sign_in, statements_during
 
 BASE_CONFIG = {
     "TESTING": True,
@@ -38,22 +37,6 @@ def make_app(instance_path):
     yield make
     for app in made:
         get_engine(app).dispose()
-
-
-def statements_during(app, call) -> list[str]:
-    """The SQL the app's engine ran while ``call`` ran."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    return seen
 
 
 # --- health and readiness -----------------------------------------------------------

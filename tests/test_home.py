@@ -3,18 +3,17 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from portal.auth.models import User
-from portal.db import get_engine, pinned_clock, session_scope, utcnow
+from portal.db import pinned_clock, session_scope, utcnow
 from portal.lifecycle import attestations
 from portal.policy.access import visible_requests
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.workflow import create_draft
 
 from flows import PEOPLE
-from helpers import sign_in
+from helpers import sign_in, statements_during
 
 
 @pytest.fixture
@@ -110,18 +109,11 @@ def test_overdue_attestations_read_many_ended_requests_in_as_many_statements_as_
         return ref
 
     def overdue_and_statements() -> tuple[list[tuple[str, str]], int]:
-        seen: list[str] = []
-
-        def note(_connection, _cursor, statement, *_args) -> None:
-            seen.append(statement)
-
-        engine = get_engine(app)
         with app.app_context(), session_scope() as session:
-            event.listen(engine, "before_cursor_execute", note)
-            try:
-                found = attestations.overdue_attestations(session, date.today())
-            finally:
-                event.remove(engine, "before_cursor_execute", note)
+            found: list = []
+            seen = statements_during(
+                app, lambda: found.extend(attestations.overdue_attestations(session, date.today()))
+            )
             return sorted((o.ref, o.nation.slug) for o in found), len(seen)
 
     first = end_one()

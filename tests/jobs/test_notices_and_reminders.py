@@ -4,17 +4,16 @@ set per Nation on its governance page. Mail goes through a real SMTP server."""
 
 from datetime import timedelta
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from portal.audit.models import AuditEvent
-from portal.db import get_engine, session_scope, utcnow
+from portal.db import session_scope, utcnow
 from portal.jobs.runner import run_job
 from portal.registry.models import Nation
 from portal.workflow.reminders import waiting_steps
 
 from flows import PEOPLE
-from helpers import csrf_token, sign_in
+from helpers import csrf_token, sign_in, statements_during
 
 EMAIL = {who: email for who, (email, _roles) in PEOPLE.items()}
 
@@ -173,18 +172,10 @@ def test_the_reminders_scan_reads_many_waiting_requests_in_as_many_statements_as
     request, and lets each chunk go before the next (BENCHMARKS.md, "Memory per worker")."""
 
     def statements_of_the_scan() -> tuple[int, int]:
-        seen: list[str] = []
-
-        def note(_connection, _cursor, statement, *_args) -> None:
-            seen.append(statement)
-
-        engine = get_engine(app)
+        days = app.config.get("REMIND_SCREENING_DAYS")
         with app.app_context(), session_scope() as session:
-            event.listen(engine, "before_cursor_execute", note)
-            try:
-                steps = list(waiting_steps(session, app.config.get("REMIND_SCREENING_DAYS")))
-            finally:
-                event.remove(engine, "before_cursor_execute", note)
+            steps: list = []
+            seen = statements_during(app, lambda: steps.extend(waiting_steps(session, days)))
         return len(steps), len(seen)
 
     flow.to_review()
