@@ -8,6 +8,7 @@ from sqlmodel import select
 from portal.auth.models import User
 from portal.db import pinned_clock, session_scope, utcnow
 from portal.lifecycle import attestations
+from portal.main import routes as main_routes
 from portal.policy.access import visible_requests
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.workflow import create_draft
@@ -98,7 +99,9 @@ def test_the_welcome_page_for_visitors(client):
     assert AccessRequest.__tablename__ not in html
 
 
-def test_overdue_attestations_read_many_ended_requests_in_as_many_statements_as_one(app, flow):
+def test_overdue_attestations_read_many_ended_requests_in_as_many_statements_as_one(
+    app, client, flow, monkeypatch
+):
     """A large portal has thousands of ended requests: their attestations, the Nations'
     answers and the parties are read at once, never a few statements per request."""
 
@@ -125,6 +128,15 @@ def test_overdue_attestations_read_many_ended_requests_in_as_many_statements_as_
         (ref, slug) for ref in [first, *others] for slug in ("blue-heron", "red-cedar")
     )
     assert statements_of_three == statements_of_one
+
+    # A home page lists the longest waiting and says that more are overdue.
+    monkeypatch.setattr(main_routes, "ATTESTATIONS_SHOWN", 2)
+    sign_in(client, PEOPLE["coordinator"][0])
+    page = client.get("/").get_data(as_text=True)
+    start = page.index('id="overdue-attestations"')
+    panel = page[start : page.index("</section>", start)]
+    assert panel.count("owed to") == 2 and first in panel  # the first to end, both Nations
+    assert "More are overdue: these are the 2 whose access ended first." in panel
 
 
 def test_overdue_attestations_show_to_the_nations_and_coordinators_never_the_researcher(app, flow):

@@ -8,10 +8,12 @@ each Nation's ``attestation_due_days``. The Nations concerned are the agreement'
 a Nation that asked for more answers the researcher's next attestation.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.agreements import editions, render, signing
@@ -26,9 +28,11 @@ from portal.lifecycle.attestation_models import (
 )
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews import service as reviews
 from portal.storage import service as storage
 
 PDF = "application/pdf"
+CHUNK = 500  # ended requests read at a time (overdue_attestations)
 TEMPLATE = "lifecycle/attestation.html"  # it says why access ended (END_REASONS) in words
 
 
@@ -202,15 +206,44 @@ class Overdue:
     due_on: date
 
 
-def overdue_attestations(session: Session, today: date) -> list[Overdue]:
+def overdue_attestations(
+    session: Session,
+    today: date,
+    keep: Callable[[Overdue], bool] | None = None,
+    limit: int | None = None,
+) -> list[Overdue]:
     """Every (request, Nation) whose attestation is past due: access ended more than
-    the Nation's days ago and the researcher owes one (none yet, or more asked for).
-    For the periodic reminders and the home pages; nothing here sends anything."""
+    the Nation's days ago and the researcher owes one (none yet, or more asked for),
+    those whose access ended first first. ``keep`` picks which count (a reader's
+    Nations'); ``limit`` stops after so many (a home page shows a few), so the endings
+    are read CHUNK at a time. For the periodic reminders and the home pages; nothing
+    here sends anything."""
     # The endings first, then their requests: joined, SQLite walked every request to
-    # find the few that ended.
+    # find the few that ended. Only those ended before the shortest due days of any
+    # Nation can be overdue (``due_on``): the recent ones are not read at all.
+    shortest = session.exec(select(sa.func.min(Nation.attestation_due_days))).one()
+    if shortest is None:
+        return []
+    before = datetime.combine(today - timedelta(days=shortest), time(), tzinfo=UTC)
     endings = session.exec(
-        select(AccessEnding).order_by(AccessEnding.ended_at, AccessEnding.request_id)
+        select(AccessEnding)
+        .where(AccessEnding.ended_at < before)
+        .order_by(AccessEnding.ended_at, AccessEnding.request_id)
     ).all()
+    found: list[Overdue] = []
+    for start in range(0, len(endings), CHUNK):
+        found += [
+            item
+            for item in _overdue_among(session, endings[start : start + CHUNK], today)
+            if keep is None or keep(item)
+        ]
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
+    return found
+
+
+def _overdue_among(session: Session, endings: list[AccessEnding], today: date) -> list[Overdue]:
+    """overdue_attestations of these endings, their rows read at once."""
     ended = [ending.request_id for ending in endings]
     requests = {
         request.id: request
@@ -227,8 +260,10 @@ def overdue_attestations(session: Session, today: date) -> list[Overdue]:
         for request, ending in rows
         if _owed(newest.get(request.id), answers_of_each.get(request.id, {}))
     ]
-    # Their parties, read at once: the editions, their signatures, the signing Nations.
+    # Their parties, read at once: the editions, their signatures, the signing Nations,
+    # and (where no edition took effect) the tracks and reviews that say who approved.
     agreements.preload(session, [request for request, _ in owing])
+    reviews.preload(session, [request for request, _ in owing])
     in_force = [editions.current(session, request) for request, _ in owing]
     editions.preload_signing_nations(session, [a for a in in_force if a is not None])
     found = []
@@ -242,22 +277,20 @@ def overdue_attestations(session: Session, today: date) -> list[Overdue]:
 
 
 def _latest_and_answers(
-    session: Session, request_ids: list[int], chunk: int = 2_000
+    session: Session, request_ids: list[int]
 ) -> tuple[dict[int, DestructionAttestation], dict[int, dict[int, DestructionAcknowledgement]]]:
     """Of many requests at once (``latest`` and ``last_answers`` of each): the newest
     attestation by request, and each Nation's latest answer by request and Nation."""
     newest: dict[int, DestructionAttestation] = {}
+    made = select(DestructionAttestation).where(DestructionAttestation.request_id.in_(request_ids))
+    for attestation in session.exec(made.order_by(DestructionAttestation.number)):
+        newest[attestation.request_id] = attestation  # the last (highest number) wins
     answers: dict[int, dict[int, DestructionAcknowledgement]] = {}
-    for start in range(0, len(request_ids), chunk):
-        ids = request_ids[start : start + chunk]
-        made = select(DestructionAttestation).where(DestructionAttestation.request_id.in_(ids))
-        for attestation in session.exec(made.order_by(DestructionAttestation.number)):
-            newest[attestation.request_id] = attestation  # the last (highest number) wins
-        for request_id, answer in session.exec(
-            select(DestructionAttestation.request_id, DestructionAcknowledgement)
-            .join(DestructionAttestation)
-            .where(DestructionAttestation.request_id.in_(ids))
-            .order_by(DestructionAcknowledgement.id)
-        ):
-            answers.setdefault(request_id, {})[answer.nation_id] = answer  # the last wins
+    for request_id, answer in session.exec(
+        select(DestructionAttestation.request_id, DestructionAcknowledgement)
+        .join(DestructionAttestation)
+        .where(DestructionAttestation.request_id.in_(request_ids))
+        .order_by(DestructionAcknowledgement.id)
+    ):
+        answers.setdefault(request_id, {})[answer.nation_id] = answer  # the last wins
     return newest, answers

@@ -22,9 +22,10 @@ from portal.requests.models import RequestStatus
 from portal.transparency import ending, obligations
 from portal.transparency.requestlist import request_list
 from portal.web import error_page, safe_next
-from portal.workflow.queues import queues_for, stalled_for
+from portal.workflow.queues import QUEUE_SHOWN, queues_for, stalled_for
 
 bp = Blueprint("main", __name__)
+ATTESTATIONS_SHOWN = QUEUE_SHOWN  # overdue destruction attestations listed, as a queue
 
 
 @bp.route("/")
@@ -34,6 +35,8 @@ def home():
     session = get_session()
     # The person itself, not flask-login's proxy: the queues ask for it thousands of times.
     user = current_user._get_current_object()
+    # The overdue attestations: the longest waiting, and whether more wait.
+    late = ending.overdue_for(session, user, limit=ATTESTATIONS_SHOWN + 1)
     try:  # the list of requests: ?status= filters it, ?after=<ref> goes on to older ones
         listing = request_list(session, user, request.args.get("status"), request.args.get("after"))
     except ValidationError as error:
@@ -43,7 +46,8 @@ def home():
         queues=queues_for(session, user),
         stalled=stalled_for(session, user),
         overdue=obligations.overdue_for(session, user),
-        overdue_attestations=ending.overdue_for(session, user),
+        overdue_attestations=late[:ATTESTATIONS_SHOWN],
+        more_overdue_attestations=len(late) > ATTESTATIONS_SHOWN,
         may_create=authorize(session, user, Action.CREATE).allowed,
         listing=listing,
         requests=listing.requests,

@@ -60,20 +60,23 @@ def end_of_access(
 
 
 def overdue_for(
-    session: Session, viewer: User, today: date | None = None
+    session: Session, viewer: User, today: date | None = None, limit: int | None = None
 ) -> list[attestations.Overdue]:
     """The overdue attestations flagged on ``viewer``'s home page: those owed to a
     Nation whose record they read, and every one for who follows all requests (the
-    coordinators' dashboard). Never the researcher's own: they see theirs on the request."""
+    coordinators' dashboard), at most ``limit``, the longest waiting first. Never the
+    researcher's own: they see theirs on the request."""
     follows_all = authorize(session, viewer, Action.VIEW_DASHBOARD).allowed
     if not follows_all and not _reads_a_record(session, viewer):
         return []  # nothing to flag: spare reading every ended request (a researcher's home)
-    found = []
-    for item in attestations.overdue_attestations(session, today or date.today()):
+
+    def readable(item: attestations.Overdue) -> bool:
         own = authorize(session, viewer, Action.VIEW_RECORD, nation=item.nation).allowed
-        if follows_all or own:
-            found.append(item)
-    return found
+        return follows_all or own
+
+    return attestations.overdue_attestations(
+        session, today or date.today(), keep=readable, limit=limit
+    )
 
 
 def _reads_a_record(session: Session, viewer: User) -> bool:
