@@ -60,6 +60,7 @@ BASE = frozenset(
         "errors",
         "i18n",
         "logs",
+        "longlived",  # what a worker keeps for its life, frozen out of the collector
         "metrics",
         "migrate",
         "paths",
