@@ -57,25 +57,36 @@ def attestations_of(session: Session, request: AccessRequest) -> list[Destructio
 
 
 def latest(session: Session, request: AccessRequest) -> DestructionAttestation | None:
-    found = attestations_of(session, request)
-    return found[-1] if found else None
-
-
-def answers_of(session: Session, request: AccessRequest) -> list[DestructionAcknowledgement]:
-    """Every Nation's answers on this request, oldest first."""
-    return list(
-        session.exec(
-            select(DestructionAcknowledgement)
-            .join(DestructionAttestation)
-            .where(DestructionAttestation.request_id == request.id)
-            .order_by(DestructionAcknowledgement.id)
-        )
-    )
+    return _newest_of(session, [request.id]).get(request.id)
 
 
 def last_answers(session: Session, request: AccessRequest) -> dict[int, DestructionAcknowledgement]:
     """Each Nation's latest answer, by Nation id."""
-    return {answer.nation_id: answer for answer in answers_of(session, request)}
+    return _last_answers_of(session, [request.id]).get(request.id, {})
+
+
+def _newest_of(session: Session, request_ids: list[int]) -> dict[int, DestructionAttestation]:
+    """The newest attestation of each of these requests (that has one), by request."""
+    newest: dict[int, DestructionAttestation] = {}
+    made = select(DestructionAttestation).where(DestructionAttestation.request_id.in_(request_ids))
+    for attestation in session.exec(made.order_by(DestructionAttestation.number)):
+        newest[attestation.request_id] = attestation  # the last (highest number) wins
+    return newest
+
+
+def _last_answers_of(
+    session: Session, request_ids: list[int]
+) -> dict[int, dict[int, DestructionAcknowledgement]]:
+    """Each Nation's latest answer on each of these requests, by request and Nation."""
+    answers: dict[int, dict[int, DestructionAcknowledgement]] = {}
+    for request_id, answer in session.exec(
+        select(DestructionAttestation.request_id, DestructionAcknowledgement)
+        .join(DestructionAttestation)
+        .where(DestructionAttestation.request_id.in_(request_ids))
+        .order_by(DestructionAcknowledgement.id)
+    ):
+        answers.setdefault(request_id, {})[answer.nation_id] = answer  # the last wins
+    return answers
 
 
 def acknowledged_by_all(session: Session, request: AccessRequest) -> bool:
@@ -254,7 +265,8 @@ def _overdue_among(session: Session, endings: list[AccessEnding], today: date) -
         )
     }
     rows = [(requests[e.request_id], e) for e in endings if e.request_id in requests]
-    newest, answers_of_each = _latest_and_answers(session, [request.id for request, _ in rows])
+    ids = [request.id for request, _ in rows]
+    newest, answers_of_each = _newest_of(session, ids), _last_answers_of(session, ids)
     owing = [
         (request, ending)
         for request, ending in rows
@@ -274,23 +286,3 @@ def _overdue_among(session: Session, endings: list[AccessEnding], today: date) -
             if not done and due_on(ending, nation) < today:
                 found.append(Overdue(request.ref, request.id, nation, due_on(ending, nation)))
     return found
-
-
-def _latest_and_answers(
-    session: Session, request_ids: list[int]
-) -> tuple[dict[int, DestructionAttestation], dict[int, dict[int, DestructionAcknowledgement]]]:
-    """Of many requests at once (``latest`` and ``last_answers`` of each): the newest
-    attestation by request, and each Nation's latest answer by request and Nation."""
-    newest: dict[int, DestructionAttestation] = {}
-    made = select(DestructionAttestation).where(DestructionAttestation.request_id.in_(request_ids))
-    for attestation in session.exec(made.order_by(DestructionAttestation.number)):
-        newest[attestation.request_id] = attestation  # the last (highest number) wins
-    answers: dict[int, dict[int, DestructionAcknowledgement]] = {}
-    for request_id, answer in session.exec(
-        select(DestructionAttestation.request_id, DestructionAcknowledgement)
-        .join(DestructionAttestation)
-        .where(DestructionAttestation.request_id.in_(request_ids))
-        .order_by(DestructionAcknowledgement.id)
-    ):
-        answers.setdefault(request_id, {})[answer.nation_id] = answer  # the last wins
-    return newest, answers
