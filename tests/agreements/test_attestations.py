@@ -316,3 +316,11 @@ def test_overdue_attestations_are_flagged_to_the_nation_and_the_coordinators(app
         sign_in(client, email)
         text = client.get("/").get_data(as_text=True)
         assert ("Destruction attestations overdue" in text) is flagged, email
+        # Each Nation's people see what is owed to their own Nation only.
+        owed_to = {n for n in ("Red Cedar", "Blue Heron") if f"owed to {n}" in text}
+        expected = {
+            "coordinator@example.org": {"Red Cedar", "Blue Heron"},
+            "rep.cedar@example.org": {"Red Cedar"},
+            "s.heron@example.org": {"Blue Heron"},
+        }
+        assert owed_to == expected.get(email, set()), email
