@@ -22,6 +22,7 @@ from pathlib import Path
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 MAX_DEFAULT_WORKERS = 8  # beyond that, more processes mostly wait on the database
+READY_LINE = "Worker ready"
 
 
 def default_workers() -> int:
@@ -65,6 +66,9 @@ def post_worker_init(worker) -> None:
     longlived.freeze()  # the modules and the app, kept for the worker's life
     inline.start(worker.wsgi)
     figures.fill_in_background(worker.wsgi)
+    # "Booting worker" comes before the app is made; this line says the worker now takes
+    # calls, for an operator watching a restart (and for tests that need every worker).
+    worker.log.info("%s (pid: %s)", READY_LINE, worker.pid)
 
 
 def child_exit(server, worker) -> None:

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 START_SECONDS = 40
+# What portal/gunicorn_conf.py logs once a worker takes calls (that module is not imported
+# here: it sets the metrics folder of the process that imports it).
+READY_LINE = "Worker ready"
 
 
 def free_port() -> int:
@@ -46,6 +49,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, *_args, **_kwargs):
         return None
+
+
+@dataclass
+class HeldCall:
+    """The status of a call held by Host.holding_a_worker, once the block has ended."""
+
+    status: int | None = None
 
 
 @dataclass
@@ -86,11 +96,46 @@ class Host:
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read())
 
+    @contextmanager
+    def holding_a_worker(
+        self, path: str, method: str = "GET", *, json_body: Any = None, token: str | None = None
+    ) -> Iterator["HeldCall"]:
+        """A call whose headers are sent all but their last line, so the sync worker that
+        accepts it waits, reading, until the block ends; then the call is completed and
+        answered. Connected before anything else is sent, it is the first in the listening
+        socket's queue: the first worker to accept takes it, and while the block runs every
+        other call goes to another worker."""
+        body = b"" if json_body is None else json.dumps(json_body).encode()
+        address = urllib.parse.urlsplit(self.base)
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {address.netloc}",
+            "Connection: close",
+            f"Content-Length: {len(body)}",
+        ]
+        if json_body is not None:
+            lines.append("Content-Type: application/json")
+        if token:
+            lines.append(f"Authorization: Bearer {token}")
+        held = HeldCall()
+        with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
+            sock.sendall(("\r\n".join(lines) + "\r\n").encode())
+            yield held
+            sock.sendall(b"\r\n" + body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        held.status = int(answer.split(b" ", 2)[1])
+
     def answers(self) -> bool:
         try:
             return self.call("/healthz").status == 200
         except OSError:
             return False
+
+
+def _ready_workers(log: Path) -> int:
+    return log.read_text(errors="replace").count(READY_LINE)
 
 
 @contextmanager
@@ -113,7 +158,9 @@ def gunicorn(environment: dict[str, str], folder: Path, workers: int = 1) -> Ite
     host = Host(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + START_SECONDS
-        while not host.answers():
+        # One worker answering is not enough: on a busy machine the others may still be
+        # making the app, and a test that spreads calls over them would see one answer all.
+        while not host.answers() or _ready_workers(Path(log.name)) < workers:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(
                     "gunicorn did not start:\n" + Path(log.name).read_text()[-3000:]

@@ -194,25 +194,29 @@ def test_gunicorn_serves_with_two_workers_whose_metrics_are_summed(tmp_path):
         # The health checks that awaited the start (one or more, by the machine's load).
         started = samples(host.call("/metrics", token=TOKEN).text)
 
-        # Calls at once, so that both workers answer (each takes one at a time).
-        paths = ["/healthz"] * 10 + ["/readyz"] * 4
+        # One worker is held by a call still being sent, so the other answers the rest;
+        # then the held call is completed and answered by the first. Both write figures.
+        paths = ["/healthz"] * 9 + ["/readyz"] * 4
         with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda path: host.call(path).status, paths))
-            submits = list(
-                pool.map(
-                    lambda ref: (
-                        host.call(
-                            f"/api/v1/requests/{ref}/actions/submit",
-                            "POST",
-                            json_body={},
-                            token=token,
-                        ).status
-                    ),
-                    refs,
+            with host.holding_a_worker("/healthz") as held_health:
+                answers = list(pool.map(lambda path: host.call(path).status, paths))
+            *others, last = refs
+            submit = "/api/v1/requests/{}/actions/submit"
+            with host.holding_a_worker(
+                submit.format(last), "POST", json_body={}, token=token
+            ) as held_submit:
+                submits = list(
+                    pool.map(
+                        lambda ref: (
+                            host.call(submit.format(ref), "POST", json_body={}, token=token).status
+                        ),
+                        others,
+                    )
                 )
-            )
         assert answers == [200] * len(paths)
-        assert submits == [200] * drafts
+        assert held_health.status == 200
+        assert submits == [200] * (drafts - 1)
+        assert held_submit.status == 200
         assert len(worker_pids(folder, "histogram")) == 2, "one worker answered every call"
         assert len(worker_pids(folder, "counter")) == 2, "one worker performed every action"
 
