@@ -71,9 +71,9 @@ def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecisi
         decision = authorize(ctx.session, ctx.actor, action, nation=ctx.nation, request=ctx.request)
         if forbidden := decision.forbidden_by:
             raise Forbidden(forbidden.message, [forbidden])
-    allowed = transition.allowed_from(command)
-    state = transition.state(command, ctx.request)
-    if state not in allowed:
+    if not transition.allows_state(command, ctx.request):
+        allowed = transition.allowed_from(command)
+        state = transition.state(command, ctx.request)
         states = ", ".join(sorted(s.label.lower() for s in allowed))
         verb = PAST[action.value if action else "expire"]
         words = {"state": state.label.lower(), "verb": verb, "states": states}
@@ -112,6 +112,14 @@ def _offer(
     seen: bool = False,
     command: Command | None = None,
 ) -> Option | None:
+    # The state is asked first here, where only yes or no is wanted: it costs nothing,
+    # and most of the table's steps are not open in a given state (gate() asks who first,
+    # so that a refusal names the right reason, and words it).
+    probe = command or transition.probe
+    if transition.nation is not NationArg.OBLIGATION and not transition.allows_state(
+        probe, request
+    ):
+        return None
     try:
         return _option(session, actor, request, transition, nation, seen=seen, command=command)
     except (NotFound, Forbidden, Refused, ValidationError):

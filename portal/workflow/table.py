@@ -128,6 +128,10 @@ class Transition:
         """What the state check reads: the amendment's phase for the pipeline's steps."""
         return request.phase if self.action(command) in PIPELINE else request.status
 
+    def allows_state(self, command: Command, request: AccessRequest) -> bool:
+        """Whether the request's state (or its amendment's phase) lets the step be done."""
+        return self.state(command, request) in self.allowed_from(command)
+
 
 def _fixed(action: Action) -> Callable[[Any], Action]:
     return lambda command: action
