@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import casbin
 from casbin.model import FastModel, FastPolicy, Model, fast_policy_filter
@@ -136,6 +137,9 @@ class LoadedPolicy:
     # The enforcer's answers, kept: a loaded policy never changes (a new version is a
     # new LoadedPolicy), and the questions are few (roles x domains x actions).
     answers: dict[tuple[str, str, str], bool] = field(default_factory=dict)
+    # What is said when no role may do an action, kept for the same reason, by (action,
+    # Nation and its name, language): pages ask and discard many (portal/policy/service).
+    refusals: dict[tuple, Any] = field(default_factory=dict)
 
     @classmethod
     def build(

@@ -16,6 +16,7 @@ is not on the requesting side (invariant 10).
 
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -97,7 +98,14 @@ def _join(items: list[str]) -> str:
 
 
 def role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) -> BlockingRule:
-    """Which roles could do it here, said in a sentence."""
+    """Which roles could do it here, said in a sentence (worded once per policy)."""
+    key = (action, nation and (nation.id, nation.name), str(get_locale()))
+    if (found := policy.refusals.get(key)) is None:
+        found = policy.refusals[key] = _role_refusal(policy, action, nation)
+    return found
+
+
+def _role_refusal(policy: LoadedPolicy, action: Action, nation: Nation | None) -> BlockingRule:
     domain = nation.slug if nation else WILDCARD
     granted = {Role(role) for role, _role in policy.grants_in(domain, action)}
     holders = [

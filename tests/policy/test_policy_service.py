@@ -82,3 +82,28 @@ def test_a_deactivated_account_may_do_nothing(app, nations, make_user, ask):
     assert ask(admin, "manage_users").blocked_by == [
         BlockingRule("account", "This account is deactivated.")
     ]
+
+
+def test_a_role_refusal_is_worded_once_per_policy_in_each_language_and_name(
+    app, nations, make_user, ask
+):
+    """Pages ask and discard many refusals, so each is worded once per loaded policy; the
+    sentence still follows the language spoken and the Nation's name of the moment."""
+    from flask_babel import force_locale
+
+    from portal.policy.store import current_policy
+
+    steward = make_user("s@example.org", ("steward", "red-cedar"))
+    coordinator = make_user("c@example.org", "coordinator")
+    first, again = ask(steward, "screen").blocked_by, ask(steward, "screen").blocked_by
+    assert first == [BlockingRule("role", "Only a coordinator may screen requests.")]
+    assert again[0] is first[0]  # worded once
+    with app.test_request_context(), force_locale("fr_CA"), session_scope() as session:
+        assert current_policy(session).refusals  # the English wording is kept here
+        french = policy.authorize(session, session.get(User, steward), "screen").blocked_by
+        assert french[0].message.startswith("Il faut être un coordonnateur pour ")
+    with app.app_context(), session_scope() as session:
+        get_nation(session, "red-cedar").name = "Cedar Renamed (fictional)"
+    message = ask(coordinator, "approve", "red-cedar").blocked_by[0].message
+    assert message == "Only a representative of Cedar Renamed (fictional) may approve for it."
+    assert ask(steward, "screen").blocked_by == first  # English again, outside the French
