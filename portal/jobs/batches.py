@@ -8,6 +8,7 @@ perform()), so committing after every batch loses nothing: a failure rolls back 
 batch in hand only, and the next run finds what is left still to do.
 """
 
+import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -15,6 +16,12 @@ from flask import current_app
 from sqlmodel import Session
 
 BATCH = 200  # items a job handles in one transaction (the JOB_BATCH setting)
+# SQLite keeps no queue for its write lock: a writer that finds it taken sleeps and tries
+# again, at most 100 ms apart (its busy handler). A job that began its next batch at once
+# would win the lock back every time and make every page that writes wait for its whole
+# run (and fail after the 30 s busy timeout); so between batches it leaves the lock free
+# for longer than one such sleep. PostgreSQL queues those who wait for a lock: no pause.
+SQLITE_WRITERS_TURN = 0.15  # seconds
 Item = TypeVar("Item")
 
 
@@ -24,7 +31,9 @@ def in_batches(session: Session, items: Iterable[Item], size: int | None = None)
     caller handles an item before asking for the next: that is when a batch ends."""
     if size is None:
         size = current_app.config.get("JOB_BATCH", BATCH)
+    pause = SQLITE_WRITERS_TURN if session.get_bind().dialect.name == "sqlite" else 0
     for number, item in enumerate(items, 1):
         yield item
         if size and number % size == 0:
             session.commit()
+            time.sleep(pause)  # the lock is free: whoever waits for it takes it now

@@ -2,6 +2,8 @@
 what it did before a failure is kept, the batch in hand is rolled back, and the next run
 does the rest. The failure is the database's own: a trigger refuses one reminder."""
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -13,6 +15,7 @@ from sqlmodel import select
 from portal.audit.models import AuditEvent
 from portal.audit.verify import verify_chain
 from portal.db import get_engine, session_scope, utcnow
+from portal.jobs.batches import in_batches
 from portal.jobs.runner import run_job
 from portal.notify.models import Reminder
 from portal.requests.models import AccessRequest
@@ -95,3 +98,33 @@ def test_in_one_batch_a_failure_keeps_nothing(app, flow):
     with reminder_refused_for(app, refs[2]), pytest.raises(sa.exc.DatabaseError):
         run_job(app, "reminders", utcnow() + timedelta(days=8))
     assert reminded(app) == set()
+
+
+def test_on_sqlite_a_writer_waiting_for_the_lock_takes_it_between_two_batches(app):
+    """SQLite's writers poll for the lock: without a pause between batches the job would
+    take it back at once, and a page that writes would wait for the whole run."""
+    engine = get_engine(app)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL queues those who wait for a lock")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE turns (who TEXT)")
+    order: list[str] = []
+    job_holds_the_lock = threading.Event()
+
+    def another_writer() -> None:  # a page's action, in a connection of its own
+        job_holds_the_lock.wait()
+        with session_scope(app) as session:  # BEGIN IMMEDIATE: waits for the lock
+            session.execute(sa.text("INSERT INTO turns VALUES ('page')"))
+        order.append("page")
+
+    page = threading.Thread(target=another_writer)
+    page.start()
+    with session_scope(app) as session:
+        for number in in_batches(session, range(6), size=2):
+            session.execute(sa.text("INSERT INTO turns VALUES (:who)"), {"who": f"job {number}"})
+            order.append(f"job {number}")
+            job_holds_the_lock.set()
+            time.sleep(0.05)  # the job's work, the lock held
+    page.join(timeout=30)
+    assert "page" in order
+    assert order.index("page") < order.index("job 5"), order  # not after the whole run
