@@ -15,7 +15,10 @@ from typing import TypeVar
 from flask import current_app
 from sqlmodel import Session
 
-BATCH = 200  # items a job handles in one transaction (the JOB_BATCH setting)
+BATCH = 200  # items a job handles in one transaction at most (the JOB_BATCH setting)
+# A batch also ends once it has held the locks this long: items differ in cost (a reminder
+# asks who may act and writes mail), and whoever waits should wait about this at most.
+BATCH_SECONDS = 1.0
 # SQLite keeps no queue for its write lock: a writer that finds it taken sleeps and tries
 # again, at most 100 ms apart (its busy handler). A job that began its next batch at once
 # would win the lock back every time and make every page that writes wait for its whole
@@ -27,13 +30,17 @@ Item = TypeVar("Item")
 
 def in_batches(session: Session, items: Iterable[Item], size: int | None = None) -> Iterator[Item]:
     """``items``, one by one, the session committed after each ``size`` of them have been
-    handled (JOB_BATCH, else BATCH; 0: none, the whole run in one transaction). The
-    caller handles an item before asking for the next: that is when a batch ends."""
+    handled (JOB_BATCH, else BATCH; 0: none, the whole run in one transaction) or once a
+    batch has taken BATCH_SECONDS. The caller handles an item before asking for the
+    next: that is when a batch ends."""
     if size is None:
         size = current_app.config.get("JOB_BATCH", BATCH)
     pause = SQLITE_WRITERS_TURN if session.get_bind().dialect.name == "sqlite" else 0
-    for number, item in enumerate(items, 1):
+    handled, began = 0, time.monotonic()
+    for item in items:
         yield item
-        if size and number % size == 0:
+        handled += 1
+        if size and (handled == size or time.monotonic() - began >= BATCH_SECONDS):
             session.commit()
             time.sleep(pause)  # the lock is free: whoever waits for it takes it now
+            handled, began = 0, time.monotonic()

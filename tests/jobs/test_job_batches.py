@@ -100,9 +100,10 @@ def test_in_one_batch_a_failure_keeps_nothing(app, flow):
     assert reminded(app) == set()
 
 
-def test_on_sqlite_a_writer_waiting_for_the_lock_takes_it_between_two_batches(app):
-    """SQLite's writers poll for the lock: without a pause between batches the job would
-    take it back at once, and a page that writes would wait for the whole run."""
+def job_and_page(app, items: int, size: int, work: float = 0.05) -> list[str]:
+    """A job writing ``items`` in batches of ``size`` (each item's work holding the write
+    lock ``work`` seconds), and a page's action asking for the lock meanwhile, in a
+    connection of its own: in which order they wrote."""
     engine = get_engine(app)
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL queues those who wait for a lock")
@@ -111,7 +112,7 @@ def test_on_sqlite_a_writer_waiting_for_the_lock_takes_it_between_two_batches(ap
     order: list[str] = []
     job_holds_the_lock = threading.Event()
 
-    def another_writer() -> None:  # a page's action, in a connection of its own
+    def another_writer() -> None:
         job_holds_the_lock.wait()
         with session_scope(app) as session:  # BEGIN IMMEDIATE: waits for the lock
             session.execute(sa.text("INSERT INTO turns VALUES ('page')"))
@@ -120,11 +121,24 @@ def test_on_sqlite_a_writer_waiting_for_the_lock_takes_it_between_two_batches(ap
     page = threading.Thread(target=another_writer)
     page.start()
     with session_scope(app) as session:
-        for number in in_batches(session, range(6), size=2):
+        for number in in_batches(session, range(items), size=size):
             session.execute(sa.text("INSERT INTO turns VALUES (:who)"), {"who": f"job {number}"})
             order.append(f"job {number}")
             job_holds_the_lock.set()
-            time.sleep(0.05)  # the job's work, the lock held
+            time.sleep(work)
     page.join(timeout=30)
     assert "page" in order
+    return order
+
+
+def test_on_sqlite_a_writer_waiting_for_the_lock_takes_it_between_two_batches(app):
+    """SQLite's writers poll for the lock: without a pause between batches the job would
+    take it back at once, and a page that writes would wait for the whole run."""
+    order = job_and_page(app, items=6, size=2)
     assert order.index("page") < order.index("job 5"), order  # not after the whole run
+
+
+def test_a_batch_ends_once_it_has_held_the_lock_for_a_second(app):
+    """However many items a batch may hold, whoever waits waits about BATCH_SECONDS."""
+    order = job_and_page(app, items=40, size=1000)  # 2 s of work, one batch by count
+    assert order.index("page") < order.index("job 39"), order
