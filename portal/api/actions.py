@@ -116,8 +116,10 @@ def output_file(user: User, ref: str, output_id: str) -> tuple[bytes, dict[str, 
     }
 
 
+@writes  # each download is an audit event
 def obligation_file(user: User, ref: str, obligation_id: str) -> tuple[bytes, dict[str, str]]:
-    """The file sent with an obligation's report (404 for whoever may not read it)."""
+    """The file sent with an obligation's report (404 for whoever may not read it). Each
+    download is an audit event."""
     session = get_session()
     req = get_visible(session, user, ref)
     number = int(obligation_id) if obligation_id.isdecimal() and len(obligation_id) < 12 else 0

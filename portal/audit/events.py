@@ -45,6 +45,7 @@ class EventType(enum.StrEnum):
     REMINDER_SENT = "reminder.sent"
     OBLIGATION_REPORTED = "obligation.reported"
     OBLIGATION_ASSESSED = "obligation.assessed"
+    OBLIGATION_FILE_DOWNLOADED = "obligation.file_downloaded"
     # The end (portal/workflow/ending.py): access ended early, attested, answered, closed.
     REQUEST_ENDED = "request.ended"
     DESTRUCTION_ATTESTED = "destruction.attested"
@@ -135,6 +136,7 @@ _WORDS = {
     EventType.REMINDER_SENT: _l("A reminder went out: a step has waited long"),
     EventType.OBLIGATION_REPORTED: _l("The researcher reported on an obligation"),
     EventType.OBLIGATION_ASSESSED: _l("A Nation assessed an obligation"),
+    EventType.OBLIGATION_FILE_DOWNLOADED: _l("The file of a report on an obligation downloaded"),
     EventType.REQUEST_ENDED: _l(
         "Access ended early by the researcher: destruction attestation due"
     ),
@@ -219,6 +221,8 @@ _AUDIENCE = {
     # A report goes to the Nation owed it; the Nation's assessment (its comment) stays
     # its own: the researcher reads the outcome on the request page (invariant 9).
     EventType.OBLIGATION_REPORTED: Audience.SENT,
+    # The file is the researcher's and the Nation owed's to read: so is who read it.
+    EventType.OBLIGATION_FILE_DOWNLOADED: Audience.SENT,
     EventType.OBLIGATION_ASSESSED: Audience.INTERNAL,
     # Whether a Nation acknowledged or asked for more, and why, is between it and the
     # researcher (invariant 9); others read that a Nation answered.
@@ -244,6 +248,7 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         EventType.NATION_RECORD_DOWNLOADED,
         EventType.MESSAGE_POSTED,
         EventType.OBLIGATION_ASSESSED,
+        EventType.OBLIGATION_FILE_DOWNLOADED,
         EventType.DESTRUCTION_ACKNOWLEDGED,
         EventType.ATTESTATION_DOWNLOADED,
         EventType.OUTPUT_REVIEWED,

@@ -123,6 +123,7 @@ def assess(ref: str, obligation_id: int):
 
 @bp.route("/<ref>/obligations/<int:obligation_id>/file")
 @login_required
+@writes  # each download is an audit event
 def report_file(ref: str, obligation_id: int):
     """The file sent with a report: the researcher's and the owed Nation's (404 else)."""
     filename, media_type, data = obligation_file(

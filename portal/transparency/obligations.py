@@ -12,6 +12,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from portal.audit.events import EventType
+from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import NotFound
 from portal.lifecycle import due as dues
@@ -70,7 +72,8 @@ def report_file(
 ) -> tuple[str, str, bytes]:
     """(filename, media type, bytes) of the file sent with an obligation's report, for
     those who read the report: the researcher and the people of the Nation owed it.
-    Anyone else, like an obligation without a file, gets NotFound (404)."""
+    Anyone else, like an obligation without a file, gets NotFound (404). Each download
+    is an event in the record of the Nation owed, as every file's download is."""
     obligation = lifecycle.find(session, request, obligation_id, lock=False)
     if obligation is None or obligation.report_file_digest is None:
         raise NotFound(f"{request.ref} has no report file for obligation {obligation_id}")
@@ -80,7 +83,16 @@ def report_file(
     digest = obligation.report_file_digest
     media_type = storage.media_type_of(session, digest) or content.TEXT
     name = f"{request.ref}-obligation-{obligation.id}.{content.SUFFIXES.get(media_type, 'txt')}"
-    return name, media_type, storage.get(session, digest)
+    data = storage.get(session, digest)
+    record_event(
+        session,
+        action=EventType.OBLIGATION_FILE_DOWNLOADED,
+        actor=viewer,
+        request=request,
+        nations=[nation],
+        details={"obligation": obligation.id, "sha256": digest},
+    )
+    return name, media_type, data
 
 
 def shown_obligations(

@@ -13,8 +13,9 @@ from test_obligation_pages import client_of
 
 from portal.audit.models import AuditEvent
 from portal.db import session_scope
+from portal.registry.service import get_nation
 
-from helpers import csrf_token
+from helpers import csrf_token, nation_ids_of
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 CSV = b"year,count\n2024,12\n2025,15\n"
@@ -29,10 +30,14 @@ def _post_report(client, path: str, text: str, data: bytes, name: str):
     return client.post(path, data=fields, content_type="multipart/form-data")
 
 
-def _reported_events(app) -> list[dict]:
+def _events(app, action: str) -> list[dict]:
     with app.app_context(), session_scope() as session:
-        query = select(AuditEvent).where(AuditEvent.action == "obligation.reported")
+        query = select(AuditEvent).where(AuditEvent.action == action)
         return [event.details for event in session.exec(query.order_by(AuditEvent.id))]
+
+
+def _reported_events(app) -> list[dict]:
+    return _events(app, "obligation.reported")
 
 
 def test_a_report_with_a_file_through_the_page_is_read_by_the_researcher_and_the_nation(app, owed):
@@ -74,6 +79,12 @@ def test_a_report_with_a_file_through_the_page_is_read_by_the_researcher_and_the
     for who in ("coordinator", "heron_rep", "heron_steward", "kestrel"):
         assert client_of(app, who).get(file_path).status_code == 404, who
         assert file_path not in client_of(app, who).get(f"/requests/{ref}").text, who
+    # Each download is in the record of the Nation owed; a refused one is not.
+    with app.app_context(), session_scope() as session:
+        cedar = get_nation(session, "red-cedar").id
+        query = select(AuditEvent).where(AuditEvent.action == "obligation.file_downloaded")
+        downloads = [(e.details, nation_ids_of(session, e)) for e in session.exec(query)]
+    assert downloads == [({"obligation": key, "sha256": row.report_file_digest}, [cedar])] * 3
     for who in ("coordinator", "heron_rep"):  # the event's details are the Nation's
         timeline = client_of(app, who).get(f"/requests/{ref}/timeline").text
         assert "reported on an obligation" in timeline, who
@@ -113,6 +124,7 @@ def test_a_report_with_a_file_through_the_api(app, owed, api):
     assert listed("coordinator")["report_file"] is None
     got = api.get("cedar_rep", file_path)
     assert got.status_code == 200 and got.data == CSV
+    assert len(_events(app, "obligation.file_downloaded")) == 1  # audited through the API too
     assert api.get("coordinator", file_path).status_code == 404
     assert api.get("heron_rep", file_path).status_code == 404
     assert api.get("researcher", f"/requests/{ref}/obligations/x/file").status_code == 404
