@@ -101,24 +101,36 @@ def waiting_steps(session: Session, screening_days: int | None) -> Iterator[Wait
     go before the next (the caller reminds the steps as they come). Read all at once,
     with their tracks and reviews kept for the transaction, they held over 200 MB in the
     worker that ran the job at 100,000 requests (BENCHMARKS.md, "Memory per worker")."""
-    waiting = [S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]
-    phases = [AmendmentPhase(s.value) for s in waiting]  # a renewal's steps wait alike
-    ids = session.exec(
-        select(AccessRequest.id)
-        .where(sa.or_(AccessRequest.status.in_(waiting), AccessRequest.amendment.in_(phases)))
-        .order_by(AccessRequest.id)
-    ).all()
+    ids = session.exec(select(AccessRequest.id).where(_waits()).order_by(AccessRequest.id)).all()
     for start in range(0, len(ids), CHUNK):
-        requests = session.exec(
-            select(AccessRequest)
-            .where(AccessRequest.id.in_(ids[start : start + CHUNK]))
-            .order_by(AccessRequest.id)
-        ).all()
-        preload(session, [r for r in requests if r.phase == S.UNDER_REVIEW])
-        for request in requests:
-            yield from _waiting_on(session, request, screening_days)
+        requests, index = _read(session, ids[start : start + CHUNK]), 0
+        while index < len(requests):
+            if sa.inspect(requests[index]).expired:
+                # The job committed a batch (portal/jobs/batches.py): that expired the
+                # rows and ended the caches. What is left of the chunk is read again at
+                # once, not one request and its tracks at a time.
+                rest = [sa.inspect(r).identity[0] for r in requests[index:]]
+                requests[index:] = _read(session, rest)
+            yield from _waiting_on(session, requests[index], screening_days)
+            index += 1
         del requests
         forget_cached(session)  # the chunk's tracks and reviews: read again if asked
+
+
+def _waits() -> sa.ColumnElement[bool]:
+    """SQL: the request waits for someone (a renewal's or amendment's steps wait alike)."""
+    waiting = [S.SCREENING, S.UNDER_REVIEW, S.AWAITING_SIGNATURES]
+    phases = [AmendmentPhase(s.value) for s in waiting]
+    return sa.or_(AccessRequest.status.in_(waiting), AccessRequest.amendment.in_(phases))
+
+
+def _read(session: Session, ids: list[int]) -> list[AccessRequest]:
+    """Those of these requests that still wait (read again after a commit, one may have
+    moved on), by id, and the tracks and reviews of those under review."""
+    query = select(AccessRequest).where(AccessRequest.id.in_(ids), _waits())
+    requests = list(session.exec(query.order_by(AccessRequest.id)))
+    preload(session, [r for r in requests if r.phase == S.UNDER_REVIEW])
+    return requests
 
 
 def _waiting_on(

@@ -185,3 +185,22 @@ def test_the_reminders_scan_reads_many_waiting_requests_in_as_many_statements_as
     steps_of_three, statements_of_three = statements_of_the_scan()
     assert steps_of_three == 3 * steps_of_one == 6  # each Nation's review, of each request
     assert statements_of_three == statements_of_one
+
+
+def test_after_a_batch_is_committed_the_scan_reads_the_rest_of_its_chunk_again_at_once(app, flow):
+    """The reminders job commits between batches (portal/jobs/batches.py), which expires
+    what the scan had read: the rest of the chunk is read again in one go, not one request
+    and its tracks at a time, and a request that moved on meanwhile is left out."""
+    refs = [flow.to_review() for _ in range(3)]
+    days = app.config.get("REMIND_SCREENING_DAYS")
+    with app.app_context(), session_scope() as session:
+        fresh = statements_during(app, lambda: list(waiting_steps(session, days)))
+        session.commit()
+        steps = waiting_steps(session, days)
+        assert next(steps).request.ref == refs[0]  # its first Nation's review
+        session.commit()  # a batch ends here
+        assert flow.do("researcher", "withdraw", refs[1]) == "withdrawn"  # meanwhile
+        rest: list = []
+        seen = statements_during(app, lambda: rest.extend(steps))
+        assert [step.request.ref for step in rest] == [refs[0], refs[2], refs[2]]
+    assert len(seen) < len(fresh), seen  # the rest of the chunk, its tracks and reviews
