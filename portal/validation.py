@@ -55,3 +55,30 @@ def event_cursor(field: str, value: str | None) -> int | None:
             {field: _("%(field)s must be an event number such as 1234.", field=field)}
         )
     return int(value)
+
+
+# email_validator says what is wrong with an address in English only: its commonest
+# reasons, in the language spoken (a reason not listed here is shown as it says it).
+EMAIL_REASONS = {
+    "An email address must have an @-sign.": _l("An email address must have an @-sign."),
+    "There must be something before the @-sign.": _l("There must be something before the @-sign."),
+    "There must be something after the @-sign.": _l("There must be something after the @-sign."),
+    "An email address cannot have two periods in a row.": _l(
+        "An email address cannot have two periods in a row."
+    ),
+    "The part after the @-sign is not valid. It should have a period.": _l(
+        "The part after the @-sign is not valid. It should have a period."
+    ),
+    "The email address contains invalid characters before the @-sign.": _l(
+        "The email address contains invalid characters before the @-sign."
+    ),
+    "There can't be anything after the email address.": _l(
+        "There can't be anything after the email address."
+    ),
+}
+
+
+def email_reason(error: Exception) -> str:
+    """Why email_validator refused an address, in the language spoken where it can be."""
+    said = str(error)
+    return str(EMAIL_REASONS.get(said, said))

@@ -26,7 +26,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValidationError({"email": str(error)}) from None
+        raise ValidationError({"email": validation.email_reason(error)}) from None
 
 
 def check_password_rules(password: str) -> None:

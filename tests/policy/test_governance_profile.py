@@ -201,6 +201,23 @@ def test_designation_errors_are_shown_on_the_field(rep_client, csrf, email, erro
     )
 
 
+def test_a_refused_address_is_said_in_french_on_a_french_page(rep_client, csrf):
+    """email_validator speaks English only: its commonest reasons are in the catalogue."""
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    token = csrf(rep_client.get(PAGE, headers=french).get_data(as_text=True))
+    for address, reason in [
+        ("not an address", "Une adresse courriel doit contenir un @."),
+        ("someone@", "Il doit y avoir quelque chose après le @."),
+    ]:
+        response = rep_client.post(
+            "/nations/red-cedar/stewards",
+            data={"csrf_token": token, "steward-email": address},
+            headers=french,
+        )
+        assert response.status_code == 422
+        assert reason in response.get_data(as_text=True), address
+
+
 def test_the_services_ask_the_policy_themselves(app, people):
     with app.app_context(), session_scope() as session:
         nation = get_nation(session, "red-cedar")
