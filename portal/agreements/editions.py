@@ -31,19 +31,17 @@ def editions_of(session: Session, request: AccessRequest) -> list[Agreement]:
     return list(found)
 
 
-def preload(session: Session, request_ids: list[int]) -> list[Agreement]:
+def preload(session: Session, request_ids: list[int]) -> None:
     """Read the editions of these requests in one query, kept for this transaction (a
-    home page's queues ask for many requests' agreements); the editions read."""
+    home page's queues ask for many requests' agreements)."""
     ids = [i for i in request_ids if ("editions", i) not in _cache(session)]
     if not ids:
-        return []
+        return
     found: dict = {("editions", i): [] for i in ids}
     query = select(Agreement).where(Agreement.request_id.in_(ids))
-    rows = list(session.exec(query.order_by(Agreement.request_id, Agreement.edition)))
-    for agreement in rows:
+    for agreement in session.exec(query.order_by(Agreement.request_id, Agreement.edition)):
         found["editions", agreement.request_id].append(agreement)
     _cache(session).update(found)  # after the query: its autoflush may empty the cache
-    return rows
 
 
 def current(session: Session, request: AccessRequest) -> Agreement | None:

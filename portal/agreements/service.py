@@ -54,8 +54,16 @@ editions_of = editions.editions_of
 def preload(session: Session, requests: list[AccessRequest]) -> None:
     """Read the agreements of ``requests`` (every edition) and their signatures in two
     queries, kept for this transaction: a page offering signing on many requests asks
-    nothing more."""
-    agreements = editions.preload(session, [r.id for r in requests])
+    nothing more. Editions already read in this transaction are not read again, and
+    their signatures are read all the same."""
+    editions.preload(session, [r.id for r in requests])
+    known = _cache(session)
+    agreements = [
+        agreement
+        for request in requests
+        for agreement in editions.editions_of(session, request)  # kept: no statement
+        if ("signatures", agreement.id) not in known
+    ]
     found: dict = {("signatures", a.id): [] for a in agreements}
     if agreements:
         query = select(AgreementSignature).where(

@@ -164,10 +164,10 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     read_all = len(candidates) < READ_PER_QUEUE * len(shown)
     _preload(session, candidates)
     preload_nations(session, candidates)
-    # What the signing and obligation steps ask of each request, read at once; and every
-    # request's editions, which say the Nations a step may be done for.
-    agreements.preload(session, [r for r in candidates if r.phase in ALLOWED_FROM[Action.SIGN]])
+    # Every request's editions, which say the Nations a step may be done for; what the
+    # signing and obligation steps ask of each request, read at once.
     editions.preload(session, [r.id for r in candidates])
+    agreements.preload(session, [r for r in candidates if r.phase in ALLOWED_FROM[Action.SIGN]])
     bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
     lifecycle.preload(session, [r for r in candidates if r.status in bound])
     queues = []
