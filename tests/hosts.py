@@ -51,6 +51,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _body_and_headers(
+    json_body: Any, form: dict[str, str] | None, token: str | None
+) -> tuple[bytes | None, dict[str, str]]:
+    """A call's body and the headers that say what it is and who sends it."""
+    data, headers = None, {}
+    if json_body is not None:
+        data, headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
+    elif form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return data, headers
+
+
 @dataclass
 class HeldCall:
     """The status of a call held by Host.holding_a_worker, once the block has ended."""
@@ -77,14 +92,7 @@ class Host:
     ) -> Answer:
         """One request; a browser's cookie jar (shared between hosts, as one domain
         would share it behind a load balancer) when ``cookies`` is given."""
-        data, headers = None, {}
-        if json_body is not None:
-            data, headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
-        elif form is not None:
-            data = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        data, headers = _body_and_headers(json_body, form, token)
         handlers: list = [_NoRedirect()]
         if cookies is not None:
             handlers.append(urllib.request.HTTPCookieProcessor(cookies))
@@ -105,18 +113,16 @@ class Host:
         answered. Connected before anything else is sent, it is the first in the listening
         socket's queue: the first worker to accept takes it, and while the block runs every
         other call goes to another worker."""
-        body = b"" if json_body is None else json.dumps(json_body).encode()
+        body, headers = _body_and_headers(json_body, None, token)
+        body = body or b""
         address = urllib.parse.urlsplit(self.base)
         lines = [
             f"{method} {path} HTTP/1.1",
             f"Host: {address.netloc}",
             "Connection: close",
             f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in headers.items()),
         ]
-        if json_body is not None:
-            lines.append("Content-Type: application/json")
-        if token:
-            lines.append(f"Authorization: Bearer {token}")
         held = HeldCall()
         with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
             sock.sendall(("\r\n".join(lines) + "\r\n").encode())

@@ -17,12 +17,12 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import casbin
 from casbin.model import FastModel, FastPolicy, Model, fast_policy_filter
 from casbin.persist import Adapter
 
+from portal.errors import BlockingRule
 from portal.policy import parameters
 from portal.policy.vocabulary import WILDCARD
 
@@ -139,7 +139,7 @@ class LoadedPolicy:
     answers: dict[tuple[str, str, str], bool] = field(default_factory=dict)
     # What is said when no role may do an action, kept for the same reason, by (action,
     # Nation and its name, language): pages ask and discard many (portal/policy/service).
-    refusals: dict[tuple, Any] = field(default_factory=dict)
+    refusals: dict[tuple, BlockingRule] = field(default_factory=dict)
 
     @classmethod
     def build(
