@@ -9,7 +9,7 @@ a Nation that asked for more answers the researcher's next attestation.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from portal.agreements import editions, render, signing
 from portal.agreements import service as agreements
+from portal.agreements.models import SignerCredential
 from portal.agreements.parties import RESEARCHER, Party, approving_nations
 from portal.auth.models import User
 from portal.errors import ServiceError
@@ -137,39 +138,85 @@ def due_on(ending: AccessEnding, nation: Nation) -> date:
     return ending.ended_at.date() + timedelta(days=nation.attestation_due_days)
 
 
-def make(
-    session: Session, user: User, request: AccessRequest, fields: dict[str, Any]
-) -> DestructionAttestation:
-    """Print the attestation, sign it with the researcher's credential (as an agreement
-    signature) and keep it in the shared storage. The caller checked who and when."""
+@dataclass(frozen=True)
+class PreparedAttestation:
+    """An attestation printed and signed before the write transaction (``prepare``), and
+    what it says of the request and its researcher: it may be kept only while that is
+    still so (``still_says``)."""
+
+    signer_id: int
+    says: dict[str, Any] = field(repr=False)
+    pdf: bytes = field(repr=False)
+    credential: SignerCredential = field(repr=False)  # perhaps issued for it, not stored
+
+    @property
+    def number(self) -> int:
+        return self.says["number"]
+
+
+def what_it_says(session: Session, user: User, request: AccessRequest) -> dict[str, Any]:
+    """What an attestation made now says besides the researcher's own words: its number,
+    the request, when and why access ended, the Nations, who signs."""
     ending = ending_of(session, request)
-    number = len(attestations_of(session, request)) + 1
-    doc = {
-        **fields,
+    return {
         "ref": request.ref,
         "title": request.title,
-        "number": number,
+        "number": len(attestations_of(session, request)) + 1,
         "made_on": date.today(),
         "ended_on": ending.ended_at.date(),
         "end_reason": ending.reason,
         "nations": [n.name for n in approving_nations(session, request)],
-        "researcher": user,
+        "researcher": {"name": user.name, "institution": user.institution, "email": user.email},
     }
-    pdf = render.render_template_pdf(TEMPLATE, doc)
+
+
+def prepare(
+    session: Session, user: User, request: AccessRequest, fields: dict[str, Any]
+) -> PreparedAttestation:
+    """Print the attestation and sign it with the researcher's credential (as an agreement
+    signature), writing nothing: the slow part, which the workflow runs before its write
+    transaction (workflow.perform_ahead)."""
+    says = what_it_says(session, user, request)
+    pdf = render.render_template_pdf(TEMPLATE, {**fields, **says})
     credential, row = agreements.credential_for(session, user, Party(RESEARCHER, None))
     signed = signing.sign(
         pdf,
         "Researcher",
         credential,
-        reason=f"Destruction attestation {request.ref} ({number})",
+        reason=f"Destruction attestation {request.ref} ({says['number']})",
         name=user.name,
     )
+    return PreparedAttestation(signer_id=user.id, says=says, pdf=signed, credential=row)
+
+
+def still_says(
+    session: Session, user: User, request: AccessRequest, prepared: PreparedAttestation
+) -> bool:
+    """Whether ``prepared`` is ``user``'s and says what an attestation made now would."""
+    return prepared.signer_id == user.id and prepared.says == what_it_says(session, user, request)
+
+
+def make(
+    session: Session,
+    user: User,
+    request: AccessRequest,
+    fields: dict[str, Any],
+    prepared: PreparedAttestation | None = None,
+) -> DestructionAttestation:
+    """Keep the attestation ``prepared`` (printed and signed here when not given) in the
+    shared storage, with the credential it was signed with. The caller checked who and
+    when, and that ``prepared`` still says what is so."""
+    prepared = prepared or prepare(session, user, request, fields)
+    # A credential issued for it (the old one's name or CA no longer fits) is kept too:
+    # the attestation names the credential that signed it.
+    session.add(prepared.credential)
+    session.flush()
     attestation = DestructionAttestation(
         request_id=request.id,
-        number=number,
+        number=prepared.number,
         signer_id=user.id,
-        credential_id=row.id,
-        sha256=storage.put(session, signed, PDF),
+        credential_id=prepared.credential.id,
+        sha256=storage.put(session, prepared.pdf, PDF),
         **fields,
     )
     session.add(attestation)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.db import get_session, writes
+from portal.db import get_session, reads_first, writes
 from portal.errors import NotFound, Refused, ServiceError, ValidationError
 from portal.lifecycle import downloads
 from portal.lifecycle import service as lifecycle
@@ -164,6 +164,7 @@ def close(ref: str):
 
 @bp.route("/<ref>/end/attest", methods=["GET", "POST"])
 @login_required
+@reads_first  # printed and signed outside the write lock; attempt() then checks
 def attest(ref: str):
     def command(form: AttestForm) -> AttestDestruction:
         fields = ("what", "method", "done_on", "done_by", "password")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from portal.agreements.service import DraftedEdition, SignedDocument
+    from portal.lifecycle.attestations import PreparedAttestation
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,9 @@ class AttestDestruction(Command):
     done_on: str = ""
     done_by: str = ""
     password: str = ""
+    # Printed and signed before the write transaction (perform_ahead), never sent by
+    # anyone: the API and the pages build the command without it.
+    prepared: "PreparedAttestation | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

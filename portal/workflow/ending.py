@@ -9,6 +9,7 @@ The notices named here (ctx.tell) are where custodian notices hook in:
 ``access_ended``, ``destruction_attested``, ``destruction_answered`` and ``closed``.
 """
 
+from dataclasses import replace
 from datetime import date
 
 from flask_babel import gettext as _
@@ -61,6 +62,15 @@ def guard_attest(ctx: Context, command: AttestDestruction) -> BlockingRule | Non
             "The attestation is with the Nations; a new one is due only if one asks for more."
         )
         return BlockingRule("attestation_not_due", message)
+    prepared = command.prepared
+    if prepared is not None and not attestations.still_says(
+        ctx.session, ctx.actor, ctx.request, prepared
+    ):
+        message = _(
+            "The request changed while your attestation was being signed (another "
+            "attestation was made, or a Nation answered); nothing was signed. Sign it again."
+        )
+        return BlockingRule("changed_while_signing", message)
     return None
 
 
@@ -96,8 +106,18 @@ def validate_attest(ctx: Context, command: AttestDestruction) -> None:
     ctx.extra["fields"] = fields
 
 
+def attest_ahead(ctx: Context, command: AttestDestruction) -> AttestDestruction:
+    """The attestation printed and signed from what the adapter read (every check
+    passed, the password too), carried in the command to perform()'s write transaction."""
+    fields = ctx.extra["fields"]
+    return replace(
+        command, prepared=attestations.prepare(ctx.session, ctx.actor, ctx.request, fields)
+    )
+
+
 def attest(ctx: Context, command: AttestDestruction) -> None:
-    made = attestations.make(ctx.session, ctx.actor, ctx.request, ctx.extra["fields"])
+    fields, prepared = ctx.extra["fields"], command.prepared
+    made = attestations.make(ctx.session, ctx.actor, ctx.request, fields, prepared)
     nations = parties.approving_nations(ctx.session, ctx.request)
     ctx.event(
         EventType.DESTRUCTION_ATTESTED,

@@ -203,7 +203,7 @@ TRANSITIONS: dict[type[Command], Transition] = {
         Transition(
             c.AttestDestruction, _fixed(Action.ATTEST_DESTRUCTION), ending.attest,
             guard=ending.guard_attest, validate=ending.validate_attest,
-            probe=c.AttestDestruction(),
+            probe=c.AttestDestruction(), ahead=ending.attest_ahead,
         ),
         Transition(
             c.AcknowledgeDestruction, _fixed(Action.ACKNOWLEDGE_DESTRUCTION), ending.acknowledge,

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from cryptography import x509
@@ -19,6 +20,8 @@ from portal.auth.models import User
 from portal.db import session_scope
 from portal.requests.models import AccessRequest
 from portal.storage.models import StoredFile
+
+from helpers import PASSWORD
 
 CEDAR_CONDITIONS = ["community_output_review", "aggregate_only", "Share results with the Elders."]
 HERON_CONDITIONS = ["non_commercial", "Acknowledge the Métis Nation's knowledge keepers by name."]
@@ -44,6 +47,15 @@ CLAUSES_FR = [
     "Restitution ou destruction. À la fin de la durée",
     "Résiliation en cas de manquement.",
 ]
+
+# A destruction attestation's fields, as the researcher types them (fictional).
+ATTEST = {
+    "what": "Every extract of cedar-health and heron-schools, and the derived tables",
+    "method": "Secure erase (NIST 800-88 purge) of the project drive; backups expired",
+    "done_on": str(date.today()),
+    "done_by": "Robin Researcher (fictional), with the university's IT security office",
+    "password": PASSWORD,
+}
 
 
 @dataclass

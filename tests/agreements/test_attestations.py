@@ -30,17 +30,9 @@ from portal.storage.models import StoredFile
 from portal.workflow import Expire, perform
 from portal.workflow import commands as c
 
-from agreement_kit import request_of
+from agreement_kit import ATTEST, request_of
 from apis import Api, problem
-from helpers import PASSWORD
 
-ATTEST = {
-    "what": "Every extract of cedar-health and heron-schools, and the derived tables",
-    "method": "Secure erase (NIST 800-88 purge) of the project drive; backups expired",
-    "done_on": str(date.today()),
-    "done_by": "Robin Researcher (fictional), with the university's IT security office",
-    "password": PASSWORD,
-}
 SECRET_ASK = "Cedar asks for the backup tapes' certificate (sentinel A9)"
 
 
