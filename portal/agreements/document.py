@@ -119,6 +119,7 @@ def document(
         "purpose": fields.get("purpose", request.purpose),
         "ethics_approval": fields.get("ethics_approval", request.ethics_approval),
         "revision": agreement.revision,
+        "edition": agreement.edition,  # a renewal's or amendment's is 2, 3, ...
         "reading_copy": False,
         "signed_language": agreement.language,
         "issued_on": agreement.issued_at.date(),

@@ -48,6 +48,8 @@ def test_the_parties_are_named(english):
 
 
 def test_purpose_data_storage_and_term(issued, english):
+    # Which edition it is, so a signer tells a renewal's from the one it replaces.
+    assert re.search(r"Request \S+, revision 1, edition 1; issued \w+ \d{1,2}, \d{4}", english)
     assert "Describe how children in care are supported." in english
     assert (
         "Cedar health: custodian Health (fictional); data of Red Cedar Nation (fictional)."
@@ -122,6 +124,7 @@ def test_french_reading_copy_of_a_signed_agreement(issued):
     assert "Entente d’utilisation des données" in french
     assert "Copie de lecture. L’entente signée est la version en anglais" in french
     assert "La présente entente est conclue entre :" in french
+    assert re.search(r"Demande \S+, révision 1, édition 1 ; établie le", french)
     assert "représentée par rep.cedar" in french
     place = "Ontario, Canada (CA-ON)"
     assert f"Lieu de conservation, que les données ne quittent pas : {place}." in french

@@ -82,7 +82,8 @@ def test_an_amendments_edition_is_rendered_ahead_too(app, flow):
     reviewed_afresh(flow, ref)
     flow.do("cedar_rep", "decide", ref, "red-cedar")
     command = ahead(app, flow, "heron_rep", ref, Decide(nation="blue-heron", outcome="approve"))
-    assert "Amended: housing and health" in pdf_text(command.drafted.pdf)
+    drafted = pdf_text(command.drafted.pdf)
+    assert "Amended: housing and health" in drafted and "revision 2, edition 2;" in drafted
     marked = replace(command.drafted, pdf=command.drafted.pdf + DRAFTED)
     assert written(app, flow, ref, replace(command, drafted=marked)) == marked.pdf
     with app.app_context(), session_scope() as session:
