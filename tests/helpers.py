@@ -192,6 +192,21 @@ def race(*calls, timeout: float = 120):
     return results
 
 
+def in_thread(work) -> tuple[threading.Thread, dict]:
+    """``work()`` started in a thread; the dict gets its "value", or the "error" it raised."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except Exception as error:  # handed back to the test, which asserts on it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
 def nation_ids_of(session, event) -> list[int]:
     """The ids of the Nations an audit event concerns, ascending."""
     from sqlmodel import select

@@ -19,7 +19,7 @@ from portal.errors import Refused, ValidationError
 from portal.requests.models import AccessRequest
 from portal.workflow import Sign, perform, perform_ahead
 
-from helpers import ON_POSTGRES, PASSWORD, sign_in
+from helpers import ON_POSTGRES, PASSWORD, in_thread, sign_in
 
 # A guard against a hung test, never an assertion about speed.
 HANG = 120
@@ -49,20 +49,6 @@ def credentials_of(app, flow, who: str) -> int:
         user = flow.user(session, who)
         rows = session.exec(select(SignerCredential).where(SignerCredential.user_id == user.id))
         return len(rows.all())
-
-
-def in_thread(work) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = work()
-        except Exception as error:  # handed back to the test, which asserts on it
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def events_of(session, ref: str) -> int:

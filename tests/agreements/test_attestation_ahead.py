@@ -20,6 +20,7 @@ from portal.workflow import commands as c
 from portal.workflow import perform, perform_ahead
 
 from agreement_kit import ATTEST, ca_certificate, request_of
+from helpers import in_thread
 
 HANG = 120  # a guard against a hung test, never an assertion about speed
 
@@ -33,7 +34,6 @@ def attestation_rows(app, ref: str) -> list[tuple[int, str, int]]:
 def test_a_write_lands_while_an_attestation_is_being_signed(app, flow):
     ref = flow.ended()
     signed_ahead, other_done = threading.Event(), threading.Event()
-    outcome: dict = {}
 
     def researcher_attests():
         try:
@@ -41,29 +41,27 @@ def test_a_write_lands_while_an_attestation_is_being_signed(app, flow):
                 session = get_session()
                 user = flow.user(session, "researcher")
                 command = perform_ahead(session, user, ref, c.AttestDestruction(**ATTEST))
-                outcome["prepared"] = command.prepared
                 signed_ahead.set()  # printed and signed, not written: no write lock held
                 assert other_done.wait(HANG)
                 start_writing(session)
-                outcome["status"] = perform(session, user, ref, command).status.value
+                status = perform(session, user, ref, command).status.value
                 session.commit()
-        except Exception as error:  # handed back to the test, which asserts on it
-            outcome["error"] = error
+                return status, command.prepared
         finally:
-            signed_ahead.set()
+            signed_ahead.set()  # also when it failed: the test reads why
 
-    thread = threading.Thread(target=researcher_attests)
-    thread.start()
+    thread, outcome = in_thread(researcher_attests)
     assert signed_ahead.wait(HANG), outcome
     # Another writer is not kept waiting by the signing (on SQLite it would wait for
     # the lock while the attestation is printed and signed).
     assert flow.do("cedar_rep", "message", ref, channel="nation", nation="red-cedar") == "active"
     other_done.set()
     thread.join(HANG)
-    assert outcome.get("status") == "active", outcome
+    status, prepared = outcome.get("value", (None, None))
+    assert status == "active", outcome
     [(number, sha256, _credential)] = attestation_rows(app, ref)
     # What is kept is the PDF signed ahead, not one signed again under the lock.
-    assert number == 1 and sha256 == storage.digest_of(outcome["prepared"].pdf)
+    assert number == 1 and sha256 == storage.digest_of(prepared.pdf)
     with app.app_context(), session_scope() as session:
         pdf = storage.get(session, sha256)
     [signature] = read_signatures(pdf, ca_certificate(app))
