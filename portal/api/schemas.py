@@ -186,7 +186,10 @@ class ObligationOut(Out):
     due: str = Field(description="When it falls due, in words.")
     next_due: date | None = Field(description="The date it next falls due, if one.")
     overdue: bool
-    state: str = Field(description="open, reported, met, not_met or waived.")
+    state: str = Field(
+        description="open, reported, met, not_met, waived, or superseded (a later edition's "
+        "conditions replaced it: nothing more is owed under it)."
+    )
     report: str | None = Field(
         description="The researcher's latest report: for the researcher and the Nation."
     )

@@ -130,14 +130,16 @@ ACTION_SUMMARIES = {
     ),
     c.ReportObligation: (
         "Report on an obligation of your active request (its researcher)",
-        "404 for an obligation not of this request; 409 once reported (until assessed). "
+        "404 for an obligation not of this request; 409 once reported (until assessed), "
+        "and once met, waived or superseded by a later edition's. "
         "A file may come with the text, in base64 (content_base64), checked as an output's "
         "(422 naming file); the obligation's report_file then links to it.",
     ),
     c.AssessObligation: (
         "Assess an obligation owed to your Nation: met, not_met, or waived (its stewards "
         "and representatives; waived: its representatives)",
-        "It changes no decision and not the request's state.",
+        "It changes no decision and not the request's state. 409 for an obligation met, "
+        "waived or superseded by a later edition's.",
     ),
     c.Close: (
         "End your access early (its researcher; active)",

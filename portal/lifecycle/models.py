@@ -16,6 +16,9 @@ class ObligationState(enum.StrEnum):
     MET = "met"
     NOT_MET = "not_met"  # the researcher may report again
     WAIVED = "waived"  # the Nation let it go (its representative)
+    # A new edition took effect and the Nation decided afresh: its new conditions are
+    # what is owed now, so what this one still asked is asked no more.
+    SUPERSEDED = "superseded"
 
     @property
     def label(self) -> str:
@@ -28,12 +31,18 @@ class ObligationState(enum.StrEnum):
             ObligationState.MET: lambda: _("Met"),
             ObligationState.NOT_MET: lambda: _("Not met"),
             ObligationState.WAIVED: lambda: _("Waived"),
+            ObligationState.SUPERSEDED: lambda: _("Superseded"),
         }[self]()
 
     @property
     def owes_report(self) -> bool:
         """The researcher has something to report (and it may fall overdue)."""
         return self in (ObligationState.OPEN, ObligationState.NOT_MET)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more is asked: it can be neither reported, assessed nor waived."""
+        return self in (ObligationState.MET, ObligationState.WAIVED, ObligationState.SUPERSEDED)
 
 
 class DueKind(enum.StrEnum):

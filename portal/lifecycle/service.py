@@ -59,10 +59,35 @@ def create_for(
 def ends_now(session: Session, request: AccessRequest, today: date) -> None:
     """Access ended early (a Nation revoked): what was due at the end is due now."""
     for obligation in of_request(session, request):
-        due_later = obligation.next_due is None or obligation.next_due > today
-        if obligation.due_event is DueEvent.AT_END and obligation.state in OWING and due_later:
-            obligation.next_due = today
+        _due_now(session, obligation, today)
+
+
+def supersede(session: Session, request: AccessRequest, today: date) -> int:
+    """A new edition took effect; call before its obligations are made. What the old
+    edition still asks of a Nation that decided afresh is superseded: its new conditions
+    are owed instead, so nothing is owed twice or falls due on the old term's dates. A
+    Nation the new edition leaves out keeps its obligations, and what was due at the end
+    is due now: access to its data has ended. Returns how many were superseded."""
+    decided_afresh = {decision.nation_id for decision in _approvals(session, request)}
+    superseded = 0
+    for obligation in of_request(session, request):
+        if obligation.state.settled:
+            continue
+        if obligation.nation_id in decided_afresh:
+            obligation.state = ObligationState.SUPERSEDED
+            obligation.updated_at = utcnow()
             session.add(obligation)
+            superseded += 1
+        else:
+            _due_now(session, obligation, today)
+    return superseded
+
+
+def _due_now(session: Session, obligation: Obligation, today: date) -> None:
+    due_later = obligation.next_due is None or obligation.next_due > today
+    if obligation.due_event is DueEvent.AT_END and obligation.state in OWING and due_later:
+        obligation.next_due = today
+        session.add(obligation)
 
 
 def _approvals(session: Session, request: AccessRequest) -> list[Decision]:

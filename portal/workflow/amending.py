@@ -76,8 +76,9 @@ def open_amendment(ctx: Context, command: Renew | Amend) -> None:
 def take_effect(ctx: Context, agreement: Agreement) -> list:
     """The last party signed the pending edition: it is in force, the one before is
     superseded, the amendment is over. New obligations come from the new decisions'
-    conditions (the old ones stay as they were); custodians hear ``access.changed``, and
-    those of a dataset the new revision dropped hear ``access.ended``."""
+    conditions and supersede what the old edition still asked (lifecycle.supersede);
+    custodians hear ``access.changed``, and those of a dataset the new revision dropped
+    hear ``access.ended``."""
     request, session = ctx.request, ctx.session
     before = agreements.current(session, request)
     dropped = _datasets_dropped(ctx, before)
@@ -86,6 +87,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
         _forget_expiry_notices(ctx)
     kind = request.amendment_kind
     _clear(ctx)
+    superseded_obligations = lifecycle.supersede(session, request, date.today())
     obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
     session.flush()
     nations = parties.approving_nations(session, request)
@@ -97,6 +99,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
         superseded=superseded.edition if superseded else None,
         term_end=str(agreement.term_end),
         obligations=len(obligations),
+        obligations_superseded=superseded_obligations,
     )
     ctx.tell("access_changed", nations=nations, dropped=dropped)
     return obligations

@@ -38,8 +38,7 @@ def outcomes_for(
     outcomes = []
     if obligation.state == ObligationState.REPORTED and allowed(Action.ASSESS_OBLIGATION):
         outcomes += ["met", "not_met"]
-    waivable = obligation.state not in (ObligationState.MET, ObligationState.WAIVED)
-    if waivable and allowed(Action.WAIVE_OBLIGATION):
+    if not obligation.state.settled and allowed(Action.WAIVE_OBLIGATION):
         outcomes.append("waived")
     return outcomes
 
@@ -121,12 +120,11 @@ def report(ctx: Context, command: ReportObligation) -> None:
 
 def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
     state = ctx.extra["obligation"].state
-    if command.outcome == "waived":
-        if state in (ObligationState.MET, ObligationState.WAIVED):
-            return BlockingRule(
-                "state", _("This obligation is %(state)s already.", state=state.label.lower())
-            )
-    elif state != ObligationState.REPORTED:
+    if state.settled:
+        return BlockingRule(
+            "state", _("This obligation is %(state)s already.", state=state.label.lower())
+        )
+    if command.outcome != "waived" and state != ObligationState.REPORTED:
         message = _("Nothing is reported on this obligation yet: it can be waived, not assessed.")
         return BlockingRule("state", message)
     return None

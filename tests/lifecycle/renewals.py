@@ -1,14 +1,18 @@
 """A third Nation, and the steps that renew or amend an active two-Nation request
 (tests/lifecycle/test_renewal*.py)."""
 
+from datetime import date
+
 from sqlmodel import select
 
 from portal.agreements import service as agreements
 from portal.agreements.models import Agreement
 from portal.audit.models import AuditEvent
 from portal.db import session_scope
+from portal.lifecycle.models import Obligation
 from portal.notify.models import OutboxMessage
 from portal.registry import service as registry
+from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 
 OWL = "grey-owl"
@@ -90,3 +94,30 @@ def mail_with_bodies(app, email: str) -> list[tuple[str, str]]:
             OutboxMessage.recipient == email
         )
         return [tuple(row) for row in session.exec(query.order_by(OutboxMessage.id))]
+
+
+def obligation_rows(app, ref: str) -> list[tuple[str, str, str, date | None, int]]:
+    """(Nation, condition, state, next due, id) of each obligation, as made."""
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        query = (
+            select(Obligation, Nation)
+            .join(Nation, Nation.id == Obligation.nation_id)
+            .where(Obligation.request_id == request.id)
+            .order_by(Obligation.id)
+        )
+        return [
+            (n.slug, o.source if o.source != "custom" else o.text, o.state.value, o.next_due, o.id)
+            for o, n in session.exec(query)
+        ]
+
+
+def renewed_with(owed, ref: str, cedar: list[str]) -> None:
+    """Renewed unchanged; Red Cedar decides afresh with ``cedar``, Blue Heron with none."""
+    flow = owed.flow
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=cedar)
+    flow.do("heron_rep", "decide", ref, "blue-heron", conditions=[])
+    for person, nation in SIGNERS:
+        flow.do(person, "sign", ref, nation)

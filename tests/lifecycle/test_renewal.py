@@ -106,8 +106,8 @@ def test_a_renewal_adds_a_third_nation_which_decides_and_signs_the_new_edition(
     assert old.sha256 == first.sha256 and old.version == first.version == 3  # never edited
     assert new.version == 4 and new.revision == 2 and new.term_start == date.today()
     assert new.term_end == date.today() + timedelta(days=365)  # a renewal's fresh term
-    # The old agreement's obligation stays as it was; the new decision's is added.
-    assert obligations(app, ref) == [("aggregate_only", "open"), ("no_linkage", "open")]
+    # The new decision's obligation supersedes what the old edition still asked.
+    assert obligations(app, ref) == [("aggregate_only", "superseded"), ("no_linkage", "open")]
     kinds = [e.action for e in events(app, ref)]
     assert kinds.count("amendment.opened") == 1 and kinds[-1] == "amendment.in_force"
     assert events(app, ref)[-1].details["superseded"] == 1
