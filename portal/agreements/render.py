@@ -30,6 +30,7 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
+from portal import i18n
 from portal.agreements.clauses import OUTPUT_REVIEW
 from portal.agreements.gc_pause import collector_paused
 from portal.agreements.layout import EmbeddedFile, SignatureBox, associate, signature_boxes
@@ -49,13 +50,21 @@ SIGNING = ("<!--signing-->", "<!--/signing-->")  # the signatures' heading, also
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = "agreements/agreement.html"
+# Whose catalogue a document's text is in: the agreement's (portal/agreements/locale/),
+# or the portal's (messages.po: a destruction attestation's, kept complete with the pages').
+AGREEMENT, PORTAL = "agreement", "messages"
 
 
 @cache
-def translations(language: str) -> gettext.NullTranslations:
-    """The catalogue of ``language`` (English is the source text)."""
+def translations(language: str, domain: str = AGREEMENT) -> gettext.NullTranslations:
+    """The catalogue of ``language`` (English is the source text): the agreement's own,
+    or the portal's (``messages``) for its other documents."""
+    if language == "en":
+        return gettext.NullTranslations()
+    if domain == PORTAL:
+        return Translations.load(str(i18n.TRANSLATIONS_DIR), [i18n.LOCALES[language]], PORTAL)
     po_file = LOCALE_DIR / language / "LC_MESSAGES" / "agreement.po"
-    if language == "en" or not po_file.is_file():
+    if not po_file.is_file():
         return gettext.NullTranslations()
     with po_file.open("rb") as file:
         catalog = read_po(file, locale=language)
@@ -66,14 +75,14 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 @cache
-def environment(language: str) -> jinja2.Environment:
+def environment(language: str, domain: str = AGREEMENT) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(resource_dir("templates")),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)
+    env.install_gettext_translations(translations(language, domain), newstyle=True)
     env.filters["longdate"] = lambda day: format_date(day, "long", locale=LOCALES[language])
     env.filters["place"] = lambda code: place_name(code, language)
     env.filters["css_string"] = css_string
@@ -240,8 +249,10 @@ def render_for_signing(
 
 def render_template_pdf(template: str, document: dict[str, Any], language: str = "en") -> bytes:
     """Another document of the portal's (a destruction attestation) printed like the
-    agreement: same fonts, stylesheet and filters, from ``templates/<template>``."""
-    html = environment(language).get_template(template).render(doc=document, lang=language)
+    agreement: same fonts, stylesheet and filters, from ``templates/<template>``, its
+    text translated by the portal's catalogue."""
+    env = environment(language, PORTAL)
+    html = env.get_template(template).render(doc=document, lang=language)
     return _write_pdf(html)[0]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from portal import i18n
 from portal.agreements import editions, render, signing
 from portal.agreements import service as agreements
 from portal.agreements.models import SignerCredential
@@ -167,7 +168,19 @@ def what_it_says(session: Session, user: User, request: AccessRequest) -> dict[s
         "end_reason": ending.reason,
         "nations": [n.name for n in approving_nations(session, request)],
         "researcher": {"name": user.name, "institution": user.institution, "email": user.email},
+        "language": _language(session, user, request),
     }
+
+
+def _language(session: Session, user: User, request: AccessRequest) -> str:
+    """The attestation is written in the language of the agreement in force, so the
+    Nations read it as they signed; for one signed in both, in the researcher's own
+    (it is their statement), else English."""
+    in_force = agreements.current(session, request)
+    language = in_force.language if in_force is not None else i18n.DEFAULT_LANGUAGE
+    if language in render.LANGUAGES:
+        return language
+    return user.language if user.language in render.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
 
 def prepare(
@@ -177,7 +190,7 @@ def prepare(
     signature), writing nothing: the slow part, which the workflow runs before its write
     transaction (workflow.perform_ahead)."""
     says = what_it_says(session, user, request)
-    pdf = render.render_template_pdf(TEMPLATE, {**fields, **says})
+    pdf = render.render_template_pdf(TEMPLATE, {**fields, **says}, says["language"])
     credential, row = agreements.credential_for(session, user, Party(RESEARCHER, None))
     signed = signing.sign(
         pdf,
