@@ -15,7 +15,15 @@ from portal.workflow import commands as c
 
 from helpers import sign_in
 from obligated import SUMMARY, YEARLY
-from renewals import SIGNERS, editions, events, obligation_rows, renewed_with, reviewed_afresh
+from renewals import (
+    SIGNERS,
+    editions,
+    events,
+    mail_with_bodies,
+    obligation_rows,
+    renewed_with,
+    reviewed_afresh,
+)
 
 
 def overdue_on(app, day: date) -> list[tuple[str, str]]:
@@ -50,6 +58,10 @@ def test_a_renewal_supersedes_what_the_old_edition_still_asked(app, owed, api):
     assert in_force.action == "amendment.in_force"
     assert in_force.details["obligations"] == 1
     assert in_force.details["obligations_superseded"] == 4
+    [(_subject, told)] = [
+        mail for mail in mail_with_bodies(app, "researcher@example.org") if "new edition" in mail[0]
+    ]
+    assert "the request's page lists the obligations owed now" in " ".join(told.split())
     # Long after every date: only what the edition in force asks can be overdue.
     assert overdue_on(app, new.term_end + timedelta(days=400)) == [
         ("red-cedar", "return_or_destroy")
