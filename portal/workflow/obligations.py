@@ -66,8 +66,23 @@ def prepare(ctx: Context, command: ReportObligation | AssessObligation) -> None:
         ctx.nation = ctx.extra["owed_to"]
 
 
+def _settled(obligation: Obligation) -> BlockingRule | None:
+    """Refuse any step on an obligation nothing more is asked of."""
+    if obligation.state is ObligationState.SUPERSEDED:
+        message = _(
+            "A later edition's conditions replaced this obligation: nothing more is owed under it."
+        )
+        return BlockingRule("state", message)
+    if obligation.state.settled:
+        message = _("This obligation is %(state)s already.", state=obligation.state.label.lower())
+        return BlockingRule("state", message)
+    return None
+
+
 def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None:
     obligation = ctx.extra["obligation"]
+    if refused := _settled(obligation):
+        return refused
     if not obligation.state.owes_report:
         message = _(
             "This obligation is %(state)s: nothing to report now.",
@@ -119,12 +134,10 @@ def report(ctx: Context, command: ReportObligation) -> None:
 
 
 def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
-    state = ctx.extra["obligation"].state
-    if state.settled:
-        return BlockingRule(
-            "state", _("This obligation is %(state)s already.", state=state.label.lower())
-        )
-    if command.outcome != "waived" and state != ObligationState.REPORTED:
+    obligation = ctx.extra["obligation"]
+    if refused := _settled(obligation):
+        return refused
+    if command.outcome != "waived" and obligation.state != ObligationState.REPORTED:
         message = _("Nothing is reported on this obligation yet: it can be waived, not assessed.")
         return BlockingRule("state", message)
     return None

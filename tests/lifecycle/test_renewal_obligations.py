@@ -69,7 +69,7 @@ def test_a_renewal_supersedes_what_the_old_edition_still_asked(app, owed, api):
 
     # Nothing can be done on a superseded obligation, and a refusal writes nothing.
     old_id = before[("red-cedar", "return_or_destroy")][1]
-    with pytest.raises(Refused):
+    with pytest.raises(Refused, match="A later edition's conditions replaced this obligation"):
         flow.perform("researcher", ref, c.ReportObligation(old_id, "Done now."))
     with pytest.raises(Refused):
         flow.perform("cedar_rep", ref, c.AssessObligation(old_id, "waived", comment="Let go."))
@@ -87,6 +87,9 @@ def test_a_renewal_supersedes_what_the_old_edition_still_asked(app, owed, api):
     shown = api.get("researcher", f"/requests/{ref}")
     states = {o["id"]: o["state"] for o in shown.json["obligations"]}
     assert states[old_id] == "superseded" and states[found[-1][4]] == "open"
+    refused = api.act("researcher", ref, "report_obligation", obligation=old_id, text="Done.")
+    assert refused.status_code == 409 and "replaced this obligation" in refused.json["detail"]
+    assert obligation_rows(app, ref) == found
 
 
 def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
