@@ -147,6 +147,21 @@ class DecisionForm(FlaskForm):
             (code, shown(entry["label"])) for code, entry in catalogue.items()
         )
 
+    def start_from(self, conditions: list[dict]) -> None:
+        """Show ``conditions`` (a decision's) as chosen: standard ones the catalogue in
+        force still holds ticked, the others as lines of the Nation's own words, each
+        with its due where the decision gave one."""
+        codes = {choice.value for choice in self.standard_conditions.choices}
+        ticked, lines = [], []
+        for condition in conditions:
+            if condition.get("code") in codes:
+                ticked.append(condition["code"])
+                continue
+            due = condition.get("due")
+            lines.append(f"{condition['text']} {DUE_MARKER} {due}" if due else condition["text"])
+        self.standard_conditions.data = ticked
+        self.custom_conditions.data = "\n".join(lines)
+
     def validate_confirm_refusal(self, field) -> None:
         if self.after_approval and self.outcome.data == "refuse" and not field.data:
             raise ValidationError(_("Confirm the refusal: the request ends at once."))

@@ -23,6 +23,7 @@ from portal.reviews.terms import catalogue_in_force
 from portal.transparency.overview import overview
 from portal.web import attempt, load, refusal_status
 from portal.workflow import Decide, Review, Revoke, Screen, check
+from portal.workflow.deciding import conditions_in_force
 
 bp = Blueprint("reviews", __name__, url_prefix="/requests")
 
@@ -42,10 +43,13 @@ def _page(template: str, req, status: int = 200, **context):
     return page, status
 
 
-def _step(template: str, ref: str, action: str, form, command_of, done: str, nation=None):
+def _step(
+    template: str, ref: str, action: str, form, command_of, done: str, nation=None, start=None
+):
     """One page of one workflow step: the form (GET, or POST with a form error), or the
     step performed and back to the request, or the same form with what was typed and
-    why it was refused. Opening it needs the step to be available (403 or 409 if not)."""
+    why it was refused. Opening it needs the step to be available (403 or 409 if not);
+    ``start(form, req)`` then fills the form a GET shows."""
     req = load(ref)
     context = {"form": form, "nation": nation}
     try:
@@ -53,6 +57,8 @@ def _step(template: str, ref: str, action: str, form, command_of, done: str, nat
     except Refused as refusal:
         return _page(template, req, 409, refusal=refusal, **context)
     if request.method == "GET":
+        if start is not None:
+            start(form, req)
         return _page(template, req, **context)
     if not form.validate():  # what was typed comes back, with what is wrong with it
         return _page(template, req, 422, **context)
@@ -104,10 +110,13 @@ def decide(ref: str, nation_slug: str):
         reason = form.reason.data or ""
         return Decide(nation.slug, form.outcome.data, reason, conditions, form.given_dues())
 
+    def start(form: DecisionForm, req: AccessRequest) -> None:
+        form.start_from(conditions_in_force(get_session(), req, nation))
+
     form = DecisionForm(catalogue_in_force(get_session()))
     form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES
     done = _("%(nation)s's decision is recorded.", nation=nation.name)
-    return _step("reviews/decide.html", ref, "decide", form, command, done, nation)
+    return _step("reviews/decide.html", ref, "decide", form, command, done, nation, start)
 
 
 @bp.route("/<ref>/revoke/<nation_slug>", methods=["GET", "POST"])

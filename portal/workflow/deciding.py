@@ -4,6 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlmodel import Session
 
 from portal.agreements import parties
 from portal.agreements import service as agreements
@@ -18,7 +19,7 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
 from portal.reviews.models import Review as ReviewRow
-from portal.reviews.service import has_reviewed, tally, track_for
+from portal.reviews.service import has_reviewed, standing_approval, tally, track_for
 from portal.reviews.terms import Catalogue, catalogue_in_force, condition_text, looks_like_code
 from portal.workflow import amending, messaging
 from portal.workflow.commands import Decide, Review
@@ -194,6 +195,17 @@ def decide(ctx: Context, command: Decide) -> None:
     else:
         ctx.tell("approved", nation=nation)
     ctx.session.flush()
+
+
+def conditions_in_force(session: Session, request: AccessRequest, nation: Nation) -> list[dict]:
+    """During a renewal or amendment, the conditions of ``nation``'s approval that the
+    edition in force carries: a new decision's conditions replace them (what is still
+    owed under them is superseded), so the decide page starts from them. Else []."""
+    in_force = agreements.current(session, request) if request.amendment else None
+    if in_force is None or in_force.effective_at is None:
+        return []
+    approval = standing_approval(session, request, nation, in_force.revision)
+    return list(approval.conditions) if approval is not None else []
 
 
 def _with_dues(chosen: list[dict], items: Any, dues: Any) -> list[dict]:

@@ -4,16 +4,20 @@ still asked of a Nation that decided afresh is superseded by that Nation's new c
 stays as it was; and a Nation the new edition no longer includes keeps its obligations,
 its data's return or destruction falling due at once. SQLite and PostgreSQL."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from sqlmodel import select
 
 from portal.db import session_scope
 from portal.errors import Refused
 from portal.lifecycle import service as lifecycle
+from portal.registry.models import Nation
+from portal.reviews.models import Decision
 from portal.workflow import commands as c
 
-from helpers import sign_in
+from helpers import csrf_token, sign_in
 from obligated import SUMMARY, YEARLY
 from renewals import (
     SIGNERS,
@@ -22,6 +26,7 @@ from renewals import (
     mail_with_bodies,
     obligation_rows,
     renewed_with,
+    request_of,
     reviewed_afresh,
 )
 
@@ -118,3 +123,49 @@ def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
         ("blue-heron", "aggregate_only"),
         ("blue-heron", "custom"),
     ]
+
+
+def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, owed):
+    flow = owed.flow
+    ref = owed.active()
+    first = flow.reviewed()  # a first decision: nothing in force to start from
+    cedar = app.test_client()
+    sign_in(cedar, "rep.cedar@example.org")
+    fresh = cedar.get(f"/requests/{first}/decide/red-cedar")
+    assert fresh.status_code == 200 and 'name="standard_conditions"' in fresh.text
+    assert "checked" not in fresh.text and "These conditions replace" not in fresh.text
+
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    page = cedar.get(f"/requests/{ref}/decide/red-cedar").text
+    ticked = re.findall(r'value="(\w+)" checked', page) + re.findall(
+        r'checked[^>]*value="(\w+)"', page
+    )
+    assert sorted(set(ticked)) == ["community_output_review", "return_or_destroy"]
+    assert f"{YEARLY} | due: every 12 months</textarea>" in page
+    assert "These conditions replace those of your Nation" in page
+    steward = app.test_client()
+    sign_in(steward, "s1.cedar@example.org")
+    assert steward.get(f"/requests/{ref}/decide/red-cedar").status_code == 403
+
+    # Approved as the page started: the same conditions, with the same dues, owed anew.
+    form = {
+        "csrf_token": csrf_token(page),
+        "outcome": "approve",
+        "standard_conditions": ["community_output_review", "return_or_destroy"],
+        "custom_conditions": f"{YEARLY} | due: every 12 months",
+        "reason": "",
+    }
+    assert cedar.post(f"/requests/{ref}/decide/red-cedar", data=form).status_code == 302
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        decisions = session.exec(
+            select(Decision)
+            .where(Decision.request_id == request.id, Decision.nation_id == nation_id(session))
+            .order_by(Decision.id)
+        ).all()
+        assert decisions[-1].conditions == decisions[0].conditions
+
+
+def nation_id(session) -> int:
+    return session.exec(select(Nation.id).where(Nation.slug == "red-cedar")).one()
