@@ -1,11 +1,14 @@
-"""obligation.state may be superseded: what an edition still asked of a Nation that
-decided afresh on a later edition, whose conditions are owed instead
+"""obligation.superseded_by, and the state superseded: a later edition's conditions
+replace the obligations made from an earlier one's
 
 Until now a renewal or amendment added the new decisions' obligations beside the old
 ones, which stayed owing: a condition kept was owed twice, and the old edition's "at the
-end" fell due on the old term's last day. The upgrade supersedes what is still open,
-not met or reported under an edition that a later one replaced, for each Nation that
-approved that later edition (the workflow does so from now on: lifecycle.supersede).
+end" fell due on the old term's last day. From now on (lifecycle.supersede) each
+obligation of a Nation that approved the new edition records it in superseded_by; one
+not yet due then becomes superseded, one overdue or reported stays owed as its last
+report. The upgrade does the same for the editions that took effect before it (a Nation
+an edition left out keeps its "at the end" on the old term's end: move it by hand if need
+be). The downgrade turns superseded back into open, as the old code kept them.
 
 Revision ID: 0027
 Revises: 0026
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import portal.db
+
 revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
@@ -24,6 +29,32 @@ depends_on: str | Sequence[str] | None = None
 
 BEFORE = ("open", "reported", "met", "not_met", "waived")
 AFTER = (*BEFORE, "superseded")
+UNSETTLED = ("open", "not_met", "reported")
+
+obligation = sa.table(
+    "obligation",
+    sa.column("id", sa.Integer),
+    sa.column("request_id", sa.Integer),
+    sa.column("nation_id", sa.Integer),
+    sa.column("state", sa.String),
+    sa.column("next_due", sa.Date),
+    sa.column("created_at", portal.db.UTCDateTime(timezone=True)),
+    sa.column("superseded_by", sa.Integer),
+)
+agreement = sa.table(
+    "agreement",
+    sa.column("request_id", sa.Integer),
+    sa.column("edition", sa.Integer),
+    sa.column("revision", sa.Integer),
+    sa.column("effective_at", portal.db.UTCDateTime(timezone=True)),
+)
+decision = sa.table(
+    "decision",
+    sa.column("request_id", sa.Integer),
+    sa.column("nation_id", sa.Integer),
+    sa.column("revision", sa.Integer),
+    sa.column("outcome", sa.String),
+)
 
 
 def _states_may_be(values: tuple[str, ...]) -> None:
@@ -37,21 +68,53 @@ def _states_may_be(values: tuple[str, ...]) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("obligation", recreate="auto") as batch_op:
+        batch_op.add_column(sa.Column("superseded_by", sa.Integer(), nullable=True))
     _states_may_be(AFTER)
-    # Made before a later edition took effect, owed to a Nation that approved that
-    # edition's revision (every Nation of an edition in force approved it).
-    op.execute(
-        "UPDATE obligation SET state = 'superseded' "
-        "WHERE state IN ('open', 'not_met', 'reported') AND EXISTS ("
-        " SELECT 1 FROM agreement a JOIN decision d"
-        " ON d.request_id = a.request_id AND d.revision = a.revision"
-        " WHERE a.request_id = obligation.request_id AND a.edition > 1"
-        " AND a.effective_at IS NOT NULL AND a.effective_at > obligation.created_at"
-        " AND d.nation_id = obligation.nation_id AND d.outcome = 'approve')"
-    )
+    _supersede_what_later_editions_replaced(op.get_bind())
+
+
+def _supersede_what_later_editions_replaced(connection: sa.Connection) -> None:
+    later = connection.execute(
+        sa.select(agreement.c.request_id, agreement.c.edition, agreement.c.effective_at)
+        .add_columns(decision.c.nation_id)
+        .join(
+            decision,
+            (decision.c.request_id == agreement.c.request_id)
+            & (decision.c.revision == agreement.c.revision)
+            & (decision.c.outcome == "approve"),
+        )
+        .where(agreement.c.edition > 1, agreement.c.effective_at.is_not(None))
+        .order_by(agreement.c.edition)
+    ).all()
+    editions: dict[tuple[int, int], list] = {}  # (request, Nation): editions it approved
+    for request_id, edition, effective_at, nation_id in later:
+        editions.setdefault((request_id, nation_id), []).append((edition, effective_at))
+    rows = connection.execute(
+        sa.select(obligation).where(
+            obligation.c.state.in_(UNSETTLED), obligation.c.superseded_by.is_(None)
+        )
+    ).all()
+    for row in rows:
+        replacing = [
+            (edition, effective_at)
+            for edition, effective_at in editions.get((row.request_id, row.nation_id), [])
+            if effective_at > row.created_at
+        ]
+        if not replacing:
+            continue
+        edition, effective_at = replacing[0]  # the first edition made after it
+        overdue = row.next_due is not None and row.next_due < effective_at.date()
+        owed = row.state == "reported" or overdue
+        connection.execute(
+            obligation.update()
+            .where(obligation.c.id == row.id)
+            .values(superseded_by=edition, state=row.state if owed else "superseded")
+        )
 
 
 def downgrade() -> None:
-    # Before 0027 nothing was superseded: the old edition's obligations stayed open.
     op.execute("UPDATE obligation SET state = 'open' WHERE state = 'superseded'")
     _states_may_be(BEFORE)
+    with op.batch_alter_table("obligation", recreate="auto") as batch_op:
+        batch_op.drop_column("superseded_by")

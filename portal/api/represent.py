@@ -209,6 +209,7 @@ def _obligation(shown: ShownObligation, ref: str) -> schemas.ObligationOut:
         next_due=item.next_due,
         overdue=shown.overdue,
         state=item.state.value,
+        superseded_by=item.superseded_by,
         report=shown.report,
         reported_at=item.reported_at if reads else None,
         report_file=f"{PREFIX}/requests/{ref}/obligations/{item.id}/file"

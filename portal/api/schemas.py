@@ -188,7 +188,13 @@ class ObligationOut(Out):
     overdue: bool
     state: str = Field(
         description="open, reported, met, not_met, waived, or superseded (a later edition's "
-        "conditions replaced it: nothing more is owed under it)."
+        "conditions replaced it before it fell due: nothing is owed under it)."
+    )
+    superseded_by: int | None = Field(
+        default=None,
+        description="The edition of the agreement whose conditions replaced the ones this "
+        "came from. Unless superseded, it was overdue or reported then: its last report is "
+        "still owed, and a periodic one does not open again.",
     )
     report: str | None = Field(
         description="The researcher's latest report: for the researcher and the Nation."

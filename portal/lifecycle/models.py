@@ -16,8 +16,7 @@ class ObligationState(enum.StrEnum):
     MET = "met"
     NOT_MET = "not_met"  # the researcher may report again
     WAIVED = "waived"  # the Nation let it go (its representative)
-    # A new edition took effect and the Nation decided afresh: its new conditions are
-    # what is owed now, so what this one still asked is asked no more.
+    # A later edition's conditions replaced it before it fell due: nothing is owed.
     SUPERSEDED = "superseded"
 
     @property
@@ -75,6 +74,10 @@ class Obligation(SQLModel, table=True):
     state: ObligationState = Field(
         default=ObligationState.OPEN, sa_type=enum_type(ObligationState, "obligation_state")
     )
+    # The edition whose conditions replaced the ones this was made from (the Nation
+    # decided afresh). Not yet due then: superseded. Overdue or reported: still owed
+    # once, its last report (a periodic one met does not open again).
+    superseded_by: int | None = None
     report_text: str = Field(default="", sa_type=sa.Text)
     report_file_digest: str | None = Field(default=None, max_length=64)  # portal.storage
     reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -62,24 +62,27 @@ def ends_now(session: Session, request: AccessRequest, today: date) -> None:
         _due_now(session, obligation, today)
 
 
-def supersede(session: Session, request: AccessRequest, today: date) -> int:
-    """A new edition took effect; call before its obligations are made. What the old
-    edition still asks of a Nation that decided afresh is superseded: its new conditions
-    are owed instead, so nothing is owed twice or falls due on the old term's dates. A
-    Nation the new edition leaves out keeps its obligations, and what was due at the end
-    is due now: access to its data has ended. Returns how many were superseded."""
+def supersede(session: Session, request: AccessRequest, edition: int, today: date) -> int:
+    """``edition`` took effect; call before its obligations are made. Its conditions
+    replace the old ones of each Nation that decided afresh: what they asked that is not
+    yet due is superseded (owed once, never on the old term's dates); what is overdue,
+    or reported and awaiting the Nation's assessment, stays owed, as its last report. A
+    Nation the edition leaves out keeps its obligations, and what was due at the end is
+    due now: access to its data has ended. Returns how many were superseded."""
     decided_afresh = {decision.nation_id for decision in _approvals(session, request)}
     superseded = 0
     for obligation in of_request(session, request):
-        if obligation.state.settled:
+        if obligation.state.settled or obligation.superseded_by is not None:
             continue
-        if obligation.nation_id in decided_afresh:
+        if obligation.nation_id not in decided_afresh:
+            _due_now(session, obligation, today)
+            continue
+        obligation.superseded_by = edition
+        if obligation.state in OWING and not is_overdue(obligation, today):
             obligation.state = ObligationState.SUPERSEDED
             obligation.updated_at = utcnow()
-            session.add(obligation)
             superseded += 1
-        else:
-            _due_now(session, obligation, today)
+        session.add(obligation)
     return superseded
 
 
@@ -149,13 +152,15 @@ def assess(
     obligation: Obligation, outcome: ObligationState, comment: str, tell: bool, assessor_id: int
 ) -> None:
     """Record the Nation's assessment. A periodic obligation met opens again for its next
-    period; the comment stays with the row (the Nation's own unless it tells)."""
+    period, unless a later edition replaced it; the comment stays with the row (the
+    Nation's own unless it tells)."""
     obligation.assessment_comment = comment
     obligation.tell_researcher = tell
     obligation.assessed_at = obligation.updated_at = utcnow()
     obligation.assessed_by_id = assessor_id
     periodic = obligation.due_kind is DueKind.PERIOD and obligation.next_due is not None
-    if outcome is ObligationState.MET and periodic:
+    # One replaced by a later edition's conditions owed its last report: met, it is done.
+    if outcome is ObligationState.MET and periodic and obligation.superseded_by is None:
         obligation.state = ObligationState.OPEN
         obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
     else:

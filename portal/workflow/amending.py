@@ -87,7 +87,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
         _forget_expiry_notices(ctx)
     kind = request.amendment_kind
     _clear(ctx)
-    superseded_obligations = lifecycle.supersede(session, request, date.today())
+    superseded_obligations = lifecycle.supersede(session, request, agreement.edition, date.today())
     obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
     session.flush()
     nations = parties.approving_nations(session, request)

@@ -2,6 +2,7 @@
 (tests/lifecycle/test_renewal*.py)."""
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlmodel import select
 
@@ -96,8 +97,17 @@ def mail_with_bodies(app, email: str) -> list[tuple[str, str]]:
         return [tuple(row) for row in session.exec(query.order_by(OutboxMessage.id))]
 
 
-def obligation_rows(app, ref: str) -> list[tuple[str, str, str, date | None, int]]:
-    """(Nation, condition, state, next due, id) of each obligation, as made."""
+class Owed(NamedTuple):
+    nation: str
+    key: str  # the standard condition's code, or the Nation's own words
+    state: str
+    superseded_by: int | None
+    next_due: date | None
+    id: int
+
+
+def obligation_rows(app, ref: str) -> list[Owed]:
+    """Each obligation of the request, as made."""
     with app.app_context(), session_scope() as session:
         request = request_of(session, ref)
         query = (
@@ -107,7 +117,14 @@ def obligation_rows(app, ref: str) -> list[tuple[str, str, str, date | None, int
             .order_by(Obligation.id)
         )
         return [
-            (n.slug, o.source if o.source != "custom" else o.text, o.state.value, o.next_due, o.id)
+            Owed(
+                n.slug,
+                o.source if o.source != "custom" else o.text,
+                o.state.value,
+                o.superseded_by,
+                o.next_due,
+                o.id,
+            )
             for o, n in session.exec(query)
         ]
 

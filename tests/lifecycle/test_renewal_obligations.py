@@ -36,7 +36,7 @@ def overdue_on(app, day: date) -> list[tuple[str, str]]:
         return [(o.nation.slug, o.obligation.source) for o in lifecycle.overdue(session, day)]
 
 
-def test_a_renewal_supersedes_what_the_old_edition_still_asked(app, owed, api):
+def test_a_renewal_supersedes_what_was_not_yet_due_and_keeps_what_is_owed(app, owed, api):
     flow = owed.flow
     ref = owed.active()  # Red Cedar: review, return or destroy, yearly; Blue Heron: two
     owed.report("researcher", ref, SUMMARY)
@@ -44,62 +44,77 @@ def test_a_renewal_supersedes_what_the_old_edition_still_asked(app, owed, api):
     owed.report("researcher", ref, "aggregate_only")  # reported, not assessed yet
     owed.report("researcher", ref, "return_or_destroy")
     owed.assess("cedar_steward1", ref, "return_or_destroy", "not_met", comment="Not yet.")
-    before = {(n, key): (state, i) for n, key, state, _due, i in obligation_rows(app, ref)}
+    owed.set_due(ref, YEARLY, date.today() - timedelta(days=10))  # a report overdue
+    before = {(row.nation, row.key): row.id for row in obligation_rows(app, ref)}
 
     renewed_with(owed, ref, cedar=["return_or_destroy"])
 
     _old, new = editions(app, ref)
     found = obligation_rows(app, ref)
-    assert [(n, key, state) for n, key, state, *_ in found] == [
-        ("red-cedar", "community_output_review", "superseded"),
-        ("red-cedar", "return_or_destroy", "superseded"),  # was not met
-        ("red-cedar", YEARLY, "superseded"),
-        ("blue-heron", "aggregate_only", "superseded"),  # was reported
-        ("blue-heron", SUMMARY, "met"),  # settled: stays as it was
-        ("red-cedar", "return_or_destroy", "open"),  # the new edition's, owed once
+    assert [(row.nation, row.key, row.state, row.superseded_by) for row in found] == [
+        ("red-cedar", "community_output_review", "superseded", 2),
+        ("red-cedar", "return_or_destroy", "superseded", 2),  # not met, not due yet
+        ("red-cedar", YEARLY, "open", 2),  # overdue: still owed, once
+        ("blue-heron", "aggregate_only", "reported", 2),  # the Nation may still assess it
+        ("blue-heron", SUMMARY, "met", None),  # settled: stays as it was
+        ("red-cedar", "return_or_destroy", "open", None),  # the new edition's
     ]
-    assert found[-1][3] == new.term_end
+    assert found[-1].next_due == new.term_end
     in_force = events(app, ref)[-1]
     assert in_force.action == "amendment.in_force"
     assert in_force.details["obligations"] == 1
-    assert in_force.details["obligations_superseded"] == 4
+    assert in_force.details["obligations_superseded"] == 2
     [(_subject, told)] = [
         mail for mail in mail_with_bodies(app, "researcher@example.org") if "new edition" in mail[0]
     ]
     assert "the request's page lists the obligations owed now" in " ".join(told.split())
-    # Long after every date: only what the edition in force asks can be overdue.
+    # Long after every date: the overdue report and what the edition in force asks.
     assert overdue_on(app, new.term_end + timedelta(days=400)) == [
-        ("red-cedar", "return_or_destroy")
+        ("red-cedar", "custom"),
+        ("red-cedar", "return_or_destroy"),
     ]
 
     # Nothing can be done on a superseded obligation, and a refusal writes nothing.
-    old_id = before[("red-cedar", "return_or_destroy")][1]
+    old_id = before[("red-cedar", "return_or_destroy")]
     with pytest.raises(Refused, match="A later edition's conditions replaced this obligation"):
         flow.perform("researcher", ref, c.ReportObligation(old_id, "Done now."))
     with pytest.raises(Refused):
         flow.perform("cedar_rep", ref, c.AssessObligation(old_id, "waived", comment="Let go."))
-    reported_id = before[("blue-heron", "aggregate_only")][1]
-    with pytest.raises(Refused):
-        flow.perform("heron_steward", ref, c.AssessObligation(reported_id, "met"))
     assert obligation_rows(app, ref) == found
 
     # The page and the API say so, and offer nothing on it.
     client = app.test_client()
     sign_in(client, "researcher@example.org")
     page = client.get(f"/requests/{ref}").text
-    assert "Superseded by a later edition" in page
+    assert "2 obligations superseded by a later edition's conditions" in page
+    assert page.count(f'id="obligation-{old_id}"') == 1
+    assert "Superseded by edition 2 of the agreement before it fell due" in page
+    assert "this report is still owed, once, and nothing after it" in page
     assert f"/obligations/{old_id}/report" not in page
+    assert f"/obligations/{before[('red-cedar', YEARLY)]}/report" in page
     shown = api.get("researcher", f"/requests/{ref}")
-    states = {o["id"]: o["state"] for o in shown.json["obligations"]}
-    assert states[old_id] == "superseded" and states[found[-1][4]] == "open"
+    states = {o["id"]: (o["state"], o["superseded_by"]) for o in shown.json["obligations"]}
+    assert states[old_id] == ("superseded", 2) and states[found[-1].id] == ("open", None)
     refused = api.act("researcher", ref, "report_obligation", obligation=old_id, text="Done.")
     assert refused.status_code == 409 and "replaced this obligation" in refused.json["detail"]
     assert obligation_rows(app, ref) == found
 
+    # What is still owed is owed once: met, a periodic one does not open again.
+    owed.assess("heron_steward", ref, "aggregate_only", "met")
+    flow.perform("researcher", ref, c.ReportObligation(before[("red-cedar", YEARLY)], "Sent."))
+    flow.perform("cedar_steward1", ref, c.AssessObligation(before[("red-cedar", YEARLY)], "met"))
+    rows = obligation_rows(app, ref)
+    states = {(row.nation, row.key, row.superseded_by): row.state for row in rows}
+    assert states[("red-cedar", YEARLY, 2)] == "met"
+    assert states[("blue-heron", "aggregate_only", 2)] == "met"
+    assert overdue_on(app, new.term_end + timedelta(days=400)) == [
+        ("red-cedar", "return_or_destroy")
+    ]
+
 
 def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
     flow = owed.flow
-    ref = owed.active()
+    ref = owed.active(heron_dues={SUMMARY: "2027-06-30"})
     flow.do("researcher", "amend", ref)
     flow.edit("researcher", ref, datasets=["cedar-health"])
     reviewed_afresh(flow, ref, heron=False)
@@ -108,21 +123,19 @@ def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
         flow.do(person, "sign", ref, nation)
 
     today = date.today()
-    found = [(n, key, state, due) for n, key, state, due, _i in obligation_rows(app, ref)]
+    found = [(row.nation, row.key, row.state, row.next_due) for row in obligation_rows(app, ref)]
     _old, new = editions(app, ref)
     assert found == [
         ("red-cedar", "community_output_review", "superseded", None),
         ("red-cedar", "return_or_destroy", "superseded", found[1][3]),
         ("red-cedar", YEARLY, "superseded", found[2][3]),
-        # Blue Heron's data left the request: returning or destroying it is due now.
+        # Blue Heron's data left the request: returning or destroying it is due now;
+        # what falls due on a date of its own still does.
         ("blue-heron", "aggregate_only", "open", today),
-        ("blue-heron", SUMMARY, "open", today),
+        ("blue-heron", SUMMARY, "open", date(2027, 6, 30)),
         ("red-cedar", "return_or_destroy", "open", new.term_end),
     ]
-    assert overdue_on(app, today + timedelta(days=1)) == [
-        ("blue-heron", "aggregate_only"),
-        ("blue-heron", "custom"),
-    ]
+    assert overdue_on(app, today + timedelta(days=1)) == [("blue-heron", "aggregate_only")]
 
 
 def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, owed):
