@@ -1,6 +1,7 @@
 """Each Nation's own steps: its stewards review, its representative decides."""
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -224,9 +225,12 @@ def _with_dues(chosen: list[dict], items: Any, dues: Any) -> list[dict]:
                 }
             )
         try:
-            due_of.parse(spec)
+            due = due_of.parse(spec)
         except (ValueError, TypeError) as error:
             raise ValidationError({"dues": f"{key}: {error}"}) from None
+        if due.on is not None and due.on < date.today():  # it would be overdue at once
+            message = _("The date %(date)s has passed: give a later one.", date=due.on.isoformat())
+            raise ValidationError({"dues": f"{key}: {message}"})
     spelled = {key.strip(): " ".join(str(spec).split()) for key, spec in dues.items()}
     return [
         {**condition, "due": spelled[item]} if item in spelled else condition

@@ -84,6 +84,11 @@ def test_a_due_the_representative_gives_must_be_one_and_name_a_condition(owed):
                 "cedar_rep", "decide", ref, "red-cedar", conditions=["aggregate_only"], dues=dues
             )
         assert "dues" in refused.value.errors
+    with pytest.raises(ValidationError, match="2020-01-01 has passed"):  # overdue at once
+        flow.do(
+            "cedar_rep", "decide", ref, "red-cedar", conditions=["aggregate_only"],
+            dues={"aggregate_only": "2020-01-01"},
+        )  # fmt: skip
     assert flow.status(ref) == "under_review"
 
 
