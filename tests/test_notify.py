@@ -374,7 +374,7 @@ def _mail_cases():
         cases[f"destruction_answered-{outcome}"] = {
             "nation": cedar, "outcome": outcome, "comment": comment
         }  # fmt: skip
-    for state in ("waived", "not_met", "open", "met"):
+    for state in ("waived", "not_met", "open", "met", "superseded"):
         cases[f"obligation_assessed-{state}"] = {
             "nation": cedar, "obligation": obligation(state), "comment": "Merci."
         }  # fmt: skip

@@ -149,7 +149,12 @@ def report(obligation: Obligation, text: str, file_digest: str | None = None) ->
 
 
 def assess(
-    obligation: Obligation, outcome: ObligationState, comment: str, tell: bool, assessor_id: int
+    obligation: Obligation,
+    outcome: ObligationState,
+    comment: str,
+    tell: bool,
+    assessor_id: int,
+    today: date,
 ) -> None:
     """Record the Nation's assessment. A periodic obligation met opens again for its next
     period, unless a later edition replaced it; the comment stays with the row (the
@@ -159,20 +164,24 @@ def assess(
     obligation.assessed_at = obligation.updated_at = utcnow()
     obligation.assessed_by_id = assessor_id
     periodic = obligation.due_kind is DueKind.PERIOD and obligation.next_due is not None
-    # One replaced by a later edition's conditions owed its last report: met, it is done.
-    if outcome is ObligationState.MET and periodic and obligation.superseded_by is None:
+    replaced = obligation.superseded_by is not None
+    # One replaced by a later edition's conditions owed its last report: met, it is done;
+    # not met but reported before it fell due, the new edition's conditions say what is owed.
+    if outcome is ObligationState.MET and periodic and not replaced:
         obligation.state = ObligationState.OPEN
         obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
+    elif outcome is ObligationState.NOT_MET and replaced and not _fell_due(obligation, today):
+        obligation.state = ObligationState.SUPERSEDED
     else:
         obligation.state = outcome
 
 
 def is_overdue(obligation: Obligation, today: date) -> bool:
-    return (
-        obligation.state in OWING
-        and obligation.next_due is not None
-        and obligation.next_due < today
-    )
+    return obligation.state in OWING and _fell_due(obligation, today)
+
+
+def _fell_due(obligation: Obligation, today: date) -> bool:
+    return obligation.next_due is not None and obligation.next_due < today
 
 
 @dataclass(frozen=True)

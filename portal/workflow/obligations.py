@@ -2,6 +2,8 @@
 (met, not met) and its representative may waive it. Neither step touches a decision, a
 track or the request's status: an obligation never changes a decision by itself."""
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -156,7 +158,9 @@ def validate_assess(ctx: Context, command: AssessObligation) -> None:
 def assess(ctx: Context, command: AssessObligation) -> None:
     obligation, comment = ctx.extra["obligation"], command.comment.strip()
     outcome = OUTCOMES[command.outcome]
-    lifecycle.assess(obligation, outcome, comment, command.tell_researcher, ctx.actor.id)
+    lifecycle.assess(
+        obligation, outcome, comment, command.tell_researcher, ctx.actor.id, date.today()
+    )
     ctx.session.add(obligation)
     ctx.session.flush()
     ctx.event(

@@ -99,14 +99,19 @@ def test_a_renewal_supersedes_what_was_not_yet_due_and_keeps_what_is_owed(app, o
     assert refused.status_code == 409 and "replaced this obligation" in refused.json["detail"]
     assert obligation_rows(app, ref) == found
 
-    # What is still owed is owed once: met, a periodic one does not open again.
-    owed.assess("heron_steward", ref, "aggregate_only", "met")
+    # What is still owed is owed once: met, a periodic one does not open again; a report
+    # made before it fell due and found not met leaves nothing owed under the old edition.
+    owed.assess("heron_steward", ref, "aggregate_only", "not_met", comment="Too coarse.")
+    _subject, told = mail_with_bodies(app, "researcher@example.org")[-1]
+    assert "not met. A later edition's conditions replaced it before it fell due" in " ".join(
+        told.split()
+    )
     flow.perform("researcher", ref, c.ReportObligation(before[("red-cedar", YEARLY)], "Sent."))
     flow.perform("cedar_steward1", ref, c.AssessObligation(before[("red-cedar", YEARLY)], "met"))
     rows = obligation_rows(app, ref)
     states = {(row.nation, row.key, row.superseded_by): row.state for row in rows}
     assert states[("red-cedar", YEARLY, 2)] == "met"
-    assert states[("blue-heron", "aggregate_only", 2)] == "met"
+    assert states[("blue-heron", "aggregate_only", 2)] == "superseded"
     assert overdue_on(app, new.term_end + timedelta(days=400)) == [
         ("red-cedar", "return_or_destroy")
     ]
