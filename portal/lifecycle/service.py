@@ -2,6 +2,7 @@
 by the researcher and assessed by each Nation. Nothing here touches a decision, a track
 or the request's status: an obligation never changes a decision by itself."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,14 +32,26 @@ def default_due(session: Session, decision: Decision, condition: dict) -> str:
 
 
 def create_for(
-    session: Session, request: AccessRequest, start: date, term_end: date
+    session: Session,
+    request: AccessRequest,
+    start: date,
+    term_end: date,
+    replacing: Sequence[Obligation] = (),
 ) -> list[Obligation]:
     """One obligation per condition of each Nation's standing approval (its latest
-    decision on the approved revision), in the activation's transaction."""
+    decision on the approved revision), in the activation's transaction. A periodic one
+    the Nation kept from those it is ``replacing`` (same words, same period) keeps their
+    schedule: a new edition neither skips a report nor brings one forward."""
+    schedule = {
+        (old.nation_id, old.text, old.period_months): old.next_due
+        for old in replacing
+        if old.due_kind is DueKind.PERIOD and old.next_due is not None
+    }
     made = []
     for decision in _approvals(session, request):
         for condition in decision.conditions:
             due = dues.parse(default_due(session, decision, condition))
+            kept = schedule.get((decision.nation_id, condition["text"], due.months))
             obligation = Obligation(
                 request_id=request.id,
                 nation_id=decision.nation_id,
@@ -48,7 +61,7 @@ def create_for(
                 due_date=due.on,
                 period_months=due.months,
                 due_event=due.event,
-                next_due=dues.first_due(due, start, term_end),
+                next_due=kept or dues.first_due(due, start, term_end),
             )
             session.add(obligation)
             made.append(obligation)
@@ -62,15 +75,17 @@ def ends_now(session: Session, request: AccessRequest, today: date) -> None:
         _due_now(session, obligation, today)
 
 
-def supersede(session: Session, request: AccessRequest, edition: int, today: date) -> int:
+def supersede(
+    session: Session, request: AccessRequest, edition: int, today: date
+) -> list[Obligation]:
     """``edition`` took effect; call before its obligations are made. Its conditions
     replace the old ones of each Nation that decided afresh: what they asked that is not
     yet due is superseded (owed once, never on the old term's dates); what is overdue,
     or reported and awaiting the Nation's assessment, stays owed, as its last report. A
     Nation the edition leaves out keeps its obligations, and what was due at the end is
-    due now: access to its data has ended. Returns how many were superseded."""
+    due now: access to its data has ended. Returns those superseded."""
     decided_afresh = {decision.nation_id for decision in _approvals(session, request)}
-    superseded = 0
+    superseded = []
     for obligation in of_request(session, request):
         if obligation.state.settled or obligation.superseded_by is not None:
             continue
@@ -81,7 +96,7 @@ def supersede(session: Session, request: AccessRequest, edition: int, today: dat
         if obligation.state in OWING and not is_overdue(obligation, today):
             obligation.state = ObligationState.SUPERSEDED
             obligation.updated_at = utcnow()
-            superseded += 1
+            superseded.append(obligation)
         session.add(obligation)
     return superseded
 

@@ -87,8 +87,10 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
         _forget_expiry_notices(ctx)
     kind = request.amendment_kind
     _clear(ctx)
-    superseded_obligations = lifecycle.supersede(session, request, agreement.edition, date.today())
-    obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
+    replaced = lifecycle.supersede(session, request, agreement.edition, date.today())
+    obligations = lifecycle.create_for(
+        session, request, agreement.term_start, agreement.term_end, replacing=replaced
+    )
     session.flush()
     nations = parties.approving_nations(session, request)
     ctx.event(
@@ -99,7 +101,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
         superseded=superseded.edition if superseded else None,
         term_end=str(agreement.term_end),
         obligations=len(obligations),
-        obligations_superseded=superseded_obligations,
+        obligations_superseded=len(replaced),
     )
     ctx.tell("access_changed", nations=nations, dropped=dropped)
     return obligations

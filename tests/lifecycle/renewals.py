@@ -129,12 +129,13 @@ def obligation_rows(app, ref: str) -> list[Owed]:
         ]
 
 
-def renewed_with(owed, ref: str, cedar: list[str]) -> None:
-    """Renewed unchanged; Red Cedar decides afresh with ``cedar``, Blue Heron with none."""
+def renewed_with(owed, ref: str, cedar: list[str], dues: dict | None = None) -> None:
+    """Renewed unchanged; Red Cedar decides afresh with ``cedar`` (and ``dues``), Blue
+    Heron with none."""
     flow = owed.flow
     flow.do("researcher", "renew", ref)
     reviewed_afresh(flow, ref)
-    flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=cedar)
+    flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=cedar, dues=dues or {})
     flow.do("heron_rep", "decide", ref, "blue-heron", conditions=[])
     for person, nation in SIGNERS:
         flow.do(person, "sign", ref, nation)

@@ -13,6 +13,7 @@ from sqlmodel import select
 from portal.db import session_scope
 from portal.errors import Refused
 from portal.lifecycle import service as lifecycle
+from portal.lifecycle.due import add_months
 from portal.registry.models import Nation
 from portal.reviews.models import Decision
 from portal.workflow import commands as c
@@ -114,6 +115,22 @@ def test_a_renewal_supersedes_what_was_not_yet_due_and_keeps_what_is_owed(app, o
     assert states[("blue-heron", "aggregate_only", 2)] == "superseded"
     assert overdue_on(app, new.term_end + timedelta(days=400)) == [
         ("red-cedar", "return_or_destroy")
+    ]
+
+
+def test_a_periodic_condition_kept_keeps_its_schedule(app, owed):
+    ref = owed.active()  # Red Cedar: a report every 12 months, from the term's start
+    soon = date.today() + timedelta(days=30)
+    owed.set_due(ref, YEARLY, soon)
+    renewed_with(owed, ref, cedar=[YEARLY], dues={YEARLY: "every 12 months"})
+    kept = obligation_rows(app, ref)[-1]
+    assert (kept.key, kept.state, kept.next_due) == (YEARLY, "open", soon)  # not a year on
+
+    renewed_with(owed, ref, cedar=[YEARLY], dues={YEARLY: "every 6 months"})
+    found = [(row.key, row.state, row.next_due) for row in obligation_rows(app, ref)]
+    assert found[-2:] == [
+        (YEARLY, "superseded", soon),
+        (YEARLY, "open", add_months(date.today(), 6)),  # another period: its own schedule
     ]
 
 
