@@ -104,7 +104,8 @@ def _supersede_what_later_editions_replaced(connection: sa.Connection) -> None:
         if not replacing:
             continue
         edition, effective_at = replacing[0]  # the first edition made after it
-        overdue = row.next_due is not None and row.next_due < effective_at.date()
+        # Dues are dates in the server's own time zone (date.today()), as the workflow reads them.
+        overdue = row.next_due is not None and row.next_due < effective_at.astimezone().date()
         owed = row.state == "reported" or overdue
         connection.execute(
             obligation.update()

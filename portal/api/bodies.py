@@ -154,15 +154,16 @@ class DecideIn(Body):
         default_factory=list,
         description="Conditions of an approval: standard ones by their code in the "
         "catalogue of the rules in force (a code it does not hold is refused), others in "
-        "words.",
+        'words, each on one line and without "| due:". In a renewal or amendment they '
+        "replace the Nation's conditions in force (see obligations[].superseded_by).",
         examples=[["aggregate_only", "Results are shown to the council first."]],
     )
     dues: dict[str, Text] = Field(
         default_factory=dict,
         description="When a condition falls due once access begins, keyed by the condition "
         'as given in conditions: a date (2027-06-30), "every 12 months", '
-        '"before_publication" or "at_end". Left out: its standard condition\'s default, '
-        "else at_end.",
+        '"before_publication" or "at_end"; a date that has passed is refused. Left out: its '
+        "standard condition's default, else at_end.",
         examples=[{"Results are shown to the council first.": "before_publication"}],
     )
 

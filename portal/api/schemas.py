@@ -193,8 +193,8 @@ class ObligationOut(Out):
     superseded_by: int | None = Field(
         default=None,
         description="The edition of the agreement whose conditions replaced the ones this "
-        "came from. Unless superseded, it was overdue or reported then: its last report is "
-        "still owed, and a periodic one does not open again.",
+        "came from. Unless superseded, it was overdue or reported then and owed its last "
+        "report (its state says whether it still does); a periodic one does not open again.",
     )
     report: str | None = Field(
         description="The researcher's latest report: for the researcher and the Nation."

@@ -139,7 +139,9 @@ ACTION_SUMMARIES = {
         "Assess an obligation owed to your Nation: met, not_met, or waived (its stewards "
         "and representatives; waived: its representatives)",
         "It changes no decision and not the request's state. 409 for an obligation met, "
-        "waived or superseded by a later edition's.",
+        "waived or superseded by a later edition's. One a later edition replaced "
+        "(superseded_by) does not open again when met, and a report made before it fell due "
+        "found not_met leaves it superseded.",
     ),
     c.Close: (
         "End your access early (its researcher; active)",

@@ -9,6 +9,9 @@ from datetime import date
 from portal.lifecycle.models import DueEvent, DueKind
 
 MAX_MONTHS = 120
+# On a line of a Nation's own conditions (the decide page), what follows says when it
+# falls due; so no condition may hold it, nor a line break.
+DUE_MARKER = "| due:"
 DEFAULT = DueEvent.AT_END.value  # a condition with no due of its own: at the end
 _PERIOD = re.compile(r"every\s+(\d{1,3})\s+months?", re.IGNORECASE)
 

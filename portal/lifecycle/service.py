@@ -2,13 +2,13 @@
 by the researcher and assessed by each Nation. Nothing here touches a decision, a track
 or the request's status: an obligation never changes a decision by itself."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
 
 from portal.db import TransactionCache, utcnow
+from portal.lifecycle import continuity
 from portal.lifecycle import due as dues
 from portal.lifecycle.models import DueEvent, DueKind, Obligation, ObligationState
 from portal.registry.models import Nation
@@ -32,36 +32,33 @@ def default_due(session: Session, decision: Decision, condition: dict) -> str:
 
 
 def create_for(
-    session: Session,
-    request: AccessRequest,
-    start: date,
-    term_end: date,
-    replacing: Sequence[Obligation] = (),
+    session: Session, request: AccessRequest, start: date, term_end: date
 ) -> list[Obligation]:
     """One obligation per condition of each Nation's standing approval (its latest
-    decision on the approved revision), in the activation's transaction. A periodic one
-    the Nation kept from those it is ``replacing`` (same words, same period) keeps their
-    schedule: a new edition neither skips a report nor brings one forward."""
-    schedule = {
-        (old.nation_id, old.text, old.period_months): old.next_due
-        for old in replacing
-        if old.due_kind is DueKind.PERIOD and old.next_due is not None
-    }
+    decision on the approved revision), in the activation's transaction. For a new
+    edition (after ``supersede``), a condition the Nation kept continues the obligation
+    made before (portal/lifecycle/continuity.py)."""
+    earlier = of_request(session, request)
     made = []
     for decision in _approvals(session, request):
         for condition in decision.conditions:
             due = dues.parse(default_due(session, decision, condition))
-            kept = schedule.get((decision.nation_id, condition["text"], due.months))
+            source = condition.get("code") or "custom"
+            before = continuity.earlier_one(
+                earlier, decision.nation_id, source, condition["text"], due
+            )
+            if not continuity.owed_again(before, due):
+                continue
             obligation = Obligation(
                 request_id=request.id,
                 nation_id=decision.nation_id,
-                source=condition.get("code") or "custom",
+                source=source,
                 text=condition["text"],
                 due_kind=due.kind,
                 due_date=due.on,
                 period_months=due.months,
                 due_event=due.event,
-                next_due=kept or dues.first_due(due, start, term_end),
+                next_due=continuity.next_due(before, due, start, term_end),
             )
             session.add(obligation)
             made.append(obligation)
@@ -169,7 +166,6 @@ def assess(
     comment: str,
     tell: bool,
     assessor_id: int,
-    today: date,
 ) -> None:
     """Record the Nation's assessment. A periodic obligation met opens again for its next
     period, unless a later edition replaced it; the comment stays with the row (the
@@ -185,7 +181,7 @@ def assess(
     if outcome is ObligationState.MET and periodic and not replaced:
         obligation.state = ObligationState.OPEN
         obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
-    elif outcome is ObligationState.NOT_MET and replaced and not _fell_due(obligation, today):
+    elif outcome is ObligationState.NOT_MET and replaced and _reported_before_due(obligation):
         obligation.state = ObligationState.SUPERSEDED
     else:
         obligation.state = outcome
@@ -197,6 +193,12 @@ def is_overdue(obligation: Obligation, today: date) -> bool:
 
 def _fell_due(obligation: Obligation, today: date) -> bool:
     return obligation.next_due is not None and obligation.next_due < today
+
+
+def _reported_before_due(obligation: Obligation) -> bool:
+    """Whether its report came before it fell due (on the day of the report, here)."""
+    reported = obligation.reported_at
+    return reported is not None and not _fell_due(obligation, reported.astimezone().date())
 
 
 @dataclass(frozen=True)

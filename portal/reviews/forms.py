@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from portal.lifecycle.due import DUE_MARKER
 from portal.requests.forms import CheckboxesField, options
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.workflow.drafting import RETURN_REASONS
@@ -108,10 +109,6 @@ for _key, _label in CRITERIA.items():
     )
 
 
-# On a line of the Nation's own conditions, what follows says when it falls due.
-DUE_MARKER = "| due:"
-
-
 class DecisionForm(FlaskForm):
     outcome = RadioField(
         _l("Decision"),
@@ -149,16 +146,19 @@ class DecisionForm(FlaskForm):
 
     def start_from(self, conditions: list[dict]) -> None:
         """Show ``conditions`` (a decision's) as chosen: standard ones the catalogue in
-        force still holds ticked, the others as lines of the Nation's own words, each
-        with its due where the decision gave one."""
+        force still holds ticked, the others as lines, each with its due where it has one
+        (workflow.deciding.conditions_in_force)."""
         codes = {choice.value for choice in self.standard_conditions.choices}
         ticked, lines = [], []
         for condition in conditions:
-            if condition.get("code") in codes:
-                ticked.append(condition["code"])
+            code, due = condition.get("code"), condition.get("due")
+            if code in codes and not due:
+                ticked.append(code)
                 continue
-            due = condition.get("due")
-            lines.append(f"{condition['text']} {DUE_MARKER} {due}" if due else condition["text"])
+            # A standard one with a due of its own is a line by its code (the decision
+            # reads a code as the standard condition), keeping the due.
+            words = code if code in codes else condition["text"]
+            lines.append(f"{words} {DUE_MARKER} {due}" if due else words)
         self.standard_conditions.data = ticked
         self.custom_conditions.data = "\n".join(lines)
 

@@ -88,9 +88,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
     kind = request.amendment_kind
     _clear(ctx)
     replaced = lifecycle.supersede(session, request, agreement.edition, date.today())
-    obligations = lifecycle.create_for(
-        session, request, agreement.term_start, agreement.term_end, replacing=replaced
-    )
+    obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
     session.flush()
     nations = parties.approving_nations(session, request)
     ctx.event(

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from portal.agreements import parties
+from portal.agreements import editions, parties
 from portal.agreements import service as agreements
 from portal.agreements.models import AgreementStatus
 from portal.audit.events import EventType
@@ -15,6 +15,7 @@ from portal.conversations.models import Channel
 from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import due as due_of
+from portal.lifecycle.service import default_due
 from portal.policy.store import current_policy
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
@@ -200,13 +201,25 @@ def decide(ctx: Context, command: Decide) -> None:
 
 def conditions_in_force(session: Session, request: AccessRequest, nation: Nation) -> list[dict]:
     """During a renewal or amendment, the conditions of ``nation``'s approval that the
-    edition in force carries: a new decision's conditions replace them (what is still
-    owed under them is superseded), so the decide page starts from them. Else []."""
+    edition in force carries: a new decision's conditions replace them (what is not yet
+    due under them is superseded), so the decide page starts from them. Else []."""
     in_force = agreements.current(session, request) if request.amendment else None
     if in_force is None or in_force.effective_at is None:
         return []
+    if nation.id not in {n.id for n in editions.signing_nations(session, in_force)}:
+        return []  # a Nation the amendment adds (or brings back) has none in force
     approval = standing_approval(session, request, nation, in_force.revision)
-    return list(approval.conditions) if approval is not None else []
+    if approval is None:
+        return []
+    catalogue = catalogue_in_force(session)
+    # A standard condition the catalogue no longer holds is shown as words: with the due
+    # it had, which its code no longer gives.
+    shown = []
+    for condition in approval.conditions:
+        if condition.get("code") not in catalogue and "due" not in condition:
+            condition = {**condition, "due": default_due(session, approval, condition)}
+        shown.append(condition)
+    return shown
 
 
 def _with_dues(chosen: list[dict], items: Any, dues: Any) -> list[dict]:
@@ -249,6 +262,12 @@ def _conditions(
         if not isinstance(item, str) or not item.strip():
             raise ValidationError({"conditions": _("Each condition is a code or a sentence.")})
         item = item.strip()
+        if due_of.DUE_MARKER in item or "\n" in item or "\r" in item:
+            message = _(
+                "A condition is one line, without %(marker)s: give its due in dues.",
+                marker=repr(due_of.DUE_MARKER),
+            )
+            raise ValidationError({"conditions": message})
         if item in catalogue:
             text = condition_text(catalogue[item]["text"], nation, request.storage_location)
             chosen.append({"code": item, "text": text})

@@ -2,8 +2,6 @@
 (met, not met) and its representative may waive it. Neither step touches a decision, a
 track or the request's status: an obligation never changes a decision by itself."""
 
-from datetime import date
-
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -158,9 +156,7 @@ def validate_assess(ctx: Context, command: AssessObligation) -> None:
 def assess(ctx: Context, command: AssessObligation) -> None:
     obligation, comment = ctx.extra["obligation"], command.comment.strip()
     outcome = OUTCOMES[command.outcome]
-    lifecycle.assess(
-        obligation, outcome, comment, command.tell_researcher, ctx.actor.id, date.today()
-    )
+    lifecycle.assess(obligation, outcome, comment, command.tell_researcher, ctx.actor.id)
     ctx.session.add(obligation)
     ctx.session.flush()
     ctx.event(

@@ -129,13 +129,18 @@ def obligation_rows(app, ref: str) -> list[Owed]:
         ]
 
 
-def renewed_with(owed, ref: str, cedar: list[str], dues: dict | None = None) -> None:
+def renewed_with(
+    owed, ref: str, cedar: list[str], dues: dict | None = None, heron: dict | None = None
+) -> None:
     """Renewed unchanged; Red Cedar decides afresh with ``cedar`` (and ``dues``), Blue
-    Heron with none."""
+    Heron with the conditions and dues of ``heron`` (none if not given)."""
     flow = owed.flow
     flow.do("researcher", "renew", ref)
     reviewed_afresh(flow, ref)
     flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=cedar, dues=dues or {})
-    flow.do("heron_rep", "decide", ref, "blue-heron", conditions=[])
+    heron = heron or {}
+    flow.do("heron_rep", "decide", ref, "blue-heron", conditions=list(heron), dues={
+        condition: due for condition, due in heron.items() if due
+    })  # fmt: skip
     for person, nation in SIGNERS:
         flow.do(person, "sign", ref, nation)

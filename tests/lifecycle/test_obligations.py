@@ -84,6 +84,9 @@ def test_a_due_the_representative_gives_must_be_one_and_name_a_condition(owed):
                 "cedar_rep", "decide", ref, "red-cedar", conditions=["aggregate_only"], dues=dues
             )
         assert "dues" in refused.value.errors
+    for condition in ("Share it | due: at_end", "Share it\nand keep it"):  # the form's syntax
+        with pytest.raises(ValidationError, match="A condition is one line"):
+            flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=[condition])
     with pytest.raises(ValidationError, match="2020-01-01 has passed"):  # overdue at once
         flow.do(
             "cedar_rep", "decide", ref, "red-cedar", conditions=["aggregate_only"],

@@ -5,7 +5,7 @@ stays as it was; and a Nation the new edition no longer includes keeps its oblig
 its data's return or destruction falling due at once. SQLite and PostgreSQL."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlmodel import select
@@ -14,6 +14,7 @@ from portal.db import session_scope
 from portal.errors import Refused
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.due import add_months
+from portal.lifecycle.models import Obligation
 from portal.registry.models import Nation
 from portal.reviews.models import Decision
 from portal.workflow import commands as c
@@ -134,6 +135,41 @@ def test_a_periodic_condition_kept_keeps_its_schedule(app, owed):
     ]
 
 
+def test_a_one_off_condition_kept_is_not_asked_again(app, owed):
+    """Blue Heron keeps its summary, due on a date: once reported (still owed) and once
+    met, the new edition does not ask for it again; its "at the end" it asks afresh."""
+    june = "2027-06-30"
+    ref = owed.active(heron_dues={SUMMARY: june})
+    owed.report("researcher", ref, SUMMARY)
+    renewed_with(owed, ref, cedar=[], heron={SUMMARY: june, "aggregate_only": None})
+    rows = obligation_rows(app, ref)
+    heron = [(r.key, r.state, r.superseded_by) for r in rows if r.nation == "blue-heron"]
+    assert heron == [
+        ("aggregate_only", "superseded", 2),
+        (SUMMARY, "reported", 2),  # still owed: the Nation assesses it
+        ("aggregate_only", "open", None),
+    ]
+    owed.assess("heron_steward", ref, SUMMARY, "met")
+    renewed_with(owed, ref, cedar=[], heron={SUMMARY: june})
+    summaries = [r.state for r in obligation_rows(app, ref) if r.key == SUMMARY]
+    assert summaries == ["met"]  # done once: not asked again
+
+
+def test_a_report_made_before_it_fell_due_then_found_not_met_is_superseded(app, owed):
+    """What counts is when it was reported, not when the Nation assessed it."""
+    ref = owed.active()
+    owed.report("researcher", ref, YEARLY)
+    early = date.today() - timedelta(days=20)
+    with app.app_context(), session_scope() as session:
+        row = session.get(Obligation, owed.id(ref, YEARLY))
+        row.reported_at = datetime.combine(early, time(12), tzinfo=UTC)
+        row.next_due = early + timedelta(days=10)  # due after the report, before today
+    renewed_with(owed, ref, cedar=[])
+    owed.assess("cedar_steward1", ref, YEARLY, "not_met", comment="Too thin.")
+    [state] = [r.state for r in obligation_rows(app, ref) if r.key == YEARLY]
+    assert state == "superseded"
+
+
 def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
     flow = owed.flow
     ref = owed.active(heron_dues={SUMMARY: "2027-06-30"})
@@ -162,7 +198,8 @@ def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
 
 def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, owed):
     flow = owed.flow
-    ref = owed.active()
+    given = {YEARLY: "every 12 months", "community_output_review": "2027-06-30"}
+    ref = owed.active(cedar_dues=given)  # a standard condition with a due of its own
     first = flow.reviewed()  # a first decision: nothing in force to start from
     cedar = app.test_client()
     sign_in(cedar, "rep.cedar@example.org")
@@ -176,8 +213,9 @@ def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, o
     ticked = re.findall(r'value="(\w+)" checked', page) + re.findall(
         r'checked[^>]*value="(\w+)"', page
     )
-    assert sorted(set(ticked)) == ["community_output_review", "return_or_destroy"]
-    assert f"{YEARLY} | due: every 12 months</textarea>" in page
+    assert sorted(set(ticked)) == ["return_or_destroy"]
+    lines = f"community_output_review | due: 2027-06-30\n{YEARLY} | due: every 12 months"
+    assert f"{lines}</textarea>" in page
     assert "These conditions replace those of your Nation" in page
     steward = app.test_client()
     sign_in(steward, "s1.cedar@example.org")
@@ -187,8 +225,8 @@ def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, o
     form = {
         "csrf_token": csrf_token(page),
         "outcome": "approve",
-        "standard_conditions": ["community_output_review", "return_or_destroy"],
-        "custom_conditions": f"{YEARLY} | due: every 12 months",
+        "standard_conditions": ["return_or_destroy"],
+        "custom_conditions": lines,
         "reason": "",
     }
     assert cedar.post(f"/requests/{ref}/decide/red-cedar", data=form).status_code == 302
@@ -199,8 +237,33 @@ def test_the_decide_page_of_a_renewal_starts_from_the_conditions_in_force(app, o
             .where(Decision.request_id == request.id, Decision.nation_id == nation_id(session))
             .order_by(Decision.id)
         ).all()
-        assert decisions[-1].conditions == decisions[0].conditions
+
+        def by_code(decision):
+            return sorted(decision.conditions, key=lambda c: (c["code"], c["text"]))
+
+        assert by_code(decisions[-1]) == by_code(decisions[0])
 
 
 def nation_id(session) -> int:
     return session.exec(select(Nation.id).where(Nation.slug == "red-cedar")).one()
+
+
+def test_a_nation_an_amendment_brings_back_starts_from_nothing(app, owed):
+    """Blue Heron's conditions of the first edition are not in force once an amendment
+    dropped it: when a later one brings it back, its decide page starts empty."""
+    flow = owed.flow
+    ref = owed.active()
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"])
+    reviewed_afresh(flow, ref, heron=False)
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    for person, nation in SIGNERS[:2]:
+        flow.do(person, "sign", ref, nation)
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health", "heron-schools"])
+    reviewed_afresh(flow, ref)
+    heron = app.test_client()
+    sign_in(heron, "rep.heron@example.org")
+    page = heron.get(f"/requests/{ref}/decide/blue-heron")
+    assert page.status_code == 200 and 'name="standard_conditions"' in page.text
+    assert "checked" not in page.text and SUMMARY not in page.text
