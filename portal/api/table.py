@@ -140,8 +140,8 @@ ACTION_SUMMARIES = {
         "and representatives; waived: its representatives)",
         "It changes no decision and not the request's state. 409 for an obligation met, "
         "waived or superseded by a later edition's. One a later edition replaced "
-        "(superseded_by) does not open again when met, and a report made before it fell due "
-        "found not_met leaves it superseded.",
+        "(superseded_by) does not open again when met, and a one-off reported before it fell "
+        "due and found not_met is left superseded.",
     ),
     c.Close: (
         "End your access early (its researcher; active)",

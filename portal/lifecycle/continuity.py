@@ -34,7 +34,8 @@ def earlier_one(
 
 def owed_again(before: Obligation | None, due: dues.Due) -> bool:
     """Whether the condition makes a new obligation: not for a one-off date the one
-    before met, was waived, or still owes (only a superseded one hands it over)."""
+    before met, was waived, or still owes (only a superseded one hands it over; one
+    still owed goes on as the new edition's)."""
     return not (
         before is not None
         and due.kind is DueKind.DATE

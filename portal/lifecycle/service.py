@@ -48,6 +48,9 @@ def create_for(
                 earlier, decision.nation_id, source, condition["text"], due
             )
             if not continuity.owed_again(before, due):
+                if before.superseded_by is not None and not before.state.settled:
+                    before.superseded_by = None  # still owed: it goes on as this edition's
+                    session.add(before)
                 continue
             obligation = Obligation(
                 request_id=request.id,
@@ -176,12 +179,18 @@ def assess(
     obligation.assessed_by_id = assessor_id
     periodic = obligation.due_kind is DueKind.PERIOD and obligation.next_due is not None
     replaced = obligation.superseded_by is not None
-    # One replaced by a later edition's conditions owed its last report: met, it is done;
-    # not met but reported before it fell due, the new edition's conditions say what is owed.
+    # One replaced by a later edition's conditions owed its last report: met, it is done.
+    # A one-off reported before it fell due and found not met is owed, if at all, as the
+    # new edition's conditions say; a periodic one still owes its period's report.
     if outcome is ObligationState.MET and periodic and not replaced:
         obligation.state = ObligationState.OPEN
         obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
-    elif outcome is ObligationState.NOT_MET and replaced and _reported_before_due(obligation):
+    elif (
+        outcome is ObligationState.NOT_MET
+        and replaced
+        and not periodic
+        and _reported_before_due(obligation)
+    ):
         obligation.state = ObligationState.SUPERSEDED
     else:
         obligation.state = outcome

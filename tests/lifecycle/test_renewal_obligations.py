@@ -136,8 +136,9 @@ def test_a_periodic_condition_kept_keeps_its_schedule(app, owed):
 
 
 def test_a_one_off_condition_kept_is_not_asked_again(app, owed):
-    """Blue Heron keeps its summary, due on a date: once reported (still owed) and once
-    met, the new edition does not ask for it again; its "at the end" it asks afresh."""
+    """Blue Heron keeps its summary, due on a date: still owed, it goes on as the new
+    edition's (found not met, it is owed again); once met, no edition asks for it again.
+    Its "at the end" it asks afresh."""
     june = "2027-06-30"
     ref = owed.active(heron_dues={SUMMARY: june})
     owed.report("researcher", ref, SUMMARY)
@@ -146,28 +147,38 @@ def test_a_one_off_condition_kept_is_not_asked_again(app, owed):
     heron = [(r.key, r.state, r.superseded_by) for r in rows if r.nation == "blue-heron"]
     assert heron == [
         ("aggregate_only", "superseded", 2),
-        (SUMMARY, "reported", 2),  # still owed: the Nation assesses it
+        (SUMMARY, "reported", None),  # the same one goes on: not replaced
         ("aggregate_only", "open", None),
     ]
+    owed.assess("heron_steward", ref, SUMMARY, "not_met", comment="Say more.")
+    assert [r.state for r in obligation_rows(app, ref) if r.key == SUMMARY] == ["not_met"]
+    owed.report("researcher", ref, SUMMARY)
     owed.assess("heron_steward", ref, SUMMARY, "met")
     renewed_with(owed, ref, cedar=[], heron={SUMMARY: june})
-    summaries = [r.state for r in obligation_rows(app, ref) if r.key == SUMMARY]
-    assert summaries == ["met"]  # done once: not asked again
+    assert [r.state for r in obligation_rows(app, ref) if r.key == SUMMARY] == ["met"]
 
 
-def test_a_report_made_before_it_fell_due_then_found_not_met_is_superseded(app, owed):
-    """What counts is when it was reported, not when the Nation assessed it."""
+def test_a_report_made_before_it_fell_due_then_found_not_met(app, owed):
+    """Reported before they fell due, then replaced, then found not met: a one-off is
+    left to the new edition's conditions (what counts is the day of the report, not of
+    the assessment); a periodic one kept still owes its period's report."""
     ref = owed.active()
-    owed.report("researcher", ref, YEARLY)
     early = date.today() - timedelta(days=20)
-    with app.app_context(), session_scope() as session:
-        row = session.get(Obligation, owed.id(ref, YEARLY))
-        row.reported_at = datetime.combine(early, time(12), tzinfo=UTC)
-        row.next_due = early + timedelta(days=10)  # due after the report, before today
-    renewed_with(owed, ref, cedar=[])
-    owed.assess("cedar_steward1", ref, YEARLY, "not_met", comment="Too thin.")
-    [state] = [r.state for r in obligation_rows(app, ref) if r.key == YEARLY]
-    assert state == "superseded"
+    for key in ("return_or_destroy", YEARLY):
+        owed.report("researcher", ref, key)
+        with app.app_context(), session_scope() as session:
+            row = session.get(Obligation, owed.id(ref, key))
+            row.reported_at = datetime.combine(early, time(12), tzinfo=UTC)
+            row.next_due = early + timedelta(days=10)  # due after the report, before today
+    renewed_with(owed, ref, cedar=[YEARLY], dues={YEARLY: "every 12 months"})
+    ids = {r.key: r.id for r in obligation_rows(app, ref) if r.superseded_by == 2}
+    for key in ("return_or_destroy", YEARLY):
+        owed.flow.perform(
+            "cedar_steward1", ref, c.AssessObligation(ids[key], "not_met", comment="Thin.")
+        )
+    states = {r.id: r.state for r in obligation_rows(app, ref)}
+    assert states[ids["return_or_destroy"]] == "superseded"
+    assert states[ids[YEARLY]] == "not_met"
 
 
 def test_a_nation_an_amendment_drops_keeps_its_obligations_now_due(app, owed):
