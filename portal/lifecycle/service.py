@@ -164,11 +164,7 @@ def report(obligation: Obligation, text: str, file_digest: str | None = None) ->
 
 
 def assess(
-    obligation: Obligation,
-    outcome: ObligationState,
-    comment: str,
-    tell: bool,
-    assessor_id: int,
+    obligation: Obligation, outcome: ObligationState, comment: str, tell: bool, assessor_id: int
 ) -> None:
     """Record the Nation's assessment. A periodic obligation met opens again for its next
     period, unless a later edition replaced it; the comment stays with the row (the
