@@ -92,3 +92,4 @@ def sign_in_as(
         page.get_by_label(words("Code")).fill(totp_code(live.app, email))
         page.get_by_role("button", name=words("Sign in")).click()
     page.locator(".who-name").wait_for(state="attached")
+    page.wait_for_load_state()  # the header is there; wait for the rest of the page too

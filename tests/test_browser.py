@@ -4,6 +4,8 @@ Nations' decisions, signed in as each role in turn."""
 
 import re
 
+from playwright.sync_api import expect
+
 from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as, sign_out
 from helpers import PASSWORD
 
@@ -33,7 +35,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_label("Member 1 e-mail address").fill("robin@example.org")
     page.get_by_label("Member 1 role").fill("Lead")
     page.get_by_role("button", name="Save and submit").click()
-    assert page.get_by_text("is not an ISO 3166").first.is_visible()
+    page.get_by_text("is not an ISO 3166").first.wait_for()  # is_visible() would not wait
     assert page.get_by_label("Title").input_value() == "Youth mental health services (fictional)"
     page.get_by_label("Storage location").fill("CA-ON")
     page.get_by_role("button", name="Save and submit").click()
@@ -43,7 +45,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
 
     # The coordinator returns it for clarification.
     sign_in_as(page, live_server, "coordinator@example.org")
-    assert page.locator("#queue-screen").get_by_text("Youth mental health").is_visible()
+    expect(page.locator("#queue-screen").get_by_text("Youth mental health")).to_be_visible()
     assert "waiting" in page.locator("#queue-screen li").first.inner_text()
     open_request(page, base, ref)
     assert "You screen this request next" in page.locator(".next").inner_text()
@@ -58,12 +60,13 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
 
     # The researcher revises and resubmits; the coordinator accepts.
     sign_in_as(page, live_server, "researcher@example.org")
-    assert page.locator("#queue-yours").get_by_text("Youth mental health").is_visible()
+    expect(page.locator("#queue-yours").get_by_text("Youth mental health")).to_be_visible()
     open_request(page, base, ref)
     # The coordinator's question stands where the researcher acts: the page and the form.
     assert "Which age groups?" in page.locator(".reasons").inner_text()
     assert "You revise the request" in page.locator(".next").inner_text()
     page.get_by_role("link", name="Edit and submit").click()
+    page.wait_for_url("**/edit")  # .reasons is on the page being left, too
     assert "Which age groups?" in page.locator(".reasons").inner_text()
     page.get_by_label("Purpose").fill("Understand access to services for ages 12 to 24.")
     page.get_by_role("button", name="Save and submit").click()
@@ -88,7 +91,8 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         open_request(page, base, ref)
         assert f"You review this request for {nation} next." in page.locator(".next").inner_text()
         page.get_by_role("link", name=f"Review for {nation}").click()
-        assert page.get_by_text("Changed since revision 1").is_visible()
+        page.wait_for_url(re.compile(r"/review/[^/]+$"))
+        expect(page.get_by_text("Changed since revision 1")).to_be_visible()
         assess_every_criterion(page)
         page.get_by_label("Approve", exact=True).check()
         page.get_by_role("button", name="Record my review").click()
@@ -109,11 +113,11 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_text(
         "Waiting for Blue Heron Métis (fictional)'s representative to decide."
     ).wait_for()
-    assert page.get_by_text("Share findings with Chief and Council first.").is_visible()
+    expect(page.get_by_text("Share findings with Chief and Council first.")).to_be_visible()
     sign_out(page)
 
     sign_in_as(page, live_server, "rep.heron@example.org")
-    assert page.locator("#queue-decide").get_by_text("Youth mental health").is_visible()
+    expect(page.locator("#queue-decide").get_by_text("Youth mental health")).to_be_visible()
     open_request(page, base, ref)
     assert "You decide for Blue Heron" in page.locator(".next").inner_text()
     # Red Cedar's decision and conditions are its own: Blue Heron reads its status only.
@@ -131,14 +135,14 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
         "Approved by a Nation",
     ):
         assert step in timeline
-    assert page.get_by_text("Awaiting signatures").first.is_visible()
+    expect(page.get_by_text("Awaiting signatures").first).to_be_visible()
 
     sign_out(page)
 
     # Every party signs on the request page; the last signature makes access active.
     for email in ("researcher@example.org", "rep.cedar@example.org", "rep.heron@example.org"):
         sign_in_as(page, live_server, email)
-        assert page.locator("#queue-sign").get_by_text("Youth mental health").is_visible()
+        expect(page.locator("#queue-sign").get_by_text("Youth mental health")).to_be_visible()
         open_request(page, base, ref)
         assert "You sign the agreement" in page.locator(".next").inner_text()
         page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
@@ -161,7 +165,7 @@ def test_a_two_nation_request_through_the_pages(page, live_server, flow):
     page.get_by_role("button", name="Revoke for Red Cedar Nation (fictional)").click()
     page.get_by_text("access has ended").wait_for()
     assert flow.status(ref) == "revoked"
-    assert page.get_by_text("Revoked: access ended at once.").is_visible()
+    expect(page.get_by_text("Revoked: access ended at once.")).to_be_visible()
     sign_out(page)
     # The researcher reads the Nation's reason on the request's page.
     sign_in_as(page, live_server, "researcher@example.org")
@@ -181,7 +185,7 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
     page.get_by_text("Invitation sent").wait_for()
     link = page.get_by_label("Invitation link").input_value()
     assert link.startswith(f"{base}/invitations/")
-    assert page.get_by_role("cell", name="nia.new@example.org", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="nia.new@example.org", exact=True)).to_be_visible()
     sign_out(page)
 
     # The invitee opens the link, chooses a name and password, and signs in.
@@ -191,7 +195,7 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
     page.get_by_label("Choose a password").fill("short")
     page.get_by_label("The password again").fill("short")
     page.get_by_role("button", name="Create my login and accept").click()
-    page.get_by_text("at least 10 characters").first.wait_for()
+    page.locator("p.error", has_text="at least 10 characters").wait_for()  # not the hint
     assert page.get_by_label("Your name").input_value() == "Nia Newsteward"
     page.get_by_label("Choose a password").fill("a steward's own passphrase")
     page.get_by_label("The password again").fill("a steward's own passphrase")
@@ -201,9 +205,9 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
     page.get_by_label("Password").fill("a steward's own passphrase")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for()
-    assert page.locator(
-        ".role-badge", has_text="Steward · Red Cedar Nation (fictional)"
-    ).is_visible()
+    expect(
+        page.locator(".role-badge", has_text="Steward · Red Cedar Nation (fictional)")
+    ).to_be_visible()
 
     # The link worked once.
     page.goto(link)
@@ -219,7 +223,10 @@ def test_a_representative_invites_a_steward_who_reviews(page, live_server, flow)
 
 
 def assess_every_criterion(page, assessment: str = "met") -> None:
-    """The review form has no default answer: each criterion is chosen."""
+    """The review form has no default answer: each criterion is chosen. A click on the
+    "Review for …" link returns once the navigation is committed, before the form has
+    loaded, and all() does not wait: wait for the page first."""
+    page.wait_for_url(re.compile(r"/review/[^/]+$"))
     for select in page.locator("select[name^=criterion_]").all():
         select.select_option(assessment)
 
@@ -265,6 +272,7 @@ def test_an_invited_representative_sets_a_password_and_two_factor(page, live_ser
     page.get_by_label("Choose a password").fill("a representative's passphrase")
     page.get_by_label("The password again").fill("a representative's passphrase")
     page.get_by_role("button", name="Create my login and accept").click()
+    page.get_by_text("Your login is ready.").wait_for()
     page.get_by_label("Password").fill("a representative's passphrase")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
@@ -274,7 +282,7 @@ def test_an_invited_representative_sets_a_password_and_two_factor(page, live_ser
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     page.get_by_role("heading", name="Two-factor sign-in is on").wait_for()
-    assert page.locator(".recovery-codes li").count() == 10
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
     page.get_by_role("link", name="I have kept them: go on").click()
     # Wait for the page the link opens: is_visible() alone reads the page still leaving.
     page.locator(".role-badge", has_text="Representative · Green Kestrel").wait_for()
@@ -296,6 +304,7 @@ def test_a_forgotten_password_is_reset_and_the_old_session_ends(page, live_serve
 
     page.goto(f"{base}/sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
+    page.wait_for_url("**/forgot-password")  # the sign-in page has an address field too
     page.get_by_label("E-mail address").fill("researcher@example.org")
     page.get_by_role("button", name="Send the link").click()
     page.get_by_text("a link to set a new password is on its way").wait_for()

@@ -12,6 +12,7 @@ from functools import cache
 
 import pytest
 from babel.support import Translations
+from playwright.sync_api import expect
 from sqlmodel import select
 from test_browser import assess_every_criterion
 
@@ -67,7 +68,7 @@ def test_the_main_journey_in_french(french_page, live_server, flow):
     # Someone not signed in reads French from the browser's preference.
     page.goto(f"{base}/sign-in")
     is_french(page)
-    assert page.get_by_role("link", name=fr("Verify a data-use agreement")).is_visible()
+    expect(page.get_by_role("link", name=fr("Verify a data-use agreement"))).to_be_visible()
 
     # The researcher drafts (with a mistake, named in French), then submits.
     as_person(page, live_server, "researcher@example.org")
@@ -88,7 +89,7 @@ def test_the_main_journey_in_french(french_page, live_server, flow):
     page.get_by_label(fr("French"), exact=True).check()  # the agreement's language
     page.get_by_role("button", name=fr("Save and submit")).click()
     # The mistake is named in French, and what was typed is kept.
-    assert page.locator(".field-error, .error-summary").first.is_visible()
+    page.locator(".field-error, .error-summary").first.wait_for()  # is_visible() would not
     assert "ISO 3166" in page.locator("body").inner_text()
     assert page.get_by_label(fr("Title"), exact=True).input_value().startswith("Services")
     page.get_by_label(fr("Storage location"), exact=True).fill("CA-QC")
@@ -137,7 +138,7 @@ def test_the_main_journey_in_french(french_page, live_server, flow):
         page.get_by_label(fr("Approve"), exact=True).check()
         page.get_by_role("button", name=fr("Record %(nation)s's decision", nation=nation)).click()
         page.locator(".flash").first.wait_for()
-    assert page.get_by_text(fr("Awaiting signatures")).first.is_visible()
+    expect(page.get_by_text(fr("Awaiting signatures")).first).to_be_visible()
 
     # The three parties sign the French agreement on the request page.
     for email in ("researcher@example.org", "rep.cedar@example.org", "rep.heron@example.org"):

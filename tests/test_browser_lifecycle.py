@@ -6,9 +6,11 @@ access once the clock passes the term's end; the researcher attests the data's
 destruction and each Nation acknowledges it, which closes the request. Each person acts
 on their own pages, signed in as themself."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from rq import SimpleWorker
 from sqlmodel import select
 from test_browser import assess_every_criterion
@@ -74,6 +76,8 @@ def submit_output(page, title: str, name: str, content: bytes) -> None:
     page.get_by_role("button", name="Submit for review").click()
     page.locator(".flash-info", has_text="The output is submitted.").wait_for()
     page.get_by_role("link", name=title).click()  # the request page lists it
+    # The click returns before the output's page has loaded: read it only once it has.
+    page.wait_for_url(re.compile(r"/outputs/\d+$"))
 
 
 def sign_on_page(page) -> None:
@@ -251,7 +255,7 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
 
     # The researcher attests the destruction; each Nation acknowledges; closed.
     as_person(page, live, "researcher@example.org", ref)
-    assert page.get_by_text("Expired").first.is_visible()
+    expect(page.get_by_text("Expired").first).to_be_visible()
     page.get_by_role("link", name="Attest the data's destruction").click()
     page.get_by_label("What was destroyed or returned").fill("Every extract and table.")
     page.get_by_label("How it was destroyed or returned").fill("Secure erase of the drive.")

@@ -2,6 +2,8 @@
 Nation, a majority of the member Nations' representatives approve it and it is shown
 applied; another proposal is stopped by one Nation's objection."""
 
+from playwright.sync_api import expect
+
 from browsers import needs_chromium, on_the_sqlite_pass, sign_in_as, sign_out
 from governing import add_members, rep
 
@@ -29,17 +31,17 @@ def test_a_change_applied_by_a_majority_and_another_stopped_by_an_objection(
     page.get_by_role("button", name="Propose the change").click()
     page.get_by_text("Your proposal is made").wait_for()
     path = page.url.removeprefix(live_server.url)
-    assert page.get_by_text("A researcher may withdraw requests").is_visible()
-    assert page.get_by_text("2 of 3 member Nations must approve").is_visible()
+    expect(page.get_by_text("A researcher may withdraw requests")).to_be_visible()
+    expect(page.get_by_text("2 of 3 member Nations must approve")).to_be_visible()
     page.get_by_label("Approve the change").check()
     page.get_by_role("button", name="Give your Nation's answer").click()
     page.get_by_text("The proposal is open.").wait_for()
     sign_out(page)
 
     answer(page, live_server, rep("blue-heron"), path, "Approve the change", "Agreed")
-    assert page.get_by_text("The proposal is applied.").is_visible()
-    assert page.get_by_text("In force as rules version 2.").is_visible()
-    assert page.get_by_role("cell", name="Agreed").is_visible()
+    expect(page.get_by_text("The proposal is applied.")).to_be_visible()
+    expect(page.get_by_text("In force as rules version 2.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Agreed")).to_be_visible()
 
     # A second proposal: one objection stops it.
     page.get_by_role("link", name="Rule changes").click()
@@ -53,8 +55,9 @@ def test_a_change_applied_by_a_majority_and_another_stopped_by_an_objection(
     answer(
         page, live_server, rep("green-kestrel"), second, "Object to it", "Our stewards judge that"
     )
-    assert page.get_by_text("The proposal is rejected.").is_visible()
+    expect(page.get_by_text("The proposal is rejected.")).to_be_visible()
     page.get_by_role("link", name="Rule changes").click()
+    page.wait_for_url("**/rules/proposals")  # the proposal's page has a table too
     rows = page.locator("table tbody tr")  # both closed: the newest first
     assert "Ethics approval before review" in rows.nth(0).inner_text()
     assert "Rejected" in rows.nth(0).inner_text()
