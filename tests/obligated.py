@@ -29,9 +29,11 @@ class Obligated:
             registry.create_nation(session, "green-kestrel", "Green Kestrel (fictional)", "OCAP")
         make_user(KESTREL_STEWARD, ("steward", "green-kestrel"))
 
-    def active(self, cedar=CEDAR, heron=HERON, cedar_dues=None, heron_dues=None) -> str:
+    def active(
+        self, cedar=CEDAR, heron=HERON, cedar_dues=None, heron_dues=None, **fields: Any
+    ) -> str:
         flow = self.flow
-        ref = flow.reviewed()
+        ref = flow.reviewed(**fields)
         dues = {YEARLY: "every 12 months"} if cedar_dues is None else cedar_dues
         flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=list(cedar), dues=dues)
         flow.do(

@@ -143,6 +143,11 @@ class AccessRequest(SQLModel, table=True):
     agreement_language: str = Field(default="en", max_length=8)
     # 0 until first submitted; then the number of the latest revision.
     current_revision: int = Field(default=0)
+    # The researcher's edits since a submission, not yet submitted (the fields as a
+    # revision keeps them), else None. Until they submit them the edits are theirs
+    # alone: the fields above, the datasets (so the Nations concerned) and the team (so
+    # who is on the requesting side) stay as submitted (requests.service.save_edits).
+    pending_fields: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # A renewal or amendment in progress on an active request (None: none). The
     # request stays active; the amendment walks the pipeline in its own phase.
     amendment: AmendmentPhase | None = Field(

@@ -26,7 +26,7 @@ bp = Blueprint("requests", __name__, url_prefix="/requests")
 def _draft_form(form: DraftForm | None = None, obj: AccessRequest | None = None) -> DraftForm:
     session = get_session()
     if form is None:
-        data = service.snapshot(session, obj) if obj is not None else {}
+        data = service.working_copy(session, obj) if obj is not None else {}
         form = DraftForm(data=data or None)
     datasets = list_datasets(session)
     form.datasets.choices = options((d.slug, d.title) for d, _nations in datasets)
@@ -81,8 +81,8 @@ def edit(ref: str):
     if request.method == "GET":
         form = _draft_form(obj=req)
         if request.args.get(SHOW_GAPS):  # landed here after a refused submission
-            snapshot = service.snapshot(get_session(), req)
-            form.show_errors(request_fields.missing_for_submission(snapshot))
+            edited = service.working_copy(get_session(), req)
+            form.show_errors(request_fields.missing_for_submission(edited))
         return _render_draft(form, req)
     form = _draft_form(DraftForm())
     if not _form_is_valid(form):

@@ -52,6 +52,63 @@ def apply_fields(
     return changed
 
 
+def save_edits(
+    session: Session, request: AccessRequest, values: dict[str, Any], datasets
+) -> list[str]:
+    """The researcher's edits (clean values, fields.clean); the names of the fields they
+    change. A draft never submitted is edited in place: no one else sees it. Once
+    submitted, the edits wait in ``pending_fields`` until the next submission
+    (``apply_edits``), so that what everyone else reads, the Nations the request concerns
+    and who is on its requesting side stay as submitted (invariants 9 and 10)."""
+    if not request.current_revision:
+        return apply_fields(session, request, values, datasets)
+    before = working_copy(session, request)
+    after = {**before, **values}
+    if datasets is not None:
+        after["datasets"] = sorted(dataset.slug for dataset in datasets)
+    changed = [name for name, *_ in request_fields.diff(before, after)]
+    if changed:  # a new dict, so that the JSON column is written
+        request.pending_fields = after
+        session.add(request)
+        session.flush()
+    return changed
+
+
+def working_copy(session: Session, request: AccessRequest) -> dict[str, Any]:
+    """The fields as its researcher edits them: their edits not yet submitted, if any,
+    else the fields as they stand (in the shape a revision keeps them)."""
+    if request.pending_fields is not None:
+        return dict(request.pending_fields)
+    return snapshot(session, request)
+
+
+def as_edited(session: Session, request: AccessRequest) -> AccessRequest:
+    """The request as its researcher's pending edits would make it: a copy, never added
+    to the session, for the rules a submission is judged by; the request itself when
+    nothing is pending."""
+    if request.pending_fields is None:
+        return request
+    values = {name: getattr(request, name) for name in AccessRequest.model_fields}
+    values.update({k: v for k, v in request.pending_fields.items() if k != "datasets"})
+    return AccessRequest(**values)
+
+
+def apply_edits(session: Session, request: AccessRequest, values: dict[str, Any], datasets) -> None:
+    """On submission: the pending edits (cleaned again: ``values`` and ``datasets``)
+    become the request's fields."""
+    if request.pending_fields is None:
+        return
+    apply_fields(session, request, values, datasets)
+    request.pending_fields = None
+    session.add(request)
+
+
+def datasets_named(session: Session, slugs: list[str]) -> list[Dataset]:
+    if not slugs:
+        return []
+    return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))
+
+
 def set_datasets(session: Session, request: AccessRequest, datasets: list[Dataset]) -> None:
     existing = session.exec(
         select(RequestDataset).where(RequestDataset.request_id == request.id)
@@ -131,10 +188,13 @@ def changes_since_previous(session: Session, request: AccessRequest) -> list[tup
     return request_fields.diff(revisions[-2].fields, revisions[-1].fields)
 
 
-def changes_since(session: Session, request: AccessRequest, number: int) -> list[tuple]:
-    """What the request's fields as they stand change from revision ``number`` (a
-    renewal's or amendment's changes to the revision the agreement in force was issued on)."""
+def changes_since(
+    session: Session, request: AccessRequest, number: int, fields: dict[str, Any]
+) -> list[tuple]:
+    """What ``fields`` (the request's, as one reader sees them) change from revision
+    ``number`` (a renewal's or amendment's changes to the revision the agreement in
+    force was issued on)."""
     found = [r for r in revisions_of(session, request) if r.number == number]
     if not found:
         return []
-    return request_fields.diff(found[0].fields, snapshot(session, request))
+    return request_fields.diff(found[0].fields, fields)

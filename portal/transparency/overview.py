@@ -59,6 +59,8 @@ class RequestView:
     timeline: list[ShownEvent] = field(default_factory=list)
     timeline_continues: bool = False  # older events than the page shows
     fields: dict[str, Any] = field(default_factory=dict)
+    # The fields are the researcher's own edits, not yet submitted: no one else reads them.
+    unsubmitted: bool = False
     agreement: AgreementView | None = None
     reasons: list[Reason] = field(default_factory=list)  # why it is where it is
     # The rules version in force now: a decision made under another reads "the rules
@@ -119,7 +121,13 @@ def overview(
     """Everything the request page shows ``user``; ``with_timeline=False`` skips the
     events (the API serves them on their own, page by page)."""
     seen = sight(session, user, req)
-    datasets = service.datasets_of(session, req)
+    # Its researcher reads their own edits not yet submitted; everyone else what was.
+    unsubmitted = seen.researcher and req.pending_fields is not None
+    if unsubmitted:
+        fields = service.working_copy(session, req)
+        datasets = service.datasets_named(session, fields["datasets"])
+    else:
+        fields, datasets = service.snapshot(session, req), service.datasets_of(session, req)
     tracks = [_track_view(session, req, t, n, seen) for t, n in tracks_of(session, req)]
     view = RequestView(
         researcher=session.get(User, req.researcher_id),
@@ -128,13 +136,14 @@ def overview(
         tracks=tracks,
         next_steps=[],
         changes=service.changes_since_previous(session, req),
-        fields=service.snapshot(session, req),
+        fields=fields,
+        unsubmitted=unsubmitted,
         options=available(session, user, req),
         rules_in_force=number_in_force(session),
     )
     view.agreement = _agreement_seen(session, user, req)
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
-        view.amendment_changes = service.changes_since(session, req, in_force.revision)
+        view.amendment_changes = service.changes_since(session, req, in_force.revision, fields)
     view.reasons = reasons(session, req, seen)
     view.obligations = shown_obligations(session, req, seen)
     view.outputs = outputs_seen(session, user, req)

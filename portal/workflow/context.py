@@ -23,6 +23,9 @@ class Context:
     actor: User | None  # None: the system (a job), never a person's decision
     request: AccessRequest
     nation: Nation | None = None  # the Nation the command acts for, resolved
+    # What the governance conditions judge when not the request as it stands: a
+    # submission is judged on the edits it submits (drafting.prepare_submit).
+    judged: AccessRequest | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # what a guard found for the handler
     # Notices to send once the handler is done: (kind, context). perform() delivers them
     # through portal.workflow.notices, which asks available() who may act next.

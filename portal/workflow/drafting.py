@@ -50,27 +50,35 @@ def validate_edit(ctx: Context, command: Edit) -> None:
 
 def edit(ctx: Context, command: Edit) -> None:
     values, datasets = ctx.extra["clean"]
-    changed = service.apply_fields(ctx.session, ctx.request, values, datasets)
+    changed = service.save_edits(ctx.session, ctx.request, values, datasets)
     if changed:  # which fields changed, not their text: a draft is the researcher's own
         ctx.event(EventType.REQUEST_EDITED, fields=changed)
 
 
+def prepare_submit(ctx: Context, command: Submit) -> None:
+    """A submission is judged on what it submits: the researcher's pending edits."""
+    ctx.judged = service.as_edited(ctx.session, ctx.request)
+
+
 def validate_submit(ctx: Context, command: Submit) -> None:
-    fields = service.snapshot(ctx.session, ctx.request)
+    fields = service.working_copy(ctx.session, ctx.request)
     if missing := request_fields.missing_for_submission(fields):
         summary = _("The request is not complete: %(gaps)s", gaps="; ".join(missing.values()))
         raise ValidationError(missing, summary)
-    ctx.extra["fields"] = fields
+    if ctx.request.pending_fields is not None:  # a dataset may have gone since they were saved
+        ctx.extra["edits"] = request_fields.clean(ctx.session, fields)
 
 
 def submit(ctx: Context, command: Submit) -> None:
     request = ctx.request
+    if "edits" in ctx.extra:
+        service.apply_edits(ctx.session, request, *ctx.extra["edits"])
     request.current_revision += 1
     ctx.session.add(
         RequestRevision(
             request_id=request.id,
             number=request.current_revision,
-            fields=ctx.extra["fields"],
+            fields=service.snapshot(ctx.session, request),
             submitted_by_id=ctx.actor.id,
         )
     )
@@ -92,6 +100,7 @@ def withdraw(ctx: Context, command: Withdraw) -> None:
     if ctx.request.amendment is not None:  # the amendment ends; access goes on as it was
         amending.end(ctx, "withdrawn", reason)
         return
+    ctx.request.pending_fields = None  # edits never submitted end with the request
     ctx.set_status(S.WITHDRAWN)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.VOID)
     ctx.event(

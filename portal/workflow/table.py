@@ -149,7 +149,8 @@ TRANSITIONS: dict[type[Command], Transition] = {
             probe=c.Edit(),
         ),
         Transition(
-            c.Submit, _fixed(Action.SUBMIT), drafting.submit, validate=drafting.validate_submit,
+            c.Submit, _fixed(Action.SUBMIT), drafting.submit, prepare=drafting.prepare_submit,
+            validate=drafting.validate_submit,
             probe=c.Submit(),
         ),
         Transition(
