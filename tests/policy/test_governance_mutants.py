@@ -378,3 +378,21 @@ def test_a_granted_role_must_still_reach_the_request(app, nations, make_user, as
     assert rules(ask(other, "withdraw", request_id=heron_only)) == {
         "role": "Only the researcher who filed this request may do this."
     }
+
+
+def test_the_researchers_own_review_does_not_count_even_as_a_steward(
+    app, cedar, make_request, add_review
+):
+    """The researcher is on the requesting side by account, not by a team e-mail: made a
+    steward of the Nation, their (slipped-in) review still counts for nothing."""
+    from portal.auth import service as auth
+    from portal.auth.models import User
+
+    request_id = make_request(["cedar-health"])
+    with app.app_context(), session_scope() as session:
+        researcher = session.get(User, session.get(AccessRequest, request_id).researcher_id)
+        auth.grant_role(session, researcher, "steward", get_nation(session, "red-cedar"))
+        researcher_id = researcher.id
+    add_review(request_id, "red-cedar", researcher_id)
+    counted = tally_of(app, request_id)
+    assert (counted.counted, counted.reachable) == (0, 3), "s1, s2 and s3 only"
