@@ -41,6 +41,28 @@ def test_a_draft_with_errors_comes_back_as_typed(client, flow):
         assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
 
 
+def test_the_edit_page_always_offers_rows_for_more_team_members(client, flow):
+    """Found in a browser: a draft naming three members showed three filled rows and no
+    empty one, so a fourth could never be added (the page works without JavaScript)."""
+    three = [
+        {"name": f"M{n} (fictional)", "email": f"m{n}@example.org", "role": "A"} for n in "123"
+    ]
+    ref = flow.draft(team=three)
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}/edit").text
+    assert 'value="m3@example.org"' in page and 'name="team-5-email"' in page
+    assert 'name="team-6-email"' not in page  # three empty rows after the named
+    fourth = {"name": "M4 (fictional)", "email": "m4@example.org", "role": "A"}
+    rows = {
+        f"team-{i}-{key}": value for i, m in enumerate([*three, fourth]) for key, value in m.items()
+    }
+    data = form_data(page, title="Kept title", **rows)
+    assert client.post(f"/requests/{ref}/edit", data=data).status_code == 302
+    with flow.app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        assert request.team == [*three, fourth]
+
+
 def test_submitting_an_incomplete_draft_saves_it_and_names_each_gap(client, flow):
     sign_in(client, "researcher@example.org")
     page = client.get("/requests/new").text

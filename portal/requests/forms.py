@@ -106,6 +106,13 @@ class DraftForm(FlaskForm):
             ],
         }
 
+    def offer_team_rows(self) -> None:
+        """TEAM_ROWS empty rows after the members already named, however many: without
+        them a request naming three could never name a fourth."""
+        named = sum(1 for entry in self.team.entries if any(entry.data.values()))
+        while len(self.team.entries) < named + TEAM_ROWS:
+            self.team.append_entry()
+
     def show_errors(self, errors: dict[str, str]) -> None:
         """Put a service's ValidationError messages on the fields they name."""
         for name, message in errors.items():

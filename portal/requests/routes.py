@@ -50,6 +50,7 @@ def _form_is_valid(form: DraftForm) -> bool:
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
     # What the researcher was asked to change, beside the fields they change.
     said = reasons(get_session(), req, sight(get_session(), current_user, req)) if req else []
+    form.offer_team_rows()
     page = render_template("requests/edit.html", form=form, req=req, hints=HINTS, reasons=said)
     return page, status
 
