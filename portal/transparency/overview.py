@@ -16,7 +16,7 @@ from portal.policy.access import may_read_agreement
 from portal.policy.versions import number_in_force
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests import service
-from portal.requests.models import AccessRequest
+from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Recommendation, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
 from portal.transparency.nextsteps import next_steps
@@ -26,6 +26,17 @@ from portal.transparency.privacy import ShownEvent, Sight, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
 from portal.workflow import Option, available
+from portal.workflow.unmet import unmet
+
+# The phases in which no Nation has decided yet on what the request says now.
+DECISION_AHEAD = frozenset(
+    {
+        RequestStatus.DRAFT,
+        RequestStatus.SCREENING,
+        RequestStatus.CHANGES_REQUESTED,
+        RequestStatus.UNDER_REVIEW,
+    }
+)
 
 # The request page shows its latest events, newest first; the timeline page all of them.
 LATEST_EVENTS = 10
@@ -61,6 +72,9 @@ class RequestView:
     fields: dict[str, Any] = field(default_factory=dict)
     # The fields are the researcher's own edits, not yet submitted: no one else reads them.
     unsubmitted: bool = False
+    # While a decision is ahead: why what the request says would block a Nation's review
+    # or approval (portal/workflow/unmet.py), each Nation's reasons.
+    unmet: list[tuple[Nation, list[str]]] = field(default_factory=list)
     agreement: AgreementView | None = None
     reasons: list[Reason] = field(default_factory=list)  # why it is where it is
     # The rules version in force now: a decision made under another reads "the rules
@@ -141,6 +155,14 @@ def overview(
         options=available(session, user, req),
         rules_in_force=number_in_force(session),
     )
+    if req.phase in DECISION_AHEAD:
+        judged = service.as_edited(session, req) if unsubmitted else req
+        concerned = {n.id: n for _d, nations in view.datasets for n in nations}
+        view.unmet = [
+            (nation, why)
+            for nation in sorted(concerned.values(), key=lambda n: n.name)
+            if (why := unmet(session, judged, nation))
+        ]
     view.agreement = _agreement_seen(session, user, req)
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
         view.amendment_changes = service.changes_since(session, req, in_force.revision, fields)

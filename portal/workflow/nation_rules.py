@@ -32,7 +32,7 @@ from portal.reviews.models import NationTrack, TrackStatus
 NATION_RULE_ACTIONS = (Action.REVIEW, Action.APPROVE)
 
 # The conditions a Nation may choose, per action, in the order the page shows them.
-_ABOUT_THE_REQUEST = (
+ABOUT_THE_REQUEST = (
     "ethics_approval_given",
     "community_benefit_described",
     "harm_assessment_described",
@@ -40,8 +40,8 @@ _ABOUT_THE_REQUEST = (
     "datasets_at_most",
 )
 CHOOSABLE: dict[Action, tuple[str, ...]] = {
-    Action.REVIEW: _ABOUT_THE_REQUEST,
-    Action.APPROVE: (*_ABOUT_THE_REQUEST, "recommendations_unanimous"),
+    Action.REVIEW: ABOUT_THE_REQUEST,
+    Action.APPROVE: (*ABOUT_THE_REQUEST, "recommendations_unanimous"),
 }
 
 Chosen = tuple[str, dict[str, str]]  # (condition, {parameter: value})

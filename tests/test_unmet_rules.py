@@ -1,0 +1,63 @@
+"""Found in a browser: a request that a Nation's rules block by what it says (where the
+data is stored, for how long) reached the representative's decide page with nothing said
+before, and refusing the whole request was the only way out. While a decision is ahead,
+its pages now name the rules it does not meet, for everyone who sees it, on what each
+reads: the researcher on their edits, everyone else on what was submitted."""
+
+from portal.db import session_scope
+from portal.registry.service import get_nation
+from portal.workflow.profiles import update_profile
+
+from helpers import sign_in
+
+PANEL = "The Nations' rules this request does not meet yet"
+STORED = "Red Cedar Nation (fictional) requires the data to be stored in CA"
+TERM = "Red Cedar Nation (fictional) allows a term of at most 730 days; this request asks for 1000."
+
+
+def page(app, email: str, path: str) -> str:
+    client = app.test_client()
+    sign_in(client, email)
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.text
+
+
+def test_the_rules_a_request_does_not_meet_are_named_before_anyone_decides(app, flow):
+    ref = flow.draft(storage_location="US-NY", retention_days=1000)  # Red Cedar: CA, 730 days
+    shown = page(app, "researcher@example.org", f"/requests/{ref}")
+    assert PANEL in shown and STORED in shown and TERM in shown
+    assert "Blue Heron" not in shown.split(PANEL)[1].split("</section>")[0], "no rule of its"
+
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref)
+    for email, path in (
+        ("s1.cedar@example.org", f"/requests/{ref}/review/red-cedar"),
+        ("s.heron@example.org", f"/requests/{ref}"),
+        ("coordinator@example.org", f"/requests/{ref}"),
+    ):
+        shown = page(app, email, path)
+        assert STORED in shown and TERM in shown, email
+
+    # A steward asks for changes; the researcher's edits meet the rules, not yet submitted.
+    flow.do("cedar_steward1", "review", ref, "red-cedar", recommendation="changes",
+            comment="Store it in Canada, for two years at most.")  # fmt: skip
+    flow.edit("researcher", ref, storage_location="CA-ON", retention_days=700)
+    assert PANEL not in page(app, "researcher@example.org", f"/requests/{ref}")
+    assert TERM in page(app, "s1.cedar@example.org", f"/requests/{ref}"), "as submitted"
+
+    flow.do("researcher", "submit", ref)
+    assert PANEL not in page(app, "s1.cedar@example.org", f"/requests/{ref}")
+
+
+def test_nothing_is_named_once_every_nation_has_decided(app, flow):
+    """A Nation that narrows its rules after approving does not reopen what it decided:
+    its approval stands, and the request's pages name no rule it would now miss."""
+    ref = flow.approved(retention_days=700)
+    with app.app_context(), session_scope() as session:
+        red_cedar, rep = get_nation(session, "red-cedar"), flow.user(session, "cedar_rep")
+        update_profile(session, rep, red_cedar, max_term_days=365)
+    assert PANEL not in page(app, "researcher@example.org", f"/requests/{ref}")
+    assert "allows a term of at most 365 days" in page(
+        app, "researcher@example.org", f"/requests/{flow.draft(retention_days=700)}"
+    ), "the narrower rule is the one a new request meets"
