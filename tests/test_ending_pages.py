@@ -62,6 +62,9 @@ def test_from_active_to_closed_on_the_pages(app, flow):
     assert flow.status(ref) == "active"
     page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
     assert "Access ended: destruction attestation due" in page
+    # The contract's state stays active until the Nations acknowledge; the status says
+    # access ended (found in a browser: the page read "Active" alone).
+    assert f"Active</span> · access ended on {date.today().isoformat()}" in page
     assert f"/requests/{ref}/end/attest" in page and "/end/close" not in page
     assert researcher.get(f"/requests/{ref}/end/close").status_code == 409  # once
 

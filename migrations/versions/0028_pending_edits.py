@@ -9,7 +9,10 @@ pending_fields. The upgrade moves the edits already made the same way: for a req
 whose researcher is editing it after a submission, fields that differ from the revision
 they were set from (the one returned; for a renewal's or amendment's draft, the one the
 edition in force was issued on) go to pending_fields, and the request's fields and
-datasets go back to that revision's. The downgrade puts the pending edits back in place.
+datasets go back to that revision's. A request withdrawn or refused while its researcher
+was editing it kept those edits in place too: its fields go back to its last revision,
+and the edits, which can never be submitted now, are dropped. The downgrade puts the
+pending edits back in place.
 
 Revision ID: 0028
 Revises: 0027
@@ -41,6 +44,8 @@ COLUMNS = (
 )
 
 TYPES = {"team": sa.JSON, "retention_days": sa.Integer}
+# What a revision made before a field existed reads as (requests.fields.DEFAULTS).
+DEFAULTS = {"agreement_language": "en"}
 access_request = sa.table(
     "access_request",
     sa.column("id", sa.Integer),
@@ -74,19 +79,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("pending_fields", sa.JSON(), nullable=True))
     connection = op.get_bind()
     slugs = dict(connection.execute(sa.select(dataset.c.id, dataset.c.slug)).all())
-    editing = connection.execute(
-        sa.select(access_request).where(
-            access_request.c.current_revision > 0,
-            sa.or_(
-                access_request.c.amendment.in_(("draft", "changes_requested")),
-                sa.and_(
-                    access_request.c.amendment.is_(None),
-                    access_request.c.status == "changes_requested",
-                ),
-            ),
+    no_amendment = access_request.c.amendment.is_(None)
+    editing = sa.or_(
+        access_request.c.amendment.in_(("draft", "changes_requested")),
+        sa.and_(no_amendment, access_request.c.status == "changes_requested"),
+    )
+    ended = sa.and_(no_amendment, access_request.c.status.in_(("withdrawn", "refused")))
+    rows = connection.execute(
+        sa.select(access_request, editing.label("editing")).where(
+            access_request.c.current_revision > 0, sa.or_(editing, ended)
         )
     ).all()
-    for row in editing:
+    for row in rows:
         base = _revision_fields(connection, row.id, _base_revision(connection, row))
         live = {name: getattr(row, name) for name in COLUMNS}
         live["datasets"] = sorted(
@@ -97,12 +101,15 @@ def upgrade() -> None:
                 )
             ).scalars()
         )
-        if base is None or all(live[name] == base.get(name) for name in live):
+        if base is None or all(live[name] == base[name] for name in live):
             continue
         _put_back(connection, row.id, base, {slug: id for id, slug in slugs.items()})
-        connection.execute(
-            access_request.update().where(access_request.c.id == row.id).values(pending_fields=live)
-        )
+        if row.editing:  # else withdrawn or refused: the edits can never be submitted
+            connection.execute(
+                access_request.update()
+                .where(access_request.c.id == row.id)
+                .values(pending_fields=live)
+            )
 
 
 def _base_revision(connection, row) -> int:
@@ -120,11 +127,17 @@ def _base_revision(connection, row) -> int:
 
 
 def _revision_fields(connection, request_id: int, number: int) -> dict | None:
-    return connection.execute(
+    """A revision's fields, each one there (a field it predates reads as its default)."""
+    found = connection.execute(
         sa.select(request_revision.c.fields).where(
             request_revision.c.request_id == request_id, request_revision.c.number == number
         )
     ).scalar()
+    if found is None:
+        return None
+    fields = {**{name: DEFAULTS.get(name) for name in COLUMNS}, **found}
+    fields["datasets"] = sorted(found.get("datasets") or [])  # as the code sorts them now
+    return fields
 
 
 def _put_back(connection, request_id: int, fields: dict, ids: dict[str, int]) -> None:

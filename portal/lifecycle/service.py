@@ -70,7 +70,8 @@ def create_for(
 
 
 def ends_now(session: Session, request: AccessRequest, today: date) -> None:
-    """Access ended early (a Nation revoked): what was due at the end is due now."""
+    """Access ended early (a Nation revoked, the researcher closed): what was due at the
+    end is due now."""
     for obligation in of_request(session, request):
         _due_now(session, obligation, today)
 

@@ -67,8 +67,9 @@ def save_edits(
     if datasets is not None:
         after["datasets"] = sorted(dataset.slug for dataset in datasets)
     changed = [name for name, *_ in request_fields.diff(before, after)]
-    if changed:  # a new dict, so that the JSON column is written
-        request.pending_fields = after
+    if changed:  # a new dict, so that the JSON column is written; none if set back
+        submitted = snapshot(session, request)
+        request.pending_fields = after if request_fields.diff(submitted, after) else None
         session.add(request)
         session.flush()
     return changed
@@ -84,8 +85,9 @@ def working_copy(session: Session, request: AccessRequest) -> dict[str, Any]:
 
 def as_edited(session: Session, request: AccessRequest) -> AccessRequest:
     """The request as its researcher's pending edits would make it: a copy, never added
-    to the session, for the rules a submission is judged by; the request itself when
-    nothing is pending."""
+    to the session, for the rules named on their page (workflow.unmet); the request
+    itself when nothing is pending. Its fields only: what is read by the request's id
+    (its datasets, Nations, reviews) stays as submitted."""
     if request.pending_fields is None:
         return request
     values = {name: getattr(request, name) for name in AccessRequest.model_fields}
@@ -166,7 +168,8 @@ def preload_nations(session: Session, requests: list[AccessRequest]) -> dict[int
 def snapshot(session: Session, request: AccessRequest) -> dict[str, Any]:
     """The request's fields as they stand, in the shape a revision keeps them."""
     values = {name: getattr(request, name) for name in request_fields.LABELS if name != "datasets"}
-    values["datasets"] = [dataset.slug for dataset in datasets_of(session, request)]
+    # Sorted here, not by the database: a collation may order slugs otherwise.
+    values["datasets"] = sorted(dataset.slug for dataset in datasets_of(session, request))
     return values
 
 

@@ -150,7 +150,6 @@ def _restore(ctx: Context) -> str | None:
 
 
 def _clear(ctx: Context) -> None:
-    ctx.request.pending_fields = None  # edits never submitted end with the amendment
     ctx.request.amendment = None
     ctx.request.amendment_kind = None
     ctx.set_status(ctx.request.status)

@@ -15,6 +15,9 @@ from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.reviews.models import NationTrack, TrackStatus
 
 AMENDMENT_PHASES = frozenset(phase.value for phase in AmendmentPhase)
+# The phases in which the researcher edits: their edits after a submission wait in
+# AccessRequest.pending_fields while it stays in one of them.
+EDITING = frozenset({RequestStatus.DRAFT, RequestStatus.CHANGES_REQUESTED})
 
 
 @dataclass
@@ -23,9 +26,6 @@ class Context:
     actor: User | None  # None: the system (a job), never a person's decision
     request: AccessRequest
     nation: Nation | None = None  # the Nation the command acts for, resolved
-    # What the governance conditions judge when not the request as it stands: a
-    # submission is judged on the edits it submits (drafting.prepare_submit).
-    judged: AccessRequest | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # what a guard found for the handler
     # Notices to send once the handler is done: (kind, context). perform() delivers them
     # through portal.workflow.notices, which asks available() who may act next.
@@ -48,6 +48,8 @@ class Context:
         """Move the request on; while an amendment is open, the pipeline's steps move
         the amendment's phase instead (the request stays active). The amendment's ends
         are portal/workflow/amending.py's, which clears it before any other status."""
+        if status not in EDITING:  # a submission applied them first (drafting.submit)
+            self.request.pending_fields = None  # withdrawn, refused, ended: never submitted
         if self.request.amendment is not None:
             if status.value not in AMENDMENT_PHASES:
                 raise AssertionError(f"{status} while an amendment is open: end it first")

@@ -55,11 +55,6 @@ def edit(ctx: Context, command: Edit) -> None:
         ctx.event(EventType.REQUEST_EDITED, fields=changed)
 
 
-def prepare_submit(ctx: Context, command: Submit) -> None:
-    """A submission is judged on what it submits: the researcher's pending edits."""
-    ctx.judged = service.as_edited(ctx.session, ctx.request)
-
-
 def validate_submit(ctx: Context, command: Submit) -> None:
     fields = service.working_copy(ctx.session, ctx.request)
     if missing := request_fields.missing_for_submission(fields):
@@ -100,7 +95,6 @@ def withdraw(ctx: Context, command: Withdraw) -> None:
     if ctx.request.amendment is not None:  # the amendment ends; access goes on as it was
         amending.end(ctx, "withdrawn", reason)
         return
-    ctx.request.pending_fields = None  # edits never submitted end with the request
     ctx.set_status(S.WITHDRAWN)
     agreements.mark(ctx.session, ctx.request, AgreementStatus.VOID)
     ctx.event(

@@ -19,6 +19,7 @@ from portal.audit.events import EventType
 from portal.auth.passwords import verify_password
 from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import attestations
+from portal.lifecycle import service as lifecycle
 from portal.lifecycle.attestation_models import ACK_OUTCOMES
 from portal.requests.models import RequestStatus
 from portal.workflow import amending
@@ -49,6 +50,7 @@ def close(ctx: Context, command: Close) -> None:
     """Access ends at once; the request becomes closed once the Nations acknowledge."""
     amending.cancel(ctx, "closed")  # an amendment in progress ends with access
     ending = attestations.record_ending(ctx.session, ctx.request, "closed_early")
+    lifecycle.ends_now(ctx.session, ctx.request, date.today())  # return or destroy at once
     nations = parties.approving_nations(ctx.session, ctx.request)
     ctx.event(EventType.REQUEST_ENDED, nations, reason=command.reason.strip())
     ctx.tell("access_ended", nations=nations, ending=ending)

@@ -68,8 +68,7 @@ def gate(ctx: Context, transition: Transition, command: Command) -> PolicyDecisi
             raise Forbidden(_("Only the portal itself ends access at the end of the term."))
         decision = PolicyDecision(True)
     else:
-        judged = ctx.judged or ctx.request
-        decision = authorize(ctx.session, ctx.actor, action, nation=ctx.nation, request=judged)
+        decision = authorize(ctx.session, ctx.actor, action, nation=ctx.nation, request=ctx.request)
         if forbidden := decision.forbidden_by:
             raise Forbidden(forbidden.message, [forbidden])
     if not transition.allows_state(command, ctx.request):

@@ -149,8 +149,7 @@ TRANSITIONS: dict[type[Command], Transition] = {
             probe=c.Edit(),
         ),
         Transition(
-            c.Submit, _fixed(Action.SUBMIT), drafting.submit, prepare=drafting.prepare_submit,
-            validate=drafting.validate_submit,
+            c.Submit, _fixed(Action.SUBMIT), drafting.submit, validate=drafting.validate_submit,
             probe=c.Submit(),
         ),
         Transition(

@@ -149,6 +149,21 @@ def test_who_may_report_assess_and_waive(owed):
     assert owed.flow.status(ref) == "active"
 
 
+@pytest.mark.parametrize(
+    ("who", "action", "nation"),
+    [("cedar_rep", "revoke", "red-cedar"), ("researcher", "close", None)],
+)
+def test_an_early_end_makes_what_was_due_at_the_end_due_now(owed, who, action, nation):
+    """Revoked by a Nation or closed early by the researcher (found in a probe: closing
+    left "at the end" on the term's last day, a year on), access has ended: the data is
+    returned or destroyed now. The yearly report keeps its date."""
+    ref = owed.active()
+    yearly = owed.obligations(ref)[YEARLY].next_due
+    owed.flow.do(who, action, ref, nation)
+    assert owed.obligations(ref)["return_or_destroy"].next_due == date.today()
+    assert owed.obligations(ref)[YEARLY].next_due == yearly
+
+
 def test_a_revocation_makes_what_was_due_at_the_end_due_now(owed):
     ref = owed.active()
     owed.flow.do("cedar_rep", "revoke", ref, "red-cedar")

@@ -17,12 +17,13 @@ side are those of the revision submitted last.
 
 import pytest
 
+from portal.db import session_scope
 from portal.errors import Forbidden
 
 from flows import COMPLETE
 from helpers import sign_in
 from obligated import YEARLY
-from renewals import OWL, add_third_nation
+from renewals import OWL, add_third_nation, request_of
 
 ROBIN = COMPLETE["team"][0]
 SAM = {"name": "Sam Cedar (fictional)", "email": "s3.cedar@example.org", "role": "Analyst"}
@@ -111,3 +112,25 @@ def test_edits_after_a_return_are_the_researchers_alone_until_resubmitted(
     flow.do("researcher", "submit", ref)  # the edits go in with the new revision
     assert api.get("coordinator", f"/requests/{ref}").get_json()["purpose"] == DRAFTED
     assert api.get("s.owl@example.org", f"/requests/{ref}").status_code == 200
+
+
+def test_edits_set_back_or_never_submitted_leave_nothing_pending(app, flow, api):
+    """Set back to what was submitted, the edits are no edits; a request refused while
+    its researcher was editing it keeps none (they could never be submitted)."""
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref, outcome="return", comment="Say which age groups.")
+    flow.edit("researcher", ref, purpose=DRAFTED)
+    assert pending(app, ref) is not None
+    flow.edit("researcher", ref, purpose=COMPLETE["purpose"])
+    assert pending(app, ref) is None
+
+    flow.edit("researcher", ref, purpose=DRAFTED)
+    flow.do("cedar_rep", "decide", ref, "red-cedar", outcome="refuse", reason="Not now.")
+    assert (flow.status(ref), pending(app, ref)) == ("refused", None)
+    assert api.get("researcher", f"/requests/{ref}").get_json()["purpose"] == COMPLETE["purpose"]
+
+
+def pending(app, ref: str) -> dict | None:
+    with app.app_context(), session_scope() as session:
+        return request_of(session, ref).pending_fields
