@@ -279,3 +279,15 @@ def statements_during(app, call) -> list[str]:
     finally:
         event.remove(engine, "before_cursor_execute", note)
     return seen
+
+
+def given_twice(html: str) -> list[str]:
+    """The ids a page gives more than once: a label or a link to one points at the first
+    (a browser found the review page's "tell the researcher" box unnamed so). Hidden
+    inputs aside: each form's CSRF token is one, and nothing points at it."""
+    ids = [
+        found
+        for tag, found in re.findall(r'(<[a-z]+\b[^>]*\bid="([^"]+)"[^>]*>)', html)
+        if 'type="hidden"' not in tag
+    ]
+    return sorted({found for found in ids if ids.count(found) > 1})

@@ -54,6 +54,7 @@ from apis import PREFIX, Api
 from flows import COMPLETE, PEOPLE, Flow
 from helpers import (
     csrf_token,
+    given_twice,
     module_app,
     seed_nations,
     seed_people,
@@ -1064,6 +1065,8 @@ def check(person: Person, world: World, case: Case, expected: Expect, response, 
     if response.status_code < 300 and (text := text_of(response)) is not None:
         also = frozenset(CONDITIONS if case.key == AGREEMENT_TERMS else ())
         problems += [f"{where}: shows {leak}" for leak in leaks(person, world, text, also)]
+        if response.mimetype == "text/html":
+            problems += [f"{where}: id {twice!r} given twice" for twice in given_twice(text)]
     return problems
 
 

@@ -59,6 +59,7 @@ def test_the_researcher_checks_then_submits_a_file_on_the_page(app, flow):
     assert 'value="A fictional journal"' in wrong.text, "what was typed is kept"
     untitled = post("submit", title="")
     assert untitled.status_code == 422 and "The title is empty." in untitled.text
+    assert untitled.text.count("There is a problem") == 1, "one summary (a browser saw two)"
     assert latest_output(app) is None
 
     done = post("submit")

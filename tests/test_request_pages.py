@@ -5,6 +5,7 @@ from html import unescape
 
 import pytest
 from sqlmodel import select
+from test_access_matrix import given_twice
 
 from portal.db import session_scope
 from portal.notify.models import OutboxMessage
@@ -223,8 +224,9 @@ def test_every_page_for_every_role(client, flow, who):
     sign_in(client, PEOPLE[who][0])
     for template, exceptions in EXPECTED.items():
         path = template.format(ref=ref)
-        status = client.get(path).status_code
-        assert status == exceptions.get(who, 200), f"{who} GET {path}"
+        page = client.get(path)
+        assert page.status_code == exceptions.get(who, 200), f"{who} GET {path}"
+        assert given_twice(page.text) == [], f"{who} GET {path}"
 
 
 def test_pages_need_a_signed_in_person(client, flow):
