@@ -15,6 +15,7 @@ from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.registry.names import NAME_FIELDS
 from portal.requests.fields import agreement_language
 from portal.requests.models import AccessRequest, RequestRevision
+from portal.reviews import due as dues
 from portal.reviews.models import Decision
 from portal.reviews.service import standing_approval
 from portal.reviews.terms import catalogue_of, condition_params, term_of
@@ -71,7 +72,10 @@ def document(
                 "term": term_of(c["code"], catalogue[c["code"]]),
             }
             if c.get("code") in catalogue
-            else {**c, "params": None}
+            # A Nation's own condition states when it falls due (at the end unless the
+            # representative said otherwise); a standard one's text says it, unless the
+            # representative gave it a due of its own (kept in ``c``).
+            else {**c, "params": None, "due": c.get("due") or dues.DEFAULT}
             for c in decision.conditions
         ]
         rows.append(

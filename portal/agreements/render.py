@@ -38,6 +38,7 @@ from portal.paths import resource_dir
 from portal.pdf import STATIC_DIR, StaticFilesOnly
 from portal.registry.names import names_html
 from portal.requests.fields import AGREEMENT_LANGUAGES
+from portal.reviews import due as dues
 
 LANGUAGES = {"en": "English", "fr": "Français"}  # the template's languages
 BOTH = "both"
@@ -88,6 +89,7 @@ def environment(language: str, domain: str = AGREEMENT) -> jinja2.Environment:
     env.filters["css_string"] = css_string
     env.filters["css_counters"] = css_counters
     env.filters["condition"] = lambda condition: condition_in(condition, language)
+    env.filters["due"] = dues.parse  # the template words it (its sentences have French)
     env.filters["words"] = lambda text: words_in(text, language)
     env.filters["clause"] = lambda clause, nations: clause_in(clause, nations, language)
     env.filters["names"] = names_html  # the names as the pages write them (lang-marked)

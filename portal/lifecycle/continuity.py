@@ -7,8 +7,8 @@ service (portal/lifecycle/service.py) makes and stores them."""
 from collections.abc import Sequence
 from datetime import date
 
-from portal.lifecycle import due as dues
 from portal.lifecycle.models import DueKind, Obligation, ObligationState
+from portal.reviews import due as dues
 
 
 def key_of(source: str, text: str) -> str:

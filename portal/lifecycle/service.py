@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 
 from portal.db import TransactionCache, utcnow
 from portal.lifecycle import continuity
-from portal.lifecycle import due as dues
 from portal.lifecycle.models import DueEvent, DueKind, Obligation, ObligationState
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews import due as dues
 from portal.reviews.models import Decision, Outcome
 from portal.reviews.terms import catalogue_of
 

@@ -17,8 +17,8 @@ from string import Formatter
 from typing import Any
 
 from portal.agreements.clauses import OUTPUT_REVIEW
-from portal.lifecycle import due
 from portal.policy.files import Problem
+from portal.reviews import due
 from portal.reviews.terms import NOT_A_CODE, PLACEHOLDERS, TERM, looks_like_code
 
 LABEL_MAX = 150  # a checkbox's label on the decision page; a clause's title

@@ -192,12 +192,14 @@ def changes_since_previous(session: Session, request: AccessRequest) -> list[tup
 
 
 def changes_since(
-    session: Session, request: AccessRequest, number: int, fields: dict[str, Any]
+    session: Session, request: AccessRequest, number: int, fields: dict[str, Any] | None = None
 ) -> list[tuple]:
-    """What ``fields`` (the request's, as one reader sees them) change from revision
-    ``number`` (a renewal's or amendment's changes to the revision the agreement in
-    force was issued on)."""
+    """What the request's fields as they stand (or ``fields``: as one reader sees them)
+    change from revision ``number`` (a renewal's or amendment's changes to the revision
+    the agreement in force was issued on)."""
     found = [r for r in revisions_of(session, request) if r.number == number]
     if not found:
         return []
-    return request_fields.diff(found[0].fields, fields)
+    return request_fields.diff(
+        found[0].fields, snapshot(session, request) if fields is None else fields
+    )

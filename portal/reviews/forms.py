@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from portal.lifecycle.due import DUE_MARKER
 from portal.requests.forms import CheckboxesField, options
+from portal.reviews.due import DUE_MARKER
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.workflow.drafting import RETURN_REASONS
 

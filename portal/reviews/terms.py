@@ -99,7 +99,7 @@ TERM = re.compile(
     r"http://purl\.obolibrary\.org/obo/DUO_\d{7}|urn:stewardship-portal:terms:[a-z][a-z0-9_]{0,59}"
 )
 # When a standard condition falls due once access begins, unless the representative
-# says otherwise (portal/lifecycle/due.py); the others are due at the end.
+# says otherwise (portal/reviews/due.py); the others are due at the end.
 DEFAULT_DUES: dict[str, str] = {
     "community_output_review": "before_publication",
     "return_or_destroy": "at_end",

@@ -16,7 +16,6 @@ from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import NotFound
-from portal.lifecycle import due as dues
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
 from portal.lifecycle.outputs import content
@@ -25,6 +24,7 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.reviews import due as dues
 from portal.storage import service as storage
 from portal.transparency.privacy import Sight, sight
 

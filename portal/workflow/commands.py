@@ -75,7 +75,7 @@ class Decide(Command):
     outcome: str = ""  # approve | refuse
     reason: str = ""
     conditions: tuple[str, ...] = ()
-    # When each condition falls due (portal/lifecycle/due.py), keyed by the condition as
+    # When each condition falls due (portal/reviews/due.py), keyed by the condition as
     # given; those left out take their standard condition's default, else "at_end".
     dues: dict[str, str] = field(default_factory=dict)
     # The agreement the last approval issues, rendered before the write transaction

@@ -14,11 +14,11 @@ from portal.audit.events import EventType
 from portal.conversations.models import Channel
 from portal.conversations.service import Thread
 from portal.errors import BlockingRule, ValidationError
-from portal.lifecycle import due as due_of
 from portal.lifecycle.service import default_due
 from portal.policy.store import current_policy
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, RequestStatus
+from portal.reviews import due as due_of
 from portal.reviews.models import Decision, NationTrack, Outcome, Recommendation, TrackStatus
 from portal.reviews.models import Review as ReviewRow
 from portal.reviews.service import has_reviewed, standing_approval, tally, track_for

@@ -190,3 +190,47 @@ def test_the_reading_copy_download_is_named_and_audited(app, flow, approved):
     assert "Copie de lecture" in pdf_text(pdf)
     assert action == "agreement.downloaded"
     assert details["language"] == "fr" and details["kind"] == "reading copy"
+
+
+YEARLY = "Report to the council every year (fictional)."
+INTERIM = "Send an interim progress report (fictional)."
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            [
+                f"{YEARLY} Due every 12 months.",
+                f"{INTERIM} Due by June 30, 2027.",
+                "Share results with the Elders. Due when access ends, at the end of the term",
+            ],
+        ),
+        (
+            "fr",
+            [
+                f"{YEARLY} À remplir tous les 12 mois.",
+                f"{INTERIM} À remplir au plus tard le 30 juin 2027.",
+                "Share results with the Elders. À remplir à la fin de l’accès",
+            ],
+        ),
+    ],
+)
+def test_the_agreement_says_when_each_nations_own_condition_falls_due(app, flow, language, said):
+    """Found in a browser: the signed agreement listed a Nation's own conditions without
+    the dues the portal then held the researcher to. A standard condition's text says
+    its own; a representative's due for it would be said too."""
+    ref = flow.reviewed()
+    dues = {YEARLY: "every 12 months", INTERIM: "2027-06-30"}
+    conditions = [YEARLY, INTERIM, "Share results with the Elders.", "aggregate_only"]
+    flow.do("cedar_rep", "decide", ref, "red-cedar", conditions=conditions, dues=dues)
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        _name, pdf = agreement_downloads.download(
+            session, flow.user(session, "researcher"), request, language
+        )
+    text = pdf_text(pdf)
+    assert [words for words in said if words not in text] == []
+    assert text.count("Due ") + text.count("À remplir") == 3, "the standard one says its own"

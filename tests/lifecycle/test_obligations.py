@@ -11,9 +11,9 @@ from portal.agreements.models import Agreement
 from portal.audit.models import AuditEvent
 from portal.db import session_scope
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
-from portal.lifecycle.due import add_months
 from portal.lifecycle.models import DueEvent, DueKind, ObligationState
 from portal.requests.models import AccessRequest
+from portal.reviews.due import add_months
 from portal.reviews.models import Decision, NationTrack
 from portal.workflow import commands as c
 

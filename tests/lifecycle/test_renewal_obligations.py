@@ -13,9 +13,9 @@ from sqlmodel import select
 from portal.db import session_scope
 from portal.errors import Refused
 from portal.lifecycle import service as lifecycle
-from portal.lifecycle.due import add_months
 from portal.lifecycle.models import Obligation
 from portal.registry.models import Nation
+from portal.reviews.due import add_months
 from portal.reviews.models import Decision
 from portal.workflow import commands as c
 
