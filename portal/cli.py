@@ -5,6 +5,7 @@ Exit codes: 0 done; 1 refused or failed, with a one-line reason on stderr;
 the system: the audit events they write have no actor (services' ``actor=None``).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -247,6 +248,19 @@ def audit_verify() -> None:
 # --- serving --------------------------------------------------------------------------
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "0.0.0.0", "::", "localhost"})  # noqa: S104 (not a bind)
+
+
+def link_to(app: Flask, host: str, port: int) -> None:
+    """Unless PORTAL_URL says where people reach the portal, the links mailed lead to
+    where this serves it (a demo on --port 5088 mailed links to port 5000)."""
+    if os.environ.get("PORTAL_URL"):
+        return
+    # Served on every interface or the loopback one: this machine's own name reaches it.
+    shown = "localhost" if host in LOCAL_HOSTS else host
+    app.config["PORTAL_URL"] = f"http://{shown}:{port}"
+
+
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
@@ -256,6 +270,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
         )
     from portal.jobs import inline
 
+    link_to(app, host, port)
     # Without Redis the periodic jobs run here (with it, `portal worker` runs them).
     if inline.start(app) is not None:
         click.echo("Running the periodic jobs in this process (no REDIS_URL).")

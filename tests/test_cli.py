@@ -847,3 +847,26 @@ def test_users_deactivate_ends_the_login_and_its_tokens(app, runner):
         assert auth.user_for_token(session, token) is None
         assert auth.authenticate(session, "ada@example.org", PASSWORD) is None
     assert_refused(runner.invoke(args=["users", "deactivate", "ghost@example.org"]), 1, "ghost")
+
+
+@pytest.mark.parametrize(
+    ("environment", "host", "port", "linked"),
+    [
+        (None, "127.0.0.1", 5088, "http://localhost:5088"),
+        (None, "portal.example.org", 8000, "http://portal.example.org:8000"),
+        ("https://portal.example.org", "127.0.0.1", 5088, "https://portal.example.org"),
+    ],
+)
+def test_mail_links_lead_to_where_the_portal_is_served(
+    app, monkeypatch, environment, host, port, linked
+):
+    """Found following the README: `portal demo --port 5088` mailed links to port 5000."""
+    from portal.cli import link_to
+
+    if environment:
+        monkeypatch.setenv("PORTAL_URL", environment)
+        app.config["PORTAL_URL"] = environment
+    else:
+        monkeypatch.delenv("PORTAL_URL", raising=False)
+    link_to(app, host, port)
+    assert app.config["PORTAL_URL"] == linked
