@@ -3,6 +3,8 @@ each with a reason and a confirmation; and a Nation whose eligible stewards can 
 longer reach its quorum, shown to its representative (with the way out) and to the
 coordinators, instead of "nothing waits for you"."""
 
+import pytest
+
 from helpers import csrf_token, sign_in
 
 CEDAR = "Red Cedar Nation (fictional)"
@@ -14,22 +16,30 @@ def post(client, path: str, **fields):
     return client.post(path, data={"csrf_token": csrf_token(page.text), **fields})
 
 
-def test_refusing_after_approval_needs_a_reason_and_a_confirmation(client, flow):
-    ref = flow.approved()
+@pytest.mark.parametrize("heron_decided", [True, False])
+def test_refusing_after_approval_needs_a_reason_and_a_confirmation(client, flow, heron_decided):
+    """Also while the other Nation has yet to decide (found in a browser: the page then
+    offered a Nation that had approved to "decide", and said approval was "not possible
+    yet")."""
+    ref = flow.reviewed()
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    if heron_decided:
+        flow.do("heron_rep", "decide", ref, "blue-heron")
+    status = "awaiting_signatures" if heron_decided else "under_review"
     sign_in(client, "rep.cedar@example.org")
     show = client.get(f"/requests/{ref}").text
     assert f"Refuse for {CEDAR}" in show and f"Decide for {CEDAR}" not in show
     path = f"/requests/{ref}/decide/red-cedar"
     page = client.get(path).text
-    assert "Approval is not possible now" in page
-    assert "it can be approved only when it is under review" in page
+    assert f"{CEDAR} approved this revision" in page and "is not possible" not in page
+    assert "Refusal is always possible, also after approval, until access begins." in page
     unconfirmed = post(client, path, outcome="refuse", reason="Community concerns.")
     assert unconfirmed.status_code == 422
     assert "Confirm the refusal: the request ends at once." in unconfirmed.text
     assert "Community concerns." in unconfirmed.text, "what was typed is kept"
-    assert flow.status(ref) == "awaiting_signatures"
+    assert flow.status(ref) == status
     approving = post(client, path, outcome="approve", confirm_refusal="y")
-    assert approving.status_code == 409 and flow.status(ref) == "awaiting_signatures"
+    assert approving.status_code == 409 and flow.status(ref) == status
     done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
     assert done.status_code == 302 and flow.status(ref) == "refused"
 

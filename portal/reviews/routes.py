@@ -10,7 +10,7 @@ from portal.db import get_session, reads_first
 from portal.errors import NotFound, Refused, ValidationError
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest
 from portal.reviews.forms import (
     ASSESSMENT_WORDS,
     CRITERIA,
@@ -19,6 +19,8 @@ from portal.reviews.forms import (
     RevokeForm,
     ScreenForm,
 )
+from portal.reviews.models import TrackStatus
+from portal.reviews.service import track_for
 from portal.reviews.terms import catalogue_in_force
 from portal.transparency.overview import overview
 from portal.web import attempt, load, refusal_status
@@ -114,7 +116,9 @@ def decide(ref: str, nation_slug: str):
         form.start_from(conditions_in_force(get_session(), req, nation))
 
     form = DecisionForm(catalogue_in_force(get_session()))
-    form.after_approval = load(ref).status == RequestStatus.AWAITING_SIGNATURES
+    # The Nation approved this revision already (the others may not have yet).
+    track = track_for(get_session(), load(ref), nation)
+    form.after_approval = track is not None and track.status == TrackStatus.APPROVED
     done = _("%(nation)s's decision is recorded.", nation=nation.name)
     return _step("reviews/decide.html", ref, "decide", form, command, done, nation, start)
 

@@ -90,6 +90,13 @@ class RequestView:
     # agreement in force was issued on.
     amendment_changes: list[tuple] = field(default_factory=list)
 
+    def approved_by(self, nation: Nation) -> bool:
+        """Whether ``nation`` approved this revision (it may still refuse until access
+        begins: its representative is offered a refusal, not a decision)."""
+        return any(
+            t.nation.id == nation.id and t.track.status == TrackStatus.APPROVED for t in self.tracks
+        )
+
     def offers(self, action: str) -> list[Option]:
         return [option for option in self.options if option.action == action]
 
