@@ -5,6 +5,7 @@ the request. A refused form keeps what was typed and writes nothing; a step not 
 now is refused on its page."""
 
 import io
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -113,3 +114,25 @@ def test_a_refused_form_keeps_what_was_typed_and_writes_nothing(app, flow):
     assert refused.status_code == 422
     assert "Say what more the Nation needs." in refused.get_data(as_text=True)
     assert snapshot(app) == before
+
+
+def queued(client, key: str) -> str:
+    """The text of the home page's queue ``key`` (empty if the person has none)."""
+    home = client.get("/").get_data(as_text=True)
+    found = re.search(rf'id="queue-{key}">(.*?)</div>', home, re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def test_the_attestation_and_each_answer_wait_in_their_home_queues(app, flow):
+    """Found in a browser: the researcher's attestation and the Nations' answers to it
+    were only mailed; "Waiting for you" never listed them."""
+    who = ("researcher", "cedar_rep", "heron_rep", "coordinator")
+    researcher, cedar, heron, coordinator = (client_of(app, person) for person in who)
+    ref = flow.ended()
+    assert ref in queued(researcher, "attest") and ref not in queued(cedar, "answer")
+    flow.do("researcher", "attest_destruction", ref)
+    assert ref not in queued(researcher, "attest")
+    assert ref in queued(cedar, "answer") and ref in queued(heron, "answer")
+    assert ref not in queued(coordinator, "answer"), "the Nations' to answer"
+    flow.do("cedar_rep", "acknowledge_destruction", ref, "red-cedar")
+    assert ref not in queued(cedar, "answer") and ref in queued(heron, "answer")

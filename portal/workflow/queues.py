@@ -91,6 +91,16 @@ QUEUES = (
         "assess", _l("Obligation reports to assess"), "assess_obligation", Action.ASSESS_OBLIGATION,
         ALLOWED_FROM[Action.ASSESS_OBLIGATION],
     ),
+    # After access ends: the researcher's attestation of the data's destruction, and each
+    # Nation's answer to it (found in a browser: they were only mailed, never queued).
+    QueueSpec(
+        "attest", _l("Destruction to attest"), "attest_destruction", Action.ATTEST_DESTRUCTION,
+        ALLOWED_FROM[Action.ATTEST_DESTRUCTION],
+    ),
+    QueueSpec(
+        "answer", _l("Destruction attestations to answer"), "acknowledge_destruction",
+        Action.ACKNOWLEDGE_DESTRUCTION, ALLOWED_FROM[Action.ACKNOWLEDGE_DESTRUCTION],
+    ),
 )  # fmt: skip
 
 
