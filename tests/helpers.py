@@ -291,3 +291,11 @@ def given_twice(html: str) -> list[str]:
         if 'type="hidden"' not in tag
     ]
     return sorted({found for found in ids if ids.count(found) > 1})
+
+
+def labels_on_lists(html: str) -> list[str]:
+    """The lists (a radio group's) a label claims to name: a label names a control, never
+    a list, so such a group has no name (a browser found the obligation's assessment
+    and the output's review so); a fieldset's legend names it."""
+    lists = set(re.findall(r'<ul\b[^>]*\bid="([^"]+)"', html))
+    return sorted(lists & set(re.findall(r'<label\b[^>]*\bfor="([^"]+)"', html)))

@@ -55,6 +55,7 @@ from flows import COMPLETE, PEOPLE, Flow
 from helpers import (
     csrf_token,
     given_twice,
+    labels_on_lists,
     module_app,
     seed_nations,
     seed_people,
@@ -1067,6 +1068,7 @@ def check(person: Person, world: World, case: Case, expected: Expect, response, 
         problems += [f"{where}: shows {leak}" for leak in leaks(person, world, text, also)]
         if response.mimetype == "text/html":
             problems += [f"{where}: id {twice!r} given twice" for twice in given_twice(text)]
+            problems += [f"{where}: group {g!r} has a label" for g in labels_on_lists(text)]
     return problems
 
 

@@ -16,7 +16,7 @@ from portal.db import session_scope
 from portal.models import metadata
 
 from flows import PEOPLE
-from helpers import PASSWORD, csrf_token, sign_in
+from helpers import PASSWORD, csrf_token, labels_on_lists, sign_in
 
 ATTEST = {
     "what": "Every extract of cedar-health and heron-schools (sentinel W7)",
@@ -82,6 +82,8 @@ def test_from_active_to_closed_on_the_pages(app, flow):
         page = client.get(f"/requests/{ref}").get_data(as_text=True)
         assert f"/requests/{ref}/end/answer/{slug}" in page, who
         assert f"/requests/{ref}/attestation.pdf" in page, who
+        form = client.get(f"/requests/{ref}/end/answer/{slug}").get_data(as_text=True)
+        assert labels_on_lists(form) == [] and "</legend>" in form, "the choice is named"
         other = "blue-heron" if slug == "red-cedar" else "red-cedar"
         assert client.get(f"/requests/{ref}/end/answer/{other}").status_code == 403
         done = post(client, f"/requests/{ref}/end/answer/{slug}", outcome="acknowledged")

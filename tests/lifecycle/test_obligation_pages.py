@@ -4,7 +4,7 @@ overdue obligations on the home pages and in the Nation's record."""
 
 from datetime import date, timedelta
 
-from helpers import csrf_token, sign_in
+from helpers import csrf_token, labels_on_lists, sign_in
 from obligated import KESTREL_STEWARD, YEARLY
 
 CEDAR = "Red Cedar Nation (fictional)"
@@ -50,6 +50,7 @@ def test_report_and_assess_through_the_pages(app, owed):
     assess = f"/requests/{ref}/obligations/{key}/assess"
     page = steward.get(assess).text
     assert "Destroyed on the approved server." in page and 'value="waived"' not in page
+    assert labels_on_lists(page) == [] and "<legend>Outcome</legend>" in page
     waived = post(steward, assess, outcome="waived", comment="Let go.")
     assert waived.status_code == 422, "not a choice a steward is offered"
     missing = post(steward, assess, outcome="not_met", comment="")
