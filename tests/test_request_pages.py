@@ -294,3 +294,20 @@ def test_the_request_page_and_the_review_page_speak_french(client, flow):
     assert "Record my review" not in review
     # The same pages in English, as before.
     assert "What happens next" in client.get(f"/requests/{ref}").text
+
+
+def test_a_standard_condition_reads_in_french_as_in_the_agreement(client, flow):
+    """Found in a browser: on French pages the standard conditions of a decision and of
+    the obligations were in English, though the French agreement has them in French. A
+    Nation's own words stay as it wrote them."""
+    own = "Share results with the Elders (fictional)."
+    ref = flow.active(cedar_conditions=["aggregate_only", own])
+    sign_in(client, "researcher@example.org")
+    french_browser = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = unescape(client.get(f"/requests/{ref}", headers=french_browser).text)
+    french = "Seuls des résultats agrégés sont diffusés"
+    assert page.count(french) == 2, "the decision's and the obligation's"
+    assert "Only aggregate results are released" not in page
+    assert page.count(own) == 2
+    english = unescape(client.get(f"/requests/{ref}").text)
+    assert "Only aggregate results are released; cells below 5 are suppressed." in english

@@ -39,6 +39,7 @@ from portal.pdf import STATIC_DIR, StaticFilesOnly
 from portal.registry.names import names_html
 from portal.requests.fields import AGREEMENT_LANGUAGES
 from portal.reviews import due as dues
+from portal.reviews.terms import condition_params
 
 LANGUAGES = {"en": "English", "fr": "Français"}  # the template's languages
 BOTH = "both"
@@ -112,6 +113,22 @@ def condition_in(condition: dict[str, Any], language: str) -> str:
         return condition["text"]
     translated = words_in(template, language)
     return condition["text"] if translated == template else translated.format(**params)
+
+
+def standard_words(
+    condition: dict[str, Any], nation: Any, location: str, catalogue: dict, language: str
+) -> str:
+    """A decided condition's words in ``language`` on a page: a standard one's
+    translation, completed with the Nation's values, while its text is still what the
+    catalogue's entry gives; a Nation's own words (and a standard text since changed)
+    as decided. The pages' French thus matches the agreement's."""
+    text, entry = condition["text"], catalogue.get(condition.get("code") or "")
+    if language == "en" or entry is None:
+        return text
+    params = condition_params(nation, location)
+    if entry["text"].format(**params) != text:
+        return text
+    return condition_in({"text": text, "template": entry["text"], "params": params}, language)
 
 
 def clause_in(clause: dict[str, str], nations: list[str], language: str) -> str:

@@ -12,10 +12,12 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from portal.agreements.render import standard_words
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import NotFound
+from portal.i18n import current_language
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
 from portal.lifecycle.outputs import content
@@ -25,6 +27,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.reviews import due as dues
+from portal.reviews.terms import catalogue_in_force
 from portal.storage import service as storage
 from portal.transparency.privacy import Sight, sight
 
@@ -51,7 +54,10 @@ def due_words(obligation: Obligation) -> str:
     return due.words
 
 
-def show(obligation: Obligation, nation: Nation, seen: Sight, today: date) -> ShownObligation:
+def show(
+    obligation: Obligation, nation: Nation, seen: Sight, today: date, words: str | None = None
+) -> ShownObligation:
+    """``words``: what the Nation asked, in the reader's language (its text by default)."""
     insider = seen.reads_deliberation(nation)
     sent = seen.reads_sent(nation)
     told = insider or (sent and obligation.tell_researcher)
@@ -60,7 +66,7 @@ def show(obligation: Obligation, nation: Nation, seen: Sight, today: date) -> Sh
         nation,
         lifecycle.is_overdue(obligation, today),
         due_words(obligation),
-        obligation.text if sent else None,
+        (words or obligation.text) if sent else None,
         (obligation.report_text or None) if sent else None,
         (obligation.assessment_comment or None) if told else None,
         sent and obligation.report_file_digest is not None,
@@ -99,10 +105,14 @@ def shown_obligations(
     session: Session, request: AccessRequest, seen: Sight, today: date | None = None
 ) -> list[ShownObligation]:
     today = today or date.today()
-    return [
-        show(obligation, session.get(Nation, obligation.nation_id), seen, today)
-        for obligation in lifecycle.of_request(session, request)
-    ]
+    catalogue, language = catalogue_in_force(session), current_language()
+    shown = []
+    for obligation in lifecycle.of_request(session, request):
+        nation = session.get(Nation, obligation.nation_id)
+        asked = {"code": obligation.source, "text": obligation.text}
+        words = standard_words(asked, nation, request.storage_location, catalogue, language)
+        shown.append(show(obligation, nation, seen, today, words))
+    return shown
 
 
 @dataclass(frozen=True)

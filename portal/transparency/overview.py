@@ -9,9 +9,11 @@ from sqlmodel import Session, select
 
 from portal.agreements import view as agreement_view
 from portal.agreements.editions import current as current_agreement
+from portal.agreements.render import standard_words
 from portal.agreements.view import AgreementView
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
+from portal.i18n import current_language
 from portal.policy.access import may_read_agreement
 from portal.policy.versions import number_in_force
 from portal.registry.models import Dataset, DatasetNation, Nation
@@ -19,6 +21,7 @@ from portal.requests import service
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Recommendation, Review, TrackStatus
 from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_of
+from portal.reviews.terms import catalogue_of
 from portal.transparency.nextsteps import next_steps
 from portal.transparency.obligations import ShownObligation, shown_obligations
 from portal.transparency.outputs import OutputSeen, outputs_seen
@@ -51,6 +54,7 @@ class TrackView:
     reviews: list[tuple[Review, User]]  # empty unless insider
     decision: Decision | None  # None unless the viewer reads what the Nation sends
     changes_asked: list[Review]  # the Nation's requests for changes, likewise
+    conditions: list[str] = field(default_factory=list)  # the decision's, in the reader's words
 
     @property
     def stalled(self) -> bool:
@@ -131,9 +135,17 @@ def _track_view(session: Session, req: AccessRequest, track, nation, seen: Sight
             )
             .order_by(Review.id)
         ).all()
+    said = []
+    if decision is not None:
+        catalogue, language = catalogue_of(session, decision.rules_version), current_language()
+        location = req.storage_location
+        said = [
+            standard_words(c, nation, location, catalogue, language) for c in decision.conditions
+        ]
     return TrackView(
-        nation, track, tally(session, req, nation), insider, reviews, decision, list(changes or [])
-    )
+        nation, track, tally(session, req, nation), insider, reviews, decision,
+        list(changes or []), said,
+    )  # fmt: skip
 
 
 def overview(
