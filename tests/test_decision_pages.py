@@ -3,6 +3,8 @@ each with a reason and a confirmation; and a Nation whose eligible stewards can 
 longer reach its quorum, shown to its representative (with the way out) and to the
 coordinators, instead of "nothing waits for you"."""
 
+import re
+
 import pytest
 
 from helpers import csrf_token, sign_in
@@ -188,3 +190,16 @@ def test_each_criterion_must_be_answered_and_the_representative_reads_the_answer
     sign_in(client, "rep.heron@example.org")  # another Nation's representative
     for other in (f"/requests/{ref}/decide/blue-heron", f"/requests/{ref}"):
         assert group_harm not in client.get(other).text, other
+
+
+def test_a_refusal_names_each_rule_once(client, flow):
+    """Found in a browser: the "Not done" box gave the rules run together, then each
+    again."""
+    ref = flow.to_review()  # no review yet: neither the quorum nor the approvals
+    sign_in(client, "rep.cedar@example.org")
+    refused = post(client, f"/requests/{ref}/decide/red-cedar", outcome="approve")
+    assert refused.status_code == 409
+    box = re.search(r'<div class="refusal" role="alert">(.*?)</div>', refused.text, re.DOTALL)
+    items = re.findall(r"<li>(.*?)</li>", box.group(1), re.DOTALL)
+    assert len(items) >= 2 and len(set(items)) == len(items)
+    assert all(box.group(1).count(item) == 1 for item in items)
