@@ -311,3 +311,13 @@ def test_a_standard_condition_reads_in_french_as_in_the_agreement(client, flow):
     assert page.count(own) == 2
     english = unescape(client.get(f"/requests/{ref}").text)
     assert "Only aggregate results are released; cells below 5 are suppressed." in english
+
+
+def test_the_french_error_summary_sets_its_colon_the_french_way(client, flow):
+    """Found in a browser: "Conservation (jours): Doit…" lacked French's space before a colon."""
+    sign_in(client, "researcher@example.org")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = client.get("/requests/new", headers=french).text
+    data = form_data(page, title="Gardé", retention_days="bientôt")
+    html = unescape(client.post("/requests/new", data=data, headers=french).text)
+    assert "Conservation (jours) : " in html and "Conservation (jours):" not in html

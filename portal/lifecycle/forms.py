@@ -19,7 +19,7 @@ OUTCOME_WORDS = {
 
 class ReportForm(FlaskForm):
     text = TextAreaField(
-        _l("What was done to meet it (the Nation owed it reads this)"),
+        _l("What was done to meet it (the Nation it is owed to reads this)"),
         validators=[
             InputRequired(_l("Say what was done to meet the obligation.")),
             Length(max=MAX_TEXT),
@@ -45,7 +45,7 @@ class AssessForm(FlaskForm):
         invalid_choice_message=_l("Choose an outcome from the list."),
     )
     comment = TextAreaField(
-        _l("Comment (your Nation's own unless you tell the researcher; required but for met)"),
+        _l("Comment (your Nation's own unless you tell the researcher; required unless it is met)"),
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 4},
     )

@@ -54,7 +54,7 @@ def parse(spec: str) -> Due:
         return Due(DueKind.DATE, on=date.fromisoformat(text))
     except ValueError:
         message = _(
-            '%(spec)s is no due: give a date (2027-06-30), "every 12 months", '
+            '%(spec)s is not a due date: give a date (2027-06-30), "every 12 months", '
             '"before_publication" or "at_end".',
             spec=repr(spec),
         )

@@ -102,7 +102,7 @@ def test_the_decide_page_takes_a_due_for_the_nations_own_words(app, owed):
     rep = client_of(app, "cedar_rep")
     path = f"/requests/{ref}/decide/red-cedar"
     wrong = post(rep, path, outcome="approve", custom_conditions="Tell us | due: someday")
-    assert wrong.status_code == 422 and "is no due" in wrong.text
+    assert wrong.status_code == 422 and "is not a due date" in wrong.text
     assert "Tell us | due: someday" in wrong.text, "what was typed is kept"
     lines = "Report to the council | due: every 6 months\nA summary for the community"
     done = post(rep, path, outcome="approve", custom_conditions=lines)
