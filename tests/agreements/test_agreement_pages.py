@@ -141,6 +141,9 @@ def test_the_verification_page_recognises_a_signed_agreement(app, flow, signed):
     assert "Signatures (3 of 3 parties)" in page
     for name in ("researcher", "rep.cedar", "rep.heron"):
         assert f'<th scope="row">{name}</th>' in page
+    # A Nation named once (found in a browser: "Representative of X (X)").
+    cedar = "Red Cedar Nation (fictional)"
+    assert f"<td>Representative of {cedar}</td>" in page and f"({cedar})" not in page
     assert page.count("Valid: made with a key this portal certified") == 3
     assert page.count("UTC</time>") == 3
 
