@@ -26,6 +26,7 @@ from portal.audit.service import client_address_var
 from portal.auth.service import roles_of
 from portal.db import get_session, start_writing
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ServiceError, ValidationError
+from portal.notify.service import link
 from portal.policy.access import get_visible
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action, action_name
@@ -319,7 +320,9 @@ def _server_error(error: Exception) -> Response | tuple[str, int]:
 
 
 def invitation_link(token: str) -> str:
-    return url_for("auth.invitation", token=token, _external=True)
+    """Under PORTAL_URL, never the request's Host header (a forged one would send the
+    invitee to the forger's site)."""
+    return link("auth.invitation", token=token)
 
 
 def send_invitation(form, nation) -> str | None:

@@ -366,3 +366,19 @@ def test_the_sign_in_pages_and_their_errors_speak_french(app, client, make_user)
     assert "ne correspondent à aucun compte actif" in wrong.get_data(as_text=True)
     missing = client.get("/no-such-page", headers=french)
     assert missing.status_code == 404 and "Introuvable" in missing.get_data(as_text=True)
+
+
+def test_the_reset_link_ignores_a_forged_host(app, client, make_user):
+    """Found in a probe: a reset asked with ``Host: attacker.example`` mailed a link to
+    that site, and the token with it. Links are made under PORTAL_URL."""
+    make_user("ada@example.org", "researcher", name="Ada Lovelace")
+    page = client.get("/forgot-password", headers={"Host": "attacker.example"})
+    token = csrf_token(page.get_data(as_text=True))
+    client.post(
+        "/forgot-password",
+        data={"csrf_token": token, "email": "ada@example.org"},
+        headers={"Host": "attacker.example"},
+    )
+    [message] = [m for m in outbox(app, "ada@example.org") if "new password" in m.subject.lower()]
+    assert "attacker.example" not in message.body
+    assert f"{app.config['PORTAL_URL']}/reset-password/" in message.body

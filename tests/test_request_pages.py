@@ -321,3 +321,19 @@ def test_the_french_error_summary_sets_its_colon_the_french_way(client, flow):
     data = form_data(page, title="Gardé", retention_days="bientôt")
     html = unescape(client.post("/requests/new", data=data, headers=french).text)
     assert "Conservation (jours) : " in html and "Conservation (jours):" not in html
+
+
+def test_what_changed_names_the_datasets_by_their_titles(client, flow):
+    """Found in a browser: the changes between revisions listed datasets by their codes."""
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref, outcome="return", comment="Only Red Cedar's data.")
+    flow.edit("researcher", ref, datasets=["cedar-health"])
+    flow.do("researcher", "submit", ref)
+    sign_in(client, "coordinator@example.org")
+    page = client.get(f"/requests/{ref}").text
+    changes = page[
+        page.index('id="changes-h"') : page.index("</table>", page.index('id="changes-h"'))
+    ]
+    assert "Cedar health; Heron schools" in changes and "Cedar health</ins>" in changes
+    assert "cedar-health" not in changes

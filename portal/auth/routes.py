@@ -38,6 +38,7 @@ from portal.auth.forms import (
 from portal.auth.models import User
 from portal.db import commit_despite_error, get_session, session_scope, utcnow, writes
 from portal.errors import Conflict, Forbidden, NotFound, Refused, ValidationError
+from portal.notify.service import link
 from portal.web import error_page, no_store, safe_next
 from portal.workflow import invitations
 from portal.workflow.invitations import InvitationUnusable
@@ -232,7 +233,9 @@ def forgot_password():
         accounts.request_password_reset(
             get_session(),
             form.email.data,
-            lambda token: url_for("auth.reset_password", token=token, _external=True),
+            # Under PORTAL_URL, never the request's Host header: a forged Host would
+            # mail the reset link to a site of the forger's (found in a probe).
+            lambda token: link("auth.reset_password", token=token),
         )
         # The same answer whether or not the address is an account's.
         return render_template("auth/forgot_password.html", form=form, sent=True)

@@ -191,6 +191,23 @@ def changes_since_previous(session: Session, request: AccessRequest) -> list[tup
     return request_fields.diff(revisions[-2].fields, revisions[-1].fields)
 
 
+def titled(session: Session, changes: list[tuple]) -> list[tuple]:
+    """``changes`` (request_fields.diff's) with the datasets named by their titles, as a
+    person reads them, not by their slugs."""
+    named = [row for row in changes if row[0] == "datasets"]
+    if not named:
+        return changes
+    slugs = {slug for _n, _l, *sides in named for side in sides for slug in side or []}
+    query = select(Dataset.slug, Dataset.title).where(Dataset.slug.in_(slugs))
+    titles = dict(session.exec(query).all())
+    return [
+        (name, label, *([titles.get(s, s) for s in side or []] for side in sides))
+        if name == "datasets"
+        else (name, label, *sides)
+        for name, label, *sides in changes
+    ]
+
+
 def changes_since(
     session: Session, request: AccessRequest, number: int, fields: dict[str, Any] | None = None
 ) -> list[tuple]:

@@ -168,7 +168,7 @@ def overview(
         nations=service.nations_of(session, req),
         tracks=tracks,
         next_steps=[],
-        changes=service.changes_since_previous(session, req),
+        changes=service.titled(session, service.changes_since_previous(session, req)),
         fields=fields,
         unsubmitted=unsubmitted,
         options=available(session, user, req),
@@ -184,7 +184,8 @@ def overview(
         ]
     view.agreement = _agreement_seen(session, user, req)
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
-        view.amendment_changes = service.changes_since(session, req, in_force.revision, fields)
+        changed = service.changes_since(session, req, in_force.revision, fields)
+        view.amendment_changes = service.titled(session, changed)
     view.reasons = reasons(session, req, seen)
     view.obligations = shown_obligations(session, req, seen)
     view.outputs = outputs_seen(session, user, req)
