@@ -49,8 +49,10 @@ def live_server(app) -> Iterator[Live]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PORTAL_URL"] = url  # where the mailed links lead, as in production
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", app)
+        yield Live(url, app)
     finally:
         server.shutdown()
 

@@ -21,7 +21,7 @@ from flows import Flow
 from helpers import PASSWORD, TOTP_SECRET, csrf_token, sign_in
 
 NEW_PASSWORD = "a brand new passphrase"
-LINK = re.compile(r"http://localhost(/invitations/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"http://localhost:5000(/invitations/[A-Za-z0-9_-]+)")  # under PORTAL_URL
 
 
 def post(client, path: str, data: dict | None = None, page: str | None = None):
