@@ -1,5 +1,6 @@
 """access_request.pending_fields: a researcher's edits after a submission wait there,
-theirs alone, until they submit them
+theirs alone, until they submit them; access_request.team_in_force: while an amendment
+is open, the team of the edition in force stays on the requesting side
 
 Until now an edit made after a submission (a request returned for changes, a renewal's
 or amendment's draft) changed the request's fields at once: every other person read the
@@ -11,8 +12,9 @@ they were set from (the one returned; for a renewal's or amendment's draft, the 
 edition in force was issued on) go to pending_fields, and the request's fields and
 datasets go back to that revision's. A request withdrawn or refused while its researcher
 was editing it kept those edits in place too: its fields go back to its last revision,
-and the edits, which can never be submitted now, are dropped. The downgrade puts the
-pending edits back in place.
+and the edits, which can never be submitted now, are dropped. Each open amendment gets
+its team_in_force from the revision the edition in force was issued on. The downgrade
+puts the pending edits back in place.
 
 Revision ID: 0028
 Revises: 0027
@@ -53,6 +55,7 @@ access_request = sa.table(
     sa.column("amendment", sa.String),
     sa.column("current_revision", sa.Integer),
     sa.column("pending_fields", sa.JSON),
+    sa.column("team_in_force", sa.JSON),
     *(sa.column(name, TYPES.get(name, sa.String)) for name in COLUMNS),
 )
 request_dataset = sa.table(
@@ -77,6 +80,7 @@ agreement = sa.table(
 def upgrade() -> None:
     with op.batch_alter_table("access_request") as batch:
         batch.add_column(sa.Column("pending_fields", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("team_in_force", sa.JSON(), nullable=True))
     connection = op.get_bind()
     slugs = dict(connection.execute(sa.select(dataset.c.id, dataset.c.slug)).all())
     no_amendment = access_request.c.amendment.is_(None)
@@ -90,6 +94,7 @@ def upgrade() -> None:
             access_request.c.current_revision > 0, sa.or_(editing, ended)
         )
     ).all()
+    _keep_teams_in_force(connection)
     for row in rows:
         base = _revision_fields(connection, row.id, _base_revision(connection, row))
         live = {name: getattr(row, name) for name in COLUMNS}
@@ -112,18 +117,37 @@ def upgrade() -> None:
             )
 
 
+def _keep_teams_in_force(connection) -> None:
+    """Each open amendment's team_in_force: the team of the edition in force's revision."""
+    open_now = connection.execute(
+        sa.select(access_request.c.id).where(access_request.c.amendment.is_not(None))
+    ).scalars()
+    for request_id in list(open_now):
+        fields = _revision_fields(connection, request_id, _in_force(connection, request_id))
+        if fields is not None:
+            connection.execute(
+                access_request.update()
+                .where(access_request.c.id == request_id)
+                .values(team_in_force=fields["team"] or [])
+            )
+
+
+def _in_force(connection, request_id: int) -> int | None:
+    """The revision the edition in force was issued on."""
+    return connection.execute(
+        sa.select(agreement.c.revision)
+        .where(agreement.c.request_id == request_id, agreement.c.effective_at.is_not(None))
+        .order_by(agreement.c.edition.desc())
+        .limit(1)
+    ).scalar()
+
+
 def _base_revision(connection, row) -> int:
     """The revision the request's fields were last set from: the one returned, or for a
     renewal's or amendment's draft the one the edition in force was issued on."""
     if row.amendment != "draft":
         return row.current_revision
-    in_force = connection.execute(
-        sa.select(agreement.c.revision)
-        .where(agreement.c.request_id == row.id, agreement.c.effective_at.is_not(None))
-        .order_by(agreement.c.edition.desc())
-        .limit(1)
-    ).scalar()
-    return in_force or row.current_revision
+    return _in_force(connection, row.id) or row.current_revision
 
 
 def _revision_fields(connection, request_id: int, number: int) -> dict | None:
@@ -170,4 +194,5 @@ def downgrade() -> None:
         if fields is not None:  # a JSON null reads as None too
             _put_back(connection, request_id, fields, ids)
     with op.batch_alter_table("access_request") as batch:
+        batch.drop_column("team_in_force")
         batch.drop_column("pending_fields")

@@ -148,6 +148,11 @@ class AccessRequest(SQLModel, table=True):
     # alone: the fields above, the datasets (so the Nations concerned) and the team (so
     # who is on the requesting side) stay as submitted (requests.service.save_edits).
     pending_fields: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # While a renewal or amendment is open: the team of the agreement in force. Its
+    # members stay on the requesting side until a new edition takes effect, whatever team
+    # the amendment submits (found in a probe: a member dropped by a submitted amendment
+    # judged the request under the edition that still names them).
+    team_in_force: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     # A renewal or amendment in progress on an active request (None: none). The
     # request stays active; the amendment walks the pipeline in its own phase.
     amendment: AmendmentPhase | None = Field(
@@ -174,12 +179,14 @@ class AccessRequest(SQLModel, table=True):
 
     def involves(self, user_id: int | None, email: str | None) -> bool:
         """Whether this person is on the requesting side: its researcher, or a member
-        of its team (by account or by e-mail). Such a person never judges it."""
+        of its team (by account or by e-mail), or, while an amendment is open, of the
+        team of the agreement in force. Such a person never judges it."""
         if self.filed_by(user_id):
             return True
         wanted = (email or "").strip().lower()
+        members = [*(self.team or []), *(self.team_in_force or [])]
         return bool(wanted) and any(
-            str(member.get("email", "")).strip().lower() == wanted for member in self.team or []
+            str(member.get("email", "")).strip().lower() == wanted for member in members
         )
 
 

@@ -68,6 +68,7 @@ def open_amendment(ctx: Context, command: Renew | Amend) -> None:
     request = ctx.request
     request.amendment_kind = AmendmentKind(command.name)
     request.amendment = AmendmentPhase.DRAFT
+    request.team_in_force = list(request.team or [])  # on the requesting side till it ends
     ctx.set_status(RequestStatus.DRAFT)  # the amendment's phase: the request stays active
     nations = parties.approving_nations(ctx.session, request)
     ctx.event(EventType.AMENDMENT_OPENED, nations, what=command.name, reason=command.reason.strip())
@@ -150,6 +151,7 @@ def _restore(ctx: Context) -> str | None:
 
 
 def _clear(ctx: Context) -> None:
+    ctx.request.team_in_force = None
     ctx.request.amendment = None
     ctx.request.amendment_kind = None
     ctx.set_status(ctx.request.status)

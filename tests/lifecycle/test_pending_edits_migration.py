@@ -27,11 +27,11 @@ def database_url(migrated_template, tmp_path):
         yield url
 
 
-def as_kept(app, ref: str) -> tuple[dict, dict | None]:
-    """The request's fields as they stand, and its pending edits."""
+def as_kept(app, ref: str) -> tuple[dict, dict | None, list | None]:
+    """The request's fields as they stand, its pending edits, its team in force."""
     with app.app_context(), session_scope() as session:
         request = request_of(session, ref)
-        return service.snapshot(session, request), request.pending_fields
+        return service.snapshot(session, request), request.pending_fields, request.team_in_force
 
 
 def run_sql(app, sql: str, **params) -> list:
@@ -110,7 +110,8 @@ def test_edits_kept_in_place_before_0028_wait_as_pending_after_it(app, flow, run
     assert upgraded.exit_code == 0, upgraded.output
 
     after = {ref: as_kept(app, ref) for ref in refs}
-    assert after[withdrawn] == (before[withdrawn][0], None), "back as submitted, nothing pending"
+    assert after[withdrawn] == (before[withdrawn][0], None, None), "as submitted, nothing pending"
+    assert after[amended][2] == [ROBIN], "the amendment's team in force"
     assert {ref: after[ref] for ref in refs if ref != withdrawn} == {
         ref: before[ref] for ref in refs if ref != withdrawn
     }

@@ -134,3 +134,26 @@ def test_edits_set_back_or_never_submitted_leave_nothing_pending(app, flow, api)
 def pending(app, ref: str) -> dict | None:
     with app.app_context(), session_scope() as session:
         return request_of(session, ref).pending_fields
+
+
+def test_a_member_an_amendment_drops_stays_on_the_requesting_side_until_it_takes_effect(
+    app, flow, owed, api
+):
+    """Found in a probe: once the amendment dropping them was submitted, a team member
+    who is the Nation's steward read its own discussion, reviewed the amendment (alone
+    making the quorum) and assessed an obligation of the edition that still names them."""
+    ref = owed.active(team=[ROBIN, SAM])
+    owed.report("researcher", ref, YEARLY)
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, team=[ROBIN])
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref)
+
+    assess = {"obligation": owed.id(ref, YEARLY), "outcome": "met"}
+    review = {"nation": "red-cedar", "recommendation": "approve"}
+    for action, body in (("review", review), ("assess_obligation", assess)):
+        refused = api.act("cedar_steward3", ref, action, **body)
+        assert refused.status_code == 403, action
+        assert "not_own_request" in {r["rule"] for r in refused.get_json()["blocked_by"]}
+    assert internal_thread(app, SAM["email"], ref) == 404
+    assert owed.obligations(ref)[YEARLY].state.value == "reported", "nothing written"
