@@ -257,7 +257,7 @@ def link_to(app: Flask, host: str, port: int) -> None:
     if os.environ.get("PORTAL_URL"):
         return
     # Served on every interface or the loopback one: this machine's own name reaches it.
-    shown = "localhost" if host in LOCAL_HOSTS else host
+    shown = "localhost" if host in LOCAL_HOSTS else f"[{host}]" if ":" in host else host
     app.config["PORTAL_URL"] = f"http://{shown}:{port}"
 
 

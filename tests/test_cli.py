@@ -854,6 +854,7 @@ def test_users_deactivate_ends_the_login_and_its_tokens(app, runner):
     [
         (None, "127.0.0.1", 5088, "http://localhost:5088"),
         (None, "portal.example.org", 8000, "http://portal.example.org:8000"),
+        (None, "::1", 8000, "http://[::1]:8000"),  # an IPv6 address in brackets
         ("https://portal.example.org", "127.0.0.1", 5088, "https://portal.example.org"),
     ],
 )

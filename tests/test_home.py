@@ -1,5 +1,6 @@
 """The home page lists what each person may see, and nothing else."""
 
+import functools
 from datetime import date, timedelta
 
 import pytest
@@ -153,3 +154,25 @@ def test_overdue_attestations_show_to_the_nations_and_coordinators_never_the_res
     for who in ("coordinator", "cedar_rep"):
         assert "Destruction attestations overdue" in pages[who] and ref in pages[who], who
     assert "Destruction attestations overdue" not in pages["researcher"]
+
+
+def test_the_home_queues_cost_as_many_statements_for_many_active_requests_as_for_one(app, flow):
+    """A review found the queues of the end of access (attest, answer) asking each active
+    request whether its access ended, one statement each: they are read at once."""
+    from portal.workflow.queues import queues_for
+
+    people = ("researcher", "cedar_rep", "cedar_steward1")
+
+    def statements() -> dict[str, int]:
+        counted = {}
+        for who in people:
+            with app.app_context(), session_scope() as session:
+                user = flow.user(session, who)
+                asked = functools.partial(queues_for, session, user)
+                counted[who] = len(statements_during(app, asked))
+        return counted
+
+    flow.active()
+    of_one = statements()
+    flow.active(), flow.active(), flow.active()
+    assert statements() == of_one

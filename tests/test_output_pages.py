@@ -60,6 +60,8 @@ def test_the_researcher_checks_then_submits_a_file_on_the_page(app, flow):
     untitled = post("submit", title="")
     assert untitled.status_code == 422 and "The title is empty." in untitled.text
     assert untitled.text.count("There is a problem") == 1, "one summary (a browser saw two)"
+    long_name = post("submit", name="t" * 300 + ".csv")
+    assert long_name.status_code == 422 and "at most 255 characters" in long_name.text
     assert latest_output(app) is None
 
     done = post("submit")

@@ -61,3 +61,14 @@ def test_nothing_is_named_once_every_nation_has_decided(app, flow):
     assert "allows a term of at most 365 days" in page(
         app, "researcher@example.org", f"/requests/{flow.draft(retention_days=700)}"
     ), "the narrower rule is the one a new request meets"
+
+
+def test_the_decide_page_names_each_unmet_rule_once(app, flow):
+    """A review found the decide page listing the rules twice: among what blocks the
+    approval, and again in the panel below."""
+    ref = flow.draft(storage_location="US-NY")
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref)
+    decide = page(app, "rep.cedar@example.org", f"/requests/{ref}/decide/red-cedar")
+    assert decide.count(STORED) == 1 and PANEL not in decide
+    assert STORED in page(app, "rep.cedar@example.org", f"/requests/{ref}"), "the panel elsewhere"

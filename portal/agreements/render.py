@@ -126,7 +126,11 @@ def standard_words(
     if language == "en" or entry is None:
         return text
     params = condition_params(nation, location)
-    if entry["text"].format(**params) != text:
+    try:
+        completed = entry["text"].format(**params)
+    except (KeyError, IndexError, ValueError):  # a text the members wrote other braces in
+        return text
+    if completed != text:
         return text
     return condition_in({"text": text, "template": entry["text"], "params": params}, language)
 

@@ -22,6 +22,7 @@ from portal.agreements import service as agreements
 from portal.agreements.models import SignerCredential
 from portal.agreements.parties import RESEARCHER, Party, approving_nations
 from portal.auth.models import User
+from portal.db import TransactionCache
 from portal.errors import ServiceError
 from portal.lifecycle.attestation_models import (
     AccessEnding,
@@ -38,8 +39,24 @@ CHUNK = 500  # ended requests read at a time (overdue_attestations)
 TEMPLATE = "lifecycle/attestation.html"  # it says why access ended (END_REASONS) in words
 
 
+# Per transaction: the home page's queues ask every candidate whether its access ended
+# (the attest and answer steps' guards); preload_endings reads them all at once.
+_endings = TransactionCache("portal.lifecycle.endings", (AccessEnding,))
+
+
 def ending_of(session: Session, request: AccessRequest) -> AccessEnding | None:
-    return session.exec(select(AccessEnding).where(AccessEnding.request_id == request.id)).first()
+    cached = _endings(session)
+    if request.id not in cached:
+        query = select(AccessEnding).where(AccessEnding.request_id == request.id)
+        cached[request.id] = session.exec(query).first()
+    return cached[request.id]
+
+
+def preload_endings(session: Session, request_ids: list[int]) -> None:
+    """Whether access ended, for each of ``request_ids``, in one query (ending_of)."""
+    query = select(AccessEnding).where(AccessEnding.request_id.in_(request_ids))
+    found = {ending.request_id: ending for ending in session.exec(query)}
+    _endings(session).update({request_id: found.get(request_id) for request_id in request_ids})
 
 
 def record_ending(session: Session, request: AccessRequest, reason: str) -> AccessEnding:
@@ -124,6 +141,8 @@ def awaiting_answer(
 ) -> DestructionAttestation | None:
     """The attestation ``nation`` has to answer: the latest, unless it acknowledged one
     already or answered this one."""
+    if ending_of(session, request) is None:  # access goes on: nothing attested (cached)
+        return None
     newest = latest(session, request)
     if newest is None or request.status is RequestStatus.CLOSED:
         return None

@@ -63,6 +63,8 @@ def new(ref: str):
         return render_template("outputs/new.html", **page)
     command = SubmitOutput(form.title.data or "", form.venue.data or "", name, data)
     outcome = attempt(ref, command, form)
+    if isinstance(outcome, ValidationError):  # the file's name is no field: said at the top
+        form.form_errors.extend(m for name, m in outcome.errors.items() if name not in form)
     if not isinstance(outcome, AccessRequest):
         status = refusal_status(outcome)
         return render_template("outputs/new.html", refusal=outcome, **page), status

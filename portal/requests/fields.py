@@ -200,7 +200,10 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, 
 
 
 def _value(snapshot: dict[str, Any], name: str) -> Any:
-    return snapshot.get(name, DEFAULTS.get(name))
+    value = snapshot.get(name, DEFAULTS.get(name))
+    # A revision kept its datasets in the database's order, which a collation may set
+    # otherwise than Python's: the same datasets are no change.
+    return sorted(value) if name == "datasets" and isinstance(value, list) else value
 
 
 def agreement_language(snapshot: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ grants the action at all, so an empty queue still says "nothing waits for you";
 remove the policy line and the queue goes with the button and the mail.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from portal.agreements import editions
 from portal.agreements import service as agreements
 from portal.auth.models import User
+from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.policy.access import grants, holdings, visible_clause
@@ -46,6 +48,9 @@ class QueueSpec:
     action: str  # the workflow action (a command's name)
     policy_action: Action  # asked of the policy to show the queue at all
     statuses: frozenset[RequestStatus]
+    # Asked of each candidate before its step is (read from what the page preloaded): an
+    # active request whose access goes on is no candidate to attest or answer.
+    only: Callable[[Session, AccessRequest], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class Queue:
     @property
     def requests(self) -> list[AccessRequest]:
         return [item.request for item in self.items]
+
+
+def _access_ended(session: Session, request: AccessRequest) -> bool:
+    return attestations.ending_of(session, request) is not None
 
 
 S = RequestStatus
@@ -95,11 +104,12 @@ QUEUES = (
     # Nation's answer to it (found in a browser: they were only mailed, never queued).
     QueueSpec(
         "attest", _l("Destruction to attest"), "attest_destruction", Action.ATTEST_DESTRUCTION,
-        ALLOWED_FROM[Action.ATTEST_DESTRUCTION],
+        ALLOWED_FROM[Action.ATTEST_DESTRUCTION], _access_ended,
     ),
     QueueSpec(
         "answer", _l("Destruction attestations to answer"), "acknowledge_destruction",
         Action.ACKNOWLEDGE_DESTRUCTION, ALLOWED_FROM[Action.ACKNOWLEDGE_DESTRUCTION],
+        _access_ended,
     ),
 )  # fmt: skip
 
@@ -180,11 +190,14 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     agreements.preload(session, [r for r in candidates if r.phase in ALLOWED_FROM[Action.SIGN]])
     bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
     lifecycle.preload(session, [r for r in candidates if r.status in bound])
+    attestations.preload_endings(session, [r.id for r in candidates])  # attest, answer
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
         for request in candidates:
             if _state(spec, request) not in spec.statuses:
+                continue
+            if spec.only is not None and not spec.only(session, request):
                 continue
             options = offered(session, user, request, spec.action)
             since = [(o, _waits_since(session, spec, request, o)) for o in options]
