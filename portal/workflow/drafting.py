@@ -51,7 +51,12 @@ def validate_edit(ctx: Context, command: Edit) -> None:
 def edit(ctx: Context, command: Edit) -> None:
     values, datasets = ctx.extra["clean"]
     changed = service.save_edits(ctx.session, ctx.request, values, datasets)
-    if changed:  # which fields changed, not their text: a draft is the researcher's own
+    # Which fields changed, never their text: a draft is the researcher's own. After a
+    # submission, not even which (found in a probe: the Nations read that a draft was
+    # changing the team or the datasets); the next revision shows them all.
+    if changed and ctx.request.current_revision:
+        ctx.event(EventType.REQUEST_EDITED)
+    elif changed:
         ctx.event(EventType.REQUEST_EDITED, fields=changed)
 
 

@@ -103,6 +103,9 @@ def test_edits_after_a_return_are_the_researchers_alone_until_resubmitted(
 
     assert api.get("s.owl@example.org", f"/requests/{ref}").status_code == 404
     assert api.get("coordinator", f"/requests/{ref}").get_json()["purpose"] == COMPLETE["purpose"]
+    events = api.get("coordinator", f"/requests/{ref}/events").get_json()["items"]
+    [edited] = [e for e in events if e["action"] == "request.edited"]
+    assert "fields" not in (edited["details"] or {}), "not even which fields a draft changes"
     assert api.get("heron_steward", f"/requests/{ref}").status_code == 200  # still concerned
     page = app.test_client()
     sign_in(page, "researcher@example.org")
