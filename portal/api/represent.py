@@ -150,6 +150,7 @@ def request(session: Session, user: User, req: AccessRequest) -> schemas.Request
         ref=req.ref,
         status=req.status,
         revision=req.current_revision,
+        unsubmitted=view.unsubmitted,
         researcher=schemas.PersonOut(name=view.researcher.name, email=view.researcher.email),
         created_at=req.created_at,
         updated_at=req.updated_at,

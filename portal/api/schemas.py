@@ -336,6 +336,12 @@ class RequestOut(Out):
     ref: str
     status: RequestStatus
     revision: int = Field(description="The latest submitted revision; 0 before submission.")
+    unsubmitted: bool = Field(
+        default=False,
+        description="The fields below are its researcher's edits since the latest revision, "
+        "not yet submitted: only they read them (everyone else reads the revision). "
+        "`nations` stays the submitted revision's until they submit.",
+    )
     researcher: PersonOut
     created_at: datetime
     updated_at: datetime

@@ -83,7 +83,8 @@ def test_an_amendment_draft_is_the_researchers_alone_until_submitted(app, flow, 
         assert (seen["purpose"], seen["datasets"]) == (COMPLETE["purpose"], COMPLETE["datasets"])
         assert seen["nations"] == ["blue-heron", "red-cedar"], who
     mine = api.get("researcher", f"/requests/{ref}").get_json()
-    assert (mine["purpose"], mine["datasets"]) == (DRAFTED, datasets)
+    assert (mine["purpose"], mine["datasets"], mine["unsubmitted"]) == (DRAFTED, datasets, True)
+    assert api.get("coordinator", f"/requests/{ref}").get_json()["unsubmitted"] is False
 
     # Submitted, it is everyone's to read, and Grey Owl's to review.
     assert api.act("researcher", ref, "submit").status_code == 200
