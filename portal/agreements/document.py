@@ -11,10 +11,11 @@ from portal.agreements.models import Agreement
 from portal.agreements.parties import approved_now, parties_of_edition
 from portal.auth.models import User
 from portal.registry.labels import labels_of
-from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.registry.models import DatasetNation, Nation
 from portal.registry.names import NAME_FIELDS
 from portal.requests.fields import agreement_language
 from portal.requests.models import AccessRequest, RequestRevision
+from portal.requests.service import datasets_named
 from portal.reviews import due as dues
 from portal.reviews.models import Decision
 from portal.reviews.service import standing_approval
@@ -89,7 +90,7 @@ def document(
             }
         )
     datasets = []
-    requested = _datasets(session, fields.get("datasets") or [])
+    requested = datasets_named(session, fields.get("datasets") or [])
     # Each approving Nation's labels on the data become its clauses (section 5).
     labels = labels_of(session, [d.id for d in requested])
     for row, nation_id in zip(rows, [n.id for n in nations], strict=True):
@@ -156,9 +157,3 @@ def _revision_fields(session: Session, request: AccessRequest, number: int) -> d
         )
     ).first()
     return dict(revision.fields) if revision is not None else {}
-
-
-def _datasets(session: Session, slugs: list[str]) -> list[Dataset]:
-    if not slugs:
-        return []
-    return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))

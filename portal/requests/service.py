@@ -106,6 +106,7 @@ def apply_edits(session: Session, request: AccessRequest, values: dict[str, Any]
 
 
 def datasets_named(session: Session, slugs: list[str]) -> list[Dataset]:
+    """The datasets of these slugs, by slug (an unknown slug names none)."""
     if not slugs:
         return []
     return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))

@@ -24,7 +24,6 @@ from portal.errors import BlockingRule, ValidationError
 from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.notify.models import ExpiryNotice
-from portal.registry.models import Dataset
 from portal.requests import service
 from portal.requests.models import AmendmentKind, AmendmentPhase, RequestStatus
 from portal.reviews.models import TrackStatus
@@ -136,8 +135,7 @@ def _restore(ctx: Context) -> str | None:
     # As they were submitted (checked then): nothing here may refuse an end of access.
     values = _revision_fields(ctx, in_force.revision)
     slugs = values.pop("datasets", None) or []
-    found = session.exec(select(Dataset).where(Dataset.slug.in_(slugs))).all() if slugs else []
-    service.apply_fields(session, request, values, list(found))
+    service.apply_fields(session, request, values, service.datasets_named(session, slugs))
     party_ids = {n.id for n in editions.signing_nations(session, in_force)}
     for track, nation in tracks_of(session, request):
         if track.status == TrackStatus.REVOKED:

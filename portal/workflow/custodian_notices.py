@@ -22,9 +22,9 @@ from portal.agreements.models import Agreement
 from portal.agreements.parties import approving_nations
 from portal.auth.models import User
 from portal.notify.custodians import endpoint_of, enqueue
-from portal.registry.models import Dataset, DatasetNation, Nation
+from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest
-from portal.requests.service import datasets_of
+from portal.requests.service import datasets_named, datasets_of
 from portal.reviews.service import standing_approval
 
 CUSTOM = "custom"  # a Nation's own words in a decision: no code of the catalogue
@@ -93,14 +93,10 @@ def tell_custodians(
     an endpoint (``only``: of these datasets, by slug, e.g. those an amendment dropped);
     how many were queued."""
     queued = 0
-    chosen = datasets_of(session, request) if only is None else _by_slug(session, only)
+    chosen = datasets_of(session, request) if only is None else datasets_named(session, only)
     for dataset in chosen:
         if endpoint_of(session, dataset.id) is not None:
             data = notice_data(session, request, dataset)
             enqueue(session, dataset.id, request.id, event_type, data)
             queued += 1
     return queued
-
-
-def _by_slug(session: Session, slugs: list[str]) -> list[Dataset]:
-    return list(session.exec(select(Dataset).where(Dataset.slug.in_(slugs)).order_by(Dataset.slug)))

@@ -234,7 +234,7 @@ def in_flight(session: Session, nation: Nation) -> list[AccessRequest]:
     )
 
 
-def _blocking(facts: Facts, conditions: list[Chosen]) -> list[str]:
+def blocking(facts: Facts, conditions: list[Chosen]) -> list[str]:
     """The messages of the conditions that do not hold (no user: not "not you" rules)."""
     return [
         rule.message
@@ -255,8 +255,8 @@ def preview(
         facts = Facts(session=session, nation=nation, request=request)
         for action, chosen in checked.items():
             everywhere = required_everywhere(session, action)
-            before = _blocking(facts, everywhere + now[action])
-            after = _blocking(facts, everywhere + chosen)
+            before = blocking(facts, everywhere + now[action])
+            after = blocking(facts, everywhere + chosen)
             if before != after:
                 rows.append(PreviewRow(request.ref, request.title, action, before, after))
     return rows

@@ -26,13 +26,13 @@ from portal.workflow import (
 )
 from portal.workflow import commands as c
 from portal.workflow.commands import Command
-from portal.workflow.context import Context
+from portal.workflow.context import EDITING, Context
 
 S = RequestStatus
 
 # Where each policy action may start from. Anything else is refused with rule "state".
 ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
-    Action.EDIT: frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
+    Action.EDIT: EDITING,
     Action.SUBMIT: frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
     Action.WITHDRAW: frozenset(
         {S.DRAFT, S.SCREENING, S.CHANGES_REQUESTED, S.UNDER_REVIEW, S.AWAITING_SIGNATURES}

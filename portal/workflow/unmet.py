@@ -11,12 +11,13 @@ not named here: the tracks say where those stand.
 
 from sqlmodel import Session
 
-from portal.policy.conditions import CONDITIONS, Facts
+from portal.policy.conditions import Facts
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.workflow.nation_rules import (
     ABOUT_THE_REQUEST,
     NATION_RULE_ACTIONS,
+    blocking,
     nation_rules,
     required_everywhere,
 )
@@ -33,10 +34,6 @@ def unmet(session: Session, request: AccessRequest, nation: Nation) -> list[str]
     found: list[str] = []
     for action in NATION_RULE_ACTIONS:
         chosen = required_everywhere(session, action) + nation_rules(session, nation)[action]
-        for name, params in chosen:
-            if name not in ON_WHAT_IT_SAYS:
-                continue
-            rule = CONDITIONS[name](facts, params)
-            if rule is not None and rule.message not in found:
-                found.append(rule.message)
+        on_what_it_says = [(name, params) for name, params in chosen if name in ON_WHAT_IT_SAYS]
+        found += [m for m in blocking(facts, on_what_it_says) if m not in found]
     return found
