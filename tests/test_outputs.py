@@ -241,3 +241,38 @@ def test_every_step_is_one_event_in_the_nations_record(app, flow):
             "output.approved",
         ]
         assert events[-1].details["status"] == "in_review"
+
+
+def test_outputs_go_on_after_access_ends_until_the_request_is_closed(flow):
+    """A Nation's review before publication binds after the end, as the obligations do:
+    work drawn from the data is often published later. An output waiting when access
+    ended is still judged, and a new one still submitted (found in a probe: after closing
+    early one could be submitted, after an expiry or a revocation none, and one waiting
+    stayed in review for good). Once every Nation acknowledged the destruction and the
+    request is closed, nothing more is submitted."""
+    ref = flow.active()
+    waiting = submit(flow, ref)
+    flow.do("researcher", "close", ref)
+    later = submit(flow, ref, title="Table 2, written up after the end")
+    for out in (waiting, later):
+        clear_for(flow, ref, out, CEDAR)
+        clear_for(flow, ref, out, HERON)
+        assert status(flow, out) == "cleared"
+
+    revoked = flow.active()
+    waiting = submit(flow, revoked)
+    flow.do("cedar_rep", "revoke", revoked, CEDAR)
+    assert flow.status(revoked) == "revoked"
+    decide(flow, "cedar_rep", revoked, waiting, CEDAR, "refuse", "Not after our revocation.")
+    assert status(flow, waiting) == "refused"
+    submit(flow, revoked, title="Table 3")
+
+    closed = flow.attested()
+    flow.do("cedar_rep", "acknowledge_destruction", closed, CEDAR)
+    flow.do("heron_rep", "acknowledge_destruction", closed, HERON)
+    assert flow.status(closed) == "closed"
+    before = counts(flow)
+    with pytest.raises(Refused) as refused:
+        submit(flow, closed)
+    assert refused.value.blocked_by[0].rule == "state"
+    assert counts(flow) == before

@@ -165,11 +165,17 @@ def report(obligation: Obligation, text: str, file_digest: str | None = None) ->
 
 
 def assess(
-    obligation: Obligation, outcome: ObligationState, comment: str, tell: bool, assessor_id: int
+    obligation: Obligation,
+    outcome: ObligationState,
+    comment: str,
+    tell: bool,
+    assessor_id: int,
+    access_ends: date | None,
 ) -> None:
     """Record the Nation's assessment. A periodic obligation met opens again for its next
-    period, unless a later edition replaced it; the comment stays with the row (the
-    Nation's own unless it tells)."""
+    period, unless a later edition replaced it or that period begins after access ends
+    (``access_ends``: the day access ended, or the term's last day while it lasts); the
+    comment stays with the row (the Nation's own unless it tells)."""
     obligation.assessment_comment = comment
     obligation.tell_researcher = tell
     obligation.assessed_at = obligation.updated_at = utcnow()
@@ -180,8 +186,7 @@ def assess(
     # A one-off reported before it fell due and found not met is owed, if at all, as the
     # new edition's conditions say; a periodic one still owes its period's report.
     if outcome is ObligationState.MET and periodic and not replaced:
-        obligation.state = ObligationState.OPEN
-        obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
+        _next_period(obligation, access_ends)
     elif (
         outcome is ObligationState.NOT_MET
         and replaced
@@ -191,6 +196,18 @@ def assess(
         obligation.state = ObligationState.SUPERSEDED
     else:
         obligation.state = outcome
+
+
+def _next_period(obligation: Obligation, access_ends: date | None) -> None:
+    """A periodic obligation's report was met: the period that began on its due is owed
+    only if it began before access ends (its report falls due as scheduled, after the
+    end too: an early end keeps it, see ends_now); otherwise the obligation is done."""
+    began = obligation.next_due
+    if access_ends is not None and began >= access_ends:
+        obligation.state = ObligationState.MET
+        return
+    obligation.state = ObligationState.OPEN
+    obligation.next_due = dues.add_months(began, obligation.period_months)
 
 
 def is_overdue(obligation: Obligation, today: date) -> bool:

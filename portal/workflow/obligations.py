@@ -2,12 +2,16 @@
 (met, not met) and its representative may waive it. Neither step touches a decision, a
 track or the request's status: an obligation never changes a decision by itself."""
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlmodel import Session
 
+from portal.agreements import service as agreements
 from portal.audit.events import EventType
 from portal.auth.models import User
 from portal.errors import BlockingRule, NotFound, ValidationError
+from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.lifecycle.outputs import content, store
@@ -133,6 +137,15 @@ def report(ctx: Context, command: ReportObligation) -> None:
     ctx.tell("obligation_reported", obligation=obligation, nation=ctx.extra["owed_to"])
 
 
+def _access_ends(session: Session, request: AccessRequest) -> date | None:
+    """The day access ended, or, while it lasts, the last day of the edition in force."""
+    ending = attestations.ending_of(session, request)
+    if ending is not None:
+        return ending.ended_at.astimezone().date()
+    agreement = agreements.current(session, request)
+    return agreement.term_end if agreement is not None else None
+
+
 def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None:
     obligation = ctx.extra["obligation"]
     if refused := _settled(obligation):
@@ -156,7 +169,10 @@ def validate_assess(ctx: Context, command: AssessObligation) -> None:
 def assess(ctx: Context, command: AssessObligation) -> None:
     obligation, comment = ctx.extra["obligation"], command.comment.strip()
     outcome = OUTCOMES[command.outcome]
-    lifecycle.assess(obligation, outcome, comment, command.tell_researcher, ctx.actor.id)
+    access_ends = _access_ends(ctx.session, ctx.request)
+    lifecycle.assess(
+        obligation, outcome, comment, command.tell_researcher, ctx.actor.id, access_ends
+    )
     ctx.session.add(obligation)
     ctx.session.flush()
     ctx.event(

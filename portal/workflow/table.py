@@ -59,10 +59,12 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.CLOSE: frozenset({S.ACTIVE}),
     Action.ATTEST_DESTRUCTION: ending.ENDED_FROM,
     Action.ACKNOWLEDGE_DESTRUCTION: ending.ENDED_FROM,
-    # Outputs are the work done under an agreement in force (portal/workflow/outputs.py).
-    Action.SUBMIT_OUTPUT: frozenset({S.ACTIVE}),
-    Action.REVIEW_OUTPUT: frozenset({S.ACTIVE}),
-    Action.DECIDE_OUTPUT: frozenset({S.ACTIVE}),
+    # Outputs before publication (portal/workflow/outputs.py) follow the obligations: a
+    # Nation's review before publication binds after access ends too (work drawn from
+    # the data is often published later), so it goes on until the request is closed.
+    Action.SUBMIT_OUTPUT: obligations.BINDING,
+    Action.REVIEW_OUTPUT: obligations.BINDING,
+    Action.DECIDE_OUTPUT: obligations.BINDING,
     # Renewal and amendment open from active (one at a time: amending.guard_open).
     Action.RENEW: frozenset({S.ACTIVE}),
     Action.AMEND: frozenset({S.ACTIVE}),

@@ -2,7 +2,7 @@
 signature, reported by the researcher, assessed by the Nation owed them (waived by its
 representative only), and never changing a decision or the request's status."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -96,7 +96,7 @@ def test_a_due_the_representative_gives_must_be_one_and_name_a_condition(owed):
 
 
 def test_report_then_assess_and_a_periodic_one_opens_again(app, owed):
-    ref = owed.active()
+    ref = owed.active(retention_days=730)  # a term of two years: a second year owed
     before = _decisions_and_tracks(app, ref)
     assert owed.report("researcher", ref, "return_or_destroy", "Destroyed; attestation sent.")
     assert owed.obligations(ref)["return_or_destroy"].state == ObligationState.REPORTED
@@ -170,3 +170,36 @@ def test_a_revocation_makes_what_was_due_at_the_end_due_now(owed):
     assert owed.obligations(ref)["return_or_destroy"].next_due == date.today()
     owed.report("researcher", ref, "return_or_destroy", "Destroyed after the revocation.")
     assert owed.flow.status(ref) == "revoked"
+
+
+def test_a_periodic_report_is_not_asked_for_a_period_after_the_term(app, owed):
+    """A yearly report over a year's term is owed once: the period its report ends
+    begins on the term's last day (found in a probe: met, it opened again for a year
+    after the term, and fell overdue on a request that had long expired)."""
+    ref = owed.active(retention_days=365)
+    term_end = _agreement(app, ref).term_end
+    owed.set_due(ref, YEARLY, term_end)  # the first report falls due as the term ends
+    owed.report("researcher", ref, YEARLY, "The year's report to the council.")
+    owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received.")
+    yearly = owed.obligations(ref)[YEARLY]
+    assert (yearly.state, yearly.next_due) == (ObligationState.MET, term_end)
+    with pytest.raises(Refused):
+        owed.report("researcher", ref, YEARLY, "Another year?")
+
+
+def test_after_an_early_end_a_periodic_one_owes_only_the_period_in_progress(owed):
+    """Closed early, access has ended today: the period that began before the end is
+    still reported, on its date; none after it is asked."""
+    ref = owed.active(retention_days=730)
+    yesterday = date.today() - timedelta(days=1)
+    owed.set_due(ref, YEARLY, yesterday)  # a year ended yesterday, a new one began
+    owed.report("researcher", ref, YEARLY, "Last year's report.")
+    owed.flow.do("researcher", "close", ref)
+    owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received.")
+    yearly = owed.obligations(ref)[YEARLY]
+    in_progress = add_months(yesterday, 12)
+    assert (yearly.state, yearly.next_due) == (ObligationState.OPEN, in_progress)
+    owed.report("researcher", ref, YEARLY, "The last, short year.")
+    owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received.")
+    yearly = owed.obligations(ref)[YEARLY]
+    assert (yearly.state, yearly.next_due) == (ObligationState.MET, in_progress)
