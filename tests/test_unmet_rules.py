@@ -72,3 +72,22 @@ def test_the_decide_page_names_each_unmet_rule_once(app, flow):
     decide = page(app, "rep.cedar@example.org", f"/requests/{ref}/decide/red-cedar")
     assert decide.count(STORED) == 1 and PANEL not in decide
     assert STORED in page(app, "rep.cedar@example.org", f"/requests/{ref}"), "the panel elsewhere"
+
+
+def test_the_researchers_copy_counts_the_datasets_their_edits_name(app, flow):
+    """Found reading the code: the researcher's copy was judged on their edits but for
+    the datasets, which were counted as submitted. A Nation allowing one of its datasets
+    reads what was submitted; the researcher, what they are about to submit."""
+    from portal.workflow.nation_rules import set_nation_rules
+
+    with app.app_context(), session_scope() as session:
+        red_cedar, rep = get_nation(session, "red-cedar"), flow.user(session, "cedar_rep")
+        one = {"review": [("datasets_at_most", {"count": "1"})]}
+        set_nation_rules(session, rep, red_cedar, one)
+    at_most = "Red Cedar Nation (fictional) allows at most 1 of its datasets in one request"
+    ref = flow.draft(datasets=["cedar-health", "heron-schools"])
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref, outcome="return", comment="Add the welfare data.")
+    flow.edit("researcher", ref, datasets=["cedar-health", "heron-schools", "shared-welfare"])
+    assert at_most in page(app, "researcher@example.org", f"/requests/{ref}")
+    assert at_most not in page(app, "coordinator@example.org", f"/requests/{ref}"), "submitted"

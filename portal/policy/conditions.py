@@ -25,7 +25,7 @@ from portal.auth.models import User
 from portal.errors import BlockingRule
 from portal.policy.parameters import Parameter, values
 from portal.policy.vocabulary import NOT_OWN_REQUEST
-from portal.registry.models import DatasetNation, Nation
+from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Recommendation, Review
 from portal.reviews.service import counted_reviews
@@ -71,6 +71,9 @@ class Facts:
     nation: Nation | None
     request: AccessRequest | None
     user: User | None = None
+    # The datasets' slugs when they are not the request's own yet (its researcher's
+    # edits not submitted); None: read the request's datasets.
+    dataset_slugs: list[str] | None = None
 
     @cached_property
     def counted_reviews(self) -> list[Review]:
@@ -82,18 +85,20 @@ class Facts:
     @cached_property
     def nations_datasets(self) -> int:
         """How many of the Nation's datasets the request asks for."""
-        if self.nation is None or self.request is None or self.request.id is None:
+        if self.nation is None or self.request is None:
             return 0
-        query = (
-            select(func.count())
-            .select_from(RequestDataset)
-            .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
-            .where(
-                RequestDataset.request_id == self.request.id,
-                DatasetNation.nation_id == self.nation.id,
+        query = select(func.count()).select_from(DatasetNation)
+        if self.dataset_slugs is not None:
+            query = query.join(Dataset, Dataset.id == DatasetNation.dataset_id).where(
+                Dataset.slug.in_(self.dataset_slugs)
             )
-        )
-        return self.session.exec(query).one()
+        elif self.request.id is not None:
+            query = query.join(
+                RequestDataset, RequestDataset.dataset_id == DatasetNation.dataset_id
+            ).where(RequestDataset.request_id == self.request.id)
+        else:
+            return 0
+        return self.session.exec(query.where(DatasetNation.nation_id == self.nation.id)).one()
 
 
 class MissingFact(Exception):

@@ -176,11 +176,12 @@ def overview(
     )
     if req.phase in DECISION_AHEAD:
         judged = service.as_edited(session, req) if unsubmitted else req
+        edited = req.pending_fields.get("datasets") if unsubmitted else None
         concerned = {n.id: n for _d, nations in view.datasets for n in nations}
         view.unmet = [
             (nation, why)
             for nation in sorted(concerned.values(), key=lambda n: n.name)
-            if (why := unmet(session, judged, nation))
+            if (why := unmet(session, judged, nation, edited))
         ]
     view.agreement = _agreement_seen(session, user, req)
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:

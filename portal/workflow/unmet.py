@@ -27,10 +27,13 @@ from portal.workflow.nation_rules import (
 ON_WHAT_IT_SAYS = frozenset({*ABOUT_THE_REQUEST, "storage_in_jurisdiction", "term_within_limit"})
 
 
-def unmet(session: Session, request: AccessRequest, nation: Nation) -> list[str]:
+def unmet(
+    session: Session, request: AccessRequest, nation: Nation, datasets: list[str] | None = None
+) -> list[str]:
     """Why the Nation's review or approval would be blocked by what ``request`` says,
-    each reason once (none: nothing it says stands in the way)."""
-    facts = Facts(session=session, nation=nation, request=request)
+    each reason once (none: nothing it says stands in the way). ``datasets``: the slugs
+    its researcher's edits name, when they are judged (None: the request's own)."""
+    facts = Facts(session=session, nation=nation, request=request, dataset_slugs=datasets)
     found: list[str] = []
     for action in NATION_RULE_ACTIONS:
         chosen = required_everywhere(session, action) + nation_rules(session, nation)[action]
