@@ -166,6 +166,23 @@ def test_datasets_are_created_and_corrected(app, flow, admin):
         {"title": "Cedar health", "custodian": "Health (fictional)", "nations": ["blue-heron"]},
     )
     assert kept.status_code == 422 and "Red Cedar Nation (fictional) stays on it" in kept.text
+    # Found in a probe: a Nation added while a request using the dataset was in review
+    # was never asked, and the request went active on its data. It waits until they end.
+    cedar_only = {"title": "Cedar health", "custodian": "Health (fictional)"}
+    added = post(
+        admin,
+        "/admin/datasets/cedar-health",
+        {**cedar_only, "nations": ["red-cedar", "blue-heron"]},
+    )
+    assert added.status_code == 422
+    assert f"({ref}): Blue Heron Métis (fictional) would never be asked" in added.text
+    flow.do("researcher", "withdraw", ref)
+    added = post(
+        admin,
+        "/admin/datasets/cedar-health",
+        {**cedar_only, "nations": ["red-cedar", "blue-heron"]},
+    )
+    assert added.status_code == 302, "no request in progress or in force uses it now"
     assert admin.get("/admin/datasets/no-such-data").status_code == 404
 
 

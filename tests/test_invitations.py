@@ -331,3 +331,54 @@ def test_a_first_representative_invites_a_steward_who_reviews(app, admin, make_u
     # The Nation's record holds the invitations made for it.
     record = rep.get("/nations/green-kestrel/record").text
     assert "Invitation sent" in record and "Invitation accepted" in record
+
+
+def test_an_admin_never_appoints_themself_a_nations_representative(app, admin, make_user):
+    """Found in a probe: an administrator registered Nations, invited themself as each
+    one's first representative, accepted in the same session, and with those votes
+    outnumbered the member Nations on a change of the portal-wide rules. An
+    administrator never acts for a Nation: one login does not hold both."""
+    with app.app_context(), session_scope() as session:
+        registry.create_nation(session, "puppet-one", "Puppet One (fictional)", "OCAP")
+    sent = invite(
+        admin, "/admin/invitations",
+        email="admin@example.org", role="representative", nation="puppet-one",
+    )  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    link = mailed_link(app, "admin@example.org")
+    refused = post(admin, link)
+    assert refused.status_code == 409
+    assert "an administrator never acts for a Nation" in refused.text
+    with app.app_context(), session_scope() as session:
+        user = session.exec(select(User).where(User.email == "admin@example.org")).one()
+        assert {role for role, _ in roles_of(session, user)} == {Role.ADMIN}
+        assert (
+            session.exec(select(Invitation).where(Invitation.accepted_at.is_not(None))).all() == []
+        )
+
+    # Nor does someone acting for a Nation become an administrator.
+    make_user("steward.admin@example.org", ("steward", "red-cedar"))
+    invite(admin, "/admin/invitations", email="steward.admin@example.org", role="admin")
+    client = app.test_client()
+    sign_in(client, "steward.admin@example.org")
+    refused = post(client, mailed_link(app, "steward.admin@example.org"))
+    assert refused.status_code == 409 and "an administrator never does" in refused.text
+
+
+def test_the_pages_that_grant_a_role_say_why_an_administrator_cannot_hold_it(app, admin, make_user):
+    """The same rule (auth.service.grant_role) named on each page that grants a role."""
+    steward = make_user("s.kept@example.org", ("steward", "red-cedar"))
+    page = admin.get(f"/admin/people/{steward}").text
+    refused = post(admin, f"/admin/people/{steward}/roles", {"role": "admin"}, page=page)
+    assert refused.status_code == 422 and "an administrator never does" in refused.text
+
+    make_user("rep.kept@example.org", ("representative", "red-cedar"))
+    rep = app.test_client()
+    sign_in(rep, "rep.kept@example.org")
+    page = rep.get("/nations/red-cedar/profile").text
+    refused = rep.post(
+        "/nations/red-cedar/stewards",
+        data={"steward-email": "admin@example.org", "csrf_token": csrf_token(page)},
+    )
+    assert refused.status_code == 422
+    assert "an administrator never acts for a Nation" in refused.text

@@ -24,7 +24,7 @@ from portal.auth.forms import InvitationForm
 from portal.auth.models import User
 from portal.auth.service import live_tokens_of, roles_of
 from portal.db import after_commit, get_session, utcnow
-from portal.errors import Conflict, NotFound, ValidationError
+from portal.errors import Conflict, NotFound, Refused, ValidationError
 from portal.jobs.runner import everything_failed, mark_retried
 from portal.notify.service import retry as retry_message
 from portal.policy.service import require
@@ -98,6 +98,8 @@ def grant(user_id: int):
             granted = administration.grant_portal_role(session, current_user, user, form.role.data)
         except ValidationError as error:
             _errors_onto(form, error, "role")
+        except Refused as refusal:  # an administrator never acts for a Nation
+            form.role.errors = [*form.role.errors, refusal.message]
         else:
             message = _now_a(form.role.data, user.name) if granted else None
             flash(message or _("%(name)s holds that role already.", name=user.name), "success")

@@ -15,7 +15,7 @@ from portal.audit.service import record_event
 from portal.auth.models import NATION_ROLES, ApiToken, Role, RoleMembership, User
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.db import TransactionCache, utcnow
-from portal.errors import Conflict, NotFound, ValidationError
+from portal.errors import Conflict, NotFound, Refused, ValidationError
 from portal.registry.models import Nation
 
 MIN_PASSWORD_LENGTH = 10
@@ -113,6 +113,7 @@ def grant_role(
     existing = find_membership(session, user, role, nation)
     if existing is not None:
         return existing
+    _keep_apart(session, user, role)
     membership = RoleMembership(user_id=user.id, role=role, nation_id=nation.id if nation else None)
     session.add(membership)
     session.flush()
@@ -151,6 +152,29 @@ def _role_changed(
         nations=[nation] if nation else [],
         details={"user": user.email, "role": role.value, "nation": nation.slug if nation else None},
     )
+
+
+def _keep_apart(session: Session, user: User, role: Role) -> None:
+    """An administrator never acts for a Nation (DESIGN: "never decide for a Nation"):
+    one login does not hold both, or an administrator could register Nations, appoint
+    themself their representative and outvote the member Nations on the rules."""
+    held = {held_role for held_role, _nation in roles_of(session, user)}
+    if role in NATION_ROLES and Role.ADMIN in held:
+        raise Refused(
+            _(
+                "%(email)s administers the portal, and an administrator never acts for a "
+                "Nation: give the Nation's role to another login.",
+                email=user.email,
+            )
+        )
+    if role == Role.ADMIN and held & NATION_ROLES:
+        raise Refused(
+            _(
+                "%(email)s acts for a Nation, and an administrator never does: give the "
+                "administrator role to another login.",
+                email=user.email,
+            )
+        )
 
 
 def _check_role_scope(role: Role | str, nation: Nation | None) -> Role:

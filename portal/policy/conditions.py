@@ -24,7 +24,7 @@ from sqlmodel import Session, func, select
 from portal.auth.models import User
 from portal.errors import BlockingRule
 from portal.policy.parameters import Parameter, values
-from portal.policy.vocabulary import NOT_OWN_REQUEST
+from portal.policy.vocabulary import NOT_OWN_REQUEST, NOT_OWN_SCREENING
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Recommendation, Review
@@ -288,6 +288,25 @@ def not_own_request(facts: Facts) -> str | None:
         "you cannot review, decide or sign for %(nation)s on it, "
         "nor take part in its own discussion of it.",
         nation=facts.nation.name,
+    )
+
+
+@condition(
+    NOT_OWN_SCREENING,
+    sentence=_l(
+        "No one screens their own request: its researcher and team members never screen "
+        "it, whatever roles they hold (invariant 10)."
+    ),
+)
+def not_own_screening(facts: Facts) -> str | None:
+    """No one screens their own request (invariant 10). Screening acts for no Nation,
+    so not_own_request, which lets the researcher sign as themself, does not say it."""
+    request = _request(facts)
+    if facts.user is None or not request.involves(facts.user.id, facts.user.email):
+        return None
+    return _(
+        "You are on the requesting side of this request (its researcher or on its team): "
+        "you cannot screen it; another coordinator does."
     )
 
 

@@ -28,6 +28,7 @@ from portal.policy.enforcer import LoadedPolicy, Named
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import (
     NOT_OWN_REQUEST,
+    NOT_OWN_SCREENING,
     REQUIRED_CONDITIONS,
     RESERVED_ACTIONS,
     ROLE_REACH,
@@ -42,7 +43,7 @@ from portal.requests.models import AccessRequest, RequestStatus
 
 # Rules that say "not you" rather than "not now": callers answer them with 403, the
 # others (state, a Nation's conditions) with 409.
-FORBIDDING_RULES = frozenset({"role", "account", NOT_OWN_REQUEST})
+FORBIDDING_RULES = frozenset({"role", "account", NOT_OWN_REQUEST, NOT_OWN_SCREENING})
 
 
 @dataclass(frozen=True)

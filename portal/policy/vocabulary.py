@@ -310,6 +310,8 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
 # No one judges their own request (invariant 10): the researcher and its team never
 # review, decide or sign for a Nation on it, nor take part in its own discussion of it.
 NOT_OWN_REQUEST = "not_own_request"
+# ... nor screen it (screening acts for no Nation: a condition of its own).
+NOT_OWN_SCREENING = "not_own_screening"
 
 # Conditions that must apply to an action in every Nation (invariants 2, 5 and 10).
 REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
@@ -320,6 +322,9 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
+    Action.SCREEN: frozenset({NOT_OWN_SCREENING}),
+    Action.ASSESS_OBLIGATION: frozenset({NOT_OWN_REQUEST}),
+    Action.WAIVE_OBLIGATION: frozenset({NOT_OWN_REQUEST}),
     Action.ACKNOWLEDGE_DESTRUCTION: frozenset({NOT_OWN_REQUEST}),
     Action.REVIEW_OUTPUT: frozenset({NOT_OWN_REQUEST}),
     Action.DECIDE_OUTPUT: frozenset({NOT_OWN_REQUEST}),

@@ -18,7 +18,7 @@ from portal.auth.forms import InvitationForm
 from portal.auth.models import Role, User
 from portal.auth.service import find_membership
 from portal.db import get_session, utcnow
-from portal.errors import Conflict, ValidationError
+from portal.errors import Conflict, Refused, ValidationError
 from portal.policy import parameters
 from portal.policy.conditions import SIGNATURES
 from portal.policy.service import require
@@ -184,7 +184,7 @@ def designate(slug: str):
             )
         except ValidationError as error:
             steward_form.email.errors.append(error.errors.get("email", error.message))
-        except Conflict as error:
+        except (Conflict, Refused) as error:  # a steward already; an administrator
             steward_form.email.errors.append(error.message)
         else:
             flash(

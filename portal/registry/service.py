@@ -281,6 +281,53 @@ def nations_of(session: Session, dataset: Dataset) -> list[Nation]:
     )
 
 
+# Requests whose Nations were asked, or are being asked: a Nation added to a dataset they
+# use would take no part in them (never asked, never a party to the agreement in force).
+_NOT_YET_OR_NO_LONGER = (
+    RequestStatus.DRAFT,
+    RequestStatus.REFUSED,
+    RequestStatus.WITHDRAWN,
+    RequestStatus.CLOSED,
+)
+
+
+def _check_nations_change(
+    session: Session, dataset: Dataset, before: list[Nation], after: list[Nation]
+) -> None:
+    """A Nation whose data a submitted request already uses cannot be taken off the
+    dataset: its part in those requests is its own (it would lose sight of them). Nor
+    can one be added while a request that uses it is in progress or in force: that
+    Nation would never be asked, yet its data released (found in a probe)."""
+    dropped = [n for n in before if n.id not in {m.id for m in after}]
+    added = [n for n in after if n.id not in {m.id for m in before}]
+    uses = (
+        select(AccessRequest.ref)
+        .join(RequestDataset, RequestDataset.request_id == AccessRequest.id)
+        .where(RequestDataset.dataset_id == dataset.id)
+    )
+    if dropped and session.exec(uses.where(AccessRequest.status != RequestStatus.DRAFT)).first():
+        message = _(
+            "Submitted requests already use this dataset, so %(names)s "
+            "stays on it: the Nation's part in them is its own.",
+            names=", ".join(n.name for n in dropped),
+        )
+        raise ValidationError({"nations": message})
+    if not added:
+        return
+    live = session.exec(
+        uses.where(AccessRequest.status.not_in(_NOT_YET_OR_NO_LONGER)).order_by(AccessRequest.ref)
+    ).all()
+    if live:
+        message = _(
+            "Requests in progress or in force use this dataset (%(refs)s): %(names)s would "
+            "never be asked about them. Add it once they have ended, or register its data "
+            "as a dataset of its own.",
+            refs=", ".join(live[:5]) + (", …" if len(live) > 5 else ""),
+            names=", ".join(n.name for n in added),
+        )
+        raise ValidationError({"nations": message})
+
+
 def update_dataset(
     session: Session,
     dataset: Dataset,
@@ -295,9 +342,8 @@ def update_dataset(
     """Correct a dataset's title, custodian, description and whose data it holds;
     returns {field: [old, new]} for what changed (recorded as dataset.changed).
 
-    A Nation whose data a submitted request already uses cannot be taken off the
-    dataset: its part in those requests is its own (it would lose sight of them, or
-    never be asked). Adding a Nation is always possible."""
+    Whose data it holds changes only where no request's governance depends on it
+    (``_check_nations_change``)."""
     errors: dict[str, str] = {}
     title = validation.text(errors, "title", title, "title", max_length=200)
     custodian = validation.text(errors, "custodian", custodian, "custodian", max_length=200)
@@ -312,26 +358,7 @@ def update_dataset(
     nations = [get_nation(session, nation_slug) for nation_slug in nation_slugs]
     before = nations_of(session, dataset)
     dropped = {n.id for n in before} - {n.id for n in nations}
-    if dropped:
-        in_use = session.exec(
-            select(AccessRequest.id)
-            .join(RequestDataset, RequestDataset.request_id == AccessRequest.id)
-            .where(
-                RequestDataset.dataset_id == dataset.id,
-                AccessRequest.status != RequestStatus.DRAFT,
-            )
-        ).first()
-        if in_use is not None:
-            names = ", ".join(n.name for n in before if n.id in dropped)
-            raise ValidationError(
-                {
-                    "nations": _(
-                        "Submitted requests already use this dataset, so %(names)s "
-                        "stays on it: the Nation's part in them is its own.",
-                        names=names,
-                    )
-                }
-            )
+    _check_nations_change(session, dataset, before, nations)
     changes: dict[str, list] = {}
     fields = {"title": title, "custodian": custodian, "description": description, **own}
     for name, new in fields.items():

@@ -21,7 +21,7 @@ from portal.auth.models import User
 from portal.errors import NotFound
 from portal.lifecycle.outputs import content, store
 from portal.lifecycle.outputs import service as outputs
-from portal.lifecycle.outputs.models import OutputTrack, ResearchOutput
+from portal.lifecycle.outputs.models import OutputStatus, OutputTrack, ResearchOutput
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import nations_of
@@ -47,6 +47,16 @@ class NationPart:
     reason: str | None = None  # its decision's reason, to those it was sent to
     tally: ReviewTally | None = None  # its own people only
     reviews: list[ReviewSeen] = field(default_factory=list)  # its own people only
+    settled: OutputStatus | None = None  # the output's, once it no longer waits for anyone
+
+    @property
+    def label(self) -> str:
+        """The Nation's part in words; one still open when another Nation's refusal
+        settled the output waits for nothing (found in a browser: it read "Waiting for its
+        representative's decision" on a refused output)."""
+        if self.track.status.is_open and self.settled is OutputStatus.REFUSED:
+            return _("No longer asked: another Nation refused its publication.")
+        return self.track.status.label
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,9 @@ class OutputSeen:
 def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPart:
     decision = outputs.decision_for(session, output, nation)
     reason = decision.reason if decision and seen.reads_sent(nation) else None
+    settled = None if output.status == OutputStatus.IN_REVIEW else output.status
     if not seen.reads_deliberation(nation):
-        return NationPart(nation, track, track.findings, reason)
+        return NationPart(nation, track, track.findings, reason, settled=settled)
     reviews = [
         ReviewSeen(
             session.get(User, r.steward_id).name,
@@ -75,11 +86,18 @@ def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPa
         for r in outputs.reviews_of(session, output, nation)
     ]
     tally = outputs.tally(session, req, output, nation)
-    return NationPart(nation, track, track.findings, reason, tally, reviews)
+    return NationPart(nation, track, track.findings, reason, tally, reviews, settled)
 
 
-def _may_download(seen: Sight, viewer: User, req: AccessRequest) -> bool:
-    return req.involves(viewer.id, viewer.email) or bool(seen.insider_of)
+def _may_download(session: Session, seen: Sight, viewer: User, req, output) -> bool:
+    """The requesting side, and the people of a Nation the output concerns: one whose
+    data the request uses now, or one asked to review it. Not a Nation whose part
+    ended (an amendment dropped its data), as it no longer reads the agreement either."""
+    if req.involves(viewer.id, viewer.email):
+        return True
+    concerned = {nation.id for nation in nations_of(session, req)}
+    concerned |= {track.nation_id for track, _nation in outputs.tracks_of(session, output)}
+    return bool(seen.insider_of & concerned)
 
 
 def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSeen:
@@ -87,7 +105,7 @@ def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSee
         _part(session, seen, req, output, track, nation)
         for track, nation in outputs.tracks_of(session, output)
     ]
-    return OutputSeen(output, parts, _may_download(seen, viewer, req))
+    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output))
 
 
 def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[OutputSeen]:
@@ -110,7 +128,7 @@ def download(
     """(filename, media type, bytes) for one who may read the file (404 otherwise).
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
-    if not _may_download(sight(session, viewer, req), viewer, req):
+    if not _may_download(session, sight(session, viewer, req), viewer, req, output):
         raise NotFound(
             _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
         )

@@ -129,6 +129,13 @@ def sign(ctx: Context, command: Sign) -> None:
 def guard_revoke(ctx: Context, command: Revoke) -> BlockingRule | None:
     """A Nation revokes its approval: one of the current revision's, or, while an
     amendment is reviewed afresh, its part in the edition in force."""
+    if attestations.ending_of(ctx.session, ctx.request) is not None:  # closed early
+        message = _(
+            "Access has ended already: there is nothing left to revoke. The researcher's "
+            "destruction attestation is due, and %(nation)s answers it.",
+            nation=ctx.nation.name,
+        )
+        return BlockingRule("state", message)
     track = track_for(ctx.session, ctx.request, ctx.nation)
     if ctx.request.amendment is not None:  # a Nation joining refuses the amendment instead
         holds = ctx.nation.id in {n.id for n in parties.approving_nations(ctx.session, ctx.request)}

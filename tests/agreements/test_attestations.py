@@ -84,6 +84,12 @@ def test_closing_early_then_attest_and_every_nation_acknowledges(app, flow, sign
     assert ending(app, ref) == "closed_early"
     with pytest.raises(Refused):
         flow.perform("researcher", ref, c.Close())  # once
+    # Found in a probe: a Nation could revoke after the close, ending access a second
+    # time and recording a revocation of a request its researcher closed.
+    before = snapshot(app, ref)
+    with pytest.raises(Refused, match="Access has ended already"):
+        flow.perform("cedar_rep", ref, c.Revoke(nation="red-cedar", reason="Too late."))
+    assert snapshot(app, ref) == before and ending(app, ref) == "closed_early"
 
     assert attest(flow, ref) == "active"
     with app.app_context(), session_scope() as session:

@@ -34,6 +34,7 @@ CHECKS = [
     negative_data_rejection,
 ]
 TESTER = "fuzz@example.org"  # holds every role, so every operation can get past its checks
+SCREENER = "screener@example.org"
 ROLES = [
     "researcher",
     "coordinator",
@@ -64,13 +65,15 @@ def fuzzing(app, make_user):
     with app.app_context(), session_scope() as session:
         demo.seed(session)
     make_user(TESTER, *ROLES)
+    make_user(SCREENER, "coordinator")
     with app.app_context(), session_scope() as session:
         tester = auth.get_user(session, TESTER)
         token, _ = auth.create_api_token(session, tester, "fuzzing")
         draft = create_draft(session, tester, DRAFT)
         in_review = create_draft(session, tester, DRAFT)
         perform(session, tester, in_review.ref, Submit())
-        perform(session, tester, in_review.ref, Screen(outcome="accept"))
+        # No one screens their own request: another coordinator does.
+        perform(session, auth.get_user(session, SCREENER), in_review.ref, Screen(outcome="accept"))
         refs = [draft.ref, in_review.ref]
     return {"token": token, "targets": itertools.cycle([*refs, None])}
 

@@ -279,3 +279,39 @@ def test_a_nation_whose_data_the_draft_drops_still_revokes_at_once(app, flow):
 
         kept = [d.slug for d in datasets_of(session, request_of(session, ref))]
         assert kept == ["cedar-health", "heron-schools"]  # the datasets access ended on
+
+
+def test_a_nation_an_amendment_dropped_no_longer_reads_the_new_outputs(app, flow):
+    """Found in a probe: once an amendment dropping its data took effect, Heron's people
+    no longer read the agreement, but still downloaded the outputs submitted after."""
+    from portal.workflow import commands as c
+
+    ref = flow.active()
+    earlier = flow.perform("researcher", ref, c.SubmitOutput("Before", "V", "a.csv", CSV_OUT))
+    assert earlier == "active"
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"])
+    reviewed_afresh(flow, ref, heron=False)
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    for person, nation in (("researcher", None), ("cedar_rep", "red-cedar")):
+        flow.do(person, "sign", ref, nation)
+    flow.perform("researcher", ref, c.SubmitOutput("After", "V", "b.csv", CSV_OUT))
+    first, second = _output_ids(app, ref)
+    heron = signed_in_client(app, "s.heron@example.org")
+    cedar = signed_in_client(app, "s1.cedar@example.org")
+    assert cedar.get(f"/requests/{ref}/outputs/{second}/file").status_code == 200
+    assert heron.get(f"/requests/{ref}/outputs/{second}/file").status_code == 404
+    # One it was asked to review, from the time its data was used, it still reads.
+    assert heron.get(f"/requests/{ref}/outputs/{first}/file").status_code == 200
+
+
+CSV_OUT = b"Region,Count\nNorth,40\nSouth,55\n"
+
+
+def _output_ids(app, ref: str) -> list[int]:
+    from portal.lifecycle.outputs.models import ResearchOutput
+
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        query = select(ResearchOutput.id).where(ResearchOutput.request_id == request.id)
+        return list(session.exec(query.order_by(ResearchOutput.id)))

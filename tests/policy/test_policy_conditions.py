@@ -124,6 +124,7 @@ def test_the_vocabulary_is_the_documented_one():
         "screened",
         "ethics_approval_given",
         "not_own_request",
+        "not_own_screening",
         # a Nation's own, with parameters (tests/policy/test_nation_conditions.py)
         "community_benefit_described",
         "harm_assessment_described",

@@ -29,9 +29,10 @@ def people(nations, make_user):
         "coordinator": make_user("coordinator@example.org", "coordinator"),
         "admin": make_user("admin@example.org", "admin"),
         "researcher": make_user("r2@example.org", "researcher"),
-        # Every role but representative of Red Cedar, at once.
+        # Every role but representative of Red Cedar, at once (but administrator: an
+        # administrator never acts for a Nation, so no login holds both).
         "everything_else": make_user(
-            "all@example.org", "coordinator", "admin", "researcher",
+            "all@example.org", "coordinator", "researcher",
             ("steward", "red-cedar"), ("representative", "blue-heron"),
         ),
     }  # fmt: skip

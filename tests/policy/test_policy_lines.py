@@ -582,6 +582,7 @@ CASES: dict[str, Case] = {
         prepare=lambda flow: flow.draft(),
         trigger=lambda flow, ref: flow.do("researcher", "submit", ref),
         absent={"acts": "Forbidden"},
+        checker_refuses=True,  # not_own_screening is required on screen in every Nation
     ),
     "p, coordinator, *, view_dashboard": Case(_nav("/dashboard")("coordinator")),
     "p, steward, *, view": view_line(
@@ -809,7 +810,7 @@ CASES.update(
             ),
             prepare=lambda flow: _owing(flow, reported=False),
             absent={"acts": "Forbidden"},
-            also_remove=("p2, *, waive_obligation, not_own_request",),
+            checker_refuses=True,  # not_own_request is required on waiving everywhere
         ),
     }
 )  # fmt: skip
