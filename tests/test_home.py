@@ -176,3 +176,55 @@ def test_the_home_queues_cost_as_many_statements_for_many_active_requests_as_for
     of_one = statements()
     flow.active(), flow.active(), flow.active()
     assert statements() == of_one
+
+
+def test_an_output_waits_in_the_queues_of_who_reviews_and_decides_it(app, flow):
+    """Found in a browser: an output waiting for a Nation was only mailed; the stewards'
+    and the representative's home pages said nothing waited for them."""
+    from portal.workflow import commands as c
+    from portal.workflow.queues import queues_for
+
+    def waiting(who: str, key: str) -> list[str]:
+        with app.app_context(), session_scope() as session:
+            queues = {q.key: q for q in queues_for(session, flow.user(session, who))}
+            return [item.request.ref for item in queues[key].items] if key in queues else []
+
+    ref = flow.active()
+    flow.active()  # another active request, with nothing waiting
+    assert waiting("cedar_steward1", "review_output") == []
+    flow.perform("researcher", ref, c.SubmitOutput("T", "V", "t.csv", b"A,B\nx,10\n"))
+    out = flow.perform
+    for who in ("cedar_steward1", "cedar_steward2", "heron_steward"):
+        assert waiting(who, "review_output") == [ref], who
+    assert waiting("cedar_rep", "decide_output") == []  # its stewards have not reviewed
+    assert waiting("researcher", "review_output") == []
+
+    output = _only_output(app, ref)
+    for who in ("cedar_steward1", "cedar_steward2"):
+        out(who, ref, c.ReviewOutput(output, "red-cedar", recommendation="approve"))
+    assert waiting("cedar_steward1", "review_output") == [], "reviewed it already"
+    assert waiting("cedar_rep", "decide_output") == [ref]
+    assert waiting("heron_rep", "decide_output") == [], "Heron's stewards have not"
+    out("cedar_rep", ref, c.DecideOutput(output, "red-cedar", outcome="approve"))
+    assert waiting("cedar_rep", "decide_output") == []
+    out("heron_rep", ref, c.DecideOutput(output, "blue-heron", outcome="refuse", reason="Cells."))
+    assert waiting("heron_steward", "review_output") == [], "a refusal closes it for all"
+
+
+def _only_output(app, ref: str) -> int:
+    from portal.lifecycle.outputs.models import ResearchOutput
+
+    with app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        query = select(ResearchOutput.id).where(ResearchOutput.request_id == request.id)
+        return session.exec(query).one()
+
+
+def test_an_administrators_home_points_to_the_administration(client, make_user):
+    """Found in a browser: an administrator's home said only "Nothing here yet"."""
+    make_user("admin@example.org", "admin")
+    sign_in(client, "admin@example.org")
+    page = client.get("/").text
+    assert "You administer the portal" in page
+    for path in ("/admin/people", "/admin/invitations", "/admin/nations", "/admin/datasets"):
+        assert f'href="{path}"' in page.split('id="main"')[1], path

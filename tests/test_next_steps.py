@@ -175,3 +175,20 @@ def test_every_mail_links_to_the_page_of_its_next_step(app, flow):
     with app.app_context(), session_scope() as session:
         for message in session.exec(select(OutboxMessage)):
             assert f"{base}/requests/{ref}" in message.body, message.subject
+
+
+def test_what_you_can_do_names_every_step_offered(app, client, flow):
+    """Found in a browser: "What you can do" was an empty box for a steward on an active
+    request and for the researcher once access ended, and signing was not in it."""
+    ref = flow.approved()
+    actions = panel(page_of(client, "cedar_rep", f"/requests/{ref}"), "actions-h")
+    assert f"Sign the agreement for {CEDAR}" in actions and 'href="#agreement-h"' in actions
+    assert "Sign the agreement" in panel(
+        page_of(client, "researcher", f"/requests/{ref}"), "actions-h"
+    )
+
+    ended = flow.ended()
+    actions = panel(page_of(client, "researcher", f"/requests/{ended}"), "actions-h")
+    first = re.search(r'<li><a class="button[^"]*" href="([^"]+)"', actions).group(1)
+    assert first == f"/requests/{ended}/end/attest", "attesting comes first"
+    assert "Report on obligations" not in actions, "nothing here to report on yet"

@@ -276,3 +276,18 @@ def test_outputs_go_on_after_access_ends_until_the_request_is_closed(flow):
         submit(flow, closed)
     assert refused.value.blocked_by[0].rule == "state"
     assert counts(flow) == before
+
+
+def test_a_nation_still_open_on_a_refused_output_reads_as_no_longer_asked(app, flow):
+    """Found in a browser: once Heron refused an output, Red Cedar's part, still open,
+    read "Waiting for its representative's decision" on the output's page."""
+    from helpers import sign_in
+
+    ref = flow.active()
+    out = submit(flow, ref)
+    decide(flow, "heron_rep", ref, out, HERON, "refuse", "Not before the council reads it.")
+    client = app.test_client()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}/outputs/{out}").text
+    assert "No longer asked: another Nation refused its publication." in page
+    assert "Its stewards are reviewing" not in page

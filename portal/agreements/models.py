@@ -18,6 +18,7 @@ class AgreementStatus(enum.StrEnum):
     EXPIRED = "expired"
     VOID = "void"  # refused, withdrawn or ended before every party signed
     SUPERSEDED = "superseded"  # a later edition took effect; this one is never edited
+    ENDED = "ended"  # its researcher closed access early (revoked, expired: the Nation, time)
 
     @property
     def label(self) -> str:
@@ -32,6 +33,7 @@ _AGREEMENT_LABELS = {
     "expired": _l("Expired"),
     "void": _l("Void"),
     "superseded": _l("Superseded"),
+    "ended": _l("Ended early"),
 }
 
 

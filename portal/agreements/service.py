@@ -351,8 +351,8 @@ def add_signature(
 
 def mark(session: Session, request: AccessRequest, status: AgreementStatus) -> None:
     """Record that the current edition took effect, ended or never will (no-op without
-    one). An edition that took effect is never void: it ends (expired, revoked) or is
-    superseded; a pending edition is voided with ``mark_edition``."""
+    one). An edition that took effect is never void: it ends (expired, revoked, ended
+    early) or is superseded; a pending edition is voided with ``mark_edition``."""
     agreement = current(session, request)
     if agreement is None or (status is AgreementStatus.VOID and agreement.effective_at):
         return

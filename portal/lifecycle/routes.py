@@ -3,8 +3,6 @@ it) and of the end of access (closing early, the destruction attestation and its
 each Nation's answer). Each builds a workflow command; a page opens when available()
 offers the step."""
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,9 +20,7 @@ from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
 from portal.transparency.ending import end_of_access
 from portal.transparency.obligations import report_file as obligation_file
-from portal.transparency.obligations import show
 from portal.transparency.overview import overview
-from portal.transparency.privacy import sight
 from portal.web import attempt, error_page, load, refusal_status
 from portal.workflow import AssessObligation, ReportObligation, check
 from portal.workflow.commands import AcknowledgeDestruction, AttestDestruction, Close
@@ -41,10 +37,9 @@ def _obligation(req: AccessRequest, obligation_id: int) -> Obligation:
 
 
 def _page(template: str, req, obligation, status: int = 200, **context):
-    session = get_session()
-    nation = session.get(Nation, obligation.nation_id)
-    shown = show(obligation, nation, sight(session, current_user, req), date.today())
-    view = overview(session, current_user, req, with_timeline=False)
+    view = overview(get_session(), current_user, req, with_timeline=False)
+    # As the request page shows it (what the Nation asked in the reader's language).
+    shown = next(s for s in view.obligations if s.obligation.id == obligation.id)
     return render_template(template, req=req, view=view, shown=shown, **context), status
 
 

@@ -3,6 +3,7 @@ next"), then whom the request waits for. Their steps are what available() offers
 so the words follow the policy like the buttons; the rest follows each Nation's track."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
@@ -27,6 +28,8 @@ def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[
     deciding = {t.nation.id for t in tracks if t.track.status == TrackStatus.DECISION}
     actions = {option.action for option in options}
     steps = []
+    if "attest_destruction" in actions:  # first: access has ended, the data must go
+        steps.append(_("You attest the data's destruction or return next: access has ended."))
     if "submit" in actions:
         steps.append(
             _("You revise the request and submit it again.")
@@ -59,6 +62,13 @@ def your_steps(req: AccessRequest, tracks: Sequence["TrackView"], options: list[
                 _("You sign the agreement for %(nation)s next.", nation=_nation(option))
                 if option.nation
                 else _("You sign the agreement next.")
+            )
+        elif option.action == "acknowledge_destruction":
+            steps.append(
+                _(
+                    "You answer the researcher's destruction attestation for %(nation)s.",
+                    nation=_nation(option),
+                )
             )
         elif option.action == "review_output":
             steps.append(
@@ -142,9 +152,17 @@ def _waiting_for_signatures(agreement: AgreementView | None, researcher: bool) -
     ]
 
 
-def _state_words(req: AccessRequest, researcher: bool, agreement: AgreementView | None) -> str:
+def _state_words(
+    req: AccessRequest, researcher: bool, agreement: AgreementView | None, ended_on: date | None
+) -> str:
     end = agreement.agreement.term_end.isoformat() if agreement else None
     status = req.status
+    if status == S.ACTIVE and ended_on is not None:  # closed early: active until answered
+        return _(
+            "Access ended on %(day)s, closed early by the researcher: the data is returned "
+            "or destroyed, and each Nation answers the attestation of it.",
+            day=ended_on.isoformat(),
+        )
     if status == S.DRAFT:
         return (
             _("A draft: nothing happens until you submit it.")
@@ -186,9 +204,11 @@ def next_steps(
     *,
     researcher: bool,
     agreement: AgreementView | None = None,
+    ended_on: date | None = None,
 ) -> list[str]:
     """What the request waits for, the reader's own step first, in words read at a glance.
-    ``researcher``: the reader filed the request (the steps that are theirs say "you")."""
+    ``researcher``: the reader filed the request (the steps that are theirs say "you");
+    ``ended_on``: the day access ended, if it did."""
     mine = your_steps(req, tracks, options)
     if req.phase == S.UNDER_REVIEW:
         return mine + _waiting_for_tracks(tracks)
@@ -197,8 +217,9 @@ def next_steps(
     if mine:
         return mine
     if req.amendment is not None:  # access continues while the amendment waits
-        return [_state_words(req, researcher, agreement), _amendment_words(req, researcher)]
-    return [_state_words(req, researcher, agreement)]
+        words = _state_words(req, researcher, agreement, ended_on)
+        return [words, _amendment_words(req, researcher)]
+    return [_state_words(req, researcher, agreement, ended_on)]
 
 
 def _amendment_words(req: AccessRequest, researcher: bool) -> str:
@@ -213,9 +234,11 @@ def _amendment_words(req: AccessRequest, researcher: bool) -> str:
                 )
             )
         return (
-            _("A amendment is being drafted: nothing changes until you submit it.")
+            _("An amendment is being drafted: nothing changes until you submit it.")
             if researcher
-            else _("A amendment is being drafted: nothing changes until the researcher submits it.")
+            else _(
+                "An amendment is being drafted: nothing changes until the researcher submits it."
+            )
         )
     if req.phase == S.SCREENING:
         return (

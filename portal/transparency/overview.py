@@ -11,9 +11,11 @@ from portal.agreements import view as agreement_view
 from portal.agreements.editions import current as current_agreement
 from portal.agreements.render import standard_words
 from portal.agreements.view import AgreementView
+from portal.audit.events import EventType
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.i18n import current_language
+from portal.lifecycle import attestations
 from portal.policy.access import may_read_agreement
 from portal.policy.versions import number_in_force
 from portal.registry.models import Dataset, DatasetNation, Nation
@@ -93,6 +95,7 @@ class RequestView:
     # While a renewal or amendment is open: what it changes from the revision the
     # agreement in force was issued on.
     amendment_changes: list[tuple] = field(default_factory=list)
+    amendment_reason: str | None = None  # why the researcher opened it, in their words
 
     def approved_by(self, nation: Nation) -> bool:
         """Whether ``nation`` approved this revision (it may still refuse until access
@@ -148,6 +151,19 @@ def _track_view(session: Session, req: AccessRequest, track, nation, seen: Sight
     )  # fmt: skip
 
 
+def _amendment_reason(session: Session, req: AccessRequest) -> str | None:
+    """The reason the researcher gave when opening the renewal or amendment in progress."""
+    opened = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.request_id == req.id,
+            AuditEvent.action == EventType.AMENDMENT_OPENED.value,
+        )
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    return (opened.details or {}).get("reason") if opened else None
+
+
 def overview(
     session: Session, user: User, req: AccessRequest, *, with_timeline: bool = True
 ) -> RequestView:
@@ -187,11 +203,19 @@ def overview(
     if req.amendment is not None and (in_force := current_agreement(session, req)) is not None:
         changed = service.changes_since(session, req, in_force.revision, fields)
         view.amendment_changes = service.titled(session, changed)
+    if req.amendment is not None:  # found in a browser: the reason was in the timeline only
+        view.amendment_reason = _amendment_reason(session, req)
     view.reasons = reasons(session, req, seen)
     view.obligations = shown_obligations(session, req, seen)
     view.outputs = outputs_seen(session, user, req)
+    ending = attestations.ending_of(session, req)
     view.next_steps = next_steps(
-        req, tracks, view.options, researcher=seen.researcher, agreement=view.agreement
+        req,
+        tracks,
+        view.options,
+        researcher=seen.researcher,
+        agreement=view.agreement,
+        ended_on=ending.ended_at.astimezone().date() if ending else None,
     )
     if with_timeline:
         latest = session.exec(

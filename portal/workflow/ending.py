@@ -15,6 +15,8 @@ from datetime import date
 from flask_babel import gettext as _
 
 from portal.agreements import parties
+from portal.agreements import service as agreements
+from portal.agreements.models import AgreementStatus
 from portal.audit.events import EventType
 from portal.auth.passwords import verify_password
 from portal.errors import BlockingRule, ValidationError
@@ -51,6 +53,7 @@ def close(ctx: Context, command: Close) -> None:
     amending.cancel(ctx, "closed")  # an amendment in progress ends with access
     ending = attestations.record_ending(ctx.session, ctx.request, "closed_early")
     lifecycle.ends_now(ctx.session, ctx.request, date.today())  # return or destroy at once
+    agreements.mark(ctx.session, ctx.request, AgreementStatus.ENDED)  # no longer in force
     nations = parties.approving_nations(ctx.session, ctx.request)
     ctx.event(EventType.REQUEST_ENDED, nations, reason=command.reason.strip())
     ctx.tell("access_ended", nations=nations, ending=ending)

@@ -19,7 +19,7 @@ from portal.agreements import service as agreements
 from portal.auth.models import User
 from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
-from portal.lifecycle.models import Obligation, ObligationState
+from portal.lifecycle.outputs import service as outputs
 from portal.policy.access import grants, holdings, visible_clause
 from portal.policy.service import authorize
 from portal.policy.store import current_policy
@@ -28,9 +28,10 @@ from portal.registry.models import Nation
 from portal.requests.models import AccessRequest, AmendmentPhase, RequestStatus
 from portal.requests.service import preload_nations
 from portal.reviews.models import TrackStatus
-from portal.reviews.service import preload, preload_holders, tally, track_for, tracks_of
-from portal.workflow.offers import Option, offered
+from portal.reviews.service import preload, preload_holders, tally, tracks_of
+from portal.workflow.offers import offered
 from portal.workflow.table import ALLOWED_FROM, PIPELINE
+from portal.workflow.waiting import waits_since
 
 # How many requests a queue shows (those that have waited longest); the page says when
 # more wait. The page reads no more than it can show, so it costs the same for a person
@@ -78,6 +79,10 @@ def _access_ended(session: Session, request: AccessRequest) -> bool:
     return attestations.ending_of(session, request) is not None
 
 
+def _output_waits(session: Session, request: AccessRequest) -> bool:
+    return bool(outputs.waiting_tracks(session, request))
+
+
 S = RequestStatus
 QUEUES = (
     QueueSpec(
@@ -111,27 +116,17 @@ QUEUES = (
         Action.ACKNOWLEDGE_DESTRUCTION, ALLOWED_FROM[Action.ACKNOWLEDGE_DESTRUCTION],
         _access_ended,
     ),
+    # Outputs before publication: a steward's review not given yet, and the Nation's
+    # decision once its stewards reached the quorum (found in a browser: only mailed).
+    QueueSpec(
+        "review_output", _l("Outputs to review"), "review_output", Action.REVIEW_OUTPUT,
+        ALLOWED_FROM[Action.REVIEW_OUTPUT], _output_waits,
+    ),
+    QueueSpec(
+        "decide_output", _l("Outputs to decide on"), "decide_output", Action.DECIDE_OUTPUT,
+        ALLOWED_FROM[Action.DECIDE_OUTPUT], _output_waits,
+    ),
 )  # fmt: skip
-
-
-def _waits_since(
-    session: Session, spec: QueueSpec, request: AccessRequest, option: Option
-) -> datetime | None:
-    """Since when the request has waited for this person's step, or None if it does not
-    wait for it yet (deciding waits once the Nation's stewards reached the quorum).
-    A Nation's step waits since its track entered its state; the others since the
-    request entered its own; an obligation's since it was made, reported or assessed."""
-    if option.obligation is not None:
-        obligation = session.get(Obligation, option.obligation)
-        if spec.key == "assess" and obligation.state != ObligationState.REPORTED:
-            return None
-        return obligation.updated_at
-    if option.nation is None:
-        return request.updated_at
-    track = track_for(session, request, option.nation)
-    if track is None or (spec.key == "decide" and track.status != TrackStatus.DECISION):
-        return None
-    return track.updated_at if spec.key in {"review", "decide"} else request.updated_at
 
 
 def _state(spec: QueueSpec, request: AccessRequest) -> RequestStatus:
@@ -191,6 +186,7 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
     lifecycle.preload(session, [r for r in candidates if r.status in bound])
     attestations.preload_endings(session, [r.id for r in candidates])  # attest, answer
+    outputs.preload_waiting(session, [r.id for r in candidates if r.status in bound])
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)
@@ -200,7 +196,7 @@ def queues_for(session: Session, user: User) -> list[Queue]:
             if spec.only is not None and not spec.only(session, request):
                 continue
             options = offered(session, user, request, spec.action)
-            since = [(o, _waits_since(session, spec, request, o)) for o in options]
+            since = [(o, waits_since(session, user, spec.key, request, o)) for o in options]
             if waiting := [(option, moment) for option, moment in since if moment]:
                 if len(queue.items) == QUEUE_SHOWN:
                     queue.more = True

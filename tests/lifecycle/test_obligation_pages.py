@@ -113,3 +113,17 @@ def test_the_decide_page_takes_a_due_for_the_nations_own_words(app, owed):
     found = owed.obligations(ref)
     assert found["Report to the council"].period_months == 6
     assert found["A summary for the community"].due_event == "at_end"
+
+
+def test_an_obligations_page_reads_a_standard_condition_in_french(app, owed):
+    """Found in a browser: the request page said what the Nation asked in French, the
+    obligation's report page in English (it printed the stored text)."""
+    ref = owed.active()
+    key = owed.id(ref, "return_or_destroy")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = client_of(app, "researcher").get(
+        f"/requests/{ref}/obligations/{key}/report", headers=french
+    )
+    assert page.status_code == 200
+    assert "Les données sont restituées ou détruites à la fin de la durée" in page.text
+    assert "The data is returned or destroyed" not in page.text

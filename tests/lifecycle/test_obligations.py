@@ -203,3 +203,28 @@ def test_after_an_early_end_a_periodic_one_owes_only_the_period_in_progress(owed
     owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received.")
     yearly = owed.obligations(ref)[YEARLY]
     assert (yearly.state, yearly.next_due) == (ObligationState.MET, in_progress)
+
+
+def test_a_report_waits_in_the_queue_from_a_month_before_it_falls_due(app, owed):
+    """Found in a browser: every obligation waited in the researcher's queue from the
+    first day, a year before the term's end. Now one due on a date waits from 30 days
+    before; one due before publication waits on the output, not here; one found not
+    met waits at once."""
+    from portal.workflow.queues import queues_for
+
+    def waiting() -> list[str]:
+        with app.app_context(), session_scope() as session:
+            queues = {q.key: q for q in queues_for(session, owed.flow.user(session, "researcher"))}
+            return [item.request.ref for item in queues["report"].items]
+
+    ref = owed.active()
+    assert waiting() == [], "nothing falls due within a month"
+    owed.set_due(ref, YEARLY, date.today() + timedelta(days=31))
+    assert waiting() == []
+    owed.set_due(ref, YEARLY, date.today() + timedelta(days=29))
+    assert waiting() == [ref]
+    owed.report("researcher", ref, YEARLY, "Early.")
+    assert waiting() == []
+    owed.report("researcher", ref, "aggregate_only", "Aggregates only.")
+    owed.assess("heron_steward", ref, "aggregate_only", "not_met", comment="A small cell.")
+    assert waiting() == [ref], "owed again at once"

@@ -176,3 +176,22 @@ def test_an_amendment_waits_in_the_queues_of_whoever_acts_on_it_next(app, flow):
     flow.do("heron_rep", "decide", ref, "blue-heron")
     assert ref in queue_of(app, "researcher@example.org", "sign")
     assert ref in queue_of(app, "rep.cedar@example.org", "sign")
+
+
+def test_the_reason_for_an_amendment_is_on_the_pages_that_judge_it(app, flow):
+    """Found in a browser: the researcher's reason for an amendment was in the timeline
+    only, not on the pages where it is screened, reviewed and decided."""
+    ref = flow.active()
+    flow.do("researcher", "amend", ref, reason="A research assistant joins (fictional).")
+    flow.edit("researcher", ref, title="Wellbeing of children in care, with an assistant")
+    flow.do("researcher", "submit", ref)
+    for email, path in (
+        ("coordinator@example.org", f"/requests/{ref}/screen"),
+        ("researcher@example.org", f"/requests/{ref}"),
+    ):
+        page = client_of(app, email).get(path).text
+        assert "Why the researcher asks to amend" in page, path
+        assert "A research assistant joins (fictional)." in page, path
+    flow.do("coordinator", "screen", ref)
+    page = client_of(app, "s1.cedar@example.org").get(f"/requests/{ref}/review/red-cedar").text
+    assert "A research assistant joins (fictional)." in page

@@ -6,6 +6,7 @@ workflow (portal/workflow/outputs.py) and what people read (portal/transparency/
 from sqlmodel import Session, select
 
 from portal.agreements.parties import approving_nations
+from portal.db import TransactionCache
 from portal.errors import NotFound
 from portal.lifecycle.outputs import content, smallcells
 from portal.lifecycle.outputs.models import (
@@ -13,6 +14,7 @@ from portal.lifecycle.outputs.models import (
     OutputReview,
     OutputStatus,
     OutputTrack,
+    OutputTrackStatus,
     ResearchOutput,
 )
 from portal.registry.models import Nation
@@ -118,3 +120,48 @@ def open_for(session: Session, request: AccessRequest, nation: Nation) -> list[R
         and (track := track_for(session, output, nation)) is not None
         and track.status.is_open
     ]
+
+
+# Per transaction: the home page's output queues ask each candidate request whether an
+# output waits on it; preload_waiting reads them all in one query.
+_waiting = TransactionCache("portal.lifecycle.outputs.waiting", (ResearchOutput, OutputTrack))
+
+
+def waiting_tracks(session: Session, request: AccessRequest) -> list[OutputTrack]:
+    """The open Nation parts (review or decision) of the request's outputs in review."""
+    if request.id not in _waiting(session):
+        preload_waiting(session, [request.id])
+    return list(_waiting(session)[request.id])
+
+
+def preload_waiting(session: Session, request_ids: list[int]) -> None:
+    """``waiting_tracks`` of every one of ``request_ids``, in one query."""
+    found: dict[int, list[OutputTrack]] = {request_id: [] for request_id in request_ids}
+    if found:
+        query = (
+            select(OutputTrack, ResearchOutput.request_id)
+            .join(ResearchOutput, ResearchOutput.id == OutputTrack.output_id)
+            .where(
+                ResearchOutput.request_id.in_(request_ids),
+                ResearchOutput.status == OutputStatus.IN_REVIEW,
+                OutputTrack.status.in_([s.value for s in OutputTrackStatus if s.is_open]),
+            )
+            .order_by(OutputTrack.id)
+        )
+        for track, request_id in session.exec(query):
+            found[request_id].append(track)
+    _waiting(session).update(found)  # after the query: its autoflush may empty the cache
+
+
+def reviewed_by(
+    session: Session, steward_id: int, nation_id: int, output_ids: list[int]
+) -> set[int]:
+    """Which of ``output_ids`` the steward has reviewed for the Nation."""
+    if not output_ids:
+        return set()
+    query = select(OutputReview.output_id).where(
+        OutputReview.steward_id == steward_id,
+        OutputReview.nation_id == nation_id,
+        OutputReview.output_id.in_(output_ids),
+    )
+    return set(session.exec(query))
