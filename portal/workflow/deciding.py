@@ -118,10 +118,18 @@ def guard_decide(ctx: Context, command: Decide) -> BlockingRule | None:
 
 
 def validate_decide(ctx: Context, command: Decide) -> None:
-    if command.outcome == "refuse" and not command.reason.strip():
-        raise ValidationError(
-            {"reason": _("Give the reason for refusing; the researcher sees it.")}
-        )
+    if command.outcome not in {outcome.value for outcome in Outcome}:
+        raise ValidationError({"outcome": _("Choose approve or refuse.")})
+    if command.outcome == "refuse":
+        # A refusal needs nothing but its reason (invariant 2): the conditions it would
+        # throw away are not checked, so none can stand in its way (found by mutation
+        # testing: a condition the rules no longer hold blocked the refusal).
+        if not command.reason.strip():
+            raise ValidationError(
+                {"reason": _("Give the reason for refusing; the researcher sees it.")}
+            )
+        ctx.extra["conditions"] = []
+        return
     catalogue = catalogue_in_force(ctx.session)
     chosen = _conditions(command.conditions, ctx.nation, ctx.request, catalogue)
     ctx.extra["conditions"] = _with_dues(chosen, command.conditions, command.dues or {})

@@ -4,6 +4,7 @@ portal/policy/approval.py) that the rest of the suite let live."""
 
 import pytest
 
+from portal.errors import ValidationError
 from portal.policy.approval import ApprovalRule, Outcome
 
 from helpers import sign_in
@@ -61,3 +62,23 @@ def test_with_no_member_nations_a_change_still_needs_one_approval(approval):
 def test_the_rule_in_words_names_the_share_only_where_it_tells_something(approval, members, words):
     """ "more than half" of one or two Nations is every one of them: not said then."""
     assert ApprovalRule(approval, objection_stops=False).words(members) == words
+
+
+def test_a_refusal_is_never_blocked_by_the_conditions_it_throws_away(flow):
+    """Refusal needs nothing but a reason (invariant 2). Found by mutation testing: the
+    conditions and dues a refusal discards were checked, so a condition the rules no
+    longer hold (kept in a decide form, say) stood in the way of refusing."""
+    ref = flow.reviewed()
+    flow.do(
+        "cedar_rep", "decide", ref, "red-cedar", outcome="refuse", reason="No.",
+        conditions=["no_such_code", "two\nlines"], dues={"elsewhere": "someday"},
+    )  # fmt: skip
+    assert flow.status(ref) == "refused"
+
+
+def test_a_decision_is_an_approval_or_a_refusal(flow):
+    ref = flow.reviewed()
+    with pytest.raises(ValidationError) as refused:
+        flow.do("cedar_rep", "decide", ref, "red-cedar", outcome="maybe", reason="Hm.")
+    assert refused.value.errors == {"outcome": "Choose approve or refuse."}
+    assert flow.status(ref) == "under_review"
