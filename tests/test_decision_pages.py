@@ -203,3 +203,26 @@ def test_a_refusal_names_each_rule_once(client, flow):
     items = re.findall(r"<li>(.*?)</li>", box.group(1), re.DOTALL)
     assert len(items) >= 2 and len(set(items)) == len(items)
     assert all(box.group(1).count(item) == 1 for item in items)
+
+
+def test_after_approval_the_decision_page_offers_refusal_only(client, flow):
+    """Found in a browser: "Refuse for <Nation>" led to a page that still offered
+    Approve and the conditions, and approving then failed with a 409. Once the Nation
+    approved, the page offers refusal alone: the reason and the confirmation."""
+    ref = flow.approved()
+    sign_in(client, "rep.cedar@example.org")
+    path = f"/requests/{ref}/decide/red-cedar"
+    page = client.get(path).text
+    start = page.index('<form method="post" class="form"')
+    form = page[start : page.index("</form>", start)]
+    assert 'value="approve"' not in form and 'name="standard_conditions"' not in form
+    assert 'name="custom_conditions"' not in form
+    assert '<input type="hidden" name="outcome" value="refuse">' in form
+    assert 'name="reason"' in form and 'name="confirm_refusal"' in form
+    assert f"Refuse for {CEDAR}</button>" in form
+    # What the page sends: the reason and the confirmation, the outcome it holds.
+    unconfirmed = post(client, path, outcome="refuse", reason="Community concerns.")
+    assert unconfirmed.status_code == 422 and 'value="approve"' not in unconfirmed.text
+    assert "Community concerns." in unconfirmed.text and flow.status(ref) == "awaiting_signatures"
+    done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
+    assert done.status_code == 302 and flow.status(ref) == "refused"
