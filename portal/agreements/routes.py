@@ -18,12 +18,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, PasswordField
 
-from portal.agreements import downloads, render
+from portal.agreements import downloads, editions, render
+from portal.agreements.models import AgreementStatus
 from portal.agreements.verify import verify_pdf
 from portal.db import get_session, reads_first, writes
 from portal.errors import NotFound, ServiceError
 from portal.policy.access import require_agreement_reader
-from portal.requests.models import AccessRequest, RequestStatus
+from portal.requests.models import AccessRequest
 from portal.web import attempt, error_page, load, show_refusal
 from portal.workflow import Sign
 
@@ -97,14 +98,24 @@ def sign(ref: str):
     outcome = attempt(ref, command)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome, sign_error=outcome)
-    done = outcome.status == RequestStatus.ACTIVE
-    flash(
-        _("Signed. Every party has signed: access is active.")
-        if done
-        else _("Signed. The agreement waits for the other parties."),
-        "info",
-    )
+    flash(_signed(outcome), "info")
     return redirect(url_for("requests.show", ref=ref))
+
+
+def _signed(req: AccessRequest) -> str:
+    """What a signer reads after signing: the edition they signed (the one still to sign,
+    else the one that took effect) is in force once its last party signed, and not
+    before, whatever the request's status (it stays active during an amendment)."""
+    edition = editions.to_sign(get_session(), req)
+    complete = edition is not None and edition.status == AgreementStatus.ACTIVE
+    if edition is None or edition.edition == 1:
+        if complete:
+            return _("Signed. Every party has signed: access is active.")
+        return _("Signed. The agreement waits for the other parties.")
+    if complete:
+        number = edition.edition
+        return _("Signed. Every party has signed: edition %(number)s is in force.", number=number)
+    return _("Signed. Edition %(number)s waits for the other parties.", number=edition.edition)
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -195,3 +195,32 @@ def test_the_reason_for_an_amendment_is_on_the_pages_that_judge_it(app, flow):
     flow.do("coordinator", "screen", ref)
     page = client_of(app, "s1.cedar@example.org").get(f"/requests/{ref}/review/red-cedar").text
     assert "A research assistant joins (fictional)." in page
+
+
+def test_signing_a_new_edition_says_it_is_in_force_only_once_every_party_signed(app, flow):
+    """Found in a browser: each signer of an amendment's edition, the first too, read
+    "Every party has signed: access is active" (the request stays active meanwhile)."""
+    from renewals import SIGNERS, reviewed_afresh
+
+    ref = flow.active()
+    flow.do("researcher", "amend", ref)
+    reviewed_afresh(flow, ref)
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    emails = {"researcher": "researcher@example.org", "cedar_rep": "rep.cedar@example.org"}
+    emails["heron_rep"] = "rep.heron@example.org"
+    for number, (who, _nation) in enumerate(SIGNERS, 1):
+        client = client_of(app, emails[who])
+        page = client.get(f"/requests/{ref}").text
+        nation = page.split('name="nation" value="', 1)[1].split('"', 1)[0]
+        signed = client.post(
+            f"/requests/{ref}/sign",
+            data={"csrf_token": csrf_token(page), "password": "correct horse battery",
+                  "nation": nation},
+            follow_redirects=True,
+        )  # fmt: skip
+        assert signed.status_code == 200, who
+        last = number == len(SIGNERS)
+        assert ("Every party has signed: edition 2 is in force." in signed.text) == last, who
+        assert ("Edition 2 waits for the other parties." in signed.text) == (not last), who
+        assert "access is active" not in signed.text, who
