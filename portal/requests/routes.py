@@ -10,7 +10,7 @@ from portal.registry.service import list_datasets
 from portal.requests import fields as request_fields
 from portal.requests import service
 from portal.requests.forms import HINTS, DraftForm, options
-from portal.requests.models import AccessRequest
+from portal.requests.models import AccessRequest, AmendmentKind, RequestStatus
 from portal.transparency.ending import end_of_access
 from portal.transparency.overview import overview
 from portal.transparency.privacy import sight
@@ -161,13 +161,23 @@ WITHDRAW_FIELD_IDS = {"reason": "withdraw-reason"}
 @bp.route("/<ref>/withdraw", methods=["POST"])
 @login_required
 def withdraw(ref: str):
+    # What is withdrawn: the request, or the renewal or amendment open on it (the
+    # workflow ends that alone, and the request stays active).
+    before = load(ref)
+    kind = before.amendment_kind if before.amendment is not None else None
     outcome = attempt(ref, Withdraw(reason=request.form.get("reason", "")))
     if isinstance(outcome, ValidationError):  # the panel opens again, on the field
         error = outcome.errors.get("reason")
         return show_refusal(ref, outcome, withdraw_error=error, field_ids=WITHDRAW_FIELD_IDS)
     if not isinstance(outcome, AccessRequest):
         return show_refusal(ref, outcome)
-    flash(_("The request is withdrawn."), "info")
+    if outcome.status is RequestStatus.WITHDRAWN or kind is None:
+        done = _("The request is withdrawn.")
+    elif kind is AmendmentKind.RENEW:
+        done = _("The renewal is withdrawn: access continues under the agreement in force.")
+    else:
+        done = _("The amendment is withdrawn: access continues under the agreement in force.")
+    flash(done, "info")
     return redirect(url_for("requests.show", ref=ref))
 
 

@@ -16,7 +16,7 @@ from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.requests import fields as request_fields
 from portal.requests import service
-from portal.requests.models import AccessRequest, RequestRevision, RequestStatus
+from portal.requests.models import AccessRequest, AmendmentKind, RequestRevision, RequestStatus
 from portal.workflow import amending, tracks
 from portal.workflow.commands import Edit, Screen, Submit, Withdraw
 from portal.workflow.context import Context
@@ -92,7 +92,13 @@ def submit(ctx: Context, command: Submit) -> None:
 
 def validate_withdraw(ctx: Context, command: Withdraw) -> None:
     if not command.reason.strip():
-        raise ValidationError({"reason": _("Say why the request is withdrawn.")})
+        if ctx.request.amendment is None:
+            why = _("Say why the request is withdrawn.")
+        elif ctx.request.amendment_kind is AmendmentKind.RENEW:
+            why = _("Say why the renewal is withdrawn.")
+        else:
+            why = _("Say why the amendment is withdrawn.")
+        raise ValidationError({"reason": why})
 
 
 def withdraw(ctx: Context, command: Withdraw) -> None:

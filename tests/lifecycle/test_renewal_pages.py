@@ -224,3 +224,24 @@ def test_signing_a_new_edition_says_it_is_in_force_only_once_every_party_signed(
         assert ("Every party has signed: edition 2 is in force." in signed.text) == last, who
         assert ("Edition 2 waits for the other parties." in signed.text) == (not last), who
         assert "access is active" not in signed.text, who
+
+
+@pytest.mark.parametrize("kind, word", [("renew", "renewal"), ("amend", "amendment")])
+def test_withdrawing_a_renewal_or_amendment_says_access_goes_on(app, flow, kind, word):
+    """Found in a browser: withdrawing a renewal asked "Say why the request is
+    withdrawn." and then said "The request is withdrawn.", though access goes on."""
+    ref = flow.active()
+    flow.do("researcher", kind, ref)
+    researcher = client_of(app, "researcher@example.org")
+    token = csrf_token(researcher.get(f"/requests/{ref}").text)
+    empty = researcher.post(f"/requests/{ref}/withdraw", data={"csrf_token": token, "reason": ""})
+    assert empty.status_code == 422 and f"Say why the {word} is withdrawn." in empty.text
+    assert "Say why the request is withdrawn." not in empty.text
+    done = researcher.post(
+        f"/requests/{ref}/withdraw",
+        data={"csrf_token": token, "reason": "Not needed after all."},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and amendment(app, ref) == ("active", None, None)
+    said = f"The {word} is withdrawn: access continues under the agreement in force."
+    assert said in done.text and "The request is withdrawn." not in done.text
