@@ -161,20 +161,26 @@ def _obligation_option(
     session: Session, actor: User, request: AccessRequest, transition: Transition, obligation
 ) -> Option:
     """The step on one obligation: its probe, else its fallback (a representative may
-    waive an obligation nothing was reported on yet)."""
+    waive an obligation nothing was reported on yet). When neither is open, the refusal
+    says why as gate() does, who before when: someone whom a probe lets act (a steward
+    may assess) reads what stops them now (409: the request is closed, nothing is
+    reported yet), never that another probe is not theirs (only a representative
+    waives); someone no probe lets act reads the first probe's refusal (403)."""
     probes = [p for p in (transition.probe, transition.fallback) if p is not None]
-    for number, probe in enumerate(probes, 1):
+    refusals: list[Forbidden | Refused] = []
+    for probe in probes:
         ctx = Context(session, actor, request)
         command = replace(probe, obligation=obligation.id)
         transition.prepare(ctx, command)
         try:
             gate(ctx, transition, command)
-        except (Forbidden, Refused):
-            if number == len(probes):
-                raise
+        except (Forbidden, Refused) as refusal:
+            refusals.append(refusal)
             continue
         return Option(transition.name, ctx.nation, (), obligation=obligation.id)
-    raise AssertionError("a transition on obligations has a probe")
+    if not refusals:
+        raise AssertionError("a transition on obligations has a probe")
+    raise next((r for r in refusals if isinstance(r, Refused)), refusals[0])
 
 
 def _blockers(ctx: Context, transition: Transition, command: Command) -> list[BlockingRule]:

@@ -65,7 +65,13 @@ def test_only_the_representative_is_offered_waiving(app, owed):
     ref = owed.active()
     key = owed.id(ref, "community_output_review")
     path = f"/requests/{ref}/obligations/{key}/assess"
-    assert client_of(app, "cedar_steward1").get(path).status_code == 403
+    # A steward may assess, once something is reported: that is what stops them (409),
+    # not that waiving is the representative's.
+    steward = client_of(app, "cedar_steward1").get(path)
+    assert (
+        steward.status_code == 409 and "Nothing is reported on this obligation yet" in steward.text
+    )
+    assert "may waive" not in steward.text
     assert client_of(app, "heron_rep").get(path).status_code == 403
     assert client_of(app, "researcher").get(path).status_code == 403
     assert client_of(app, "kestrel").get(path).status_code == 404
@@ -127,3 +133,28 @@ def test_an_obligations_page_reads_a_standard_condition_in_french(app, owed):
     assert page.status_code == 200
     assert "Les données sont restituées ou détruites à la fin de la durée" in page.text
     assert "The data is returned or destroyed" not in page.text
+
+
+def test_a_steward_opening_assess_after_the_request_closed_reads_that_it_is_closed(app, owed):
+    """Found in a browser: a steward following the e-mail's "Assess it" link after the
+    request closed read a 403 "Only a representative ... may waive an obligation owed
+    to it": they may assess, and what stops them is the request's state (409)."""
+    ref = owed.active()
+    reported = owed.id(ref, YEARLY)
+    owed.report("researcher", ref, YEARLY)
+    unreported = owed.id(ref, "return_or_destroy")
+    flow = owed.flow
+    flow.do("researcher", "close", ref)
+    flow.do("researcher", "attest_destruction", ref)
+    flow.do("cedar_rep", "acknowledge_destruction", ref, "red-cedar")
+    flow.do("heron_rep", "acknowledge_destruction", ref, "blue-heron")
+    assert flow.status(ref) == "closed"
+    steward = client_of(app, "cedar_steward1")
+    for key in (reported, unreported):
+        page = steward.get(f"/requests/{ref}/obligations/{key}/assess")
+        assert page.status_code == 409, key
+        assert "This request is closed: it can be assessed only when" in page.text, key
+        assert "may waive" not in page.text and "Record the assessment" not in page.text, key
+    # Who may not assess at all is still told so (403), the state aside.
+    researcher = client_of(app, "researcher").get(f"/requests/{ref}/obligations/{reported}/assess")
+    assert researcher.status_code == 403
