@@ -32,6 +32,7 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action, action_name
 from portal.registry.labels import labels_of
 from portal.registry.names import names_html
+from portal.requests.fields import member_words
 from portal.requests.models import AccessRequest
 from portal.transparency.overview import overview
 from portal.transparency.rulebook import may_read_rules
@@ -90,6 +91,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(action_words, "event_words")
     app.add_template_filter(waited, "waited")
     app.add_template_filter(recommendation_words, "recommendation_words")
+    app.add_template_filter(member_words, "member")  # a team member, one way everywhere
     app.add_template_filter(names_html, "names")  # a Nation's or dataset's names, one place
     app.add_template_global(_labels_on, "labels_on")
     app.add_template_global(action_name, "action_name")  # a policy action as a verb
@@ -210,12 +212,7 @@ def _field_value(value) -> str:
     if value in (None, "", []):
         return "—"
     if isinstance(value, list):
-        return "; ".join(
-            f"{v.get('name')} ({v.get('role')}, {v.get('email')})"
-            if isinstance(v, dict)
-            else str(v)
-            for v in value
-        )
+        return "; ".join(member_words(v) if isinstance(v, dict) else str(v) for v in value)
     return str(value)
 
 

@@ -337,3 +337,31 @@ def test_what_changed_names_the_datasets_by_their_titles(client, flow):
     ]
     assert "Cedar health; Heron schools" in changes and "Cedar health</ins>" in changes
     assert "cedar-health" not in changes
+
+
+def test_an_incomplete_team_row_is_named_and_never_shown_with_empty_brackets(client, flow):
+    """Found in a browser: on "Save and submit" with a bad e-mail in row 1, row 2 (a
+    name, no e-mail, no role) got no message; "Save draft" kept it, shown as
+    "Bo Statistician (, )"; the next submission named no row."""
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    rows = {"team-0-name": "Alex Analyst", "team-0-email": "alex@", "team-0-role": "Analyst"}
+    rows["team-1-name"] = "Bo Statistician"
+    first = client.post("/requests/new", data=form_data(page, title="Team", submit="1", **rows))
+    html = unescape(first.text)
+    assert first.status_code == 422
+    assert "Member 1: 'alex@' is not an e-mail address." in html
+    assert "Member 2 (Bo Statistician): add an e-mail address and a role." in html
+    assert 'value="Bo Statistician"' in html, "what was typed is kept"
+    rows["team-0-email"] = "alex@example.org"
+    saved = client.post("/requests/new", data=form_data(page, title="Team", save="1", **rows))
+    assert saved.status_code == 302
+    ref = saved.headers["Location"].rsplit("/", 1)[1]
+    shown = unescape(client.get(f"/requests/{ref}").text)
+    assert "Bo Statistician" in shown and "(, )" not in shown and "Bo Statistician (" not in shown
+    assert "Alex Analyst (Analyst, alex@example.org)" in shown
+    edit = client.get(f"/requests/{ref}/edit").text
+    submitted = client.post(f"/requests/{ref}/edit", data=form_data(edit, submit="1", **rows))
+    landed = unescape(client.get(submitted.headers["Location"]).text)
+    assert "Member 2 (Bo Statistician): add an e-mail address and a role." in landed
+    assert "Member 1:" not in landed and "Member 1 (" not in landed

@@ -185,9 +185,39 @@ def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
     team = snapshot.get("team") or []
     if not team:
         errors["team"] = _("Name at least one team member.")
-    elif any(not all(member.get(key) for key in TEAM_KEYS) for member in team):
-        errors["team"] = _("Every team member needs a name, an e-mail address and a role.")
+    elif gaps := incomplete_members(team):
+        errors["team"] = " ".join(gaps)
     return errors
+
+
+# What a team member lacks, as the sentence naming their row says it.
+MEMBER_PARTS = {"name": _l("a name"), "email": _l("an e-mail address"), "role": _l("a role")}
+
+
+def incomplete_members(team: list[dict[str, Any]]) -> list[str]:
+    """A sentence for each member begun but not finished (a name without an e-mail
+    address or a role...), naming their row as bad e-mail addresses are named: the rows
+    counted as the form shows them, empty ones included. Empty rows are no member."""
+    gaps = []
+    for number, member in enumerate(team, start=1):
+        entry = {key: str(member.get(key) or "").strip() for key in TEAM_KEYS}
+        if not any(entry.values()) or all(entry.values()):
+            continue
+        missing = [str(MEMBER_PARTS[key]) for key in TEAM_KEYS if not entry[key]]
+        if len(missing) > 1:
+            missing = [_("%(items)s and %(last)s", items=", ".join(missing[:-1]), last=missing[-1])]
+        who = entry["name"] or entry["email"] or entry["role"]
+        words = {"number": number, "who": who, "missing": missing[0]}
+        gaps.append(_("Member %(number)s (%(who)s): add %(missing)s.", **words))
+    return gaps
+
+
+def member_words(member: dict[str, Any]) -> str:
+    """A team member as a page reads them: "Name (role, e-mail)", leaving out what a
+    draft does not say yet (never "Name (, )")."""
+    details = ", ".join(str(member[key]) for key in ("role", "email") if member.get(key))
+    name = str(member.get("name") or "") or "—"
+    return f"{name} ({details})" if details else name
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:

@@ -43,8 +43,20 @@ def _form_is_valid(form: DraftForm) -> bool:
     try:
         request_fields.clean(get_session(), parsed)
     except ValidationError as error:
-        form.show_errors(error.errors)
+        _refused_save(form, error.errors)
+    else:
+        _refused_save(form, {})
     return False
+
+
+def _refused_save(form: DraftForm, errors: dict[str, str]) -> None:
+    """The reasons a save was refused, on their fields. When the researcher meant to
+    submit, also each team row submission would refuse (begun, not finished), so the
+    first answer names every row to fix, beside a bad e-mail address."""
+    form.show_errors(errors)
+    gaps = request_fields.incomplete_members(form.values()["team"])
+    if gaps and "submit" in request.form:
+        form.show_errors({"team": " ".join(gaps)})
 
 
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
@@ -66,7 +78,7 @@ def new():
     try:
         req = create_draft(get_session(), current_user, form.values())
     except ValidationError as error:
-        form.show_errors(error.errors)
+        _refused_save(form, error.errors)
         return _render_draft(form, None, 422)
     return _after_save(req)
 
@@ -90,7 +102,7 @@ def edit(ref: str):
         return _render_draft(form, req, 422)
     outcome = attempt(ref, Edit(fields=form.values()), form)
     if isinstance(outcome, ValidationError):
-        form.show_errors(outcome.errors)
+        _refused_save(form, outcome.errors)
         return _render_draft(form, req, 422)
     if not isinstance(outcome, AccessRequest):
         flash(outcome.message, "error")
