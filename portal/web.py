@@ -20,6 +20,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
 
 from portal.api import problems
 from portal.audit.service import client_address_var
@@ -359,6 +361,19 @@ def uploaded(field) -> tuple[str, bytes]:
     if upload is None or not getattr(upload, "filename", ""):
         return "", b""
     return upload.filename, upload.read()
+
+
+def access_ends_confirmation() -> BooleanField:
+    """The box a person ticks before a step that ends access at once for good (revoking,
+    ending access early): one label and one refusal for every such page, refused on
+    its field when unticked, before anything is tried."""
+    return BooleanField(
+        _l(
+            "I understand that access ends at once and cannot be restored: a new request "
+            "would be needed."
+        ),
+        validators=[DataRequired(_l("Confirm that access ends at once."))],
+    )
 
 
 def _labels_on(datasets: list) -> dict[int, list]:

@@ -58,7 +58,9 @@ def test_from_active_to_closed_on_the_pages(app, flow):
     cedar = client_of(app, "cedar_rep")
     assert cedar.get(f"/requests/{ref}/end/close").status_code == 403  # the researcher's
 
-    done = post(researcher, f"/requests/{ref}/end/close", reason="Project finished early")
+    done = post(
+        researcher, f"/requests/{ref}/end/close", reason="Project finished early", confirm="y"
+    )
     assert done.status_code == 302 and done.headers["Location"].endswith("#end-h")
     assert flow.status(ref) == "active"
     page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
@@ -97,7 +99,7 @@ def test_from_active_to_closed_on_the_pages(app, flow):
 def test_a_refused_form_keeps_what_was_typed_and_writes_nothing(app, flow):
     ref = flow.active()
     researcher = client_of(app, "researcher")
-    post(researcher, f"/requests/{ref}/end/close", reason="Done")
+    post(researcher, f"/requests/{ref}/end/close", reason="Done", confirm="y")
     before = snapshot(app)
     typed = {**ATTEST, "done_on": "next tuesday"}
     refused = post(researcher, f"/requests/{ref}/end/attest", **typed, password="wrong one")
@@ -138,3 +140,38 @@ def test_the_attestation_and_each_answer_wait_in_their_home_queues(app, flow):
     assert ref not in queued(coordinator, "answer"), "the Nations' to answer"
     flow.do("cedar_rep", "acknowledge_destruction", ref, "red-cedar")
     assert ref not in queued(cedar, "answer") and ref in queued(heron, "answer")
+
+
+def test_ending_access_early_asks_the_same_confirmation_as_revoking(app, flow):
+    """Found in a browser: one click on "End access now" ended access for every dataset
+    at once; revoking asks "I understand...", this did not. Now it asks the same box,
+    and an unticked one is refused on its field, with what was typed kept and nothing
+    written. The API's close (body {reason}) is unchanged."""
+    from portal.reviews.forms import RevokeForm
+
+    ref = flow.active()
+    researcher = client_of(app, "researcher")
+    path = f"/requests/{ref}/end/close"
+    page = researcher.get(path).get_data(as_text=True)
+    with app.test_request_context():
+        label, required = str(RevokeForm().confirm.label.text), "Confirm that access ends at once."
+    assert label in page and 'name="confirm"' in page
+    before = snapshot(app)
+    unticked = post(researcher, path, reason="Project finished early")
+    text = unticked.get_data(as_text=True)
+    assert unticked.status_code == 422 and required in text
+    assert 'href="#confirm"' in text and 'aria-invalid="true"' in text
+    assert "Project finished early" in text, "what was typed is kept"
+    assert snapshot(app) == before and "Access ended" not in text
+    done = post(researcher, path, reason="Project finished early", confirm="y")
+    assert done.status_code == 302 and done.headers["Location"].endswith("#end-h")
+    page = researcher.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Access ended: destruction attestation due" in page
+
+
+def test_the_api_closes_without_a_confirmation(app, flow):
+    from apis import Api
+
+    ref = flow.active()
+    closed = Api(app).act("researcher", ref, "close", reason="Project finished early")
+    assert closed.status_code == 200, closed.get_data(as_text=True)

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from portal.web import uploaded
+from portal.web import access_ends_confirmation, uploaded
 
 MAX_TEXT = 5000
 OUTCOME_WORDS = {
@@ -70,6 +70,8 @@ class CloseForm(FlaskForm):
         validators=[Length(max=MAX_TEXT)],
         render_kw={"rows": 3},
     )
+    # The web form's alone: the API's close takes {reason} (README, "API").
+    confirm = access_ends_confirmation()
 
 
 class AttestForm(FlaskForm):

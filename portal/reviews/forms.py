@@ -4,11 +4,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from portal.requests.forms import CheckboxesField, options
 from portal.reviews.due import DUE_MARKER
 from portal.reviews.terms import Catalogue, default_catalogue, shown
+from portal.web import access_ends_confirmation
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
@@ -191,10 +192,4 @@ class RevokeForm(FlaskForm):
         validators=[InputRequired(_l("Give the reason for revoking."))],
         render_kw={"rows": 4},
     )
-    confirm = BooleanField(
-        _l(
-            "I understand that access ends at once and cannot be restored: a new request "
-            "would be needed."
-        ),
-        validators=[DataRequired(_l("Confirm that access ends at once."))],
-    )
+    confirm = access_ends_confirmation()
