@@ -6,6 +6,10 @@ A person's sessions live in signed cookies; what ends them on the server is the
 every request (``portal/auth/routes.py``, ``load_user``). Bumping it (signing out, a new
 password, deactivation, an administrator's reset of the second factor) ends every
 session of that person at once.
+
+API tokens outlive sessions (a script's token must survive its owner signing out), but
+not the account being taken back: a new password (reset or changed) and ending the other
+sessions revoke every token too, so whoever once had the account loses its API as well.
 """
 
 import hashlib
@@ -20,7 +24,12 @@ from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import PasswordResetToken, User
 from portal.auth.passwords import hash_password, verify_password
-from portal.auth.service import check_password_rules, find_user, normalise_email
+from portal.auth.service import (
+    check_password_rules,
+    find_user,
+    normalise_email,
+    revoke_every_token,
+)
 from portal.db import utcnow
 from portal.errors import NotFound, ValidationError
 from portal.i18n import LANGUAGES
@@ -79,12 +88,15 @@ def sign_out(session: Session, user: User) -> None:
 
 
 def end_other_sessions(session: Session, user: User) -> int:
-    """End every session of ``user``; returns the new version, for the caller's own
-    session to keep (it stays signed in)."""
+    """End every session of ``user``, and every API token; returns the new version, for
+    the caller's own session to keep (it stays signed in)."""
     _bump(session, user)
     record_event(
         session, action=EventType.USER_SESSIONS_ENDED, actor=user, details={"user": user.email}
     )
+    # The button for a login used elsewhere (a lost laptop, a shared account): a token
+    # made there would otherwise keep the access the sessions just lost.
+    revoke_every_token(session, user, because=EventType.USER_SESSIONS_ENDED)
     return user.session_version
 
 
@@ -153,7 +165,7 @@ def reset_link_user(session: Session, token: str) -> User | None:
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password from a reset link: the link (and any other of this person's)
-    stops working, and so does every session. NotFound for a link that is unknown, used
+    stops working, and so do every session and API token. NotFound for a link that is unknown, used
     or over an hour old; ValidationError for a password that breaks the rules."""
     record = _live_reset(session, token, lock=True)
     user = session.get(User, record.user_id) if record else None
@@ -168,21 +180,17 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     ):
         other.used_at = now
         session.add(other)
-    _set_password(session, user, new_password)
-    record_event(session, action=EventType.PASSWORD_RESET, actor=user, details={"user": user.email})
+    _set_password(session, user, new_password, EventType.PASSWORD_RESET)
     return user
 
 
 def change_password(session: Session, user: User, current: str, new_password: str) -> int:
-    """Change ``user``'s password, given the current one; every session of theirs ends.
-    Returns the new session version, for the caller's own session to keep."""
+    """Change ``user``'s password, given the current one; every session and API token of
+    theirs ends. Returns the new session version, for the caller's own session to keep."""
     if not verify_password(user.password_hash, current or ""):
         raise ValidationError({"current_password": _("That is not your current password.")})
     check_password_rules(new_password)
-    _set_password(session, user, new_password)
-    record_event(
-        session, action=EventType.PASSWORD_CHANGED, actor=user, details={"user": user.email}
-    )
+    _set_password(session, user, new_password, EventType.PASSWORD_CHANGED)
     return user.session_version
 
 
@@ -195,7 +203,11 @@ def set_language(session: Session, user: User, language: str) -> None:
     session.flush()
 
 
-def _set_password(session: Session, user: User, new_password: str) -> None:
+def _set_password(session: Session, user: User, new_password: str, event: EventType) -> None:
     user.password_hash = hash_password(new_password)
     _bump(session, user)
+    record_event(session, action=event, actor=user, details={"user": user.email})
+    # A new password is how an account is recovered: a token made by whoever had the old
+    # one must end with it (tokens never ask the second factor either).
+    revoke_every_token(session, user, because=event)
     queue(session, [user], "password_changed")

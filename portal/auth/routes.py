@@ -256,7 +256,13 @@ def reset_password(token: str):
             return _private(render_template("auth/reset_password.html", form=form), 422)
         logout_user()
         session.clear()
-        flash(_("Your new password is set, and every session of yours has ended. Sign in."), "info")
+        flash(
+            _(
+                "Your new password is set: every session of yours has ended, and every "
+                "API token of yours is revoked. Sign in."
+            ),
+            "info",
+        )
         return redirect(url_for("auth.sign_in"))
     status = 422 if request.method == "POST" else 200
     return _private(render_template("auth/reset_password.html", form=form), status)
@@ -359,7 +365,13 @@ def change_password():
             field.errors = [message]
         return _account_page(form, 422)
     session[SESSION_VERSION] = version  # this session goes on; every other one has ended
-    flash(_("Your password is changed. Every other session of yours has ended."), "info")
+    flash(
+        _(
+            "Your password is changed. Every other session of yours has ended, and every "
+            "API token of yours is revoked."
+        ),
+        "info",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -369,7 +381,13 @@ def end_other_sessions():
     if not ConfirmForm().validate():
         abort(400)
     session[SESSION_VERSION] = accounts.end_other_sessions(get_session(), current_user)
-    flash(_("Every other session of yours has ended: only this one is signed in."), "info")
+    flash(
+        _(
+            "Every other session of yours has ended, and every API token of yours is "
+            "revoked: only this one is signed in."
+        ),
+        "info",
+    )
     return redirect(url_for("auth.account"))
 
 

@@ -296,6 +296,26 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
     ).first()
     if record is None:
         raise NotFound("no such token")
+    _revoke(session, user, record, {})
+    return record
+
+
+def revoke_every_token(session: Session, user: User, *, because: EventType) -> int:
+    """Stop every token of ``user`` working, at once, when the account is taken back:
+    ``because`` is the event that did it (a new password, the other sessions ended), and
+    each token's audit event names it. Returns how many were live."""
+    records = session.exec(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.id)
+        .with_for_update()
+    ).all()
+    for record in records:
+        _revoke(session, user, record, {"because": str(because)})
+    return len(records)
+
+
+def _revoke(session: Session, user: User, record: ApiToken, details: dict) -> None:
     record.revoked_at = utcnow()
     session.add(record)
     session.flush()
@@ -303,9 +323,8 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
         session,
         action=EventType.TOKEN_REVOKED,
         actor=user,
-        details={"user": user.email, "token_id": record.id, "name": record.name},
+        details={"user": user.email, "token_id": record.id, "name": record.name, **details},
     )
-    return record
 
 
 def live_token(session: Session, token: str) -> tuple[ApiToken, User] | None:
