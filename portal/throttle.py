@@ -1,6 +1,7 @@
 """Throttles (Flask-Limiter) on the doors people could try to force: signing in (and its
-second step), asking for a password reset, the signing password (the page and the API)
-and uploads to /verify.
+second step), asking for a password reset, every password typed again by someone signed
+in (signing and attesting, on the page and the API; changing the password; turning off
+two-factor sign-in) and uploads to /verify.
 
 Each door counts per account (the e-mail submitted, normalised, whether or not an
 account has it, so the answer tells nobody which exist; or the person signed in) and per
@@ -59,42 +60,59 @@ def _token_account() -> str:
 
 
 def _wrong_password(response) -> bool:
-    """Only answers that tell a password (or code) was wrong count: 401 at sign-in, 422
-    when signing (a request that is not there, not yours or not ready says nothing)."""
+    """At sign-in only the answers to a wrong password or code count (401), and to a
+    form sent incomplete (422)."""
     return response.status_code in (401, 422)
 
 
-# endpoint -> [(setting, key function, count only wrong passwords)]
-DOORS: dict[str, list[tuple[str, Callable[[], str], bool]]] = {
+def _wrong_password_again(response) -> bool:
+    """Where the password is typed again only its refusal counts (422): a request that
+    is not there, not yours or not ready says nothing, and the API's 401 (no valid
+    token) tried no password."""
+    return response.status_code == 422
+
+
+# [(setting, key function, which answers count: None for every one)]
+Limits = list[tuple[str, Callable[[], str], Callable | None]]
+
+# The password typed again by someone signed in (on the pages) or holding a token (the
+# API). Every such door shares one count per account and one per address, so a door
+# added later gives a guesser no more tries.
+AGAIN_SCOPE = "password_again"
+_AGAIN_ON_PAGES: Limits = [
+    ("LIMIT_SIGNING_PER_ACCOUNT", _signed_in_account, _wrong_password_again),
+    ("LIMIT_SIGNING_PER_ADDRESS", _address, _wrong_password_again),
+]
+_AGAIN_ON_API: Limits = [
+    ("LIMIT_SIGNING_PER_ACCOUNT", _token_account, _wrong_password_again),
+    ("LIMIT_SIGNING_PER_ADDRESS", _address, _wrong_password_again),
+]
+_AGAIN = {
+    "agreements.sign": _AGAIN_ON_PAGES,
+    "auth.change_password": _AGAIN_ON_PAGES,
+    "auth.disable_two_factor": _AGAIN_ON_PAGES,
+    "api.sign": _AGAIN_ON_API,
+    "api.attest_destruction": _AGAIN_ON_API,
+}
+
+DOORS: dict[str, Limits] = {
     "auth.sign_in": [
-        ("LIMIT_SIGN_IN_PER_ACCOUNT", _submitted_account, True),
-        ("LIMIT_SIGN_IN_PER_ADDRESS", _address, True),
+        ("LIMIT_SIGN_IN_PER_ACCOUNT", _submitted_account, _wrong_password),
+        ("LIMIT_SIGN_IN_PER_ADDRESS", _address, _wrong_password),
     ],
     "auth.sign_in_code": [
-        ("LIMIT_SIGN_IN_PER_ACCOUNT", _pending_account, True),
-        ("LIMIT_SIGN_IN_PER_ADDRESS", _address, True),
+        ("LIMIT_SIGN_IN_PER_ACCOUNT", _pending_account, _wrong_password),
+        ("LIMIT_SIGN_IN_PER_ADDRESS", _address, _wrong_password),
     ],
     "auth.forgot_password": [
-        ("LIMIT_FORGOT_PASSWORD_PER_ACCOUNT", _submitted_account, False),
-        ("LIMIT_FORGOT_PASSWORD_PER_ADDRESS", _address, False),
+        ("LIMIT_FORGOT_PASSWORD_PER_ACCOUNT", _submitted_account, None),
+        ("LIMIT_FORGOT_PASSWORD_PER_ADDRESS", _address, None),
     ],
-    "agreements.sign": [
-        ("LIMIT_SIGNING_PER_ACCOUNT", _signed_in_account, True),
-        ("LIMIT_SIGNING_PER_ADDRESS", _address, True),
-    ],
-    "api.sign": [
-        ("LIMIT_SIGNING_PER_ACCOUNT", _token_account, True),
-        ("LIMIT_SIGNING_PER_ADDRESS", _address, True),
-    ],
-    # Attesting destruction re-enters the password too, counted with signing.
-    "api.attest_destruction": [
-        ("LIMIT_SIGNING_PER_ACCOUNT", _token_account, True),
-        ("LIMIT_SIGNING_PER_ADDRESS", _address, True),
-    ],
-    "agreements.verify": [("LIMIT_VERIFY_PER_ADDRESS", _address, False)],
+    **_AGAIN,
+    "agreements.verify": [("LIMIT_VERIFY_PER_ADDRESS", _address, None)],
 }
 # Each door shares its counts with the doors of the same scope (sign-in and its code).
-SCOPES = {"auth.sign_in_code": "auth.sign_in", "api.attest_destruction": "api.sign"}
+SCOPES = {"auth.sign_in_code": "auth.sign_in", **dict.fromkeys(_AGAIN, AGAIN_SCOPE)}
 
 
 def init_app(app: Flask) -> None:
@@ -114,13 +132,15 @@ def init_app(app: Flask) -> None:
         if view is None:
             continue
         view = _renamed(view, endpoint)
-        for setting, key, failures_only in limits:
-            view = limiter.limit(
+        for setting, key, counted in limits:
+            # A shared limit: a plain one would prefix its scope with the endpoint, and
+            # the doors of one scope would each keep a count of their own.
+            view = limiter.shared_limit(
                 _setting(setting),
+                f"{SCOPES.get(endpoint, endpoint)}:{setting}",
                 key_func=key,
                 methods=["POST"],
-                deduct_when=_wrong_password if failures_only else None,
-                scope=f"{SCOPES.get(endpoint, endpoint)}:{setting}",
+                deduct_when=counted,
             )(view)
         app.view_functions[endpoint] = view
 

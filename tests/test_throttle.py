@@ -127,8 +127,16 @@ def test_forgot_password_is_throttled_per_account_and_per_address(limited):
 
 
 @pytest.fixture
-def awaiting(limited):
+def awaiting(limited_flow):
     """A request awaiting signatures, in an app whose signing limit is 2 failures."""
+    app, flow = limited_flow
+    return app, flow.approved()
+
+
+@pytest.fixture
+def limited_flow(limited):
+    """The people of tests/flows.py in an app whose limit on a password typed again
+    (signing, attesting, the account page) is 2 failures."""
     from flows import PEOPLE, Flow
     from helpers import seed_nations
 
@@ -146,7 +154,7 @@ def awaiting(limited):
                 service.grant_role(
                     session, user, role, registry.get_nation(session, slug) if slug else None
                 )
-    return app, Flow(app).approved()
+    return app, Flow(app)
 
 
 def test_the_signing_password_is_throttled_on_the_page(awaiting):
@@ -226,3 +234,71 @@ def test_every_worker_shares_the_counts_in_redis(limited):
     finally:
         for key in server.scan_iter(f"*{prefix}*"):  # only this test's own keys
             server.delete(key)
+
+
+# --- every other door that checks the password (found in a probe: the attestation page,
+# the password change and turning off two-factor sign-in answered every wrong try) ------
+
+
+def signed_in_researcher(app):
+    client = app.test_client()
+    assert sign_in(client, "researcher@example.org").status_code == 302
+    return client
+
+
+def test_the_current_password_is_throttled_on_the_account_page(limited_flow):
+    app, _flow = limited_flow
+    client = signed_in_researcher(app)
+    token = csrf_token(client.get("/account").text)
+
+    def change(current):
+        new = "a brand new passphrase"
+        return client.post(
+            "/account/password",
+            data={"current_password": current, "new_password": new, "confirm": new}
+            | {"csrf_token": token},
+        )
+
+    assert change("not my password").status_code == 422
+    assert change("not my password").status_code == 422
+    assert_throttled(change(PASSWORD))
+    fresh = app.test_client()
+    assert sign_in(fresh, "researcher@example.org").status_code == 302, "still the old one"
+
+
+def test_turning_off_two_factor_sign_in_is_throttled(limited_flow):
+    from portal.auth import service, twofactor
+    from portal.db import session_scope
+
+    from helpers import TOTP_SECRET
+
+    app, _flow = limited_flow
+    with app.app_context(), session_scope() as session:
+        user = service.get_user(session, "researcher@example.org")
+        twofactor.enable_with_secret(session, user, TOTP_SECRET)
+    client = signed_in_researcher(app)
+    token = csrf_token(client.get("/account").text)
+
+    def disable(password):
+        data = {"password": password, "csrf_token": token}
+        return client.post("/account/two-factor/disable", data=data)
+
+    assert disable("not my password").status_code == 422
+    assert disable("not my password").status_code == 422
+    assert_throttled(disable(PASSWORD))
+    with app.app_context(), session_scope() as session:
+        assert service.get_user(session, "researcher@example.org").two_factor_enabled
+
+
+def test_the_doors_of_a_password_typed_again_share_one_count(limited_flow):
+    """A guesser gets no more tries from one more door: a wrong password on the account
+    page counts toward signing (and the API's), and the other way round."""
+    app, flow = limited_flow
+    ref = flow.approved()
+    client = signed_in_researcher(app)
+    token = csrf_token(client.get("/account").text)
+    wrong = {"current_password": "nope", "new_password": "x" * 12, "confirm": "x" * 12}
+    assert client.post("/account/password", data={**wrong, "csrf_token": token}).status_code == 422
+    signing = {"password": "nope", "csrf_token": token}
+    assert client.post(f"/requests/{ref}/sign", data=signing).status_code == 422
+    assert_throttled(client.post(f"/requests/{ref}/sign", data={**signing, "password": PASSWORD}))
