@@ -77,7 +77,8 @@ Limits = list[tuple[str, Callable[[], str], Callable | None]]
 
 # The password typed again by someone signed in (on the pages) or holding a token (the
 # API). Every such door shares one count per account and one per address, so a door
-# added later gives a guesser no more tries.
+# added later gives a guesser no more tries; tests/test_throttle.py finds every view and
+# operation that checks a password and fails for one missing here.
 AGAIN_SCOPE = "password_again"
 _AGAIN_ON_PAGES: Limits = [
     ("LIMIT_SIGNING_PER_ACCOUNT", _signed_in_account, _wrong_password_again),
@@ -89,6 +90,7 @@ _AGAIN_ON_API: Limits = [
 ]
 _AGAIN = {
     "agreements.sign": _AGAIN_ON_PAGES,
+    "lifecycle.attest": _AGAIN_ON_PAGES,
     "auth.change_password": _AGAIN_ON_PAGES,
     "auth.disable_two_factor": _AGAIN_ON_PAGES,
     "api.sign": _AGAIN_ON_API,

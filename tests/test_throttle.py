@@ -246,6 +246,28 @@ def signed_in_researcher(app):
     return client
 
 
+def test_the_attestation_password_is_throttled_on_the_page(limited_flow):
+    app, flow = limited_flow
+    ref = flow.ended()
+    client = signed_in_researcher(app)
+    page = client.get(f"/requests/{ref}/end/attest").text
+    fields = {
+        "what": "Every extract",
+        "method": "Secure erase",
+        "done_on": "2026-01-05",
+        "done_by": "Robin Researcher (fictional)",
+        "csrf_token": csrf_token(page),
+    }
+
+    def attest(password):
+        return client.post(f"/requests/{ref}/end/attest", data={**fields, "password": password})
+
+    assert attest("not my password").status_code == 422
+    assert attest("not my password").status_code == 422
+    assert_throttled(attest(PASSWORD))
+    assert flow.status(ref) == "active", "nothing was signed"
+
+
 def test_the_current_password_is_throttled_on_the_account_page(limited_flow):
     app, _flow = limited_flow
     client = signed_in_researcher(app)
@@ -302,3 +324,68 @@ def test_the_doors_of_a_password_typed_again_share_one_count(limited_flow):
     signing = {"password": "nope", "csrf_token": token}
     assert client.post(f"/requests/{ref}/sign", data=signing).status_code == 422
     assert_throttled(client.post(f"/requests/{ref}/sign", data={**signing, "password": PASSWORD}))
+
+
+def password_forms() -> set[str]:
+    """The page forms that ask the person's own password (a form with ``confirm`` sets a
+    new one instead: the reset link, an invitation's new account)."""
+    from flask_wtf import FlaskForm
+    from wtforms import PasswordField
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    found = set()
+    for form in subclasses(FlaskForm):
+        names = {
+            name
+            for name in dir(form)
+            if getattr(getattr(form, name), "field_class", None) is PasswordField
+        }
+        if "current_password" in names or ("password" in names and "confirm" not in names):
+            found.add(form.__name__)
+    return found
+
+
+def password_doors(app) -> set[str]:
+    """Every endpoint that checks the person's password: the page views that read one of
+    ``password_forms()``, and the API operations whose body carries a password."""
+    import importlib
+    import inspect
+
+    from portal.api.table import ENDPOINTS
+
+    forms = password_forms()
+    found = {f"api.{e.name}" for e in ENDPOINTS if e.body and "password" in e.body.model_fields}
+    for rule in app.url_map.iter_rules():
+        blueprint, _, name = rule.endpoint.rpartition(".")
+        if "POST" not in rule.methods or not blueprint or blueprint == "api":
+            continue
+        module = importlib.import_module(app.blueprints[blueprint].import_name)
+        source = inspect.getsource(getattr(module, name))  # the view itself, unwrapped
+        if any(re.search(rf"\b{form}\(", source) for form in forms):
+            found.add(rule.endpoint)
+    return found
+
+
+def test_every_door_that_checks_a_password_is_throttled(app):
+    from portal.throttle import DOORS
+
+    doors = password_doors(app)
+    assert {
+        "auth.sign_in",
+        "agreements.sign",
+        "lifecycle.attest",
+        "auth.change_password",
+        "auth.disable_two_factor",
+        "api.sign",
+        "api.attest_destruction",
+    } <= doors, "the search finds the doors known"
+    for endpoint in doors:
+        limits = DOORS.get(endpoint, [])
+        settings = {setting.rsplit("_PER_", 1)[1] for setting, _key, failures in limits if failures}
+        assert settings == {"ACCOUNT", "ADDRESS"}, f"{endpoint}: per account and per address"
+    unknown = set(DOORS) - set(app.view_functions)
+    assert not unknown, f"doors with no view (a typo would leave them open): {unknown}"
