@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
+from werkzeug.routing import IntegerConverter
 
 from portal.paths import PRIVATE_FILE_MODE
 
@@ -130,6 +131,25 @@ def enum_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+# The ids are INTEGER columns. A larger number (in a link, a form or an API body) names
+# no row, and the drivers refuse to send it (SQLite: OverflowError; PostgreSQL: an out of
+# range error), so every lookup by a number someone typed asks this first: 404, not 500.
+LARGEST_ID = 2**31 - 1
+
+
+def could_be_id(value: object) -> bool:
+    """Whether ``value`` could be a row's id (or a rules version's number)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= LARGEST_ID
+
+
+class _IdConverter(IntegerConverter):
+    """``<int:...>`` in a route: a number no row can have matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _create_private(database: str | None) -> None:
@@ -278,6 +298,7 @@ def init_app(app: Flask) -> None:
     app.extensions[READER_KEY] = reader
     app.after_request(_finish_request)
     app.teardown_request(_close_session)
+    app.url_map.converters["int"] = _IdConverter  # before any blueprint adds its routes
 
 
 def get_engine(app: Flask | None = None) -> Engine:

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from portal.db import TransactionCache, utcnow
+from portal.db import TransactionCache, could_be_id, utcnow
 from portal.lifecycle import continuity
 from portal.lifecycle.models import DueEvent, DueKind, Obligation, ObligationState
 from portal.registry.models import Nation
@@ -149,9 +149,7 @@ def find(
     session: Session, request: AccessRequest, obligation_id: object, *, lock: bool = True
 ) -> Obligation | None:
     """The request's obligation ``obligation_id`` (locked to change it), else None."""
-    if not isinstance(obligation_id, int) or isinstance(obligation_id, bool):
-        return None
-    if not 0 < obligation_id < 2**31:  # no such row (and no integer the database refuses)
+    if not could_be_id(obligation_id):  # no such row (and none the database would take)
         return None
     obligation = session.get(Obligation, obligation_id, with_for_update=lock)
     return obligation if obligation and obligation.request_id == request.id else None

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from portal.agreements.render import words_in
 from portal.auth.models import User
 from portal.auth.service import roles_of
+from portal.db import could_be_id
 from portal.errors import Forbidden, NotFound
 from portal.i18n import current_language
 from portal.policy.models import Proposal, ProposalVote, RulesOrigin, RulesVersion, Vote
@@ -23,9 +24,6 @@ from portal.registry.models import Nation
 from portal.reviews.terms import shown
 from portal.transparency.rulediff import ChangeRow, describe_changes
 from portal.transparency.rulewords import explain_line
-
-# A version's number is a database integer: a larger one in a link is simply not found.
-LARGEST_NUMBER = 2**31 - 1
 
 
 def may_read_rules(session: Session, user: User) -> bool:
@@ -141,7 +139,7 @@ class Rulebook:
 
 
 def version_line(session: Session, number: int) -> VersionLine | None:
-    found = session.get(RulesVersion, number) if 0 < number <= LARGEST_NUMBER else None
+    found = session.get(RulesVersion, number) if could_be_id(number) else None
     if found is None:
         return None
     return VersionLine(found.number, found.created_at, found.summary, origin_of(session, found))
@@ -182,7 +180,7 @@ def version_page(
 ) -> VersionPage:
     """A version in full, what changed from the one before, and (``compare``) what
     differs in the rules in force. NotFound for a number never recorded."""
-    rules = rules_of(session, number) if 0 < number <= LARGEST_NUMBER else None
+    rules = rules_of(session, number) if could_be_id(number) else None
     if rules is None:
         raise NotFound(_("There is no such version of the rules."))
     names = nation_names(session)

@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 
 from portal.audit.events import EventType
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import could_be_id, utcnow
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.notify.service import queue
 from portal.policy.approval import Outcome, approval_rule
@@ -117,12 +117,9 @@ def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     return make_proposal(session, actor, nation, title, explanation, command.changes)
 
 
-LARGEST_ID = 2**31 - 1  # an INTEGER column's largest value
-
-
 def find(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
     """The proposal (locked, so that answers to it are counted one after another)."""
-    if not 0 < proposal_id <= LARGEST_ID:  # beyond the column's range: none such
+    if not could_be_id(proposal_id):
         raise NotFound(_("no such proposal"))
     query = select(Proposal).where(Proposal.id == proposal_id)
     proposal = session.exec(query.with_for_update() if lock else query).first()

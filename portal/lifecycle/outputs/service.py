@@ -6,7 +6,7 @@ workflow (portal/workflow/outputs.py) and what people read (portal/transparency/
 from sqlmodel import Session, select
 
 from portal.agreements.parties import approving_nations
-from portal.db import TransactionCache
+from portal.db import TransactionCache, could_be_id
 from portal.errors import NotFound
 from portal.lifecycle.outputs import content, smallcells
 from portal.lifecycle.outputs.models import (
@@ -58,7 +58,7 @@ def outputs_of(session: Session, request: AccessRequest) -> list[ResearchOutput]
 
 def get_output(session: Session, request: AccessRequest, output_id: int | None) -> ResearchOutput:
     """The request's output ``output_id`` (404 for another request's, or none)."""
-    output = session.get(ResearchOutput, output_id) if output_id is not None else None
+    output = session.get(ResearchOutput, output_id) if could_be_id(output_id) else None
     if output is None or output.request_id != request.id:
         raise NotFound(f"{request.ref} has no output {output_id}")
     return output
