@@ -9,6 +9,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -729,6 +730,10 @@ def _owing(flow, reported: bool) -> str:
     ref = flow.approved(cedar_conditions=["return_or_destroy"])
     for who in ("researcher", "cedar_rep", "heron_rep"):
         flow.do(who, "sign", ref)
+    with flow.app.app_context(), session_scope() as session:  # due within the month: it
+        owed = session.get(Obligation, _obligation_id(flow, ref))  # waits in the queue
+        owed.next_due = date.today() + timedelta(days=7)
+        session.add(owed)
     if reported:
         flow.perform("researcher", ref, ReportObligation(_obligation_id(flow, ref), "Done."))
     return ref
