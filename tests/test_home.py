@@ -177,6 +177,20 @@ def test_the_home_queues_cost_as_many_statements_for_many_active_requests_as_for
     flow.active(), flow.active(), flow.active()
     assert statements() == of_one
 
+    # A review found the output queues asking per request: read at once as well.
+    from portal.workflow import commands as c
+
+    def with_output() -> None:
+        ref = flow.active()
+        flow.perform("researcher", ref, c.SubmitOutput("T", "V", "t.csv", b"A,B\nx,10\n"))
+        flow.do("cedar_steward1", "review_output", ref, "red-cedar", output=_only_output(app, ref),
+                recommendation="approve")  # fmt: skip
+
+    with_output()
+    of_one = statements()
+    with_output(), with_output(), with_output()
+    assert statements() == of_one
+
 
 def test_an_output_waits_in_the_queues_of_who_reviews_and_decides_it(app, flow):
     """Found in a browser: an output waiting for a Nation was only mailed; the stewards'

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, Role, User
-from portal.auth.service import find_membership, roles_of
+from portal.auth.service import find_membership, grant_role, roles_of
 from portal.db import session_scope, utcnow
 from portal.notify.models import OutboxMessage
 from portal.registry import service as registry
@@ -337,32 +337,45 @@ def test_an_admin_never_appoints_themself_a_nations_representative(app, admin, m
     """Found in a probe: an administrator registered Nations, invited themself as each
     one's first representative, accepted in the same session, and with those votes
     outnumbered the member Nations on a change of the portal-wide rules. An
-    administrator never acts for a Nation: one login does not hold both."""
+    administrator never acts for a Nation: one login does not hold both. The invitation
+    is refused when sent, and one sent before is refused when used."""
     with app.app_context(), session_scope() as session:
         registry.create_nation(session, "puppet-one", "Puppet One (fictional)", "OCAP")
-    sent = invite(
+    refused = invite(
         admin, "/admin/invitations",
         email="admin@example.org", role="representative", nation="puppet-one",
     )  # fmt: skip
-    assert sent.status_code == 200, sent.text
-    link = mailed_link(app, "admin@example.org")
-    refused = post(admin, link)
-    assert refused.status_code == 409
+    assert refused.status_code == 422
     assert "an administrator never acts for a Nation" in refused.text
+    assert _accepted(app) == []
+
+    # One sent before the login became an administrator is refused when it is used.
+    make_user("later.admin@example.org", "researcher")
+    sent = invite(
+        admin, "/admin/invitations",
+        email="later.admin@example.org", role="representative", nation="puppet-one",
+    )  # fmt: skip
+    assert sent.status_code == 200, sent.text
     with app.app_context(), session_scope() as session:
-        user = session.exec(select(User).where(User.email == "admin@example.org")).one()
-        assert {role for role, _ in roles_of(session, user)} == {Role.ADMIN}
-        assert (
-            session.exec(select(Invitation).where(Invitation.accepted_at.is_not(None))).all() == []
-        )
+        later = session.exec(select(User).where(User.email == "later.admin@example.org")).one()
+        grant_role(session, later, Role.ADMIN)
+    set_up_two_factor(app, "later.admin@example.org")  # an administrator signs in with it
+    client = app.test_client()
+    sign_in(client, "later.admin@example.org")
+    used = post(client, mailed_link(app, "later.admin@example.org"))
+    assert used.status_code == 409 and "an administrator never acts for a Nation" in used.text
+    assert _accepted(app) == []
 
     # Nor does someone acting for a Nation become an administrator.
     make_user("steward.admin@example.org", ("steward", "red-cedar"))
-    invite(admin, "/admin/invitations", email="steward.admin@example.org", role="admin")
-    client = app.test_client()
-    sign_in(client, "steward.admin@example.org")
-    refused = post(client, mailed_link(app, "steward.admin@example.org"))
-    assert refused.status_code == 409 and "an administrator never does" in refused.text
+    refused = invite(admin, "/admin/invitations", email="steward.admin@example.org", role="admin")
+    assert refused.status_code == 422 and "an administrator never does" in refused.text
+
+
+def _accepted(app) -> list[str]:
+    with app.app_context(), session_scope() as session:
+        query = select(Invitation.email).where(Invitation.accepted_at.is_not(None))
+        return list(session.exec(query))
 
 
 def test_the_pages_that_grant_a_role_say_why_an_administrator_cannot_hold_it(app, admin, make_user):

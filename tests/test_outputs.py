@@ -268,6 +268,7 @@ def test_outputs_go_on_after_access_ends_until_the_request_is_closed(flow):
     submit(flow, revoked, title="Table 3")
 
     closed = flow.attested()
+    waiting = submit(flow, closed)
     flow.do("cedar_rep", "acknowledge_destruction", closed, CEDAR)
     flow.do("heron_rep", "acknowledge_destruction", closed, HERON)
     assert flow.status(closed) == "closed"
@@ -276,6 +277,10 @@ def test_outputs_go_on_after_access_ends_until_the_request_is_closed(flow):
         submit(flow, closed)
     assert refused.value.blocked_by[0].rule == "state"
     assert counts(flow) == before
+    # Found in a review: one submitted before the close stayed in review for good.
+    clear_for(flow, closed, waiting, CEDAR)
+    clear_for(flow, closed, waiting, HERON)
+    assert status(flow, waiting) == "cleared"
 
 
 def test_a_nation_still_open_on_a_refused_output_reads_as_no_longer_asked(app, flow):

@@ -113,7 +113,7 @@ def grant_role(
     existing = find_membership(session, user, role, nation)
     if existing is not None:
         return existing
-    _keep_apart(session, user, role)
+    keep_apart(session, user, role)
     membership = RoleMembership(user_id=user.id, role=role, nation_id=nation.id if nation else None)
     session.add(membership)
     session.flush()
@@ -154,7 +154,7 @@ def _role_changed(
     )
 
 
-def _keep_apart(session: Session, user: User, role: Role) -> None:
+def keep_apart(session: Session, user: User, role: Role) -> None:
     """An administrator never acts for a Nation (DESIGN: "never decide for a Nation"):
     one login does not hold both, or an administrator could register Nations, appoint
     themself their representative and outvote the member Nations on the rules."""

@@ -154,8 +154,13 @@ def awaiting_answer(
     return newest
 
 
+def ended_on(ending: AccessEnding) -> date:
+    """The day access ended, as every page, PDF and rule reads it (UTC, as stored)."""
+    return ending.ended_at.date()
+
+
 def due_on(ending: AccessEnding, nation: Nation) -> date:
-    return ending.ended_at.date() + timedelta(days=nation.attestation_due_days)
+    return ended_on(ending) + timedelta(days=nation.attestation_due_days)
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,7 @@ def what_it_says(session: Session, user: User, request: AccessRequest) -> dict[s
         "title": request.title,
         "number": len(attestations_of(session, request)) + 1,
         "made_on": date.today(),
-        "ended_on": ending.ended_at.date(),
+        "ended_on": ended_on(ending),
         "end_reason": ending.reason,
         "nations": [n.name for n in approving_nations(session, request)],
         "researcher": {"name": user.name, "institution": user.institution, "email": user.email},

@@ -9,13 +9,14 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal import validation
+from portal.agreements.models import Agreement
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.registry.names import NAME_FIELDS, check_names
-from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
+from portal.requests.models import AccessRequest, RequestDataset, RequestRevision, RequestStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SLUG_RULE = "lower-case letters, digits and hyphens, starting and ending with a letter or digit"
@@ -291,6 +292,28 @@ _NOT_YET_OR_NO_LONGER = (
 )
 
 
+def _in_force_while_amended(session: Session, dataset: Dataset) -> set[str]:
+    """The requests an amendment is open on whose edition in force uses ``dataset``: the
+    amendment's revision (RequestDataset) may drop it while access to it goes on (found
+    in a review). Any edition that took effect counts: a superseded one errs on the side
+    of asking."""
+    rows = session.exec(
+        select(AccessRequest.ref, RequestRevision.fields)
+        .join(Agreement, Agreement.request_id == AccessRequest.id)
+        .join(
+            RequestRevision,
+            (RequestRevision.request_id == AccessRequest.id)
+            & (RequestRevision.number == Agreement.revision),
+        )
+        .where(
+            AccessRequest.amendment.is_not(None),
+            AccessRequest.status.not_in(_NOT_YET_OR_NO_LONGER),
+            Agreement.effective_at.is_not(None),
+        )
+    )
+    return {ref for ref, fields in rows if dataset.slug in (fields or {}).get("datasets", [])}
+
+
 def _check_nations_change(
     session: Session, dataset: Dataset, before: list[Nation], after: list[Nation]
 ) -> None:
@@ -314,10 +337,10 @@ def _check_nations_change(
         raise ValidationError({"nations": message})
     if not added:
         return
-    live = session.exec(
-        uses.where(AccessRequest.status.not_in(_NOT_YET_OR_NO_LONGER)).order_by(AccessRequest.ref)
-    ).all()
+    live = set(session.exec(uses.where(AccessRequest.status.not_in(_NOT_YET_OR_NO_LONGER))))
+    live |= _in_force_while_amended(session, dataset)
     if live:
+        live = sorted(live)
         message = _(
             "Requests in progress or in force use this dataset (%(refs)s): %(names)s would "
             "never be asked about them. Add it once they have ended, or register its data "

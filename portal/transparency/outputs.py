@@ -15,6 +15,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session
 
+from portal.agreements.editions import editions_of
+from portal.agreements.parties import nations_concerned, parties_of_edition
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
@@ -89,15 +91,30 @@ def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPa
     return NationPart(nation, track, track.findings, reason, tally, reviews, settled)
 
 
-def _may_download(session: Session, seen: Sight, viewer: User, req, output) -> bool:
-    """The requesting side, and the people of a Nation the output concerns: one whose
-    data the request uses now, or one asked to review it. Not a Nation whose part
-    ended (an amendment dropped its data), as it no longer reads the agreement either."""
+def _may_download(session: Session, seen: Sight, viewer: User, req, output, parts) -> bool:
+    """The requesting side, and the people of a Nation the output concerns: one the
+    request concerns now (its data, or a party in force while an amendment drops it),
+    one asked to review it (``parts``), or a party of the edition in force when it was
+    submitted. Not a Nation whose part had ended by then: it no longer reads the
+    agreement either (found in a probe)."""
     if req.involves(viewer.id, viewer.email):
         return True
-    concerned = {nation.id for nation in nations_of(session, req)}
-    concerned |= {track.nation_id for track, _nation in outputs.tracks_of(session, output)}
+    concerned = {nation.id for nation in nations_concerned(session, req)}
+    concerned |= {part.nation.id for part in parts} | _parties_then(session, req, output)
     return bool(seen.insider_of & concerned)
+
+
+def _parties_then(session: Session, req: AccessRequest, output: ResearchOutput) -> set[int]:
+    """The Nations party to the edition in force when ``output`` was submitted."""
+    took_effect = [
+        edition
+        for edition in editions_of(session, req)
+        if edition.effective_at is not None and edition.effective_at <= output.submitted_at
+    ]
+    if not took_effect:
+        return set()
+    parties = parties_of_edition(session, req, took_effect[-1])
+    return {party.nation.id for party in parties if party.nation is not None}
 
 
 def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSeen:
@@ -105,7 +122,7 @@ def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSee
         _part(session, seen, req, output, track, nation)
         for track, nation in outputs.tracks_of(session, output)
     ]
-    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output))
+    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output, parts))
 
 
 def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[OutputSeen]:
@@ -128,7 +145,8 @@ def download(
     """(filename, media type, bytes) for one who may read the file (404 otherwise).
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
-    if not _may_download(session, sight(session, viewer, req), viewer, req, output):
+    seen = _seen(session, sight(session, viewer, req), viewer, req, output)
+    if not seen.may_download:
         raise NotFound(
             _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
         )

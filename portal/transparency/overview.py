@@ -215,7 +215,7 @@ def overview(
         view.options,
         researcher=seen.researcher,
         agreement=view.agreement,
-        ended_on=ending.ended_at.astimezone().date() if ending else None,
+        ended_on=attestations.ended_on(ending) if ending else None,
     )
     if with_timeline:
         latest = session.exec(

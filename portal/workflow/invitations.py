@@ -34,6 +34,7 @@ from portal.auth.service import (
     find_user,
     grant_role,
     hash_token,
+    keep_apart,
     normalise_email,
 )
 from portal.db import utcnow
@@ -152,6 +153,8 @@ def invite(
     role = Role(role)
     address = normalise_email(email)
     existing = find_user(session, address)
+    if existing is not None:  # said now, not only when the link is used
+        keep_apart(session, existing, role)
     if existing is not None and find_membership(session, existing, role, nation) is not None:
         raise Conflict(
             _(

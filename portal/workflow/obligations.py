@@ -141,7 +141,7 @@ def _access_ends(session: Session, request: AccessRequest) -> date | None:
     """The day access ended, or, while it lasts, the last day of the edition in force."""
     ending = attestations.ending_of(session, request)
     if ending is not None:
-        return ending.ended_at.astimezone().date()
+        return attestations.ended_on(ending)
     agreement = agreements.current(session, request)
     return agreement.term_end if agreement is not None else None
 

@@ -96,7 +96,8 @@ def _track(
     Nation), and what stops the Nation acting on it now."""
     nation = ctx.nation
     if output_id is None:
-        waiting = outputs.open_for(ctx.session, ctx.request, nation)
+        tracks = outputs.waiting_tracks(ctx.session, ctx.request)  # read once for a page
+        waiting = [track for track in tracks if track.nation_id == nation.id]
         if not waiting:
             return None, BlockingRule(
                 "state", _("No output waits for %(nation)s.", nation=nation.name)

@@ -118,13 +118,15 @@ QUEUES = (
     ),
     # Outputs before publication: a steward's review not given yet, and the Nation's
     # decision once its stewards reached the quorum (found in a browser: only mailed).
+    # Read among the requests whose agreement binds, not the closed ones (which only
+    # grow): an output left in review when its request closed is judged on its page.
     QueueSpec(
         "review_output", _l("Outputs to review"), "review_output", Action.REVIEW_OUTPUT,
-        ALLOWED_FROM[Action.REVIEW_OUTPUT], _output_waits,
+        ALLOWED_FROM[Action.SUBMIT_OUTPUT], _output_waits,
     ),
     QueueSpec(
         "decide_output", _l("Outputs to decide on"), "decide_output", Action.DECIDE_OUTPUT,
-        ALLOWED_FROM[Action.DECIDE_OUTPUT], _output_waits,
+        ALLOWED_FROM[Action.SUBMIT_OUTPUT], _output_waits,
     ),
 )  # fmt: skip
 
@@ -186,7 +188,15 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     bound = ALLOWED_FROM[Action.REPORT_OBLIGATION] | ALLOWED_FROM[Action.ASSESS_OBLIGATION]
     lifecycle.preload(session, [r for r in candidates if r.status in bound])
     attestations.preload_endings(session, [r.id for r in candidates])  # attest, answer
-    outputs.preload_waiting(session, [r.id for r in candidates if r.status in bound])
+    judged = ALLOWED_FROM[Action.SUBMIT_OUTPUT]  # the output queues' statuses
+    outputs.preload_waiting(session, [r.id for r in candidates if r.status in judged])
+    waiting = [
+        t for r in candidates if r.status in judged for t in outputs.waiting_tracks(session, r)
+    ]
+    outputs.preload_reviewed_by(session, user.id, sorted({t.output_id for t in waiting}))
+    # Who an output step may be done for: the Nations of each edition in force too.
+    in_force = [editions.current(session, r) for r in candidates if r.status in judged]
+    editions.preload_signing_nations(session, [a for a in in_force if a is not None])
     queues = []
     for spec in shown:
         queue = Queue(spec.key, spec.title)

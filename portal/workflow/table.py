@@ -62,9 +62,11 @@ ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     # Outputs before publication (portal/workflow/outputs.py) follow the obligations: a
     # Nation's review before publication binds after access ends too (work drawn from
     # the data is often published later), so it goes on until the request is closed.
+    # One submitted before the request closed is still judged after (found in a review:
+    # the last acknowledgement left it in review for good).
     Action.SUBMIT_OUTPUT: obligations.BINDING,
-    Action.REVIEW_OUTPUT: obligations.BINDING,
-    Action.DECIDE_OUTPUT: obligations.BINDING,
+    Action.REVIEW_OUTPUT: obligations.BINDING | {S.CLOSED},
+    Action.DECIDE_OUTPUT: obligations.BINDING | {S.CLOSED},
     # Renewal and amendment open from active (one at a time: amending.guard_open).
     Action.RENEW: frozenset({S.ACTIVE}),
     Action.AMEND: frozenset({S.ACTIVE}),

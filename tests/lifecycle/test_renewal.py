@@ -292,17 +292,20 @@ def test_a_nation_an_amendment_dropped_no_longer_reads_the_new_outputs(app, flow
     flow.do("researcher", "amend", ref)
     flow.edit("researcher", ref, datasets=["cedar-health"])
     reviewed_afresh(flow, ref, heron=False)
+    # While the amendment is decided, Heron is still a party to the edition in force.
+    flow.perform("researcher", ref, c.SubmitOutput("During", "V", "c.csv", CSV_OUT))
     flow.do("cedar_rep", "decide", ref, "red-cedar")
     for person, nation in (("researcher", None), ("cedar_rep", "red-cedar")):
         flow.do(person, "sign", ref, nation)
     flow.perform("researcher", ref, c.SubmitOutput("After", "V", "b.csv", CSV_OUT))
-    first, second = _output_ids(app, ref)
+    first, during, after = _output_ids(app, ref)
     heron = signed_in_client(app, "s.heron@example.org")
     cedar = signed_in_client(app, "s1.cedar@example.org")
-    assert cedar.get(f"/requests/{ref}/outputs/{second}/file").status_code == 200
-    assert heron.get(f"/requests/{ref}/outputs/{second}/file").status_code == 404
-    # One it was asked to review, from the time its data was used, it still reads.
-    assert heron.get(f"/requests/{ref}/outputs/{first}/file").status_code == 200
+    assert cedar.get(f"/requests/{ref}/outputs/{after}/file").status_code == 200
+    assert heron.get(f"/requests/{ref}/outputs/{after}/file").status_code == 404
+    # Those submitted while it was a party, from the time its data was used, it reads.
+    for earlier in (first, during):
+        assert heron.get(f"/requests/{ref}/outputs/{earlier}/file").status_code == 200
 
 
 CSV_OUT = b"Region,Count\nNorth,40\nSouth,55\n"
@@ -315,3 +318,27 @@ def _output_ids(app, ref: str) -> list[int]:
         request = request_of(session, ref)
         query = select(ResearchOutput.id).where(ResearchOutput.request_id == request.id)
         return list(session.exec(query.order_by(ResearchOutput.id)))
+
+
+def test_no_nation_joins_a_dataset_the_edition_in_force_uses_while_an_amendment_drops_it(
+    app, flow, make_user
+):
+    """Found in a review: the amendment's revision dropped heron-schools, so the dataset
+    looked unused while access to it went on; Grey Owl was added to it, the amendment
+    was withdrawn, and the request went on with Owl's data, Owl never asked."""
+    from portal.errors import ValidationError
+    from portal.registry import service as registry
+
+    add_third_nation(app, make_user)
+    ref = flow.active()
+    flow.do("researcher", "amend", ref)
+    flow.edit("researcher", ref, datasets=["cedar-health"])
+    flow.do("researcher", "submit", ref)
+    with app.app_context(), session_scope() as session:
+        dataset = registry.get_dataset(session, "heron-schools")
+        with pytest.raises(ValidationError) as refused:
+            registry.update_dataset(
+                session, dataset, title=dataset.title, custodian=dataset.custodian,
+                description="", nation_slugs=["blue-heron", OWL],
+            )  # fmt: skip
+        assert f"({ref})" in refused.value.errors["nations"]

@@ -110,21 +110,11 @@ def decision_for(session: Session, output: ResearchOutput, nation: Nation) -> Ou
     ).first()
 
 
-def open_for(session: Session, request: AccessRequest, nation: Nation) -> list[ResearchOutput]:
-    """The request's outputs in review whose review by ``nation`` is still open (one
-    Nation's refusal closes an output for every Nation, as for requests)."""
-    return [
-        output
-        for output in outputs_of(session, request)
-        if output.status == OutputStatus.IN_REVIEW
-        and (track := track_for(session, output, nation)) is not None
-        and track.status.is_open
-    ]
-
-
 # Per transaction: the home page's output queues ask each candidate request whether an
 # output waits on it; preload_waiting reads them all in one query.
-_waiting = TransactionCache("portal.lifecycle.outputs.waiting", (ResearchOutput, OutputTrack))
+_waiting = TransactionCache(
+    "portal.lifecycle.outputs.waiting", (ResearchOutput, OutputTrack, OutputReview)
+)
 
 
 def waiting_tracks(session: Session, request: AccessRequest) -> list[OutputTrack]:
@@ -156,12 +146,22 @@ def preload_waiting(session: Session, request_ids: list[int]) -> None:
 def reviewed_by(
     session: Session, steward_id: int, nation_id: int, output_ids: list[int]
 ) -> set[int]:
-    """Which of ``output_ids`` the steward has reviewed for the Nation."""
+    """Which of ``output_ids`` the steward has reviewed for the Nation (read at once for
+    a page by preload_reviewed_by)."""
+    missing = [i for i in output_ids if ("reviewed", steward_id, i) not in _waiting(session)]
+    preload_reviewed_by(session, steward_id, missing)
+    cached = _waiting(session)
+    return {i for i in output_ids if nation_id in cached["reviewed", steward_id, i]}
+
+
+def preload_reviewed_by(session: Session, steward_id: int, output_ids: list[int]) -> None:
+    """For each of ``output_ids``, the Nations the steward reviewed it for, in one query."""
     if not output_ids:
-        return set()
-    query = select(OutputReview.output_id).where(
-        OutputReview.steward_id == steward_id,
-        OutputReview.nation_id == nation_id,
-        OutputReview.output_id.in_(output_ids),
+        return
+    found: dict = {("reviewed", steward_id, i): set() for i in output_ids}
+    query = select(OutputReview.output_id, OutputReview.nation_id).where(
+        OutputReview.steward_id == steward_id, OutputReview.output_id.in_(output_ids)
     )
-    return set(session.exec(query))
+    for output_id, nation_id in session.exec(query):
+        found["reviewed", steward_id, output_id].add(nation_id)
+    _waiting(session).update(found)  # after the query: its autoflush may empty the cache
