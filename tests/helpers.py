@@ -15,6 +15,15 @@ PASSWORD = "correct horse battery"
 # The TOTP secret of the tests' people whose roles require two-factor sign-in.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def redis_test_url(number: int) -> str:
+    """Redis database ``number`` on the SQLite pass, ``number + 1`` on the PostgreSQL one:
+    CI runs the two side by side on one Redis, and one pass's flush, throttle counts or
+    worker must never touch the other's (an RQ test once found its jobs taken)."""
+    return f"redis://127.0.0.1:6379/{number + (1 if TEST_DATABASE_URL else 0)}"
+
+
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 
 

@@ -22,7 +22,7 @@ from portal.registry import service as registry
 from portal.requests.models import AccessRequest
 
 from browsers import needs_chromium, sign_in_as, sign_out
-from helpers import ON_POSTGRES, PASSWORD, emptied_redis
+from helpers import ON_POSTGRES, PASSWORD, emptied_redis, redis_test_url
 
 pytestmark = [
     needs_chromium,
@@ -43,7 +43,7 @@ REPRESENTATIVES = (
 YEARLY = "Report to the council every year (fictional)."
 TABLE = b"Region,Girls,Boys,Total\nNorth,12,3,15\nSouth,20,25,45\nTotal,32,28,60\n"
 SAFE_TABLE = b"Region,Children\nNorth,15\nSouth,45\nTotal,60\n"
-REDIS_URL = "redis://127.0.0.1:6379/12"  # this module's own database number
+REDIS_URL = redis_test_url(12)  # this module's own database numbers (12, 13)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from portal import create_app
 
-from helpers import PASSWORD, csrf_token, sign_in
+from helpers import PASSWORD, csrf_token, redis_test_url, sign_in
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", redis_test_url(0))  # 0, 1
 
 
 def make_app(database_url, instance_path, **config):

@@ -22,11 +22,11 @@ from portal.auth import service as auth
 from portal.db import get_engine, session_scope
 
 from flows import COMPLETE, PEOPLE
-from helpers import PASSWORD, csrf_token, seed_nations, seed_people
+from helpers import PASSWORD, csrf_token, redis_test_url, seed_nations, seed_people
 from hosts import Host, gunicorn
 
 SECRET = "two-hosts-secret-key"
-REDIS = "redis://127.0.0.1:6379/0"
+REDIS = redis_test_url(2)  # 2, 3
 SIGN_IN_LIMIT = 3
 
 

@@ -16,9 +16,9 @@ from portal.agreements import service as agreements
 from portal.db import session_scope
 from portal.requests.models import AccessRequest
 
-from helpers import PASSWORD, emptied_redis
+from helpers import PASSWORD, emptied_redis, redis_test_url
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"  # helper E's own database number
+REDIS_TEST_URL = redis_test_url(14)  # these tests' own database numbers (14, 15)
 SIGNERS = (("researcher", None), ("cedar_rep", "red-cedar"), ("heron_rep", "blue-heron"))
 
 
