@@ -366,7 +366,9 @@ class RequestOut(Out):
     )
     agreement: dict[str, Any] | None = Field(
         description="The data-use agreement once one exists, else null; its rules_version "
-        "is the version of the governance rules it was issued under."
+        "is the version of the governance rules it was issued under. Its status: "
+        "awaiting_signatures, active, revoked, expired, ended (its researcher closed access "
+        "early), void or superseded."
     )
     amendment: AmendmentOut | None = Field(
         default=None,

@@ -40,12 +40,12 @@ def _form_is_valid(form: DraftForm) -> bool:
     if form.validate():
         return True
     parsed = {name: value for name, value in form.values().items() if not form[name].errors}
+    errors: dict[str, str] = {}
     try:
         request_fields.clean(get_session(), parsed)
     except ValidationError as error:
-        _refused_save(form, error.errors)
-    else:
-        _refused_save(form, {})
+        errors = error.errors
+    _refused_save(form, errors)
     return False
 
 

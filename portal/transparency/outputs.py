@@ -91,16 +91,18 @@ def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPa
     return NationPart(nation, track, track.findings, reason, tally, reviews, settled)
 
 
-def _may_download(session: Session, seen: Sight, viewer: User, req, output, parts) -> bool:
+def _may_download(
+    session: Session, seen: Sight, viewer: User, req, output, asked: set[int]
+) -> bool:
     """The requesting side, and the people of a Nation the output concerns: one the
     request concerns now (its data, or a party in force while an amendment drops it),
-    one asked to review it (``parts``), or a party of the edition in force when it was
-    submitted. Not a Nation whose part had ended by then: it no longer reads the
-    agreement either (found in a probe)."""
+    one asked to review it (``asked``: their ids), or a party of the edition in force
+    when it was submitted. Not a Nation whose part had ended by then: it no longer
+    reads the agreement either (found in a probe)."""
     if req.involves(viewer.id, viewer.email):
         return True
     concerned = {nation.id for nation in nations_concerned(session, req)}
-    concerned |= {part.nation.id for part in parts} | _parties_then(session, req, output)
+    concerned |= asked | _parties_then(session, req, output)
     return bool(seen.insider_of & concerned)
 
 
@@ -122,7 +124,8 @@ def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSee
         _part(session, seen, req, output, track, nation)
         for track, nation in outputs.tracks_of(session, output)
     ]
-    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output, parts))
+    asked = {part.nation.id for part in parts}
+    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output, asked))
 
 
 def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[OutputSeen]:
@@ -145,8 +148,9 @@ def download(
     """(filename, media type, bytes) for one who may read the file (404 otherwise).
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
-    seen = _seen(session, sight(session, viewer, req), viewer, req, output)
-    if not seen.may_download:
+    # Who may read the file only: not each Nation's part as the output's page shows it.
+    asked = {nation.id for _track, nation in outputs.tracks_of(session, output)}
+    if not _may_download(session, sight(session, viewer, req), viewer, req, output, asked):
         raise NotFound(
             _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
         )

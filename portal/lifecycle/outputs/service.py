@@ -111,10 +111,9 @@ def decision_for(session: Session, output: ResearchOutput, nation: Nation) -> Ou
 
 
 # Per transaction: the home page's output queues ask each candidate request whether an
-# output waits on it; preload_waiting reads them all in one query.
-_waiting = TransactionCache(
-    "portal.lifecycle.outputs.waiting", (ResearchOutput, OutputTrack, OutputReview)
-)
+# output waits on it, and whether its reader reviewed it; each is read in one query.
+_waiting = TransactionCache("portal.lifecycle.outputs.waiting", (ResearchOutput, OutputTrack))
+_reviewed = TransactionCache("portal.lifecycle.outputs.reviewed", (OutputReview,))
 
 
 def waiting_tracks(session: Session, request: AccessRequest) -> list[OutputTrack]:
@@ -148,20 +147,20 @@ def reviewed_by(
 ) -> set[int]:
     """Which of ``output_ids`` the steward has reviewed for the Nation (read at once for
     a page by preload_reviewed_by)."""
-    missing = [i for i in output_ids if ("reviewed", steward_id, i) not in _waiting(session)]
+    missing = [i for i in output_ids if (steward_id, i) not in _reviewed(session)]
     preload_reviewed_by(session, steward_id, missing)
-    cached = _waiting(session)
-    return {i for i in output_ids if nation_id in cached["reviewed", steward_id, i]}
+    cached = _reviewed(session)
+    return {i for i in output_ids if nation_id in cached[steward_id, i]}
 
 
 def preload_reviewed_by(session: Session, steward_id: int, output_ids: list[int]) -> None:
     """For each of ``output_ids``, the Nations the steward reviewed it for, in one query."""
     if not output_ids:
         return
-    found: dict = {("reviewed", steward_id, i): set() for i in output_ids}
+    found: dict[tuple[int, int], set[int]] = {(steward_id, i): set() for i in output_ids}
     query = select(OutputReview.output_id, OutputReview.nation_id).where(
         OutputReview.steward_id == steward_id, OutputReview.output_id.in_(output_ids)
     )
     for output_id, nation_id in session.exec(query):
-        found["reviewed", steward_id, output_id].add(nation_id)
-    _waiting(session).update(found)  # after the query: its autoflush may empty the cache
+        found[steward_id, output_id].add(nation_id)
+    _reviewed(session).update(found)  # after the query: its autoflush may empty the cache
