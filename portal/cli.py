@@ -17,6 +17,7 @@ from portal.auth import service as auth
 from portal.auth.models import NATION_ROLES, Role
 from portal.clitools import GreedyOption, reports_failures
 from portal.db import get_engine, session_scope
+from portal.policy import membership
 from portal.registry import service as registry
 
 # --- db -------------------------------------------------------------------------------
@@ -185,8 +186,9 @@ def nations_create(
 ) -> None:
     """Register a Nation or community and its governance profile."""
     with session_scope() as session:
-        nation = registry.create_nation(
+        nation = membership.register_nation(
             session,
+            None,
             slug,
             name,
             framework.upper(),
@@ -197,6 +199,8 @@ def nations_create(
             names=names,
         )
         done = f"Registered {nation.name} ({nation.slug})."
+        if nation.admitted_at is None:
+            done += " It becomes a member Nation when the member Nations approve its admission."
     click.echo(done)
 
 

@@ -326,8 +326,14 @@ def _mail_cases():
     def obligation(state):
         return _ns(id=5, next_due=date(2027, 1, 15), state=_ns(value=state))
 
-    def proposal(status):
-        return _ns(id=3, title="Quorum à trois", status=_ns(value=status), applied_version=4)
+    def proposal(status, changes=None):
+        return _ns(
+            id=3,
+            title="Quorum à trois",
+            status=_ns(value=status),
+            applied_version=4,
+            changes=changes or {"lines": {"add": [], "remove": []}},
+        )
 
     thread = _ns(channel=_ns(value="nation"), nation=cedar)
     invitation = _ns(
@@ -386,8 +392,16 @@ def _mail_cases():
         cases[f"output_decided-{outcome}-{status}"] = {
             "nation": cedar, "outcome": outcome, "output": output(status), "reason": "Cellules."
         }  # fmt: skip
+    admission = {"admit": ["cedar"]}
     for status in ("applied", "rejected"):
         cases[f"proposal_closed-{status}"] = {"proposal": proposal(status), "request": None}
+        cases[f"proposal_closed-admission-{status}"] = {
+            "proposal": proposal(status, admission), "request": None
+        }  # fmt: skip
+    cases["proposal_made-admission"] = {
+        "proposal": proposal("open", admission), "proposer": _ns(name="Grace Hopper"),
+        "nation": None, "request": None,
+    }  # fmt: skip
     for who, proposer, nation in (
         ("representative", _ns(name="Grace Hopper"), cedar),
         ("coordinator", _ns(name="Grace Hopper"), None),

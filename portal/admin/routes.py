@@ -235,14 +235,17 @@ def nations():
         except Conflict as error:
             form.slug.errors = [*form.slug.errors, error.message]
         else:
-            flash(
-                _(
-                    "%(nation)s is registered. Its governance profile is its own: invite its "
-                    "first representative, who sets it.",
-                    nation=nation.name,
-                ),
-                "success",
+            registered = _(
+                "%(nation)s is registered. Its governance profile is its own: invite its "
+                "first representative, who sets it.",
+                nation=nation.name,
             )
+            if nation.admitted_at is None:
+                registered += " " + _(
+                    "It becomes a member Nation when the member Nations approve its "
+                    "admission: they are asked now."
+                )
+            flash(registered, "success")
             return redirect(url_for("admin.nations"))
     page = render_template("admin/nations.html", form=form, nations=listed)
     return page, _status(form)

@@ -49,6 +49,11 @@ class ChangesIn(Body):
     clauses: dict[str, ClauseIn | None] = Field(
         default_factory=dict, description="The agreement's standard clauses by code."
     )
+    admit: list[Text] = Field(
+        default_factory=list,
+        description="Registered Nations to admit as members (slugs); an admission changes "
+        "nothing else.",
+    )
 
 
 class ProposalIn(Body):

@@ -38,7 +38,13 @@ def me(session: Session, user: User) -> schemas.MeOut:
 
 def nation(item: Nation) -> schemas.NationOut:
     names = {name: getattr(item, name) for name in NAME_FIELDS}
-    return schemas.NationOut(slug=item.slug, name=item.name, **names, **governance_profile(item))
+    return schemas.NationOut(
+        slug=item.slug,
+        name=item.name,
+        **names,
+        **governance_profile(item),
+        member_since=item.admitted_at,
+    )
 
 
 def dataset(item: Dataset, nations: list[Nation], labels: list | None = None) -> schemas.DatasetOut:

@@ -90,6 +90,10 @@ class NationOut(Out):
     attestation_due_days: int = Field(
         description="Days after access ends within which the researcher attests destruction."
     )
+    member_since: datetime | None = Field(
+        description="When it became a member Nation, answering changes to the portal-wide "
+        "rules (null: its admission waits for the member Nations)."
+    )
 
 
 class RuleConditionOut(Out):

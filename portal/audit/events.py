@@ -72,6 +72,7 @@ class EventType(enum.StrEnum):
     PROPOSAL_WITHDRAWN = "proposal.withdrawn"
     PROPOSAL_REJECTED = "proposal.rejected"
     NATION_REGISTERED = "nation.registered"
+    NATION_ADMITTED = "nation.admitted"
     NATION_PROFILE_CHANGED = "nation.profile_changed"
     NATION_RECORD_DOWNLOADED = "nation.record_downloaded"
     DATASET_REGISTERED = "dataset.registered"
@@ -162,6 +163,7 @@ _WORDS = {
     EventType.PROPOSAL_WITHDRAWN: _l("A proposed change to the rules was withdrawn"),
     EventType.PROPOSAL_REJECTED: _l("A proposed change to the rules was rejected"),
     EventType.NATION_REGISTERED: _l("Nation registered"),
+    EventType.NATION_ADMITTED: _l("A Nation was admitted as a member by the member Nations"),
     EventType.NATION_PROFILE_CHANGED: _l("Governance profile changed"),
     EventType.NATION_RECORD_DOWNLOADED: _l("The Nation's record downloaded"),
     EventType.DATASET_REGISTERED: _l("Dataset registered"),

@@ -39,8 +39,10 @@ OPTIONAL = {"clauses": ("text_if_none",)}
 
 
 def members(session: Session) -> list[Nation]:
-    """The member Nations: every registered Nation, by name."""
-    return list(session.exec(select(Nation).order_by(Nation.name)))
+    """The member Nations, by name: every Nation admitted (portal/policy/membership.py).
+    A Nation waiting for its admission decides on its own data all the same."""
+    query = select(Nation).where(Nation.admitted_at.is_not(None))
+    return list(session.exec(query.order_by(Nation.name)))
 
 
 def voters(session: Session, nation: Nation) -> list[User]:
@@ -73,6 +75,14 @@ def voting_nations(session: Session, proposal: Proposal) -> list[Nation]:
 def every_voter(session: Session) -> list[User]:
     """Everyone who may answer for a member Nation: who is told of each proposal."""
     return [person for member in members(session) for person in voters(session, member)]
+
+
+def candidates(session: Session, proposal: Proposal) -> list[Nation]:
+    """The Nations a proposal would admit as members (its change set's "admit" slugs)."""
+    slugs = proposal.changes.get("admit") or []
+    if not slugs:
+        return []
+    return list(session.exec(select(Nation).where(Nation.slug.in_(slugs)).order_by(Nation.name)))
 
 
 def _shape(changes: Any) -> str | None:
@@ -214,7 +224,8 @@ def make_proposal(
 def announce(
     session: Session, kind: EventType, actor: User | None, proposal: Proposal, **details: Any
 ) -> None:
-    """An event of the proposal, in every member Nation's record."""
+    """An event of the proposal, in every member Nation's record (and, for its
+    admission, in the record of the Nation it would admit)."""
     named = {
         key: value.slug if isinstance(value, Nation) else value for key, value in details.items()
     }
@@ -222,6 +233,6 @@ def announce(
         session,
         action=kind,
         actor=actor,
-        nations=members(session),
+        nations=list({n.id: n for n in members(session) + candidates(session, proposal)}.values()),
         details={"proposal": proposal.id, "title": proposal.title, **named},
     )

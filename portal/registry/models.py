@@ -70,6 +70,11 @@ class Nation(SQLModel, table=True):
     remind_report_days: int | None = Field(default=14)
     # Days after access ends within which the researcher must attest destruction.
     attestation_due_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    # When it became a member Nation, one that answers changes to the portal-wide rules:
+    # at registration while no member had a representative to answer (the founding
+    # Nations), else when the members approved its admission (portal/policy/membership.py).
+    # Empty: its admission waits for the members. Its own data is its own either way.
+    admitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -13,6 +13,7 @@ from portal.agreements.models import Agreement
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
+from portal.db import utcnow
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.registry.models import Dataset, DatasetNation, Framework, Nation
 from portal.registry.names import NAME_FIELDS, check_names
@@ -129,9 +130,12 @@ def create_nation(
     small_cell_threshold: int = 5,
     names: dict[str, str] | None = None,
     actor: User | None = None,
+    admitted: bool = True,
 ) -> Nation:
     """Register a Nation and its governance profile. ``actor``: who (None: the system);
-    ``names``: its name_fr, name_own and name_own_lang (portal/registry/names.py)."""
+    ``names``: its name_fr, name_own and name_own_lang (portal/registry/names.py);
+    ``admitted``: a member Nation at once, or waiting for the members to admit it (who
+    decides is portal/policy/membership.py's, which every adapter registers through)."""
     errors: dict[str, str] = {}
     own = check_names(errors, **{name: (names or {}).get(name, "") for name in NAME_FIELDS})
     try:
@@ -166,6 +170,7 @@ def create_nation(
         max_term_days=max_term_days,
         output_review_required=output_review_required,
         small_cell_threshold=small_cell_threshold,
+        admitted_at=utcnow() if admitted else None,
         **own,
     )
     session.add(nation)
@@ -175,7 +180,12 @@ def create_nation(
         action=EventType.NATION_REGISTERED,
         actor=actor,
         nations=[nation],
-        details={"slug": nation.slug, "name": nation.name, "profile": governance_profile(nation)},
+        details={
+            "slug": nation.slug,
+            "name": nation.name,
+            "profile": governance_profile(nation),
+            "member": admitted,
+        },
     )
     return nation
 

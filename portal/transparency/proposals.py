@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from portal.auth.models import User
 from portal.policy.approval import approval_rule
 from portal.policy.models import Proposal, ProposalStatus, Vote
-from portal.policy.proposing import voting_nations
+from portal.policy.proposing import candidates, voting_nations
 from portal.policy.service import authorize
 from portal.policy.versions import Rules, rules_of
 from portal.policy.vocabulary import Action
@@ -58,6 +58,7 @@ class ProposalView:
     objections: int
     may_vote_for: list[Nation]  # the reader's Nations that may still answer
     may_withdraw: bool
+    admits: list[Nation]  # the Nations it would admit as members (an admission)
 
     @property
     def waiting(self) -> list[Nation]:
@@ -123,6 +124,7 @@ def view(session: Session, reader: User, proposal: Proposal) -> ProposalView:
             if proposer
             else authorize(session, reader, Action.PROPOSE_RULES).allowed
         ),
+        admits=candidates(session, proposal),
     )
 
 

@@ -25,6 +25,7 @@ from portal.auth.service import (
     set_active,
 )
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.policy import membership
 from portal.policy.service import require
 from portal.policy.vocabulary import Action
 from portal.registry import service as registry
@@ -114,9 +115,10 @@ def register_nation(
     session: Session, actor: User, slug: str, name: str, framework: Framework | str
 ) -> Nation:
     """Register a Nation with the default governance profile, which is its own to set
-    from then on (its representative, on the profile page)."""
+    from then on (its representative, on the profile page). It joins the member Nations
+    when they admit it (portal/policy/membership.py)."""
     require(session, actor, Action.MANAGE_REGISTRY)
-    return registry.create_nation(session, slug, name, framework, actor=actor)
+    return membership.register_nation(session, actor, slug, name, framework)
 
 
 def register_dataset(

@@ -12,6 +12,10 @@ step, one handler, ``govern()``, dispatching through HANDLERS.
 - ``WithdrawProposal``: its proposer, while it is open (an operator's load: an
   administrator, as whoever may propose portal-wide).
 
+A Nation's admission as a member is a proposal too (portal/policy/membership.py): opened
+when an administrator registers it once members can answer, answered the same way, and
+applied by making it a member instead of installing rules.
+
 The member Nations that answer a proposal are fixed when it is made: those with a
 representative to answer for them (its electorate), so no later registration changes
 the count.
@@ -32,16 +36,19 @@ from portal.auth.models import User
 from portal.db import could_be_id, utcnow
 from portal.errors import Forbidden, NotFound, Refused, ValidationError
 from portal.notify.service import queue
+from portal.policy import membership
 from portal.policy.approval import Outcome, approval_rule
 from portal.policy.models import Proposal, ProposalStatus, ProposalVote, RulesOrigin, Vote
 from portal.policy.proposing import (
     announce,
+    candidates,
     check_changes,
     electorate,
     every_voter,
     make_proposal,
     members,
     refuse_if_stale,
+    voters,
 )
 from portal.policy.service import require
 from portal.policy.versions import RulesInvalid, install
@@ -101,9 +108,23 @@ def _text(errors: dict[str, str], name: str, value: str, limit: int, *, required
     return value
 
 
+def _refuse_if_not_member(nation: Nation) -> None:
+    """Only a member Nation speaks on the portal-wide rules (portal/policy/membership.py)."""
+    if nation.admitted_at is None:
+        raise Refused(
+            _(
+                "%(nation)s is not a member Nation yet: the member Nations answer changes to "
+                "the portal-wide rules, and decide on its admission.",
+                nation=nation.name,
+            )
+        )
+
+
 def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     nation = _nation(session, command.nation_slug, required=False)
     require(session, actor, Action.PROPOSE_RULES, nation=nation)
+    if nation is not None:
+        _refuse_if_not_member(nation)
     if not electorate(session):
         raise Refused(
             _("No member Nation has a representative yet: there is no one to approve a change.")
@@ -113,7 +134,10 @@ def _propose(session: Session, actor: User, command: Propose) -> Proposal:
     explanation = _text(errors, "explanation", command.explanation, MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
-    check_changes(session, command.changes)
+    if isinstance(command.changes, dict) and membership.ADMIT in command.changes:
+        membership.check_admission(session, command.changes)
+    else:
+        check_changes(session, command.changes)
     return make_proposal(session, actor, nation, title, explanation, command.changes)
 
 
@@ -154,6 +178,7 @@ def _vote(session: Session, actor: User, command: VoteOnProposal) -> Proposal:
     comment = _text(errors, "comment", command.comment, MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
+    _refuse_if_not_member(nation)
     if nation.id not in proposal.electorate:
         raise Refused(
             _(
@@ -188,7 +213,10 @@ def _settle(session: Session, proposal: Proposal) -> None:
     if outcome is Outcome.WAITING:
         return
     proposer = session.get(User, proposal.proposer_id) if proposal.proposer_id else None
-    if outcome is Outcome.APPROVED:
+    if outcome is Outcome.APPROVED and membership.is_admission(proposal):
+        membership.admit(session, proposal)
+        proposal.status = ProposalStatus.APPLIED
+    elif outcome is Outcome.APPROVED:
         try:
             refuse_if_stale(session, proposal)
             version = install(
@@ -225,7 +253,13 @@ def _no_longer_fits(problems: list[str]) -> str:
 
 
 def _tell_outcome(session: Session, proposal: Proposal, proposer: User | None) -> None:
-    everyone = every_voter(session)
+    # The members, and a Nation whose admission was refused (one admitted is a member now).
+    everyone = every_voter(session) + [
+        person
+        for nation in candidates(session, proposal)
+        if nation.admitted_at is None
+        for person in voters(session, nation)
+    ]
     recipients = [proposer, *everyone] if proposer else everyone
     queue(session, recipients, "proposal_closed", proposal=proposal)
 
