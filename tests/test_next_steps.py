@@ -11,6 +11,7 @@ from portal.db import session_scope, utcnow
 from portal.notify.models import OutboxMessage
 from portal.requests.models import AccessRequest
 from portal.reviews.models import NationTrack
+from portal.workflow import queues
 from portal.workflow.commands import Withdraw
 from portal.workflow.queues import QUEUE_SHOWN
 
@@ -91,6 +92,28 @@ def test_a_queue_shows_those_that_waited_longest_and_says_when_more_wait(app, cl
     queue = panel_of(page_of(client, "researcher", "/"), "queue-yours")
     assert len(re.findall(r'<span class="ref">(R-[0-9A-Z-]+)</span>', queue)) == QUEUE_SHOWN
     assert f'<span class="count">{QUEUE_SHOWN}</span>' in queue and "More wait" not in queue
+
+
+def test_requests_in_one_state_never_crowd_out_one_waiting_in_another(
+    app, client, flow, monkeypatch
+):
+    """The page reads a bounded number of candidates, READ_PER_QUEUE in each state: drafts
+    (or active and closed requests, which only grow) that waited longer never push a
+    request waiting for a signature out of its queue, and the drafts' queue says that
+    more may wait beyond what was read."""
+    monkeypatch.setattr(queues, "READ_PER_QUEUE", 2)  # the page reads 2 per state
+    drafts = [flow.draft(title=f"Draft {number}") for number in range(9)]
+    for days, ref in enumerate(reversed(drafts)):  # the first draft has waited longest
+        age(app, ref, days + 1)
+    waiting = flow.approved()
+    home = page_of(client, "researcher", "/")
+    signing = panel_of(home, "queue-sign")
+    assert waiting in signing, "crowded out by the older drafts"
+    assert "More may wait" not in signing
+    yours = panel_of(home, "queue-yours")
+    assert re.findall(r'<span class="ref">(R-[0-9A-Z-]+)</span>', yours) == drafts[:2]
+    assert "More may wait: this page reads the requests that have waited longest" in yours
+    assert "More wait:" not in yours and '<span class="count">2</span>' in yours
 
 
 def test_the_to_sign_queue_and_the_next_step_address_the_signer(app, client, flow):

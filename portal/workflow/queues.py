@@ -6,6 +6,7 @@ grants the action at all, so an empty queue still says "nothing waits for you";
 remove the policy line and the queue goes with the button and the mail.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +38,10 @@ from portal.workflow.waiting import waits_since
 # more wait. The page reads no more than it can show, so it costs the same for a person
 # with five requests waiting as for one with five hundred.
 QUEUE_SHOWN = 20
-# How many candidates are read per queue: some are not this person's step (a review
-# already given, a Nation they do not act for) and take no place in the queue.
+# How many candidates are read in each state (and amendment phase): some are not this
+# person's step (a review already given, a Nation they do not act for) and take no place
+# in the queue. Per state, so that the states that only grow (active, closed) never
+# crowd a request waiting in another out of the page.
 READ_PER_QUEUE = 3 * QUEUE_SHOWN
 
 
@@ -68,7 +71,9 @@ class Queue:
     key: str
     title: str
     items: list[Waiting] = field(default_factory=list)
-    more: bool = False  # more wait than the QUEUE_SHOWN listed (or may: reading stopped)
+    more: bool = False  # more wait than the QUEUE_SHOWN listed
+    # Fewer listed, but reading stopped in one of its states: more may wait beyond them.
+    unread: bool = False
 
     @property
     def requests(self) -> list[AccessRequest]:
@@ -153,6 +158,35 @@ def _preload(session: Session, requests: list[AccessRequest]) -> None:
     preload_holders(session, list(nations.values()))
 
 
+def _candidates(
+    session: Session, user: User, statuses: set[RequestStatus], phases: set[AmendmentPhase]
+) -> list[AccessRequest]:
+    """The requests ``user`` may see in the queues' states, the READ_PER_QUEUE that have
+    waited longest in each state, oldest first: one statement."""
+    rank = sa.func.row_number().over(
+        partition_by=(AccessRequest.status, AccessRequest.amendment),
+        order_by=(AccessRequest.updated_at, AccessRequest.id),
+    )
+    ranked = (
+        select(AccessRequest.id, rank.label("rank"))
+        .where(
+            visible_clause(session, user),
+            sa.or_(
+                AccessRequest.status.in_(sorted(statuses)),
+                AccessRequest.amendment.in_(sorted(phases)),
+            ),
+        )
+        .subquery()
+    )
+    query = (
+        select(AccessRequest)
+        .join(ranked, ranked.c.id == AccessRequest.id)
+        .where(ranked.c.rank <= READ_PER_QUEUE)
+        .order_by(AccessRequest.updated_at, AccessRequest.id)
+    )
+    return list(session.exec(query).all())
+
+
 def queues_for(session: Session, user: User) -> list[Queue]:
     policy = current_policy(session)
     held = holdings(session, user)
@@ -166,19 +200,9 @@ def queues_for(session: Session, user: User) -> list[Queue]:
     statuses = set().union(*(spec.statuses for spec in shown))
     # An active request's renewal or amendment walks the pipeline in its own phase.
     phases = {p for spec in shown if spec.policy_action in PIPELINE for p in _phases(spec)}
-    candidates = session.exec(
-        select(AccessRequest)
-        .where(
-            visible_clause(session, user),
-            sa.or_(
-                AccessRequest.status.in_(sorted(statuses)),
-                AccessRequest.amendment.in_(sorted(phases)),
-            ),
-        )
-        .order_by(AccessRequest.updated_at, AccessRequest.id)
-        .limit(READ_PER_QUEUE * len(shown))
-    ).all()
-    read_all = len(candidates) < READ_PER_QUEUE * len(shown)
+    candidates = _candidates(session, user, statuses, phases)
+    per_state = Counter((r.status, r.amendment) for r in candidates)
+    stopped = [r for r in candidates if per_state[r.status, r.amendment] >= READ_PER_QUEUE]
     _preload(session, candidates)
     preload_nations(session, candidates)
     # Every request's editions, which say the Nations a step may be done for; what the
@@ -214,7 +238,7 @@ def queues_for(session: Session, user: User) -> list[Queue]:
                 nations = [option.nation for option, _ in waiting if option.nation]
                 first = min(moment for _, moment in waiting)
                 queue.items.append(Waiting(request, first, nations))
-        queue.more = queue.more or (len(queue.items) == QUEUE_SHOWN and not read_all)
+        queue.unread = not queue.more and any(_state(spec, r) in spec.statuses for r in stopped)
         queue.items.sort(key=lambda item: item.since)  # the longest wait first
         queues.append(queue)
     return queues
