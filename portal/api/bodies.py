@@ -125,6 +125,12 @@ class ScreenIn(Body):
     )
 
 
+READ_REVISION = (
+    "The revision you read and judge: if the request was revised since, the answer is "
+    "refused (409, current_revision). Left out: the current revision."
+)
+
+
 class ReviewIn(Body):
     nation: Text = Field(
         description="The slug of the Nation you review for.", examples=["kestrel-river"]
@@ -142,6 +148,7 @@ class ReviewIn(Body):
         description="With changes: also write the comment to the researcher in your "
         "Nation's conversation with them, as the Nation.",
     )
+    revision: int | None = Field(default=None, ge=1, description=READ_REVISION)
 
 
 class DecideIn(Body):
@@ -166,6 +173,7 @@ class DecideIn(Body):
         "standard condition's default, else at_end.",
         examples=[{"Results are shown to the council first.": "before_publication"}],
     )
+    revision: int | None = Field(default=None, ge=1, description=READ_REVISION + " Approval only.")
 
 
 class SignIn(Body):

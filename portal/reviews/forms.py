@@ -3,8 +3,9 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from portal.requests.forms import CheckboxesField, options
 from portal.reviews.due import DUE_MARKER
@@ -55,7 +56,14 @@ class ScreenForm(FlaskForm):
             raise ValidationError(_("Choose a reason for returning."))
 
 
-class ReviewForm(FlaskForm):
+class ReadsRevision:
+    """A judgement of the revision shown when the page was opened (filled then, sent
+    back hidden): the workflow refuses it if the request was revised meanwhile."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class ReviewForm(ReadsRevision, FlaskForm):
     conflict_of_interest = BooleanField(
         _l("I have a conflict of interest and will not recommend (I do not count toward quorum)")
     )
@@ -110,7 +118,7 @@ for _key, _label in CRITERIA.items():
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(ReadsRevision, FlaskForm):
     outcome = RadioField(
         _l("Decision"),
         choices=options([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),

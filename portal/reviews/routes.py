@@ -15,6 +15,7 @@ from portal.reviews.forms import (
     ASSESSMENT_WORDS,
     CRITERIA,
     DecisionForm,
+    ReadsRevision,
     ReviewForm,
     RevokeForm,
     ScreenForm,
@@ -59,6 +60,8 @@ def _step(
     except Refused as refusal:
         return _page(template, req, 409, refusal=refusal, **context)
     if request.method == "GET":
+        if isinstance(form, ReadsRevision):  # the revision this page shows
+            form.revision.data = req.current_revision
         if start is not None:
             start(form, req)
         return _page(template, req, **context)
@@ -95,6 +98,7 @@ def review(ref: str, nation_slug: str):
             nation.slug, *opinion,
             conflict_of_interest=form.conflict_of_interest.data,
             tell_researcher=form.tell_researcher.data,
+            revision=form.revision.data,
         )  # fmt: skip
 
     done = _("Your review is recorded.")
@@ -110,7 +114,10 @@ def decide(ref: str, nation_slug: str):
     def command(form: DecisionForm) -> Decide:
         conditions = tuple(form.conditions())
         reason = form.reason.data or ""
-        return Decide(nation.slug, form.outcome.data, reason, conditions, form.given_dues())
+        return Decide(
+            nation.slug, form.outcome.data, reason, conditions, form.given_dues(),
+            revision=form.revision.data,
+        )  # fmt: skip
 
     def start(form: DecisionForm, req: AccessRequest) -> None:
         form.start_from(conditions_in_force(get_session(), req, nation))

@@ -64,6 +64,8 @@ class Review(Command):
     conflict_of_interest: bool = False
     # With "changes": also write the comment to the researcher in the Nation's thread.
     tell_researcher: bool = False
+    # The revision the steward read (the page sends it); None: whichever is current.
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Decide(Command):
     # When each condition falls due (portal/reviews/due.py), keyed by the condition as
     # given; those left out take their standard condition's default, else "at_end".
     dues: dict[str, str] = field(default_factory=dict)
+    # The revision the representative read (the page sends it); None: whichever is current.
+    revision: int | None = None
     # The agreement the last approval issues, rendered before the write transaction
     # (perform_ahead), never sent by anyone: the API and the pages build it without.
     drafted: "DraftedEdition | None" = field(default=None, repr=False, compare=False)

@@ -33,7 +33,23 @@ S = RequestStatus
 REFUSABLE_TRACKS = frozenset({TrackStatus.REVIEW, TrackStatus.DECISION, TrackStatus.APPROVED})
 
 
+def guard_read_revision(ctx: Context, command: Review | Decide) -> BlockingRule | None:
+    """A review or decision judges the revision its author read: one written on a page
+    opened before the researcher revised the request would judge text its author never
+    saw (found in a probe: a stale review page approved revision 2)."""
+    if command.revision is None or command.revision == ctx.request.current_revision:
+        return None
+    message = _(
+        "The request was revised since you opened it: revision %(number)s is now the one "
+        "to judge. Read it, then give your answer again.",
+        number=ctx.request.current_revision,
+    )
+    return BlockingRule("current_revision", message)
+
+
 def guard_review(ctx: Context, command: Review) -> BlockingRule | None:
+    if stale := guard_read_revision(ctx, command):
+        return stale
     track = track_for(ctx.session, ctx.request, ctx.nation)
     if track is None or not track.status.is_open:
         return BlockingRule(
@@ -102,6 +118,9 @@ def review(ctx: Context, command: Review) -> None:
 
 
 def guard_decide(ctx: Context, command: Decide) -> BlockingRule | None:
+    # Refusal stays possible whatever was read (invariant 2): only approval is held back.
+    if command.outcome == "approve" and (stale := guard_read_revision(ctx, command)):
+        return stale
     track = track_for(ctx.session, ctx.request, ctx.nation)
     if command.outcome == "approve" and (track is None or not track.status.is_open):
         return BlockingRule(
