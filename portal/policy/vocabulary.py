@@ -321,6 +321,9 @@ REQUIRED_CONDITIONS: dict[Action, frozenset[str]] = {
     Action.REFUSE: frozenset({NOT_OWN_REQUEST}),
     Action.REVIEW: frozenset({NOT_OWN_REQUEST}),
     Action.SIGN: frozenset({NOT_OWN_REQUEST}),
+    # Ending access is the Nation's judgement too (found in a probe: a representative on
+    # the request's team could revoke it in the Nation's name, though not refuse it).
+    Action.REVOKE: frozenset({NOT_OWN_REQUEST}),
     Action.DISCUSS: frozenset({NOT_OWN_REQUEST}),
     Action.SCREEN: frozenset({NOT_OWN_SCREENING}),
     Action.ASSESS_OBLIGATION: frozenset({NOT_OWN_REQUEST}),

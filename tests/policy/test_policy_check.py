@@ -158,7 +158,7 @@ def test_the_command_passes_the_real_files(runner):
     result = runner.invoke(args=["policy", "check"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "Policy is valid: 59 permission lines for 5 roles, 17 condition"
+        "Policy is valid: 59 permission lines for 5 roles, 18 condition"
     )
 
 
@@ -194,7 +194,7 @@ def test_load_replaces_the_file_rows_and_bumps_the_version_only_on_change(app, r
     edit(copy, "conditions.csv", remove="p2, *, review, screened")
     result = runner.invoke(args=["policy", "load", "--policies", str(copy)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Loaded 75 policy lines from")
+    assert result.stdout.startswith("Loaded 76 policy lines from")
     assert version(app) == start + 1
     assert ("conditions.csv", "p2", "*", "review", "screened") in before
     assert set(rows(app)) == set(before) - {("conditions.csv", "p2", "*", "review", "screened")}
