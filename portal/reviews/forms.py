@@ -62,6 +62,11 @@ class ReadsRevision:
 
     revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
+    def shows(self, request) -> None:
+        """The page shows ``request`` as it is now: the answer sent from it judges that."""
+        self.revision.data = request.current_revision
+        self.revision.raw_data = []  # else the page would send back what was posted
+
 
 class ReviewForm(ReadsRevision, FlaskForm):
     conflict_of_interest = BooleanField(

@@ -60,8 +60,8 @@ def _step(
     except Refused as refusal:
         return _page(template, req, 409, refusal=refusal, **context)
     if request.method == "GET":
-        if isinstance(form, ReadsRevision):  # the revision this page shows
-            form.revision.data = req.current_revision
+        if isinstance(form, ReadsRevision):
+            form.shows(req)
         if start is not None:
             start(form, req)
         return _page(template, req, **context)
@@ -72,7 +72,10 @@ def _step(
         form.form_errors += [m for n, m in outcome.errors.items() if not hasattr(form, n)]
         return _page(template, load(ref), refusal_status(outcome), **context)
     if not isinstance(outcome, AccessRequest):
-        return _page(template, load(ref), refusal_status(outcome), refusal=outcome, **context)
+        req = load(ref)
+        if isinstance(form, ReadsRevision):  # the page shows the request anew, and why
+            form.shows(req)
+        return _page(template, req, refusal_status(outcome), refusal=outcome, **context)
     flash(done, "info")
     return redirect(url_for("requests.show", ref=ref))
 
