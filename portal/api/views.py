@@ -15,7 +15,7 @@ from portal.policy.access import get_visible, visible_requests
 from portal.registry import service as registry
 from portal.registry.labels import labels_of
 from portal.transparency.conversations import shown_messages, summaries
-from portal.transparency.privacy import sight
+from portal.transparency.privacy import listed_to, sight
 from portal.transparency.timeline import shown_events
 from portal.workflow import Edit, create_draft, perform
 from portal.workflow.labels import set_labels
@@ -117,10 +117,13 @@ def list_events(user: User, ref: str, query: bodies.PageQuery) -> schemas.EventL
     session = get_session()
     req = get_visible(session, user, ref)
     after_id = read_cursor("events", query.cursor)
-    found = events_for_request(session, req, after_id=after_id, limit=query.limit + 1)
+    seen = sight(session, user, req)
+    found = events_for_request(
+        session, req, after_id=after_id, limit=query.limit + 1, listed=listed_to(seen)
+    )
     page = found[: query.limit]
     cursor = make_cursor("events", page[-1].id) if len(found) > query.limit else None
-    shown = shown_events(session, page, sight(session, user, req), by_name=False)
+    shown = shown_events(session, page, seen, by_name=False)
     return schemas.EventList(items=[represent.event(e) for e in shown], next_cursor=cursor)
 
 

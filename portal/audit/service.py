@@ -108,10 +108,15 @@ def _locked_head(session: Session) -> AuditChainHead:
 
 
 def events_for_request(
-    session: Session, request: AccessRequest, after_id: int | None = None, limit: int = 50
+    session: Session,
+    request: AccessRequest,
+    after_id: int | None = None,
+    limit: int = 50,
+    listed: Any = True,
 ) -> list[AuditEvent]:
-    """A request's events, oldest first: the next ``limit`` after event ``after_id``."""
-    query = select(AuditEvent).where(AuditEvent.request_id == request.id)
+    """A request's events, oldest first: the next ``limit`` after event ``after_id``;
+    ``listed``: a clause saying which the reader finds listed (transparency.privacy)."""
+    query = select(AuditEvent).where(AuditEvent.request_id == request.id, listed)
     if after_id is not None:
         query = query.where(AuditEvent.id > after_id)
     return list(session.exec(query.order_by(AuditEvent.id).limit(limit)))

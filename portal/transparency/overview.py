@@ -27,7 +27,7 @@ from portal.reviews.terms import catalogue_of
 from portal.transparency.nextsteps import next_steps
 from portal.transparency.obligations import ShownObligation, shown_obligations
 from portal.transparency.outputs import OutputSeen, outputs_seen
-from portal.transparency.privacy import ShownEvent, Sight, sight
+from portal.transparency.privacy import ShownEvent, Sight, listed_to, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
 from portal.workflow import Option, available
@@ -220,7 +220,7 @@ def overview(
     if with_timeline:
         latest = session.exec(
             select(AuditEvent)
-            .where(AuditEvent.request_id == req.id)
+            .where(AuditEvent.request_id == req.id, listed_to(seen))
             .order_by(AuditEvent.id.desc())
             .limit(LATEST_EVENTS + 1)
         ).all()

@@ -16,11 +16,12 @@ as the Nation's to anyone but the Nation's own people.
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.audit.events import Audience, EventType
-from portal.audit.models import AuditEvent
+from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.conversations.models import Channel
 from portal.policy.access import request_nation_ids
@@ -34,6 +35,10 @@ Thread = tuple[Channel, int | None]  # a thread by its key: (channel, Nation id)
 
 # What anyone who may see the request reads of a withheld event's details.
 OPEN_DETAILS = ("revision",)
+# The kinds that are a Nation's deliberation itself (a steward's review or conflict
+# declared, an output's review): that one happened at all is the Nation's own. Listed to
+# anyone else, an event beside a count of reviews that did not rise told a conflict.
+DELIBERATIONS = (EventType.REVIEW_RECORDED.value, EventType.OUTPUT_REVIEWED.value)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,20 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
         }
     threads = frozenset(t.key for t in readable_threads(session, viewer, request))
     return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads)
+
+
+def listed_to(seen: Sight) -> sa.ColumnElement[bool]:
+    """Which of a request's events ``seen`` finds listed: all but the deliberations of
+    the Nations whose deliberations they do not read (a clause on AuditEvent)."""
+    own = (
+        select(AuditEventNation.event_id)
+        .where(
+            AuditEventNation.event_id == AuditEvent.id,
+            AuditEventNation.nation_id.in_(sorted(seen.insider_of)),
+        )
+        .exists()
+    )
+    return sa.or_(AuditEvent.action.not_in(DELIBERATIONS), own)
 
 
 def record_sight(reader: User | None, nation: Nation, request: AccessRequest | None) -> Sight:

@@ -17,7 +17,7 @@ from portal.audit.service import events_for_request
 from portal.auth.models import User
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
-from portal.transparency.privacy import ShownEvent, Sight, show_event
+from portal.transparency.privacy import ShownEvent, Sight, listed_to, show_event
 from portal.transparency.words import detail_lines, event_words
 
 PAGE_SIZE = 100
@@ -139,5 +139,7 @@ def request_timeline(
 ) -> EventPage:
     """The request's events after event ``after``, oldest first, as ``seen`` may read
     them. Who may see the request at all is the caller's check (policy.access)."""
-    events = events_for_request(session, request, after_id=after, limit=size + 1)
+    events = events_for_request(
+        session, request, after_id=after, limit=size + 1, listed=listed_to(seen)
+    )
     return page_of(session, events, size, seen)

@@ -394,6 +394,8 @@ def main() -> None:
         "`/` (a steward)": ("/", steward, "Waiting for you"),
         "`/` (the coordinator)": ("/", coordinator, "Waiting for you"),
         "`/requests/<ref>` (a steward)": (f"/requests/{shown}", steward, shown),
+        # The floor: a signed-in page that reads almost nothing but the person.
+        "`/account` (a steward)": ("/account", steward, "Your account"),
     }
     servers = []
     try:
