@@ -151,9 +151,24 @@ def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None
     if refused := _settled(obligation):
         return refused
     if command.outcome != "waived" and obligation.state != ObligationState.REPORTED:
-        message = _("Nothing is reported on this obligation yet: it can be waived, not assessed.")
-        return BlockingRule("state", message)
+        return BlockingRule("state", _nothing_reported(ctx))
     return None
+
+
+def _nothing_reported(ctx: Context) -> str:
+    """Why nothing can be assessed yet, worded by what this person may do instead: only
+    whom the policy lets waive is told that waiving is possible."""
+    if (
+        ctx.actor is not None
+        and authorize(
+            ctx.session, ctx.actor, Action.WAIVE_OBLIGATION, nation=ctx.nation, request=ctx.request
+        ).allowed
+    ):
+        return _("Nothing is reported on this obligation yet: it can be waived, not assessed.")
+    return _(
+        "Nothing is reported on this obligation yet: there is nothing to assess"
+        " until the researcher reports on it."
+    )
 
 
 def validate_assess(ctx: Context, command: AssessObligation) -> None:

@@ -4,6 +4,10 @@ overdue obligations on the home pages and in the Nation's record."""
 
 from datetime import date, timedelta
 
+import pytest
+
+from portal.errors import Refused
+
 from helpers import csrf_token, labels_on_lists, sign_in
 from obligated import KESTREL_STEWARD, YEARLY
 
@@ -72,6 +76,13 @@ def test_only_the_representative_is_offered_waiving(app, owed):
         steward.status_code == 409 and "Nothing is reported on this obligation yet" in steward.text
     )
     assert "may waive" not in steward.text
+    assert "waived" not in steward.text, "waiving is not a step the steward is offered"
+    assert "until the researcher reports on it" in steward.text
+    french = client_of(app, "cedar_steward1").get(path, headers={"Accept-Language": "fr-CA"})
+    assert "renoncer" not in french.text and "tant que la chercheuse ou le chercheur" in french.text
+    # Whom the policy lets waive is told that this is what may be done instead.
+    with pytest.raises(Refused, match="it can be waived, not assessed"):
+        owed.assess("cedar_rep", ref, "community_output_review", "met")
     assert client_of(app, "heron_rep").get(path).status_code == 403
     assert client_of(app, "researcher").get(path).status_code == 403
     assert client_of(app, "kestrel").get(path).status_code == 404
