@@ -308,3 +308,11 @@ def labels_on_lists(html: str) -> list[str]:
     and the output's review so); a fieldset's legend names it."""
     lists = set(re.findall(r'<ul\b[^>]*\bid="([^"]+)"', html))
     return sorted(lists & set(re.findall(r'<label\b[^>]*\bfor="([^"]+)"', html)))
+
+
+def choose_french(client) -> None:
+    """Choose French with the language switch every page carries (as a person does):
+    the signed-in person's setting, else the cookie."""
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    answer = client.post("/language", data={"language": "fr", "next": "/", "csrf_token": token})
+    assert answer.status_code == 302, answer.status_code

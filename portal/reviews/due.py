@@ -17,6 +17,35 @@ _PERIOD = re.compile(r"every\s+(\d{1,3})\s+months?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class Spelling:
+    """How the decide form writes a due in one language: after its marker, a period
+    (``{months}``) or an event's word. Dates are ISO in every language."""
+
+    marker: str
+    period: str
+    events: dict[str, str]
+
+
+# The decide form speaks the page's language; what it hands the workflow (and what a
+# decision stores and the API gives) is always the English spelling parse() reads.
+SPELLINGS = {
+    "en": Spelling(DUE_MARKER, "every {months} months", {e.value: e.value for e in DueEvent}),
+    "fr": Spelling(
+        "| échéance :",
+        "tous les {months} mois",
+        {DueEvent.BEFORE_PUBLICATION.value: "avant_publication", DueEvent.AT_END.value: "à_la_fin"},
+    ),
+}
+# A form's line: the condition, then any language's marker (spaces before the colon
+# optional, as French typography puts one), then its due.
+FORM_MARKER = re.compile(
+    r"\|\s*(?:" + "|".join(re.escape(s.marker.strip("|: ")) for s in SPELLINGS.values()) + r")\s*:",
+    re.IGNORECASE,
+)
+_FRENCH_PERIOD = re.compile(r"tous\s+les\s+(\d{1,3})\s+mois", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
 class Due:
     kind: DueKind
     on: date | None = None
@@ -80,3 +109,32 @@ def first_due(due: Due, start: date, term_end: date) -> date | None:
     if due.kind is DueKind.PERIOD:
         return add_months(start, due.months)
     return term_end if due.event is DueEvent.AT_END else None
+
+
+def spelled(spec: str, language: str) -> str:
+    """The English ``spec`` (as stored) as the decide form writes it in ``language``."""
+    spelling = SPELLINGS.get(language, SPELLINGS["en"])
+    try:
+        due = parse(spec)
+    except ValueError:
+        return spec
+    if due.kind is DueKind.PERIOD:
+        return spelling.period.format(months=due.months)
+    if due.kind is DueKind.EVENT:
+        return spelling.events[due.event.value]
+    return due.on.isoformat()
+
+
+def from_form(text: str) -> str:
+    """A due as a person typed it on the decide form, in any language's spelling, as the
+    English spec parse() reads; what no spelling names is left as typed, for parse() to
+    refuse in words."""
+    plain = " ".join(text.split())
+    if match := _FRENCH_PERIOD.fullmatch(plain):
+        return f"every {match.group(1)} months"
+    word = plain.lower().replace(" ", "_")
+    for spelling in SPELLINGS.values():
+        for event, spelled_event in spelling.events.items():
+            if word == spelled_event:
+                return event
+    return plain

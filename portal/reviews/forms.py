@@ -7,8 +7,9 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAre
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from portal.i18n import current_language
 from portal.requests.forms import CheckboxesField, options
-from portal.reviews.due import DUE_MARKER
+from portal.reviews.due import FORM_MARKER, SPELLINGS, from_form, spelled
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.web import access_ends_confirmation
 from portal.workflow.drafting import RETURN_REASONS
@@ -163,6 +164,8 @@ class DecisionForm(ReadsRevision, FlaskForm):
         force still holds ticked, the others as lines, each with its due where it has one
         (workflow.deciding.conditions_in_force)."""
         codes = {choice.value for choice in self.standard_conditions.choices}
+        language = current_language()
+        spelling = SPELLINGS[language]
         ticked, lines = [], []
         for condition in conditions:
             code, due = condition.get("code"), condition.get("due")
@@ -172,7 +175,7 @@ class DecisionForm(ReadsRevision, FlaskForm):
             # A standard one with a due of its own is a line by its code (the decision
             # reads a code as the standard condition), keeping the due.
             words = code if code in codes else condition["text"]
-            lines.append(f"{words} {DUE_MARKER} {due}" if due else words)
+            lines.append(f"{words} {spelling.marker} {spelled(due, language)}" if due else words)
         self.standard_conditions.data = ticked
         self.custom_conditions.data = "\n".join(lines)
 
@@ -184,9 +187,9 @@ class DecisionForm(ReadsRevision, FlaskForm):
         """Each line of the Nation's own words, and the due it names after "| due:"."""
         found = []
         for line in (self.custom_conditions.data or "").splitlines():
-            text, marker, due = line.partition(DUE_MARKER)
+            text, *due = FORM_MARKER.split(line, maxsplit=1)
             if text.strip():
-                found.append((text.strip(), due.strip() if marker else None))
+                found.append((text.strip(), from_form(due[0]) if due else None))
         return found
 
     def conditions(self) -> list[str]:

@@ -19,7 +19,7 @@ from portal.reviews.due import add_months
 from portal.reviews.models import Decision
 from portal.workflow import commands as c
 
-from helpers import csrf_token, sign_in
+from helpers import choose_french, csrf_token, sign_in
 from obligated import SUMMARY, YEARLY
 from renewals import (
     SIGNERS,
@@ -278,3 +278,57 @@ def test_a_nation_an_amendment_brings_back_starts_from_nothing(app, owed):
     page = heron.get(f"/requests/{ref}/decide/blue-heron")
     assert page.status_code == 200 and 'name="standard_conditions"' in page.text
     assert "checked" not in page.text and SUMMARY not in page.text
+
+
+def test_a_french_decide_page_spells_the_dues_in_french(app, owed):
+    """Found in a browser: the French decide page asked for "| due: every 12 months" and
+    started a renewal from English lines. It now spells a due in French, reads either
+    language's spelling, and the decision keeps the one spelling the API gives."""
+    flow = owed.flow
+    given = {YEARLY: "every 12 months", "community_output_review": "2027-06-30"}
+    ref = owed.active(cedar_dues=given)
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    cedar = app.test_client()
+    sign_in(cedar, "rep.cedar@example.org")
+    choose_french(cedar)
+    path = f"/requests/{ref}/decide/red-cedar"
+    page = cedar.get(path).text
+    lines = (
+        f"community_output_review | échéance : 2027-06-30\n{YEARLY} | échéance : tous les 12 mois"
+    )
+    assert f"{lines}</textarea>" in page
+    assert "tous les 12 mois" in page and "à_la_fin" in page
+    assert "every 12 months" not in page and "at_end" not in page and "| due:" not in page
+
+    def decide(custom: str):
+        form = {
+            "csrf_token": csrf_token(page),
+            "outcome": "approve",
+            "standard_conditions": ["return_or_destroy"],
+            "custom_conditions": custom,
+            "reason": "",
+        }
+        return cedar.post(path, data=form)
+
+    wrong = decide(f"{YEARLY} | échéance : un jour")
+    assert wrong.status_code == 422 and "« tous les 12 mois »" in wrong.text
+    assert f"{YEARLY} | échéance : un jour" in wrong.text, "what was typed is kept"
+    more = f"{lines}\nUn résumé pour la communauté | échéance : avant_publication"
+    assert decide(more).status_code == 302
+    with app.app_context(), session_scope() as session:
+        request = request_of(session, ref)
+        last = session.exec(
+            select(Decision)
+            .where(Decision.request_id == request.id, Decision.nation_id == nation_id(session))
+            .order_by(Decision.id.desc())
+        ).first()
+        dues = {
+            c["code"] if c["code"] != "custom" else c["text"]: c.get("due") for c in last.conditions
+        }
+    assert dues == {
+        "return_or_destroy": None,
+        "community_output_review": "2027-06-30",
+        YEARLY: "every 12 months",
+        "Un résumé pour la communauté": "before_publication",
+    }
