@@ -10,7 +10,7 @@ the record grows.
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,10 +18,12 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from portal.agreements.models import Agreement
+from portal.agreements.render import standard_words
 from portal.audit.events import EventType
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.errors import ValidationError
+from portal.i18n import current_language
 from portal.lifecycle.service import Overdue, overdue
 from portal.policy.access import concerns_nation
 from portal.policy.service import require
@@ -29,6 +31,7 @@ from portal.policy.vocabulary import Action
 from portal.registry.models import Dataset, DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
 from portal.reviews.models import Decision, NationTrack, Review
+from portal.reviews.terms import catalogue_of
 from portal.transparency.privacy import record_sight
 from portal.transparency.timeline import EventPage, page_of
 
@@ -53,6 +56,8 @@ class RecordRow:
     expiry: date | None
     ended: date | None  # the day access ended (revoked, expired or closed)
     revocation_reason: str = ""  # why the Nation revoked it, if it did (its own reason)
+    # The decision's conditions in the language spoken, as the request page says them.
+    conditions: list[str] = field(default_factory=list)
 
     @property
     def nation_status(self) -> str:
@@ -215,6 +220,11 @@ def _rows(
         if a.request_id not in agreements or a.effective_at is not None:
             agreements[a.request_id] = a
     revocations = _revocation_reasons(session, nation, ids)
+    catalogues = {
+        number: catalogue_of(session, number)
+        for number in {d.rules_version for d in decisions.values()}
+    }
+    language = current_language()
     rows = []
     for request in requests:
         decision = decisions.get(request.id)
@@ -222,6 +232,12 @@ def _rows(
         agreement = agreements.get(request.id)
         start, expiry, ended = access_period(request, agreement)
         own = reader is not None and request.involves(reader.id, reader.email)
+        said = [
+            standard_words(
+                c, nation, request.storage_location, catalogues[decision.rules_version], language
+            )
+            for c in (decision.conditions if decision else [])
+        ]
         rows.append(
             RecordRow(
                 request=request,
@@ -236,6 +252,7 @@ def _rows(
                 expiry=expiry,
                 ended=ended,
                 revocation_reason=revocations.get(request.id, ""),
+                conditions=said,
             )
         )
     return rows

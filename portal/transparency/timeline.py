@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from portal.agreements.render import standard_words
 from portal.audit.models import AuditEvent, AuditEventNation
 from portal.audit.service import events_for_request
 from portal.auth.models import User
+from portal.i18n import current_language
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.reviews.terms import catalogue_in_force
 from portal.transparency.privacy import ShownEvent, Sight, listed_to, show_event
 from portal.transparency.words import detail_lines, event_words
 
@@ -86,21 +89,45 @@ def _names_of(session: Session, events: Sequence[AuditEvent]) -> dict[int, str]:
     return dict(session.exec(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
+def _conditions_said(
+    session: Session, nations: dict[int, list[Nation]], locations: dict[int, str]
+) -> Callable[[ShownEvent], list[str] | None]:
+    """A decision event's conditions in the language spoken, as the request page says
+    them (standard ones translated while their words are the catalogue's in force; a
+    Nation's own words as decided). None for an event that names no conditions."""
+    language, catalogue = current_language(), None
+
+    def said(shown: ShownEvent) -> list[str] | None:
+        nonlocal catalogue
+        conditions = (shown.details or {}).get("conditions")
+        event = shown.event
+        if not conditions or len(nations[event.id]) != 1 or event.request_id not in locations:
+            return None
+        catalogue = catalogue_in_force(session) if catalogue is None else catalogue
+        nation, location = nations[event.id][0], locations[event.request_id]
+        return [standard_words(c, nation, location, catalogue, language) for c in conditions]
+
+    return said
+
+
 def entries_for(
     session: Session, events: Sequence[AuditEvent], seen: Sight | Callable[[AuditEvent], Sight]
 ) -> list[Entry]:
     """Events in words, with their Nations and request references."""
     nations = _nations_of(session, events)
     request_ids = {event.request_id for event in events if event.request_id is not None}
-    refs = (
-        dict(
-            session.exec(
-                select(AccessRequest.id, AccessRequest.ref).where(AccessRequest.id.in_(request_ids))
-            ).all()
-        )
+    found = (
+        session.exec(
+            select(AccessRequest.id, AccessRequest.ref, AccessRequest.storage_location).where(
+                AccessRequest.id.in_(request_ids)
+            )
+        ).all()
         if request_ids
-        else {}
+        else []
     )
+    refs = {id_: ref for id_, ref, _ in found}
+    locations = {id_: location for id_, _, location in found}
+    said = _conditions_said(session, nations, locations)
     entries = []
     for shown in shown_events(session, events, seen):
         e = shown.event
@@ -109,7 +136,7 @@ def entries_for(
                 e,
                 shown.actor,
                 event_words(e),
-                detail_lines(e.action, shown.details),
+                detail_lines(e.action, shown.details, said(shown)),
                 [n.name for n in nations[e.id]],
                 refs.get(e.request_id),
                 shown.withheld,

@@ -39,8 +39,11 @@ def action_words(action: str) -> str:
         return action
 
 
-def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
-    """An event's details as short lines: "reason: ...", "condition: ...", ..."""
+def detail_lines(
+    action: str, details: dict[str, Any] | None, conditions: list[str] | None = None
+) -> list[str]:
+    """An event's details as short lines: "reason: ...", "condition: ...", ...
+    ``conditions``: its conditions as the page says them, else as stored."""
     details = details or {}
     if action == EventType.NATION_PROFILE_CHANGED:
         return [
@@ -64,9 +67,9 @@ def detail_lines(action: str, details: dict[str, Any] | None) -> list[str]:
         lines.append(
             label if value is True else _("%(label)s: %(value)s", label=label, value=_value(value))
         )
-    lines += [
-        _("condition: %(text)s", text=c.get("text", "")) for c in details.get("conditions") or []
-    ]
+    if conditions is None:
+        conditions = [c.get("text", "") for c in details.get("conditions") or []]
+    lines += [_("condition: %(text)s", text=text) for text in conditions]
     return lines
 
 

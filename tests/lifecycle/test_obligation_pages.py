@@ -8,7 +8,7 @@ import pytest
 
 from portal.errors import Refused
 
-from helpers import csrf_token, labels_on_lists, sign_in
+from helpers import choose_french, csrf_token, labels_on_lists, sign_in
 from obligated import KESTREL_STEWARD, YEARLY
 
 CEDAR = "Red Cedar Nation (fictional)"
@@ -169,3 +169,18 @@ def test_a_steward_opening_assess_after_the_request_closed_reads_that_it_is_clos
     # Who may not assess at all is still told so (403), the state aside.
     researcher = client_of(app, "researcher").get(f"/requests/{ref}/obligations/{reported}/assess")
     assert researcher.status_code == 403
+
+
+def test_the_record_and_the_timeline_read_standard_conditions_in_french(app, owed):
+    """Found in a browser: the request page said a Nation's standard conditions in
+    French, its record and the request's timeline as stored (English)."""
+    ref = owed.active()
+    rep = client_of(app, "cedar_rep")
+    choose_french(rep)
+    french = "Les données sont restituées ou détruites à la fin de la durée"
+    for path in ("/nations/red-cedar/record", f"/requests/{ref}/timeline", f"/requests/{ref}"):
+        page = rep.get(path)
+        assert page.status_code == 200, path
+        assert french in page.text, path
+        assert "The data is returned or destroyed" not in page.text, path
+        assert YEARLY in page.text, f"{path}: the Nation's own words stay as decided"
