@@ -88,6 +88,7 @@ ADAPTER_PACKAGES = frozenset(
         "rules",
         "throttle",
         "web",
+        "webforms",  # the base of the pages' forms
     }
 )
 ADAPTER_MODULES = frozenset({"routes", "forms", "cli"})  # portal.<package>.<this>

@@ -1,11 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired
 
 from portal.registry.models import Framework
 from portal.registry.names import NAME_FIELDS
 from portal.requests.forms import CheckboxesField, options
+from portal.webforms import PageForm
 
 PORTAL_ROLE_CHOICES = [
     ("researcher", _l("Researcher")),
@@ -14,14 +14,14 @@ PORTAL_ROLE_CHOICES = [
 ]
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PageForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
     q = StringField(_l("Name or e-mail address contains"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PageForm):
     role = SelectField(
         _l("Portal-wide role"),
         choices=options(PORTAL_ROLE_CHOICES),
@@ -29,11 +29,11 @@ class RoleForm(FlaskForm):
     )
 
 
-class RevokeRoleForm(FlaskForm):
+class RevokeRoleForm(PageForm):
     role = StringField(_l("Role"), validators=[DataRequired(_l("Name the role to take away."))])
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(PageForm):
     action = StringField(
         _l("Action"),
         validators=[
@@ -43,7 +43,7 @@ class ActiveForm(FlaskForm):
     )
 
 
-class NationForm(FlaskForm):
+class NationForm(PageForm):
     slug = StringField(
         _l("Short name in links (slug)"),
         validators=[DataRequired(_l("Give the Nation's slug, e.g. red-cedar."))],
@@ -61,7 +61,7 @@ class NationForm(FlaskForm):
     )
 
 
-class DatasetForm(FlaskForm):
+class DatasetForm(PageForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Give the dataset's title."))],
@@ -96,7 +96,7 @@ class NewDatasetForm(DatasetForm):
     )
 
 
-class RetryForm(FlaskForm):
+class RetryForm(PageForm):
     """Run a failed job, or send a failed message, again (the button carries its id)."""
 
     kind = StringField(
@@ -109,7 +109,7 @@ class RetryForm(FlaskForm):
     item = IntegerField(_l("Which"), validators=[DataRequired(_l("Say which one to retry."))])
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(PageForm):
     """Where the dataset's custodian receives its signed notices (the service checks it)."""
 
     url = StringField(_l("Endpoint address (https://)"))

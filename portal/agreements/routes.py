@@ -14,7 +14,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, PasswordField
 
@@ -26,6 +25,7 @@ from portal.errors import NotFound, ServiceError
 from portal.policy.access import require_agreement_reader
 from portal.requests.models import AccessRequest
 from portal.web import attempt, error_page, load, show_refusal
+from portal.webforms import PageForm
 from portal.workflow import Sign
 
 bp = Blueprint("agreements", __name__)
@@ -36,12 +36,12 @@ STORED_FILE_FAILS = _l(
 )
 
 
-class SignForm(FlaskForm):
+class SignForm(PageForm):
     password = PasswordField(_l("Your password, to confirm it is you"))
     nation = HiddenField()
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(PageForm):
     document = FileField(
         _l("The agreement (PDF)"),
         validators=[

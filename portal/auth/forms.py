@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo
 
+from portal.webforms import PageForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(PageForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(_l("Give your e-mail address."))],
@@ -17,7 +18,7 @@ class SignInForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PageForm):
     name = StringField(
         _l("Name"),
         description=_l("What the token is for, e.g. the script or system that uses it."),
@@ -25,7 +26,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(PageForm):
     """Invite someone: the roles (and Nations) offered depend on who invites."""
 
     email = EmailField(
@@ -45,7 +46,7 @@ class InvitationForm(FlaskForm):
     )
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(PageForm):
     """Accept an invitation by creating one's login."""
 
     name = StringField(
@@ -68,7 +69,7 @@ class NewAccountForm(FlaskForm):
 NEW_PASSWORD_HINT = _l("At least 10 characters. A few unrelated words make a good one.")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PageForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(_l("Give your e-mail address."))],
@@ -76,7 +77,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PageForm):
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Choose a new password."))],
@@ -93,7 +94,7 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(PageForm):
     """Accept an invitation as the signed-in person (a button and its CSRF token)."""
 
 
@@ -105,11 +106,11 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PageForm):
     """A button and its CSRF token, nothing else."""
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PageForm):
     code = StringField(
         _l("Code"),
         validators=[
@@ -122,7 +123,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class DisableTwoFactorForm(FlaskForm):
+class DisableTwoFactorForm(PageForm):
     password = PasswordField(
         _l("Your password"),
         validators=[DataRequired(_l("Give your password."))],

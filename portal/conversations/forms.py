@@ -3,13 +3,13 @@
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from portal.conversations.models import MAX_BODY
+from portal.webforms import PageForm
 
 
-class MessageForm(FlaskForm):
+class MessageForm(PageForm):
     body = TextAreaField(_l("Your message"), render_kw={"rows": 5})
 
     @property

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from portal.registry.labels import KIND_GROUPS, KINDS, LABELS, MAX_HUB_URL, MAX_WORDING
+from portal.webforms import PageForm
 
 
 def _choices() -> list[SelectChoice]:
@@ -16,7 +16,7 @@ def _choices() -> list[SelectChoice]:
     ]
 
 
-class LabelForm(FlaskForm):
+class LabelForm(PageForm):
     """A label the Nation attaches (the service checks each field and names it)."""
 
     code = SelectField(_l("Label or Notice"), choices=_choices(), validate_choice=False)
@@ -29,5 +29,5 @@ class LabelForm(FlaskForm):
     )
 
 
-class RemoveLabelForm(FlaskForm):
+class RemoveLabelForm(PageForm):
     """The remove button: its CSRF token only."""

@@ -2,12 +2,12 @@
 of the end of access (closing early, the attestation, a Nation's answer)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from portal.web import access_ends_confirmation, uploaded
+from portal.webforms import PageForm
 
 MAX_TEXT = 5000
 OUTCOME_WORDS = {
@@ -17,7 +17,7 @@ OUTCOME_WORDS = {
 }
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PageForm):
     text = TextAreaField(
         _l("What was done to meet it (the Nation it is owed to reads this)"),
         validators=[
@@ -37,7 +37,7 @@ class ReportForm(FlaskForm):
         return uploaded(self.file)
 
 
-class AssessForm(FlaskForm):
+class AssessForm(PageForm):
     outcome = RadioField(
         _l("Outcome"),
         validate_choice=True,
@@ -64,7 +64,7 @@ ANSWER_WORDS = {
 }
 
 
-class CloseForm(FlaskForm):
+class CloseForm(PageForm):
     reason = TextAreaField(
         _l("Why access ends early (optional)"),
         validators=[Length(max=MAX_TEXT)],
@@ -74,7 +74,7 @@ class CloseForm(FlaskForm):
     confirm = access_ends_confirmation()
 
 
-class AttestForm(FlaskForm):
+class AttestForm(PageForm):
     what = TextAreaField(
         _l("What was destroyed or returned"),
         validators=[Length(max=MAX_TEXT)],
@@ -90,7 +90,7 @@ class AttestForm(FlaskForm):
     password = PasswordField(_l("Your password (it signs the attestation)"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PageForm):
     outcome = RadioField(
         _l("Your Nation's answer"),
         choices=list(ANSWER_WORDS.items()),

@@ -1,18 +1,18 @@
 """Forms for outputs before publication. They parse; the workflow decides."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.requests.forms import options
 from portal.web import uploaded
+from portal.webforms import PageForm
 
 CHOICES = [("approve", _l("Approve publication")), ("refuse", _l("Refuse publication"))]
 
 
-class SubmitOutputForm(FlaskForm):
+class SubmitOutputForm(PageForm):
     title = StringField(_l("Title of the output"))
     venue = StringField(_l("Where it will be published (journal, report, website, ...)"))
     file = FileField(_l("The file: a PDF, a CSV table or plain text"))
@@ -21,7 +21,7 @@ class SubmitOutputForm(FlaskForm):
         return uploaded(self.file)
 
 
-class OutputReviewForm(FlaskForm):
+class OutputReviewForm(PageForm):
     conflict_of_interest = BooleanField(
         _l("I have a conflict of interest and will not recommend (I do not count toward quorum)")
     )
@@ -37,7 +37,7 @@ class OutputReviewForm(FlaskForm):
             raise ValidationError(_("Choose a recommendation."))
 
 
-class OutputDecisionForm(FlaskForm):
+class OutputDecisionForm(PageForm):
     outcome = RadioField(
         _l("Decision"),
         choices=options(CHOICES),

@@ -3,10 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 
 from portal.policy.models import Vote
+from portal.webforms import PageForm
 
 
 def _lines(text: str | None) -> list[list[str]]:
@@ -15,7 +15,7 @@ def _lines(text: str | None) -> list[list[str]]:
     return [[word.strip() for word in row.split(",")] for row in rows if row.strip()]
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(PageForm):
     title = StringField(_l("What the change is, in a few words"))
     explanation = TextAreaField(_l("Why the member Nations should approve it"))
     nation = SelectField(_l("You propose it"), choices=[], validate_choice=False)
@@ -76,7 +76,7 @@ class ProposalForm(FlaskForm):
                 self.form_errors.append(message)
 
 
-class VoteForm(FlaskForm):
+class VoteForm(PageForm):
     nation = SelectField(_l("You answer for"), choices=[], validate_choice=False)
     vote = RadioField(
         _l("Your Nation's answer"),
@@ -89,5 +89,5 @@ class VoteForm(FlaskForm):
     comment = TextAreaField(_l("Comment (optional)"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PageForm):
     """Its CSRF token is all it carries."""

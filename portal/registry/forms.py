@@ -1,13 +1,13 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from portal.registry.models import REMINDER_FIELDS, Nation
 from portal.registry.names import NAME_FIELDS
 from portal.requests.forms import WholeNumberField
+from portal.webforms import PageForm
 
 
 def _whole_number(label: str, message: str, required: bool = True) -> WholeNumberField:
@@ -16,7 +16,7 @@ def _whole_number(label: str, message: str, required: bool = True) -> WholeNumbe
     return WholeNumberField(label, invalid=message, validators=[check])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PageForm):
     name_fr = StringField(_l("Its name in French"), render_kw={"maxlength": 200})
     name_own = StringField(
         _l("Its name in its own language and script"), render_kw={"maxlength": 200}
@@ -104,7 +104,7 @@ class ProfileForm(FlaskForm):
         }
 
 
-class StewardForm(FlaskForm):
+class StewardForm(PageForm):
     email = EmailField(
         _l("E-mail address of the person to designate"),
         validators=[InputRequired(_l("Give the e-mail address of the person's login."))],
@@ -117,7 +117,7 @@ def rule_field(action: str, name: str, parameter: str | None = None) -> str:
     return "-".join(part for part in (action, name, parameter) if part)
 
 
-class RulesForm(FlaskForm):
+class RulesForm(PageForm):
     """A Nation's own conditions: a checkbox per condition it may choose, per action,
     and a box per parameter. The fields are added per page (rules_form())."""
 

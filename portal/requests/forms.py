@@ -2,7 +2,6 @@
 (what is valid, what submission needs) are in fields.py and the workflow."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.requests.fields import AGREEMENT_LANGUAGES, DEFAULT_AGREEMENT_LANGUAGE, LABELS
+from portal.webforms import PageForm
 
 TEAM_ROWS = 3  # empty rows offered for new team members (the page works without JavaScript)
 
@@ -55,13 +55,13 @@ LANGUAGE_WORDS = {
 }
 
 
-class TeamMemberForm(Form):  # a plain Form: the outer FlaskForm carries the CSRF token
+class TeamMemberForm(Form):  # a plain Form: the outer PageForm carries the CSRF token
     name = StringField(_l("Name"))
     email = StringField(_l("E-mail address"))
     role = StringField(_l("Role on the project"))
 
 
-class DraftForm(FlaskForm):
+class DraftForm(PageForm):
     title = StringField(LABELS["title"])
     purpose = TextAreaField(LABELS["purpose"], render_kw={"rows": 5})
     datasets = CheckboxesField(LABELS["datasets"], choices=[], validate_choice=False)

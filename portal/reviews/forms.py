@@ -2,7 +2,6 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
@@ -12,6 +11,7 @@ from portal.requests.forms import CheckboxesField, options
 from portal.reviews.due import FORM_MARKER, SPELLINGS, from_form, spelled
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.web import access_ends_confirmation
+from portal.webforms import PageForm
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
@@ -34,7 +34,7 @@ ASSESSMENTS = [("met", _l("Met")), ("concern", _l("Concern")), ("unclear", _l("U
 ASSESSMENT_WORDS = {"met": _l("met"), "concern": _l("a concern"), "unclear": _l("unclear")}
 
 
-class ScreenForm(FlaskForm):
+class ScreenForm(PageForm):
     outcome = RadioField(
         _l("Outcome"),
         choices=options(
@@ -69,7 +69,7 @@ class ReadsRevision:
         self.revision.raw_data = []  # else the page would send back what was posted
 
 
-class ReviewForm(ReadsRevision, FlaskForm):
+class ReviewForm(ReadsRevision, PageForm):
     conflict_of_interest = BooleanField(
         _l("I have a conflict of interest and will not recommend (I do not count toward quorum)")
     )
@@ -124,7 +124,7 @@ for _key, _label in CRITERIA.items():
     )
 
 
-class DecisionForm(ReadsRevision, FlaskForm):
+class DecisionForm(ReadsRevision, PageForm):
     outcome = RadioField(
         _l("Decision"),
         choices=options([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),
@@ -202,7 +202,7 @@ class DecisionForm(ReadsRevision, FlaskForm):
         return {text: due for text, due in self._custom() if due is not None}
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(PageForm):
     reason = TextAreaField(
         _l("Reason (the researcher reads it)"),
         validators=[InputRequired(_l("Give the reason for revoking."))],
