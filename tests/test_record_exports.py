@@ -144,7 +144,7 @@ def test_the_pdf_made_in_french_reads_french(client, decided):
     ).get_data()
     text = pdf_text(data)
     assert "Registre de Red Cedar Nation (fictional)" in text
-    assert "Chercheur" in text and "Stockage et conservation" in text and "Examinée par" in text
+    assert "Chercheuse" in text and "Stockage et conservation" in text and "Examinée par" in text
     assert "2 demandes." in text and "Refusée" in text
     assert "Researcher" not in text and "Reviewed by" not in text
     # What people wrote stays as they wrote it.

@@ -227,3 +227,24 @@ def test_dates_are_written_in_the_language_spoken(app):
         assert i18n.day(date(2026, 12, 3)) == "3 déc. 2026"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert i18n.day(date(2026, 12, 3)) == "Dec 3, 2026"
+
+
+def test_the_french_role_badges_name_women_and_men_alike(app, flow):
+    """Found in a browser: the French badges said "Représentant", "Intendant",
+    "Chercheur" to everyone. They now name a role as the catalogue names the researcher
+    ("la chercheuse ou le chercheur"): both forms, the feminine first."""
+    from flows import PEOPLE
+
+    badges = {
+        "researcher": "Chercheuse ou chercheur",
+        "coordinator": "Coordonnatrice ou coordonnateur",
+        "admin": "Administratrice ou administrateur",
+        "cedar_steward1": "Intendante ou intendant · Red Cedar Nation (fictional)",
+        "cedar_rep": "Représentante ou représentant · Red Cedar Nation (fictional)",
+    }
+    for who, badge in badges.items():
+        client = app.test_client()
+        sign_in(client, PEOPLE[who][0], PASSWORD)
+        page = client.get("/", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).text
+        shown = re.findall(r'<li class="role-badge">([^<]*)</li>', page)
+        assert shown == [badge], (who, shown)
