@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from helpers import csrf_token, sign_in
+from helpers import choose_french, csrf_token, sign_in
 
 CEDAR = "Red Cedar Nation (fictional)"
 
@@ -44,6 +44,40 @@ def test_refusing_after_approval_needs_a_reason_and_a_confirmation(client, flow,
     assert approving.status_code == 409 and flow.status(ref) == status
     done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
     assert done.status_code == 302 and flow.status(ref) == "refused"
+
+
+def test_refusing_under_review_needs_a_confirmation(app, client, flow):
+    """Found in a browser: approving after approval, revoking and closing early each ask
+    to confirm, but a refusal under review ended the request at one click. It now asks
+    too, on the page only (the API's decide takes what it always took)."""
+    ref = flow.reviewed()
+    sign_in(client, "rep.cedar@example.org")
+    path = f"/requests/{ref}/decide/red-cedar"
+    page = client.get(path).text
+    assert 'name="confirm_refusal"' in page and 'value="approve"' in page
+    assert "A refusal refuses the request as a whole." in page
+    typed = {"reason": "Community concerns.", "custom_conditions": "Tell the council first"}
+    unconfirmed = post(client, path, outcome="refuse", **typed)
+    assert unconfirmed.status_code == 422
+    assert "Confirm the refusal: it cannot be undone." in unconfirmed.text
+    assert "Community concerns." in unconfirmed.text, "what was typed is kept"
+    assert "Tell the council first</textarea>" in unconfirmed.text
+    assert flow.status(ref) == "under_review"
+    french = app.test_client()
+    sign_in(french, "rep.cedar@example.org")
+    choose_french(french)
+    said = post(french, path, outcome="refuse", reason="Non.").text
+    assert "Confirmez le refus : il est sans retour." in said
+    assert flow.status(ref) == "under_review"
+    done = post(client, path, outcome="refuse", confirm_refusal="y", **typed)
+    assert done.status_code == 302 and flow.status(ref) == "refused"
+
+
+def test_approving_under_review_asks_no_confirmation(client, flow):
+    ref = flow.reviewed()
+    sign_in(client, "rep.cedar@example.org")
+    done = post(client, f"/requests/{ref}/decide/red-cedar", outcome="approve")
+    assert done.status_code == 302
 
 
 def test_revoking_needs_a_reason_and_a_confirmation(client, flow):

@@ -131,7 +131,7 @@ def test_a_representative_may_refuse_before_screening(client, flow):
     page = client.get(f"/requests/{ref}/decide/blue-heron").text
     response = client.post(
         f"/requests/{ref}/decide/blue-heron",
-        data=form_data(page, outcome="refuse", reason="Not now."),
+        data=form_data(page, outcome="refuse", reason="Not now.", confirm_refusal="y"),
     )
     assert response.status_code == 302
     assert flow.status(ref) == "refused"

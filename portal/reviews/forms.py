@@ -145,10 +145,11 @@ class DecisionForm(ReadsRevision, PageForm):
     reason = TextAreaField(
         _l("Reason (required to refuse; shown to the researcher)"), render_kw={"rows": 4}
     )
-    confirm_refusal = BooleanField(
-        _l("I understand that refusing now ends the request, though my Nation approved it before")
-    )
-    # Set by the page: the Nation approved already, so a refusal needs confirming.
+    # A refusal is final, so the page asks to confirm it, as revoking and closing early
+    # do; the label says more once the Nation approved (set_after_approval). The API's
+    # decide asks for no confirmation: its contract is its own.
+    confirm_refusal = BooleanField(_l("I confirm the refusal: it cannot be undone."))
+    # Set by the page: the Nation approved already, so only a refusal is left to decide.
     after_approval = False
 
     def __init__(self, catalogue: Catalogue | None = None, **kwargs) -> None:
@@ -179,9 +180,18 @@ class DecisionForm(ReadsRevision, PageForm):
         self.standard_conditions.data = ticked
         self.custom_conditions.data = "\n".join(lines)
 
+    def set_after_approval(self) -> None:
+        self.after_approval = True
+        self.confirm_refusal.label.text = _(
+            "I understand that refusing now ends the request, though my Nation approved it before"
+        )
+
     def validate_confirm_refusal(self, field) -> None:
-        if self.after_approval and self.outcome.data == "refuse" and not field.data:
+        if self.outcome.data != "refuse" or field.data:
+            return
+        if self.after_approval:
             raise ValidationError(_("Confirm the refusal: the request ends at once."))
+        raise ValidationError(_("Confirm the refusal: it cannot be undone."))
 
     def _custom(self) -> list[tuple[str, str | None]]:
         """Each line of the Nation's own words, and the due it names after "| due:"."""

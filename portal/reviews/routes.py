@@ -128,7 +128,8 @@ def decide(ref: str, nation_slug: str):
     form = DecisionForm(catalogue_in_force(get_session()))
     # The Nation approved this revision already (the others may not have yet).
     track = track_for(get_session(), load(ref), nation)
-    form.after_approval = track is not None and track.status == TrackStatus.APPROVED
+    if track is not None and track.status == TrackStatus.APPROVED:
+        form.set_after_approval()
     done = _("%(nation)s's decision is recorded.", nation=nation.name)
     return _step("reviews/decide.html", ref, "decide", form, command, done, nation, start)
 
