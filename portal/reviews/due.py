@@ -42,7 +42,6 @@ FORM_MARKER = re.compile(
     r"\|\s*(?:" + "|".join(re.escape(s.marker.strip("|: ")) for s in SPELLINGS.values()) + r")\s*:",
     re.IGNORECASE,
 )
-_FRENCH_PERIOD = re.compile(r"tous\s+les\s+(\d{1,3})\s+mois", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,10 +129,11 @@ def from_form(text: str) -> str:
     English spec parse() reads; what no spelling names is left as typed, for parse() to
     refuse in words."""
     plain = " ".join(text.split())
-    if match := _FRENCH_PERIOD.fullmatch(plain):
-        return f"every {match.group(1)} months"
     word = plain.lower().replace(" ", "_")
     for spelling in SPELLINGS.values():
+        months = re.escape(spelling.period).replace(re.escape("{months}"), r"(\d{1,3})")
+        if match := re.fullmatch(months.replace(r"\ ", r"\s+"), plain, re.IGNORECASE):
+            return f"every {match.group(1)} months"
         for event, spelled_event in spelling.events.items():
             if word == spelled_event:
                 return event
