@@ -365,3 +365,65 @@ def test_an_incomplete_team_row_is_named_and_never_shown_with_empty_brackets(cli
     landed = unescape(client.get(submitted.headers["Location"]).text)
     assert "Member 2 (Bo Statistician): add an e-mail address and a role." in landed
     assert "Member 1:" not in landed and "Member 1 (" not in landed
+
+
+def _panel(html: str, slug: str) -> str:
+    """The text of one Nation's panel on the request page (tags dropped)."""
+    import re
+
+    start = html.index(f'id="track-{slug}"')
+    article = html[start : html.index("</article>", start)]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", article)).split())
+
+
+def test_while_a_new_revision_is_screened_no_nation_panel_reads_as_current(app, flow):
+    """Found in a browser: Red Cedar approved revision 1, Blue Heron asked for changes,
+    and once revision 2 was submitted (and returned at screening) the page still said
+    "Approved" and "its stewards are reviewing", as if of revision 2 (invariants 2, 11)."""
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar")
+    flow.do("cedar_steward2", "review", ref, "red-cedar")
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    flow.do("heron_steward", "review", ref, "blue-heron", recommendation="changes",
+            comment="Say how results come back to us.")  # fmt: skip
+    flow.edit("researcher", ref, community_benefit="Results returned to each Nation first.")
+    flow.do("researcher", "submit", ref)
+    client = app.test_client()
+    sign_in(client, "researcher@example.org")
+    for step in ("screening", "returned"):
+        if step == "returned":
+            flow.do("coordinator", "screen", ref, outcome="return", comment="Which years?")
+        html = client.get(f"/requests/{ref}").text
+        cedar, heron = _panel(html, "red-cedar"), _panel(html, "blue-heron")
+        for panel in (cedar, heron):
+            assert "Not asked yet about revision 2" in panel, (step, panel)
+            assert "does not count for revision 2" in panel
+            assert "Steward reviews of revision 2" not in panel, "no tally of an unasked revision"
+        assert "— Approved" not in cedar and "Last state, on revision 1: approved" in cedar
+        assert "Its earlier decision, on revision 1: Approved" in cedar
+        assert "Last state, on revision 1: its stewards are reviewing" in heron
+    # The Nation's record (its page, PDF and CSV read the same words) says so too.
+    steward = app.test_client()
+    sign_in(steward, "s1.cedar@example.org")
+    record = unescape(steward.get("/nations/red-cedar/record").text)
+    assert "not asked yet about revision 2 (on revision 1: approved)" in record
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref)  # revision 3 goes before the Nations
+    html = client.get(f"/requests/{ref}").text
+    for slug in ("red-cedar", "blue-heron"):
+        panel = _panel(html, slug)
+        assert "— Its stewards are reviewing" in panel and "Not asked yet" not in panel
+        assert "Steward reviews of revision 3: 0 of" in panel
+
+
+def test_a_renewal_being_screened_says_the_nations_decided_the_revision_in_force(app, flow):
+    ref = flow.active()
+    flow.do("researcher", "renew", ref, reason="One more year (fictional).")
+    client = app.test_client()
+    sign_in(client, "coordinator@example.org")
+    drafted = _panel(client.get(f"/requests/{ref}").text, "red-cedar")
+    assert "— Approved" in drafted, "while drafted, the approval in force is what is true"
+    flow.do("researcher", "submit", ref)
+    panel = _panel(client.get(f"/requests/{ref}").text, "red-cedar")
+    assert "Not asked yet about revision 2" in panel
+    assert "Last state, on revision 1: approved" in panel

@@ -78,6 +78,9 @@ class NationTrack(SQLModel, table=True):
     status: TrackStatus = Field(
         default=TrackStatus.REVIEW, sa_type=enum_type(TrackStatus, "track_status")
     )
+    # The revision its status is about (stamped by Context.move_track): a status of an
+    # earlier revision than the one now submitted is no part in it (invariant 2).
+    revision: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

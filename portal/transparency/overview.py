@@ -31,6 +31,7 @@ from portal.transparency.privacy import ShownEvent, Sight, listed_to, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
 from portal.workflow import Option, available
+from portal.workflow.tracks import of_earlier_revision
 from portal.workflow.unmet import unmet
 
 # The phases in which no Nation has decided yet on what the request says now.
@@ -57,11 +58,13 @@ class TrackView:
     decision: Decision | None  # None unless the viewer reads what the Nation sends
     changes_asked: list[Review]  # the Nation's requests for changes, likewise
     conditions: list[str] = field(default_factory=list)  # the decision's, in the reader's words
+    # Its status is of an earlier revision: the Nation is not asked about this one yet.
+    earlier: bool = False
 
     @property
     def stalled(self) -> bool:
         """Its eligible stewards can no longer reach the quorum on this revision."""
-        return self.track.status == TrackStatus.REVIEW and self.tally.stalled
+        return not self.earlier and self.track.status == TrackStatus.REVIEW and self.tally.stalled
 
 
 @dataclass
@@ -147,7 +150,7 @@ def _track_view(session: Session, req: AccessRequest, track, nation, seen: Sight
         ]
     return TrackView(
         nation, track, tally(session, req, nation), insider, reviews, decision,
-        list(changes or []), said,
+        list(changes or []), said, of_earlier_revision(req, track),
     )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from portal.reviews.models import Decision, NationTrack, Review
 from portal.reviews.terms import catalogue_of
 from portal.transparency.privacy import record_sight
 from portal.transparency.timeline import EventPage, page_of
+from portal.workflow.tracks import of_earlier_revision
 
 REQUESTS_PAGE = 50
 EVENTS_PAGE = 100
@@ -61,7 +62,16 @@ class RecordRow:
 
     @property
     def nation_status(self) -> str:
-        return self.track.status.words if self.track else _("not yet screened")
+        if self.track is None:
+            return _("not yet screened")
+        if of_earlier_revision(self.request, self.track):  # its state is of an earlier one
+            return _(
+                "not asked yet about revision %(revision)s (on revision %(earlier)s: %(state)s)",
+                revision=self.request.current_revision,
+                earlier=self.track.revision,
+                state=self.track.status.words,
+            )
+        return self.track.status.words
 
 
 @dataclass

@@ -141,8 +141,8 @@ def _restore(ctx: Context) -> str | None:
         if track.status == TrackStatus.REVOKED:
             continue
         wanted = TrackStatus.APPROVED if nation.id in party_ids else TrackStatus.ENDED
-        if track.status != wanted:
-            ctx.move_track(track, wanted)
+        if track.status != wanted or track.revision != in_force.revision:
+            ctx.move_track(track, wanted, in_force.revision)
     kind = request.amendment_kind
     _clear(ctx)
     return kind.value if kind else None

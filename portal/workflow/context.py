@@ -59,8 +59,12 @@ class Context:
         self.request.updated_at = utcnow()
         self.session.add(self.request)
 
-    def move_track(self, track: NationTrack, status: TrackStatus) -> None:
+    def move_track(
+        self, track: NationTrack, status: TrackStatus, revision: int | None = None
+    ) -> None:
+        """Move a Nation's part; it is about ``revision``, by default the current one."""
         track.status = status
+        track.revision = self.request.current_revision if revision is None else revision
         track.updated_at = utcnow()
         self.session.add(track)
 

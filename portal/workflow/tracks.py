@@ -2,9 +2,32 @@
 
 from portal.audit.events import EventType
 from portal.registry.models import Nation
+from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import NationTrack, TrackStatus
 from portal.reviews.service import tracks_of
 from portal.workflow.context import Context
+
+# The phases in which a submitted revision is on its way to the Nations' decisions. (A
+# renewal's or amendment's draft is not: until it is submitted, each Nation's part is the
+# one in force.)
+SUBMITTED = frozenset(
+    {
+        RequestStatus.SCREENING,
+        RequestStatus.CHANGES_REQUESTED,
+        RequestStatus.UNDER_REVIEW,
+        RequestStatus.AWAITING_SIGNATURES,
+    }
+)
+
+
+def of_earlier_revision(request: AccessRequest, track: NationTrack) -> bool:
+    """Whether ``track``'s status is about an earlier revision than the one submitted now.
+    No Nation is asked about a revision until a coordinator accepts it for review
+    (open_review), so while it is screened or returned, a Nation's approval, reviews or
+    decision are of an earlier revision and count for none since (invariants 2 and 11).
+    Once access began, each part is the one in force, even when an amendment that ended
+    without effect left the current revision ahead of it."""
+    return request.phase in SUBMITTED and track.revision < request.current_revision
 
 
 def end_dropped(ctx: Context, nations: list[Nation]) -> list[Nation]:
