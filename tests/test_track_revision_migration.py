@@ -1,4 +1,4 @@
-"""Migration 0030 gives each Nation's track the revision its status is about, in a
+"""Migration 0031 gives each Nation's track the revision its status is about, in a
 database kept before it: the upgrade finds what Context.move_track stamps now."""
 
 import pytest
