@@ -76,7 +76,9 @@ def submit_output(page, title: str, name: str, content: bytes) -> None:
     )
     page.get_by_role("button", name="Submit for review").click()
     page.locator(".flash-info", has_text="The output is submitted.").wait_for()
-    page.get_by_role("link", name=title).click()  # the request page lists it
+    # The request page lists it under its outputs (and beside the obligation it meets).
+    outputs = page.locator("section", has=page.locator("#outputs-h"))
+    outputs.get_by_role("link", name=title).click()
     # The click returns before the output's page has loaded: read it only once it has.
     page.wait_for_url(re.compile(r"/outputs/\d+$"))
 

@@ -21,6 +21,7 @@ from portal.i18n import current_language
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
 from portal.lifecycle.outputs import content
+from portal.lifecycle.outputs.service import met_by_output_review
 from portal.lifecycle.service import Overdue, overdue
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
@@ -42,6 +43,8 @@ class ShownObligation:
     report: str | None
     comment: str | None  # the Nation's assessment comment
     report_file: bool = False  # a file came with the report, and the reader may read it
+    # Met output by output through the Nation's review before publication: no report.
+    through_outputs: bool = False
 
 
 def due_words(obligation: Obligation) -> str:
@@ -70,6 +73,7 @@ def show(
         (obligation.report_text or None) if sent else None,
         (obligation.assessment_comment or None) if told else None,
         sent and obligation.report_file_digest is not None,
+        met_by_output_review(obligation),
     )
 
 

@@ -26,7 +26,7 @@ from portal.reviews.service import ReviewTally, current_reviews, tally, tracks_o
 from portal.reviews.terms import catalogue_of
 from portal.transparency.nextsteps import next_steps
 from portal.transparency.obligations import ShownObligation, shown_obligations
-from portal.transparency.outputs import OutputSeen, outputs_seen
+from portal.transparency.outputs import NationPart, OutputSeen, outputs_seen
 from portal.transparency.privacy import ShownEvent, Sight, listed_to, sight
 from portal.transparency.reasons import Reason, reasons
 from portal.transparency.timeline import shown_events
@@ -95,6 +95,11 @@ class RequestView:
         return [o for o in self.options if o.obligation == obligation_id]
 
     outputs: list[OutputSeen] = field(default_factory=list)  # before publication
+
+    def outputs_reviewed_by(self, nation: Nation) -> list[tuple[OutputSeen, NationPart]]:
+        """Each output with ``nation``'s part in it, the ones it reviews."""
+        return [(o, p) for o in self.outputs for p in o.parts if p.nation.id == nation.id]
+
     # While a renewal or amendment is open: what it changes from the revision the
     # agreement in force was issued on.
     amendment_changes: list[tuple] = field(default_factory=list)

@@ -15,6 +15,7 @@ from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.lifecycle.outputs import content, store
+from portal.lifecycle.outputs.service import met_by_output_review
 from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
@@ -87,6 +88,13 @@ def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None
     obligation = ctx.extra["obligation"]
     if refused := _settled(obligation):
         return refused
+    if met_by_output_review(obligation):
+        message = _(
+            "This obligation is met by submitting each output for %(nation)s's review "
+            "before publication: there is no report to make.",
+            nation=ctx.extra["owed_to"].name,
+        )
+        return BlockingRule("output_review", message)
     if not obligation.state.owes_report:
         message = _(
             "This obligation is %(state)s: nothing to report now.",

@@ -184,3 +184,54 @@ def test_the_record_and_the_timeline_read_standard_conditions_in_french(app, owe
         assert french in page.text, path
         assert "The data is returned or destroyed" not in page.text, path
         assert YEARLY in page.text, f"{path}: the Nation's own words stay as decided"
+
+
+def _obligation_item(html: str, key: int) -> str:
+    """The text of one obligation on the request page (tags dropped), links kept."""
+    import re
+    from html import unescape
+
+    start = html.index(f'id="obligation-{key}"')
+    item = html[start : html.index("</li>", html.index("<p>", start))]
+    hrefs = " ".join(re.findall(r'href="([^"]+)"', item))
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", item)).split()) + " " + hrefs
+
+
+def test_outputs_reviewed_before_publication_is_met_by_each_output_review(app, owed, api):
+    """Found in a browser: Red Cedar's "outputs reviewed before publication" stayed an
+    open obligation awaiting a report, beside the outputs it governs: the researcher
+    could not tell what report was owed. None is: it is met by submitting each output
+    for the Nation's review, which publication waits for."""
+    import pytest
+
+    from portal.errors import Refused
+    from portal.workflow import commands as c
+
+    ref = owed.active()
+    key = owed.id(ref, "community_output_review")
+    researcher = client_of(app, "researcher")
+    page = researcher.get(f"/requests/{ref}").text
+    item = _obligation_item(page, key)
+    assert f"/obligations/{key}/report" not in item, "no report is owed on it"
+    assert "Open" not in item
+    assert "Met by submitting each output for Red Cedar Nation (fictional)'s review" in item
+    assert "No output submitted for its review yet." in item
+    assert "You report on 4 obligations of this request" in page, "the other four of five"
+    with pytest.raises(Refused) as refused:
+        owed.report("researcher", ref, "community_output_review")
+    assert [rule.rule for rule in refused.value.blocked_by] == ["output_review"]
+    assert researcher.get(f"/requests/{ref}/obligations/{key}/report").status_code == 409
+    table = b"region,count\nNorth,120\nSouth,240\n"
+    owed.flow.perform("researcher", ref, c.SubmitOutput("Table 1", "A journal", "t.csv", table))
+    item = _obligation_item(researcher.get(f"/requests/{ref}").text, key)
+    assert "Table 1 : Its stewards are reviewing" in item and "/outputs/" in item
+    body = api.get("researcher", f"/requests/{ref}").json  # the API's shape and states stay
+    offered = {
+        a.get("obligation") for a in body["allowed_actions"] if a["action"] == "report_obligation"
+    }
+    assert key not in offered and owed.obligations(ref)["community_output_review"].state == "open"
+    # The rule stands: the output waits for Red Cedar's review before publication.
+    assert (
+        "Red Cedar Nation (fictional): Its stewards are reviewing"
+        in researcher.get(f"/requests/{ref}").text
+    )

@@ -139,7 +139,7 @@ def test_who_may_report_assess_and_waive(owed):
         other = owed.active()
         owed.flow.perform("researcher", ref, c.ReportObligation(owed.id(other, key), "x"))
     with pytest.raises(ValidationError):
-        owed.report("researcher", ref, key, "  ")
+        owed.report("researcher", ref, "return_or_destroy", "  ")
     with pytest.raises(ValidationError):
         owed.assess("cedar_rep", ref, key, "waived")  # a waiver says why
     owed.assess("cedar_rep", ref, key, "waived", comment="The council reviewed it already.")

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from portal.agreements.parties import approving_nations
 from portal.db import TransactionCache, could_be_id
 from portal.errors import NotFound
+from portal.lifecycle.models import DueEvent, Obligation
 from portal.lifecycle.outputs import content, smallcells
 from portal.lifecycle.outputs.models import (
     OutputDecision,
@@ -24,6 +25,19 @@ from portal.reviews.service import ReviewTally, counting_steward_ids, standing_a
 # The standard condition by which a Nation's decision asks to review outputs.
 REVIEW_CONDITIONS = frozenset({"community_output_review"})
 PROFILE, CONDITION = "profile", "condition"
+
+
+def met_by_output_review(obligation: Obligation) -> bool:
+    """Whether ``obligation`` is the Nation's review of outputs before publication. That
+    is met output by output, not by a report: each output goes to the Nation's review
+    (``asking_nations``) and is cleared for publication only once it approves. So nothing
+    is reported on it; it stays open while the agreement binds (an output may come at
+    any time), and the Nation may still waive it, or revoke. One the Nation gave a date
+    of its own asks a report by then, like any dated condition."""
+    return (
+        obligation.source in REVIEW_CONDITIONS
+        and obligation.due_event is DueEvent.BEFORE_PUBLICATION
+    )
 
 
 def _asked_by_condition(session: Session, request: AccessRequest, nation: Nation) -> bool:
