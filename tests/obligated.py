@@ -2,7 +2,7 @@
 Nations of tests/flows.py approve with conditions and every party signs. A third
 Nation (green-kestrel) and its steward see none of it."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -61,6 +61,11 @@ class Obligated:
     def assess(self, who: str, ref: str, key: str, outcome: str = "met", **more: Any) -> str:
         command = c.AssessObligation(self.id(ref, key), outcome, **more)
         return self.flow.perform(who, ref, command)
+
+    def due_soon(self, ref: str, key: str) -> None:
+        """Bring an obligation's due within its report's window: a periodic report is
+        taken only from 30 days before it falls due (lifecycle.REPORT_AHEAD)."""
+        self.set_due(ref, key, date.today() + timedelta(days=10))
 
     def set_due(self, ref: str, key: str, day: date) -> None:
         """Move an obligation's next due date (to make it overdue without waiting)."""

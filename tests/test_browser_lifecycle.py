@@ -180,8 +180,14 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
     assert "Table 1 by sex (fictional) (A fictional journal): Publication refused" in outputs
     assert "Table 1 without sex (fictional) (A fictional journal): Cleared" in outputs
 
-    # The yearly report to Red Cedar's council: reported by the researcher, met.
+    # The yearly report to Red Cedar's council: reported by the researcher, met. It is
+    # taken from 30 days before it falls due: the year is brought to its last days.
     obligations = page.locator("section", has=page.get_by_role("heading", name="Obligations"))
+    yearly = obligations.locator("li", has_text=YEARLY)
+    assert "Its report is taken from" in yearly.inner_text()
+    assert yearly.get_by_role("link", name="Report on it").count() == 0
+    _year_ends_soon(app, ref)
+    page.reload()
     obligations.locator("li", has_text=YEARLY).get_by_role("link", name="Report on it").click()
     page.get_by_label("What was done to meet it").fill("Presented to council (fictional).")
     page.get_by_role("button", name="Send the report").click()
@@ -282,3 +288,17 @@ def test_after_the_signature_through_the_pages(page, live_server, flow, kestrel,
     latest = page.locator("ol.timeline").inner_text()  # the request page's latest events
     assert "Expired at the end of the agreement's term" in latest
     assert "Closed: every Nation acknowledged the destruction attestation" in latest
+
+
+def _year_ends_soon(app, ref: str) -> None:
+    """The yearly obligation's period ends in ten days: its report's window is open."""
+    from portal.lifecycle.models import Obligation
+
+    with app.app_context(), session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.ref == ref)).one()
+        query = select(Obligation).where(
+            Obligation.request_id == request.id, Obligation.text == YEARLY
+        )
+        row = session.exec(query).one()
+        row.next_due = date.today() + timedelta(days=10)
+        session.add(row)

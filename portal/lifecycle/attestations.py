@@ -159,6 +159,12 @@ def ended_on(ending: AccessEnding) -> date:
     return ending.ended_at.date()
 
 
+def ended_day(session: Session, request: AccessRequest) -> date | None:
+    """The day access to ``request`` ended, or None while it lasts."""
+    ending = ending_of(session, request)
+    return ended_on(ending) if ending is not None else None
+
+
 def due_on(ending: AccessEnding, nation: Nation) -> date:
     return ended_on(ending) + timedelta(days=nation.attestation_due_days)
 

@@ -3,7 +3,7 @@ by the researcher and assessed by each Nation. Nothing here touches a decision, 
 or the request's status: an obligation never changes a decision by itself."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -206,6 +206,33 @@ def _next_period(obligation: Obligation, access_ends: date | None) -> None:
         return
     obligation.state = ObligationState.OPEN
     obligation.next_due = dues.add_months(began, obligation.period_months)
+
+
+# A report is taken (and waits in the researcher's queue) from so long before it falls
+# due. A periodic report counts for the period in which it falls due, so before that
+# window it is not taken: found in a browser walk, a yearly report made in the first week
+# of access counted for the whole year.
+REPORT_AHEAD = timedelta(days=30)
+
+
+def report_opens(obligation: Obligation, access_ended: date | None) -> date | None:
+    """The day the report ``obligation`` owes now is due to be made from: REPORT_AHEAD
+    before it next falls due, or the day access ended if that came first (nothing more
+    happens in the period then in progress). None when no date governs it (due on an
+    event) or it was found not met (owed again at once)."""
+    if obligation.state is ObligationState.NOT_MET or obligation.next_due is None:
+        return None
+    opens = obligation.next_due - REPORT_AHEAD
+    return min(opens, access_ended) if access_ended is not None else opens
+
+
+def report_not_yet(obligation: Obligation, today: date, access_ended: date | None) -> date | None:
+    """The day a periodic obligation's report is taken from, while that is still ahead of
+    ``today`` (else None). A one-off may be done and reported ahead of its date."""
+    if obligation.due_kind is not DueKind.PERIOD or not obligation.state.owes_report:
+        return None
+    opens = report_opens(obligation, access_ended)
+    return opens if opens is not None and opens > today else None
 
 
 def is_overdue(obligation: Obligation, today: date) -> bool:

@@ -18,6 +18,7 @@ from portal.audit.service import record_event
 from portal.auth.models import User
 from portal.errors import NotFound
 from portal.i18n import current_language
+from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation
 from portal.lifecycle.outputs import content
@@ -45,6 +46,8 @@ class ShownObligation:
     report_file: bool = False  # a file came with the report, and the reader may read it
     # Met output by output through the Nation's review before publication: no report.
     through_outputs: bool = False
+    # A periodic report not taken yet: the day it is, when its period's window opens.
+    report_opens: date | None = None
 
 
 def due_words(obligation: Obligation) -> str:
@@ -58,9 +61,15 @@ def due_words(obligation: Obligation) -> str:
 
 
 def show(
-    obligation: Obligation, nation: Nation, seen: Sight, today: date, words: str | None = None
+    obligation: Obligation,
+    nation: Nation,
+    seen: Sight,
+    today: date,
+    words: str | None = None,
+    access_ended: date | None = None,
 ) -> ShownObligation:
-    """``words``: what the Nation asked, in the reader's language (its text by default)."""
+    """``words``: what the Nation asked, in the reader's language (its text by default);
+    ``access_ended``: the day access ended, if it did."""
     insider = seen.reads_deliberation(nation)
     sent = seen.reads_sent(nation)
     told = insider or (sent and obligation.tell_researcher)
@@ -74,6 +83,7 @@ def show(
         (obligation.assessment_comment or None) if told else None,
         sent and obligation.report_file_digest is not None,
         met_by_output_review(obligation),
+        lifecycle.report_not_yet(obligation, today, access_ended),
     )
 
 
@@ -110,12 +120,13 @@ def shown_obligations(
 ) -> list[ShownObligation]:
     today = today or date.today()
     catalogue, language = catalogue_in_force(session), current_language()
+    ended = attestations.ended_day(session, request)
     shown = []
     for obligation in lifecycle.of_request(session, request):
         nation = session.get(Nation, obligation.nation_id)
         asked = {"code": obligation.source, "text": obligation.text}
         words = standard_words(asked, nation, request.storage_location, catalogue, language)
-        shown.append(show(obligation, nation, seen, today, words))
+        shown.append(show(obligation, nation, seen, today, words, ended))
     return shown
 
 

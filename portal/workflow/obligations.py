@@ -101,6 +101,15 @@ def guard_report(ctx: Context, command: ReportObligation) -> BlockingRule | None
             state=obligation.state.label.lower(),
         )
         return BlockingRule("state", message)
+    ended = attestations.ended_day(ctx.session, ctx.request)
+    if opens := lifecycle.report_not_yet(obligation, date.today(), ended):
+        message = _(
+            "Its report counts for the period that falls due on %(due)s, so it is taken from "
+            "%(opens)s.",
+            due=obligation.next_due.isoformat(),
+            opens=opens.isoformat(),
+        )
+        return BlockingRule("report_window", message)
     return None
 
 

@@ -2,12 +2,14 @@
 (portal/workflow/queues.py) sort by, and whether a step offered waits for them yet
 (deciding waits for the stewards' quorum; a report, for its due date to come near)."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from sqlmodel import Session
 
 from portal.auth.models import User
 from portal.db import utcnow
+from portal.lifecycle import attestations
+from portal.lifecycle import service as lifecycle
 from portal.lifecycle.models import Obligation, ObligationState
 from portal.lifecycle.outputs import service as outputs
 from portal.lifecycle.outputs.models import OutputTrackStatus
@@ -39,7 +41,7 @@ def waits_since(
         if key == "assess" and obligation.state != ObligationState.REPORTED:
             return None
         if key == "report":
-            return _report_waits_since(obligation)
+            return _report_waits_since(obligation, attestations.ended_day(session, request))
         return obligation.updated_at
     if option.nation is None:
         return request.updated_at
@@ -49,20 +51,17 @@ def waits_since(
     return track.updated_at if key in {"review", "decide"} else request.updated_at
 
 
-# A report waits in the researcher's queue from so long before it falls due (found in a
-# browser: every obligation waited from the first day, a year ahead of the term's end).
-REPORT_AHEAD = timedelta(days=30)
-
-
-def _report_waits_since(obligation: Obligation) -> datetime | None:
+def _report_waits_since(obligation: Obligation, access_ended) -> datetime | None:
     """Since when a report is the researcher's step: one found not met at once; one due
-    on a date from REPORT_AHEAD before it; one due on an event (before publication)
-    never here, the step that brings it on says so (the output's page)."""
+    on a date from the day its report is taken (lifecycle.report_opens: REPORT_AHEAD
+    before it, found in a browser: every obligation waited from the first day); one due
+    on an event (before publication) never here, the step that brings it on says so."""
     if obligation.state == ObligationState.NOT_MET:
         return obligation.updated_at
-    if obligation.next_due is None:
+    opens = lifecycle.report_opens(obligation, access_ended)
+    if opens is None:
         return None
-    ahead = datetime.combine(obligation.next_due, time(), UTC) - REPORT_AHEAD
+    ahead = datetime.combine(opens, time(), UTC)
     return max(obligation.updated_at, ahead) if ahead <= utcnow() else None
 
 

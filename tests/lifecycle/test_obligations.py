@@ -103,7 +103,8 @@ def test_report_then_assess_and_a_periodic_one_opens_again(app, owed):
     owed.assess("cedar_steward1", ref, "return_or_destroy", "met")
     assert owed.obligations(ref)["return_or_destroy"].state == ObligationState.MET
 
-    due = owed.obligations(ref)[YEARLY].next_due
+    due = date.today() + timedelta(days=10)  # the first year's report is taken now
+    owed.set_due(ref, YEARLY, due)
     owed.report("researcher", ref, YEARLY, "This year's report to the council.")
     owed.assess("cedar_rep", ref, YEARLY, "met", comment="Received at the council.")
     yearly = owed.obligations(ref)[YEARLY]
@@ -173,10 +174,10 @@ def test_a_revocation_makes_what_was_due_at_the_end_due_now(owed):
 
 
 def test_a_periodic_report_is_not_asked_for_a_period_after_the_term(app, owed):
-    """A yearly report over a year's term is owed once: the period its report ends
-    begins on the term's last day (found in a probe: met, it opened again for a year
+    """A yearly report over a term of a year or less is owed once: the period its report
+    ends begins on the term's last day (found in a probe: met, it opened again for a year
     after the term, and fell overdue on a request that had long expired)."""
-    ref = owed.active(retention_days=365)
+    ref = owed.active(retention_days=20)  # a short term: its report's window is open
     term_end = _agreement(app, ref).term_end
     owed.set_due(ref, YEARLY, term_end)  # the first report falls due as the term ends
     owed.report("researcher", ref, YEARLY, "The year's report to the council.")
@@ -228,3 +229,48 @@ def test_a_report_waits_in_the_queue_from_a_month_before_it_falls_due(app, owed)
     owed.report("researcher", ref, "aggregate_only", "Aggregates only.")
     owed.assess("heron_steward", ref, "aggregate_only", "not_met", comment="A small cell.")
     assert waiting() == [ref], "owed again at once"
+
+
+def test_a_periodic_report_is_taken_only_once_its_periods_window_is_open(app, owed, api):
+    """Found in a browser walk: a yearly report made in the first week of access was
+    taken and, found met, counted for the whole year (the next fell due a year on). A
+    periodic report counts for the period in which it falls due, so it is taken from 30
+    days before that (when it starts waiting in the queue), or once access has ended; the
+    report queue, the request page, the report page and the API agree."""
+    from helpers import sign_in
+
+    ref = owed.active(retention_days=730)
+    yearly = owed.obligations(ref)[YEARLY]
+    opens = yearly.next_due - timedelta(days=30)
+    with pytest.raises(Refused) as refused:
+        owed.report("researcher", ref, YEARLY, "Our first week's report.")
+    assert [rule.rule for rule in refused.value.blocked_by] == ["report_window"]
+    assert opens.isoformat() in str(refused.value)
+    assert owed.obligations(ref)[YEARLY].state == ObligationState.OPEN, "nothing written"
+    client = app.test_client()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}").text
+    assert f"/obligations/{yearly.id}/report" not in page
+    assert f"Its report is taken from {opens.isoformat()}" in page
+    assert client.get(f"/requests/{ref}/obligations/{yearly.id}/report").status_code == 409
+    body = api.get("researcher", f"/requests/{ref}").json
+    reports = {
+        a["obligation"] for a in body["allowed_actions"] if a["action"] == "report_obligation"
+    }
+    assert yearly.id not in reports and owed.id(ref, "return_or_destroy") in reports
+    (shown,) = [o for o in body["obligations"] if o["id"] == yearly.id]
+    assert (shown["state"], shown["overdue"]) == ("open", False)
+
+    owed.set_due(ref, YEARLY, date.today() + timedelta(days=29))  # its window is open
+    assert f"/obligations/{yearly.id}/report" in client.get(f"/requests/{ref}").text
+    owed.report("researcher", ref, YEARLY, "The year's report.")
+    assert owed.obligations(ref)[YEARLY].state == ObligationState.REPORTED
+
+
+def test_once_access_ended_the_last_periods_report_is_taken_at_once(owed):
+    ref = owed.active(retention_days=730)
+    with pytest.raises(Refused):
+        owed.report("researcher", ref, YEARLY, "Too early.")
+    owed.flow.do("researcher", "close", ref)
+    owed.report("researcher", ref, YEARLY, "The last, short year.")
+    assert owed.obligations(ref)[YEARLY].state == ObligationState.REPORTED

@@ -39,6 +39,7 @@ def internal_thread(app, email: str, ref: str) -> int:
 
 def test_a_team_member_dropped_in_a_draft_still_does_not_judge(app, flow, owed, api):
     ref = owed.active(team=[ROBIN, SAM])  # Sam is on the team and Red Cedar's steward
+    owed.due_soon(ref, YEARLY)  # its report is taken now
     owed.report("researcher", ref, YEARLY)
     assert internal_thread(app, SAM["email"], ref) == 404
     flow.do("researcher", "amend", ref)
@@ -58,6 +59,7 @@ def test_a_team_member_dropped_in_a_draft_still_does_not_judge(app, flow, owed, 
 
 def test_a_steward_added_to_a_draft_still_judges_the_edition_in_force(app, flow, owed):
     ref = owed.active()
+    owed.due_soon(ref, YEARLY)  # its report is taken now
     owed.report("researcher", ref, YEARLY)
     flow.do("researcher", "amend", ref)
     flow.edit("researcher", ref, team=[ROBIN, SAM])  # never submitted
@@ -147,6 +149,7 @@ def test_a_member_an_amendment_drops_stays_on_the_requesting_side_until_it_takes
     who is the Nation's steward read its own discussion, reviewed the amendment (alone
     making the quorum) and assessed an obligation of the edition that still names them."""
     ref = owed.active(team=[ROBIN, SAM])
+    owed.due_soon(ref, YEARLY)  # its report is taken now
     owed.report("researcher", ref, YEARLY)
     flow.do("researcher", "amend", ref)
     flow.edit("researcher", ref, team=[ROBIN])
