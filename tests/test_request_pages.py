@@ -427,3 +427,26 @@ def test_a_renewal_being_screened_says_the_nations_decided_the_revision_in_force
     panel = _panel(client.get(f"/requests/{ref}").text, "red-cedar")
     assert "Not asked yet about revision 2" in panel
     assert "Last state, on revision 1: approved" in panel
+
+
+def test_a_refused_submission_names_every_empty_field_beside_the_bad_ones(client, flow):
+    """Found in a browser: "Save and submit" with a bad storage code and an empty
+    Purpose named the storage code alone; once it was fixed, a second answer named
+    Purpose, Methods and the team. The first answer names everything submission needs."""
+    sign_in(client, "researcher@example.org")
+    page = client.get("/requests/new").text
+    data = form_data(
+        page, title="Kept title", storage_location="Atlantis", retention_days="-5", submit="1"
+    )
+    response = client.post("/requests/new", data=data)
+    html = unescape(response.text)
+    assert response.status_code == 422
+    assert "is not an ISO 3166" in html and "Must be between 1 and 36500 days." in html
+    for message in ("Purpose is required", "Choose at least one dataset", "Name at least one"):
+        assert message in html
+    assert "Say how many days" not in html, "a field with its own error is not called empty"
+    with flow.app.app_context(), session_scope() as session:
+        assert session.exec(select(AccessRequest)).all() == [], "nothing was written"
+    data.pop("submit")
+    saved = client.post("/requests/new", data={**data, "save": "1"})
+    assert "Purpose is required" not in unescape(saved.text), "a draft may be incomplete"

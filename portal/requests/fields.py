@@ -183,7 +183,8 @@ def missing_for_submission(snapshot: dict[str, Any]) -> dict[str, str]:
     if not snapshot.get("retention_days"):
         errors["retention_days"] = _("Say how many days the data will be kept.")
     team = snapshot.get("team") or []
-    if not team:
+    # The form's empty rows are no member (a saved snapshot has none).
+    if not any(any(str(value or "").strip() for value in member.values()) for member in team):
         errors["team"] = _("Name at least one team member.")
     elif gaps := incomplete_members(team):
         errors["team"] = " ".join(gaps)

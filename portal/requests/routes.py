@@ -51,12 +51,16 @@ def _form_is_valid(form: DraftForm) -> bool:
 
 def _refused_save(form: DraftForm, errors: dict[str, str]) -> None:
     """The reasons a save was refused, on their fields. When the researcher meant to
-    submit, also each team row submission would refuse (begun, not finished), so the
-    first answer names every row to fix, beside a bad e-mail address."""
+    submit, also whatever submission would refuse next (an empty field, a team row
+    begun but not finished), so the first answer names everything to fix: a field with
+    its own error is not called empty too, but team rows are named beside a bad e-mail."""
     form.show_errors(errors)
-    gaps = request_fields.incomplete_members(form.values()["team"])
-    if gaps and "submit" in request.form:
-        form.show_errors({"team": " ".join(gaps)})
+    if "submit" not in request.form:
+        return
+    missing = request_fields.missing_for_submission(form.values())
+    form.show_errors(
+        {name: why for name, why in missing.items() if name == "team" or not form[name].errors}
+    )
 
 
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
