@@ -450,3 +450,20 @@ def test_a_refused_submission_names_every_empty_field_beside_the_bad_ones(client
     data.pop("submit")
     saved = client.post("/requests/new", data={**data, "save": "1"})
     assert "Purpose is required" not in unescape(saved.text), "a draft may be incomplete"
+
+
+def test_a_refused_edit_names_each_problem_once(client, flow):
+    """Found in a browser: saving a draft with a bad team e-mail address said it twice,
+    in the summary and under the team ("Member 1: ... Member 1: ...")."""
+    ref = flow.draft()
+    sign_in(client, "researcher@example.org")
+    page = client.get(f"/requests/{ref}/edit").text
+    rows = {"team-0-name": "Alex Analyst", "team-0-email": "alex@", "team-0-role": "Analyst"}
+    for button in ("save", "submit"):
+        response = client.post(
+            f"/requests/{ref}/edit", data=form_data(page, title="Team", **{button: "1"}, **rows)
+        )
+        html = unescape(response.text)
+        assert response.status_code == 422
+        # Once in the summary at the top, once under the team's rows.
+        assert html.count("Member 1: 'alex@' is not an e-mail address.") == 2, button

@@ -104,8 +104,8 @@ def edit(ref: str):
     form = _draft_form(DraftForm())
     if not _form_is_valid(form):
         return _render_draft(form, req, 422)
-    outcome = attempt(ref, Edit(fields=form.values()), form)
-    if isinstance(outcome, ValidationError):
+    outcome = attempt(ref, Edit(fields=form.values()))
+    if isinstance(outcome, ValidationError):  # put on the form once, as for a new draft
         _refused_save(form, outcome.errors)
         return _render_draft(form, req, 422)
     if not isinstance(outcome, AccessRequest):
