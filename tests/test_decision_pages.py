@@ -260,3 +260,26 @@ def test_after_approval_the_decision_page_offers_refusal_only(client, flow):
     assert "Community concerns." in unconfirmed.text and flow.status(ref) == "awaiting_signatures"
     done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
     assert done.status_code == 302 and flow.status(ref) == "refused"
+
+
+def test_a_refused_review_names_the_missing_comment_beside_the_missing_criteria(client, flow):
+    """Found in a browser: a steward who chose "Refuse" with criteria unanswered and no
+    comment was told of the criteria; once they were answered, a second answer asked for
+    the comment. The first answer names both."""
+    from portal.reviews.forms import CRITERIA
+
+    ref = flow.to_review()
+    path = f"/requests/{ref}/review/red-cedar"
+    sign_in(client, "s1.cedar@example.org")
+    page = client.get(path).text
+    answers = {f"criterion_{key}": "met" for key in CRITERIA}
+    for recommendation in ("refuse", "changes"):
+        skipped = {**answers, "criterion_benefit": "", "csrf_token": csrf_token(page)}
+        refused = client.post(path, data={**skipped, "recommendation": recommendation})
+        assert refused.status_code == 422
+        assert f"Assess “{CRITERIA['benefit']}”" in refused.text
+        assert "Explain the recommendation in the comment." in refused.text, recommendation
+        assert 'href="#comment"' in refused.text, "the summary links to the field"
+    approving = client.post(path, data={**skipped, "recommendation": "approve"})
+    assert "Explain the recommendation" not in approving.text, "approval needs no comment"
+    assert flow.status(ref) == "under_review"

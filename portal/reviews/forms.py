@@ -12,6 +12,7 @@ from portal.reviews.due import FORM_MARKER, SPELLINGS, from_form, spelled
 from portal.reviews.terms import Catalogue, default_catalogue, shown
 from portal.web import access_ends_confirmation
 from portal.webforms import PageForm
+from portal.workflow.deciding import comment_missing
 from portal.workflow.drafting import RETURN_REASONS
 
 # The criteria Nations' review committees apply (FNIGC, Manitoba's HIRGC, the Five Safes).
@@ -90,6 +91,12 @@ class ReviewForm(ReadsRevision, PageForm):
     def validate_recommendation(self, field) -> None:
         if not self.conflict_of_interest.data and field.data not in dict(RECOMMENDATIONS):
             raise ValidationError(_("Choose a recommendation."))
+
+    def validate_comment(self, field) -> None:
+        # Asked here too, so that the first answer names it beside an unanswered criterion.
+        recommendation = None if self.conflict_of_interest.data else self.recommendation.data
+        if unexplained := comment_missing(recommendation, field.data or ""):
+            raise ValidationError(unexplained)
 
     def criteria(self) -> dict[str, str]:
         answers = {key: getattr(self, f"criterion_{key}").data for key in CRITERIA}

@@ -68,13 +68,21 @@ def validate_review(ctx: Context, command: Review) -> None:
         return
     if command.recommendation not in {r.value for r in Recommendation}:
         raise ValidationError({"recommendation": _("Choose approve, refuse or changes.")})
-    if command.recommendation in ("refuse", "changes") and not command.comment.strip():
-        raise ValidationError({"comment": _("Explain the recommendation in the comment.")})
+    if unexplained := comment_missing(command.recommendation, command.comment):
+        raise ValidationError({"comment": unexplained})
     if _tells_researcher(command) and not messaging.may_read(
         ctx.session, ctx.actor, ctx.request, Thread(Channel.NATION, ctx.nation)
     ):
         message = _("You may not write to the researcher for %(nation)s.", nation=ctx.nation.name)
         raise ValidationError({"tell_researcher": message})
+
+
+def comment_missing(recommendation: str | None, comment: str) -> str | None:
+    """Why a steward's review needs a comment it lacks: a refusal or a request for
+    changes is explained (the review form asks it too, beside its other answers)."""
+    if recommendation in (Recommendation.REFUSE, Recommendation.CHANGES) and not comment.strip():
+        return _("Explain the recommendation in the comment.")
+    return None
 
 
 def _tells_researcher(command: Review) -> bool:
