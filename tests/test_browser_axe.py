@@ -303,3 +303,19 @@ def test_the_two_factor_sign_in_pages(site):
     walk.page.wait_for_load_state()
     walk.check("home after the code")
     assert not walk.problems, "found:\n" + "\n".join(walk.problems)
+
+
+def test_the_request_pages_in_french_on_a_phone(site):
+    """Found in a browser: on a phone, in French, a Nation's part awaiting its decision
+    ("En attente de la décision de son représentant") did not wrap, and the request page
+    scrolled sideways. The French is longer than the English: each state, in French."""
+    from test_browser_french import fr
+
+    context = site.browser.new_context(bypass_csp=True, viewport=PHONE, locale="fr-CA")
+    context.add_init_script(path=AXE)
+    walk = Walk(site, context.new_page(), phone=True)
+    sign_in_as(walk.page, site.live, "s.heron@example.org", words=fr)
+    for status in ("under_review", "reviewed", "awaiting_signatures", "active", "refused"):
+        walk.request(status)
+    context.close()
+    assert not walk.problems, "found:\n" + "\n".join(walk.problems)
