@@ -175,3 +175,21 @@ def test_the_api_closes_without_a_confirmation(app, flow):
     ref = flow.active()
     closed = Api(app).act("researcher", ref, "close", reason="Project finished early")
     assert closed.status_code == 200, closed.get_data(as_text=True)
+
+
+def test_the_answer_page_shows_what_was_attested_and_no_link_to_itself(app, flow):
+    """Found in a browser: a Nation answering the destruction attestation read only a
+    link to its PDF, not what the researcher attested, and a button leading to the page
+    it was on. The page shows the latest attestation's words to whoever answers."""
+    from flows import DEFAULTS
+
+    said = DEFAULTS["attest_destruction"]
+    ref = flow.attested()
+    path = f"/requests/{ref}/end/answer/red-cedar"
+    page = client_of(app, "cedar_rep").get(path).get_data(as_text=True)
+    assert "What was destroyed or returned" in page
+    for key in ("what", "method", "done_by"):
+        assert said[key] in page, key
+    assert f'href="{path}"' not in page, "no button to the page itself"
+    refused = client_of(app, "heron_rep").get(path)  # not theirs to answer: nothing shown
+    assert refused.status_code == 403 and said["what"] not in refused.get_data(as_text=True)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from portal.db import get_session, reads_first, writes
 from portal.errors import NotFound, Refused, ServiceError, ValidationError
-from portal.lifecycle import downloads
+from portal.lifecycle import attestations, downloads
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.attestations import PDF
 from portal.lifecycle.forms import AnswerForm, AssessForm, AttestForm, CloseForm, ReportForm
@@ -130,22 +130,25 @@ def report_file(ref: str, obligation_id: int):
 
 # The end of access (portal/workflow/ending.py): the researcher closes early and attests
 # the data's destruction; each Nation acknowledges it or asks for more.
-def _end_page(template: str, nation: Nation | None = None):
+def _end_page(template: str, nation: Nation | None = None, **shown):
     def page(req, status, **context):
         session = get_session()
         view = overview(session, current_user, req, with_timeline=False)
         end = end_of_access(session, current_user, req)
+        context = {**shown, **context}
         body = render_template(template, req=req, view=view, end=end, nation=nation, **context)
         return body, status
 
     return page
 
 
-def _end_step(ref: str, template: str, action: str, form, command_of, done: str, nation=None):
+def _end_step(
+    ref: str, template: str, action: str, form, command_of, done: str, nation=None, **shown
+):
     def option_of(req):
         return check(get_session(), current_user, req, action, nation)
 
-    page = _end_page(template, nation)
+    page = _end_page(template, nation, **shown)
     return _run(ref, page, option_of, form, command_of, done, "end-h")
 
 
@@ -182,7 +185,9 @@ def answer(ref: str, nation_slug: str):
     done = _("%(nation)s's answer is recorded.", nation=nation.name)
     action = "acknowledge_destruction"
     template = "lifecycle/answer.html"
-    return _end_step(ref, template, action, AnswerForm(), command, done, nation)
+    # What is answered, in words beside its PDF (the form shows only to whoever answers).
+    attested = attestations.latest(get_session(), load(ref))
+    return _end_step(ref, template, action, AnswerForm(), command, done, nation, attested=attested)
 
 
 @bp.route("/<ref>/attestation.pdf")
