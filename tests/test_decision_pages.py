@@ -283,3 +283,27 @@ def test_a_refused_review_names_the_missing_comment_beside_the_missing_criteria(
     approving = client.post(path, data={**skipped, "recommendation": "approve"})
     assert "Explain the recommendation" not in approving.text, "approval needs no comment"
     assert flow.status(ref) == "under_review"
+
+
+def test_the_french_decision_page_sets_its_colons_and_reads_the_criteria_in_order(client, flow):
+    """Found in a browser: in French, "Morgan Steward: recommande l'approbation" and
+    "Solidité de la méthode: satisfait" lacked French's space before a colon, and the
+    criteria came in the order of their keys, not the order the steward answered them."""
+    from html import unescape
+
+    from portal.reviews.forms import CRITERIA
+
+    ref = flow.to_review()
+    sign_in(client, "s1.cedar@example.org")
+    path = f"/requests/{ref}/review/red-cedar"
+    answers = {f"criterion_{key}": "met" for key in CRITERIA}
+    assert post(client, path, **answers, recommendation="approve").status_code == 302
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/").text)})
+    sign_in(client, "rep.cedar@example.org")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = unescape(client.get(f"/requests/{ref}/decide/red-cedar", headers=french).text)
+    criteria = page.split('class="criteria"')[1].split("</ul>")[0]
+    assert criteria.count(" : satisfait") == len(CRITERIA) and "e: satisfait" not in criteria
+    steward_line = page.split('id="reviews-h"')[1].split('class="criteria"')[0]
+    assert " : <strong>" in steward_line.split("<li>")[1], "the name, ' : ', the recommendation"
+    assert criteria.index("Besoin raisonnable") < criteria.index("Avantages pour la Nation")
