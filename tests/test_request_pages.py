@@ -467,3 +467,17 @@ def test_a_refused_edit_names_each_problem_once(client, flow):
         assert response.status_code == 422
         # Once in the summary at the top, once under the team's rows.
         assert html.count("Member 1: 'alex@' is not an e-mail address.") == 2, button
+
+
+def test_what_to_change_sets_its_colon_the_french_way(client, flow):
+    """Found in a browser: "Modifications demandées par … , 2026-12-04:" lacked French's
+    space before the colon that leads to the Nation's words."""
+    ref = flow.to_review()
+    flow.do("cedar_steward1", "review", ref, "red-cedar", recommendation="changes", comment="Ages?")
+    sign_in(client, "researcher@example.org")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = client.get(f"/requests/{ref}", headers=french).text
+    reason = page.split('class="reason"')[1].split("<blockquote>")[0]
+    assert "</time> :</p>" in reason, reason
+    english = client.get(f"/requests/{ref}").text
+    assert "</time>:</p>" in english.split('class="reason"')[1]
