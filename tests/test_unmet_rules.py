@@ -91,3 +91,15 @@ def test_the_researchers_copy_counts_the_datasets_their_edits_name(app, flow):
     flow.edit("researcher", ref, datasets=["cedar-health", "heron-schools", "shared-welfare"])
     assert at_most in page(app, "researcher@example.org", f"/requests/{ref}")
     assert at_most not in page(app, "coordinator@example.org", f"/requests/{ref}"), "submitted"
+
+
+def test_the_edit_page_names_the_rules_the_draft_does_not_meet(app, flow):
+    """Found in a browser: the edit form, where the storage place and the retention are
+    chosen, did not say that a Nation's rules refuse them; the researcher submitted and
+    learnt it from a steward's request for changes. The form says it, as the request
+    page does, on the saved draft."""
+    ref = flow.draft(storage_location="US-NY", retention_days=1000)
+    shown = page(app, "researcher@example.org", f"/requests/{ref}/edit")
+    assert PANEL in shown and STORED in shown and TERM in shown
+    flow.edit("researcher", ref, storage_location="CA-ON", retention_days=700)
+    assert PANEL not in page(app, "researcher@example.org", f"/requests/{ref}/edit")

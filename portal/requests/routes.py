@@ -66,9 +66,11 @@ def _refused_save(form: DraftForm, errors: dict[str, str]) -> None:
 def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200):
     # What the researcher was asked to change, beside the fields they change.
     said = reasons(get_session(), req, sight(get_session(), current_user, req)) if req else []
+    # The Nations' rules the saved draft does not meet, beside the fields that meet them.
+    unmet = overview(get_session(), current_user, req, with_timeline=False).unmet if req else []
     form.offer_team_rows()
-    page = render_template("requests/edit.html", form=form, req=req, hints=HINTS, reasons=said)
-    return page, status
+    context = {"form": form, "req": req, "hints": HINTS, "reasons": said, "unmet": unmet}
+    return render_template("requests/edit.html", **context), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
