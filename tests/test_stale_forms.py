@@ -76,3 +76,21 @@ def test_a_decision_page_opened_before_a_revision_is_refused_after_it(client, fl
     assert flow.status(ref) == "under_review"
     fresh = client.post(path, data=hidden_fields(stale.text) | {"outcome": "approve"})
     assert fresh.status_code == 302
+
+
+def test_a_revision_that_is_no_number_is_named_and_nothing_written(client, flow, app):
+    """Found by the fuzz test: a hidden revision sent as anything but a number read
+    WTForms' own "Not a valid integer value", naming no field."""
+    ref = flow.to_review()
+    sign_in(client, "s1.cedar@example.org")
+    path = f"/requests/{ref}/review/red-cedar"
+    answers = {"recommendation": "approve"} | {f"criterion_{key}": "met" for key in CRITERIA}
+    sent = client.post(
+        path, data=hidden_fields(client.get(path).text) | answers | {"revision": "\r:"}
+    )
+    assert sent.status_code == 422, sent.status_code
+    assert "The page did not say which revision it showed: open it again, then answer." in (
+        sent.text
+    )
+    assert "Not a valid integer value" not in sent.text
+    assert reviews_of(app, ref) == [], "nothing written"

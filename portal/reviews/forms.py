@@ -58,11 +58,24 @@ class ScreenForm(PageForm):
             raise ValidationError(_("Choose a reason for returning."))
 
 
+class RevisionField(IntegerField):
+    """The hidden revision a page was opened on; anything but a number says so in words
+    (WTForms' own "Not a valid integer value" names no field)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                _("The page did not say which revision it showed: open it again, then answer.")
+            ) from None
+
+
 class ReadsRevision:
     """A judgement of the revision shown when the page was opened (filled then, sent
     back hidden): the workflow refuses it if the request was revised meanwhile."""
 
-    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    revision = RevisionField(widget=HiddenInput(), validators=[Optional()])
 
     def shows(self, request) -> None:
         """The page shows ``request`` as it is now: the answer sent from it judges that."""
