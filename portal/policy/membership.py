@@ -23,11 +23,9 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import ValidationError
 from portal.policy.models import Proposal, ProposalStatus
-from portal.policy.proposing import electorate, make_proposal, members
+from portal.policy.proposing import ADMIT, candidates, electorate, make_proposal, members
 from portal.registry import service as registry
 from portal.registry.models import Framework, Nation
-
-ADMIT = "admit"
 
 
 def register_nation(
@@ -99,12 +97,7 @@ def is_admission(proposal: Proposal) -> bool:
 def admit(session: Session, proposal: Proposal) -> list[Nation]:
     """Apply an approved admission: its Nations are members from now on, and answer the
     proposals made from now on (an open one keeps the electorate it was made with)."""
-    nations = [
-        nation
-        for slug in proposal.changes[ADMIT]
-        if (nation := session.exec(select(Nation).where(Nation.slug == slug)).first())
-        and nation.admitted_at is None
-    ]
+    nations = [nation for nation in candidates(session, proposal) if nation.admitted_at is None]
     for nation in nations:
         nation.admitted_at = utcnow()
         session.add(nation)

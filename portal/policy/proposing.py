@@ -77,9 +77,13 @@ def every_voter(session: Session) -> list[User]:
     return [person for member in members(session) for person in voters(session, member)]
 
 
+# The part of a change set that admits Nations as members (portal/policy/membership.py).
+ADMIT = "admit"
+
+
 def candidates(session: Session, proposal: Proposal) -> list[Nation]:
-    """The Nations a proposal would admit as members (its change set's "admit" slugs)."""
-    slugs = proposal.changes.get("admit") or []
+    """The Nations a proposal would admit as members (its change set's ADMIT slugs)."""
+    slugs = proposal.changes.get(ADMIT) or []
     if not slugs:
         return []
     return list(session.exec(select(Nation).where(Nation.slug.in_(slugs)).order_by(Nation.name)))
