@@ -1028,8 +1028,8 @@ def api_cases(world: World) -> Iterator[Case]:
                 yield Case(key, method, concrete[len(PREFIX) :], state, nation, full)
 
 
-# The conditions each Nation attached are printed in the agreement (DESIGN.md,
-# "Agreements"), which all its readers read: its machine-readable terms hold them too,
+# The conditions each Nation attached are printed in the agreement (ARCHITECTURE.md,
+# "Machine-readable terms"), which all its readers read: its machine-readable terms hold them too,
 # and nothing else a Nation sent (its reasons) or kept (its deliberation).
 AGREEMENT_TERMS = f"GET {R}/agreement/terms"
 CONDITIONS = {s for n in TOUCHED for s in SENT[n] if "condition" in s}

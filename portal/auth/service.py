@@ -155,9 +155,10 @@ def _role_changed(
 
 
 def keep_apart(session: Session, user: User, role: Role) -> None:
-    """An administrator never acts for a Nation (DESIGN: "never decide for a Nation"):
-    one login does not hold both, or an administrator could register Nations, appoint
-    themself their representative and outvote the member Nations on the rules."""
+    """An administrator never acts for a Nation (ARCHITECTURE.md, "Roles": "never decide
+    for a Nation"): one login does not hold both, or an administrator could register
+    Nations, appoint themself their representative and outvote the member Nations on the
+    rules."""
     held = {held_role for held_role, _nation in roles_of(session, user)}
     if role in NATION_ROLES and Role.ADMIN in held:
         raise Refused(
