@@ -93,7 +93,7 @@ def _track(session: Session, view: TrackView) -> schemas.TrackOut:
         status=view.track.status,
         quorum=view.tally.quorum,
         reviews_counted=view.tally.counted,
-        stalled=view.stalled,
+        stalled=view.stalled if view.insider else None,
         reviews=[
             schemas.ReviewOut(
                 steward=steward.name,

@@ -255,9 +255,10 @@ class TrackOut(Out):
     status: TrackStatus
     quorum: int = Field(description="Reviews of the current revision the Nation requires.")
     reviews_counted: int = Field(description="Reviews that count toward the quorum so far.")
-    stalled: bool = Field(
+    stalled: bool | None = Field(
         description="Its eligible stewards can no longer reach the quorum on this revision: "
-        "its representative designates another steward."
+        "its representative designates another steward. Only for the Nation's own stewards "
+        "and representatives (it tells of conflicts of interest), else null."
     )
     reviews: list[ReviewOut] | None = Field(
         description="Its stewards' reviews of the current revision: only for the Nation's "

@@ -212,3 +212,15 @@ def require(
     """authorize(), raising when not allowed: Forbidden for "not you" (403), Refused with
     the blocking rules for "not now" (409)."""
     authorize(session, user, action, nation=nation, request=request).raise_if_refused()
+
+
+def reads_deliberations(
+    session: Session, viewer: User, request: AccessRequest, nation: Nation
+) -> bool:
+    """Whether ``viewer`` reads ``nation``'s deliberations on ``request`` (invariant 9):
+    its reviews, conflicts and whether its stewards can still reach its quorum. Only the
+    Nation's own people (its record's readers) do, and none of them on a request they
+    are on (invariant 10: no one reads their own judging)."""
+    if request.involves(viewer.id, viewer.email):
+        return False
+    return authorize(session, viewer, Action.VIEW_RECORD, nation=nation).allowed

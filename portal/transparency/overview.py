@@ -63,8 +63,11 @@ class TrackView:
 
     @property
     def stalled(self) -> bool:
-        """Its eligible stewards can no longer reach the quorum on this revision."""
-        return not self.earlier and self.track.status == TrackStatus.REVIEW and self.tally.stalled
+        """Its eligible stewards can no longer reach the quorum on this revision. The
+        Nation's own (it tells of conflicts of interest): False to anyone else."""
+        if not self.insider or self.earlier:
+            return False
+        return self.track.status == TrackStatus.REVIEW and self.tally.stalled
 
 
 @dataclass

@@ -25,8 +25,7 @@ from portal.audit.models import AuditEvent, AuditEventNation
 from portal.auth.models import User
 from portal.conversations.models import Channel
 from portal.policy.access import request_nation_ids
-from portal.policy.service import authorize
-from portal.policy.vocabulary import Action
+from portal.policy.service import reads_deliberations
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.workflow.messaging import readable_threads
@@ -68,15 +67,9 @@ class Sight:
 
 
 def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
-    insider: set[int] = set()
-    if not request.involves(viewer.id, viewer.email):  # no one reads their own judging
-        ids = request_nation_ids(session, request)
-        nations = session.exec(select(Nation).where(Nation.id.in_(ids))) if ids else []
-        insider = {
-            n.id
-            for n in nations
-            if authorize(session, viewer, Action.VIEW_RECORD, nation=n).allowed
-        }
+    ids = request_nation_ids(session, request)
+    nations = session.exec(select(Nation).where(Nation.id.in_(ids))) if ids else []
+    insider = {n.id for n in nations if reads_deliberations(session, viewer, request, n)}
     threads = frozenset(t.key for t in readable_threads(session, viewer, request))
     return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads)
 

@@ -22,7 +22,7 @@ from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.outputs import service as outputs
 from portal.policy.access import grants, holdings, visible_clause
-from portal.policy.service import authorize
+from portal.policy.service import authorize, reads_deliberations
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
@@ -252,9 +252,10 @@ class Stalled:
 
 
 def stalled_for(session: Session, user: User) -> list[Stalled]:
-    """Requests under review (that ``user`` may see) on which a Nation's eligible
-    stewards can no longer reach its quorum: its representative designates another
-    steward; coordinators follow them up."""
+    """Requests under review (that ``user`` may see) on which a Nation whose
+    deliberations they read (its own people: reads_deliberations) can no longer reach
+    its quorum with its eligible stewards: its representative designates another
+    steward. No one else is told: it would tell them of a conflict of interest."""
     candidates = session.exec(
         select(AccessRequest)
         .where(visible_clause(session, user), AccessRequest.status == S.UNDER_REVIEW)
@@ -267,7 +268,9 @@ def stalled_for(session: Session, user: User) -> list[Stalled]:
         nations = [
             nation
             for track, nation in tracks_of(session, request)
-            if track.status == TrackStatus.REVIEW and tally(session, request, nation).stalled
+            if track.status == TrackStatus.REVIEW
+            and tally(session, request, nation).stalled
+            and reads_deliberations(session, user, request, nation)
         ]
         if nations:
             fixable = [
