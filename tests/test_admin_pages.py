@@ -97,6 +97,29 @@ def test_people_search_grant_revoke_deactivate_reactivate(app, flow, admin):
     ]
 
 
+def test_a_deactivated_login_keeps_no_token_and_no_session_when_reactivated(app, flow, admin):
+    """Deactivating a login ends its sessions and API tokens for good, from the page and
+    the command line alike: reactivating it gives back the sign-in, never an old token or
+    cookie (found by a probe: a token worked again once its login was reactivated)."""
+    from apis import Api
+
+    api = Api(app)
+    target = user_id(app, "s2.cedar@example.org")
+    page = f"/admin/people/{target}"
+    steward = app.test_client()
+    sign_in(steward, "s2.cedar@example.org")
+    assert api.get("cedar_steward2", "/me").status_code == 200
+    assert post(admin, f"{page}/active", {"action": "deactivate"}, page).status_code == 302
+    assert api.get("cedar_steward2", "/me").status_code == 401
+    assert post(admin, f"{page}/active", {"action": "reactivate"}, page).status_code == 302
+    assert api.get("cedar_steward2", "/me").status_code == 401, "the old token stays revoked"
+    assert "/sign-in" in steward.get("/account/tokens").headers.get("Location", "")
+    with app.app_context(), session_scope() as session:
+        query = select(AuditEvent.details).where(AuditEvent.action == "token.revoked")
+        revoked = [details["because"] for details in session.exec(query)]
+    assert revoked == ["user.deactivated"]
+
+
 def test_registering_a_nation_leaves_its_profile_its_own(app, flow, admin):
     bad = post(admin, "/admin/nations", {"slug": "Not A Slug", "name": "", "framework": "OCAP"})
     assert bad.status_code == 422 and 'value="Not A Slug"' in bad.text

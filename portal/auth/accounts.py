@@ -100,15 +100,25 @@ def end_other_sessions(session: Session, user: User) -> int:
     return user.session_version
 
 
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> bool:
+    """Deactivate or reactivate a login (never delete it: the record keeps the person);
+    returns whether anything changed. Deactivating ends every session and revokes every
+    API token, so reactivating gives back the sign-in and nothing a past holder of the
+    login kept; the policy refuses a deactivated person every action."""
+    if user.active == active:
+        return False
+    user.active = active
+    _bump(session, user)
+    event = EventType.USER_REACTIVATED if active else EventType.USER_DEACTIVATED
+    record_event(session, action=event, actor=actor, details={"user": user.email})
+    if not active:
+        revoke_every_token(session, user, because=event)
+    return True
+
+
 def deactivate_user(session: Session, user: User, *, actor: User | None = None) -> None:
     """No more sign-ins, sessions or API tokens for ``user`` (their record stays)."""
-    if not user.active:
-        return
-    user.active = False
-    _bump(session, user)
-    record_event(
-        session, action=EventType.USER_DEACTIVATED, actor=actor, details={"user": user.email}
-    )
+    set_active(session, user, False, actor=actor)
 
 
 # --- forgotten passwords -----------------------------------------------------------------

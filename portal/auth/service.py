@@ -389,22 +389,3 @@ def search_users(
             )
         )
     return list(session.exec(statement))
-
-
-def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> bool:
-    """Deactivate or reactivate a login (never delete it: the record keeps the person).
-    A deactivated person cannot sign in, their session and API tokens stop working at
-    their next request, and the policy refuses them every action. Returns whether
-    anything changed."""
-    if user.active == active:
-        return False
-    user.active = active
-    session.add(user)
-    session.flush()
-    record_event(
-        session,
-        action=EventType.USER_REACTIVATED if active else EventType.USER_DEACTIVATED,
-        actor=actor,
-        details={"user": user.email},
-    )
-    return True

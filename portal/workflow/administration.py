@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlmodel import Session
 
+from portal.auth.accounts import set_active
 from portal.auth.models import NATION_ROLES, Role, User
 from portal.auth.service import (
     find_membership,
@@ -22,7 +23,6 @@ from portal.auth.service import (
     revoke_role,
     roles_of_each,
     search_users,
-    set_active,
 )
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.policy import membership
