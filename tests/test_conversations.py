@@ -409,3 +409,25 @@ def test_unticked_the_request_for_changes_writes_no_message(world):
         (message,) = session.exec(select(Message)).all()
         assert (message.channel, message.as_nation) == ("nation", True)
         assert message.body == "Which schools? (sentinel CH2)"
+
+
+def test_a_message_is_listed_only_to_its_threads_readers(world):
+    """Not even as a withheld event: that a Nation's people talk among themselves, and
+    when, is the Nation's own (found by a probe: the researcher's API listed each of a
+    Nation's own messages, withheld, under the Nation's name)."""
+    flow, ref = world
+    for said in SAID:
+        assert post(flow, said.author, ref, said.thread, said.text) == "ok"
+    api, browsers = Api(flow.app), clients(flow.app)
+    wrong = []
+    for who in [w for w in EVERYONE if w != "admin"]:  # the administrator sees no request
+        readable = sum(who in THREADS[said.thread][1] for said in SAID)
+        events = api.get(EMAILS[who], f"/requests/{ref}/events?limit=100").get_json()["items"]
+        listed = [e for e in events if e["action"] == "message.posted"]
+        timeline = browsers[who].get(f"/requests/{ref}/timeline").text
+        in_timeline = timeline.count("Message in a conversation")
+        if (len(listed), in_timeline) != (readable, readable):
+            wrong.append(f"{who}: {len(listed)} listed, {in_timeline} in the timeline")
+        if any(e.get("withheld") for e in listed):
+            wrong.append(f"{who} finds a withheld message")
+    assert wrong == []

@@ -75,17 +75,34 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
 
 
 def listed_to(seen: Sight) -> sa.ColumnElement[bool]:
-    """Which of a request's events ``seen`` finds listed: all but the deliberations of
-    the Nations whose deliberations they do not read (a clause on AuditEvent)."""
-    own = (
+    """Which of a request's events ``seen`` finds listed (a clause on AuditEvent): all
+    but the deliberations of the Nations whose deliberations they do not read, and the
+    messages of threads they do not read (that a Nation's people talk among themselves,
+    and when, is the Nation's own)."""
+    own = _for_nations(sorted(seen.insider_of))
+    readable = [
+        sa.and_(
+            AuditEvent.details["channel"].as_string() == str(channel),
+            _for_nations([nation_id]) if nation_id is not None else sa.true(),
+        )
+        for channel, nation_id in sorted(seen.threads, key=str)
+    ]
+    return sa.and_(
+        sa.or_(AuditEvent.action.not_in(DELIBERATIONS), own),
+        sa.or_(AuditEvent.action != EventType.MESSAGE_POSTED.value, *readable),
+    )
+
+
+def _for_nations(nation_ids: list[int]) -> sa.ColumnElement[bool]:
+    """The event was recorded for one of ``nation_ids``."""
+    return (
         select(AuditEventNation.event_id)
         .where(
             AuditEventNation.event_id == AuditEvent.id,
-            AuditEventNation.nation_id.in_(sorted(seen.insider_of)),
+            AuditEventNation.nation_id.in_(nation_ids),
         )
         .exists()
     )
-    return sa.or_(AuditEvent.action.not_in(DELIBERATIONS), own)
 
 
 def record_sight(reader: User | None, nation: Nation, request: AccessRequest | None) -> Sight:
