@@ -1,6 +1,7 @@
 """Small checks that several services share, each adding a message per bad field."""
 
 import re
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from portal.errors import ValidationError
 
 _EVENT_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²"
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # The fields' names the services give ``text``, in the language spoken (a label not
 # listed here is shown as given).
@@ -82,3 +84,12 @@ def email_reason(error: Exception) -> str:
     """Why email_validator refused an address, in the language spoken where it can be."""
     said = str(error)
     return str(EMAIL_REASONS.get(said, said))
+
+
+def day(value: str) -> date:
+    """A calendar day written YYYY-MM-DD and nothing else; ValueError otherwise. (Python's
+    date.fromisoformat also reads 20270630 and 2027-W26-3, which no one typing a day
+    means, and which a form would then echo back as another day.)"""
+    if not _DAY.fullmatch(value):
+        raise ValueError(f"not a day written YYYY-MM-DD: {value!r}")
+    return date.fromisoformat(value)

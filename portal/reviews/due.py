@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.lifecycle.models import DueEvent, DueKind
+from portal.validation import day
 
 MAX_MONTHS = 120
 # On a line of a Nation's own conditions (the decide page), what follows says when it
@@ -79,7 +80,7 @@ def parse(spec: str) -> Due:
             return Due(DueKind.PERIOD, months=months)
         raise ValueError(_("A period is 1 to %(most)s months.", most=MAX_MONTHS))
     try:
-        return Due(DueKind.DATE, on=date.fromisoformat(text))
+        return Due(DueKind.DATE, on=day(text))
     except ValueError:
         message = _(
             '%(spec)s is not a due date: give a date (2027-06-30), "every 12 months", '

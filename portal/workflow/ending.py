@@ -24,6 +24,7 @@ from portal.lifecycle import attestations
 from portal.lifecycle import service as lifecycle
 from portal.lifecycle.attestation_models import ACK_OUTCOMES
 from portal.requests.models import RequestStatus
+from portal.validation import day
 from portal.workflow import amending
 from portal.workflow.commands import AcknowledgeDestruction, AttestDestruction, Close
 from portal.workflow.context import Context
@@ -99,7 +100,7 @@ def validate_attest(ctx: Context, command: AttestDestruction) -> None:
         "done_by": _text(errors, "done_by", command.done_by, _("Say who did it."), MAX_WHO),
     }
     try:
-        fields["done_on"] = date.fromisoformat((command.done_on or "").strip())
+        fields["done_on"] = day((command.done_on or "").strip())
         if fields["done_on"] > date.today():
             errors["done_on"] = _("The date cannot be in the future.")
     except ValueError:

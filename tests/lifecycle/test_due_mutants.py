@@ -62,6 +62,11 @@ NOT_A_DUE = [
     ("every twelve months", "'every twelve months'"),
     ("at_end_of_access", "'at_end_of_access'"),
     ("2027-02-30", "'2027-02-30'"),
+    # Python's fromisoformat reads these as days; no one writing a due means them.
+    ("20270630", "'20270630'"),
+    ("2027-W26-3", "'2027-W26-3'"),
+    ("2027-06-30T00:00", "'2027-06-30T00:00'"),
+    ("2027-6-30", "'2027-6-30'"),
     (12, "12"),
 ]
 
