@@ -8,7 +8,8 @@ from portal.db import session_scope
 from portal.registry.service import get_nation
 from portal.workflow.profiles import update_profile
 
-from helpers import sign_in
+from flows import COMPLETE
+from helpers import choose_french, csrf_token, sign_in
 
 PANEL = "The Nations' rules this request does not meet yet"
 STORED = "Red Cedar Nation (fictional) requires the data to be stored in CA"
@@ -103,3 +104,48 @@ def test_the_edit_page_names_the_rules_the_draft_does_not_meet(app, flow):
     assert PANEL in shown and STORED in shown and TERM in shown
     flow.edit("researcher", ref, storage_location="CA-ON", retention_days=700)
     assert PANEL not in page(app, "researcher@example.org", f"/requests/{ref}/edit")
+
+
+ASKS = "What each Nation asks of a request"
+# The new-request form as a researcher fills it in: every field (flows.COMPLETE).
+COMPLETE_FORM = {
+    **{name: str(value) for name, value in COMPLETE.items() if name not in {"datasets", "team"}},
+    "datasets": COMPLETE["datasets"],
+    **{f"team-0-{key}": value for key, value in COMPLETE["team"][0].items()},
+}
+
+
+def test_the_new_request_page_says_what_each_nation_asks(app, flow):
+    """Found in a browser: a researcher who filled in a new request and pressed "Save
+    and submit" was never told where a Nation wants its data stored, or for how long:
+    the rules were named only on the saved draft's pages, and the request went out.
+    The new-request page says what each Nation whose datasets can be chosen asks of
+    what a request says, with its own values. Submitting stays as it is from the edit
+    page: the request goes out, and its page names each rule it does not meet."""
+    from portal.workflow.nation_rules import set_nation_rules
+
+    with app.app_context(), session_scope() as session:
+        blue_heron, rep = get_nation(session, "blue-heron"), flow.user(session, "heron_rep")
+        set_nation_rules(session, rep, blue_heron, {"review": [("team_at_most", {"count": "2"})]})
+    client = app.test_client()
+    sign_in(client, "researcher@example.org")
+    shown = client.get("/requests/new").text
+    asks = shown.split(ASKS)[1].split("</details>")[0]
+    cedar, heron = asks.split("Red Cedar Nation (fictional)")[1], asks.split("Blue Heron")[1]
+    assert "The data is stored in CA." in cedar
+    assert "The data is kept for at most 730 days." in cedar
+    assert "at most 2 team members" in heron.split("Red Cedar")[0], "the Nation's own rule"
+    assert "at most 2 team members" not in cedar and "stored in" not in heron.split("Red")[0]
+
+    typed = {**COMPLETE_FORM, "storage_location": "US-NY", "retention_days": "1000"}
+    sent = client.post(
+        "/requests/new", data={"csrf_token": csrf_token(shown), "submit": "1", **typed}
+    )
+    assert sent.status_code == 302, "it goes out as from the edit page"
+    landed = client.get(sent.headers["Location"]).text
+    assert "Submitted." in landed and PANEL in landed and STORED in landed and TERM in landed
+
+    choose_french(client)
+    french = client.get("/requests/new").text
+    assert "Ce que chaque Nation exige d’une demande" in french
+    assert "Les données sont conservées au plus 730 jours." in french

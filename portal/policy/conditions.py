@@ -187,6 +187,14 @@ def within(location: str, jurisdiction: str) -> bool:
     return location == jurisdiction or location.startswith(jurisdiction + "-")
 
 
+def places_allowed(nation: Nation) -> str:
+    """The Nation's residency codes in words ("CA or US-WA"); empty for none."""
+    allowed = nation.residency[0] if nation.residency else ""
+    for code in nation.residency[1:]:
+        allowed = _("%(items)s or %(last)s", items=allowed, last=code)
+    return allowed
+
+
 @condition(
     "storage_in_jurisdiction",
     sentence=_l("The declared storage location lies within one of the Nation's residency codes."),
@@ -196,9 +204,7 @@ def storage_in_jurisdiction(facts: Facts) -> str | None:
     nation, request = _nation(facts), _request(facts)
     if not nation.residency:
         return None
-    allowed = nation.residency[0]
-    for code in nation.residency[1:]:
-        allowed = _("%(items)s or %(last)s", items=allowed, last=code)
+    allowed = places_allowed(nation)
     if not request.storage_location:
         return _(
             "%(nation)s requires the data to be stored in %(allowed)s; "

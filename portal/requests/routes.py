@@ -19,6 +19,7 @@ from portal.transparency.timeline import request_timeline
 from portal.validation import event_cursor
 from portal.web import attempt, error_page, load, show_refusal
 from portal.workflow import Amend, Edit, Renew, Submit, Withdraw, check, create_draft
+from portal.workflow.unmet import asked_by
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -68,9 +69,12 @@ def _render_draft(form: DraftForm, req: AccessRequest | None, status: int = 200)
     said = reasons(get_session(), req, sight(get_session(), current_user, req)) if req else []
     # The Nations' rules the saved draft does not meet, beside the fields that meet them.
     unmet = overview(get_session(), current_user, req, with_timeline=False).unmet if req else []
+    # What each Nation whose datasets can be chosen asks, before anything is submitted.
+    choosable = (n for nations in form.dataset_nations.values() for n in nations)
+    asks = asked_by(get_session(), choosable)
     form.offer_team_rows()
     context = {"form": form, "req": req, "hints": HINTS, "reasons": said, "unmet": unmet}
-    return render_template("requests/edit.html", **context), status
+    return render_template("requests/edit.html", asks=asks, **context), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
