@@ -337,3 +337,56 @@ def test_the_french_decision_page_sets_its_colons_and_reads_the_criteria_in_orde
     steward_line = page.split('id="reviews-h"')[1].split('class="criteria"')[0]
     assert " : <strong>" in steward_line.split("<li>")[1], "the name, ' : ', the recommendation"
     assert criteria.index("Besoin raisonnable") < criteria.index("Avantages pour la Nation")
+
+
+REFUSING = (
+    f"Refusing withdraws {CEDAR}'s approval: the request is refused as a whole, "
+    "for every Nation, and no agreement takes effect."
+)
+REVOKING = (
+    "Revoking also ends the request for every Nation before access begins, as refusing "
+    f"does; the record says that {CEDAR} revoked its approval, and the agreement is "
+    "marked revoked rather than void."
+)
+
+
+def test_while_signatures_are_awaited_refuse_and_revoke_each_say_what_they_end(app, flow):
+    """Found in a browser: while the agreement awaited signatures the representative's
+    request page offered both "Refuse" and "Revoke", with nothing saying how they
+    differ. Each says, beside it, what it ends in that state (both end the request for
+    every Nation; the record and the agreement say refused or revoked), on the page that
+    confirms it too (the revoke page spoke of returning data that was never released);
+    and each still works."""
+    refused_ref, revoked_ref = flow.approved(), flow.approved()
+    sign_in(client := app.test_client(), "rep.cedar@example.org")
+    show = client.get(f"/requests/{refused_ref}").text
+    assert f"Refuse for {CEDAR}" in show and f"Revoke for {CEDAR}" in show
+    assert REFUSING in show and REVOKING in show
+    assert 'aria-describedby="revoke-red-cedar"' in show and 'id="revoke-red-cedar"' in show
+    assert REFUSING in client.get(f"/requests/{refused_ref}/decide/red-cedar").text
+    revoke_page = client.get(f"/requests/{revoked_ref}/revoke/red-cedar").text
+    assert REVOKING in revoke_page and "return or destroy" not in revoke_page
+
+    french = app.test_client()
+    sign_in(french, "rep.cedar@example.org")
+    choose_french(french)
+    shown = french.get(f"/requests/{refused_ref}").text
+    assert "met aussi fin à la demande pour toutes les Nations avant" in shown
+
+    path = f"/requests/{refused_ref}/decide/red-cedar"
+    done = post(client, path, outcome="refuse", reason="Community concerns.", confirm_refusal="y")
+    assert done.status_code == 302 and flow.status(refused_ref) == "refused"
+    path = f"/requests/{revoked_ref}/revoke/red-cedar"
+    done = post(client, path, reason="Community concerns.", confirm="y")
+    assert done.status_code == 302 and flow.status(revoked_ref) == "revoked"
+
+
+def test_once_access_began_revoking_says_the_data_is_returned_or_destroyed(client, flow):
+    ref = flow.active()
+    sign_in(client, "rep.cedar@example.org")
+    show = client.get(f"/requests/{ref}").text
+    assert f"Refuse for {CEDAR}" not in show and REVOKING not in show
+    assert (
+        "Revoking ends access at once for the whole request: the researcher must stop "
+        "using the data and return or destroy it."
+    ) in show

@@ -245,3 +245,25 @@ def test_withdrawing_a_renewal_or_amendment_says_access_goes_on(app, flow, kind,
     assert done.status_code == 200 and amendment(app, ref) == ("active", None, None)
     said = f"The {word} is withdrawn: access continues under the agreement in force."
     assert said in done.text and "The request is withdrawn." not in done.text
+
+
+def test_while_a_renewal_awaits_signatures_refuse_and_revoke_say_what_each_ends(app, flow):
+    """Found in a browser: the representative's page offered "Refuse" and "Revoke" with
+    nothing saying how they differ. While a renewal awaits signatures they differ most:
+    refusing ends the renewal alone, revoking ends access too."""
+    from renewals import reviewed_afresh
+
+    ref = flow.active()
+    flow.do("researcher", "renew", ref)
+    reviewed_afresh(flow, ref)
+    flow.do("cedar_rep", "decide", ref, "red-cedar")
+    flow.do("heron_rep", "decide", ref, "blue-heron")
+    page = client_of(app, "rep.cedar@example.org").get(f"/requests/{ref}").text
+    refuse, revoke = (
+        page.split('id="refuse-red-cedar">')[1],
+        page.split('id="revoke-red-cedar">')[1],
+    )
+    assert refuse.startswith("A refusal ends the renewal only: access goes on under")
+    assert revoke.startswith("Revoking ends access at once for the whole request, and the renewal")
+    refused = flow.do("cedar_rep", "decide", ref, "red-cedar", outcome="refuse", reason="No.")
+    assert refused == "active", "access goes on under the agreement in force"
