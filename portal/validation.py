@@ -8,6 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.errors import ValidationError
 
+# Every character that ends a line for Python's str.splitlines() (and so for the mail
+# library's header check) or is otherwise a control character.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _EVENT_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²"
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

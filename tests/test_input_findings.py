@@ -8,6 +8,7 @@ from portal.db import session_scope
 from portal.registry.service import get_nation
 from portal.requests.models import AccessRequest
 
+from apis import Api, problem
 from flows import PEOPLE
 from helpers import PASSWORD, csrf_token, sign_in
 
@@ -106,3 +107,38 @@ def test_a_plain_next_is_still_followed(app, flow):
     data = {"csrf_token": token, "email": PEOPLE["researcher"][0], "password": PASSWORD}
     response = client.post("/sign-in?next=/requests/new", data=data)
     assert response.headers["Location"] == "/requests/new"
+
+
+# A title is printed in mail subjects and bodies: a line break in it began a new line
+# there (found in a probe, through the API); other control characters likewise.
+ONE_LINE = "The title must be one line, without line breaks or other control characters."
+CONTROLLED = [
+    "Children in care\nBcc: x@example.org",
+    "In care\r\n",
+    "Tab\there",
+    "A\u2028B",
+    "\x1b[2J",
+]
+
+
+@pytest.mark.parametrize("title", CONTROLLED)
+def test_a_title_with_a_control_character_is_refused_through_the_api(app, flow, title):
+    api = Api(app)
+    created = problem(api.post("researcher", "/requests", json={"title": title}), 422)
+    assert created["errors"] == [{"field": "title", "message": ONE_LINE}]
+    assert request_count(app) == 0, "nothing written"
+    ref = flow.draft(title="Kept title")
+    edited = problem(api.patch("researcher", f"/requests/{ref}", json={"title": title}), 422)
+    assert edited["errors"] == [{"field": "title", "message": ONE_LINE}]
+    assert api.get("researcher", f"/requests/{ref}").get_json()["title"] == "Kept title"
+
+
+def test_a_title_with_a_line_break_is_refused_on_the_page(app, flow):
+    client = signed_in(app, "researcher")
+    token = csrf_token(client.get("/requests/new").get_data(as_text=True))
+    sent = {"csrf_token": token, "title": "Children\nin care", "purpose": "Kept purpose"}
+    response = client.post("/requests/new", data=sent)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, response.status_code
+    assert ONE_LINE in page and "Kept purpose" in page, "named, and what was typed kept"
+    assert request_count(app) == 0

@@ -11,7 +11,6 @@ Headers are made one line when queued and again when sent: a line break in a hea
 header of its own, and one bad message must never hold up the others.
 """
 
-import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,18 +30,16 @@ from portal.i18n import language_of, speaking
 from portal.notify.models import OutboxMessage
 from portal.paths import private_dir, write_private
 from portal.requests.models import AccessRequest
+from portal.validation import CONTROL_CHARACTERS
 
 MAX_ATTEMPTS = 10
 COMPILED_MAIL = "portal.compiled_mail"  # app.extensions' key for the compiled templates
 SMTP_TIMEOUT_SECONDS = 10
-# Every character that ends a line for Python's str.splitlines() (and so for the mail
-# library's header check) or is otherwise a control character.
-_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def one_line(text: str) -> str:
     """``text`` fit for a mail header: every line break or control character a space."""
-    return " ".join(_BREAKS.sub(" ", text).split())
+    return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())
 
 
 @dataclass(frozen=True)

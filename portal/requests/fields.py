@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from portal.errors import ValidationError
 from portal.registry.models import Dataset
 from portal.registry.service import SLUG_PATTERN, jurisdiction_code
+from portal.validation import CONTROL_CHARACTERS
 
 # Lazy: each is read in the language of the page that shows it.
 LABELS = {
@@ -65,6 +66,12 @@ def clean(session: Session, fields: dict[str, Any]) -> tuple[dict[str, Any], lis
             errors[name] = _("Must be text.")
         elif "\x00" in value:  # PostgreSQL cannot store it; nobody types it
             errors[name] = _("Must not contain NUL characters.")
+        elif name == "title" and CONTROL_CHARACTERS.search(value):
+            # Mail subjects and bodies print the title: a line break would begin a new
+            # line there (found in a probe, through the API).
+            errors[name] = _(
+                "The title must be one line, without line breaks or other control characters."
+            )
         elif len(value.strip()) > limit:
             errors[name] = _("Must be at most %(limit)s characters.", limit=limit)
         else:
