@@ -120,10 +120,9 @@ def validate_report(ctx: Context, command: ReportObligation) -> None:
         errors["text"] = _("Say what was done to meet the obligation.")
     elif len(text) > MAX_TEXT:
         errors["text"] = _("At most %(limit)s characters.", limit=MAX_TEXT)
-    filename = (command.filename or "").strip()
-    if len(filename) > 255 or "\x00" in filename:
-        errors["filename"] = _("The file name must be at most 255 characters, without NUL.")
-    elif command.content:  # the file is optional; when sent, checked as outputs are
+    filename = content.own_name(errors, command.filename)
+    # The file is optional; when sent, checked as outputs are.
+    if "filename" not in errors and command.content:
         try:
             limit = store.max_bytes(ctx.session)
             kind = "a report's file"

@@ -35,9 +35,7 @@ def validate_submit(ctx: Context, command: SubmitOutput) -> None:
     ctx.extra["venue"] = validation.text(
         errors, "venue", command.venue, "place of publication", max_length=500
     )
-    filename = (command.filename or "").strip() or "output"
-    if len(filename) > 255 or "\x00" in filename:
-        errors["filename"] = _("The file name must be at most 255 characters, without NUL.")
+    filename = content.own_name(errors, command.filename) or "output"
     try:
         limit = store.max_bytes(ctx.session)
         ctx.extra["media_type"] = content.checked(command.content, filename, limit)

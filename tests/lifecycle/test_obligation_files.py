@@ -136,3 +136,17 @@ def test_a_report_with_a_file_through_the_api(app, owed, api):
     assert again.status_code == 200
     assert listed("researcher")["report_file"] is None
     assert api.get("researcher", file_path).status_code == 404
+
+
+def test_a_report_file_named_only_by_folders_is_refused(app, owed, api):
+    """As every upload (tests/test_upload_names.py): its own name, or refused."""
+    ref = owed.active()
+    key = owed.id(ref, "return_or_destroy")
+    body = {"obligation": key, "text": "Counts.", "content_base64": base64.b64encode(CSV).decode()}
+    refused = api.act("researcher", ref, "report_obligation", **body, filename="C:\\Users\\a\\")
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["filename"]
+    assert "only folders" in refused.get_json()["detail"]
+    assert owed.obligations(ref)["return_or_destroy"].state == "open", "nothing written"
+    named = api.act("researcher", ref, "report_obligation", **body, filename="..\\a\\counts.csv")
+    assert named.status_code == 200

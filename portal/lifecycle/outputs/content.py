@@ -8,6 +8,7 @@ refused rather than trusted.
 
 import csv
 import io
+import re
 from pathlib import PurePath
 
 from babel.numbers import format_decimal
@@ -113,6 +114,26 @@ def _decimal(value: float, pattern: str) -> str:
     if locale is None:  # outside a request and an application: as the API writes it
         return f"{value:.{pattern.count('0') - 1}f}"
     return format_decimal(value, pattern, locale=locale)
+
+
+MAX_NAME = 255
+_FOLDER_ENDS = re.compile(r"[/\\]")  # a folder's end, in either spelling
+
+
+def own_name(errors: dict[str, str], filename: str | None) -> str:
+    """The name an uploaded file is kept and shown under: the last part of the name as
+    sent, after any folder in either spelling (found in a probe: ``../../x.pdf`` and
+    ``C:\\Users\\a\\x.pdf`` were kept whole). "" when none was sent. Records in
+    ``errors`` (as ``filename``) a name that is only folders, too long, or with NUL."""
+    sent = (filename or "").strip()
+    name = _FOLDER_ENDS.split(sent)[-1].strip()
+    if sent and name in ("", ".", ".."):
+        errors["filename"] = _(
+            "The file name %(name)s is only folders: give the file's own name.", name=repr(sent)
+        )
+    elif len(name) > MAX_NAME or "\x00" in name:
+        errors["filename"] = _("The file name must be at most 255 characters, without NUL.")
+    return name
 
 
 def safe_filename(filename: str) -> str:
