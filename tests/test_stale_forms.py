@@ -94,3 +94,23 @@ def test_a_revision_that_is_no_number_is_named_and_nothing_written(client, flow,
     )
     assert "Not a valid integer value" not in sent.text
     assert reviews_of(app, ref) == [], "nothing written"
+
+
+def test_a_screening_page_opened_before_a_revision_is_refused_after_it(client, flow):
+    """The same probe found it on the screening page: opened on revision 1, returned
+    from another tab, revised and submitted again, then sent: it accepted revision 2."""
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    sign_in(client, "coordinator@example.org")
+    path = f"/requests/{ref}/screen"
+    opened = client.get(path).text  # revision 1, read by the coordinator
+    flow.do("coordinator", "screen", ref, outcome="return", comment="Which years?")
+    flow.edit("researcher", ref, methods="Descriptive statistics of 2015 to 2020.")
+    flow.do("researcher", "submit", ref)
+    stale = client.post(path, data=hidden_fields(opened) | {"outcome": "accept"})
+    assert stale.status_code == 409, stale.status_code
+    assert "revision 2" in stale.text and "since you opened" in stale.text
+    assert flow.status(ref) == "screening", "nothing written"
+    fresh = client.post(path, data=hidden_fields(stale.text) | {"outcome": "accept"})
+    assert fresh.status_code == 302
+    assert flow.status(ref) == "under_review"

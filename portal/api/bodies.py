@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from portal.conversations.models import MAX_BODY, Channel
@@ -117,18 +117,19 @@ class WithdrawIn(Body):
     reason: Text
 
 
+READ_REVISION = (
+    "The revision you read and judge: if the request was revised since, the answer is "
+    "refused (409, current_revision). Left out: the current revision."
+)
+
+
 class ScreenIn(Body):
     outcome: Literal[SCREEN_OUTCOMES]  # type: ignore[valid-type]
     comment: Text = Field(default="", description="Required when returning: what to change.")
     reason: Literal[tuple(RETURN_REASONS)] | None = Field(  # type: ignore[valid-type]
         default=None, description="Why it is returned (default clarification)."
     )
-
-
-READ_REVISION = (
-    "The revision you read and judge: if the request was revised since, the answer is "
-    "refused (409, current_revision). Left out: the current revision."
-)
+    revision: int | None = Field(default=None, ge=1, description=READ_REVISION)
 
 
 class ReviewIn(Body):
@@ -275,6 +276,12 @@ class AssessObligationIn(Body):
     )
     tell_researcher: bool = Field(
         default=False, description="Show the comment to the researcher with the outcome."
+    )
+    reported_at: AwareDatetime | None = Field(
+        default=None,
+        description="The reported_at of the report you read and assess (obligations[]."
+        "reported_at): if the researcher reported again since, met or not_met is refused "
+        "(409, latest_report). Left out: the latest report.",
     )
 
 

@@ -1,10 +1,14 @@
 """The forms of an obligation's pages (the researcher's report, the Nation's assessment) and
 of the end of access (closing early, the attestation, a Nation's answer)."""
 
+from datetime import datetime
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, Field, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
+from wtforms.widgets import HiddenInput
 
 from portal.web import access_ends_confirmation, uploaded
 from portal.webforms import PageForm
@@ -37,7 +41,34 @@ class ReportForm(PageForm):
         return uploaded(self.file)
 
 
+class ReportReadField(Field):
+    """When the report the page showed was sent (its reported_at), kept hidden; anything
+    but such a time says so in words, as the review pages' hidden revision does."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist) -> None:
+        self.data = None
+        if not valuelist or not valuelist[0]:
+            return
+        try:
+            read = datetime.fromisoformat(valuelist[0])
+        except ValueError:
+            read = None
+        if read is None or read.tzinfo is None:
+            raise ValueError(
+                _("The page did not say which report it showed: open it again, then answer.")
+            )
+        self.data = read
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data is not None else ""
+
+
 class AssessForm(PageForm):
+    reported_at = ReportReadField()
     outcome = RadioField(
         _l("Outcome"),
         validate_choice=True,
@@ -54,6 +85,11 @@ class AssessForm(PageForm):
     def __init__(self, outcomes: list[str] = (), *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.outcome.choices = [(o, OUTCOME_WORDS[o]) for o in outcomes]  # the page says which
+
+    def shows(self, obligation) -> None:
+        """The page shows ``obligation``'s latest report: the assessment sent judges that."""
+        self.reported_at.data = obligation.reported_at
+        self.reported_at.raw_data = []  # else the page would send back what was posted
 
 
 # The end of access (portal/workflow/ending.py checks every field; these keep the page's

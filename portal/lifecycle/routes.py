@@ -43,10 +43,12 @@ def _page(template: str, req, obligation, status: int = 200, **context):
     return render_template(template, req=req, view=view, shown=shown, **context), status
 
 
-def _run(ref: str, page, option_of, form, command_of, done: str, anchor: str):
+def _run(ref: str, page, option_of, form, command_of, done: str, anchor: str, shows=None):
     """Like the review pages' steps: the form, or the step done and back to the request,
     or the form again with what was typed and why it was refused. ``page(req, status,
-    **context)`` renders; ``option_of(req)`` raises the refusal when it is not offered."""
+    **context)`` renders; ``option_of(req)`` raises the refusal when it is not offered;
+    ``shows(req)``, if given, fills what the page shows into the form (opened, or shown
+    anew after a refusal)."""
     req = load(ref)
     context = {"form": form}
     try:
@@ -54,6 +56,8 @@ def _run(ref: str, page, option_of, form, command_of, done: str, anchor: str):
     except Refused as refusal:
         return page(req, 409, refusal=refusal, **context)
     if request.method == "GET":
+        if shows is not None:
+            shows(req)
         return page(req, 200, **context)
     if not form.validate():
         return page(req, 422, **context)
@@ -62,7 +66,10 @@ def _run(ref: str, page, option_of, form, command_of, done: str, anchor: str):
         form.form_errors += [m for n, m in outcome.errors.items() if not hasattr(form, n)]
         return page(load(ref), refusal_status(outcome), **context)
     if not isinstance(outcome, AccessRequest):
-        return page(load(ref), refusal_status(outcome), refusal=outcome, **context)
+        req = load(ref)
+        if shows is not None:  # the page shows the request anew, and why
+            shows(req)
+        return page(req, refusal_status(outcome), refusal=outcome, **context)
     flash(done, "info")
     return redirect(url_for("requests.show", ref=ref, _anchor=anchor))
 
@@ -75,7 +82,11 @@ def _step(template: str, ref: str, obligation_id: int, action: str, form, comman
         obligation = _obligation(req, obligation_id)
         return check(get_session(), current_user, req, action, obligation=obligation)
 
-    return _run(ref, page, option_of, form, command_of, done, "obligations-h")
+    def shows(req):  # the report an assessment judges (AssessForm)
+        form.shows(_obligation(req, obligation_id))
+
+    reads = shows if isinstance(form, AssessForm) else None
+    return _run(ref, page, option_of, form, command_of, done, "obligations-h", reads)
 
 
 @bp.route("/<ref>/obligations/<int:obligation_id>/report", methods=["GET", "POST"])
@@ -106,7 +117,7 @@ def assess(ref: str, obligation_id: int):
     def command(form: AssessForm) -> AssessObligation:
         return AssessObligation(
             obligation_id, form.outcome.data or "", form.comment.data or "",
-            bool(form.tell_researcher.data),
+            bool(form.tell_researcher.data), reported_at=form.reported_at.data,
         )  # fmt: skip
 
     done = _("The assessment is recorded.")

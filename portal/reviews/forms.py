@@ -35,29 +35,6 @@ ASSESSMENTS = [("met", _l("Met")), ("concern", _l("Concern")), ("unclear", _l("U
 ASSESSMENT_WORDS = {"met": _l("met"), "concern": _l("a concern"), "unclear": _l("unclear")}
 
 
-class ScreenForm(PageForm):
-    outcome = RadioField(
-        _l("Outcome"),
-        choices=options(
-            [
-                ("accept", _l("Accept for the Nations' review")),
-                ("return", _l("Return to the researcher")),
-            ]
-        ),
-        invalid_choice_message=_l("Choose an outcome: accept the request or return it."),
-    )
-    reason = SelectField(
-        _l("Reason for returning"),
-        choices=options(RETURN_REASONS.items()),
-        validate_choice=False,  # asked only when returning: validate_reason
-    )
-    comment = TextAreaField(_l("Comment to the researcher"), render_kw={"rows": 4})
-
-    def validate_reason(self, field) -> None:
-        if self.outcome.data == "return" and field.data not in RETURN_REASONS:
-            raise ValidationError(_("Choose a reason for returning."))
-
-
 class RevisionField(IntegerField):
     """The hidden revision a page was opened on; anything but a number says so in words
     (WTForms' own "Not a valid integer value" names no field)."""
@@ -81,6 +58,29 @@ class ReadsRevision:
         """The page shows ``request`` as it is now: the answer sent from it judges that."""
         self.revision.data = request.current_revision
         self.revision.raw_data = []  # else the page would send back what was posted
+
+
+class ScreenForm(ReadsRevision, PageForm):
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=options(
+            [
+                ("accept", _l("Accept for the Nations' review")),
+                ("return", _l("Return to the researcher")),
+            ]
+        ),
+        invalid_choice_message=_l("Choose an outcome: accept the request or return it."),
+    )
+    reason = SelectField(
+        _l("Reason for returning"),
+        choices=options(RETURN_REASONS.items()),
+        validate_choice=False,  # asked only when returning: validate_reason
+    )
+    comment = TextAreaField(_l("Comment to the researcher"), render_kw={"rows": 4})
+
+    def validate_reason(self, field) -> None:
+        if self.outcome.data == "return" and field.data not in RETURN_REASONS:
+            raise ValidationError(_("Choose a reason for returning."))
 
 
 class ReviewForm(ReadsRevision, PageForm):

@@ -84,7 +84,8 @@ def _step(
 @login_required
 def screen(ref: str):
     def command(form: ScreenForm) -> Screen:
-        return Screen(form.outcome.data, form.comment.data or "", form.reason.data)
+        comment = form.comment.data or ""
+        return Screen(form.outcome.data, comment, form.reason.data, revision=form.revision.data)
 
     done = _("Screening recorded.")
     return _step("reviews/screen.html", ref, "screen", ScreenForm(), command, done)

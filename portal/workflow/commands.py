@@ -6,7 +6,7 @@ build these and hand them to ``perform()``; nothing else changes a request's sta
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class Screen(Command):
     outcome: str = ""  # accept | return
     comment: str = ""
     reason: str | None = None  # when returned: clarification | outside_mandate
+    # The revision the coordinator read (the page sends it); None: whichever is current.
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ class AssessObligation(Command):
     outcome: str = ""  # met | not_met | waived
     comment: str = ""
     tell_researcher: bool = False
+    # When the report read was sent (the page sends it); None: whichever is the latest.
+    reported_at: datetime | None = None
 
 
 @dataclass(frozen=True)

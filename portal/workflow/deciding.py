@@ -24,7 +24,7 @@ from portal.reviews.models import Review as ReviewRow
 from portal.reviews.service import has_reviewed, standing_approval, tally, track_for
 from portal.reviews.terms import Catalogue, catalogue_in_force, condition_text, looks_like_code
 from portal.workflow import amending, messaging
-from portal.workflow.commands import Decide, Review
+from portal.workflow.commands import Decide, Review, Screen
 from portal.workflow.context import Context
 from portal.workflow.tracks import current_tracks
 
@@ -33,10 +33,11 @@ S = RequestStatus
 REFUSABLE_TRACKS = frozenset({TrackStatus.REVIEW, TrackStatus.DECISION, TrackStatus.APPROVED})
 
 
-def guard_read_revision(ctx: Context, command: Review | Decide) -> BlockingRule | None:
-    """A review or decision judges the revision its author read: one written on a page
-    opened before the researcher revised the request would judge text its author never
-    saw (found in a probe: a stale review page approved revision 2)."""
+def guard_read_revision(ctx: Context, command: Screen | Review | Decide) -> BlockingRule | None:
+    """A screening, review or decision judges the revision its author read: one written
+    on a page opened before the researcher revised the request would judge text its
+    author never saw (found in a probe: a stale review page approved revision 2, a stale
+    screening page accepted it)."""
     if command.revision is None or command.revision == ctx.request.current_revision:
         return None
     message = _(

@@ -166,6 +166,16 @@ def guard_assess(ctx: Context, command: AssessObligation) -> BlockingRule | None
     obligation = ctx.extra["obligation"]
     if refused := _settled(obligation):
         return refused
+    # Met or not met judges the report its author read: one sent from a page opened
+    # before the researcher reported again would judge a report its author never saw
+    # (found in a probe). Waiving judges no report, so whatever was read, it stays open.
+    read = command.reported_at
+    if command.outcome != "waived" and read is not None and read != obligation.reported_at:
+        message = _(
+            "The researcher reported again since you opened it: read the latest report, "
+            "then give your assessment again."
+        )
+        return BlockingRule("latest_report", message)
     if command.outcome != "waived" and obligation.state != ObligationState.REPORTED:
         return BlockingRule("state", _nothing_reported(ctx))
     return None

@@ -161,8 +161,8 @@ TRANSITIONS: dict[type[Command], Transition] = {
             validate=drafting.validate_withdraw, probe=c.Withdraw(),
         ),
         Transition(
-            c.Screen, _fixed(Action.SCREEN), drafting.screen, validate=drafting.validate_screen,
-            probe=c.Screen(),
+            c.Screen, _fixed(Action.SCREEN), drafting.screen, guard=deciding.guard_read_revision,
+            validate=drafting.validate_screen, probe=c.Screen(),
         ),
         Transition(
             c.Review, _fixed(Action.REVIEW), deciding.review, NationArg.REQUIRED,

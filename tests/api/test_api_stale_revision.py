@@ -27,3 +27,18 @@ def test_a_review_or_decision_for_a_revision_no_longer_current_is_refused(api, f
     refusal = {"nation": "blue-heron", "outcome": "refuse", "reason": "No.", "revision": 1}
     assert api.act("heron_rep", ref, "decide", **refusal).status_code == 200
     assert flow.status(ref) == "refused"
+
+
+def test_a_screening_for_a_revision_no_longer_current_is_refused(api, flow):
+    ref = flow.draft()
+    flow.do("researcher", "submit", ref)
+    flow.do("coordinator", "screen", ref, outcome="return", comment="Which years?")
+    flow.edit("researcher", ref, methods="Descriptive statistics of 2015 to 2020.")
+    flow.do("researcher", "submit", ref)
+    for outcome in ({"outcome": "accept"}, {"outcome": "return", "comment": "Still unclear."}):
+        stale = problem(api.act("coordinator", ref, "screen", **outcome, revision=1), 409)
+        assert [rule["rule"] for rule in stale["blocked_by"]] == ["current_revision"]
+        assert "revision 2" in stale["detail"]
+        assert flow.status(ref) == "screening"
+    assert api.act("coordinator", ref, "screen", outcome="accept", revision=2).status_code == 200
+    assert flow.status(ref) == "under_review"
