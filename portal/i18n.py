@@ -13,6 +13,7 @@ recipient's setting, whoever's request sent it.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, Response, has_request_context, request
@@ -95,6 +96,9 @@ def remember_choice(response: Response, language: str) -> None:
     )
 
 
-def day(value) -> str:
-    """A date in the language spoken now (3 déc. 2026, Dec 3, 2026)."""
+def day(value: date | str | None) -> str:
+    """A date in the language spoken now (3 déc. 2026, Dec 3, 2026); also the day of an
+    ISO date or moment given as text (a view's dict that the API shares)."""
+    if isinstance(value, str) and value:
+        value = date.fromisoformat(value[:10])
     return format_date(value, "medium") if value else ""

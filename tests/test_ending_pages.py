@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
+from babel.dates import format_date
 from pypdf import PdfReader
 
 from portal.audit.models import AuditChainHead
@@ -67,7 +68,8 @@ def test_from_active_to_closed_on_the_pages(app, flow):
     assert "Access ended: destruction attestation due" in page
     # The contract's state stays active until the Nations acknowledge; the status says
     # access ended (found in a browser: the page read "Active" alone).
-    assert f"Active</span> · access ended on {date.today().isoformat()}" in page
+    today = format_date(date.today(), "medium", locale="en_CA")  # as the pages write a day
+    assert f"Active</span> · access ended on {today}" in page
     assert f"/requests/{ref}/end/attest" in page and "/end/close" not in page
     assert researcher.get(f"/requests/{ref}/end/close").status_code == 409  # once
 

@@ -264,6 +264,10 @@ def test_an_outputs_page_speaks_french_to_a_french_reader(app, flow):
     assert "Examiner pour Blue Heron" in page and "Enregistrer l’examen" in page
     assert "Approuver la publication" in page  # the form's choices
     assert "la seule petite cellule de la ligne « North », qui a un total" in page
+    # French sets a space before a colon, in the small cells' findings too.
+    assert "North × Boys : 3" in page and "North × Boys : la seule petite cellule" in page
+    assert "Boys: " not in page
     assert "Review for" not in page and "In review" not in page
     request_page = steward.get(f"/requests/{ref}").text
     assert "Extrants avant publication" in request_page
+    assert "(V) : En examen" in request_page and "Blue Heron Métis (fictional) : " in request_page

@@ -70,6 +70,21 @@ def test_the_french_keeps_every_placeholder():
     assert not wrong, "placeholders lost or added:\n" + "\n".join(wrong)
 
 
+def test_an_output_is_an_extrant_in_every_french_message():
+    """A research output is "extrant" in the French, as the page headings say ("Extrants
+    avant publication"): a browser found some messages calling it "résultat", which
+    the French uses for a results table and for an outcome."""
+    wrong = []
+    for message in french_catalogue():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if not re.search(r"\boutputs?\b", ids[0], re.IGNORECASE):
+            continue
+        for text in _strings(message):
+            if re.search(r"r[ée]sultat", text, re.IGNORECASE):
+                wrong.append(f"{ids[0]!r} -> {text!r}")
+    assert not wrong, "an output called résultat:\n" + "\n".join(wrong)
+
+
 def _strings(message) -> tuple[str, ...]:
     return message.string if isinstance(message.string, tuple) else (message.string,)
 

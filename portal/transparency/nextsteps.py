@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 
 from portal.agreements.view import AgreementView
+from portal.i18n import day
 from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.workflow import Option
@@ -155,13 +156,13 @@ def _waiting_for_signatures(agreement: AgreementView | None, researcher: bool) -
 def _state_words(
     req: AccessRequest, researcher: bool, agreement: AgreementView | None, ended_on: date | None
 ) -> str:
-    end = agreement.agreement.term_end.isoformat() if agreement else None
+    end = day(agreement.agreement.term_end) if agreement else None  # as the pages write dates
     status = req.status
     if status == S.ACTIVE and ended_on is not None:  # closed early: active until answered
         return _(
             "Access ended on %(day)s, closed early by the researcher: the data is returned "
             "or destroyed, and each Nation answers the attestation of it.",
-            day=ended_on.isoformat(),
+            day=day(ended_on),
         )
     if status == S.DRAFT:
         return (

@@ -5,6 +5,7 @@ representative only), and never changing a decision or the request's status."""
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlmodel import select
 
 from portal.agreements.models import Agreement
@@ -251,7 +252,7 @@ def test_a_periodic_report_is_taken_only_once_its_periods_window_is_open(app, ow
     sign_in(client, "researcher@example.org")
     page = client.get(f"/requests/{ref}").text
     assert f"/obligations/{yearly.id}/report" not in page
-    assert f"Its report is taken from {opens.isoformat()}" in page
+    assert f"Its report is taken from {format_date(opens, 'medium', locale='en_CA')}" in page
     assert client.get(f"/requests/{ref}/obligations/{yearly.id}/report").status_code == 409
     body = api.get("researcher", f"/requests/{ref}").json
     reports = {
