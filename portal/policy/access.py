@@ -28,7 +28,7 @@ from portal.policy.store import current_policy
 from portal.policy.vocabulary import ROLE_REACH, WILDCARD, Action, Reach
 from portal.registry.models import DatasetNation, Nation
 from portal.requests.models import AccessRequest, RequestDataset, RequestStatus
-from portal.requests.service import REF_PATTERN, nations_of
+from portal.requests.service import REF_PATTERN, counted_link, nations_of
 from portal.reviews.models import NationTrack
 from portal.reviews.service import tracks_of
 
@@ -110,8 +110,9 @@ def _clause(holding: Holding) -> sa.ColumnElement[bool]:
 
 
 def concerns_nation(nation_id: int) -> sa.ColumnElement[bool]:
-    """SQL over AccessRequest: the request asks for a dataset holding the Nation's data,
-    or the Nation took part in it (a track: a revision that dropped its data keeps it).
+    """SQL over AccessRequest: the request asks for a dataset holding the Nation's data
+    (one it was put: counted_link), or the Nation took part in it (a track: a revision
+    that dropped its data keeps it).
 
     One EXISTS over a UNION ALL, not two EXISTS joined by OR: PostgreSQL turns each of
     those into a hashed subplan of every request of the Nation, built before the first
@@ -120,7 +121,11 @@ def concerns_nation(nation_id: int) -> sa.ColumnElement[bool]:
     asks = (
         select(RequestDataset.request_id)
         .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
-        .where(RequestDataset.request_id == AccessRequest.id, DatasetNation.nation_id == nation_id)
+        .where(
+            RequestDataset.request_id == AccessRequest.id,
+            DatasetNation.nation_id == nation_id,
+            counted_link(),
+        )
     )
     took_part = select(NationTrack.request_id).where(
         NationTrack.request_id == AccessRequest.id, NationTrack.nation_id == nation_id

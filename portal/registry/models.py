@@ -88,6 +88,10 @@ class DatasetNation(SQLModel, table=True):
     nation_id: int = Field(
         foreign_key="nation.id", primary_key=True, ondelete="RESTRICT", index=True
     )
+    # When a correction added the Nation to the dataset (None: named at registration, or
+    # before migration 0032). A request last submitted before then was never put to the
+    # Nation: it is none of the Nation's requests (requests.service.counted_link).
+    added_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Dataset(SQLModel, table=True):

@@ -404,7 +404,9 @@ def update_dataset(
         changes["nations"] = [old_slugs, new_slugs]
         for nation in nations:
             if nation.id not in {n.id for n in before}:
-                session.add(DatasetNation(dataset_id=dataset.id, nation_id=nation.id))
+                # Dated: the requests last submitted before are none of the Nation's.
+                added = DatasetNation(dataset_id=dataset.id, nation_id=nation.id, added_at=utcnow())
+                session.add(added)
         for link in session.exec(
             select(DatasetNation).where(
                 DatasetNation.dataset_id == dataset.id, DatasetNation.nation_id.in_(dropped)

@@ -6,6 +6,7 @@ import re
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from portal.auth.models import User
@@ -141,6 +142,23 @@ def datasets_of(session: Session, request: AccessRequest) -> list[Dataset]:
 _cache = TransactionCache("portal.requests", (RequestDataset, DatasetNation))
 
 
+def counted_link() -> sa.ColumnElement[bool]:
+    """SQL over RequestDataset joined to DatasetNation: the dataset's Nation is one of the
+    request's. A dataset gains a Nation only while no request using it is in progress or
+    in force (registry.service), so a Nation added after a request's last submission was
+    never asked about it and is none of its Nations (it does not see it); one added before
+    a submission, or while the request is a draft, is asked like the others."""
+    last_submitted = (
+        select(sa.func.max(RequestRevision.submitted_at))
+        .where(RequestRevision.request_id == RequestDataset.request_id)
+        .scalar_subquery()
+    )
+    return sa.or_(
+        DatasetNation.added_at.is_(None),
+        DatasetNation.added_at <= sa.func.coalesce(last_submitted, DatasetNation.added_at),
+    )
+
+
 def nations_of(session: Session, request: AccessRequest) -> list[Nation]:
     """Every Nation whose data the request touches, by name."""
     if (found := _cache(session).get(request.id)) is None:
@@ -156,7 +174,7 @@ def preload_nations(session: Session, requests: list[AccessRequest]) -> dict[int
         select(RequestDataset.request_id, Nation)
         .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
         .join(Nation, Nation.id == DatasetNation.nation_id)
-        .where(RequestDataset.request_id.in_(list(found)))
+        .where(RequestDataset.request_id.in_(list(found)), counted_link())
         .order_by(Nation.name, Nation.id)
     )
     for request_id, nation in rows:  # a Nation may hold several of the datasets

@@ -27,6 +27,7 @@ from portal.audit.events import EventType
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.registry.models import DatasetNation
 from portal.requests.models import AccessRequest, RequestDataset, RequestRevision, RequestStatus
+from portal.requests.service import counted_link
 from portal.reviews.models import NationTrack, TrackStatus
 from portal.transparency.stages import STAGES, durations, stage_events_of
 
@@ -247,7 +248,7 @@ def _facts(session: Session, ids: list[int]) -> dict[int, RequestFacts]:
         session.exec(
             select(RequestDataset.request_id, DatasetNation.nation_id)
             .join(DatasetNation, DatasetNation.dataset_id == RequestDataset.dataset_id)
-            .where(among(RequestDataset.request_id))
+            .where(among(RequestDataset.request_id), counted_link())
         )
     )
     tracks = _grouped(
