@@ -288,7 +288,9 @@ class RequestSummaryOut(Out):
 
 class OutputNationOut(Out):
     nation: str = Field(description="The slug of a Nation that reviews the output.")
-    status: Literal["review", "decision", "approved", "refused"]
+    status: Literal["review", "decision", "approved", "refused", "waived"] = Field(
+        description="waived: the Nation let its review of the request's outputs go."
+    )
     asked_by: Literal["profile", "condition"] = Field(
         description="Why it reviews: its profile asks it of every request, or its approval "
         "of this one attached the output-review condition."

@@ -1,6 +1,7 @@
 """An active request's obligations: the researcher reports, the Nation owed it assesses
 (met, not met) and its representative may waive it. Neither step touches a decision, a
-track or the request's status: an obligation never changes a decision by itself."""
+track or the request's status: an obligation never changes a decision by itself. (Waiving
+the review of outputs before publication releases the outputs waiting for it.)"""
 
 from datetime import date
 
@@ -20,6 +21,7 @@ from portal.policy.service import authorize
 from portal.policy.vocabulary import Action
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.workflow import outputs
 from portal.workflow.commands import AssessObligation, ReportObligation
 from portal.workflow.context import Context
 
@@ -216,6 +218,9 @@ def assess(ctx: Context, command: AssessObligation) -> None:
     )
     ctx.session.add(obligation)
     ctx.session.flush()
+    # Waiving the review of outputs lets them go: none waits for the Nation's review now.
+    waived_review = outcome is ObligationState.WAIVED and met_by_output_review(obligation)
+    released = outputs.release(ctx, ctx.nation) if waived_review else []
     ctx.event(
         EventType.OBLIGATION_ASSESSED,
         [ctx.nation],
@@ -225,5 +230,6 @@ def assess(ctx: Context, command: AssessObligation) -> None:
         tell_researcher=command.tell_researcher,
         state=obligation.state.value,
         next_due=obligation.next_due.isoformat() if obligation.next_due else None,
+        **({"released_outputs": released} if released else {}),
     )
     ctx.tell("obligation_assessed", obligation=obligation, nation=ctx.nation)

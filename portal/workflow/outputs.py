@@ -22,6 +22,7 @@ from portal.lifecycle.outputs.models import (
     ResearchOutput,
 )
 from portal.lifecycle.outputs.models import OutputTrackStatus as T
+from portal.registry.models import Nation
 from portal.requests.service import nations_of
 from portal.workflow.commands import DecideOutput, ReviewOutput, SubmitOutput
 from portal.workflow.context import Context
@@ -224,11 +225,29 @@ def decide(ctx: Context, command: DecideOutput) -> None:
     ctx.session.flush()
     if not approve:
         _settle(ctx, output, OutputStatus.REFUSED)
-    elif all(t.status == T.APPROVED for t, _ in outputs.tracks_of(ctx.session, output)):
-        _settle(ctx, output, OutputStatus.CLEARED)
+    else:
+        _clear_if_let(ctx, output)
     kind = EventType.OUTPUT_APPROVED if approve else EventType.OUTPUT_REFUSED
     ctx.event(kind, [nation], output=output.id, reason=reason, status=output.status.value)
     ctx.tell("output_decided", output=output, nation=nation, outcome=command.outcome, reason=reason)
+
+
+def release(ctx: Context, nation: Nation) -> list[int]:
+    """The Nation waived its review of the request's outputs: those waiting for it wait
+    no more (cleared if no other Nation holds them back). Returns their ids."""
+    released = []
+    for track in outputs.waiting_tracks(ctx.session, ctx.request):
+        if track.nation_id == nation.id:
+            _move(ctx, track, T.WAIVED)
+            ctx.session.flush()
+            _clear_if_let(ctx, ctx.session.get(ResearchOutput, track.output_id))
+            released.append(track.output_id)
+    return released
+
+
+def _clear_if_let(ctx: Context, output: ResearchOutput) -> None:
+    if all(t.status.lets_publish for t, _ in outputs.tracks_of(ctx.session, output)):
+        _settle(ctx, output, OutputStatus.CLEARED)
 
 
 def _move(ctx: Context, track: OutputTrack, status: T) -> None:

@@ -32,10 +32,17 @@ class OutputTrackStatus(enum.StrEnum):
     DECISION = "decision"  # its quorum reached: waiting for its representative
     APPROVED = "approved"
     REFUSED = "refused"
+    # The Nation waived its review of the request's outputs (migration 0033).
+    WAIVED = "waived"
 
     @property
     def is_open(self) -> bool:
         return self in (OutputTrackStatus.REVIEW, OutputTrackStatus.DECISION)
+
+    @property
+    def lets_publish(self) -> bool:
+        """The Nation's part no longer holds the output back."""
+        return self in (OutputTrackStatus.APPROVED, OutputTrackStatus.WAIVED)
 
     @property
     def label(self) -> str:
@@ -47,6 +54,7 @@ class OutputTrackStatus(enum.StrEnum):
             OutputTrackStatus.DECISION: lambda: _("Waiting for its representative's decision"),
             OutputTrackStatus.APPROVED: lambda: _("Approved publication"),
             OutputTrackStatus.REFUSED: lambda: _("Refused publication"),
+            OutputTrackStatus.WAIVED: lambda: _("Let its review go"),
         }[self]()
 
 

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from portal.agreements.parties import approving_nations
 from portal.db import TransactionCache, could_be_id
 from portal.errors import NotFound
-from portal.lifecycle.models import DueEvent, Obligation
+from portal.lifecycle import service as lifecycle
+from portal.lifecycle.models import DueEvent, Obligation, ObligationState
 from portal.lifecycle.outputs import content, smallcells
 from portal.lifecycle.outputs.models import (
     OutputDecision,
@@ -40,6 +41,18 @@ def met_by_output_review(obligation: Obligation) -> bool:
     )
 
 
+def review_waived(session: Session, request: AccessRequest, nation: Nation) -> bool:
+    """Whether the Nation let its review of the request's outputs go: its latest review
+    obligation is waived. Its last word on this request stands over its profile, which
+    asks for every request; a later edition attaching the condition again asks again."""
+    owed = [
+        obligation
+        for obligation in lifecycle.of_request(session, request)
+        if obligation.nation_id == nation.id and met_by_output_review(obligation)
+    ]
+    return bool(owed) and owed[-1].state is ObligationState.WAIVED
+
+
 def _asked_by_condition(session: Session, request: AccessRequest, nation: Nation) -> bool:
     decision = standing_approval(session, request, nation)
     codes = {c.get("code") for c in decision.conditions} if decision else set()
@@ -51,6 +64,8 @@ def asking_nations(session: Session, request: AccessRequest) -> list[tuple[Natio
     profile asks it of every request, or their approval of this one attached it."""
     asking = []
     for nation in approving_nations(session, request):
+        if review_waived(session, request, nation):
+            continue
         if nation.output_review_required:
             asking.append((nation, PROFILE))
         elif _asked_by_condition(session, request, nation):
