@@ -71,9 +71,30 @@ def create_for(
 
 def ends_now(session: Session, request: AccessRequest, today: date) -> None:
     """Access ended early (a Nation revoked, the researcher closed): what was due at the
-    end is due now."""
+    end is due now, and a period that would begin after the end is owed nothing."""
     for obligation in of_request(session, request):
         _due_now(session, obligation, today)
+        _no_period_after(session, obligation, today)
+
+
+def _no_period_after(session: Session, obligation: Obligation, ended: date) -> None:
+    """A periodic obligation owes the report of the period that ends on its next due.
+    One that begins on or after the day access ended (a report met ahead of its due
+    opened it while access was to last) never runs: nothing is owed on it and the
+    obligation is done, as _next_period decides when the end comes first. A period cut
+    short by the end ran: its report stays owed, taken at once (report_opens)."""
+    periodic = obligation.due_kind is DueKind.PERIOD and obligation.next_due is not None
+    if not periodic or obligation.state is not ObligationState.OPEN:
+        return
+    began = dues.add_months(obligation.next_due, -obligation.period_months)
+    if _begins_after(began, ended):
+        obligation.state, obligation.updated_at = ObligationState.MET, utcnow()
+        session.add(obligation)
+
+
+def _begins_after(began: date, access_ends: date | None) -> bool:
+    """Whether a period that begins on ``began`` begins once access has ended."""
+    return access_ends is not None and began >= access_ends
 
 
 def supersede(
@@ -200,12 +221,11 @@ def _next_period(obligation: Obligation, access_ends: date | None) -> None:
     """A periodic obligation's report was met: the period that began on its due is owed
     only if it began before access ends (its report falls due as scheduled, after the
     end too: an early end keeps it, see ends_now); otherwise the obligation is done."""
-    began = obligation.next_due
-    if access_ends is not None and began >= access_ends:
+    if _begins_after(obligation.next_due, access_ends):
         obligation.state = ObligationState.MET
         return
     obligation.state = ObligationState.OPEN
-    obligation.next_due = dues.add_months(began, obligation.period_months)
+    obligation.next_due = dues.add_months(obligation.next_due, obligation.period_months)
 
 
 # A report is taken (and waits in the researcher's queue) from so long before it falls
