@@ -288,8 +288,10 @@ class RequestSummaryOut(Out):
 
 class OutputNationOut(Out):
     nation: str = Field(description="The slug of a Nation that reviews the output.")
-    status: Literal["review", "decision", "approved", "refused", "waived"] = Field(
-        description="waived: the Nation let its review of the request's outputs go."
+    status: Literal["review", "decision", "approved", "refused", "waived", "ended"] = Field(
+        description="waived: the Nation let its review of the request's outputs go. "
+        "ended: an amendment dropped the Nation's data while its part was open; it is no "
+        "longer a party and its part does not count."
     )
     asked_by: Literal["profile", "condition"] = Field(
         description="Why it reviews: its profile asks it of every request, or its approval "

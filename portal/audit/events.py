@@ -56,6 +56,7 @@ class EventType(enum.StrEnum):
     OUTPUT_REVIEWED = "output.reviewed"
     OUTPUT_APPROVED = "output.approved"
     OUTPUT_REFUSED = "output.refused"
+    OUTPUT_PART_ENDED = "output.part_ended"
     OUTPUT_DOWNLOADED = "output.downloaded"
     # Renewal and amendment (portal/workflow/amending.py): opened by the researcher, in
     # force when the new edition's last party signs, or ended without effect.
@@ -149,6 +150,9 @@ _WORDS = {
     EventType.OUTPUT_REVIEWED: _l("Steward review of an output recorded"),
     EventType.OUTPUT_APPROVED: _l("A Nation approved an output's publication"),
     EventType.OUTPUT_REFUSED: _l("A Nation refused an output's publication"),
+    EventType.OUTPUT_PART_ENDED: _l(
+        "A Nation's part in an output ended: the request no longer uses its data"
+    ),
     EventType.OUTPUT_DOWNLOADED: _l("Output downloaded"),
     EventType.AMENDMENT_OPENED: _l("Renewal or amendment opened by the researcher"),
     EventType.AMENDMENT_IN_FORCE: _l("New agreement edition in force: the previous one superseded"),
@@ -261,5 +265,7 @@ _ACTOR_PRIVATE = ACCOUNT_EVENTS | frozenset(
         # Nation is its own to know.
         EventType.AMENDMENT_IN_FORCE,
         EventType.AMENDMENT_ENDED,
+        # Ended by the signature that put the amendment in force, as AMENDMENT_IN_FORCE.
+        EventType.OUTPUT_PART_ENDED,
     }
 )

@@ -28,6 +28,7 @@ from portal.requests import service
 from portal.requests.models import AmendmentKind, AmendmentPhase, RequestStatus
 from portal.reviews.models import TrackStatus
 from portal.reviews.service import tracks_of
+from portal.workflow import outputs
 from portal.workflow.commands import Amend, Renew
 from portal.workflow.context import Context
 
@@ -78,7 +79,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
     superseded, the amendment is over. New obligations come from the new decisions'
     conditions and supersede what the old edition still asked (lifecycle.supersede);
     custodians hear ``access.changed``, and those of a dataset the new revision dropped
-    hear ``access.ended``."""
+    hear ``access.ended``. A Nation dropped stops counting on the outputs in review."""
     request, session = ctx.request, ctx.session
     before = agreements.current(session, request)
     dropped = _datasets_dropped(ctx, before)
@@ -90,6 +91,7 @@ def take_effect(ctx: Context, agreement: Agreement) -> list:
     replaced = lifecycle.supersede(session, request, agreement.edition, date.today())
     obligations = lifecycle.create_for(session, request, agreement.term_start, agreement.term_end)
     session.flush()
+    outputs.end_dropped(ctx)
     nations = parties.approving_nations(session, request)
     ctx.event(
         EventType.AMENDMENT_IN_FORCE,

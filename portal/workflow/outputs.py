@@ -2,11 +2,13 @@
 asked for it reviews it through its stewards (its own quorum rule, conflicts and the
 requesting side excluded) and its representative approves or refuses its publication,
 with reasons. Each Nation decides alone; the output is cleared when every asking Nation
-approved, refused when one refused, and cleared at once when none asked."""
+still party approved, refused when one refused, and cleared at once when none asked. A
+Nation an amendment drops stops counting (``end_dropped``)."""
 
 from flask_babel import gettext as _
 
 from portal import validation
+from portal.agreements.parties import nations_concerned
 from portal.audit.events import EventType
 from portal.db import utcnow
 from portal.errors import BlockingRule, ValidationError
@@ -243,6 +245,25 @@ def release(ctx: Context, nation: Nation) -> list[int]:
             _clear_if_let(ctx, ctx.session.get(ResearchOutput, track.output_id))
             released.append(track.output_id)
     return released
+
+
+def end_dropped(ctx: Context) -> None:
+    """An amendment took effect: a Nation it dropped is no longer a party and cannot act
+    on the request, so its open part in each output still in review ends and stops
+    counting (invariant 11). An output whose other parts all approved is cleared then:
+    nothing else would ever settle it."""
+    party = {nation.id for nation in nations_concerned(ctx.session, ctx.request)}
+    for output in outputs.outputs_of(ctx.session, ctx.request):
+        if output.status != OutputStatus.IN_REVIEW:
+            continue
+        for track, nation in outputs.tracks_of(ctx.session, output):
+            if nation.id in party or not track.status.is_open:
+                continue
+            _move(ctx, track, T.ENDED)
+            ctx.session.flush()
+            _clear_if_let(ctx, output)
+            details = {"output": output.id, "nation": nation.slug, "status": output.status.value}
+            ctx.event(EventType.OUTPUT_PART_ENDED, [nation], **details)
 
 
 def _clear_if_let(ctx: Context, output: ResearchOutput) -> None:

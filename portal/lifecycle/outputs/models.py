@@ -12,7 +12,7 @@ from portal.db import UTCDateTime, enum_type, utcnow
 
 class OutputStatus(enum.StrEnum):
     IN_REVIEW = "in_review"  # some Nation that asked has not approved yet
-    CLEARED = "cleared"  # every Nation that asked approved (or none asked)
+    CLEARED = "cleared"  # every Nation that asked and is still a party approved (or none)
     REFUSED = "refused"  # a Nation refused its publication
 
     @property
@@ -34,6 +34,9 @@ class OutputTrackStatus(enum.StrEnum):
     REFUSED = "refused"
     # The Nation waived its review of the request's outputs (migration 0033).
     WAIVED = "waived"
+    # An amendment dropped the Nation's data while its part was open: it is no longer a
+    # party and its part stops counting (invariant 11; workflow.outputs.end_dropped).
+    ENDED = "ended"
 
     @property
     def is_open(self) -> bool:
@@ -42,7 +45,11 @@ class OutputTrackStatus(enum.StrEnum):
     @property
     def lets_publish(self) -> bool:
         """The Nation's part no longer holds the output back."""
-        return self in (OutputTrackStatus.APPROVED, OutputTrackStatus.WAIVED)
+        return self in (
+            OutputTrackStatus.APPROVED,
+            OutputTrackStatus.WAIVED,
+            OutputTrackStatus.ENDED,
+        )
 
     @property
     def label(self) -> str:
@@ -55,6 +62,7 @@ class OutputTrackStatus(enum.StrEnum):
             OutputTrackStatus.APPROVED: lambda: _("Approved publication"),
             OutputTrackStatus.REFUSED: lambda: _("Refused publication"),
             OutputTrackStatus.WAIVED: lambda: _("Let its review go"),
+            OutputTrackStatus.ENDED: lambda: _("No longer a party: an amendment dropped its data."),
         }[self]()
 
 
