@@ -156,7 +156,13 @@ def may_read_agreement(
     it for the edition's Nations. A Nation whose data a revision dropped keeps sight of
     the request, but is no party to a later edition (invariant 11); it reads the ones it
     signed."""
-    nation_ids = _edition_nation_ids(session, request, agreement)
+    return reaches_for(session, user, request, _edition_nation_ids(session, request, agreement))
+
+
+def reaches_for(session: Session, user: User, request: AccessRequest, nation_ids: set[int]) -> bool:
+    """Whether ``user`` sees ``request`` through a role that reaches it for ``nation_ids``:
+    a part of the request only some of its Nations are party to (an agreement's edition,
+    an output), which a Nation whose part ended before it does not read."""
     return any(reaches(holding, request, nation_ids) for holding in _viewing(session, user))
 
 

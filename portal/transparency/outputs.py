@@ -1,7 +1,8 @@
 """What each person reads of a request's outputs before publication (invariant 9).
 
 Everyone who may see the request reads that an output exists, where it will be
-published and where each asking Nation's part stands. The small-cell findings are facts
+published and where each asking Nation's part stands; but a Nation an amendment dropped
+reads only the outputs it was party to (invariant 11). The small-cell findings are facts
 about the file, read by all of them too (the researcher fixes a table from them). A
 Nation's reviews of an output (who, what they recommend, why, conflicts) and its quorum
 are its own people's; its decision's reason is sent to the researcher as well. The file
@@ -24,6 +25,7 @@ from portal.errors import NotFound
 from portal.lifecycle.outputs import content, store
 from portal.lifecycle.outputs import service as outputs
 from portal.lifecycle.outputs.models import OutputStatus, OutputTrack, ResearchOutput
+from portal.policy.access import reaches_for
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import nations_of
@@ -91,19 +93,26 @@ def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPa
     return NationPart(nation, track, track.findings, reason, tally, reviews, settled)
 
 
-def _may_download(
-    session: Session, seen: Sight, viewer: User, req, output, asked: set[int]
-) -> bool:
-    """The requesting side, and the people of a Nation the output concerns: one the
-    request concerns now (its data, or a party in force while an amendment drops it),
-    one asked to review it (``asked``: their ids), or a party of the edition in force
-    when it was submitted. Not a Nation whose part had ended by then: it no longer
-    reads the agreement either (found in a probe)."""
-    if req.involves(viewer.id, viewer.email):
-        return True
+def _concerns(session: Session, req: AccessRequest, output: ResearchOutput) -> set[int]:
+    """The ids of the Nations ``output`` concerns: one the request concerns now (its data,
+    or a party in force while an amendment drops it), one asked to review it, or a party
+    of the edition in force when it was submitted. Not a Nation whose part had ended by
+    then: it no longer reads the agreement either (found in a probe)."""
     concerned = {nation.id for nation in nations_concerned(session, req)}
-    concerned |= asked | _parties_then(session, req, output)
-    return bool(seen.insider_of & concerned)
+    asked = {nation.id for _track, nation in outputs.tracks_of(session, output)}
+    return concerned | asked | _parties_then(session, req, output)
+
+
+def _may_read(session: Session, viewer: User, req: AccessRequest, concerns: set[int]) -> bool:
+    """That the output exists, and what and where: whoever sees the request through a
+    role that reaches it for a Nation the output concerns (the requesting side, a
+    coordinator). A Nation dropped before it was submitted does not (found in a probe)."""
+    return req.involves(viewer.id, viewer.email) or reaches_for(session, viewer, req, concerns)
+
+
+def _may_download(seen: Sight, viewer: User, req: AccessRequest, concerns: set[int]) -> bool:
+    """The file: the requesting side, and the people of a Nation the output concerns."""
+    return req.involves(viewer.id, viewer.email) or bool(seen.insider_of & concerns)
 
 
 def _parties_then(session: Session, req: AccessRequest, output: ResearchOutput) -> set[int]:
@@ -119,27 +128,44 @@ def _parties_then(session: Session, req: AccessRequest, output: ResearchOutput) 
     return {party.nation.id for party in parties if party.nation is not None}
 
 
-def _seen(session: Session, seen: Sight, viewer: User, req, output) -> OutputSeen:
+def _seen(
+    session: Session, seen: Sight, viewer: User, req, output, concerns: set[int]
+) -> OutputSeen:
     parts = [
         _part(session, seen, req, output, track, nation)
         for track, nation in outputs.tracks_of(session, output)
     ]
-    asked = {part.nation.id for part in parts}
-    return OutputSeen(output, parts, _may_download(session, seen, viewer, req, output, asked))
+    return OutputSeen(output, parts, _may_download(seen, viewer, req, concerns))
 
 
 def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[OutputSeen]:
-    """The request's outputs as ``viewer`` (who may see the request) reads them."""
+    """The request's outputs ``viewer`` (who may see the request) may read, as they read
+    them."""
     found = outputs.outputs_of(session, req)
     if not found:
         return []
     seen = sight(session, viewer, req)
-    return [_seen(session, seen, viewer, req, output) for output in found]
+    concerning = [(output, _concerns(session, req, output)) for output in found]
+    return [
+        _seen(session, seen, viewer, req, output, concerns)
+        for output, concerns in concerning
+        if _may_read(session, viewer, req, concerns)
+    ]
 
 
 def output_seen(session: Session, viewer: User, req: AccessRequest, output_id: int) -> OutputSeen:
+    """One output as ``viewer`` reads it (404 for one they may not read)."""
     output = outputs.get_output(session, req, output_id)
-    return _seen(session, sight(session, viewer, req), viewer, req, output)
+    concerns = _concerns(session, req, output)
+    if not _may_read(session, viewer, req, concerns):
+        raise _not_yours(req, output_id)
+    return _seen(session, sight(session, viewer, req), viewer, req, output, concerns)
+
+
+def _not_yours(req: AccessRequest, output_id: int) -> NotFound:
+    return NotFound(
+        _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
+    )
 
 
 def download(
@@ -148,12 +174,9 @@ def download(
     """(filename, media type, bytes) for one who may read the file (404 otherwise).
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
-    # Who may read the file only: not each Nation's part as the output's page shows it.
-    asked = {nation.id for _track, nation in outputs.tracks_of(session, output)}
-    if not _may_download(session, sight(session, viewer, req), viewer, req, output, asked):
-        raise NotFound(
-            _("%(ref)s has no output %(output)s you may read", ref=req.ref, output=output_id)
-        )
+    concerns = _concerns(session, req, output)
+    if not _may_download(sight(session, viewer, req), viewer, req, concerns):
+        raise _not_yours(req, output_id)
     data = store.get(session, output.sha256)
     record_event(
         session,

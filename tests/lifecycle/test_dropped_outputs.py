@@ -103,3 +103,30 @@ def test_an_output_only_the_dropped_nation_reviewed_is_cleared_when_it_leaves(ap
     assert parts(flow, out) == ("in_review", {HERON: "review"})
     drop_heron(flow, ref)
     assert parts(flow, out) == ("cleared", {HERON: "ended"})
+
+
+def test_a_dropped_nation_reads_the_outputs_it_was_party_to_and_not_later_ones(app, flow, api):
+    """Found in a probe: Blue Heron's representative read the title, venue, file name
+    and digest of an output submitted after the amendment that dropped it."""
+    from helpers import sign_in
+
+    ref = flow.active()
+    before = submit(flow, ref, "Before the drop")
+    drop_heron(flow, ref)
+    after = submit(flow, ref, "After the drop")
+
+    heron = app.test_client()
+    sign_in(heron, "rep.heron@example.org")
+    assert heron.get(f"/requests/{ref}/outputs/{before}").status_code == 200
+    assert heron.get(f"/requests/{ref}/outputs/{after}").status_code == 404
+    assert "After the drop" not in heron.get(f"/requests/{ref}").text
+    listed = api.get("heron_rep", f"/requests/{ref}").get_json()["outputs"]
+    assert [o["id"] for o in listed] == [before]
+
+    # Red Cedar, the researcher and a coordinator read both.
+    for who in ("cedar_rep", "researcher", "coordinator"):
+        listed = api.get(who, f"/requests/{ref}").get_json()["outputs"]
+        assert [o["id"] for o in listed] == [before, after], who
+    cedar = app.test_client()
+    sign_in(cedar, "rep.cedar@example.org")
+    assert cedar.get(f"/requests/{ref}/outputs/{after}").status_code == 200
