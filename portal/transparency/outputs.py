@@ -16,8 +16,6 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from portal.agreements.editions import editions_of
-from portal.agreements.parties import nations_concerned, parties_of_edition
 from portal.audit.events import EventType
 from portal.audit.service import record_event
 from portal.auth.models import User
@@ -25,11 +23,11 @@ from portal.errors import NotFound
 from portal.lifecycle.outputs import content, store
 from portal.lifecycle.outputs import service as outputs
 from portal.lifecycle.outputs.models import OutputStatus, OutputTrack, ResearchOutput
-from portal.policy.access import reaches_for
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
 from portal.requests.service import nations_of
 from portal.reviews.service import ReviewTally
+from portal.transparency import output_reach as reach
 from portal.transparency.privacy import Sight, sight
 
 
@@ -93,39 +91,9 @@ def _part(session: Session, seen: Sight, req, output, track, nation) -> NationPa
     return NationPart(nation, track, track.findings, reason, tally, reviews, settled)
 
 
-def _concerns(session: Session, req: AccessRequest, output: ResearchOutput) -> set[int]:
-    """The ids of the Nations ``output`` concerns: one the request concerns now (its data,
-    or a party in force while an amendment drops it), one asked to review it, or a party
-    of the edition in force when it was submitted. Not a Nation whose part had ended by
-    then: it no longer reads the agreement either (found in a probe)."""
-    concerned = {nation.id for nation in nations_concerned(session, req)}
-    asked = {nation.id for _track, nation in outputs.tracks_of(session, output)}
-    return concerned | asked | _parties_then(session, req, output)
-
-
-def _may_read(session: Session, viewer: User, req: AccessRequest, concerns: set[int]) -> bool:
-    """That the output exists, and what and where: whoever sees the request through a
-    role that reaches it for a Nation the output concerns (the requesting side, a
-    coordinator). A Nation dropped before it was submitted does not (found in a probe)."""
-    return req.involves(viewer.id, viewer.email) or reaches_for(session, viewer, req, concerns)
-
-
 def _may_download(seen: Sight, viewer: User, req: AccessRequest, concerns: set[int]) -> bool:
     """The file: the requesting side, and the people of a Nation the output concerns."""
     return req.involves(viewer.id, viewer.email) or bool(seen.insider_of & concerns)
-
-
-def _parties_then(session: Session, req: AccessRequest, output: ResearchOutput) -> set[int]:
-    """The Nations party to the edition in force when ``output`` was submitted."""
-    took_effect = [
-        edition
-        for edition in editions_of(session, req)
-        if edition.effective_at is not None and edition.effective_at <= output.submitted_at
-    ]
-    if not took_effect:
-        return set()
-    parties = parties_of_edition(session, req, took_effect[-1])
-    return {party.nation.id for party in parties if party.nation is not None}
 
 
 def _seen(
@@ -145,19 +113,19 @@ def outputs_seen(session: Session, viewer: User, req: AccessRequest) -> list[Out
     if not found:
         return []
     seen = sight(session, viewer, req)
-    concerning = [(output, _concerns(session, req, output)) for output in found]
+    concerning = [(output, reach.concerned_nations(session, req, output)) for output in found]
     return [
         _seen(session, seen, viewer, req, output, concerns)
         for output, concerns in concerning
-        if _may_read(session, viewer, req, concerns)
+        if reach.may_read(session, viewer, req, concerns)
     ]
 
 
 def output_seen(session: Session, viewer: User, req: AccessRequest, output_id: int) -> OutputSeen:
     """One output as ``viewer`` reads it (404 for one they may not read)."""
     output = outputs.get_output(session, req, output_id)
-    concerns = _concerns(session, req, output)
-    if not _may_read(session, viewer, req, concerns):
+    concerns = reach.concerned_nations(session, req, output)
+    if not reach.may_read(session, viewer, req, concerns):
         raise _not_yours(req, output_id)
     return _seen(session, sight(session, viewer, req), viewer, req, output, concerns)
 
@@ -174,7 +142,7 @@ def download(
     """(filename, media type, bytes) for one who may read the file (404 otherwise).
     Each download is an event in the record of each Nation whose data the request uses."""
     output = outputs.get_output(session, req, output_id)
-    concerns = _concerns(session, req, output)
+    concerns = reach.concerned_nations(session, req, output)
     if not _may_download(sight(session, viewer, req), viewer, req, concerns):
         raise _not_yours(req, output_id)
     data = store.get(session, output.sha256)

@@ -28,6 +28,7 @@ from portal.policy.access import request_nation_ids
 from portal.policy.service import reads_deliberations
 from portal.registry.models import Nation
 from portal.requests.models import AccessRequest
+from portal.transparency import output_reach
 from portal.workflow.messaging import readable_threads
 
 Thread = tuple[Channel, int | None]  # a thread by its key: (channel, Nation id)
@@ -38,6 +39,8 @@ OPEN_DETAILS = ("revision",)
 # declared, an output's review): that one happened at all is the Nation's own. Listed to
 # anyone else, an event beside a count of reviews that did not rise told a conflict.
 DELIBERATIONS = (EventType.REVIEW_RECORDED.value, EventType.OUTPUT_REVIEWED.value)
+# The events of one output, each naming it in its details' "output".
+OUTPUT_EVENTS = tuple(kind.value for kind in EventType if kind.value.startswith("output."))
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Sight:
     insider_of: frozenset[int]  # the Nations whose deliberations they read
     researcher: bool  # they read what the Nations send to the researcher
     threads: frozenset[Thread] = frozenset()  # the conversations they read
+    unread_outputs: frozenset[int] = frozenset()  # outputs they may not know of
 
     def reads(self, audience: Audience, nation_ids) -> bool:
         if audience is Audience.PUBLIC or self.insider_of.intersection(nation_ids):
@@ -71,7 +75,8 @@ def sight(session: Session, viewer: User, request: AccessRequest) -> Sight:
     nations = session.exec(select(Nation).where(Nation.id.in_(ids))) if ids else []
     insider = {n.id for n in nations if reads_deliberations(session, viewer, request, n)}
     threads = frozenset(t.key for t in readable_threads(session, viewer, request))
-    return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads)
+    unread = output_reach.unread(session, viewer, request)
+    return Sight(viewer.id, frozenset(insider), request.filed_by(viewer.id), threads, unread)
 
 
 def listed_to(seen: Sight) -> sa.ColumnElement[bool]:
@@ -90,7 +95,17 @@ def listed_to(seen: Sight) -> sa.ColumnElement[bool]:
     return sa.and_(
         sa.or_(AuditEvent.action.not_in(DELIBERATIONS), own),
         sa.or_(AuditEvent.action != EventType.MESSAGE_POSTED.value, *readable),
+        _of_readable_outputs(seen),
     )
+
+
+def _of_readable_outputs(seen: Sight) -> sa.ColumnElement[bool]:
+    """Not an event of an output ``seen`` may not know of: its submission names its
+    title, venue and digest (a Nation an amendment dropped, found in a probe)."""
+    if not seen.unread_outputs:
+        return sa.true()
+    unread = AuditEvent.details["output"].as_integer().in_(sorted(seen.unread_outputs))
+    return sa.not_(sa.and_(AuditEvent.action.in_(OUTPUT_EVENTS), unread))
 
 
 def _for_nations(nation_ids: list[int]) -> sa.ColumnElement[bool]:

@@ -105,6 +105,12 @@ def test_an_output_only_the_dropped_nation_reviewed_is_cleared_when_it_leaves(ap
     assert parts(flow, out) == ("cleared", {HERON: "ended"})
 
 
+def output_events(api, who: str, ref: str) -> set[int]:
+    """The outputs named by the events ``who`` finds listed for request ``ref``."""
+    events = api.get(who, f"/requests/{ref}/events?limit=100").get_json()["items"]
+    return {e["details"]["output"] for e in events if e["action"].startswith("output.")}
+
+
 def test_a_dropped_nation_reads_the_outputs_it_was_party_to_and_not_later_ones(app, flow, api):
     """Found in a probe: Blue Heron's representative read the title, venue, file name
     and digest of an output submitted after the amendment that dropped it."""
@@ -122,11 +128,15 @@ def test_a_dropped_nation_reads_the_outputs_it_was_party_to_and_not_later_ones(a
     assert "After the drop" not in heron.get(f"/requests/{ref}").text
     listed = api.get("heron_rep", f"/requests/{ref}").get_json()["outputs"]
     assert [o["id"] for o in listed] == [before]
+    # Nor its events: the output's submission names its title, venue and digest.
+    assert output_events(api, "heron_rep", ref) == {before}
+    assert "After the drop" not in heron.get(f"/requests/{ref}/timeline").text
 
     # Red Cedar, the researcher and a coordinator read both.
     for who in ("cedar_rep", "researcher", "coordinator"):
         listed = api.get(who, f"/requests/{ref}").get_json()["outputs"]
         assert [o["id"] for o in listed] == [before, after], who
+        assert output_events(api, who, ref) == {before, after}, who
     cedar = app.test_client()
     sign_in(cedar, "rep.cedar@example.org")
     assert cedar.get(f"/requests/{ref}/outputs/{after}").status_code == 200
