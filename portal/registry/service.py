@@ -6,6 +6,7 @@ from typing import Any
 
 import pycountry
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlmodel import Session, select
 
 from portal import validation
@@ -350,12 +351,16 @@ def _check_nations_change(
     live = set(session.exec(uses.where(AccessRequest.status.not_in(_NOT_YET_OR_NO_LONGER))))
     live |= _in_force_while_amended(session, dataset)
     if live:
-        live = sorted(live)
-        message = _(
-            "Requests in progress or in force use this dataset (%(refs)s): %(names)s would "
+        # A count, never their references: whoever edits the dataset (an administrator)
+        # may not see those requests (found in a probe).
+        message = ngettext(
+            "%(num)s request in progress or in force uses this dataset: %(names)s would "
+            "never be asked about it. Add it once it has ended, or register its data "
+            "as a dataset of its own.",
+            "%(num)s requests in progress or in force use this dataset: %(names)s would "
             "never be asked about them. Add it once they have ended, or register its data "
             "as a dataset of its own.",
-            refs=", ".join(live[:5]) + (", …" if len(live) > 5 else ""),
+            len(live),
             names=", ".join(n.name for n in added),
         )
         raise ValidationError({"nations": message})
