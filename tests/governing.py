@@ -43,6 +43,8 @@ BREAKING = {
     "representatives see no request": lines(remove=[("p", "representative", "*", "view")]),
     "a Nation's own line": lines(add=[("p2", "red-cedar", "approve", "ethics_approval_given")]),
     "a grant for one Nation": lines(add=[("p", "coordinator", "red-cedar", "screen")]),
+    "every researcher reads every notice": lines(add=[("p", "researcher", "*", "view_deliveries")]),
+    "the administrator sees every request": lines(add=[("p", "admin", "*", "view")]),
 }
 
 EXTRA_NATIONS = [("green-kestrel", "Green Kestrel Nation (fictional)"),

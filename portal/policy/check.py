@@ -19,6 +19,8 @@ from portal.policy.enforcer import LinesAdapter, NationEnforcer, without_role_ma
 from portal.policy.files import MODEL_FILE, PolicyLine, Problem, read_directory
 from portal.policy.vocabulary import (
     ACTION_NAMES,
+    DENIED_ACTIONS,
+    DENIED_BECAUSE,
     REQUIRED_CONDITIONS,
     REQUIRED_GRANTS,
     RESERVED_ACTIONS,
@@ -174,6 +176,9 @@ def _conflict(line: PolicyLine) -> str | None:
         if holders and Role(role) not in holders:
             only = " or ".join(sorted(holders))
             return f"conflicts with the sovereignty invariants: only a {only} may {action}"
+        if Action(action) in DENIED_ACTIONS.get(Role(role), frozenset()):
+            why = DENIED_BECAUSE[Role(role)]
+            return f"conflicts with the roles: the {role} role is never given {action} ({why})"
     elif (action := Action(line.values[1])) in UNCONDITIONAL_ACTIONS:
         required = REQUIRED_CONDITIONS.get(action, frozenset())
         if line.values[2] not in required:

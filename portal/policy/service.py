@@ -10,7 +10,8 @@ The invariants do not rest on the policy rows alone: `portal policy check` refus
 files that break them, and authorize() holds them even against a row that slipped
 into the database some other way. Only the roles named in RESERVED_ACTIONS (held
 in the Nation itself) may approve, refuse, revoke, review or manage a profile;
-approval always needs REQUIRED_CONDITIONS; refusal needs nothing but that the person
+no portal-wide role does what DENIED_ACTIONS denies it (the administrator views no
+request); approval always needs REQUIRED_CONDITIONS; refusal needs nothing but that the person
 is not on the requesting side (invariant 10).
 """
 
@@ -27,6 +28,7 @@ from portal.policy.conditions import CONDITIONS, Facts
 from portal.policy.enforcer import LoadedPolicy, Named
 from portal.policy.store import current_policy
 from portal.policy.vocabulary import (
+    DENIED_ACTIONS,
     NOT_OWN_REQUEST,
     NOT_OWN_SCREENING,
     REQUIRED_CONDITIONS,
@@ -172,7 +174,11 @@ def authorize(
         return PolicyDecision(False, [BlockingRule("account", _("This account is deactivated."))])
     policy = current_policy(session)
     domain = nation.slug if nation else WILDCARD
-    acting = [h for h in holdings(session, user) if grants(policy, h, action, domain)]
+    acting = [
+        h
+        for h in holdings(session, user)
+        if grants(policy, h, action, domain) and action not in DENIED_ACTIONS.get(h.role, ())
+    ]
     if reserved_for := RESERVED_ACTIONS.get(action):
         # Held in the Nation itself, never through a portal-wide role (invariant 1).
         acting = [h for h in acting if h.role in reserved_for and h.domain == domain]

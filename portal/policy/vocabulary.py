@@ -307,6 +307,51 @@ RESERVED_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.LABEL_DATASETS: frozenset({Role.REPRESENTATIVE}),
 }
 
+# What a portal-wide role is never given, however many members approve (ARCHITECTURE.md,
+# Roles; found in a probe). A researcher reaches only its own requests: nothing that reads
+# or acts on everyone's (the custodians' notices, the dashboard, screening) or runs the
+# portal. The administrator reaches every submitted request but, by design, sees none:
+# nothing that reads or acts on a request. RESERVED_ACTIONS covers deciding for a Nation.
+DENIED_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.RESEARCHER: frozenset(
+        {
+            Action.SCREEN,
+            Action.VIEW_DASHBOARD,
+            Action.VIEW_DELIVERIES,
+            Action.RETRY_DELIVERY,
+            Action.MANAGE_REGISTRY,
+            Action.MANAGE_USERS,
+            Action.MANAGE_JOBS,
+            Action.INVITE,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Action.VIEW,
+            Action.EDIT,
+            Action.SUBMIT,
+            Action.WITHDRAW,
+            Action.SIGN,
+            Action.SCREEN,
+            Action.VIEW_DASHBOARD,
+            Action.VIEW_DELIVERIES,
+            Action.RETRY_DELIVERY,
+            Action.MESSAGE_COORDINATORS,
+            Action.MESSAGE_NATION,
+            Action.REPORT_OBLIGATION,
+            Action.CLOSE,
+            Action.ATTEST_DESTRUCTION,
+            Action.SUBMIT_OUTPUT,
+            Action.RENEW,
+            Action.AMEND,
+        }
+    ),
+}
+DENIED_BECAUSE = {
+    Role.RESEARCHER: "a researcher reaches only their own requests",
+    Role.ADMIN: "the administrator sees no request",
+}
+
 # No one judges their own request (invariant 10): the researcher and its team never
 # review, decide or sign for a Nation on it, nor take part in its own discussion of it.
 NOT_OWN_REQUEST = "not_own_request"

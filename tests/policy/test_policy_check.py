@@ -261,6 +261,33 @@ def test_a_nations_record_is_read_by_its_own_people_only(role):
     ]
 
 
+# Found in a probe: a proposal could let every researcher read every custodian notice, or
+# the administrator, who by design sees no request, see them all (ARCHITECTURE.md, Roles).
+@pytest.mark.parametrize(
+    "role, action",
+    [
+        ("researcher", "view_deliveries"), ("researcher", "retry_delivery"),
+        ("researcher", "view_dashboard"), ("researcher", "screen"),
+        ("researcher", "manage_registry"), ("researcher", "manage_users"),
+        ("researcher", "manage_jobs"), ("researcher", "invite"),
+        ("admin", "view"), ("admin", "edit"), ("admin", "submit"), ("admin", "withdraw"),
+        ("admin", "sign"), ("admin", "screen"), ("admin", "view_dashboard"),
+        ("admin", "view_deliveries"), ("admin", "retry_delivery"),
+        ("admin", "message_coordinators"), ("admin", "message_nation"),
+        ("admin", "report_obligation"), ("admin", "close"), ("admin", "attest_destruction"),
+        ("admin", "submit_output"), ("admin", "renew"), ("admin", "amend"),
+    ],
+)  # fmt: skip
+def test_a_portal_wide_role_is_never_given_what_the_design_denies_it(role, action):
+    lines = [PolicyLine("roles.csv", 1, ptype, values) for ptype, values in real_lines()]
+    lines.append(PolicyLine("roles.csv", 999, "p", (role, "*", action)))
+    problems = [str(p) for p in check_lines(lines)]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        f"roles.csv:999: conflicts with the roles: the {role} role is never given {action} ("
+    )
+
+
 @pytest.mark.parametrize(
     "action",
     [

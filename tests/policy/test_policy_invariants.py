@@ -149,6 +149,8 @@ def test_the_invariants_hold_even_against_rows_that_bypassed_the_check(
         session.add(PolicyRule(ptype="p", v0="coordinator", v1="*", v2="approve"))
         session.add(PolicyRule(ptype="p", v0="admin", v1="red-cedar", v2="refuse"))
         session.add(PolicyRule(ptype="p2", v0="*", v1="refuse", v2="quorum_met"))
+        session.add(PolicyRule(ptype="p", v0="admin", v1="*", v2="view"))
+        session.add(PolicyRule(ptype="p", v0="researcher", v1="*", v2="view_deliveries"))
         session.exec(
             sa.delete(PolicyRule).where(PolicyRule.ptype == "p2", PolicyRule.v1 == "approve")
         )
@@ -156,6 +158,8 @@ def test_the_invariants_hold_even_against_rows_that_bypassed_the_check(
     request_id = make_request(["cedar-health"], storage_location="US", retention_days=9999)
     assert rules(ask(people["coordinator"], "approve", "red-cedar", request_id)) == ["role"]
     assert rules(ask(people["admin"], "refuse", "red-cedar", request_id)) == ["role"]
+    assert rules(ask(people["admin"], "view", None, request_id)) == ["role"]
+    assert rules(ask(people["researcher"], "view_deliveries")) == ["role"]
     assert rules(ask(people["cedar_rep"], "approve", "red-cedar", request_id)) == [
         "quorum_met", "storage_in_jurisdiction", "term_within_limit",
     ]  # fmt: skip
