@@ -20,6 +20,7 @@
 | REMIND_SCREENING_DAYS | days a request may wait for screening before a reminder (7; 0: none) |
 | PORTAL_JOB_BATCH  | items the reminders and expiry jobs commit at a time (200; 0: all) |
 | PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP | "1": custodians' endpoints may be http://localhost |
+| PORTAL_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES | "1": custodians' endpoints may be private or local |
 | STORAGE_S3_BUCKET | keep new files in this S3-compatible bucket (else in the database) |
 | STORAGE_S3_PREFIX | the start of every object's name (e.g. "portal/"; default none) |
 | STORAGE_S3_ENDPOINT_URL | another S3-compatible server (MinIO, Ceph), else AWS    |
@@ -100,6 +101,11 @@ def from_environment() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or None,  # None: json unless debugging
         # Custodians' endpoints are HTTPS; plain HTTP to this machine only if this says so.
         "CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP": _flag("PORTAL_WEBHOOKS_ALLOW_LOCAL_HTTP", False),
+        # ... and never to this machine or a private network, unless this says so (tests,
+        # demos): portal/notify/addresses.py.
+        "CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": _flag(
+            "PORTAL_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False
+        ),
         # The largest output a researcher may submit for review before publication.
         "OUTPUT_MAX_BYTES": _whole_number("PORTAL_OUTPUT_MAX_BYTES", 10 * 1024 * 1024),
         # Files (agreements, outputs, attestations) in an S3-compatible bucket, with its

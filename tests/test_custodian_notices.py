@@ -7,6 +7,7 @@ policy lets; a Nation reads only the log of its own datasets."""
 import hashlib
 import json
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -38,6 +39,7 @@ def receiver():
 @pytest.fixture
 def local_app(app):
     app.config["CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP"] = True
+    app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = True  # the receiver's 127.0.0.1
     return app
 
 
@@ -271,6 +273,7 @@ def test_an_endpoint_must_be_https_unless_local_http_is_allowed(app, nations, ru
     )
     assert local.exit_code == 1 and "https://" in local.output
     app.config["CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP"] = True
+    app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = True
     remote = runner.invoke(
         args=["datasets", "webhook", "cedar-health", "--url", "http://example.org/x"]
     )
@@ -281,6 +284,73 @@ def test_an_endpoint_must_be_https_unless_local_http_is_allowed(app, nations, ru
         ).exit_code
         == 0
     )
+
+
+# Found in a probe: an administrator could point a dataset's notices at the portal's own
+# machine or network (cloud metadata at 169.254.169.254) and read the answers in the log.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/x", "https://127.1.2.3:8443/x", "https://localhost/x",
+        "https://api.localhost/x", "https://LOCALHOST./x", "https://10.0.0.5/x",
+        "https://172.16.0.1/x", "https://172.31.255.1/x", "https://192.168.1.1/x",
+        "https://169.254.169.254/latest/meta-data", "https://0.0.0.0/x", "https://100.64.0.1/x",
+        "https://[::1]/x", "https://[fc00::1]/x", "https://[fd12:3456::1]/x",
+        "https://[fe80::1]/x", "https://[::ffff:127.0.0.1]/x", "https://224.0.0.1/x",
+    ],
+)  # fmt: skip
+def test_an_endpoint_on_this_machine_or_a_private_network_is_refused(app, nations, runner, url):
+    refused = runner.invoke(args=["datasets", "webhook", "cedar-health", "--url", url])
+    assert refused.exit_code == 1
+    assert "is on this machine or a private network" in refused.output
+    with app.app_context(), session_scope() as session:
+        assert session.exec(select(CustodianEndpoint)).first() is None
+    app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = True
+    allowed = runner.invoke(args=["datasets", "webhook", "cedar-health", "--url", url])
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_the_administrators_form_names_the_private_address(app, nations, make_user):
+    make_user("admin@example.org", "admin")
+    client = app.test_client()
+    sign_in(client, "admin@example.org")
+    token = csrf_token(client.get("/admin/datasets/cedar-health").get_data(as_text=True))
+    typed = "https://169.254.169.254/latest/meta-data"
+    refused = client.post(
+        "/admin/datasets/cedar-health/endpoint",
+        data={"csrf_token": token, "url": typed, "intent": "save"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "169.254.169.254 is on this machine or a private network" in page
+    assert f'value="{typed}"' in page
+
+
+def test_a_notice_is_never_sent_to_a_private_address_with_the_setting_off(
+    local_app, flow, runner, receiver
+):
+    """Checked again when sending, on the addresses the name resolves to: a name that
+    passed registration may point at this machine (here: the machine's own name)."""
+    register(runner, receiver)
+    activate(flow)
+    try:
+        socket.getaddrinfo(socket.gethostname(), None)
+    except OSError:
+        pytest.skip("this machine's name does not resolve")
+    by_name = receiver.url.replace("127.0.0.1", socket.gethostname())
+    local_app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = False
+    start = utcnow()
+    for url, later in ((receiver.url, 0), (by_name, 2)):
+        with local_app.app_context(), session_scope() as session:
+            session.exec(select(CustodianEndpoint)).one().url = url
+        assert run_job(local_app, start + timedelta(minutes=later))["delivered"] == 0
+    [queued] = deliveries(local_app)
+    logged = attempts(local_app, queued.id)
+    assert [a.status_code for a in logged] == [None, None] and receiver.received == []
+    assert all("on this machine or a private network" in a.error for a in logged)
+    local_app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = True
+    assert run_job(local_app, start + timedelta(minutes=10))["delivered"] == 1
+    assert receiver.received[-1].verified
 
 
 def test_a_rotated_secret_signs_from_then_on(local_app, flow, runner, receiver):

@@ -16,7 +16,9 @@ def deliver_custodian_notices(session: Session, now: datetime) -> dict[str, int]
     """Attempt what is due by ``now``; counts of delivered, waiting and failed. Each
     outcome is counted as the job's (custodian_notices)."""
     try:
-        counts = deliver_due(session, now, current_app.config["SECRET_KEY"])
+        config = current_app.config
+        allow_private = bool(config.get("CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"))
+        counts = deliver_due(session, now, config["SECRET_KEY"], allow_private=allow_private)
     except Exception:
         metrics.count_job("custodian_notices", "failed")
         raise

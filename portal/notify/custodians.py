@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from portal.db import utcnow
 from portal.errors import ValidationError
+from portal.notify.addresses import is_private_host
 from portal.notify.models import CustodianDelivery, CustodianEndpoint
 from portal.notify.sealing import new_secret, seal
 
@@ -21,9 +22,11 @@ EVENT_TYPES = ("access.started", "access.changed", "access.ended", "access.destr
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def check_url(url: str, allow_local_http: bool) -> str:
+def check_url(url: str, allow_local_http: bool, allow_private: bool = False) -> str:
     """An HTTPS address; plain HTTP only to this machine, and only when the setting
-    CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP allows it (tests and demos)."""
+    CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP allows it (tests and demos). Never this machine
+    nor a private network unless CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES allows it
+    (portal/notify/addresses.py; names are judged again when sending)."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
@@ -34,11 +37,17 @@ def check_url(url: str, allow_local_http: bool) -> str:
         raise ValidationError(
             {"url": _("Give the endpoint's full address, e.g. https://host/path.")}
         )
-    if parts.scheme == "https":
-        return url
-    if parts.scheme == "http" and allow_local_http and host in LOCAL_HOSTS:
-        return url
-    raise ValidationError({"url": _("The endpoint must be an https:// address.")})
+    local_http = parts.scheme == "http" and allow_local_http and host in LOCAL_HOSTS
+    if parts.scheme != "https" and not local_http:
+        raise ValidationError({"url": _("The endpoint must be an https:// address.")})
+    if not allow_private and is_private_host(host):
+        message = _(
+            "The endpoint %(host)s is on this machine or a private network: notices go "
+            "only to public addresses.",
+            host=host,
+        )
+        raise ValidationError({"url": message})
+    return url
 
 
 def endpoint_of(session: Session, dataset_id: int) -> CustodianEndpoint | None:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
 from portal.db import utcnow
+from portal.notify.addresses import PrivateAddress, public_only
 from portal.notify.custodians import endpoint_of
 from portal.notify.models import CustodianDelivery, DeliveryAttempt, DeliveryStatus
 from portal.notify.sealing import SecretUnreadable, unseal
@@ -40,7 +41,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+_OPENER = public_only(_NoRedirects)
+# Only where CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES says so (tests, demos).
+_OPENER_ANY_ADDRESS = urllib.request.build_opener(_NoRedirects)
 
 
 def body_of(delivery: CustodianDelivery) -> str:
@@ -61,19 +64,24 @@ def signed_headers(delivery: CustodianDelivery, secret: str, body: str) -> dict[
     }
 
 
-def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str]:
+def _post(
+    url: str, body: str, headers: dict[str, str], allow_private: bool = False
+) -> tuple[int | None, str]:
     """The receiver's status code, or None and why there was none."""
     if not url.startswith(("https://", "http://")):  # check_url() let no other through
         return None, "the endpoint is not an http(s) address"
     # The scheme is checked just above, and at registration (custodians.check_url).
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
     try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+        opener = _OPENER_ANY_ADDRESS if allow_private else _OPENER
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, ""
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, PrivateAddress):  # said plainly: it is no network failure
+            return None, str(reason)
         return None, f"{type(error).__name__}: {reason}"[:500]
 
 
@@ -94,9 +102,11 @@ def attempt(
     now: datetime,
     secret_key: str,
     targets: dict[int, tuple[str, str] | str] | None = None,
+    allow_private: bool = False,
 ) -> bool:
     """Try once; log it; schedule the next try, or mark delivered or failed. ``targets``:
-    each dataset's endpoint, read once per run of deliver_due()."""
+    each dataset's endpoint, read once per run of deliver_due(); ``allow_private``: the
+    setting CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (portal/notify/addresses.py)."""
     targets = {} if targets is None else targets
     if delivery.dataset_id not in targets:
         targets[delivery.dataset_id] = _target(session, delivery.dataset_id, secret_key)
@@ -108,7 +118,8 @@ def attempt(
     else:
         url, secret = target
         body = body_of(delivery)
-        status_code, error = _post(url, body, signed_headers(delivery, secret, body))
+        headers = signed_headers(delivery, secret, body)
+        status_code, error = _post(url, body, headers, allow_private)
     duration_ms = round((time.perf_counter() - started) * 1000)
     delivered = status_code is not None and 200 <= status_code < 300
     if status_code is not None and not delivered:
@@ -141,7 +152,7 @@ def _schedule(delivery: CustodianDelivery, now: datetime, delivered: bool) -> No
 
 
 def deliver_due(
-    session: Session, now: datetime, secret_key: str, limit: int = 100
+    session: Session, now: datetime, secret_key: str, limit: int = 100, allow_private: bool = False
 ) -> dict[str, int]:
     """Attempt every pending delivery due by ``now``, oldest first; what became of them.
     Rows another worker is sending are skipped (PostgreSQL), never sent twice at once."""
@@ -155,7 +166,7 @@ def deliver_due(
     counts = {"delivered": 0, "waiting": 0, "failed": 0}
     targets: dict[int, tuple[str, str] | str] = {}
     for delivery in session.exec(query).all():
-        if attempt(session, delivery, now, secret_key, targets):
+        if attempt(session, delivery, now, secret_key, targets, allow_private):
             counts["delivered"] += 1
         elif delivery.status is DeliveryStatus.FAILED:
             counts["failed"] += 1

@@ -44,7 +44,8 @@ def register_endpoint(
     shown once, when there was none or ``rotate``. Recorded as dataset.changed."""
     if actor is not None:
         require(session, actor, Action.MANAGE_REGISTRY)
-    url = custodians.check_url(url, _allow_local_http())
+    allow_private = bool(current_app.config.get("CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"))
+    url = custodians.check_url(url, _allow_local_http(), allow_private)
     secret_key = current_app.config["SECRET_KEY"]
     endpoint, secret, before = custodians.set_endpoint(session, dataset.id, url, secret_key, rotate)
     changes = {}

@@ -45,6 +45,7 @@ ALL_THREE = ["cedar-health", "heron-schools", "owl-lands"]
 @pytest.fixture
 def receiver(app):
     app.config["CUSTODIAN_WEBHOOKS_ALLOW_LOCAL_HTTP"] = True
+    app.config["CUSTODIAN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = True  # the receiver's 127.0.0.1
     with Receiver() as running:
         yield running
 
