@@ -381,6 +381,35 @@ def test_while_signatures_are_awaited_refuse_and_revoke_each_say_what_they_end(a
     assert done.status_code == 302 and flow.status(revoked_ref) == "revoked"
 
 
+def test_before_access_the_revoke_page_speaks_of_the_request_not_of_access(app, flow):
+    """Found in a browser: while the agreement awaited signatures the revoke page's
+    heading said "Revoke access", its box to tick "access ends at once", and its answer
+    "access has ended", for access that never began (beside a panel saying "before
+    access begins"). Before access each speaks of the request ending; once active the
+    words about access stay (test_revoking_needs_a_reason_and_a_confirmation)."""
+    ref = flow.approved()
+    sign_in(client := app.test_client(), "rep.cedar@example.org")
+    path = f"/requests/{ref}/revoke/red-cedar"
+    page = client.get(path).text
+    assert f"Revoke the approval of {CEDAR}" in page and "Revoke access" not in page
+    assert "access ends at once" not in page
+    assert "I understand that the request ends for every Nation and cannot be " in page
+    unconfirmed = post(client, path, reason="Community concerns.")
+    assert "Confirm that the request ends for every Nation." in unconfirmed.text
+    assert "access ends at once" not in unconfirmed.text
+    done = post(client, path, reason="Community concerns.", confirm="y")
+    assert done.status_code == 302 and flow.status(ref) == "revoked"
+    told = client.get(done.headers["Location"]).text
+    assert f"Revoked for {CEDAR}: the request has ended." in told
+    assert "access has ended" not in told
+
+    sign_in(french := app.test_client(), "rep.cedar@example.org")
+    choose_french(french)  # the language is the person's own, so it comes last
+    in_french = french.get(f"/requests/{flow.approved()}/revoke/red-cedar").text
+    assert "Révoquer l’approbation de" in in_french
+    assert "la demande prend fin pour toutes les Nations" in in_french
+
+
 def test_once_access_began_revoking_says_the_data_is_returned_or_destroyed(client, flow):
     ref = flow.active()
     sign_in(client, "rep.cedar@example.org")

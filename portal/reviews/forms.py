@@ -3,7 +3,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from portal.i18n import current_language
@@ -239,3 +239,14 @@ class RevokeForm(PageForm):
         render_kw={"rows": 4},
     )
     confirm = access_ends_confirmation()
+
+    def set_before_access(self) -> None:
+        """Before the agreement takes effect there is no access to end: revoking ends the
+        request, and the box says so (its refusal too)."""
+        self.confirm.label.text = _(
+            "I understand that the request ends for every Nation and cannot be restored: "
+            "a new request would be needed."
+        )
+        self.confirm.validators = [
+            DataRequired(_("Confirm that the request ends for every Nation."))
+        ]

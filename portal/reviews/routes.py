@@ -10,7 +10,7 @@ from portal.db import get_session, reads_first
 from portal.errors import NotFound, Refused, ValidationError
 from portal.registry.models import Nation
 from portal.registry.service import get_nation
-from portal.requests.models import AccessRequest
+from portal.requests.models import AccessRequest, RequestStatus
 from portal.reviews.forms import (
     ASSESSMENT_WORDS,
     CRITERIA,
@@ -145,5 +145,10 @@ def revoke(ref: str, nation_slug: str):
     def command(form: RevokeForm) -> Revoke:
         return Revoke(nation=nation.slug, reason=form.reason.data or "")
 
-    done = _("Revoked for %(nation)s: access has ended.", nation=nation.name)
-    return _step("reviews/revoke.html", ref, "revoke", RevokeForm(), command, done, nation)
+    form = RevokeForm()
+    if load(ref).status != RequestStatus.ACTIVE:  # signatures awaited: access never began
+        form.set_before_access()
+        done = _("Revoked for %(nation)s: the request has ended.", nation=nation.name)
+    else:
+        done = _("Revoked for %(nation)s: access has ended.", nation=nation.name)
+    return _step("reviews/revoke.html", ref, "revoke", form, command, done, nation)
