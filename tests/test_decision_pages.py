@@ -419,3 +419,32 @@ def test_once_access_began_revoking_says_the_data_is_returned_or_destroyed(clien
         "Revoking ends access at once for the whole request: the researcher must stop "
         "using the data and return or destroy it."
     ) in show
+
+
+def test_the_french_review_form_offers_the_words_its_refusal_and_the_decision_use(client, flow):
+    """Found in a browser: in French a criterion's options read « Respectée », while the
+    refusal of an unanswered criterion asks for « satisfait, une préoccupation ou
+    incertain » and the decision page reads « satisfait »: the steward was told to pick
+    an option the form did not offer. The option is « Satisfait » (an obligation met
+    stays « Respectée »)."""
+    from html import unescape
+
+    ref = flow.to_review()
+    sign_in(client, "s1.cedar@example.org")
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    path = f"/requests/{ref}/review/red-cedar"
+    page = unescape(client.get(path, headers=french).text)
+    options = page.split('name="criterion_benefit"')[1].split("</select>")[0]
+    assert ">Satisfait</option>" in options and "Respectée" not in options
+    refused = unescape(
+        client.post(
+            path,
+            headers=french,
+            data={
+                "csrf_token": csrf_token(page),
+                "revision": "1",
+                "recommendation": "approve",
+            },
+        ).text
+    )
+    assert "satisfait, une préoccupation ou incertain" in refused

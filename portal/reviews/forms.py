@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
@@ -30,7 +31,13 @@ RECOMMENDATIONS = [
     ("changes", _l("Ask the researcher for changes")),
     ("refuse", _l("Refuse")),
 ]
-ASSESSMENTS = [("met", _l("Met")), ("concern", _l("Concern")), ("unclear", _l("Unclear"))]
+# "Met" here is a criterion satisfied, in the words of the refusal and the decision page
+# (in French not the obligation's « Respectée »), hence its own context.
+ASSESSMENTS = [
+    ("met", lazy_pgettext("criterion assessment", "Met")),
+    ("concern", _l("Concern")),
+    ("unclear", _l("Unclear")),
+]
 # How an assessment reads in a sentence ("Benefit to the Nation: a concern").
 ASSESSMENT_WORDS = {"met": _l("met"), "concern": _l("a concern"), "unclear": _l("unclear")}
 
