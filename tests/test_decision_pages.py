@@ -363,6 +363,9 @@ def test_while_signatures_are_awaited_refuse_and_revoke_each_say_what_they_end(a
     assert f"Refuse for {CEDAR}" in show and f"Revoke for {CEDAR}" in show
     assert REFUSING in show and REVOKING in show
     assert 'aria-describedby="revoke-red-cedar"' in show and 'id="revoke-red-cedar"' in show
+    # Both end the request: both look like it (a walk found Refuse drawn as Sign is).
+    refuse = re.search(r'<a class="([^"]*)"[^>]*>Refuse for', show)
+    assert refuse and "danger" in refuse.group(1).split()
     assert REFUSING in client.get(f"/requests/{refused_ref}/decide/red-cedar").text
     revoke_page = client.get(f"/requests/{revoked_ref}/revoke/red-cedar").text
     assert REVOKING in revoke_page and "return or destroy" not in revoke_page
