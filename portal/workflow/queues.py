@@ -269,8 +269,8 @@ def stalled_for(session: Session, user: User) -> list[Stalled]:
             nation
             for track, nation in tracks_of(session, request)
             if track.status == TrackStatus.REVIEW
+            and reads_deliberations(session, user, request, nation)  # first: no tally for others
             and tally(session, request, nation).stalled
-            and reads_deliberations(session, user, request, nation)
         ]
         if nations:
             fixable = [
